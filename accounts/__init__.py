@@ -1,0 +1,1 @@
+"""Users, workspaces (tenants), memberships, invitations and founder access."""

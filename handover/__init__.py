@@ -1,0 +1,1 @@
+"""The sprint checklist, the handover pack and the weekly status report."""

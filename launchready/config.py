@@ -1,0 +1,198 @@
+"""Reads and validates the environment: embedded defaults for development, strict rules in production."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LAUNCHREADY_VAR_DIR", BASE_DIR / "var"))
+
+# A key that is only ever used on a developer's machine; production refuses it.
+DEV_SECRET_KEY = "dev-only-insecure-key-launchready-never-use-in-production-0123456789"
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="
+
+
+class ConfigError(Exception):
+    """A required setting is missing or malformed; the message names it and says what is wrong."""
+
+
+@dataclass
+class Config:
+    production: bool
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    database: dict[str, Any]
+    redis_url: str | None
+    encryption_keys: list[str]
+    email: dict[str, Any]
+    default_from_email: str
+    csrf_trusted_origins: list[str] = field(default_factory=list)
+    site_url: str = "http://127.0.0.1:8000"
+
+
+def _require(env: environ.Env, name: str) -> str:
+    value = env.str(name, default="").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set")
+    return value
+
+
+def _secret_key(env: environ.Env, production: bool) -> str:
+    if not production:
+        return env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+    value = _require(env, "SECRET_KEY")
+    if value == DEV_SECRET_KEY or value.startswith("django-insecure"):
+        raise ConfigError("SECRET_KEY is the development key; generate a new random one")
+    if len(value) < 50 or len(set(value)) < 5:
+        raise ConfigError("SECRET_KEY is too short or too simple (use 50+ random characters)")
+    return value
+
+
+def _allowed_hosts(env: environ.Env, production: bool) -> list[str]:
+    raw = env.str("ALLOWED_HOSTS", default="")
+    hosts = [h.strip() for h in raw.split(",") if h.strip()]
+    if not production:
+        return hosts or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    if not hosts:
+        raise ConfigError("ALLOWED_HOSTS is not set (comma-separated host names)")
+    for host in hosts:
+        if host == "*":
+            raise ConfigError("ALLOWED_HOSTS must not be '*' in production")
+        if not re.fullmatch(r"\.?[A-Za-z0-9.\-\[\]:]+", host):
+            raise ConfigError(f"ALLOWED_HOSTS has a malformed host name: {host!r}")
+    return hosts
+
+
+def _database(env: environ.Env, production: bool) -> dict[str, Any]:
+    url = env.str("DATABASE_URL", default="").strip()
+    if not url:
+        if production:
+            raise ConfigError("DATABASE_URL is not set (postgres://user:password@host:5432/name)")
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
+    scheme = urlsplit(url).scheme
+    if production and scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ConfigError(f"DATABASE_URL must be a postgres:// URL, not {scheme or 'no scheme'}")
+    try:
+        db = environ.Env.db_url_config(url)
+    except Exception as exc:  # django-environ raises several kinds here
+        raise ConfigError(f"DATABASE_URL is malformed: {type(exc).__name__}") from None
+    if not db.get("ENGINE") or not db.get("NAME"):
+        raise ConfigError("DATABASE_URL is malformed: it needs a scheme and a database name")
+    db.setdefault("CONN_MAX_AGE", 60)
+    db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+def _redis_url(env: environ.Env, production: bool) -> str | None:
+    url = env.str("REDIS_URL", default="").strip()
+    if not url:
+        if production:
+            raise ConfigError("REDIS_URL is not set (redis://host:6379/0)")
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError("REDIS_URL is malformed: it must look like redis://host:6379/0")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError("REDIS_URL is malformed: the port is not a number") from None
+    return url
+
+
+def _encryption_keys(env: environ.Env, production: bool) -> list[str]:
+    raw = env.str("LAUNCHREADY_ENCRYPTION_KEYS", default="").strip()
+    if not raw:
+        if production:
+            raise ConfigError("LAUNCHREADY_ENCRYPTION_KEYS is not set (comma-separated Fernet keys, newest first)")
+        return [DEV_ENCRYPTION_KEY]
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"LAUNCHREADY_ENCRYPTION_KEYS key #{position} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            ) from None
+    if production and DEV_ENCRYPTION_KEY in keys:
+        raise ConfigError("LAUNCHREADY_ENCRYPTION_KEYS contains the development key")
+    return keys
+
+
+def _email(env: environ.Env, production: bool) -> tuple[dict[str, Any], str]:
+    url = env.str("EMAIL_URL", default="").strip()
+    if not url:
+        if production:
+            raise ConfigError("EMAIL_URL is not set (smtp+tls://user:password@host:587)")
+        email = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    else:
+        if urlsplit(url).scheme not in ("smtp", "smtps", "smtp+tls", "smtp+ssl", "consolemail"):
+            raise ConfigError("EMAIL_URL is malformed: use smtp://, smtp+tls:// or smtps://")
+        try:
+            email = environ.Env.email_url_config(url)
+        except Exception as exc:
+            raise ConfigError(f"EMAIL_URL is malformed: {type(exc).__name__}") from None
+        if email.get("EMAIL_BACKEND", "").endswith("smtp.EmailBackend") and not email.get("EMAIL_HOST"):
+            raise ConfigError("EMAIL_URL is malformed: it has no host")
+    sender = env.str("DEFAULT_FROM_EMAIL", default="").strip()
+    if not sender:
+        if production:
+            raise ConfigError("DEFAULT_FROM_EMAIL is not set (e.g. Launch Ready <hello@example.com>)")
+        sender = "Launch Ready <hello@launchready.test>"
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ConfigError("DEFAULT_FROM_EMAIL is not a valid email address") from None
+    return email, sender
+
+
+def load(environ_map: dict[str, str] | None = None) -> Config:
+    """Build the configuration from the environment; raise ConfigError naming the first bad variable."""
+    env = environ.Env()
+    if environ_map is not None:
+        env.ENVIRON = environ_map
+    mode = env.str("DJANGO_ENV", default="development").strip().lower()
+    if mode not in ("development", "production", "test"):
+        raise ConfigError(f"DJANGO_ENV must be development, test or production, not {mode!r}")
+    production = mode == "production"
+    try:
+        debug = env.bool("DEBUG", default=not production)
+    except ValueError:
+        raise ConfigError("DEBUG must be true or false") from None
+    if production and debug:
+        raise ConfigError("DEBUG must be off in production")
+    secret_key = _secret_key(env, production)
+    hosts = _allowed_hosts(env, production)
+    database = _database(env, production)
+    redis_url = _redis_url(env, production)
+    encryption_keys = _encryption_keys(env, production)
+    email, sender = _email(env, production)
+    site_url = env.str("SITE_URL", default="").strip().rstrip("/")
+    if production and not site_url.startswith("https://"):
+        raise ConfigError("SITE_URL must be the https:// address the product is served at")
+    return Config(
+        production=production,
+        debug=debug,
+        secret_key=secret_key,
+        allowed_hosts=hosts,
+        database=database,
+        redis_url=redis_url,
+        encryption_keys=encryption_keys,
+        email=email,
+        default_from_email=sender,
+        csrf_trusted_origins=[site_url] if site_url else [],
+        site_url=site_url or "http://127.0.0.1:8000",
+    )

@@ -1,0 +1,247 @@
+"""Forms for clients, contacts, domains, routes and sprints; all input is normalised here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from django import forms
+from django.utils import timezone
+
+from launchready.domains import DomainError, display_name, normalise_label, normalise_selector, parse_domain
+from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint, timezone_choices
+
+DEFAULT_STATUSES: dict[str, list[int]] = {
+    Route.Kind.HOMEPAGE: [200],
+    Route.Kind.LOGIN: [200],
+    Route.Kind.DASHBOARD: [200, 302],
+    Route.Kind.API_HEALTH: [200],
+    Route.Kind.CHECKOUT: [200],
+    Route.Kind.WEBHOOK: [200, 204, 400, 401, 405],
+    Route.Kind.AUTH_CALLBACK: [200, 302, 400],
+    Route.Kind.OTHER: [200],
+}
+
+
+def split_list(text: str) -> list[str]:
+    return [part for part in re.split(r"[\s,;]+", text or "") if part]
+
+
+class ClientForm(forms.ModelForm[Client]):
+    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices, initial="UTC")
+
+    class Meta:
+        model = Client
+        fields = ["name", "product_kind", "stage", "timezone", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the company's name.")
+        return name
+
+
+class ContactForm(forms.ModelForm[Contact]):
+    class Meta:
+        model = Contact
+        fields = ["name", "role", "email", "phone", "is_primary"]
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not re.fullmatch(r"[+()0-9 .\-]{5,40}", phone):
+            raise forms.ValidationError("Enter a phone number with digits, spaces, + ( ) - only.")
+        return phone
+
+
+class DomainForm(forms.ModelForm[Domain]):
+    name = forms.CharField(
+        label="Domain",
+        max_length=2048,
+        help_text="Paste the domain or any address on it: example.com, https://www.example.com/pricing.",
+    )
+    hosts_text = forms.CharField(
+        label="Hosts in use",
+        required=False,
+        help_text="Sub-domains the product uses, separated by commas: app, api, admin, portal.",
+    )
+    mail_providers = forms.MultipleChoiceField(
+        label="Mail-sending providers",
+        choices=Domain.MailProvider.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    selectors_text = forms.CharField(
+        label="DKIM selectors",
+        required=False,
+        help_text="If you know them, separated by commas: google, s1, k1, resend.",
+    )
+
+    class Meta:
+        model = Domain
+        fields = ["name", "canonical_host", "mail_providers", "hosting_provider", "deploy_method"]
+        widgets = {"canonical_host": forms.RadioSelect}
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.extra_host = ""
+        if self.instance.pk:
+            self.initial["name"] = self.instance.display_name
+            self.initial["hosts_text"] = ", ".join(self.instance.hosts)
+            self.initial["selectors_text"] = ", ".join(self.instance.dkim_selectors)
+
+    def clean_name(self) -> str:
+        try:
+            parsed = parse_domain(self.cleaned_data["name"])
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if parsed.host and parsed.host != "www":
+            self.extra_host = parsed.host
+        others = Domain.objects.filter(client=self.client, name=parsed.apex).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError("This client already has that domain.")
+        return parsed.apex
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        apex = cleaned.get("name", "")
+        labels: list[str] = []
+        errors: list[str] = []
+        for entry in split_list(cleaned.get("hosts_text", "")) + ([self.extra_host] if self.extra_host else []):
+            entry = entry.lower().rstrip(".")
+            if apex and entry.endswith("." + apex):
+                entry = entry[: -len(apex) - 1]
+            try:
+                label = normalise_label(entry) if "." not in entry else _nested_label(entry)
+            except DomainError as exc:
+                errors.append(str(exc))
+                continue
+            if label != "www" and label not in labels:
+                labels.append(label)
+        if errors:
+            self.add_error("hosts_text", errors)
+        cleaned["hosts"] = labels
+        selectors: list[str] = []
+        for entry in split_list(cleaned.get("selectors_text", "")):
+            try:
+                selector = normalise_selector(entry)
+            except DomainError as exc:
+                self.add_error("selectors_text", str(exc))
+                continue
+            if selector not in selectors:
+                selectors.append(selector)
+        cleaned["dkim_selectors"] = selectors
+        return cleaned
+
+    def save(self, commit: bool = True) -> Domain:
+        domain = super().save(commit=False)
+        domain.client = self.client
+        domain.hosts = self.cleaned_data["hosts"]
+        domain.dkim_selectors = self.cleaned_data["dkim_selectors"]
+        if commit:
+            domain.save()
+        return domain
+
+
+def _nested_label(entry: str) -> str:
+    """A deeper host such as eu.api: each part checked as a label."""
+    parts = [normalise_label(part) for part in entry.split(".")]
+    return ".".join(parts)
+
+
+class RouteForm(forms.ModelForm[Route]):
+    host = forms.ChoiceField(label="Host", required=False)
+    path = forms.CharField(
+        max_length=2048, initial="/", help_text="The path, such as /login or /api/health, or paste the full URL."
+    )
+    statuses_text = forms.CharField(
+        label="Expected status codes",
+        required=False,
+        help_text="Separated by commas. Leave empty for the usual codes for this kind of route.",
+    )
+
+    class Meta:
+        model = Route
+        fields = ["host", "path", "kind", "keyword"]
+
+    def __init__(self, *args: Any, domain: Domain, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.domain = domain
+        choices = [("", f"{display_name(domain.canonical_name)} (canonical host)")]
+        choices += [(label, f"{label}.{domain.display_name}") for label in domain.hosts]
+        if self.instance.host and self.instance.host not in domain.hosts:
+            choices.append((self.instance.host, f"{self.instance.host}.{domain.display_name}"))
+        cast(forms.ChoiceField, self.fields["host"]).choices = choices
+        if self.instance.pk:
+            self.initial["statuses_text"] = self.instance.expected_statuses_text
+
+    def clean_path(self) -> str:
+        raw = self.cleaned_data["path"].strip()
+        if "://" in raw:
+            parts = urlsplit(raw)
+            raw = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if not raw.startswith("/"):
+            raw = "/" + raw
+        if any(c.isspace() for c in raw) or any(ord(c) < 32 for c in raw):
+            raise forms.ValidationError("A path cannot contain spaces or control characters.")
+        if len(raw) > 500:
+            raise forms.ValidationError("That path is longer than 500 characters.")
+        return raw
+
+    def clean_statuses_text(self) -> list[int]:
+        statuses: list[int] = []
+        for part in split_list(self.cleaned_data.get("statuses_text", "")):
+            if not part.isdigit() or not 100 <= int(part) <= 599:
+                raise forms.ValidationError(f"“{part}” is not an HTTP status code (100 to 599).")
+            if int(part) not in statuses:
+                statuses.append(int(part))
+        return statuses
+
+    def save(self, commit: bool = True) -> Route:
+        route = super().save(commit=False)
+        route.domain = self.domain
+        statuses = self.cleaned_data["statuses_text"]
+        route.expected_statuses = statuses or DEFAULT_STATUSES.get(route.kind, [200])
+        if commit:
+            route.save()
+        return route
+
+
+class SprintForm(forms.ModelForm[Sprint]):
+    started_at = forms.DateTimeField(
+        label="Start",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In the client's time zone. The deadline is 48 hours later.",
+    )
+
+    class Meta:
+        model = Sprint
+        fields = ["started_at", "state", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        if not self.instance.pk:
+            self.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        state = cleaned.get("state")
+        if state in (Sprint.State.PLANNED, Sprint.State.ACTIVE):
+            others = Sprint.objects.filter(client=self.client).current().exclude(pk=self.instance.pk)
+            if others.exists():
+                raise forms.ValidationError(
+                    "This client already has a sprint planned or in progress; complete or cancel it first."
+                )
+        return cleaned
+
+    def save(self, commit: bool = True) -> Sprint:
+        sprint = super().save(commit=False)
+        sprint.client = self.client
+        sprint.deadline = sprint.started_at + SPRINT_LENGTH
+        if commit:
+            sprint.save()
+        return sprint

@@ -1,0 +1,23 @@
+"""Template helpers: the sprint countdown and Unicode domain names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+
+from launchready.countdown import Countdown, countdown
+from launchready.domains import display_name
+from launchready.models import Sprint
+
+register = template.Library()
+
+
+@register.simple_tag
+def sprint_countdown(sprint: Sprint, now: datetime) -> Countdown:
+    return countdown(sprint.started_at, sprint.deadline, now)
+
+
+@register.filter
+def unicode_domain(name: str) -> str:
+    return display_name(name)

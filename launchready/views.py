@@ -1,0 +1,290 @@
+"""Pages for the consultant's dashboard, clients, domains, routes and sprints, and the health check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.forms import FounderInviteForm
+from accounts.http import AuthedRequest
+from launchready import health
+from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
+from launchready.models import Client, Sprint
+from launchready.tenancy import (
+    get_client_for_user,
+    get_rw_client_for_user,
+    get_rw_contact_for_user,
+    get_rw_domain_for_user,
+    get_rw_route_for_user,
+    get_rw_sprint_for_user,
+    get_sprint_for_user,
+    is_staff_of,
+)
+
+
+@dataclass
+class ClientRow:
+    client: Client
+    sprint: Sprint | None
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+def home(request: AuthedRequest) -> HttpResponse:
+    membership = request.membership
+    if membership is None:
+        return redirect("workspace_new")
+    if membership.client is not None:  # a founder's home is their company's page
+        return redirect("client_detail", membership.client.code)
+    return redirect("dashboard")
+
+
+@login_required
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    membership = request.membership
+    if membership is None:
+        return redirect("workspace_new")
+    if membership.client is not None:  # a founder's home is their company's page
+        return redirect("client_detail", membership.client.code)
+    clients = (
+        Client.objects.visible_to(request.user)
+        .filter(workspace=membership.workspace)
+        .annotate(domain_count=Count("domains", distinct=True), route_count=Count("domains__routes"))
+        .prefetch_related(
+            Prefetch("sprints", queryset=Sprint.objects.current().order_by("started_at"), to_attr="open_sprints")
+        )
+    )
+    context = {"rows": dashboard_rows(clients), "now": timezone.now()}
+    if _is_htmx(request):
+        return render(request, "launchready/_client_rows.html", context)
+    return render(request, "launchready/dashboard.html", context)
+
+
+def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
+    """One row per client with its open sprint; the soonest deadline first, clients without a sprint last."""
+    rows = [ClientRow(c, c.open_sprints[0] if c.open_sprints else None) for c in clients]  # type: ignore[attr-defined]
+    far = timezone.now() + timedelta(days=36500)
+    rows.sort(key=lambda r: (r.sprint is None, r.sprint.deadline if r.sprint else far, r.client.name))
+    return rows
+
+
+@login_required
+def client_new(request: AuthedRequest) -> HttpResponse:
+    membership = request.membership
+    if membership is None or not membership.is_staff_role:
+        raise Http404
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = form.save(commit=False)
+        client.workspace = membership.workspace
+        client.save()
+        messages.success(request, f"{client.name} added. Next: add their domain.")
+        return redirect("domain_new", client.code)
+    return render(request, "launchready/client_form.html", {"form": form})
+
+
+@login_required
+def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_client_for_user(request.user, client_code)
+    can_edit = is_staff_of(request.user, client.workspace_id)
+    domains = client.domains.prefetch_related("routes")
+    sprints = list(client.sprints.all()[:5])
+    current = next((s for s in sprints if s.is_open), None)
+    context: dict[str, Any] = {
+        "client": client,
+        "domains": domains,
+        "sprint": current,
+        "past_sprints": [s for s in sprints if s is not current],
+        "contacts": client.contacts.all(),
+        "can_edit": can_edit,
+        "now": timezone.now(),
+    }
+    if can_edit:
+        context["founders"] = client.founder_memberships.select_related("user")
+        context["invitations"] = client.invitations.pending()
+        context["invite_form"] = FounderInviteForm()
+        context["contact_form"] = ContactForm()
+    with timezone.override(client.timezone):
+        return render(request, "launchready/client_detail.html", context)
+
+
+@login_required
+def client_edit(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Client details saved.")
+        return redirect("client_detail", client.code)
+    return render(request, "launchready/client_form.html", {"form": form, "client": client})
+
+
+@login_required
+@require_POST
+def client_delete(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    if request.POST.get("confirm_name", "").strip() != client.name:
+        messages.error(request, "Type the client's name exactly to delete it.")
+        return redirect("client_edit", client.code)
+    client.delete()
+    messages.success(request, f"{client.name} and everything recorded for it were deleted.")
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def contact_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        contact = form.save(commit=False)
+        contact.client = client
+        contact.save()
+        messages.success(request, f"{contact.name} added to contacts.")
+    else:
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        messages.error(request, f"The contact was not added: {errors}")
+    return redirect(reverse("client_detail", args=[client.code]) + "#contacts")
+
+
+@login_required
+@require_POST
+def contact_delete(request: AuthedRequest, contact_code: UUID) -> HttpResponse:
+    contact = get_rw_contact_for_user(request.user, contact_code)
+    contact.delete()
+    messages.success(request, f"{contact.name} removed from contacts.")
+    return redirect(reverse("client_detail", args=[contact.client.code]) + "#contacts")
+
+
+@login_required
+def domain_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    form = DomainForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        domain = form.save()
+        messages.success(request, f"{domain.display_name} added. Now add the routes that must work at launch.")
+        return redirect("route_new", domain.code)
+    return render(request, "launchready/domain_form.html", {"form": form, "client": client})
+
+
+@login_required
+def domain_edit(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
+    domain = get_rw_domain_for_user(request.user, domain_code)
+    form = DomainForm(request.POST or None, instance=domain, client=domain.client)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{domain.display_name} saved.")
+        return redirect("client_detail", domain.client.code)
+    return render(request, "launchready/domain_form.html", {"form": form, "client": domain.client, "domain": domain})
+
+
+@login_required
+@require_POST
+def domain_delete(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
+    domain = get_rw_domain_for_user(request.user, domain_code)
+    domain.delete()
+    messages.success(request, f"{domain.display_name} and its routes were removed.")
+    return redirect("client_detail", domain.client.code)
+
+
+@login_required
+def route_new(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
+    domain = get_rw_domain_for_user(request.user, domain_code)
+    form = RouteForm(request.POST or None, domain=domain)
+    if request.method == "POST" and form.is_valid():
+        route = form.save()
+        messages.success(request, f"Route {route.display_url} added.")
+        if "add_another" in request.POST:
+            return redirect("route_new", domain.code)
+        return redirect("client_detail", domain.client.code)
+    routes = domain.routes.all()
+    return render(
+        request,
+        "launchready/route_form.html",
+        {"form": form, "domain": domain, "client": domain.client, "routes": routes},
+    )
+
+
+@login_required
+def route_edit(request: AuthedRequest, route_code: UUID) -> HttpResponse:
+    route = get_rw_route_for_user(request.user, route_code)
+    form = RouteForm(request.POST or None, instance=route, domain=route.domain)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Route saved.")
+        return redirect("client_detail", route.domain.client.code)
+    context = {"form": form, "domain": route.domain, "client": route.domain.client, "route": route}
+    return render(request, "launchready/route_form.html", context)
+
+
+@login_required
+@require_POST
+def route_delete(request: AuthedRequest, route_code: UUID) -> HttpResponse:
+    route = get_rw_route_for_user(request.user, route_code)
+    route.delete()
+    messages.success(request, f"Route {route.display_url} removed.")
+    return redirect("client_detail", route.domain.client.code)
+
+
+@login_required
+def sprint_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    with timezone.override(client.timezone):
+        form = SprintForm(request.POST or None, client=client, initial={"state": Sprint.State.ACTIVE})
+        if request.method == "POST" and form.is_valid():
+            sprint = form.save()
+            messages.success(request, "Sprint started. The 48-hour countdown is on the client page.")
+            return redirect("sprint_detail", sprint.code)
+        return render(request, "launchready/sprint_form.html", {"form": form, "client": client})
+
+
+@login_required
+def sprint_detail(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
+    sprint = get_sprint_for_user(request.user, sprint_code)
+    context = {
+        "sprint": sprint,
+        "client": sprint.client,
+        "can_edit": is_staff_of(request.user, sprint.client.workspace_id),
+        "now": timezone.now(),
+    }
+    with timezone.override(sprint.client.timezone):
+        if _is_htmx(request):
+            return render(request, "launchready/_countdown.html", context)
+        return render(request, "launchready/sprint_detail.html", context)
+
+
+@login_required
+def sprint_edit(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
+    sprint = get_rw_sprint_for_user(request.user, sprint_code)
+    with timezone.override(sprint.client.timezone):
+        form = SprintForm(request.POST or None, instance=sprint, client=sprint.client)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, "Sprint saved.")
+            return redirect("sprint_detail", sprint.code)
+        return render(
+            request, "launchready/sprint_form.html", {"form": form, "client": sprint.client, "sprint": sprint}
+        )
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = health.check_all()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

@@ -1,0 +1,1 @@
+"""Uptime and latency monitors per route, incidents, alert channels and watches."""
