@@ -16,9 +16,9 @@ class Countdown:
 
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
-    days, minutes = divmod(minutes, 60 * 24)
     hours, minutes = divmod(minutes, 60)
-    if days:
+    if hours >= 72:  # a sprint is counted in hours; anything past three days in days
+        days, hours = divmod(hours, 24)
         return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {minutes:02d} min"

@@ -57,7 +57,10 @@ def _to_ascii(host: str) -> str:
     try:
         ascii_name = idna.encode(host, uts46=True, transitional=False).decode("ascii")
     except idna.IDNAError as exc:
-        if "label too long" in str(exc).lower() or "too long" in str(exc).lower():
+        reason = str(exc).lower()
+        if "domain too long" in reason:
+            raise DomainError(f"A domain name can be at most {MAX_NAME} characters long.") from None
+        if "too long" in reason:
             raise DomainError(f"Each part of a domain name can be at most {MAX_LABEL} characters long.") from None
         raise DomainError(
             "That name has characters that are not allowed in a domain name (letters, digits and hyphens only)."

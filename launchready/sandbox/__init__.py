@@ -1,0 +1,1 @@
+"""The loopback fake internet used by tests, benchmarks and the offline demo."""

@@ -1,0 +1,163 @@
+"""Shared fixtures: a workspace seen from every role, and a clean cache for the rate limits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client as HttpClient
+
+from accounts.models import Membership, Role, User
+from launchready.celery import app
+from launchready.models import Client, Domain, Route, Sprint
+from launchready.sandbox.smtp import SmtpSink
+from tests.factories import (
+    ClientFactory,
+    DomainFactory,
+    MembershipFactory,
+    RouteFactory,
+    SprintFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    cache.clear()
+
+
+@dataclass
+class Tenant:
+    """One workspace with an owner, a consultant, a client with a domain, route and sprint, and its founder."""
+
+    owner: User
+    consultant: User
+    founder: User
+    client: Client
+    domain: Domain
+    route: Route
+    sprint: Sprint
+
+    @property
+    def workspace(self):  # type: ignore[no-untyped-def]
+        return self.client.workspace
+
+
+def make_tenant() -> Tenant:
+    workspace = WorkspaceFactory()
+    owner = MembershipFactory(workspace=workspace, role=Role.OWNER).user
+    consultant = MembershipFactory(workspace=workspace, role=Role.CONSULTANT).user
+    client = ClientFactory(workspace=workspace)
+    founder = MembershipFactory(workspace=workspace, role=Role.FOUNDER, client=client).user
+    domain = DomainFactory(client=client)
+    route = RouteFactory(domain=domain)
+    sprint = SprintFactory(client=client)
+    return Tenant(owner, consultant, founder, client, domain, route, sprint)
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return make_tenant()
+
+
+@pytest.fixture
+def other_tenant(db: None) -> Tenant:
+    return make_tenant()
+
+
+def login(user: User) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """A signed-in user with no membership anywhere."""
+    return UserFactory()
+
+
+@pytest.fixture
+def eager_tasks() -> Any:
+    """Run Celery tasks in-process (the integration tests use a real worker instead)."""
+    from launchready.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+# --- A real worker and a real SMTP sink, for the integration and browser tests -------------------------
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.Popen[bytes]]:
+    settings = connection.settings_dict
+    database_url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "EMAIL_URL": f"smtp://{smtp_sink.host}:{smtp_sink.port}",
+        "DJANGO_ENV": "test",
+    }
+    app.control.purge()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "launchready",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        process.kill()
+        raise RuntimeError("the worker did not answer a ping within 30 s")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+__all__ = ["Membership", "Tenant", "login", "make_tenant"]

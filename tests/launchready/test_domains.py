@@ -1,0 +1,74 @@
+"""Domain input: pasted URLs, case, trailing dots and IDNs normalise; invalid names get a clear error."""
+
+from __future__ import annotations
+
+import pytest
+
+from launchready.domains import DomainError, display_name, normalise_label, normalise_selector, parse_domain
+
+
+@pytest.mark.parametrize(
+    ("text", "apex", "host"),
+    [
+        ("example.com", "example.com", ""),
+        ("https://www.Example.com/pricing", "example.com", "www"),
+        ("http://app.example.com:8443/login?next=/", "example.com", "app"),
+        ("EXAMPLE.COM", "example.com", ""),
+        ("example.com.", "example.com", ""),
+        ("  example.com  ", "example.com", ""),
+        ("bücher.de", "xn--bcher-kva.de", ""),
+        ("https://www.BÜCHER.de/", "xn--bcher-kva.de", "www"),
+        ("xn--bcher-kva.de", "xn--bcher-kva.de", ""),
+        ("shop.example.co.uk", "example.co.uk", "shop"),
+        ("acme.vercel.app", "acme.vercel.app", ""),
+        ("eu.api.example.com", "example.com", "eu.api"),
+    ],
+)
+def test_it_normalises(text: str, apex: str, host: str) -> None:
+    parsed = parse_domain(text)
+    assert (parsed.apex, parsed.host) == (apex, host)
+
+
+def test_it_shows_punycode_as_unicode() -> None:
+    assert display_name("xn--bcher-kva.de") == "bücher.de"
+    assert display_name("example.com") == "example.com"
+    assert display_name("xn--broken--.de") == "xn--broken--.de"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Enter a domain name"),
+        ("exa mple.com", "cannot contain spaces"),
+        ("exa_mple.com", "not allowed"),
+        ("exam!ple.com", "not allowed"),
+        ("-example.com", "not allowed"),
+        ("example-.com", "not allowed"),
+        ("a" * 64 + ".com", "at most 63"),
+        (".".join(["a" * 60] * 5) + ".com", "at most 253"),
+        ("192.0.2.10", "IP address"),
+        ("https://192.0.2.10/login", "IP address"),
+        ("[2001:db8::1]", "IP address"),
+        ("com", "top-level domain"),
+        ("co.uk", "public suffix"),
+        ("https://user:pass@example.com/", "without a user name"),
+        ("example..com", "empty parts"),
+        ("http://example.com:99999/", "does not look like"),
+        ("example.123", "cannot be a number"),
+    ],
+)
+def test_it_explains_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        parse_domain(text)
+
+
+def test_host_labels_and_selectors() -> None:
+    assert normalise_label(" App ") == "app"
+    assert normalise_label("bücher") == "xn--bcher-kva"
+    assert normalise_selector("S1") == "s1"
+    assert normalise_selector("google._x") == "google._x"
+    for bad in ("", "a.b", "a" * 64, "-api", "ap i"):
+        with pytest.raises(DomainError):
+            normalise_label(bad)
+    with pytest.raises(DomainError):
+        normalise_selector("bad selector")

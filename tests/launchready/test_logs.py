@@ -1,0 +1,92 @@
+"""Logs are structured and never carry a password, token, cookie or secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+from pythonjsonlogger.json import JsonFormatter
+
+from launchready.logs import REDACTED, RequestIdFilter, ScrubFilter, scrub_text
+
+
+@pytest.fixture
+def capture() -> tuple[logging.Logger, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s %(request_id)s"))
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(ScrubFilter())
+    logger = logging.getLogger("tests.scrub")
+    logger.handlers = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, stream
+
+
+@pytest.mark.parametrize(
+    "secret_line",
+    [
+        "login failed for password=hunter2-very-secret",
+        'payload {"password": "hunter2-very-secret"}',
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl",
+        "Cookie: sessionid=hunter2-very-secret; csrftoken=abc",
+        "connecting to postgres://app:hunter2-very-secret@db:5432/launchready",
+        "stripe key sk_live_hunter2verysecret0000 leaked",
+        "api_key: hunter2-very-secret",
+        "slack token xoxb-1234567890-hunter2verysecret",
+    ],
+)
+def test_it_scrubs_secrets_from_messages(capture: tuple[logging.Logger, io.StringIO], secret_line: str) -> None:
+    logger, stream = capture
+    logger.info(secret_line)
+    line = json.loads(stream.getvalue())
+    assert "hunter2" not in stream.getvalue()
+    assert "verysecret" not in stream.getvalue()
+    assert REDACTED in line["message"]
+
+
+def test_it_scrubs_arguments_and_extra_fields(capture: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = capture
+    logger.warning(
+        "sign-in for %s with %s",
+        "founder@example.com",
+        "password=hunter2-very-secret",
+        extra={"token": "tok-hunter2", "headers": {"Authorization": "Basic aHVudGVyMjpzZWNyZXQ=", "Accept": "json"}},
+    )
+    line = json.loads(stream.getvalue())
+    assert "hunter2" not in stream.getvalue()
+    assert line["token"] == REDACTED
+    assert line["headers"] == {"Authorization": REDACTED, "Accept": "json"}
+    assert line["request_id"] == "-"
+
+
+def test_it_scrubs_tracebacks(capture: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = capture
+    try:
+        raise RuntimeError("could not connect to redis://:hunter2-very-secret@cache:6379/0")
+    except RuntimeError:
+        logger.exception("broker down")
+    assert "RuntimeError" in stream.getvalue()
+    assert "hunter2" not in stream.getvalue()
+
+
+def test_it_leaves_ordinary_text_alone() -> None:
+    text = "audit of example.com finished: 3 findings, tokenizer ok"
+    assert scrub_text(text) == text
+
+
+def test_a_bad_format_string_keeps_the_line(capture: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = capture
+    logger.info("count %d of %d", "x")
+    assert "count" in stream.getvalue()
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/accounts/login/")
+    assert len(response["X-Request-ID"]) == 32
+    assert client.get("/accounts/login/", headers={"X-Request-ID": "abc12345-run"})["X-Request-ID"] == "abc12345-run"
+    assert client.get("/accounts/login/", headers={"X-Request-ID": "<script>"})["X-Request-ID"] != "<script>"

@@ -1,0 +1,142 @@
+"""The isolation matrix: every URL bound to a tenant object, tried by every foreign role, answers 404.
+
+URLs are found by walking the URLconf, so a new view is covered without anyone adding it here; a URL
+whose UUID names a kind this file does not know fails the test until it is taught how to build one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import UUIDConverter
+
+from accounts.models import Invitation, Membership, Role
+from tests.conftest import Tenant, login, make_tenant
+from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
+
+
+@dataclass(frozen=True)
+class TenantUrl:
+    name: str
+    params: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            for name, converters in _walk(pattern.url_patterns, inner):
+                yield name, {**pattern.pattern.converters, **converters}
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield namespace + pattern.name, dict(pattern.pattern.converters)
+
+
+def tenant_urls() -> list[TenantUrl]:
+    found = {}
+    for name, converters in _walk(get_resolver().url_patterns):
+        params = tuple(sorted(k for k, v in converters.items() if isinstance(v, UUIDConverter)))
+        if params:
+            found[name] = TenantUrl(name, params)
+    return sorted(found.values(), key=lambda u: u.name)
+
+
+def _invitation(t: Tenant) -> Invitation:
+    return InvitationFactory(workspace=t.client.workspace)
+
+
+def _membership(t: Tenant) -> Membership:
+    return Membership.objects.get(user=t.consultant, workspace=t.client.workspace)
+
+
+# How to find, in a tenant, the object each kind of UUID parameter names.
+OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
+    "client_code": lambda t: t.client,
+    "domain_code": lambda t: t.domain,
+    "route_code": lambda t: t.route,
+    "sprint_code": lambda t: t.sprint,
+    "contact_code": lambda t: ContactFactory(client=t.client),
+    "invitation_code": _invitation,
+    "membership_code": _membership,
+}
+
+URLS = tenant_urls()
+
+
+def _url(url: TenantUrl, tenant: Tenant) -> str:
+    return reverse(url.name, kwargs={p: OBJECT_FOR[p](tenant).code for p in url.params})
+
+
+def test_it_finds_the_tenant_urls() -> None:
+    names = {u.name for u in URLS}
+    assert {"client_detail", "domain_edit", "route_edit", "sprint_detail", "founder_invite"} <= names
+
+
+@pytest.mark.parametrize("url", URLS, ids=str)
+def test_it_knows_how_to_build_every_tenant_object(url: TenantUrl) -> None:
+    unknown = [p for p in url.params if p not in OBJECT_FOR]
+    assert not unknown, f"{url.name}: teach the isolation matrix to build a {unknown}"
+
+
+def _foreign_users(tenant: Tenant, other: Tenant) -> dict[str, Any]:
+    second_client = ClientFactory(workspace=tenant.client.workspace)
+    founder_elsewhere = MembershipFactory(workspace=tenant.client.workspace, role=Role.FOUNDER, client=second_client)
+    return {
+        "owner of another workspace": other.owner,
+        "consultant of another workspace": other.consultant,
+        "founder of a client in another workspace": other.founder,
+        "founder of another client in the same workspace": founder_elsewhere.user,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", URLS, ids=str)
+def test_it_answers_404_to_every_foreign_role(url: TenantUrl) -> None:
+    tenant, other = make_tenant(), make_tenant()
+    path = _url(url, tenant)
+    for role, user in _foreign_users(tenant, other).items():
+        http = login(user)
+        get = http.get(path)
+        post = http.post(path, {"name": "x", "email": "x@example.com", "confirm_name": tenant.client.name})
+        assert get.status_code in (404, 405), f"{role} GET {url.name}: {get.status_code}"
+        assert post.status_code == 404, f"{role} POST {url.name}: {post.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", URLS, ids=str)
+def test_it_lets_the_workspace_owner_in(url: TenantUrl) -> None:
+    tenant = make_tenant()
+    http = login(tenant.owner)
+    response = http.get(_url(url, tenant))
+    if response.status_code == 405:  # a POST-only action: it must act, not hide
+        response = http.post(_url(url, tenant), {"email": "new@example.com", "confirm_name": tenant.client.name})
+        assert response.status_code == 302, f"{url.name}: {response.status_code}"
+    else:
+        assert response.status_code == 200, f"{url.name}: {response.status_code}"
+
+
+@pytest.mark.django_db
+def test_it_sends_anonymous_visitors_to_sign_in(tenant: Tenant) -> None:
+    from django.test import Client as HttpClient
+
+    for url in URLS:
+        response = HttpClient().get(_url(url, tenant))
+        assert response.status_code in (302, 405), url.name
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_it_shows_a_founder_their_own_client_read_only(tenant: Tenant) -> None:
+    http = login(tenant.founder)
+    assert http.get(reverse("client_detail", args=[tenant.client.code])).status_code == 200
+    assert http.get(reverse("sprint_detail", args=[tenant.sprint.code])).status_code == 200
+    assert http.get(reverse("client_edit", args=[tenant.client.code])).status_code == 403
+    assert http.get(reverse("domain_edit", args=[tenant.domain.code])).status_code == 403
+    assert http.post(reverse("founder_invite", args=[tenant.client.code]), {"email": "a@b.co"}).status_code == 403
