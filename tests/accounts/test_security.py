@@ -104,3 +104,27 @@ def test_every_model_has_a_working_admin(admin_client) -> None:  # type: ignore[
         opts = model._meta
         assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 200
+
+
+def test_a_new_consultant_verifies_their_address_before_signing_in() -> None:
+    from django.core import mail
+
+    browser = HttpClient()
+    response = browser.post(
+        reverse("account_signup"), {"email": "new@studio.example", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "Confirm" in mail.outbox[-1].subject or "confirm" in mail.outbox[-1].body.lower()
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/accounts/confirm-email/" in line).strip()
+    assert browser.get(reverse("dashboard")).status_code == 302  # not signed in yet
+    browser.post(link[link.index("/accounts/") :])
+    assert browser.get("/")["Location"] == reverse("workspace_new")
+
+
+def test_password_reset_sends_a_link() -> None:
+    from django.core import mail
+
+    user = UserFactory()
+    HttpClient().post(reverse("account_reset_password"), {"email": user.email})
+    assert mail.outbox[-1].to == [user.email]
+    assert "/accounts/password/reset/key/" in mail.outbox[-1].body
