@@ -1,0 +1,779 @@
+"""The verdict text of every check, kept apart from the logic: area, default severity, Launch Ready item,
+a one-line title, the business risk in plain English, and the exact fix. Placeholders in braces are
+filled from the finding's params (missing ones are shown as "…")."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from audits.findings import Area, Finding, Item, Severity
+
+B, H, M, L, INFO = Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
+
+
+@dataclass(frozen=True)
+class Verdict:
+    area: Area
+    severity: Severity
+    item: Item
+    title: str
+    explanation: str
+    fix: str
+
+
+def _v(area: Area, severity: Severity, item: Item, title: str, explanation: str, fix: str) -> Verdict:
+    return Verdict(area, severity, item, title, explanation, fix)
+
+
+D, T, R, RT, E, HD, EM, A = (
+    Area.DNS,
+    Area.TLS,
+    Area.REDIRECTS,
+    Area.ROUTES,
+    Area.EDGE,
+    Area.HEADERS,
+    Area.EMAIL,
+    Area.AUDIT,
+)
+
+CATALOG: dict[str, Verdict] = {
+    # --- Domain and DNS ------------------------------------------------------------------------
+    "dns.host.missing": _v(
+        D,
+        H,
+        Item.DOMAIN_SETUP,
+        "{host} does not resolve",
+        "Nobody can reach {host}: DNS says {reason}. Anything that links to it, including your own app, "
+        "emails and bookmarks, will fail.",
+        "Add the record your host asks for at your DNS provider, for example:\n{host}. 300 IN {rtype} {target}",
+    ),
+    "dns.host.failure": _v(
+        D,
+        H,
+        Item.DOMAIN_SETUP,
+        "DNS lookups for {host} fail",
+        "The DNS servers for {host} did not answer properly ({status}). This is not the same as a missing "
+        "record: visitors may see the site one minute and an error the next.",
+        "Check the domain's nameservers at the registrar and that each of them answers for {host}.",
+    ),
+    "dns.host.refused": _v(
+        D,
+        H,
+        Item.DOMAIN_SETUP,
+        "{host} points at a private address",
+        "{host} resolves to {address}, which is {reason}. Visitors on the internet cannot reach it, and "
+        "the audit does not connect to it.",
+        "Point {host} at the public address or hostname your hosting provider gives you.",
+    ),
+    "dns.cname.dangling": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{host} points at a deleted {service} resource",
+        "{host} is an alias (CNAME) for {target}, which no longer exists. Anyone can create a {service} "
+        "resource with that name and serve their own pages, cookies and phishing forms on your domain.",
+        "Delete the CNAME record for {host}, or recreate the {service} resource it points to, today.",
+    ),
+    "dns.cname.loop": _v(
+        D,
+        H,
+        Item.DOMAIN_SETUP,
+        "{host} is caught in a CNAME loop",
+        "The aliases for {host} point at each other, so it never resolves to an address.",
+        "Replace the CNAME chain for {host} with a record that ends in an address or your host's name.",
+    ),
+    "dns.ns.too_few": _v(
+        D,
+        M,
+        Item.DOMAIN_SETUP,
+        "{domain} has fewer than two nameservers",
+        "With a single nameserver, one outage at your DNS provider takes the whole domain down.",
+        "Use the two or more nameservers your DNS provider gives you, at the registrar.",
+    ),
+    "dns.ns.inconsistent": _v(
+        D,
+        H,
+        Item.DOMAIN_SETUP,
+        "{domain}'s nameservers do not agree",
+        "Some of the nameservers listed for {domain} do not resolve or do not answer: {problem}. Visitors "
+        "whose resolver picks a broken one cannot reach you.",
+        "Remove stale nameservers at the registrar so only your DNS provider's servers are listed.",
+    ),
+    "dns.caa.missing": _v(
+        D,
+        L,
+        Item.DOMAIN_SETUP,
+        "No CAA record limits who can issue certificates",
+        "Any certificate authority may issue a certificate for {domain}. A CAA record makes it harder for "
+        "an attacker to obtain one.",
+        'Publish a CAA record for the authority you use, for example:\n{domain}. 3600 IN CAA 0 issue "{ca}"',
+    ),
+    "dns.caa.blocks_issuer": _v(
+        D,
+        H,
+        Item.SSL,
+        "CAA forbids the authority that issues your certificate",
+        "{domain}'s CAA record allows only {allowed}, but the current certificate comes from {issuer}. "
+        "The next renewal will fail and the site will show a certificate error.",
+        'Add the issuer to CAA:\n{domain}. 3600 IN CAA 0 issue "{ca}"',
+    ),
+    "dns.ttl.long": _v(
+        D,
+        M,
+        Item.DOMAIN_SETUP,
+        "Long TTLs will slow down a planned change",
+        "{records} have TTLs of up to {ttl} seconds. If you move hosting during the sprint, some visitors "
+        "will keep going to the old place for that long.",
+        "A day before the change, lower the TTL of these records to 300 seconds; raise it again afterwards.",
+    ),
+    "dns.ipv6.missing": _v(
+        D,
+        INFO,
+        Item.DOMAIN_SETUP,
+        "{host} has no IPv6 address",
+        "Visitors on IPv6-only networks reach you through translation, which usually works.",
+        "Nothing to do unless your host offers IPv6: then add its AAAA record.",
+    ),
+    "dns.dnssec.off": _v(
+        D,
+        INFO,
+        Item.DOMAIN_SETUP,
+        "DNSSEC is not enabled for {domain}",
+        "DNSSEC protects visitors against forged DNS answers. Most small sites run without it.",
+        "If your DNS provider offers one-click DNSSEC, turn it on and add the DS record at the registrar.",
+    ),
+    # --- TLS -------------------------------------------------------------------------------------
+    "tls.unreachable": _v(
+        T,
+        B,
+        Item.SSL,
+        "{host} does not answer on HTTPS",
+        "Browsers could not open a secure connection to {host} ({detail}). Visitors see an error page.",
+        "Turn on HTTPS for {host} at your hosting provider or CDN and make sure port 443 is open.",
+    ),
+    "tls.expired": _v(
+        T,
+        B,
+        Item.SSL,
+        "The certificate for {host} has expired",
+        "It expired on {not_after}. Every browser shows a full-page security warning; most visitors leave.",
+        "Renew the certificate now and turn on automatic renewal at your host.",
+    ),
+    "tls.not_yet_valid": _v(
+        T,
+        B,
+        Item.SSL,
+        "The certificate for {host} is not valid yet",
+        "It starts on {not_before}. Until then browsers refuse it.",
+        "Install a certificate that is valid now, or check the server's clock.",
+    ),
+    "tls.expiring_soon": _v(
+        T,
+        H,
+        Item.SSL,
+        "The certificate for {host} expires in {days} days",
+        "On {not_after} browsers will start blocking the site unless it is renewed.",
+        "Renew it now and make sure renewal is automatic (a 90-day ACME certificate usually renews itself "
+        "30 days before expiry; if it has not, renewal is failing).",
+    ),
+    "tls.hostname_mismatch": _v(
+        T,
+        B,
+        Item.SSL,
+        "The certificate does not cover {host}",
+        "The certificate is for {names}, not {host}. Browsers show a security warning.",
+        "Issue a certificate that includes {host} (add it as a domain at your host or CDN).",
+    ),
+    "tls.untrusted": _v(
+        T,
+        B,
+        Item.SSL,
+        "The certificate for {host} is not trusted",
+        "Browsers do not trust who issued it ({detail}). Visitors see a security warning.",
+        "Replace it with a certificate from a public authority such as Let's Encrypt (free with most hosts).",
+    ),
+    "tls.chain_incomplete": _v(
+        T,
+        B,
+        Item.SSL,
+        "{host} does not send its intermediate certificate",
+        "Desktop browsers often patch this up, but phones, API clients and webhooks from other services "
+        "fail to connect.",
+        "Install the full chain (the 'fullchain' file) on the server instead of the certificate alone.",
+    ),
+    "tls.weak_key": _v(
+        T,
+        M,
+        Item.SSL,
+        "The certificate for {host} uses a weak {bits}-bit key",
+        "Keys this short are no longer considered safe and some clients refuse them.",
+        "Reissue the certificate with a 2048-bit RSA or a P-256 ECDSA key.",
+    ),
+    "tls.old_protocol": _v(
+        T,
+        M,
+        Item.SSL,
+        "{host} still accepts {protocol}",
+        "Old TLS versions have known weaknesses; security scanners and enterprise customers flag them.",
+        "Set the minimum TLS version to 1.2 at your host or CDN.",
+    ),
+    "tls.certificate": _v(
+        T, INFO, Item.SSL, "Certificate for {host}: {issuer}, {lifetime} days", "{renewal}", "Nothing to do."
+    ),
+    # --- Redirects and canonical host --------------------------------------------------------------
+    "redirect.http_not_https": _v(
+        R,
+        H,
+        Item.REDIRECTS,
+        "http://{host} does not redirect to HTTPS",
+        "Visitors who type the address without https stay on an unencrypted page where passwords and "
+        "session cookies can be read on public Wi-Fi.",
+        "Turn on 'Always use HTTPS' (or a 301 redirect from http:// to https://) for {host}.",
+    ),
+    "redirect.loop": _v(
+        R,
+        B,
+        Item.REDIRECTS,
+        "{url} redirects in a loop",
+        "Browsers give up with 'too many redirects'; the page never loads.",
+        "Check the redirect rules at your host and CDN; a common cause is a CDN in 'Flexible' SSL mode in "
+        "front of a host that also forces HTTPS: set the CDN to 'Full (strict)'.",
+    ),
+    "redirect.too_many": _v(
+        R,
+        B,
+        Item.REDIRECTS,
+        "{url} redirects more than {limit} times",
+        "Browsers stop following long redirect chains; the page never loads.",
+        "Make each old address redirect straight to its final https:// address.",
+    ),
+    "redirect.long_chain": _v(
+        R,
+        M,
+        Item.REDIRECTS,
+        "{url} takes {hops} redirects to reach the page",
+        "Each hop costs a round trip before anything shows: {chain}.",
+        "Redirect straight to {final} in one step.",
+    ),
+    "redirect.both_hosts_serve": _v(
+        R,
+        M,
+        Item.REDIRECTS,
+        "Both {apex} and www.{apex} serve the site",
+        "Search engines see two copies of every page, and logins on one are not valid on the other.",
+        "Pick one canonical host ({canonical}) and redirect the other to it with a 301.",
+    ),
+    "redirect.wrong_canonical": _v(
+        R,
+        H,
+        Item.REDIRECTS,
+        "The site settles on {actual}, not {expected}",
+        "You chose {expected} as the canonical host, but visitors end up on {actual}. Links, cookies and "
+        "search results will be split between the two.",
+        "Change the redirect at your host so that {actual} redirects to {expected}, or update the chosen host.",
+    ),
+    "redirect.drops_path": _v(
+        R,
+        M,
+        Item.REDIRECTS,
+        "A redirect from {url} drops the path",
+        "Links to deep pages ({url}) land on {final} instead, so shared links and ads break.",
+        "Make the redirect keep the path and query string (redirect to https://{canonical}$request_uri).",
+    ),
+    "redirect.temporary": _v(
+        R,
+        L,
+        Item.REDIRECTS,
+        "{url} uses a temporary {status} redirect for the canonical move",
+        "Search engines keep the old address indexed when the redirect is temporary.",
+        "Use a permanent redirect (301 or 308).",
+    ),
+    "redirect.on_callback": _v(
+        R,
+        H,
+        Item.REDIRECTS,
+        "The {kind} route {url} answers with a redirect",
+        "Payment providers and identity providers do not follow redirects on {kind} calls; events and "
+        "sign-ins will be lost.",
+        "Register the final URL ({final}) with the provider, or stop redirecting this path.",
+    ),
+    "redirect.mixed_content": _v(
+        R,
+        H,
+        Item.REDIRECTS,
+        "{url} loads scripts or styles over plain http",
+        "Browsers block insecure scripts, styles and frames on https pages, so parts of the page break: {resources}.",
+        "Load these resources over https:// (or with a relative path).",
+    ),
+    # --- Routes ------------------------------------------------------------------------------------
+    "route.unreachable": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "{kind} route {url} cannot be reached",
+        "The request failed ({detail}). Users of this page get an error.",
+        "Check that the host is deployed and the path exists; then re-run the audit.",
+    ),
+    "route.unexpected_status": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "{kind} route {url} answers {status}",
+        "It should answer {expected}. {impact}",
+        "Fix the route so it answers {expected}, or update the expected status codes if {status} is right.",
+    ),
+    "route.keyword_missing": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "{kind} route {url} does not show “{keyword}”",
+        "The page loads but not with the content expected, which usually means an error page with a 200 status.",
+        "Check the page in a browser; fix the app or update the keyword.",
+    ),
+    "route.slow_ttfb": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "{kind} route {url} takes {ttfb} ms to start answering",
+        "Over 2 seconds before the first byte, visitors think the app is broken and leave.",
+        "Look for slow database queries or cold starts; consider caching or a warmer plan.",
+    ),
+    "route.slow_p95": _v(
+        RT,
+        M,
+        Item.UPTIME,
+        "{kind} route {url} is slow: p95 {p95} ms",
+        "One request in twenty takes more than {p95} ms (budget 500 ms) over {samples} samples.",
+        "Profile the route; add caching or indexes for its slowest queries.",
+    ),
+    # --- Edge and caching --------------------------------------------------------------------------
+    "edge.no_cdn": _v(
+        E,
+        M,
+        Item.CLOUDFLARE,
+        "{host} is not behind a CDN or firewall",
+        "The app server takes every request directly, including bots and attacks, and serves static files "
+        "from far away.",
+        "Put the domain behind a CDN such as Cloudflare (proxied records) with its free WAF rules.",
+    ),
+    "edge.origin_exposed": _v(
+        E,
+        M,
+        Item.CLOUDFLARE,
+        "The origin address behind the CDN is public",
+        "{record} points straight at the app server ({address}) while the main site is proxied, so "
+        "attackers can skip the CDN and its protection.",
+        "Proxy that record too, or remove it; then let the origin accept traffic only from the CDN.",
+    ),
+    "edge.static_no_cache": _v(
+        E,
+        M,
+        Item.CACHING,
+        "Static files are served without long-lived caching",
+        "{asset} answers with Cache-Control “{cache_control}”, so browsers download it again on every visit.",
+        "Serve fingerprinted static files with: Cache-Control: public, max-age=31536000, immutable",
+    ),
+    "edge.shared_cache_private": _v(
+        E,
+        B,
+        Item.CACHING,
+        "{url} lets shared caches store a private page",
+        "The page sets a session cookie (or serves user data) with Cache-Control “{cache_control}”. A CDN "
+        "could show one user's page, and session, to the next visitor.",
+        "Send Cache-Control: private, no-store on pages that set cookies or show user data.",
+    ),
+    "edge.no_compression": _v(
+        E,
+        L,
+        Item.CACHING,
+        "{url} is sent without compression",
+        "Text pages are several times larger than they need to be, which slows first visits on phones.",
+        "Turn on gzip or Brotli compression at your host or CDN.",
+    ),
+    # --- Security headers and exposure --------------------------------------------------------------
+    "headers.hsts_missing": _v(
+        HD,
+        M,
+        Item.SSL,
+        "{host} does not send HSTS",
+        "Without Strict-Transport-Security, a visitor's first request can be downgraded to plain http on a "
+        "hostile network.",
+        "Send: Strict-Transport-Security: max-age=31536000; includeSubDomains",
+    ),
+    "headers.hsts_short": _v(
+        HD,
+        L,
+        Item.SSL,
+        "HSTS on {host} lasts only {max_age} seconds",
+        "A short max-age protects returning visitors for a short time only.",
+        "Send: Strict-Transport-Security: max-age=31536000; includeSubDomains",
+    ),
+    "headers.csp_missing": _v(
+        HD,
+        M,
+        Item.HANDOVER,
+        "{host} sends no Content-Security-Policy",
+        "A CSP limits the damage of a cross-site scripting bug: injected scripts cannot load or send data.",
+        "Start with: Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; object-src 'none'",
+    ),
+    "headers.frame_missing": _v(
+        HD,
+        M,
+        Item.HANDOVER,
+        "The login page {url} can be framed by other sites",
+        "Another site can show your login page inside an invisible frame and trick users into clicking (clickjacking).",
+        "Send X-Frame-Options: DENY or Content-Security-Policy: frame-ancestors 'none'",
+    ),
+    "headers.nosniff_missing": _v(
+        HD,
+        L,
+        Item.HANDOVER,
+        "{host} does not send X-Content-Type-Options",
+        "Browsers may guess file types, which can turn an uploaded file into a script.",
+        "Send: X-Content-Type-Options: nosniff",
+    ),
+    "headers.referrer_missing": _v(
+        HD,
+        L,
+        Item.HANDOVER,
+        "{host} sends no Referrer-Policy",
+        "Full page addresses, which can include reset tokens or private ids, leak to other sites.",
+        "Send: Referrer-Policy: strict-origin-when-cross-origin",
+    ),
+    "headers.cookie_insecure": _v(
+        HD,
+        H,
+        Item.SECRETS,
+        "The cookie {cookie} on {url} lacks {missing}",
+        "Session cookies without these flags can be stolen by scripts or sent over plain http.",
+        "Set the cookie with: Secure; HttpOnly; SameSite=Lax",
+    ),
+    "headers.cors_reflects": _v(
+        HD,
+        H,
+        Item.SECRETS,
+        "{url} lets any website read it with the user's cookies",
+        "It copies any Origin into Access-Control-Allow-Origin and allows credentials, so a malicious page "
+        "can read a signed-in user's data.",
+        "Allow only your own front-end origins in CORS; never reflect the request's Origin with credentials.",
+    ),
+    "headers.grade": _v(
+        HD,
+        INFO,
+        Item.HANDOVER,
+        "Security header grade for {host}: {grade} ({score}/100)",
+        "Scored in the spirit of Mozilla's HTTP Observatory: {deductions}.",
+        "Fix the header findings above to raise the grade.",
+    ),
+    "exposure.env_file": _v(
+        HD,
+        B,
+        Item.SECRETS,
+        "{url} serves the app's .env file",
+        "Anyone can download the app's secrets: database passwords, API keys, signing keys.",
+        "Block dotfiles at the web server, remove the file from the deployed folder, then rotate every "
+        "secret it contained.",
+    ),
+    "exposure.git": _v(
+        HD,
+        B,
+        Item.SECRETS,
+        "{url} exposes the .git folder",
+        "The whole source code and history, including any secret ever committed, can be downloaded.",
+        "Remove .git from the deployed files and block dotfiles at the web server; rotate committed secrets.",
+    ),
+    "exposure.debug_page": _v(
+        HD,
+        B,
+        Item.SECRETS,
+        "{url} shows a framework debug page",
+        "Debug pages reveal settings, code and sometimes secrets, and can allow running code.",
+        "Turn debug mode off in production (DEBUG=False, NODE_ENV=production, APP_DEBUG=false).",
+    ),
+    "exposure.source_map": _v(
+        HD,
+        L,
+        Item.SECRETS,
+        "Public source map {url}",
+        "Your original front-end source is readable by anyone, which makes finding bugs and keys easier.",
+        "Stop uploading .map files to the public site, or restrict them.",
+    ),
+    "exposure.admin_indexable": _v(
+        HD,
+        L,
+        Item.HANDOVER,
+        "The admin path {url} can be indexed by search engines",
+        "Admin login pages show up in searches and attract password-guessing bots.",
+        "Send X-Robots-Tag: noindex on admin pages and disallow them in robots.txt.",
+    ),
+    # --- Email authentication ------------------------------------------------------------------------
+    "email.mx.missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "{domain} cannot receive email",
+        "There is no MX record, so replies to your emails and messages to your support address bounce.",
+        "Add the MX records your email provider gives you, for example:\n{domain}. 3600 IN MX {mx}",
+    ),
+    "email.spf.missing": _v(
+        EM,
+        B,
+        Item.EMAIL_AUTH,
+        "{domain} has no SPF record",
+        "Receiving mail servers cannot tell your real emails from forgeries; sign-up, reset and receipt "
+        "emails land in spam.",
+        'Publish one SPF record:\n{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.spf.multiple": _v(
+        EM,
+        B,
+        Item.EMAIL_AUTH,
+        "{domain} has {count} SPF records",
+        "With more than one SPF record, receivers treat SPF as broken (a permanent error) for every email.",
+        'Merge them into one record:\n{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.spf.syntax": _v(
+        EM,
+        B,
+        Item.EMAIL_AUTH,
+        "{domain}'s SPF record has an error",
+        "Receivers cannot read it ({problem}), so SPF fails for every email.",
+        'Publish a corrected record:\n{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.spf.too_many_lookups": _v(
+        EM,
+        B,
+        Item.EMAIL_AUTH,
+        "{domain}'s SPF needs {count} DNS lookups (limit 10)",
+        "Receivers stop at 10 lookups and treat SPF as failed, so legitimate email fails SPF.",
+        "Remove includes for services you no longer use, or replace some with ip4:/ip6: ranges. "
+        "Includes counted: {includes}.",
+    ),
+    "email.spf.too_many_void": _v(
+        EM,
+        B,
+        Item.EMAIL_AUTH,
+        "{domain}'s SPF refers to {count} names that do not exist",
+        "More than two empty lookups is a permanent SPF error for receivers.",
+        "Remove these terms from the record: {names}.",
+    ),
+    "email.spf.permissive_all": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "{domain}'s SPF ends in {all}",
+        "{all} tells receivers that any server may send as {domain}, which defeats SPF.",
+        'End the record with ~all (or -all once DMARC reports look clean):\n{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.spf.provider_missing": _v(
+        EM,
+        B,
+        Item.EMAIL_AUTH,
+        "SPF does not authorise {provider}",
+        "Emails that {provider} sends for {domain} fail SPF and may be rejected or sent to spam.",
+        'Add {provider}\'s include to the record:\n{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.spf.dns_failure": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "SPF for {domain} could not be checked",
+        "DNS failed ({status}) while reading {name}. This is not the same as having no record: receivers "
+        "see a temporary error and may delay or reject email.",
+        "Check that {domain}'s nameservers answer TXT queries.",
+    ),
+    "email.dkim.missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "No DKIM key found for {domain}",
+        "Without DKIM signatures, DMARC relies on SPF alone and forwarded email fails. Selectors tried: "
+        "{selectors} (guessing selectors can never prove DKIM absent).",
+        "Turn on DKIM signing in {provider} and publish the record it shows you at <selector>._domainkey.{domain}.",
+    ),
+    "email.dkim.revoked": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM key {selector}._domainkey.{domain} is revoked",
+        "The record has an empty key, so every email signed with this selector fails DKIM.",
+        "Publish the current key from your provider, or stop signing with this selector.",
+    ),
+    "email.dkim.testing": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "The DKIM key {selector} is in testing mode",
+        "t=y asks receivers to ignore DKIM failures, which weakens protection.",
+        "Remove t=y from the record once signing works.",
+    ),
+    "email.dkim.weak_key": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM key {selector} is only {bits} bits",
+        "Keys under 1024 bits can be cracked and are rejected by major receivers.",
+        "Generate a 2048-bit key in your provider and publish the new record.",
+    ),
+    "email.dkim.key_1024": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "The DKIM key {selector} is 1024 bits",
+        "1024-bit keys still work but are below today's recommendation of 2048 bits.",
+        "Rotate to a 2048-bit key when convenient.",
+    ),
+    "email.dkim.sha1": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "The DKIM key {selector} allows only SHA-1",
+        "h=sha1 signatures are deprecated; receivers may ignore them.",
+        "Remove h=sha1 from the record (or use h=sha256).",
+    ),
+    "email.dkim.invalid": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM record {selector}._domainkey.{domain} is broken",
+        "Receivers cannot read it ({problem}), so signatures with this selector fail.",
+        "Copy the record again from your email provider, exactly as given.",
+    ),
+    "email.dmarc.missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "{domain} has no DMARC policy",
+        "Anyone can send email that claims to come from {domain}, and Gmail and Yahoo require DMARC from bulk senders.",
+        'Publish a DMARC record to start collecting reports:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.dmarc.multiple": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "{domain} has several DMARC records",
+        "Receivers ignore DMARC when there is more than one record.",
+        'Keep exactly one record at _dmarc.{domain}:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.dmarc.syntax": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "{domain}'s DMARC record has an error",
+        "Receivers cannot apply it: {problem}.",
+        'Publish a corrected record:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.dmarc.none_no_reports": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "DMARC for {domain} is p=none with no reports",
+        "The policy neither protects the domain nor tells you who sends as it.",
+        'Add a report address:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.dmarc.none_with_reports": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "DMARC for {domain} is monitoring only (p=none)",
+        "This is the right first step: reports arrive while nothing is blocked. Forged email is still delivered.",
+        'When the reports show only your own services, move to p=quarantine:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.dmarc.rua_unauthorised": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "DMARC reports for {domain} go to {rua_domain}, which has not agreed",
+        "Receivers only send reports to another domain when it publishes an authorisation record, so you "
+        "get no reports.",
+        'Ask the report service to publish (or publish yourself):\n{auth_name}. 3600 IN TXT "v=DMARC1"',
+    ),
+    "email.dmarc.removed_tags": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "{domain}'s DMARC record uses removed tags: {tags}",
+        "RFC 9989 removed pct, rf and ri; receivers ignore them, so they do not do what they seem to.",
+        'Drop them from the record:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.dmarc.psl_disagrees": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "DMARC discovery and the Public Suffix List disagree for {domain}",
+        "The DNS tree walk (RFC 9989) finds the organizational domain {tree_walk}; the older Public Suffix "
+        "List method finds {psl}. Receivers that still use the list may apply a different policy.",
+        "Publish the policy at _dmarc.{domain} itself so both methods find it.",
+    ),
+    "email.dmarc.dns_failure": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "DMARC for {domain} could not be checked",
+        "DNS failed ({status}) while reading {name}; this is not the same as having no record.",
+        "Check that the domain's nameservers answer TXT queries for _dmarc names.",
+    ),
+    "email.mta_sts.missing": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "{domain} has no MTA-STS policy",
+        "MTA-STS makes other mail servers use encrypted connections to yours.",
+        'Optional: publish _mta-sts.{domain} TXT "v=STSv1; id=1" and a policy file at '
+        "https://mta-sts.{domain}/.well-known/mta-sts.txt",
+    ),
+    "email.tls_rpt.missing": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "{domain} has no TLS-RPT record",
+        "TLS reports tell you when other servers cannot deliver mail to you securely.",
+        'Optional: _smtp._tls.{domain}. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}"',
+    ),
+    # --- The audit itself ---------------------------------------------------------------------------
+    "audit.check_failed": _v(
+        A,
+        M,
+        Item.HANDOVER,
+        "Part of the audit could not run: {check}",
+        "{detail}. The other results are complete; run the audit again to fill this gap.",
+        "Re-run the audit. If it fails again, the network or the target may be blocking it.",
+    ),
+    "audit.deadline": _v(
+        A,
+        M,
+        Item.HANDOVER,
+        "The audit ran out of time",
+        "It stopped after {seconds} seconds; checks still running were cut short: {checks}.",
+        "Re-run the audit; if it happens again, look for hosts that answer very slowly.",
+    ),
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def render(finding: Finding) -> dict[str, str]:
+    """Title, explanation and fix of a finding, with its params filled in."""
+    verdict = CATALOG[finding.check_id]
+    values = _Blank({k: _text(v) for k, v in finding.params.items()})
+    formatter = string.Formatter()
+    return {
+        "title": formatter.vformat(verdict.title, (), values),
+        "explanation": formatter.vformat(verdict.explanation, (), values),
+        "fix": formatter.vformat(verdict.fix, (), values),
+    }
+
+
+def severity_of(finding: Finding) -> Severity:
+    return finding.severity or CATALOG[finding.check_id].severity
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)

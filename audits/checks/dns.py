@@ -1,0 +1,235 @@
+"""Domain and DNS checks: hosts resolve, dangling CNAMEs, nameservers, CAA, TTLs, IPv6 and DNSSEC."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from audits.findings import Finding, Severity
+from audits.target import CRITICAL_LABELS, AuditTarget
+from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
+
+FINGERPRINTS = Path(__file__).resolve().parent.parent / "data" / "takeover_fingerprints.json"
+LONG_TTL = 3600
+INVENTORY_TYPES = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA"]
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    service: str
+    cnames: tuple[str, ...]
+    body: str
+    nxdomain: bool
+
+
+@cache
+def fingerprints() -> list[Fingerprint]:
+    entries = json.loads(FINGERPRINTS.read_text())
+    return [
+        Fingerprint(e["service"], tuple(c.lower() for c in e["cname"]), e.get("fingerprint") or "", bool(e["nxdomain"]))
+        for e in entries
+        if e.get("vulnerable") and e.get("cname")
+    ]
+
+
+def matching_fingerprint(target: str) -> Fingerprint | None:
+    target = target.lower().rstrip(".")
+    for fp in fingerprints():
+        if any(target == c or target.endswith("." + c) for c in fp.cnames):
+            return fp
+    return None
+
+
+def _label_of(target: AuditTarget, host: str) -> str:
+    return "" if host == target.apex else host[: -len(target.apex) - 1]
+
+
+async def check_hosts(target: AuditTarget, net: Net) -> list[Finding]:
+    """Each host resolves (or the failure is named), no dangling CNAME, no CNAME loop, IPv6 noted."""
+    results = await asyncio.gather(*(_check_host(target, net, host) for host in target.hosts))
+    return [finding for findings in results for finding in findings]
+
+
+async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]:
+    label = _label_of(target, host)
+    critical = label in CRITICAL_LABELS or host == target.canonical_name
+    # The CNAME question is asked beside A/AAAA: a dangling alias answers NXDOMAIN to those, and
+    # the resolver then drops the alias it followed.
+    (addresses, a, aaaa), cname = await asyncio.gather(net.addresses(host), net.dns(host, "CNAME"))
+    findings: list[Finding] = []
+    chain = [r.value for r in (a.cnames or aaaa.cnames)] or cname.values
+    if chain:
+        fp = matching_fingerprint(chain[-1])
+        if fp is not None:
+            dangling = fp.nxdomain and a.status == DnsStatus.NXDOMAIN
+            if not dangling and not fp.nxdomain and fp.body and addresses:
+                page = await net.page(f"http://{host}/", follow_redirects=False)
+                dangling = fp.body in page.text
+            if dangling:
+                return [
+                    Finding(
+                        "dns.cname.dangling",
+                        host,
+                        {"cname_chain": [host, *chain]},
+                        {"host": host, "target": chain[-1], "service": fp.service},
+                    )
+                ]
+    if addresses:
+        refused = [(ip, net.refusal(ip)) for ip in addresses if net.refusal(ip)]
+        if refused:
+            ip, reason = refused[0]
+            findings.append(
+                Finding(
+                    "dns.host.refused", host, {"addresses": addresses}, {"host": host, "address": ip, "reason": reason}
+                )
+            )
+        if not aaaa.ok and critical and host == target.canonical_name:
+            findings.append(Finding("dns.ipv6.missing", host, {"A": a.values}, {"host": host}))
+        return findings
+    if _is_cname_loop(a):
+        return [Finding("dns.cname.loop", host, {"error": a.error}, {"host": host})]
+    failed = a if a.is_failure else aaaa if aaaa.is_failure else None
+    if failed is not None:
+        return [
+            Finding(
+                "dns.host.failure",
+                host,
+                {"status": str(failed.status), "error": failed.error},
+                {"host": host, "status": failed.status.value},
+                severity=Severity.HIGH,
+            )
+        ]
+    if not critical and label not in target.labels:
+        return []  # www of an apex-canonical domain may simply not exist; checked by the redirect checks
+    reason = "the name does not exist" if a.status == DnsStatus.NXDOMAIN else "it has no address record"
+    severity = Severity.BLOCKER if critical else Severity.HIGH
+    return [
+        Finding(
+            "dns.host.missing",
+            host,
+            {"A": str(a.status), "AAAA": str(aaaa.status)},
+            {
+                "host": host,
+                "reason": reason,
+                "rtype": "CNAME" if label else "A",
+                "target": "<your host's name>" if label else "<your host's IP address>",
+            },
+            severity=severity,
+        )
+    ]
+
+
+def _is_cname_loop(answer: DnsAnswer) -> bool:
+    if answer.status != DnsStatus.SERVFAIL:
+        return False
+    names = [c.name for c in answer.cnames]
+    return len(names) != len(set(names)) or "loop" in answer.error.lower() or "chain" in answer.error.lower()
+
+
+async def check_nameservers(target: AuditTarget, net: Net) -> list[Finding]:
+    ns = await net.dns(target.apex, "NS")
+    if ns.is_failure:
+        return [
+            Finding(
+                "dns.host.failure",
+                target.apex,
+                {"NS": str(ns.status)},
+                {"host": target.apex, "status": ns.status.value},
+            )
+        ]
+    servers = sorted(ns.values)
+    if not ns.ok:
+        return []
+    findings: list[Finding] = []
+    if len(servers) < 2:
+        findings.append(Finding("dns.ns.too_few", target.apex, {"NS": servers}, {"domain": target.apex}))
+    lookups = await asyncio.gather(*(net.addresses(server) for server in servers))
+    broken = [server for server, (addresses, _, _) in zip(servers, lookups, strict=True) if not addresses]
+    if broken:
+        findings.append(
+            Finding(
+                "dns.ns.inconsistent",
+                target.apex,
+                {"NS": servers, "unresolvable": broken},
+                {"domain": target.apex, "problem": f"{', '.join(broken)} do not resolve"},
+            )
+        )
+    return findings
+
+
+KNOWN_CAS = {
+    "let's encrypt": "letsencrypt.org",
+    "google trust services": "pki.goog",
+    "digicert": "digicert.com",
+    "sectigo": "sectigo.com",
+    "zerossl": "sectigo.com",
+    "amazon": "amazon.com",
+    "globalsign": "globalsign.com",
+    "godaddy": "godaddy.com",
+    "launch ready sandbox": "sandbox.launchready.test",
+}
+
+
+def ca_domain(issuer_org: str) -> str | None:
+    name = issuer_org.lower()
+    return next((domain for key, domain in KNOWN_CAS.items() if key in name), None)
+
+
+async def check_caa(target: AuditTarget, net: Net, issuer_org: str | None) -> list[Finding]:
+    caa = await net.dns(target.apex, "CAA")
+    ca = ca_domain(issuer_org or "") or "letsencrypt.org"
+    if caa.is_failure:
+        return []
+    if not caa.ok:
+        return [Finding("dns.caa.missing", target.apex, {"CAA": str(caa.status)}, {"domain": target.apex, "ca": ca})]
+    allowed = [v.split(" ", 2)[2].strip('"').split(";")[0].strip() for v in caa.values if " issue " in f" {v} "]
+    if issuer_org and ca_domain(issuer_org) and allowed and ca not in allowed:
+        return [
+            Finding(
+                "dns.caa.blocks_issuer",
+                target.apex,
+                {"CAA": caa.values, "issuer": issuer_org},
+                {"domain": target.apex, "allowed": allowed, "issuer": issuer_org, "ca": ca},
+            )
+        ]
+    return []
+
+
+async def record_inventory(target: AuditTarget, net: Net) -> list[DnsRecord]:
+    """Every record of the apex, www and the hosts in use, for the handover pack."""
+    names = [*target.hosts, f"_dmarc.{target.apex}"]
+    questions = [(name, rtype) for name in names for rtype in INVENTORY_TYPES]
+    answers = await asyncio.gather(*(net.dns(name, rtype) for name, rtype in questions))
+    seen: set[tuple[str, str, str]] = set()
+    records: list[DnsRecord] = []
+    for answer in answers:
+        for record in (*answer.cnames, *answer.records):
+            key = (record.name, record.rdtype, record.value)
+            if key not in seen:
+                seen.add(key)
+                records.append(record)
+    return records
+
+
+def check_ttls(target: AuditTarget, inventory: list[DnsRecord], sprint_open: bool) -> list[Finding]:
+    long = [r for r in inventory if r.rdtype in ("A", "AAAA", "CNAME") and r.ttl > LONG_TTL]
+    if not long or not sprint_open:
+        return []
+    return [
+        Finding(
+            "dns.ttl.long",
+            target.apex,
+            {"records": [f"{r.name} {r.rdtype} ttl={r.ttl}" for r in long]},
+            {"records": sorted({r.name for r in long}), "ttl": max(r.ttl for r in long)},
+        )
+    ]
+
+
+async def check_dnssec(target: AuditTarget, net: Net) -> list[Finding]:
+    dnskey = await net.dns(target.apex, "DNSKEY")
+    if dnskey.ok or dnskey.is_failure:
+        return []
+    return [Finding("dns.dnssec.off", target.apex, {"DNSKEY": str(dnskey.status)}, {"domain": target.apex})]

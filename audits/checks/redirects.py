@@ -1,0 +1,156 @@
+"""Redirect checks: http to https, one canonical host, loops and chains, paths kept, callbacks not
+redirected, no mixed content."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from urllib.parse import urlsplit
+
+from audits.findings import Finding
+from audits.target import AuditTarget
+from launchready.net import FetchError, FetchResult, Net
+
+PERMANENT = {301, 308}
+PROBE_PATH = "/launch-ready-path-check?q=1"
+_INSECURE_RESOURCE = re.compile(
+    r"<(script|link|iframe|img)\b[^>]*\b(src|href)\s*=\s*[\"'](http://[^\"'\s>]+)", re.IGNORECASE
+)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _chain(result: FetchResult) -> str:
+    return " → ".join(f"{hop.url} ({hop.status or hop.error})" for hop in result.hops)
+
+
+def _loop_or_too_many(url: str, result: FetchResult) -> list[Finding]:
+    if result.error == FetchError.REDIRECT_LOOP:
+        return [Finding("redirect.loop", url, {"chain": _chain(result)}, {"url": url})]
+    if result.error == FetchError.TOO_MANY_REDIRECTS:
+        return [
+            Finding("redirect.too_many", url, {"chain": _chain(result)}, {"url": url, "limit": len(result.hops) - 1})
+        ]
+    return []
+
+
+async def check_redirects(target: AuditTarget, net: Net) -> list[Finding]:
+    canonical, other = target.canonical_name, target.other_name
+    starts = [f"http://{canonical}/", f"http://{other}/", f"https://{other}/", f"https://{canonical}/"]
+    deep = f"http://{other}{PROBE_PATH}"
+    results = await asyncio.gather(*(net.page(url) for url in starts), net.page(deep))
+    by_url = dict(zip([*starts, deep], results, strict=True))
+    findings: list[Finding] = []
+    for url, result in by_url.items():
+        findings.extend(_loop_or_too_many(url, result))
+    if findings:
+        return findings
+    http_canonical = by_url[f"http://{canonical}/"]
+    if http_canonical.ok and http_canonical.final.url.startswith("http://"):
+        findings.append(
+            Finding("redirect.http_not_https", canonical, {"chain": _chain(http_canonical)}, {"host": canonical})
+        )
+    for url, result in by_url.items():
+        if result.ok and len(result.hops) > 3:
+            findings.append(
+                Finding(
+                    "redirect.long_chain",
+                    url,
+                    {"chain": _chain(result)},
+                    {"url": url, "hops": len(result.hops) - 1, "chain": _chain(result), "final": result.final.url},
+                )
+            )
+    findings.extend(_canonical(target, by_url))
+    deep_result = by_url[deep]
+    if (
+        deep_result.ok
+        and len(deep_result.hops) > 1
+        and not deep_result.final.url.split("://", 1)[1].endswith(PROBE_PATH.split("/", 1)[1])
+    ):
+        findings.append(
+            Finding(
+                "redirect.drops_path",
+                other,
+                {"chain": _chain(deep_result)},
+                {"url": deep, "final": deep_result.final.url, "canonical": canonical},
+            )
+        )
+    return findings
+
+
+def _canonical(target: AuditTarget, by_url: dict[str, FetchResult]) -> list[Finding]:
+    canonical, other = target.canonical_name, target.other_name
+    other_result = by_url[f"https://{other}/"]
+    canonical_result = by_url[f"https://{canonical}/"]
+    findings: list[Finding] = []
+    if not (canonical_result.ok or other_result.ok):
+        return findings
+    settled = {_host(r.final.url) for r in (canonical_result, other_result) if r.ok}
+    if other_result.ok and len(other_result.hops) == 1 and canonical_result.ok and len(canonical_result.hops) == 1:
+        findings.append(
+            Finding(
+                "redirect.both_hosts_serve",
+                target.apex,
+                {"serving": sorted(settled)},
+                {"apex": target.apex, "canonical": canonical},
+            )
+        )
+    elif canonical_result.ok and _host(canonical_result.final.url) != canonical:
+        findings.append(
+            Finding(
+                "redirect.wrong_canonical",
+                target.apex,
+                {"chain": _chain(canonical_result)},
+                {"expected": canonical, "actual": _host(canonical_result.final.url)},
+            )
+        )
+    if other_result.ok and len(other_result.hops) > 1:
+        first = other_result.hops[0]
+        if first.status not in PERMANENT and first.status is not None:
+            findings.append(
+                Finding(
+                    "redirect.temporary",
+                    f"https://{other}/",
+                    {"status": first.status},
+                    {"url": f"https://{other}/", "status": first.status},
+                )
+            )
+    return findings
+
+
+async def check_callback_routes(target: AuditTarget, net: Net) -> list[Finding]:
+    callbacks = [r for r in target.routes if r.kind in ("webhook", "auth_callback")]
+    results = await asyncio.gather(*(net.page(r.url, follow_redirects=False) for r in callbacks))
+    findings = []
+    for route, result in zip(callbacks, results, strict=True):
+        hop = result.final
+        if hop.status in (301, 302, 303, 307, 308):
+            kind = "webhook" if route.kind == "webhook" else "auth callback"
+            findings.append(
+                Finding(
+                    "redirect.on_callback",
+                    route.url,
+                    {"status": hop.status, "location": hop.location},
+                    {"kind": kind, "url": route.url, "final": hop.location or "?"},
+                )
+            )
+    return findings
+
+
+async def check_mixed_content(target: AuditTarget, net: Net) -> list[Finding]:
+    pages = [target.homepage] + [r.url for r in target.routes if r.kind in ("login", "checkout", "dashboard")]
+    results = await asyncio.gather(*(net.page(url) for url in dict.fromkeys(pages)))
+    findings = []
+    for url, result in zip(dict.fromkeys(pages), results, strict=True):
+        if not result.ok or not result.final.url.startswith("https://"):
+            continue
+        insecure = sorted({m.group(3) for m in _INSECURE_RESOURCE.finditer(result.text) if m.group(1).lower() != "img"})
+        if insecure:
+            findings.append(
+                Finding(
+                    "redirect.mixed_content", url, {"resources": insecure[:10]}, {"url": url, "resources": insecure[:5]}
+                )
+            )
+    return findings

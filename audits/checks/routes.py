@@ -1,0 +1,100 @@
+"""Route checks: each route that must work at launch answers as expected, quickly."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from audits.findings import Finding, Severity
+from audits.target import CRITICAL_ROUTE_KINDS, AuditTarget, RouteSpec
+from launchready.net import FetchResult, Net
+
+TTFB_BUDGET_MS = 2000
+P95_BUDGET_MS = 500
+SAMPLES = 5  # a small, bounded sample: the audit must stay polite to a founder's server
+KIND_LABELS = {"api_health": "API health", "auth_callback": "Auth callback"}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _impact(route: RouteSpec) -> str:
+    if route.kind == "login":
+        return "Nobody can sign in."
+    if route.kind == "dashboard":
+        return "Signed-in users cannot reach the app."
+    if route.kind == "api_health":
+        return "Monitors and the mobile app will treat the API as down."
+    if route.kind == "checkout":
+        return "Customers cannot pay."
+    return "Visitors to this page get an error."
+
+
+async def check_route(route: RouteSpec, net: Net) -> list[Finding]:
+    # No redirect following for webhooks and callbacks: they must answer themselves.
+    follow = route.kind not in ("webhook", "auth_callback")
+    first, *samples = await asyncio.gather(
+        net.page(route.url, follow_redirects=follow),
+        *(net.fetch(route.url, follow_redirects=follow, max_bytes=65536) for _ in range(SAMPLES - 1)),
+    )
+    return evaluate_route(route, first, samples)
+
+
+def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResult]) -> list[Finding]:
+    severity = Severity.BLOCKER if route.kind in CRITICAL_ROUTE_KINDS else Severity.HIGH
+    kind = KIND_LABELS.get(route.kind, route.kind.replace("_", " ").capitalize())
+    params = {"kind": kind, "url": route.url, "expected": " or ".join(map(str, route.expected_statuses))}
+    final = first.final
+    evidence = {"chain": [(h.url, h.status, h.error and str(h.error)) for h in first.hops]}
+    if not first.ok:
+        return [
+            Finding(
+                "route.unreachable",
+                route.url,
+                evidence | {"detail": final.detail},
+                params | {"detail": final.detail or str(final.error)},
+                severity,
+            )
+        ]
+    findings: list[Finding] = []
+    if final.status not in route.expected_statuses:
+        findings.append(
+            Finding(
+                "route.unexpected_status",
+                route.url,
+                evidence,
+                params | {"status": final.status, "impact": _impact(route)},
+                severity,
+            )
+        )
+    elif route.keyword and route.keyword.lower() not in first.text.lower():
+        findings.append(
+            Finding(
+                "route.keyword_missing",
+                route.url,
+                evidence | {"body_start": first.text[:200]},
+                params | {"keyword": route.keyword},
+                severity,
+            )
+        )
+    ttfb = sum(h.ttfb_ms for h in first.hops)
+    if ttfb > TTFB_BUDGET_MS:
+        findings.append(Finding("route.slow_ttfb", route.url, {"ttfb_ms": round(ttfb)}, params | {"ttfb": round(ttfb)}))
+    timings = [sum(h.elapsed_ms for h in r.hops) for r in [first, *samples] if r.ok]
+    if len(timings) >= 3 and p95(timings) > P95_BUDGET_MS and ttfb <= TTFB_BUDGET_MS:
+        findings.append(
+            Finding(
+                "route.slow_p95",
+                route.url,
+                {"samples_ms": [round(t) for t in timings]},
+                params | {"p95": round(p95(timings)), "samples": len(timings)},
+            )
+        )
+    return findings
+
+
+async def check_routes(target: AuditTarget, net: Net) -> list[Finding]:
+    results = await asyncio.gather(*(check_route(route, net) for route in target.routes))
+    return [f for group in results for f in group]

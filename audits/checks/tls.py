@@ -1,0 +1,233 @@
+"""TLS checks: reachable on 443, certificate dates, name, chain and key, old protocol versions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ssl
+import warnings
+from dataclasses import dataclass
+from functools import cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+from audits.findings import Finding, Severity
+from audits.target import AuditTarget
+from launchready.net import FetchError, Net, TlsInfo
+
+EXPIRY_HIGH_DAYS = 14
+EXPIRY_BLOCKER_DAYS = 3
+
+
+@dataclass
+class CertFacts:
+    host: str
+    issuer: str
+    subject: str
+    names: list[str]
+    not_before: dt.datetime
+    not_after: dt.datetime
+    key_type: str
+    key_bits: int
+    chain_length: int
+
+    @property
+    def lifetime_days(self) -> int:
+        return (self.not_after - self.not_before).days
+
+    def as_evidence(self) -> dict[str, object]:
+        return {
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "names": self.names,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "key": f"{self.key_type} {self.key_bits} bits",
+            "chain_length": self.chain_length,
+        }
+
+
+@cache
+def _store(ca_bundle: str | None) -> Store:
+    import certifi
+
+    paths = [certifi.where()] + ([ca_bundle] if ca_bundle else [])
+    roots: list[x509.Certificate] = []
+    for path in paths:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            # A few public roots carry non-positive serials; cryptography warns but loads them.
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            roots.extend(x509.load_pem_x509_certificates(handle.read()))
+    return Store(roots)
+
+
+def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def facts(info: TlsInfo) -> tuple[CertFacts, x509.Certificate, list[x509.Certificate]]:
+    chain = [x509.load_der_x509_certificate(der) for der in info.chain_der]
+    leaf = chain[0]
+    try:
+        san = leaf.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        names = san.get_values_for_type(x509.DNSName)  # type: ignore[attr-defined]
+    except x509.ExtensionNotFound:
+        names = [_attr(leaf.subject, NameOID.COMMON_NAME)]
+    key = leaf.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        key_type, bits = "RSA", key.key_size
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key_type, bits = f"ECDSA {key.curve.name}", key.curve.key_size
+    elif isinstance(key, ed25519.Ed25519PublicKey):
+        key_type, bits = "Ed25519", 256
+    else:
+        key_type, bits = type(key).__name__, 0
+    issuer = _attr(leaf.issuer, NameOID.ORGANIZATION_NAME) or _attr(leaf.issuer, NameOID.COMMON_NAME)
+    return (
+        CertFacts(
+            info.host,
+            issuer,
+            _attr(leaf.subject, NameOID.COMMON_NAME),
+            list(names),
+            leaf.not_valid_before_utc,
+            leaf.not_valid_after_utc,
+            key_type,
+            bits,
+            len(chain),
+        ),
+        leaf,
+        chain[1:],
+    )
+
+
+def name_matches(host: str, names: list[str]) -> bool:
+    host = host.lower()
+    for name in (n.lower() for n in names):
+        if name == host:
+            return True
+        if name.startswith("*.") and host.count(".") == name.count(".") and host.endswith(name[1:]):
+            return True
+    return False
+
+
+def _chain_problem(
+    cert: CertFacts, leaf: x509.Certificate, intermediates: list[x509.Certificate], ca_bundle: str | None
+) -> str | None:
+    """Whether a public (or configured) root vouches for the chain as presented; dates and name aside."""
+    when = cert.not_before + (cert.not_after - cert.not_before) / 2
+    subject_name = next((n for n in cert.names if not n.startswith("*.")), None) or cert.names[0].lstrip("*.")
+    verifier = PolicyBuilder().store(_store(ca_bundle)).time(when).build_server_verifier(x509.DNSName(subject_name))
+    try:
+        verifier.verify(leaf, intermediates)
+    except VerificationError as exc:
+        if leaf.issuer == leaf.subject:
+            return "self-signed"
+        if not intermediates:
+            return "incomplete"
+        return str(exc)[:200]
+    except ValueError as exc:
+        return str(exc)[:200]
+    return None
+
+
+def evaluate(
+    info: TlsInfo, now: dt.datetime | None = None, ca_bundle: str | None = None
+) -> tuple[list[Finding], CertFacts | None]:
+    """Findings for one host's certificate as presented in the handshake."""
+    host = info.host
+    if not info.ok:
+        return [
+            Finding(
+                "tls.unreachable",
+                host,
+                {"error": str(info.error), "detail": info.detail},
+                {"host": host, "detail": info.detail or str(info.error)},
+            )
+        ], None
+    try:
+        cert, leaf, intermediates = facts(info)
+    except ValueError as exc:
+        return [
+            Finding(
+                "tls.untrusted", host, {"detail": str(exc)[:200]}, {"host": host, "detail": "unreadable certificate"}
+            )
+        ], None
+    now = now or dt.datetime.now(dt.UTC)
+    evidence = cert.as_evidence() | {"protocol": info.protocol}
+    params = {"host": host, "not_after": f"{cert.not_after:%d %B %Y}", "not_before": f"{cert.not_before:%d %B %Y}"}
+    findings: list[Finding] = []
+    days_left = (cert.not_after - now).total_seconds() / 86400
+    if cert.not_after <= now:
+        findings.append(Finding("tls.expired", host, evidence, params))
+    elif cert.not_before > now:
+        findings.append(Finding("tls.not_yet_valid", host, evidence, params))
+    elif days_left < EXPIRY_BLOCKER_DAYS:
+        findings.append(
+            Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, Severity.BLOCKER)
+        )
+    elif days_left < EXPIRY_HIGH_DAYS:
+        findings.append(Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}))
+    if not name_matches(host, cert.names):
+        findings.append(Finding("tls.hostname_mismatch", host, evidence, params | {"names": cert.names}))
+    problem = _chain_problem(cert, leaf, intermediates, ca_bundle)
+    if problem == "incomplete":
+        findings.append(Finding("tls.chain_incomplete", host, evidence, params))
+    elif problem:
+        findings.append(Finding("tls.untrusted", host, evidence | {"problem": problem}, params | {"detail": problem}))
+    if cert.key_type == "RSA" and cert.key_bits < 2048:
+        findings.append(Finding("tls.weak_key", host, evidence, params | {"bits": cert.key_bits}))
+    acme = cert.lifetime_days <= 100
+    days, until = cert.lifetime_days, params["not_after"]
+    renewal = (
+        f"A {days}-day certificate suggests automatic (ACME) renewal; it expires on {until}."
+        if acme
+        else f"A {days}-day certificate is usually renewed by hand: put {until} in the calendar."
+    )
+    findings.append(
+        Finding(
+            "tls.certificate",
+            host,
+            evidence,
+            {"host": host, "issuer": cert.issuer, "lifetime": cert.lifetime_days, "renewal": renewal},
+        )
+    )
+    return findings, cert
+
+
+async def check_old_protocols(host: str, net: Net) -> list[Finding]:
+    info = await net.tls(host, max_version=ssl.TLSVersion.TLSv1_1)
+    if info.error is None and info.protocol in ("TLSv1", "TLSv1.1"):
+        return [
+            Finding("tls.old_protocol", host, {"accepted": info.protocol}, {"host": host, "protocol": info.protocol})
+        ]
+    return []
+
+
+async def https_hosts(target: AuditTarget, net: Net) -> list[str]:
+    """The hosts that resolve: each is expected to answer HTTPS."""
+    lookups = await asyncio.gather(*(net.addresses(host) for host in target.hosts))
+    return [host for host, (addresses, _, _) in zip(target.hosts, lookups, strict=True) if addresses]
+
+
+async def check_tls(target: AuditTarget, net: Net) -> tuple[list[Finding], dict[str, CertFacts]]:
+    hosts = await https_hosts(target, net)
+    # The old-protocol probes run beside the main handshakes, not after them: one round trip, not two.
+    infos, old = await asyncio.gather(
+        asyncio.gather(*(net.handshake(host) for host in hosts)),
+        asyncio.gather(*(check_old_protocols(host, net) for host in hosts)),
+    )
+    findings: list[Finding] = [f for group in old for f in group]
+    certs: dict[str, CertFacts] = {}
+    for info in infos:
+        if info.error == FetchError.REFUSED:
+            continue  # reported by the DNS checks as a private address
+        host_findings, cert = evaluate(info, ca_bundle=net.config.ca_bundle)
+        findings.extend(host_findings)
+        if cert is not None:
+            certs[info.host] = cert
+    return findings, certs

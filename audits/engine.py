@@ -1,0 +1,158 @@
+"""Runs every check of one audit concurrently, within a deadline, keeping partial results."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from audits.checks import dns as dns_checks
+from audits.checks import edge, headers, redirects, routes, tls
+from audits.findings import Finding
+from audits.target import USUAL_LABELS, AuditTarget
+from launchready.net import DnsRecord, Net, NetConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEADLINE = 90.0
+Progress = Callable[[int, int, str], Awaitable[None] | None]
+
+
+@dataclass
+class AuditOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    inventory: list[DnsRecord] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    timed_out_checks: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    dns_queries: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.failed_checks or self.timed_out_checks)
+
+
+def _email_checks() -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:
+    try:
+        from audits.checks import email  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # pragma: no cover - the email checks ship with the engine
+        return {}
+    return {"email": email.check_email}
+
+
+async def _tls_and_caa(target: AuditTarget, net: Net) -> list[Finding]:
+    # The CAA question is asked at once (and shared), so judging it after the handshake costs no round trip.
+    caa_prefetch = asyncio.ensure_future(net.dns(target.apex, "CAA"))
+    findings, certs = await tls.check_tls(target, net)
+    await caa_prefetch
+    issuer = next((c.issuer for c in certs.values()), None)
+    return findings + await dns_checks.check_caa(target, net, issuer)
+
+
+async def _discover_labels(target: AuditTarget, net: Net) -> None:
+    """For the shell audit: add the usual sub-domains (app, api …) that exist."""
+    lookups = await asyncio.gather(*(net.addresses(target.host(label)) for label in USUAL_LABELS))
+    for label, (addresses, _, _) in zip(USUAL_LABELS, lookups, strict=True):
+        if addresses and label not in target.labels:
+            target.labels.append(label)
+
+
+def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:
+    return {
+        "dns.hosts": dns_checks.check_hosts,
+        "dns.nameservers": dns_checks.check_nameservers,
+        "dns.dnssec": dns_checks.check_dnssec,
+        "tls": _tls_and_caa,
+        "redirects": redirects.check_redirects,
+        "redirects.callbacks": redirects.check_callback_routes,
+        "redirects.mixed_content": redirects.check_mixed_content,
+        "routes": routes.check_routes,
+        "edge": edge.check_edge,
+        "headers": headers.check_headers,
+        "exposure": headers.check_exposure,
+        **_email_checks(),
+    }
+
+
+async def run_audit(
+    target: AuditTarget,
+    *,
+    config: NetConfig | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    progress: Progress | None = None,
+    sprint_open: bool = True,
+) -> AuditOutcome:
+    started = time.monotonic()
+    outcome = AuditOutcome()
+    async with Net(config, deadline=deadline) as net:
+        if target.probe_usual_labels:
+            await _discover_labels(target, net)
+        checks = checks_for(target)
+        tasks: dict[asyncio.Task[list[Finding]], str] = {
+            asyncio.ensure_future(fn(target, net)): name for name, fn in checks.items()
+        }
+        inventory_task = asyncio.ensure_future(dns_checks.record_inventory(target, net))
+        total, done = len(tasks), 0
+        pending = set(tasks)
+        end = started + deadline
+        while pending:
+            finished, pending = await asyncio.wait(
+                pending, timeout=max(0.0, end - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not finished:
+                break
+            for task in finished:
+                done += 1
+                _collect(task, tasks[task], outcome)
+                if progress is not None:
+                    result = progress(done, total, tasks[task])
+                    if asyncio.iscoroutine(result):
+                        await result
+        for task in pending:
+            task.cancel()
+            outcome.timed_out_checks.append(tasks[task])
+        if outcome.timed_out_checks:
+            outcome.findings.append(
+                Finding(
+                    "audit.deadline",
+                    target.apex,
+                    {"checks": outcome.timed_out_checks},
+                    {"seconds": round(deadline), "checks": outcome.timed_out_checks},
+                )
+            )
+        try:
+            outcome.inventory = await asyncio.wait_for(inventory_task, max(0.5, end - time.monotonic()))
+        except (TimeoutError, Exception) as exc:  # the inventory is a bonus, never a reason to fail
+            log.warning("record inventory for %s incomplete: %s", target.apex, type(exc).__name__)
+        outcome.findings.extend(dns_checks.check_ttls(target, outcome.inventory, sprint_open))
+        outcome.dns_queries = net.dns_queries
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _collect(task: asyncio.Task[list[Finding]], name: str, outcome: AuditOutcome) -> None:
+    try:
+        outcome.findings.extend(task.result())
+    except Exception as exc:
+        log.exception("check %s failed", name)
+        outcome.failed_checks.append(name)
+        outcome.findings.append(
+            Finding(
+                "audit.check_failed",
+                name,
+                {"error": type(exc).__name__},
+                {"check": name, "detail": f"{type(exc).__name__} while checking"},
+            )
+        )
+
+
+def summary(outcome: AuditOutcome) -> dict[str, Any]:
+    from audits.catalog import severity_of
+
+    counts: dict[str, int] = {}
+    for finding in outcome.findings:
+        counts[severity_of(finding).value] = counts.get(severity_of(finding).value, 0) + 1
+    return counts

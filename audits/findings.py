@@ -1,0 +1,75 @@
+"""What a check returns: a finding with its check id, the subject it is about and the evidence seen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    BLOCKER = "blocker"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Area(StrEnum):
+    DNS = "dns"
+    TLS = "tls"
+    REDIRECTS = "redirects"
+    ROUTES = "routes"
+    EDGE = "edge"
+    HEADERS = "headers"
+    EMAIL = "email"
+    AUDIT = "audit"
+
+
+class Item(StrEnum):
+    """The ten Launch Ready items a finding can belong to."""
+
+    DOMAIN_SETUP = "domain_setup"
+    EMAIL_AUTH = "email_authentication"
+    CLOUDFLARE = "cloudflare"
+    SSL = "ssl"
+    REDIRECTS = "redirects"
+    CACHING = "caching"
+    ENV_VARS = "environment_variables"
+    SECRETS = "secrets"
+    UPTIME = "uptime_monitoring"
+    HANDOVER = "handover"
+
+
+ITEM_LABELS = {
+    Item.DOMAIN_SETUP: "Domain setup",
+    Item.EMAIL_AUTH: "Email authentication",
+    Item.CLOUDFLARE: "Cloudflare configuration",
+    Item.SSL: "SSL",
+    Item.REDIRECTS: "Redirects and subdomains",
+    Item.CACHING: "Caching basics",
+    Item.ENV_VARS: "Environment variables",
+    Item.SECRETS: "Secrets handling",
+    Item.UPTIME: "Uptime monitoring",
+    Item.HANDOVER: "Handover",
+}
+
+
+@dataclass
+class Finding:
+    """One problem (or one fact worth knowing) that a check saw.
+
+    `subject` says what it is about (a host, a route, a selector) so that the same finding on the next
+    run is recognised; `params` fill the catalog's title, explanation and fix; `severity` overrides the
+    catalog's default where the check knows better (a login route is worse than a blog route).
+    """
+
+    check_id: str
+    subject: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None

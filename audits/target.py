@@ -1,0 +1,69 @@
+"""What one audit looks at: a domain's apex, its canonical host, its hosts, routes and mail setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from launchready.models import Domain
+
+# Hosts whose failure stops the launch: people sign in, pay and call the API there.
+CRITICAL_LABELS = {"", "www", "app", "api", "login", "auth", "dashboard", "portal", "admin"}
+CRITICAL_ROUTE_KINDS = {"login", "dashboard", "api_health"}
+USUAL_LABELS = ["app", "api", "admin", "portal", "dashboard"]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    url: str
+    kind: str = "other"
+    expected_statuses: tuple[int, ...] = (200,)
+    keyword: str = ""
+
+
+@dataclass
+class AuditTarget:
+    apex: str
+    canonical: str = "www"  # "www" or "apex"
+    labels: list[str] = field(default_factory=list)  # sub-domain labels in use: app, api …
+    routes: list[RouteSpec] = field(default_factory=list)
+    mail_providers: list[str] = field(default_factory=list)
+    dkim_selectors: list[str] = field(default_factory=list)
+    probe_usual_labels: bool = False  # the shell audit looks for app., api. … that exist
+
+    @property
+    def canonical_name(self) -> str:
+        return f"www.{self.apex}" if self.canonical == "www" else self.apex
+
+    @property
+    def other_name(self) -> str:
+        return self.apex if self.canonical == "www" else f"www.{self.apex}"
+
+    def host(self, label: str) -> str:
+        return f"{label}.{self.apex}" if label else self.apex
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every host name to look at: apex, www and the configured labels."""
+        names = [self.apex, f"www.{self.apex}"] + [self.host(label) for label in self.labels]
+        return list(dict.fromkeys(names))
+
+    @property
+    def homepage(self) -> str:
+        return f"https://{self.canonical_name}/"
+
+    @classmethod
+    def from_domain(cls, domain: Domain) -> AuditTarget:
+        routes = [
+            RouteSpec(route.url, route.kind, tuple(route.expected_statuses or [200]), route.keyword)
+            for route in domain.routes.all()
+        ]
+        return cls(
+            apex=domain.name,
+            canonical=domain.canonical_host,
+            labels=list(domain.hosts),
+            routes=routes,
+            mail_providers=list(domain.mail_providers),
+            dkim_selectors=list(domain.dkim_selectors),
+        )

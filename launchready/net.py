@@ -1,0 +1,730 @@
+"""The one door to the internet: every DNS query and HTTP request of audits and monitors goes through here.
+
+DNS uses dnspython's async resolver with its own nameservers; HTTP uses httpx with redirects followed by
+hand. A host is resolved here and the connection made to that very address (SNI and Host set to the
+name), so the address the SSRF guard checked is the address used. Every call is bounded: timeouts, a
+total deadline, bytes read, redirects and DNS queries per audit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import certifi
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+import httpx
+
+USER_AGENT = "LaunchReady/1.0 (+launch audit)"
+
+
+# --- Configuration ---------------------------------------------------------------------------------
+
+
+class NetConfigError(ValueError):
+    """A LAUNCHREADY_* network setting is malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    resolvers: tuple[tuple[str, int], ...] = ()
+    port_map: Mapping[int, int] = field(default_factory=dict)
+    ca_bundle: str | None = None
+    allow_private_targets: bool = False
+    dns_timeout: float = 3.0
+    dns_lifetime: float = 6.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 8.0
+    request_deadline: float = 15.0
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_redirects: int = 10
+    max_dns_queries: int = 400
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> NetConfig:
+        env = os.environ if environ is None else environ
+        return cls(
+            resolvers=parse_resolvers(env.get("LAUNCHREADY_RESOLVER", "")),
+            port_map=parse_port_map(env.get("LAUNCHREADY_PORT_MAP", "")),
+            ca_bundle=_ca_bundle(env.get("LAUNCHREADY_CA_BUNDLE", "")),
+            allow_private_targets=env.get("LAUNCHREADY_ALLOW_PRIVATE_TARGETS", "").strip().lower()
+            in ("1", "true", "yes", "on"),
+        )
+
+
+def parse_resolvers(text: str) -> tuple[tuple[str, int], ...]:
+    """`host:port[,host:port]` (IPv6 as `[::1]:53`); the port defaults to 53."""
+    servers: list[tuple[str, int]] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        host, port = item, "53"
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = rest.lstrip(":") or "53"
+        elif item.count(":") == 1:
+            host, port = item.split(":")
+        try:
+            ipaddress.ip_address(host)
+            number = int(port)
+        except ValueError:
+            raise NetConfigError(f"LAUNCHREADY_RESOLVER has a malformed entry: {item!r} (use ip:port)") from None
+        if not 0 < number < 65536:
+            raise NetConfigError(f"LAUNCHREADY_RESOLVER has a port out of range: {item!r}")
+        servers.append((host, number))
+    return tuple(servers)
+
+
+def parse_port_map(text: str) -> dict[int, int]:
+    """`80:18080,443:18443`: connect to the second port whenever a URL says the first."""
+    mapping: dict[int, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            source, target = (int(p) for p in item.split(":"))
+        except ValueError:
+            raise NetConfigError(f"LAUNCHREADY_PORT_MAP has a malformed entry: {item!r} (use 443:18443)") from None
+        if not (0 < source < 65536 and 0 < target < 65536):
+            raise NetConfigError(f"LAUNCHREADY_PORT_MAP has a port out of range: {item!r}")
+        mapping[source] = target
+    return mapping
+
+
+def _ca_bundle(path: str) -> str | None:
+    path = path.strip()
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        raise NetConfigError(f"LAUNCHREADY_CA_BUNDLE is not a readable file: {path}")
+    return path
+
+
+# --- The SSRF guard --------------------------------------------------------------------------------
+
+
+def address_refusal(address: str) -> str | None:
+    """Why an address is not a public internet address (None when it is)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if mapped is not None:
+            inner = address_refusal(str(mapped))
+            if inner:
+                return f"an IPv4-mapped form of {inner}"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address (cloud metadata lives here)"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_private:
+        return "a private network address"
+    if ip.is_reserved:
+        return "a reserved address"
+    if not ip.is_global:
+        return "not a public internet address"
+    return None
+
+
+# --- Results ---------------------------------------------------------------------------------------
+
+
+class DnsStatus(StrEnum):
+    OK = "ok"
+    NXDOMAIN = "nxdomain"  # the name does not exist
+    NODATA = "nodata"  # the name exists but has no record of this type
+    SERVFAIL = "servfail"  # the DNS server failed or refused: not the same as "no record"
+    TIMEOUT = "timeout"
+    INVALID = "invalid"  # the name itself is malformed
+    LIMIT = "limit"  # this audit used up its DNS query budget
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    name: str
+    rdtype: str
+    ttl: int
+    value: str
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    name: str
+    rdtype: str
+    status: DnsStatus
+    records: tuple[DnsRecord, ...] = ()
+    cnames: tuple[DnsRecord, ...] = ()  # the CNAME chain followed to reach the answer
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == DnsStatus.OK
+
+    @property
+    def is_void(self) -> bool:
+        """No data for this name and type (what RFC 7208 calls a void lookup)."""
+        return self.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA)
+
+    @property
+    def is_failure(self) -> bool:
+        """The question could not be answered (which is never the same as 'no record')."""
+        return self.status in (DnsStatus.SERVFAIL, DnsStatus.TIMEOUT, DnsStatus.LIMIT)
+
+    @property
+    def values(self) -> list[str]:
+        return [r.value for r in self.records]
+
+
+class FetchError(StrEnum):
+    REFUSED = "refused"  # the SSRF guard refused the address
+    DNS = "dns"
+    CONNECT = "connect"
+    TLS = "tls"
+    TIMEOUT = "timeout"
+    PROTOCOL = "protocol"  # the server's answer was not valid HTTP
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    REDIRECT_LOOP = "redirect_loop"
+    BAD_URL = "bad_url"
+
+
+@dataclass
+class Hop:
+    """One request and its response on the way to the final answer."""
+
+    url: str
+    address: str = ""
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    location: str | None = None
+    elapsed_ms: float = 0.0
+    ttfb_ms: float = 0.0
+    http_version: str = ""
+    error: FetchError | None = None
+    detail: str = ""
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    def header_all(self, name: str) -> list[str]:
+        name = name.lower()
+        return [value for key, value in self.headers if key.lower() == name]
+
+
+@dataclass
+class FetchResult:
+    hops: list[Hop]
+    body: bytes = b""
+    truncated: bool = False
+
+    @property
+    def final(self) -> Hop:
+        return self.hops[-1]
+
+    @property
+    def ok(self) -> bool:
+        return self.final.error is None and self.final.status is not None
+
+    @property
+    def error(self) -> FetchError | None:
+        return self.final.error
+
+    @property
+    def text(self) -> str:
+        charset = "utf-8"
+        content_type = self.final.header("content-type") or ""
+        if "charset=" in content_type:
+            charset = content_type.split("charset=", 1)[1].split(";")[0].strip().strip('"') or "utf-8"
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class TlsInfo:
+    host: str
+    address: str = ""
+    port: int = 443
+    protocol: str = ""
+    cipher: str = ""
+    chain_der: list[bytes] = field(default_factory=list)  # as the server presented it, leaf first
+    error: FetchError | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.chain_der)
+
+
+# --- The door itself -------------------------------------------------------------------------------
+
+
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+class Net:
+    """One audit's (or one probe round's) view of the internet, with its own budget and deadline."""
+
+    def __init__(self, config: NetConfig | None = None, *, deadline: float | None = None) -> None:
+        self.config = config or current_config()
+        self.deadline = time.monotonic() + deadline if deadline else None
+        self.dns_queries = 0
+        self._dns_cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
+        self._resolver = _make_resolver(self.config)
+        self._client: httpx.AsyncClient | None = None
+        self._memo: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def remaining(self, cap: float) -> float:
+        """Seconds a call may take: its own cap, cut short by the run's deadline."""
+        if self.deadline is None:
+            return cap
+        return max(0.05, min(cap, self.deadline - time.monotonic()))
+
+    @property
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    # -- DNS -------------------------------------------------------------------------------------
+
+    async def dns(self, name: str, rdtype: str) -> DnsAnswer:
+        """One question; answers are cached for the life of this Net so checks can share them."""
+        key = (name.lower().rstrip("."), rdtype.upper())
+        cached = self._dns_cache.get(key)
+        if cached is not None:
+            return await asyncio.shield(cached)
+        future: asyncio.Future[DnsAnswer] = asyncio.get_running_loop().create_future()
+        self._dns_cache[key] = future
+        try:
+            answer = await self._query(*key)
+        except BaseException as exc:
+            future.set_exception(exc)
+            del self._dns_cache[key]
+            raise
+        future.set_result(answer)
+        return answer
+
+    async def _query(self, name: str, rdtype: str) -> DnsAnswer:
+        if self.dns_queries >= self.config.max_dns_queries:
+            return DnsAnswer(name, rdtype, DnsStatus.LIMIT, error="this audit's DNS query budget is used up")
+        if self.expired:
+            return DnsAnswer(name, rdtype, DnsStatus.TIMEOUT, error="the audit's deadline passed")
+        self.dns_queries += 1
+        try:
+            qname = dns.name.from_text(name)
+        except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+            return DnsAnswer(name, rdtype, DnsStatus.INVALID, error=str(exc) or type(exc).__name__)
+        lifetime = self.remaining(self.config.dns_lifetime)
+        try:
+            result = await self._resolver.resolve(qname, rdtype, search=False, lifetime=lifetime)
+        except dns.resolver.NXDOMAIN:
+            return DnsAnswer(name, rdtype, DnsStatus.NXDOMAIN)
+        except dns.resolver.NoAnswer as exc:
+            return DnsAnswer(name, rdtype, DnsStatus.NODATA, cnames=_cnames(exc.kwargs.get("response")))
+        except dns.resolver.LifetimeTimeout:
+            return DnsAnswer(name, rdtype, DnsStatus.TIMEOUT, error=f"no answer within {lifetime:.1f} s")
+        except dns.resolver.NoNameservers as exc:
+            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=_first_line(str(exc)))
+        except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+            # Malformed or hostile answers (bad wire data, loops, oversized names) land here.
+            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=_first_line(str(exc)) or type(exc).__name__)
+        response = result.response
+        records = tuple(
+            DnsRecord(
+                rrset.name.to_text(omit_final_dot=True), dns.rdatatype.to_text(rrset.rdtype), rrset.ttl, _value(rd)
+            )
+            for rrset in response.answer
+            if rrset.rdtype == dns.rdatatype.from_text(rdtype)
+            for rd in rrset
+        )
+        return DnsAnswer(name, rdtype, DnsStatus.OK, records=records, cnames=_cnames(response))
+
+    async def addresses(self, host: str) -> tuple[list[str], DnsAnswer, DnsAnswer]:
+        """A and AAAA for a host, asked together."""
+        a, aaaa = await asyncio.gather(self.dns(host, "A"), self.dns(host, "AAAA"))
+        return [*a.values, *aaaa.values], a, aaaa
+
+    # -- addresses and the guard ------------------------------------------------------------------
+
+    def refusal(self, address: str) -> str | None:
+        if self.config.allow_private_targets:
+            return None
+        return address_refusal(address)
+
+    async def pick_address(self, host: str) -> tuple[str | None, FetchError | None, str]:
+        """Resolve a host and choose the address to connect to; refuse it if the guard says so."""
+        try:
+            literal = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            literal = None
+        if literal is not None:
+            candidates = [str(literal)]
+        else:
+            candidates, a, aaaa = await self.addresses(host)
+            if not candidates:
+                worst = a if a.is_failure else aaaa if aaaa.is_failure else a
+                detail = {
+                    DnsStatus.NXDOMAIN: f"{host} does not exist in DNS",
+                    DnsStatus.NODATA: f"{host} has no A or AAAA record",
+                }.get(worst.status, f"DNS lookup of {host} failed ({worst.status}: {worst.error})")
+                return None, FetchError.DNS, detail
+        for address in candidates:
+            reason = self.refusal(address)
+            if reason:
+                return None, FetchError.REFUSED, f"{host} resolves to {address}, {reason}; refused"
+        # IPv4 first: the sandbox and most hosts answer there.
+        candidates.sort(key=lambda a: ":" in a)
+        return candidates[0], None, ""
+
+    def connect_port(self, port: int) -> int:
+        return self.config.port_map.get(port, port)
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                verify=tls_context(self.config.ca_bundle),
+                follow_redirects=False,
+                trust_env=False,
+                timeout=httpx.Timeout(
+                    connect=self.config.connect_timeout,
+                    read=self.config.read_timeout,
+                    write=self.config.read_timeout,
+                    pool=self.config.connect_timeout,
+                ),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            )
+        return self._client
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+        max_redirects: int | None = None,
+        max_bytes: int | None = None,
+        verify: bool = True,
+        content: bytes | None = None,
+    ) -> FetchResult:
+        """Request a URL, following redirects by hand; every hop is recorded, re-resolved and guarded."""
+        limit = self.config.max_redirects if max_redirects is None else max_redirects
+        hops: list[Hop] = []
+        seen: set[str] = set()
+        current = url
+        for _ in range(limit + 1):
+            hop, body, truncated = await self._one(current, method, headers, max_bytes, verify, content)
+            hops.append(hop)
+            seen.add(current)
+            if hop.error or not follow_redirects or hop.status not in REDIRECT_STATUSES or not hop.location:
+                return FetchResult(hops, body, truncated)
+            next_url = urljoin(current, hop.location)
+            if next_url in seen:
+                hops.append(Hop(next_url, error=FetchError.REDIRECT_LOOP, detail=f"redirects back to {next_url}"))
+                return FetchResult(hops)
+            if hop.status == 303 or (hop.status in (301, 302) and method == "POST"):
+                method, content = "GET", None
+            current = next_url
+        hops.append(Hop(current, error=FetchError.TOO_MANY_REDIRECTS, detail=f"more than {limit} redirects"))
+        return FetchResult(hops)
+
+    async def _one(
+        self,
+        url: str,
+        method: str,
+        headers: Mapping[str, str] | None,
+        max_bytes: int | None,
+        verify: bool,
+        content: bytes | None,
+    ) -> tuple[Hop, bytes, bool]:
+        hop = Hop(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            hop.error, hop.detail = FetchError.BAD_URL, "the address is not a valid URL"
+            return hop, b"", False
+        host = parts.hostname or ""
+        if parts.scheme not in ("http", "https") or not host:
+            hop.error, hop.detail = FetchError.BAD_URL, f"cannot fetch {url!r}"
+            return hop, b"", False
+        address, error, detail = await self.pick_address(host)
+        if address is None:
+            hop.error, hop.detail = error, detail
+            return hop, b"", False
+        hop.address = address
+        netloc = f"[{address}]" if ":" in address else address
+        target = urlunsplit((parts.scheme, f"{netloc}:{self.connect_port(port)}", parts.path or "/", parts.query, ""))
+        default_port = 443 if parts.scheme == "https" else 80
+        host_header = host if port == default_port else f"{host}:{port}"
+        request_headers = {"User-Agent": USER_AGENT, "Accept": "*/*", **(headers or {}), "Host": host_header}
+        extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+        limit = self.config.max_body_bytes if max_bytes is None else max_bytes
+        client = self._http() if verify else self._insecure_http()
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.remaining(self.config.request_deadline)):
+                request = client.build_request(
+                    method, target, headers=request_headers, content=content, extensions=extensions
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    hop.ttfb_ms = (time.monotonic() - started) * 1000
+                    hop.status = response.status_code
+                    hop.http_version = response.http_version
+                    hop.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
+                    hop.location = response.headers.get("location")
+                    body, truncated = await _read_capped(response, limit)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            hop.error, hop.detail = FetchError.TIMEOUT, "no complete answer before the deadline"
+            return _timed(hop, started), b"", False
+        except httpx.TimeoutException as exc:
+            hop.error, hop.detail = FetchError.TIMEOUT, f"{type(exc).__name__}"
+            return _timed(hop, started), b"", False
+        except httpx.ConnectError as exc:
+            text = str(exc)
+            is_tls = "SSL" in text or "CERTIFICATE" in text.upper() or "TLS" in text
+            hop.error = FetchError.TLS if is_tls else FetchError.CONNECT
+            hop.detail = _first_line(text) or type(exc).__name__
+            return _timed(hop, started), b"", False
+        except (httpx.RemoteProtocolError, httpx.LocalProtocolError, httpx.DecodingError) as exc:
+            hop.error, hop.detail = FetchError.PROTOCOL, _first_line(str(exc)) or type(exc).__name__
+            return _timed(hop, started), b"", False
+        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+            hop.error, hop.detail = FetchError.CONNECT, _first_line(str(exc)) or type(exc).__name__
+            return _timed(hop, started), b"", False
+        return _timed(hop, started), body, truncated
+
+    def _insecure_http(self) -> httpx.AsyncClient:
+        if not hasattr(self, "_insecure"):
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            self._insecure = httpx.AsyncClient(
+                verify=context,
+                follow_redirects=False,
+                trust_env=False,
+                timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
+            )
+        return self._insecure
+
+    async def shared(self, key: tuple[Any, ...], make: Any) -> Any:
+        """Run `make()` once per key for the life of this Net; concurrent callers share the one result.
+
+        Checks of one audit look at the same pages and handshakes: this keeps each one to a single
+        round trip, which is what keeps an audit near its critical path.
+        """
+        existing = self._memo.get(key)
+        if existing is not None:
+            return await asyncio.shield(existing)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._memo[key] = future
+        try:
+            result = await make()
+        except BaseException as exc:
+            del self._memo[key]
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: the caller gets the exception itself
+            raise
+        future.set_result(result)
+        return result
+
+    async def page(self, url: str, *, follow_redirects: bool = True) -> FetchResult:
+        """A GET shared by every check of this audit."""
+        return await self.shared(
+            ("GET", url, follow_redirects), lambda: self.fetch(url, follow_redirects=follow_redirects)
+        )
+
+    async def handshake(self, host: str, port: int = 443) -> TlsInfo:
+        """A TLS handshake shared by every check of this audit."""
+        return await self.shared(("TLS", host, port), lambda: self.tls(host, port))
+
+    # -- TLS -------------------------------------------------------------------------------------
+
+    async def tls(self, host: str, port: int = 443, *, max_version: ssl.TLSVersion | None = None) -> TlsInfo:
+        """Handshake with a host and keep what it presented: protocol, cipher and certificate chain.
+
+        Nothing is verified here (the chain is judged by the caller with cryptography), so that an
+        expired or mismatched certificate can still be read and reported.
+        """
+        info = TlsInfo(host=host, port=port)
+        address, error, detail = await self.pick_address(host)
+        if address is None:
+            info.error, info.detail = error, detail
+            return info
+        info.address = address
+        context = _inspection_context(max_version)
+        try:
+            async with asyncio.timeout(self.remaining(self.config.connect_timeout + self.config.read_timeout)):
+                _reader, writer = await asyncio.open_connection(
+                    address, self.connect_port(port), ssl=context, server_hostname=host
+                )
+        except TimeoutError:
+            info.error, info.detail = FetchError.TIMEOUT, "no TLS handshake before the deadline"
+            return info
+        except ssl.SSLError as exc:
+            info.error, info.detail = FetchError.TLS, exc.reason or _first_line(str(exc))
+            return info
+        except OSError as exc:
+            info.error, info.detail = FetchError.CONNECT, exc.strerror or type(exc).__name__
+            return info
+        try:
+            sslobj = writer.get_extra_info("ssl_object")
+            info.protocol = sslobj.version() or ""
+            info.cipher = (sslobj.cipher() or ("",))[0]
+            info.chain_der = _presented_chain(sslobj)
+        finally:
+            writer.close()
+            with contextlib.suppress(TimeoutError, OSError, ssl.SSLError):
+                await asyncio.wait_for(writer.wait_closed(), 1)
+        return info
+
+    async def aclose(self) -> None:
+        for client in (self._client, getattr(self, "_insecure", None)):
+            if client is not None:
+                await client.aclose()
+        self._client = None
+
+    async def __aenter__(self) -> Net:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        remaining = limit - size
+        if len(chunk) >= remaining:
+            chunks.append(chunk[:remaining])
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), False
+
+
+def _timed(hop: Hop, started: float) -> Hop:
+    hop.elapsed_ms = (time.monotonic() - started) * 1000
+    return hop
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else ""
+
+
+def _value(rdata: Any) -> str:
+    if rdata.rdtype == dns.rdatatype.TXT:
+        return b"".join(rdata.strings).decode("utf-8", errors="replace")
+    return str(rdata.to_text()).rstrip(".") if rdata.rdtype in _NAME_TYPES else str(rdata.to_text())
+
+
+_NAME_TYPES = {dns.rdatatype.CNAME, dns.rdatatype.NS, dns.rdatatype.PTR}
+
+
+def _cnames(response: dns.message.Message | None) -> tuple[DnsRecord, ...]:
+    if response is None:
+        return ()
+    return tuple(
+        DnsRecord(rrset.name.to_text(omit_final_dot=True), "CNAME", rrset.ttl, rd.target.to_text(omit_final_dot=True))
+        for rrset in response.answer
+        if rrset.rdtype == dns.rdatatype.CNAME
+        for rd in rrset
+    )
+
+
+def _make_resolver(config: NetConfig) -> dns.asyncresolver.Resolver:
+    if config.resolvers:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in config.resolvers]
+    else:
+        resolver = dns.asyncresolver.Resolver(configure=True)
+    resolver.timeout = config.dns_timeout
+    resolver.lifetime = config.dns_lifetime
+    resolver.retry_servfail = False
+    resolver.cache = None
+    return resolver
+
+
+@cache
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The verifying context: public roots, plus the extra CA bundle when one is configured."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def _inspection_context(max_version: ssl.TLSVersion | None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    # Low security level so that old protocols and weak keys can be seen and reported, never trusted.
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    if max_version is not None:
+        context.maximum_version = max_version
+    return context
+
+
+def _presented_chain(sslobj: Any) -> list[bytes]:
+    inner = getattr(sslobj, "_sslobj", None)
+    getter = getattr(inner, "get_unverified_chain", None)
+    if getter is not None:
+        try:
+            return [cert.public_bytes(ssl._ssl.ENCODING_DER) for cert in getter() or []]  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            pass
+    leaf = sslobj.getpeercert(binary_form=True)
+    return [leaf] if leaf else []
+
+
+def current_config() -> NetConfig:
+    """The configuration from the environment (read each time, so tests and the sandbox can change it)."""
+    return NetConfig.from_env()
+
+
+def ca_bundle_roots() -> list[bytes]:
+    """PEM bytes of every trusted root: certifi's bundle plus LAUNCHREADY_CA_BUNDLE."""
+    config = current_config()
+    paths = [certifi.where()] + ([config.ca_bundle] if config.ca_bundle else [])
+    out = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            out.append(handle.read())
+    return out

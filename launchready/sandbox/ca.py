@@ -1,0 +1,144 @@
+"""A throw-away certificate authority for the sandbox: a root, an intermediate and leaf certificates
+in every state an audit must recognise (valid, expired, not yet valid, wrong name, self-signed,
+missing intermediate, weak key)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+
+class CertKind(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRING_SOON = "expiring_soon"  # 10 days left
+    EXPIRING_VERY_SOON = "expiring_very_soon"  # 2 days left
+    WRONG_NAME = "wrong_name"
+    SELF_SIGNED = "self_signed"
+    MISSING_INTERMEDIATE = "missing_intermediate"
+    WEAK_KEY = "weak_key"  # RSA 1024
+    LONG_LIVED = "long_lived"  # a 398-day certificate from a paid CA rather than a 90-day ACME one
+
+
+@dataclass
+class IssuedCert:
+    cert_path: Path  # the chain the server presents, leaf first
+    key_path: Path
+    leaf: x509.Certificate
+
+
+def _name(common_name: str, org: str = "Launch Ready Sandbox") -> x509.Name:
+    return x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    )
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+class SandboxCA:
+    """Root and intermediate live for the life of the object; leaves are issued on demand into a temp dir."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.dir = directory or Path(tempfile.mkdtemp(prefix="launchready-ca-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        now = dt.datetime.now(dt.UTC)
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        self.root = self._ca_cert(_name("Launch Ready Sandbox Root CA"), self.root_key, None, now, path_length=1)
+        self.inter_key = ec.generate_private_key(ec.SECP256R1())
+        self.inter = self._ca_cert(
+            _name("Launch Ready Sandbox Issuing CA"), self.inter_key, self.root, now, path_length=0
+        )
+        self.bundle_path = self.dir / "sandbox-root.pem"
+        self.bundle_path.write_bytes(_pem(self.root))
+
+    def _ca_cert(
+        self,
+        subject: x509.Name,
+        key: ec.EllipticCurvePrivateKey,
+        issuer: x509.Certificate | None,
+        now: dt.datetime,
+        path_length: int,
+    ) -> x509.Certificate:
+        signer = self.root_key if issuer is not None else key
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer.subject if issuer is not None else subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=365))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        )
+        if issuer is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    def issue(self, names: list[str], kind: CertKind = CertKind.VALID) -> IssuedCert:
+        """A leaf for these host names, in the state `kind` asks for, with the chain a server would send."""
+        now = dt.datetime.now(dt.UTC)
+        key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+        key = (
+            rsa.generate_private_key(65537, 1024)  # noqa: S505 - the weak-key scenario
+            if kind == CertKind.WEAK_KEY
+            else ec.generate_private_key(ec.SECP256R1())
+        )
+        start, end = now - dt.timedelta(days=30), now + dt.timedelta(days=60)  # a 90-day ACME-style lifetime
+        if kind == CertKind.EXPIRED:
+            start, end = now - dt.timedelta(days=120), now - dt.timedelta(days=30)
+        elif kind == CertKind.NOT_YET_VALID:
+            start, end = now + dt.timedelta(days=2), now + dt.timedelta(days=92)
+        elif kind == CertKind.EXPIRING_SOON:
+            start, end = now - dt.timedelta(days=80), now + dt.timedelta(days=10)
+        elif kind == CertKind.EXPIRING_VERY_SOON:
+            start, end = now - dt.timedelta(days=88), now + dt.timedelta(days=2)
+        elif kind == CertKind.LONG_LIVED:
+            start, end = now - dt.timedelta(days=30), now + dt.timedelta(days=368)
+        san_names = ["unrelated.invalid"] if kind == CertKind.WRONG_NAME else names
+        self_signed = kind == CertKind.SELF_SIGNED
+        issuer_name = _name(names[0]) if self_signed else self.inter.subject
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(san_names[0]))
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san_names]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
+        )
+        if not self_signed:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.inter_key.public_key()), critical=False
+            )
+        leaf = builder.sign(key if self_signed else self.inter_key, hashes.SHA256())
+        chain = [leaf] if self_signed or kind == CertKind.MISSING_INTERMEDIATE else [leaf, self.inter]
+        stem = f"{names[0].replace('*', 'wildcard')}-{kind}"
+        cert_path, key_path = self.dir / f"{stem}.pem", self.dir / f"{stem}.key"
+        cert_path.write_bytes(b"".join(_pem(c) for c in chain))
+        key_path.write_bytes(_key_pem(key))
+        return IssuedCert(cert_path, key_path, leaf)

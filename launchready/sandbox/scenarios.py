@@ -1,0 +1,435 @@
+"""The library of sandbox domains: one healthy, launch-ready domain and, for every check, a domain that
+trips it. Each is the healthy domain with one thing turned wrong, so a test that trips a check and one
+that does not differ in exactly that one thing."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from launchready.sandbox.ca import CertKind
+from launchready.sandbox.dns_server import ZoneData
+from launchready.sandbox.web import Page, Site
+
+HEALTHY = "launch-ready.test"
+CSP = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+GOOD_HEADERS = [
+    ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+    ("Content-Security-Policy", CSP),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+]
+CDN = [("Server", "cloudflare"), ("CF-Ray", "8c1a2b3c4d5e6f70-AMS")]
+
+
+@cache
+def dkim_key(bits: int) -> str:
+    """A DKIM public key of this size, base64 DER. Under 1024 bits cryptography will not generate a key,
+    so a public key of that size is made from its numbers (only its size is ever looked at)."""
+    if bits < 1024:
+        public = rsa.RSAPublicNumbers(65537, (1 << (bits - 1)) | 0x1F3).public_key()
+    else:
+        public = rsa.generate_private_key(65537, bits).public_key()
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+@dataclass
+class Knobs:
+    """What to turn wrong on an otherwise healthy domain (every default is the healthy choice)."""
+
+    cert: CertKind = CertKind.VALID
+    tls10: bool = False
+    tls_garbage: bool = False
+    http_redirect: int | None = 301
+    canonical: str = "ok"  # ok, both_serve, wrong, temporary, drop_path, loop, long_chain
+    drop_headers: set[str] = field(default_factory=set)
+    hsts: str = "max-age=63072000; includeSubDomains"
+    cookie: str = "sessionid=abc123; Path=/; Secure; HttpOnly; SameSite=Lax"
+    cors_reflect: bool = False
+    env_exposed: bool = False
+    git_exposed: bool = False
+    debug_page: bool = False
+    source_map: bool = False
+    admin_indexable: bool = False
+    cdn: bool = True
+    origin_exposed: bool = False
+    static_cache: str = "public, max-age=31536000, immutable"
+    login_cache: str = "private, no-store"
+    compress: bool = True
+    login_status: int = 200
+    login_keyword: bool = True
+    login_delay: float = 0.0
+    health_unreachable: bool = False
+    slow_samples: bool = False
+    webhook_redirect: bool = False
+    mixed_content: bool = False
+    missing_app_host: bool = False
+    servfail_host: bool = False
+    dangling_cname: bool = False
+    cname_loop: bool = False
+    single_ns: bool = False
+    caa: str | None = '0 issue "sandbox.launchready.test"'
+    ttl: int = 300
+    mx: bool = True
+    spf: list[str] | None = None  # None: the healthy record
+    dkim: str | None = "good"  # good, missing, revoked, testing, weak, 1024, sha1, broken
+    dmarc: list[str] | None = None
+    rua_external: str | None = None
+    extra: list[tuple[str, str, str]] = field(default_factory=list)  # more records: (name, type, value)
+    latency: float = 0.0
+
+
+class World:
+    """Zone data and web sites under construction, with loopback addresses handed out in order."""
+
+    def __init__(self) -> None:
+        self.zone = ZoneData()
+        self.sites: list[Site] = []
+        self._next = 2
+
+    def ip(self) -> str:
+        n = self._next
+        self._next += 1
+        return f"127.0.{n // 250 + 1}.{n % 250 + 2}"
+
+    def site(self, hosts: list[str], ttl: int = 300, **kwargs: object) -> Site:
+        site = Site(hosts=hosts, ip=self.ip(), **kwargs)  # type: ignore[arg-type]
+        for host in hosts:
+            self.zone.add(host, "A", site.ip, ttl)
+        self.sites.append(site)
+        return site
+
+
+def _page(body: str, headers: list[tuple[str, str]], compress: bool = True, **kw: object) -> Page:
+    return Page(body=body, headers=[("Content-Type", "text/html; charset=utf-8"), *headers], compress=compress, **kw)  # type: ignore[arg-type]
+
+
+def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
+    """Add one domain (apex, www, app, api and its mail setup) to the world."""
+    k = knobs or Knobs()
+    www = f"www.{apex}"
+    headers = [h for h in GOOD_HEADERS if h[0] not in k.drop_headers]
+    headers = [(n, k.hsts) if n == "Strict-Transport-Security" else (n, v) for n, v in headers]
+    edge = CDN if k.cdn else []
+    script = "/static/app.3f9a1c.js"
+    extra = '<script src="http://cdn.legacy-widgets.test/widget.js"></script>' if k.mixed_content else ""
+    home = (
+        f'<!doctype html><html><head><title>{apex}</title><link rel="stylesheet" href="/static/app.3f9a1c.css">'
+        f'<script src="{script}" defer></script>{extra}</head><body><h1>Welcome to {apex}</h1>'
+        + "<p>Launch-ready product page.</p>" * 40
+        + "</body></html>"
+    )
+    pages: dict[str, Page] = {
+        "/": _page(home, headers, k.compress),
+        "/static/*": Page(
+            body="console.log('app');" * 20,
+            compress=k.compress,
+            headers=[("Content-Type", "application/javascript"), ("Cache-Control", k.static_cache), *headers],
+        ),
+        "*": _page("<h1>Not found</h1>", headers, status=404),
+    }
+    if k.source_map:
+        pages[script + ".map"] = Page(
+            body='{"version":3,"sources":["app.ts"],"mappings":"AAAA"}', headers=[("Content-Type", "application/json")]
+        )
+    if k.env_exposed:
+        pages["/.env"] = Page(
+            body="DATABASE_URL=postgres://app:hunter2@db/app\nSTRIPE_SECRET_KEY=sk_test_x\n",
+            headers=[("Content-Type", "text/plain")],
+        )
+    if k.git_exposed:
+        pages["/.git/HEAD"] = Page(body="ref: refs/heads/main\n", headers=[("Content-Type", "text/plain")])
+    if k.debug_page:
+        pages["*"] = _page(
+            "<h1>Page not found (404)</h1><p>You're seeing this error because you have "
+            "<code>DEBUG = True</code> in your Django settings file.</p>",
+            headers,
+            status=404,
+        )
+    if k.admin_indexable:
+        pages["/admin/"] = _page("<h1>Admin sign in</h1>", headers)
+    canonical_site_pages = pages
+    www_site = world.site(
+        [www],
+        ttl=k.ttl,
+        pages=canonical_site_pages,
+        cert=k.cert,
+        tls10=k.tls10,
+        tls_garbage=k.tls_garbage,
+        http_redirect=k.http_redirect,
+        latency=k.latency,
+        headers=edge,
+    )
+    apex_pages: dict[str, Page]
+    if k.canonical == "both_serve":
+        apex_pages = pages
+    elif k.canonical == "wrong":
+        apex_pages = pages
+        www_site.pages = {"*": Page(status=301, location=f"https://{apex}/", headers=CDN)}
+    elif k.canonical == "loop":
+        apex_pages = {"*": Page(status=301, location=f"https://{www}/")}
+        www_site.pages = {"*": Page(status=301, location=f"https://{apex}/")}
+    elif k.canonical == "long_chain":
+        apex_pages = {
+            "*": Page(status=301, location=f"https://{apex}/step-1"),
+            "/step-1": Page(status=301, location=f"https://{apex}/step-2"),
+            "/step-2": Page(status=301, location=f"https://{www}/"),
+        }
+    elif k.canonical == "temporary":
+        apex_pages = {"*": Page(status=302, location=f"https://{www}/")}
+    elif k.canonical == "drop_path":
+        apex_pages = {"*": Page(status=301, location=f"https://{www}/")}
+    else:
+        apex_pages = {"*": Page(status=301, location=f"https://{www}" + "{path}")}
+    world.site(
+        [apex],
+        ttl=k.ttl,
+        pages=apex_pages,
+        cert=k.cert,
+        tls10=k.tls10,
+        http_redirect=k.http_redirect,
+        latency=k.latency,
+        headers=edge,
+    )
+    _app_and_api(world, apex, k, headers, edge)
+    _dns_extras(world, apex, k)
+    _mail(world, apex, k)
+
+
+def _app_and_api(
+    world: World, apex: str, k: Knobs, headers: list[tuple[str, str]], edge: list[tuple[str, str]]
+) -> None:
+    app, api = f"app.{apex}", f"api.{apex}"
+    login_headers = [*headers, ("Cache-Control", k.login_cache), ("Set-Cookie", k.cookie)]
+    if "X-Frame-Options" in k.drop_headers:
+        login_headers = [h for h in login_headers if h[0] != "X-Frame-Options"]
+    login_body = "<h1>Sign in</h1><form method=post><input name=email></form>" if k.login_keyword else "<h1>Oops</h1>"
+    app_pages = {
+        "/login": _page(login_body, login_headers, status=k.login_status, delay=k.login_delay),
+        "/dashboard": Page(status=302, location=f"https://{app}/login", headers=headers),
+        "*": _page("<h1>Not found</h1>", headers, status=404),
+    }
+    if not k.missing_app_host and not k.servfail_host:
+        world.site(
+            [app],
+            ttl=k.ttl,
+            pages=app_pages,
+            cert=k.cert if k.cert != CertKind.WRONG_NAME else CertKind.VALID,
+            latency=k.latency,
+            headers=edge,
+        )
+    elif k.servfail_host:
+        world.zone.behave(app, servfail=True)
+    cors = (
+        [("Access-Control-Allow-Origin", "{origin}"), ("Access-Control-Allow-Credentials", "true")]
+        if k.cors_reflect
+        else []
+    )
+    health = Page(
+        body='{"status": "ok"}',
+        headers=[("Content-Type", "application/json"), *cors],
+        delay=0.6 if k.slow_samples else 0.0,
+    )
+    api_pages = {
+        "/health": health,
+        "/webhooks/stripe": Page(status=301, location=f"https://{api}/webhooks/stripe/")
+        if k.webhook_redirect
+        else Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain")]),
+        "*": Page(status=404, body="{}", headers=[("Content-Type", "application/json")]),
+    }
+    if k.health_unreachable:
+        api_pages["/health"] = Page(garbage=True)
+    # With the origin exposed, the API is served straight from the app server: no CDN in front.
+    world.site(
+        [api],
+        ttl=k.ttl,
+        pages=api_pages,
+        cert=CertKind.VALID,
+        latency=k.latency,
+        headers=[] if k.origin_exposed else edge,
+    )
+
+
+def _dns_extras(world: World, apex: str, k: Knobs) -> None:
+    z = world.zone
+    z.add(apex, "NS", f"ns1.{apex}")
+    z.add(f"ns1.{apex}", "A", "127.0.0.53")
+    if not k.single_ns:
+        z.add(apex, "NS", f"ns2.{apex}")
+        z.add(f"ns2.{apex}", "A", "127.0.0.54")
+    if k.caa:
+        z.add(apex, "CAA", k.caa)
+    if k.dangling_cname:
+        z.add(f"shop.{apex}", "CNAME", f"{apex.split('.')[0]}-old.trydiscourse.com")
+    if k.cname_loop:
+        z.add(f"portal.{apex}", "CNAME", f"portal-b.{apex}")
+        z.add(f"portal-b.{apex}", "CNAME", f"portal.{apex}")
+    for name, rtype, value in k.extra:
+        z.add(name, rtype, value)
+
+
+def _mail(world: World, apex: str, k: Knobs) -> None:
+    z = world.zone
+    if k.mx:
+        z.add(apex, "MX", "1 smtp.google.com")
+    for record in k.spf if k.spf is not None else ["v=spf1 include:_spf.google.com ~all"]:
+        z.add(apex, "TXT", record)
+    z.add(apex, "TXT", "google-site-verification=launch-ready-sandbox")
+    selector = f"google._domainkey.{apex}"
+    records = {
+        "good": lambda: f"v=DKIM1; k=rsa; p={dkim_key(2048)}",
+        "revoked": lambda: "v=DKIM1; k=rsa; p=",
+        "testing": lambda: f"v=DKIM1; k=rsa; t=y; p={dkim_key(2048)}",
+        "weak": lambda: f"v=DKIM1; k=rsa; p={dkim_key(512)}",
+        "1024": lambda: f"v=DKIM1; k=rsa; p={dkim_key(1024)}",
+        "sha1": lambda: f"v=DKIM1; k=rsa; h=sha1; p={dkim_key(2048)}",
+        "broken": lambda: "v=DKIM1; k=rsa; p=not*base64!",
+    }
+    if k.dkim in records:
+        z.add(selector, "TXT", records[k.dkim]())
+    dmarc = k.dmarc if k.dmarc is not None else [f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{apex}"]
+    for record in dmarc:
+        z.add(f"_dmarc.{apex}", "TXT", record)
+    z.add(f"_mta-sts.{apex}", "TXT", "v=STSv1; id=20260101")
+    z.add(f"_smtp._tls.{apex}", "TXT", f"v=TLSRPTv1; rua=mailto:tls@{apex}")
+
+
+def shared_world() -> World:
+    """The mail providers' own records every domain's SPF refers to, and other shared names."""
+    world = World()
+    z = world.zone
+    z.add("_spf.google.com", "TXT", "v=spf1 ip4:198.51.100.0/24 ip6:2001:db8:10::/48 ~all")
+    z.add("sendgrid.net", "TXT", "v=spf1 ip4:203.0.113.0/24 -all")
+    z.add("spf.mtasv.net", "TXT", "v=spf1 ip4:192.0.2.128/25 -all")
+    z.add("amazonses.com", "TXT", "v=spf1 ip4:192.0.2.0/25 -all")
+    z.add("smtp.google.com", "A", "198.51.100.25")
+    return world
+
+
+# check id -> (domain, knobs): the domain that trips the check.
+TRIPS: dict[str, tuple[str, Knobs]] = {
+    "tls.expired": ("expired-cert.test", Knobs(cert=CertKind.EXPIRED)),
+    "tls.not_yet_valid": ("future-cert.test", Knobs(cert=CertKind.NOT_YET_VALID)),
+    "tls.expiring_soon": ("expiring-cert.test", Knobs(cert=CertKind.EXPIRING_SOON)),
+    "tls.hostname_mismatch": ("wrong-name.test", Knobs(cert=CertKind.WRONG_NAME)),
+    "tls.untrusted": ("self-signed.test", Knobs(cert=CertKind.SELF_SIGNED)),
+    "tls.chain_incomplete": ("short-chain.test", Knobs(cert=CertKind.MISSING_INTERMEDIATE)),
+    "tls.weak_key": ("weak-key.test", Knobs(cert=CertKind.WEAK_KEY)),
+    "tls.old_protocol": ("old-tls.test", Knobs(tls10=True)),
+    "tls.unreachable": ("tls-garbage.test", Knobs(tls_garbage=True)),
+    "redirect.http_not_https": ("no-https-redirect.test", Knobs(http_redirect=None)),
+    "redirect.loop": ("redirect-loop.test", Knobs(canonical="loop")),
+    "redirect.long_chain": ("long-chain.test", Knobs(canonical="long_chain")),
+    "redirect.both_hosts_serve": ("both-hosts.test", Knobs(canonical="both_serve")),
+    "redirect.wrong_canonical": ("wrong-canonical.test", Knobs(canonical="wrong")),
+    "redirect.drops_path": ("drops-path.test", Knobs(canonical="drop_path")),
+    "redirect.temporary": ("temporary-redirect.test", Knobs(canonical="temporary")),
+    "redirect.on_callback": ("webhook-redirect.test", Knobs(webhook_redirect=True)),
+    "redirect.mixed_content": ("mixed-content.test", Knobs(mixed_content=True)),
+    "route.unexpected_status": ("login-500.test", Knobs(login_status=500)),
+    "route.keyword_missing": ("login-keyword.test", Knobs(login_keyword=False)),
+    "route.unreachable": ("health-garbage.test", Knobs(health_unreachable=True)),
+    "route.slow_ttfb": ("slow-login.test", Knobs(login_delay=2.2)),
+    "route.slow_p95": ("slow-api.test", Knobs(slow_samples=True)),
+    "edge.no_cdn": ("no-cdn.test", Knobs(cdn=False)),
+    "edge.origin_exposed": ("origin-exposed.test", Knobs(origin_exposed=True)),
+    "edge.static_no_cache": ("static-no-cache.test", Knobs(static_cache="no-cache")),
+    "edge.shared_cache_private": ("shared-cache.test", Knobs(login_cache="public, max-age=600")),
+    "edge.no_compression": ("no-gzip.test", Knobs(compress=False)),
+    "headers.hsts_missing": ("no-hsts.test", Knobs(drop_headers={"Strict-Transport-Security"})),
+    "headers.hsts_short": ("short-hsts.test", Knobs(hsts="max-age=300")),
+    "headers.csp_missing": ("no-csp.test", Knobs(drop_headers={"Content-Security-Policy"})),
+    "headers.frame_missing": ("frameable.test", Knobs(drop_headers={"X-Frame-Options", "Content-Security-Policy"})),
+    "headers.nosniff_missing": ("no-nosniff.test", Knobs(drop_headers={"X-Content-Type-Options"})),
+    "headers.referrer_missing": ("no-referrer.test", Knobs(drop_headers={"Referrer-Policy"})),
+    "headers.cookie_insecure": ("insecure-cookie.test", Knobs(cookie="sessionid=abc123; Path=/")),
+    "headers.cors_reflects": ("cors-reflect.test", Knobs(cors_reflect=True)),
+    "exposure.env_file": ("env-exposed.test", Knobs(env_exposed=True)),
+    "exposure.git": ("git-exposed.test", Knobs(git_exposed=True)),
+    "exposure.debug_page": ("debug-page.test", Knobs(debug_page=True)),
+    "exposure.source_map": ("source-map.test", Knobs(source_map=True)),
+    "exposure.admin_indexable": ("admin-indexable.test", Knobs(admin_indexable=True)),
+    "dns.host.missing": ("missing-app.test", Knobs(missing_app_host=True)),
+    "dns.host.failure": ("servfail-app.test", Knobs(servfail_host=True)),
+    "dns.cname.dangling": ("dangling.test", Knobs(dangling_cname=True)),
+    "dns.cname.loop": ("cname-loop.test", Knobs(cname_loop=True)),
+    "dns.ns.too_few": ("single-ns.test", Knobs(single_ns=True)),
+    "dns.caa.missing": ("no-caa.test", Knobs(caa=None)),
+    "dns.caa.blocks_issuer": ("caa-blocks.test", Knobs(caa='0 issue "letsencrypt.org"')),
+    "dns.ttl.long": ("long-ttl.test", Knobs(ttl=86400)),
+    "email.mx.missing": ("no-mx.test", Knobs(mx=False)),
+    "email.spf.missing": ("no-spf.test", Knobs(spf=[])),
+    "email.spf.multiple": ("two-spf.test", Knobs(spf=["v=spf1 include:_spf.google.com ~all", "v=spf1 -all"])),
+    "email.spf.syntax": ("spf-syntax.test", Knobs(spf=["v=spf1 include:_spf.google.com ipv4:1.2.3.4 ~all"])),
+    "email.spf.too_many_lookups": (
+        "spf-lookups.test",
+        Knobs(
+            spf=["v=spf1 " + " ".join(f"a:h{i}.spf-lookups.test" for i in range(11)) + " include:_spf.google.com ~all"],
+            extra=[(f"h{i}.spf-lookups.test", "A", "192.0.2.10") for i in range(11)],
+        ),
+    ),
+    "email.spf.too_many_void": (
+        "spf-void.test",
+        Knobs(
+            spf=[
+                "v=spf1 include:_spf.google.com a:gone1.spf-void.test a:gone2.spf-void.test a:gone3.spf-void.test ~all"
+            ]
+        ),
+    ),
+    "email.spf.permissive_all": ("spf-plus-all.test", Knobs(spf=["v=spf1 include:_spf.google.com +all"])),
+    "email.spf.provider_missing": ("spf-provider.test", Knobs(spf=["v=spf1 ip4:192.0.2.1 ~all"])),
+    "email.dkim.missing": ("no-dkim.test", Knobs(dkim=None)),
+    "email.dkim.revoked": ("dkim-revoked.test", Knobs(dkim="revoked")),
+    "email.dkim.testing": ("dkim-testing.test", Knobs(dkim="testing")),
+    "email.dkim.weak_key": ("dkim-weak.test", Knobs(dkim="weak")),
+    "email.dkim.key_1024": ("dkim-1024.test", Knobs(dkim="1024")),
+    "email.dkim.sha1": ("dkim-sha1.test", Knobs(dkim="sha1")),
+    "email.dkim.invalid": ("dkim-broken.test", Knobs(dkim="broken")),
+    "email.dmarc.missing": ("no-dmarc.test", Knobs(dmarc=[])),
+    "email.dmarc.multiple": (
+        "two-dmarc.test",
+        Knobs(dmarc=["v=DMARC1; p=none; rua=mailto:a@two-dmarc.test", "v=DMARC1; p=reject"]),
+    ),
+    "email.dmarc.syntax": ("dmarc-syntax.test", Knobs(dmarc=["v=DMARC1; p=bogus"])),
+    "email.dmarc.none_no_reports": ("dmarc-none.test", Knobs(dmarc=["v=DMARC1; p=none"])),
+    "email.dmarc.none_with_reports": (
+        "dmarc-monitor.test",
+        Knobs(dmarc=["v=DMARC1; p=none; rua=mailto:d@dmarc-monitor.test"]),
+    ),
+    "email.dmarc.rua_unauthorised": (
+        "dmarc-rua.test",
+        Knobs(dmarc=["v=DMARC1; p=quarantine; rua=mailto:r@reports.example-dmarc.test"]),
+    ),
+    "email.dmarc.removed_tags": (
+        "dmarc-pct.test",
+        Knobs(dmarc=["v=DMARC1; p=quarantine; pct=50; rua=mailto:d@dmarc-pct.test"]),
+    ),
+}
+
+# The demo workspace's domains: realistic, each with a few problems to work down.
+DEMO: dict[str, Knobs] = {
+    "brightpath.test": Knobs(
+        drop_headers={"Content-Security-Policy"}, dmarc=["v=DMARC1; p=none"], static_cache="no-cache"
+    ),
+    "studiokit.test": Knobs(
+        cert=CertKind.EXPIRING_SOON, cookie="session=abc; Path=/", env_exposed=True, spf=["v=spf1 ip4:192.0.2.1 ?all"]
+    ),
+    "askmira.test": Knobs(http_redirect=None, canonical="both_serve", dkim=None, dmarc=[], cdn=False, login_status=502),
+}
+
+
+def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0, dns_latency: float = 0.0) -> World:
+    """The shared mail records plus the given domains (by default the healthy one, every tripping one and the demo)."""
+    world = shared_world()
+    if domains is None:
+        domains = {HEALTHY: Knobs(), **{apex: knobs for apex, knobs in TRIPS.values()}, **DEMO}
+    for apex, knobs in domains.items():
+        build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
+    world.zone.latency = dns_latency
+    return world
