@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from audits.checks import dns as dns_checks
 from audits.checks import edge, headers, redirects, routes, tls
@@ -18,7 +17,7 @@ from launchready.net import DnsRecord, Net, NetConfig
 log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 90.0
-Progress = Callable[[int, int, str], Awaitable[None] | None]
+Progress = Callable[[int, int, str, list[Finding]], Awaitable[None]]
 
 
 @dataclass
@@ -106,11 +105,9 @@ async def run_audit(
                 break
             for task in finished:
                 done += 1
-                _collect(task, tasks[task], outcome)
+                found = _collect(task, tasks[task], outcome)
                 if progress is not None:
-                    result = progress(done, total, tasks[task])
-                    if asyncio.iscoroutine(result):
-                        await result
+                    await progress(done, total, tasks[task], found)
         for task in pending:
             task.cancel()
             outcome.timed_out_checks.append(tasks[task])
@@ -133,26 +130,20 @@ async def run_audit(
     return outcome
 
 
-def _collect(task: asyncio.Task[list[Finding]], name: str, outcome: AuditOutcome) -> None:
+def _collect(task: asyncio.Task[list[Finding]], name: str, outcome: AuditOutcome) -> list[Finding]:
+    """The check's findings, or one finding that says it failed; the other checks' results are kept."""
     try:
-        outcome.findings.extend(task.result())
+        found = task.result()
     except Exception as exc:
         log.exception("check %s failed", name)
         outcome.failed_checks.append(name)
-        outcome.findings.append(
+        found = [
             Finding(
                 "audit.check_failed",
                 name,
                 {"error": type(exc).__name__},
                 {"check": name, "detail": f"{type(exc).__name__} while checking"},
             )
-        )
-
-
-def summary(outcome: AuditOutcome) -> dict[str, Any]:
-    from audits.catalog import severity_of
-
-    counts: dict[str, int] = {}
-    for finding in outcome.findings:
-        counts[severity_of(finding).value] = counts.get(severity_of(finding).value, 0) + 1
-    return counts
+        ]
+    outcome.findings.extend(found)
+    return found

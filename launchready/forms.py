@@ -80,7 +80,7 @@ class DomainForm(forms.ModelForm[Domain]):
 
     class Meta:
         model = Domain
-        fields = ["name", "canonical_host", "mail_providers", "hosting_provider", "deploy_method"]
+        fields = ["name", "canonical_host", "mail_providers", "hosting_provider", "deploy_method", "daily_audit"]
         widgets = {"canonical_host": forms.RadioSelect}
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:

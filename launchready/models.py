@@ -155,6 +155,7 @@ class Domain(models.Model):
     dkim_selectors = models.JSONField(default=list, blank=True)
     hosting_provider = models.CharField(max_length=32, choices=HostingProvider.choices, default=HostingProvider.OTHER)
     deploy_method = models.CharField(max_length=32, choices=DeployMethod.choices, default=DeployMethod.GIT_PUSH)
+    daily_audit = models.BooleanField("re-audit daily", default=True)
     created = models.DateTimeField(default=now)
 
     class Meta:

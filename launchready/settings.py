@@ -163,6 +163,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-invitations": {"task": "accounts.tasks.expire_invitations", "schedule": 3600.0},
+    "daily-audits": {"task": "audits.tasks.schedule_daily_audits", "schedule": 900.0},
+    "reap-stale-audit-runs": {"task": "audits.tasks.reap_stale_audit_runs", "schedule": 120.0},
 }
 
 # --- Cache (allauth's rate limits live here, so it must be shared between processes) ----------
@@ -273,6 +275,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # one line per request is noise; net.py records what matters
     },
 }
 

@@ -7,7 +7,7 @@ it (a founder looking at their own client's records).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,9 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import STAFF_ROLES, Membership
 from launchready.models import Client, Contact, Domain, Route, Sprint
+
+if TYPE_CHECKING:
+    from audits.models import AuditRun
 
 M = TypeVar("M", bound=models.Model)
 
@@ -76,6 +79,12 @@ def get_rw_sprint_for_user(user: Any, code: UUID) -> Sprint:
     sprint = get_sprint_for_user(user, code)
     _require_staff(user, sprint.client.workspace_id)
     return sprint
+
+
+def get_audit_run_for_user(user: Any, code: UUID) -> AuditRun:
+    from audits.models import AuditRun
+
+    return _child(AuditRun.objects.select_related("domain__client__workspace"), user, code, "domain__client")
 
 
 def get_rw_contact_for_user(user: Any, code: UUID) -> Contact:

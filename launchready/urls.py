@@ -25,6 +25,7 @@ urlpatterns = [
     path("sprints/<uuid:sprint_code>/edit/", views.sprint_edit, name="sprint_edit"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
+    path("", include("audits.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -47,7 +47,7 @@ class Knobs:
     tls10: bool = False
     tls_garbage: bool = False
     http_redirect: int | None = 301
-    canonical: str = "ok"  # ok, both_serve, wrong, temporary, drop_path, loop, long_chain
+    canonical: str = "ok"  # ok, both_serve, wrong, temporary, drop_path, loop, long_chain, too_many
     drop_headers: set[str] = field(default_factory=set)
     hsts: str = "max-age=63072000; includeSubDomains"
     cookie: str = "sessionid=abc123; Path=/; Secure; HttpOnly; SameSite=Lax"
@@ -181,6 +181,9 @@ def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
             "/step-1": Page(status=301, location=f"https://{apex}/step-2"),
             "/step-2": Page(status=301, location=f"https://{www}/"),
         }
+    elif k.canonical == "too_many":
+        apex_pages = {"*": Page(status=301, location=f"https://{apex}/hop-0")}
+        apex_pages |= {f"/hop-{i}": Page(status=301, location=f"https://{apex}/hop-{i + 1}") for i in range(30)}
     elif k.canonical == "temporary":
         apex_pages = {"*": Page(status=302, location=f"https://{www}/")}
     elif k.canonical == "drop_path":
@@ -326,6 +329,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "redirect.http_not_https": ("no-https-redirect.test", Knobs(http_redirect=None)),
     "redirect.loop": ("redirect-loop.test", Knobs(canonical="loop")),
     "redirect.long_chain": ("long-chain.test", Knobs(canonical="long_chain")),
+    "redirect.too_many": ("thirty-redirects.test", Knobs(canonical="too_many")),
     "redirect.both_hosts_serve": ("both-hosts.test", Knobs(canonical="both_serve")),
     "redirect.wrong_canonical": ("wrong-canonical.test", Knobs(canonical="wrong")),
     "redirect.drops_path": ("drops-path.test", Knobs(canonical="drop_path")),

@@ -1,0 +1,1 @@
+"""Email authentication: SPF, DKIM and DMARC."""

@@ -1,0 +1,112 @@
+"""Audit runs and the findings they record, with each finding's change since the last run."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+from launchready.models import Client, Domain
+
+
+class AuditRunQuerySet(models.QuerySet["AuditRun"]):
+    def visible_to(self, user: Any) -> AuditRunQuerySet:
+        return self.filter(domain__client__in=Client.objects.visible_to(user))
+
+    def finished(self) -> AuditRunQuerySet:
+        return self.filter(state__in=[AuditRun.State.DONE, AuditRun.State.PARTIAL])
+
+    def active(self) -> AuditRunQuerySet:
+        return self.filter(state__in=[AuditRun.State.QUEUED, AuditRun.State.RUNNING])
+
+
+class AuditRun(models.Model):
+    """One audit of one domain. Its state is the state machine of the job."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        PARTIAL = "partial", "Partial"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    domain = models.ForeignKey(Domain, models.CASCADE, related_name="audit_runs")
+    group = models.UUIDField(default=uuid.uuid4, db_index=True, help_text="Runs started together share a group.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    scheduled = models.BooleanField(default=False, help_text="Started by the daily re-audit.")
+    triggered_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(default=now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    checks_total = models.PositiveSmallIntegerField(default=0)
+    checks_done = models.PositiveSmallIntegerField(default=0)
+    current_check = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the run failed or is partial.")
+    go = models.BooleanField(null=True, help_text="No open blocker.")
+    counts = models.JSONField(default=dict, blank=True)
+    inventory = models.JSONField(default=list, blank=True, help_text="DNS records seen: name, type, value, TTL.")
+    dns_queries = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    objects = AuditRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["domain", "-created"]), models.Index(fields=["state", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"Audit of {self.domain} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.checks_done / self.checks_total) if self.checks_total else 0
+
+
+class AuditFinding(models.Model):
+    """A finding as recorded by a run, with the verdict text rendered at the time."""
+
+    class Change(models.TextChoices):
+        NEW = "new", "New"
+        STILL_OPEN = "still_open", "Still open"
+        REGRESSED = "regressed", "Regressed"
+        FIXED = "fixed", "Fixed"
+
+    run = models.ForeignKey(AuditRun, models.CASCADE, related_name="findings")
+    check_id = models.CharField(max_length=64)
+    subject = models.CharField(max_length=500, blank=True)
+    area = models.CharField(max_length=16)
+    severity = models.CharField(max_length=8)
+    item = models.CharField(max_length=32)
+    title = models.CharField(max_length=300)
+    explanation = models.TextField()
+    fix = models.TextField()
+    evidence = models.JSONField(default=dict, blank=True)
+    change = models.CharField(max_length=12, choices=Change.choices, default=Change.NEW)
+    rank = models.PositiveIntegerField(default=0, help_text="Lower is more urgent.")
+
+    class Meta:
+        ordering = ["rank", "id"]
+        indexes = [models.Index(fields=["run", "rank"]), models.Index(fields=["check_id"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def fingerprint(self) -> tuple[str, str]:
+        return (self.check_id, self.subject)
+
+    @property
+    def is_open(self) -> bool:
+        return self.change != self.Change.FIXED
+
+
+OPEN = ~Q(change=AuditFinding.Change.FIXED)

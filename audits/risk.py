@@ -1,0 +1,259 @@
+"""The risk list: findings ranked by launch impact, their change since the last run, and go/no-go."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from audits.catalog import CATALOG, render, severity_of
+from audits.engine import AuditOutcome
+from audits.findings import Area, Finding, Severity
+from audits.models import OPEN, AuditFinding, AuditRun
+from launchready.models import Client, Domain
+
+# Within a severity, the paths that touch the most users come first: sign-in and payment before a blog.
+SUBJECT_WEIGHT = [("login", 0), ("checkout", 1), ("dashboard", 2), ("api", 3), ("app.", 3), ("www.", 4)]
+AREA_ORDER = [Area.TLS, Area.DNS, Area.ROUTES, Area.REDIRECTS, Area.HEADERS, Area.EMAIL, Area.EDGE, Area.AUDIT]
+
+
+def impact_rank(finding: Finding) -> int:
+    severity = severity_of(finding)
+    subject = finding.subject.lower()
+    weight = next((w for key, w in SUBJECT_WEIGHT if key in subject), 5)
+    area = CATALOG[finding.check_id].area
+    return severity.rank * 10000 + weight * 100 + AREA_ORDER.index(area)
+
+
+def previous_run(run: AuditRun) -> AuditRun | None:
+    return (
+        AuditRun.objects.finished()
+        .filter(domain_id=run.domain_id, created__lt=run.created)
+        .order_by("-created")
+        .first()
+    )
+
+
+@dataclass
+class History:
+    previous: set[tuple[str, str]]
+    ever: set[tuple[str, str]]
+
+
+def history_for(run: AuditRun) -> History:
+    before = previous_run(run)
+    previous = set(before.findings.filter(OPEN).values_list("check_id", "subject")) if before is not None else set()
+    ever = set(
+        AuditFinding.objects.filter(run__domain_id=run.domain_id, run__created__lt=run.created)
+        .filter(OPEN)
+        .values_list("check_id", "subject")
+    )
+    return History(previous, ever)
+
+
+def _change(fingerprint: tuple[str, str], history: History) -> str:
+    if fingerprint in history.previous:
+        return AuditFinding.Change.STILL_OPEN
+    if fingerprint in history.ever:
+        return AuditFinding.Change.REGRESSED
+    return AuditFinding.Change.NEW
+
+
+def record_findings(run: AuditRun, findings: list[Finding], history: History) -> None:
+    """Save findings as their check completes, so a run cut short keeps what it had found."""
+    rows = []
+    for finding in findings:
+        verdict = CATALOG[finding.check_id]
+        text = render(finding)
+        rows.append(
+            AuditFinding(
+                run=run,
+                check_id=finding.check_id,
+                subject=finding.subject[:500],
+                area=verdict.area.value,
+                severity=severity_of(finding).value,
+                item=verdict.item.value,
+                title=text["title"][:300],
+                explanation=text["explanation"],
+                fix=text["fix"],
+                evidence=_jsonable(finding.evidence),
+                change=_change((finding.check_id, finding.subject[:500]), history),
+                rank=impact_rank(finding),
+            )
+        )
+    AuditFinding.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> AuditRun:
+    """Close a run: add the findings that were fixed since the last run, counts, go/no-go."""
+    current = set(run.findings.values_list("check_id", "subject"))
+    before = previous_run(run)
+    if before is not None:
+        fixed = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
+        AuditFinding.objects.bulk_create(
+            [
+                AuditFinding(
+                    run=run,
+                    check_id=f.check_id,
+                    subject=f.subject,
+                    area=f.area,
+                    severity=f.severity,
+                    item=f.item,
+                    title=f.title,
+                    explanation=f.explanation,
+                    fix=f.fix,
+                    evidence=f.evidence,
+                    change=AuditFinding.Change.FIXED,
+                    rank=f.rank,
+                )
+                for f in fixed
+            ]
+        )
+    counts = Counter(run.findings.filter(OPEN).values_list("severity", flat=True))
+    run.counts = dict(counts)
+    run.go = counts.get(Severity.BLOCKER.value, 0) == 0
+    run.inventory = [{"name": r.name, "type": r.rdtype, "value": r.value, "ttl": r.ttl} for r in outcome.inventory]
+    run.state = AuditRun.State.PARTIAL if outcome.partial else AuditRun.State.DONE
+    run.reason = _partial_reason(outcome)
+    run.finished_at = timezone.now()
+    run.seconds = outcome.seconds
+    run.dns_queries = outcome.dns_queries
+    run.checks_done = run.checks_total
+    run.current_check = ""
+    run.save()
+    return run
+
+
+def _partial_reason(outcome: AuditOutcome) -> str:
+    parts = []
+    if outcome.failed_checks:
+        parts.append(f"checks that failed: {', '.join(outcome.failed_checks)}")
+    if outcome.timed_out_checks:
+        parts.append(f"checks cut off by the deadline: {', '.join(outcome.timed_out_checks)}")
+    return "; ".join(parts)
+
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+def reap_stale_runs(now: Any = None) -> int:
+    """End runs whose worker stopped: partial if they had found something, failed otherwise. Never 'running'."""
+    now = now or timezone.now()
+    stale = AuditRun.objects.active().filter(heartbeat_at__lt=now - STALE_AFTER) | AuditRun.objects.filter(
+        state=AuditRun.State.QUEUED, heartbeat_at__isnull=True, created__lt=now - timedelta(hours=1)
+    )
+    ended = 0
+    for run in stale:
+        has_findings = run.findings.exists()
+        state = AuditRun.State.PARTIAL if has_findings else AuditRun.State.FAILED
+        reason = (
+            f"The worker stopped during the audit, after {run.checks_done} of {run.checks_total} checks."
+            if run.state == AuditRun.State.RUNNING
+            else "The audit never started: no worker picked it up within an hour."
+        )
+        ended += AuditRun.objects.filter(pk=run.pk, state=run.state).update(
+            state=state, reason=reason, finished_at=now, go=None if not has_findings else False
+        )
+    return ended
+
+
+def latest_runs(domains: QuerySet[Domain] | list[Domain]) -> dict[int, AuditRun]:
+    """The latest finished run of each domain, in one query."""
+    ids = [d.id for d in domains]
+    runs = (
+        AuditRun.objects.finished()
+        .filter(domain_id__in=ids)
+        .select_related("domain")
+        .defer("inventory")
+        .order_by("domain_id", "-created")
+    )
+    latest: dict[int, AuditRun] = {}
+    for run in runs:
+        latest.setdefault(run.domain_id, run)
+    return latest
+
+
+@dataclass
+class RiskList:
+    findings: list[AuditFinding]
+    fixed: list[AuditFinding]
+    runs: list[AuditRun]
+    go: bool | None  # None: never audited
+
+    @property
+    def blockers(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.BLOCKER)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((s.value for s in Severity), 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+
+def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList:
+    runs = list(latest_runs(client.domains.all()).values())
+    rows = AuditFinding.objects.filter(run__in=runs).select_related("run__domain").order_by("rank", "id")
+    all_rows = list(rows)
+    open_rows = [f for f in all_rows if f.is_open]
+    go = None if not runs else not any(f.severity == Severity.BLOCKER for f in open_rows)
+    if area:
+        open_rows = [f for f in open_rows if f.area == area]
+    if severity:
+        open_rows = [f for f in open_rows if f.severity == severity]
+    fixed = [f for f in all_rows if not f.is_open]
+    return RiskList(open_rows, fixed, runs, go)
+
+
+def export(client: Client) -> dict[str, Any]:
+    """The risk list as JSON: the latest run of every domain and its open findings."""
+    risks = risk_list(client)
+    return {
+        "client": client.name,
+        "go": risks.go,
+        "generated_at": timezone.now().isoformat(),
+        "runs": [
+            {
+                "domain": run.domain.name,
+                "run": str(run.code),
+                "state": run.state,
+                "finished_at": run.finished_at and run.finished_at.isoformat(),
+                "go": run.go,
+            }
+            for run in risks.runs
+        ],
+        "findings": [
+            {
+                "check_id": f.check_id,
+                "domain": f.run.domain.name,
+                "subject": f.subject,
+                "area": f.area,
+                "severity": f.severity,
+                "item": f.item,
+                "title": f.title,
+                "explanation": f.explanation,
+                "fix": f.fix,
+                "evidence": f.evidence,
+                "change": f.change,
+            }
+            for f in risks.findings
+        ],
+        "fixed": [{"check_id": f.check_id, "subject": f.subject, "title": f.title} for f in risks.fixed],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from audits import views
+
+urlpatterns = [
+    path("clients/<uuid:client_code>/audits/start/", views.audit_start, name="audit_start"),
+    path("clients/<uuid:client_code>/audits/progress/", views.audit_progress, name="audit_progress"),
+    path("clients/<uuid:client_code>/risks/", views.client_risks, name="client_risks"),
+    path("clients/<uuid:client_code>/risks.json", views.client_risks_json, name="client_risks_json"),
+    path("audit-runs/<uuid:run_code>/", views.audit_run_detail, name="audit_run_detail"),
+]

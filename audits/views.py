@@ -1,0 +1,78 @@
+"""Pages for audits: start a run, watch its progress, the risk list with go/no-go, the JSON export."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.http import AuthedRequest
+from audits.findings import ITEM_LABELS, Area, Severity
+from audits.models import AuditRun
+from audits.risk import export, risk_list
+from audits.runs import audit_client
+from launchready.tenancy import get_audit_run_for_user, get_client_for_user, get_rw_client_for_user, is_staff_of
+
+
+@login_required
+@require_POST
+def audit_start(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    runs = audit_client(client=client, user=request.user)
+    if runs:
+        messages.success(request, f"Audit started for {len(runs)} domain{'s' if len(runs) != 1 else ''}.")
+    else:
+        messages.info(request, "An audit is already running, or the client has no domain yet.")
+    return redirect("client_risks", client.code)
+
+
+@login_required
+def client_risks(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_client_for_user(request.user, client_code)
+    area, severity = request.GET.get("area", ""), request.GET.get("severity", "")
+    area = area if area in Area._value2member_map_ else ""
+    severity = severity if severity in Severity._value2member_map_ else ""
+    risks = risk_list(client, area=area, severity=severity)
+    active = list(AuditRun.objects.active().filter(domain__client=client).select_related("domain"))
+    context = {
+        "client": client,
+        "risks": risks,
+        "active": active,
+        "area": area,
+        "severity": severity,
+        "areas": [a for a in Area if a != Area.AUDIT],
+        "severities": list(Severity),
+        "items": ITEM_LABELS,
+        "can_edit": is_staff_of(request.user, client.workspace_id),
+    }
+    return render(request, "audits/risks.html", context)
+
+
+@login_required
+def audit_progress(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_client_for_user(request.user, client_code)
+    active = list(AuditRun.objects.active().filter(domain__client=client).select_related("domain"))
+    response = render(request, "audits/_progress.html", {"client": client, "active": active})
+    if not active and request.GET.get("watching"):
+        response["HX-Refresh"] = "true"  # the runs ended: reload the page to show the new risk list
+    return response
+
+
+@login_required
+def client_risks_json(request: AuthedRequest, client_code: UUID) -> JsonResponse:
+    client = get_client_for_user(request.user, client_code)
+    response = JsonResponse(export(client), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{client.name.lower().replace(" ", "-")}-risks.json"'
+    return response
+
+
+@login_required
+def audit_run_detail(request: AuthedRequest, run_code: UUID) -> HttpResponse:
+    run = get_audit_run_for_user(request.user, run_code)
+    findings = run.findings.all()
+    context = {"run": run, "client": run.domain.client, "findings": findings, "inventory": run.inventory}
+    return render(request, "audits/run_detail.html", context)

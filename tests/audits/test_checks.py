@@ -1,0 +1,89 @@
+"""Every check, on the sandbox: the domain built to trip it does, and the healthy domain does not."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from audits.catalog import CATALOG, render, severity_of
+from audits.engine import AuditOutcome, run_audit
+from audits.findings import Severity
+from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.scenarios import HEALTHY, TRIPS
+from tests.audits.conftest import target_for
+
+EXTRA_LABELS = {"dns.cname.dangling": ["app", "api", "shop"], "dns.cname.loop": ["app", "api", "portal"]}
+# Checks that only ever report facts, or that guard the audit itself: nothing to trip on a domain.
+NOT_TRIPPED_BY_A_DOMAIN = {
+    "tls.certificate",
+    "headers.grade",
+    "dns.ipv6.missing",
+    "dns.dnssec.off",
+    "email.mta_sts.missing",
+    "email.tls_rpt.missing",
+    "email.dmarc.psl_disagrees",
+    "audit.check_failed",
+    "audit.deadline",
+    "dns.host.refused",
+    "dns.ns.inconsistent",
+    "email.spf.dns_failure",
+    "email.dmarc.dns_failure",
+}
+
+
+def audit(sandbox: Sandbox, apex: str, labels: list[str] | None = None) -> AuditOutcome:
+    return asyncio.run(run_audit(target_for(apex, labels=labels), config=sandbox.net_config()))
+
+
+@pytest.fixture(scope="module")
+def healthy(world_sandbox: Sandbox) -> AuditOutcome:
+    return audit(world_sandbox, HEALTHY)
+
+
+def test_the_healthy_domain_is_launch_ready(healthy: AuditOutcome) -> None:
+    serious = [f"{f.check_id} {f.subject}" for f in healthy.findings if severity_of(f) != Severity.INFO]
+    assert serious == []
+    assert not healthy.partial
+
+
+def test_every_check_in_the_catalog_has_a_tripping_domain() -> None:
+    assert set(CATALOG) - NOT_TRIPPED_BY_A_DOMAIN - {"dns.host.missing"} <= set(TRIPS) | {"dns.host.missing"}
+
+
+@pytest.mark.parametrize("check_id", sorted(TRIPS))
+def test_the_tripping_domain_trips_it_and_the_healthy_one_does_not(
+    check_id: str, world_sandbox: Sandbox, healthy: AuditOutcome
+) -> None:
+    apex, _ = TRIPS[check_id]
+    outcome = audit(world_sandbox, apex, EXTRA_LABELS.get(check_id))
+    tripped = [f for f in outcome.findings if f.check_id == check_id]
+    assert tripped, f"{apex} should trip {check_id}; saw {sorted({f.check_id for f in outcome.findings})}"
+    assert check_id not in {f.check_id for f in healthy.findings}
+    text = render(tripped[0])
+    assert "…" not in text["title"] + text["explanation"] + text["fix"], text
+    assert tripped[0].evidence or check_id.startswith(("headers.", "exposure.")), "a finding shows what was seen"
+
+
+def test_severity_follows_the_route_kind(world_sandbox: Sandbox) -> None:
+    outcome = audit(world_sandbox, "login-500.test")
+    login = next(f for f in outcome.findings if f.check_id == "route.unexpected_status")
+    assert severity_of(login) == Severity.BLOCKER
+    assert "500" in render(login)["title"]
+
+
+def test_email_findings_propose_the_exact_record(world_sandbox: Sandbox) -> None:
+    outcome = audit(world_sandbox, "no-dmarc.test")
+    finding = next(f for f in outcome.findings if f.check_id == "email.dmarc.missing")
+    assert 'TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@no-dmarc.test"' in render(finding)["fix"]
+    outcome = audit(world_sandbox, "spf-provider.test")
+    finding = next(f for f in outcome.findings if f.check_id == "email.spf.provider_missing")
+    assert "v=spf1 ip4:192.0.2.1 include:_spf.google.com ~all" in render(finding)["fix"]
+
+
+def test_the_audit_keeps_a_dns_inventory(healthy: AuditOutcome) -> None:
+    kinds = {(r.name, r.rdtype) for r in healthy.inventory}
+    assert (f"www.{HEALTHY}", "A") in kinds
+    assert (HEALTHY, "MX") in kinds
+    assert (f"_dmarc.{HEALTHY}", "TXT") in kinds
+    assert all(r.ttl >= 0 for r in healthy.inventory)
