@@ -17,10 +17,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+# The demo's clients live in the sandbox: web, worker and scheduler reach it through these settings.
+SANDBOX_ENV := LAUNCHREADY_RESOLVER=127.0.0.1:15353 LAUNCHREADY_PORT_MAP=80:18080,443:18443 \
+	LAUNCHREADY_CA_BUNDLE=var/sandbox/sandbox-root.pem LAUNCHREADY_ALLOW_PRIVATE_TARGETS=1
+
 run: $(VENV)/.runtime
 	@$(BIN)/python manage.py migrate --noinput -v0
+	@$(BIN)/python manage.py sandbox --prepare
 	@$(BIN)/python manage.py seed_demo
-	@$(BIN)/honcho -f Procfile.dev start
+	@$(SANDBOX_ENV) $(BIN)/honcho -f Procfile.dev start
 
 services:
 	@scripts/services.sh

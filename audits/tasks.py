@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import sync_to_async
 from celery import group, shared_task
+from django.db import connections
 from django.utils import timezone
 
 from audits.engine import DEFAULT_DEADLINE, checks_for, run_audit
@@ -68,12 +69,19 @@ def execute(run: AuditRun) -> AuditRun:
         record_findings(run, findings, history)
         AuditRun.objects.filter(id=run.id).update(checks_done=done, current_check=name, heartbeat_at=timezone.now())
 
-    async def progress(done: int, total: int, name: str, findings: list[Finding]) -> None:
-        await sync_to_async(saved, thread_sensitive=True)(done, name, findings)
+    # The event loop must not block on the database: saves go to one thread of their own, whose
+    # connection is closed when the run ends.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-save")
 
-    outcome = asyncio.run(
-        run_audit(target, progress=progress, sprint_open=run.domain.client.sprints.current().exists())
-    )
+    async def progress(done: int, total: int, name: str, findings: list[Finding]) -> None:
+        await asyncio.get_running_loop().run_in_executor(writer, saved, done, name, findings)
+
+    sprint_open = run.domain.client.sprints.current().exists()
+    try:
+        outcome = asyncio.run(run_audit(target, progress=progress, sprint_open=sprint_open))
+    finally:
+        writer.submit(connections.close_all).result()
+        writer.shutdown()
     # Findings not tied to one check (deadline, TTL advice) are saved with the close of the run.
     late = [f for f in outcome.findings if f.check_id in ("audit.deadline", "dns.ttl.long")]
     record_findings(run, late, history)

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
+from audits.models import AuditRun
+from audits.risk import risk_list
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Sprint
@@ -106,8 +108,12 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     domains = client.domains.prefetch_related("routes")
     sprints = list(client.sprints.all()[:5])
     current = next((s for s in sprints if s.is_open), None)
+    risks = risk_list(client)
     context: dict[str, Any] = {
         "client": client,
+        "risks": risks,
+        "top_risks": risks.findings[:5],
+        "active": list(AuditRun.objects.active().filter(domain__client=client).select_related("domain")),
         "domains": domains,
         "sprint": current,
         "past_sprints": [s for s in sprints if s is not current],
@@ -257,8 +263,11 @@ def sprint_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 @login_required
 def sprint_detail(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
     sprint = get_sprint_for_user(request.user, sprint_code)
+    risks = risk_list(sprint.client)
     context = {
         "sprint": sprint,
+        "risks": risks,
+        "top_risks": risks.findings[:8],
         "client": sprint.client,
         "can_edit": is_staff_of(request.user, sprint.client.workspace_id),
         "now": timezone.now(),

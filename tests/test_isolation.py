@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
+from audits.models import AuditRun
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
 
@@ -51,6 +52,10 @@ def _invitation(t: Tenant) -> Invitation:
     return InvitationFactory(workspace=t.client.workspace)
 
 
+def _audit_run(t: Tenant) -> AuditRun:
+    return AuditRun.objects.create(domain=t.domain, state=AuditRun.State.DONE, go=True)
+
+
 def _membership(t: Tenant) -> Membership:
     return Membership.objects.get(user=t.consultant, workspace=t.client.workspace)
 
@@ -64,6 +69,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "contact_code": lambda t: ContactFactory(client=t.client),
     "invitation_code": _invitation,
     "membership_code": _membership,
+    "run_code": _audit_run,
 }
 
 URLS = tenant_urls()

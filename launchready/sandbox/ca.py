@@ -56,8 +56,13 @@ class SandboxCA:
     """Root and intermediate live for the life of the object; leaves are issued on demand into a temp dir."""
 
     def __init__(self, directory: Path | None = None) -> None:
+        """A new CA in a temp dir; or, given a directory, the CA kept there (made on first use), so that
+        processes started before a sandbox restart keep trusting it."""
         self.dir = directory or Path(tempfile.mkdtemp(prefix="launchready-ca-"))
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.bundle_path = self.dir / "sandbox-root.pem"
+        if directory is not None and self._load():
+            return
         now = dt.datetime.now(dt.UTC)
         self.root_key = ec.generate_private_key(ec.SECP256R1())
         self.root = self._ca_cert(_name("Launch Ready Sandbox Root CA"), self.root_key, None, now, path_length=1)
@@ -65,8 +70,24 @@ class SandboxCA:
         self.inter = self._ca_cert(
             _name("Launch Ready Sandbox Issuing CA"), self.inter_key, self.root, now, path_length=0
         )
-        self.bundle_path = self.dir / "sandbox-root.pem"
+        (self.dir / "ca-state.pem").write_bytes(
+            _pem(self.root) + _key_pem(self.root_key) + _pem(self.inter) + _key_pem(self.inter_key)
+        )
         self.bundle_path.write_bytes(_pem(self.root))
+
+    def _load(self) -> bool:
+        state = self.dir / "ca-state.pem"
+        if not state.exists() or not self.bundle_path.exists():
+            return False
+        data = state.read_bytes()
+        certs = x509.load_pem_x509_certificates(data)
+        keys = [
+            serialization.load_pem_private_key(b"-----BEGIN PRIVATE KEY-----" + block, None)
+            for block in data.split(b"-----BEGIN PRIVATE KEY-----")[1:]
+        ]
+        self.root, self.inter = certs[0], certs[1]
+        self.root_key, self.inter_key = keys[0], keys[1]  # type: ignore[assignment]
+        return True
 
     def _ca_cert(
         self,

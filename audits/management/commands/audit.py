@@ -1,0 +1,109 @@
+"""`manage.py audit DOMAIN [--json] [--host NAME ...]`: the quick audit from the shell, without a client record.
+
+Exit status: 0 go, 1 no-go, 2 could not run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from audits.catalog import CATALOG, render, severity_of
+from audits.engine import run_audit
+from audits.findings import Severity
+from audits.risk import impact_rank
+from audits.target import AuditTarget, RouteSpec
+from launchready.domains import DomainError, normalise_label, parse_domain
+from launchready.net import NetConfig, NetConfigError
+
+COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
+
+
+class Command(BaseCommand):
+    help = "Audit a domain (apex, www, the usual sub-domains that exist, and --host names) and print the risk list."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("domain")
+        parser.add_argument("--json", action="store_true", help="print findings as JSON")
+        parser.add_argument("--host", action="append", default=[], help="another host label or name to include")
+        parser.add_argument("--canonical", choices=["www", "apex"], default="www")
+        parser.add_argument("--deadline", type=float, default=90.0, help="seconds the whole audit may take")
+        parser.add_argument("--all", action="store_true", help="also print info findings")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            target = self._target(options)
+            config = NetConfig.from_env()
+        except (DomainError, NetConfigError) as exc:
+            self.stderr.write(f"audit: {exc}")
+            sys.exit(2)
+        try:
+            outcome = asyncio.run(run_audit(target, config=config, deadline=options["deadline"]))
+        except Exception as exc:  # the audit itself could not run: say so in one line
+            self.stderr.write(f"audit: could not run: {type(exc).__name__}: {exc}")
+            sys.exit(2)
+        findings = sorted(outcome.findings, key=impact_rank)
+        go = not any(severity_of(f) == Severity.BLOCKER for f in findings)
+        self._print(target, findings, go, options, outcome.seconds)
+        sys.exit(0 if go else 1)
+
+    def _target(self, options: dict[str, Any]) -> AuditTarget:
+        parsed = parse_domain(options["domain"])
+        labels: list[str] = []
+        for host in options["host"]:
+            name = host.lower().rstrip(".")
+            if name.endswith("." + parsed.apex):
+                name = name[: -len(parsed.apex) - 1]
+            label = ".".join(normalise_label(part) for part in name.split("."))
+            if label and label != "www" and label not in labels:
+                labels.append(label)
+        canonical = options["canonical"]
+        home = f"https://{'www.' if canonical == 'www' else ''}{parsed.apex}/"
+        return AuditTarget(
+            apex=parsed.apex,
+            canonical=canonical,
+            labels=labels,
+            routes=[RouteSpec(home, "homepage", (200,))],
+            probe_usual_labels=True,
+        )
+
+    def _print(
+        self, target: AuditTarget, findings: list[Any], go: bool, options: dict[str, Any], seconds: float
+    ) -> None:
+        if options["json"]:
+            payload = {
+                "domain": target.apex,
+                "go": go,
+                "seconds": round(seconds, 2),
+                "findings": [
+                    {
+                        "check_id": f.check_id,
+                        "severity": severity_of(f).value,
+                        "area": CATALOG[f.check_id].area.value,
+                        "subject": f.subject,
+                        **render(f),
+                        "evidence": f.evidence,
+                    }
+                    for f in findings
+                ],
+            }
+            self.stdout.write(json.dumps(payload, indent=2, default=str))
+            return
+        colour = sys.stdout.isatty()
+        verdict = "GO: no launch blocker" if go else "NO-GO: fix the blockers below before launch"
+        self.stdout.write(f"{target.apex}: {verdict}  ({seconds:.1f} s)\n")
+        for finding in findings:
+            severity = severity_of(finding).value
+            if severity == "info" and not options["all"]:
+                continue
+            text = render(finding)
+            tag = f"{COLOURS[severity]}{severity.upper():8}\033[0m" if colour else f"{severity.upper():8}"
+            self.stdout.write(f"{tag} {text['title']}  [{finding.check_id}]")
+            self.stdout.write(f"         {text['explanation']}")
+            for line in text["fix"].splitlines():
+                self.stdout.write(f"         fix: {line}")
+            self.stdout.write("")

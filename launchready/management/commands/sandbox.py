@@ -1,0 +1,73 @@
+"""Serves the sandbox (the loopback fake internet) for the demo and for trying `manage.py audit` by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from launchready.sandbox.ca import SandboxCA
+from launchready.sandbox.dns_server import DnsServer
+from launchready.sandbox.scenarios import DEMO, HEALTHY, TRIPS, build_world
+from launchready.sandbox.web import WebSandbox
+
+DNS_PORT, HTTP_PORT, HTTPS_PORT = 15353, 18080, 18443
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox domains (demo, healthy and every tripping one) on loopback."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dns-port", type=int, default=DNS_PORT)
+        parser.add_argument("--http-port", type=int, default=HTTP_PORT)
+        parser.add_argument("--https-port", type=int, default=HTTPS_PORT)
+        parser.add_argument("--prepare", action="store_true", help="only make the CA files, then exit")
+        parser.add_argument(
+            "--audit-demo", action="store_true", help="once serving, audit the demo domains never audited"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            self.stderr.write("The sandbox is for development machines only.")
+            return
+        ca = SandboxCA(settings.VAR_DIR / "sandbox")
+        if options["prepare"]:
+            self.stdout.write(f"Sandbox CA ready: {ca.bundle_path}")
+            return
+        asyncio.run(self._serve(ca, options))
+
+    async def _serve(self, ca: SandboxCA, options: dict[str, Any]) -> None:
+        world = build_world()
+        dns = DnsServer(world.zone, port=options["dns_port"])
+        web = WebSandbox(world.sites, ca=ca, http_port=options["http_port"], https_port=options["https_port"])
+        await dns.start()
+        await web.start()
+        count = len({HEALTHY, *DEMO, *(apex for apex, _ in TRIPS.values())})
+        self.stdout.write(
+            f"Sandbox serving {count} domains: DNS 127.0.0.1:{dns.port}, HTTP :{web.http_port}, "
+            f"HTTPS :{web.https_port}, CA {ca.bundle_path}"
+        )
+        if options["audit_demo"]:
+            await asyncio.to_thread(self._audit_demo)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await web.stop()
+        await dns.stop()
+
+    def _audit_demo(self) -> None:
+        from django.db import transaction
+
+        from audits.runs import audit_runs_start
+        from launchready.models import Domain
+
+        with transaction.atomic():
+            fresh = list(Domain.objects.filter(name__in=list(DEMO), audit_runs__isnull=True))
+            runs = audit_runs_start(domains=fresh)
+        if runs:
+            self.stdout.write(f"Started the first audit of {len(runs)} demo domains.")
