@@ -41,7 +41,6 @@ CLIENTS: list[dict[str, Any]] = [
             ("app", "/login", Route.Kind.LOGIN, [200], "Sign in"),
             ("app", "/dashboard", Route.Kind.DASHBOARD, [200, 302], ""),
             ("api", "/health", Route.Kind.API_HEALTH, [200], "ok"),
-            ("app", "/checkout", Route.Kind.CHECKOUT, [200], ""),
             ("api", "/webhooks/stripe", Route.Kind.WEBHOOK, [200, 400, 405], ""),
         ],
     },
@@ -54,8 +53,8 @@ CLIENTS: list[dict[str, Any]] = [
         "contact": ("Marcus Bell", "marcus@studiokit.test", "Co-founder, product"),
         "domain": {
             "name": "studiokit.test",
-            "canonical_host": Domain.CanonicalHost.APEX,
-            "hosts": ["portal", "api"],
+            "canonical_host": Domain.CanonicalHost.WWW,
+            "hosts": ["app", "api"],
             "mail_providers": ["sendgrid"],
             "dkim_selectors": ["s1", "s2"],
             "hosting_provider": Domain.HostingProvider.RENDER,
@@ -63,9 +62,9 @@ CLIENTS: list[dict[str, Any]] = [
         },
         "routes": [
             ("", "/", Route.Kind.HOMEPAGE, [200], ""),
-            ("portal", "/login", Route.Kind.LOGIN, [200], ""),
-            ("portal", "/auth/callback", Route.Kind.AUTH_CALLBACK, [200, 302, 400], ""),
-            ("api", "/healthz", Route.Kind.API_HEALTH, [200], ""),
+            ("app", "/login", Route.Kind.LOGIN, [200], "Sign in"),
+            ("app", "/dashboard", Route.Kind.DASHBOARD, [200, 302], ""),
+            ("api", "/health", Route.Kind.API_HEALTH, [200], ""),
         ],
     },
     {
@@ -78,7 +77,7 @@ CLIENTS: list[dict[str, Any]] = [
         "domain": {
             "name": "askmira.test",
             "canonical_host": Domain.CanonicalHost.WWW,
-            "hosts": ["app", "api", "admin"],
+            "hosts": ["app", "api"],
             "mail_providers": ["resend"],
             "dkim_selectors": ["resend"],
             "hosting_provider": Domain.HostingProvider.FLY,
@@ -86,8 +85,8 @@ CLIENTS: list[dict[str, Any]] = [
         },
         "routes": [
             ("", "/", Route.Kind.HOMEPAGE, [200], ""),
-            ("app", "/login", Route.Kind.LOGIN, [200], ""),
-            ("api", "/v1/health", Route.Kind.API_HEALTH, [200], ""),
+            ("app", "/login", Route.Kind.LOGIN, [200], "Sign in"),
+            ("api", "/health", Route.Kind.API_HEALTH, [200], ""),
         ],
     },
 ]

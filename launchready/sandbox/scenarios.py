@@ -418,13 +418,30 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
 
 # The demo workspace's domains: realistic, each with a few problems to work down.
 DEMO: dict[str, Knobs] = {
+    # Nearly ready: a few medium findings to work down.
     "brightpath.test": Knobs(
-        drop_headers={"Content-Security-Policy"}, dmarc=["v=DMARC1; p=none"], static_cache="no-cache"
+        drop_headers={"Content-Security-Policy"},
+        dmarc=["v=DMARC1; p=none"],
+        static_cache="no-cache",
+        spf=["v=spf1 include:_spf.google.com include:spf.mtasv.net ~all"],
     ),
+    # Mid-sprint: a leaked .env file and a certificate about to expire.
     "studiokit.test": Knobs(
-        cert=CertKind.EXPIRING_SOON, cookie="session=abc; Path=/", env_exposed=True, spf=["v=spf1 ip4:192.0.2.1 ?all"]
+        cert=CertKind.EXPIRING_SOON,
+        cookie="session=abc; Path=/",
+        env_exposed=True,
+        spf=["v=spf1 include:sendgrid.net ?all"],
     ),
-    "askmira.test": Knobs(http_redirect=None, canonical="both_serve", dkim=None, dmarc=[], cdn=False, login_status=502),
+    # Just starting: the edge and email are not set up yet and login is failing.
+    "askmira.test": Knobs(
+        http_redirect=None,
+        canonical="both_serve",
+        dkim=None,
+        dmarc=[],
+        cdn=False,
+        login_status=502,
+        spf=["v=spf1 include:amazonses.com ~all"],
+    ),
 }
 
 

@@ -1,0 +1,25 @@
+"""The demo workspace that `make run` seeds lives in the sandbox: its audits show real findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audits.models import AuditRun
+from audits.tasks import execute
+from launchready.demo import seed_demo
+from launchready.models import Domain
+from launchready.sandbox.runner import Sandbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_path: Path) -> None:
+    seed_demo(tmp_path)
+    runs = {d.name: execute(AuditRun.objects.create(domain=d)) for d in Domain.objects.select_related("client")}
+    assert set(runs) == {"brightpath.test", "studiokit.test", "askmira.test"}
+    assert runs["brightpath.test"].go is True
+    assert runs["brightpath.test"].counts.get("medium", 0) >= 2
+    assert runs["studiokit.test"].findings.filter(check_id="exposure.env_file").exists()
+    assert runs["askmira.test"].findings.filter(check_id="route.unexpected_status", severity="blocker").exists()
+    assert all(run.state == AuditRun.State.DONE for run in runs.values())
