@@ -19,7 +19,10 @@ from django.test import Client as HttpClient
 from accounts.models import Membership, Role, User
 from launchready.celery import app
 from launchready.models import Client, Domain, Route, Sprint
+from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.scenarios import build_world
 from launchready.sandbox.smtp import SmtpSink
+from launchready.sandbox.web import WebSandbox
 from tests.factories import (
     ClientFactory,
     DomainFactory,
@@ -99,6 +102,22 @@ def eager_tasks() -> Any:
     yield
     app.conf.task_always_eager = False
     app.conf.task_eager_propagates = False
+
+
+# --- The sandbox: the healthy domain, every tripping domain and the demo, served once per session ---------
+@pytest.fixture(scope="session")
+def world_sandbox() -> Iterator[Sandbox]:
+    world = build_world()
+    with Sandbox(world.zone, web=WebSandbox(world.sites)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox_env(world_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The LAUNCHREADY_* settings pointing at the sandbox, as the product (and a worker started after) reads them."""
+    for key, value in world_sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    return world_sandbox
 
 
 # --- A real worker and a real SMTP sink, for the integration and browser tests -------------------------

@@ -237,3 +237,21 @@ def test_the_shell_audit_says_go_no_go_and_could_not_run(world_sandbox: Sandbox)
     assert any(f["check_id"] == "tls.expired" for f in payload["findings"])
     bad = _audit_cli(world_sandbox, "not a domain")
     assert bad.returncode == 2 and "cannot contain spaces" in bad.stderr
+
+
+@pytest.mark.django_db
+def test_the_daily_re_audit_queues_domains_not_audited_for_a_day(tenant: Tenant) -> None:
+    from audits.tasks import schedule_daily_audits
+
+    quiet = DomainFactory(client=tenant.client, daily_audit=False)
+    recent = DomainFactory(client=tenant.client)
+    AuditRun.objects.create(domain=recent, state=AuditRun.State.DONE)
+    stale = DomainFactory(client=tenant.client)
+    old = AuditRun.objects.create(domain=stale, state=AuditRun.State.DONE)
+    AuditRun.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(hours=25))
+    assert schedule_daily_audits() == 2  # the tenant's own never-audited domain and the stale one
+    queued = set(
+        AuditRun.objects.filter(state=AuditRun.State.QUEUED, scheduled=True).values_list("domain_id", flat=True)
+    )
+    assert queued == {tenant.domain.id, stale.id}
+    assert quiet.id not in queued and recent.id not in queued
