@@ -31,6 +31,14 @@ class LoopThread:
         return future.result(timeout)
 
     def stop(self) -> None:
+        async def cancel_the_rest() -> None:
+            # Handlers still serving a hanging or dripping page are cancelled, not left pending.
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(cancel_the_rest(), timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
 

@@ -416,6 +416,30 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     ),
 }
 
+HOSTILE = "hostile.test"
+
+
+def build_hostile(world: World, apex: str = HOSTILE) -> None:
+    """A domain whose every server misbehaves: the audit must end in findings, in time, without crashing."""
+    z = world.zone
+    www, app, api = f"www.{apex}", f"app.{apex}", f"api.{apex}"
+    world.site([apex], pages={"*": Page(status=301, location=f"https://{apex}/hop-0")}
+               | {f"/hop-{i}": Page(status=301, location=f"https://{apex}/hop-{i + 1}") for i in range(30)})
+    world.site([www], pages={"/": Page(hang=True), "/static/*": Page(size=100_000_000, headers=[("Content-Type", "text/css")]),
+                             "*": Page(drip=1.0, body="x" * 60)})
+    world.site([app], pages={"/login": Page(bad_header=True), "*": Page(garbage=True)})
+    world.site([api], tls_garbage=True)
+    z.add(apex, "TXT", "v=spf1 " + " ".join(f"include:s{i}.{apex}" for i in range(50)) + " -all")
+    for i in range(50):
+        z.add(f"s{i}.{apex}", "TXT", f"v=spf1 include:s{(i + 1) % 50}.{apex} -all")  # and they loop
+    z.add(apex, "TXT", "x" * 4096)
+    z.add(f"_dmarc.{apex}", "TXT", "v=DMARC1; p=" + "q" * 3000)
+    z.add(f"portal.{apex}", "CNAME", f"portal-b.{apex}")
+    z.add(f"portal-b.{apex}", "CNAME", f"portal.{apex}")
+    z.behave(f"google._domainkey.{apex}", timeout=True)
+    z.behave(apex, rdtypes=("MX", "CAA"), servfail=True)
+
+
 # The demo workspace's domains: realistic, each with a few problems to work down.
 DEMO: dict[str, Knobs] = {
     # Nearly ready: a few medium findings to work down.
@@ -450,6 +474,7 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
     world = shared_world()
     if domains is None:
         domains = {HEALTHY: Knobs(), **{apex: knobs for apex, knobs in TRIPS.values()}, **DEMO}
+        build_hostile(world)
     for apex, knobs in domains.items():
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
     world.zone.latency = dns_latency
