@@ -41,6 +41,8 @@ from launchready.tenancy import (
 class ClientRow:
     client: Client
     sprint: Sprint | None
+    go: bool | None = None  # None: never audited
+    blockers: int = 0
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -72,7 +74,11 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             Prefetch("sprints", queryset=Sprint.objects.current().order_by("started_at"), to_attr="open_sprints")
         )
     )
-    context = {"rows": dashboard_rows(clients), "now": timezone.now()}
+    rows = dashboard_rows(clients)
+    verdicts = client_verdicts([row.client.id for row in rows])
+    for row in rows:
+        row.go, row.blockers = verdicts.get(row.client.id, (None, 0))
+    context = {"rows": rows, "now": timezone.now()}
     if _is_htmx(request):
         return render(request, "launchready/_client_rows.html", context)
     return render(request, "launchready/dashboard.html", context)
@@ -84,6 +90,24 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
     far = timezone.now() + timedelta(days=36500)
     rows.sort(key=lambda r: (r.sprint is None, r.sprint.deadline if r.sprint else far, r.client.name))
     return rows
+
+
+def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool, int]]:
+    """Go/no-go and open blockers per client from the latest finished run of each of its domains (one query)."""
+    runs = (
+        AuditRun.objects.finished()
+        .filter(domain__client_id__in=client_ids)
+        .order_by("domain_id", "-created")
+        .values_list("domain_id", "domain__client_id", "go", "counts")
+    )
+    latest: dict[int, tuple[int, bool | None, dict[str, int]]] = {}
+    for domain_id, client_id, go, counts in runs:
+        latest.setdefault(domain_id, (client_id, go, counts))
+    verdicts: dict[int, tuple[bool, int]] = {}
+    for client_id, go, counts in latest.values():
+        was_go, blockers = verdicts.get(client_id, (True, 0))
+        verdicts[client_id] = (was_go and bool(go), blockers + int((counts or {}).get("blocker", 0)))
+    return verdicts
 
 
 @login_required

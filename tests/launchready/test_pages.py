@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from audits.models import AuditRun
 from launchready.models import Client, Domain, Route, Sprint
 from tests.conftest import Tenant, login
 from tests.factories import ClientFactory, DomainFactory, MembershipFactory, RouteFactory, SprintFactory
@@ -23,6 +24,7 @@ def _fill_workspace(tenant: Tenant, clients: int) -> None:
         for _ in range(2):
             domain = DomainFactory(client=client)
             RouteFactory.create_batch(3, domain=domain)
+            AuditRun.objects.create(domain=domain, state=AuditRun.State.DONE, go=False, counts={"blocker": 2})
         SprintFactory(client=client)
 
 
@@ -43,7 +45,10 @@ def test_dashboard_query_count_does_not_grow_with_clients(
     http = login(tenant.consultant)
     with django_assert_max_num_queries(8):
         response = http.get(reverse("dashboard"))
-    assert response.content.decode().count("<tr>") == clients + 2  # header row, tenant's client, the new ones
+    page = response.content.decode()
+    assert page.count("<tr>") == clients + 2  # header row, tenant's client, the new ones
+    assert page.count("No-go · 4 blockers") == clients
+    assert page.count("Not audited") == 1
 
 
 def test_dashboard_partial_refreshes_rows_only(tenant: Tenant) -> None:
