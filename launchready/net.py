@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import os
+import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 import httpx
+import idna
 
 USER_AGENT = "LaunchReady/1.0 (+launch audit)"
 
@@ -223,6 +225,7 @@ class Hop:
     http_version: str = ""
     error: FetchError | None = None
     detail: str = ""
+    method: str = "GET"  # a 303 (or a 301/302 after a POST) turns the next hop into a GET
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -297,7 +300,7 @@ class Net:
         self.dns_queries = 0
         self._dns_cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
         self._resolver = _make_resolver(self.config)
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
         self._memo: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     # -- time ------------------------------------------------------------------------------------
@@ -317,19 +320,7 @@ class Net:
     async def dns(self, name: str, rdtype: str) -> DnsAnswer:
         """One question; answers are cached for the life of this Net so checks can share them."""
         key = (name.lower().rstrip("."), rdtype.upper())
-        cached = self._dns_cache.get(key)
-        if cached is not None:
-            return await asyncio.shield(cached)
-        future: asyncio.Future[DnsAnswer] = asyncio.get_running_loop().create_future()
-        self._dns_cache[key] = future
-        try:
-            answer = await self._query(*key)
-        except BaseException as exc:
-            future.set_exception(exc)
-            del self._dns_cache[key]
-            raise
-        future.set_result(answer)
-        return answer
+        return await _share(self._dns_cache, key, lambda: self._query(*key))
 
     async def _query(self, name: str, rdtype: str) -> DnsAnswer:
         if self.dns_queries >= self.config.max_dns_queries:
@@ -408,10 +399,14 @@ class Net:
 
     # -- HTTP ------------------------------------------------------------------------------------
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                verify=tls_context(self.config.ca_bundle),
+    def _http(self, host: str, verify: bool) -> httpx.AsyncClient:
+        """The client for one host name: httpx pools connections by the address it connects to, and a
+        connection whose certificate was checked for one name must never carry another name's request
+        (two sites behind one CDN address would otherwise share the first one's verdict)."""
+        client = self._clients.get((host, verify))
+        if client is None:
+            client = httpx.AsyncClient(
+                verify=tls_context(self.config.ca_bundle) if verify else _insecure_context(),
                 follow_redirects=False,
                 trust_env=False,
                 timeout=httpx.Timeout(
@@ -422,7 +417,8 @@ class Net:
                 ),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             )
-        return self._client
+            self._clients[(host, verify)] = client
+        return client
 
     async def fetch(
         self,
@@ -439,22 +435,26 @@ class Net:
         """Request a URL, following redirects by hand; every hop is recorded, re-resolved and guarded."""
         limit = self.config.max_redirects if max_redirects is None else max_redirects
         hops: list[Hop] = []
-        seen: set[str] = set()
+        # A POST answered with a 303 to its own URL (post/redirect/get) is not a loop: the method counts.
+        seen: set[tuple[str, str]] = set()
         current = url
         for _ in range(limit + 1):
             hop, body, truncated = await self._one(current, method, headers, max_bytes, verify, content)
             hops.append(hop)
-            seen.add(current)
+            seen.add((method, current))
             if hop.error or not follow_redirects or hop.status not in REDIRECT_STATUSES or not hop.location:
                 return FetchResult(hops, body, truncated)
             next_url = urljoin(current, hop.location)
-            if next_url in seen:
-                hops.append(Hop(next_url, error=FetchError.REDIRECT_LOOP, detail=f"redirects back to {next_url}"))
-                return FetchResult(hops)
-            if hop.status == 303 or (hop.status in (301, 302) and method == "POST"):
+            if (hop.status == 303 and method != "HEAD") or (hop.status in (301, 302) and method == "POST"):
                 method, content = "GET", None
+            if (method, next_url) in seen:
+                loop = Hop(next_url, method=method, error=FetchError.REDIRECT_LOOP)
+                loop.detail = f"redirects back to {next_url}"
+                return FetchResult([*hops, loop])
             current = next_url
-        hops.append(Hop(current, error=FetchError.TOO_MANY_REDIRECTS, detail=f"more than {limit} redirects"))
+        too_many = Hop(current, method=method, error=FetchError.TOO_MANY_REDIRECTS)
+        too_many.detail = f"more than {limit} redirects"
+        hops.append(too_many)
         return FetchResult(hops)
 
     async def _one(
@@ -466,15 +466,17 @@ class Net:
         verify: bool,
         content: bytes | None,
     ) -> tuple[Hop, bytes, bool]:
-        hop = Hop(url)
+        hop = Hop(url, method=method)
         try:
             parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            explicit_port = parts.port
         except ValueError:
             hop.error, hop.detail = FetchError.BAD_URL, "the address is not a valid URL"
             return hop, b"", False
-        host = parts.hostname or ""
-        if parts.scheme not in ("http", "https") or not host:
+        default_port = 443 if parts.scheme == "https" else 80
+        port = default_port if explicit_port is None else explicit_port
+        host = _wire_host(parts.hostname or "")
+        if parts.scheme not in ("http", "https") or not host or not port:
             hop.error, hop.detail = FetchError.BAD_URL, f"cannot fetch {url!r}"
             return hop, b"", False
         address, error, detail = await self.pick_address(host)
@@ -484,12 +486,12 @@ class Net:
         hop.address = address
         netloc = f"[{address}]" if ":" in address else address
         target = urlunsplit((parts.scheme, f"{netloc}:{self.connect_port(port)}", parts.path or "/", parts.query, ""))
-        default_port = 443 if parts.scheme == "https" else 80
-        host_header = host if port == default_port else f"{host}:{port}"
+        name = f"[{host}]" if ":" in host else host
+        host_header = name if port == default_port else f"{name}:{port}"
         request_headers = {"User-Agent": USER_AGENT, "Accept": "*/*", **(headers or {}), "Host": host_header}
         extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
         limit = self.config.max_body_bytes if max_bytes is None else max_bytes
-        client = self._http() if verify else self._insecure_http()
+        client = self._http(host, verify)
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.remaining(self.config.request_deadline)):
@@ -526,39 +528,13 @@ class Net:
             return _timed(hop, started), b"", False
         return _timed(hop, started), body, truncated
 
-    def _insecure_http(self) -> httpx.AsyncClient:
-        if not hasattr(self, "_insecure"):
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            self._insecure = httpx.AsyncClient(
-                verify=context,
-                follow_redirects=False,
-                trust_env=False,
-                timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
-            )
-        return self._insecure
-
     async def shared(self, key: tuple[Any, ...], make: Any) -> Any:
         """Run `make()` once per key for the life of this Net; concurrent callers share the one result.
 
         Checks of one audit look at the same pages and handshakes: this keeps each one to a single
         round trip, which is what keeps an audit near its critical path.
         """
-        existing = self._memo.get(key)
-        if existing is not None:
-            return await asyncio.shield(existing)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._memo[key] = future
-        try:
-            result = await make()
-        except BaseException as exc:
-            del self._memo[key]
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: the caller gets the exception itself
-            raise
-        future.set_result(result)
-        return result
+        return await _share(self._memo, key, make)
 
     async def page(self, url: str, *, follow_redirects: bool = True) -> FetchResult:
         """A GET shared by every check of this audit."""
@@ -611,10 +587,9 @@ class Net:
         return info
 
     async def aclose(self) -> None:
-        for client in (self._client, getattr(self, "_insecure", None)):
-            if client is not None:
-                await client.aclose()
-        self._client = None
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     async def __aenter__(self) -> Net:
         return self
@@ -626,12 +601,32 @@ class Net:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
+async def _share(futures: dict[Any, asyncio.Future[Any]], key: Any, make: Any) -> Any:
+    """Await the one run of `make()` for this key, starting it if it is the first ask.
+
+    The work runs as its own task so that a caller that gives up (a check cut off by its time limit)
+    cancels only its own wait, never the answer that other callers are waiting for. A run that
+    failed is forgotten, so that the next ask tries again.
+    """
+    task = futures.get(key)
+    if task is None:
+        task = asyncio.ensure_future(make())
+        futures[key] = task
+
+        def forget_failure(done: asyncio.Future[Any]) -> None:
+            if (done.cancelled() or done.exception() is not None) and futures.get(key) is done:
+                del futures[key]
+
+        task.add_done_callback(forget_failure)
+    return await asyncio.shield(task)
+
+
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         remaining = limit - size
-        if len(chunk) >= remaining:
+        if len(chunk) > remaining:  # a body of exactly `limit` bytes is whole, not truncated
             chunks.append(chunk[:remaining])
             return b"".join(chunks), True
         chunks.append(chunk)
@@ -642,6 +637,27 @@ async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, boo
 def _timed(hop: Hop, started: float) -> Hop:
     hop.elapsed_ms = (time.monotonic() - started) * 1000
     return hop
+
+
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+
+
+def _wire_host(host: str) -> str:
+    """The host as DNS, SNI and the Host header carry it (IDNA for international names); "" when the
+    text cannot be a host name at all (spaces, empty or overlong labels)."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host if host.isascii() else idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError is one
+        return ""
+    ascii_host = ascii_host.lower()
+    labels = ascii_host.removesuffix(".").split(".")
+    if len(ascii_host) > 254 or not all(_LABEL.fullmatch(label) for label in labels):
+        return ""
+    return ascii_host
 
 
 def _first_line(text: str) -> str:
@@ -687,6 +703,13 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=certifi.where())
     if ca_bundle:
         context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def _insecure_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
     return context
 
 

@@ -423,10 +423,19 @@ def build_hostile(world: World, apex: str = HOSTILE) -> None:
     """A domain whose every server misbehaves: the audit must end in findings, in time, without crashing."""
     z = world.zone
     www, app, api = f"www.{apex}", f"app.{apex}", f"api.{apex}"
-    world.site([apex], pages={"*": Page(status=301, location=f"https://{apex}/hop-0")}
-               | {f"/hop-{i}": Page(status=301, location=f"https://{apex}/hop-{i + 1}") for i in range(30)})
-    world.site([www], pages={"/": Page(hang=True), "/static/*": Page(size=100_000_000, headers=[("Content-Type", "text/css")]),
-                             "*": Page(drip=1.0, body="x" * 60)})
+    world.site(
+        [apex],
+        pages={"*": Page(status=301, location=f"https://{apex}/hop-0")}
+        | {f"/hop-{i}": Page(status=301, location=f"https://{apex}/hop-{i + 1}") for i in range(30)},
+    )
+    world.site(
+        [www],
+        pages={
+            "/": Page(hang=True),
+            "/static/*": Page(size=100_000_000, headers=[("Content-Type", "text/css")]),
+            "*": Page(drip=1.0, body="x" * 60),
+        },
+    )
     world.site([app], pages={"/login": Page(bad_header=True), "*": Page(garbage=True)})
     world.site([api], tls_garbage=True)
     z.add(apex, "TXT", "v=spf1 " + " ".join(f"include:s{i}.{apex}" for i in range(50)) + " -all")

@@ -485,10 +485,10 @@ def test_it_fetches_over_https_trusting_the_configured_ca(sb: Sandbox) -> None:
     info = _tls(_config(sb), "front.net.test")
     assert (result.ok, result.final.address, result.text) == (True, FRONT, "hello from the front")
     assert info.ok and info.protocol.startswith("TLSv1.")
-    leaf = x509.load_der_x509_certificate(info.chain_der[0])
-    assert "front.net.test" in leaf.extensions.get_extension_for_class(
+    names = x509.load_der_x509_certificate(info.chain_der[0]).extensions.get_extension_for_class(
         x509.SubjectAlternativeName
-    ).value.get_values_for_type(x509.DNSName)
+    )
+    assert "front.net.test" in names.value.get_values_for_type(x509.DNSName)
 
 
 @pytest.mark.parametrize(
