@@ -18,7 +18,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@touch $@
 
 # The demo's clients live in the sandbox: web, worker and scheduler reach it through these settings.
-SANDBOX_ENV := LAUNCHREADY_RESOLVER=127.0.0.1:15353 LAUNCHREADY_PORT_MAP=80:18080,443:18443 \
+SANDBOX_ENV := LAUNCHREADY_RESOLVER=127.0.0.1:15353 LAUNCHREADY_PORT_MAP=53:15353,80:18080,443:18443 \
 	LAUNCHREADY_CA_BUNDLE=var/sandbox/sandbox-root.pem LAUNCHREADY_ALLOW_PRIVATE_TARGETS=1
 
 run: $(VENV)/.runtime

@@ -23,11 +23,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import certifi
+import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
 import dns.message
 import dns.name
 import dns.nameserver
+import dns.rcode
 import dns.rdatatype
 import dns.resolver
 import httpx
@@ -356,6 +358,41 @@ class Net:
             for rd in rrset
         )
         return DnsAnswer(name, rdtype, DnsStatus.OK, records=records, cnames=_cnames(response))
+
+    async def dns_at(self, server: str, name: str, rdtype: str) -> DnsAnswer:
+        """Ask one nameserver directly (to see whether a domain's nameservers agree); the guard applies."""
+        reason = self.refusal(server)
+        if reason:
+            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=f"nameserver {server} is {reason}; not asked")
+        if self.dns_queries >= self.config.max_dns_queries:
+            return DnsAnswer(name, rdtype, DnsStatus.LIMIT, error="this audit's DNS query budget is used up")
+        self.dns_queries += 1
+        try:
+            query = dns.message.make_query(name, rdtype)
+        except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+            return DnsAnswer(name, rdtype, DnsStatus.INVALID, error=str(exc) or type(exc).__name__)
+        timeout = self.remaining(self.config.dns_timeout)
+        try:
+            response, _ = await dns.asyncquery.udp_with_fallback(
+                query, server, timeout=timeout, port=self.connect_port(53)
+            )
+        except dns.exception.Timeout:
+            return DnsAnswer(name, rdtype, DnsStatus.TIMEOUT, error=f"{server} did not answer within {timeout:.1f} s")
+        except (dns.exception.DNSException, OSError, ValueError) as exc:
+            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=_first_line(str(exc)) or type(exc).__name__)
+        rcode = response.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            return DnsAnswer(name, rdtype, DnsStatus.NXDOMAIN)
+        if rcode != dns.rcode.NOERROR:
+            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=dns.rcode.to_text(rcode))
+        wanted = dns.rdatatype.from_text(rdtype)
+        records = tuple(
+            DnsRecord(rrset.name.to_text(omit_final_dot=True), rdtype, rrset.ttl, _value(rd))
+            for rrset in response.answer
+            if rrset.rdtype == wanted
+            for rd in rrset
+        )
+        return DnsAnswer(name, rdtype, DnsStatus.OK if records else DnsStatus.NODATA, records=records)
 
     async def addresses(self, host: str) -> tuple[list[str], DnsAnswer, DnsAnswer]:
         """A and AAAA for a host, asked together."""

@@ -148,13 +148,27 @@ async def check_nameservers(target: AuditTarget, net: Net) -> list[Finding]:
         findings.append(Finding("dns.ns.too_few", target.apex, {"NS": servers}, {"domain": target.apex}))
     lookups = await asyncio.gather(*(net.addresses(server) for server in servers))
     broken = [server for server, (addresses, _, _) in zip(servers, lookups, strict=True) if not addresses]
+    asked = [(server, addresses[0]) for server, (addresses, _, _) in zip(servers, lookups, strict=True) if addresses]
+    answers = await asyncio.gather(*(net.dns_at(address, target.apex, "NS") for _, address in asked))
+    silent = [
+        f"{server} ({answer.status.value})" for (server, _), answer in zip(asked, answers, strict=True) if not answer.ok
+    ]
+    views = {tuple(sorted(answer.values)) for answer in answers if answer.ok}
+    problems = []
     if broken:
+        problems.append(f"{', '.join(broken)} do not resolve")
+    if silent:
+        problems.append(f"{', '.join(silent)} do not answer for {target.apex}")
+    if len(views) > 1:
+        problems.append("they list different nameservers: " + " vs ".join(", ".join(v) for v in sorted(views)))
+    if problems:
+        evidence = {
+            "NS": servers,
+            "answers": {s: a.values or a.status.value for (s, _), a in zip(asked, answers, strict=True)},
+        }
         findings.append(
             Finding(
-                "dns.ns.inconsistent",
-                target.apex,
-                {"NS": servers, "unresolvable": broken},
-                {"domain": target.apex, "problem": f"{', '.join(broken)} do not resolve"},
+                "dns.ns.inconsistent", target.apex, evidence, {"domain": target.apex, "problem": "; ".join(problems)}
             )
         )
     return findings

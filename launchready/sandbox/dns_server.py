@@ -23,6 +23,7 @@ import dns.rdatatype
 import dns.rrset
 
 MAX_CHAIN = 12
+NAMESERVER_ADDRESSES = ("127.0.0.53", "127.0.0.54")
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,20 @@ class Resolver:
 class DnsServer:
     """Serve ZoneData over UDP and TCP on one address and port."""
 
-    def __init__(self, zone: ZoneData, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, zone: ZoneData, host: str = "127.0.0.1", port: int = 0, also: tuple[str, ...] = NAMESERVER_ADDRESSES
+    ) -> None:
         self.zone = zone
         self.host = host
         self.port = port
+        # The scenarios' nameservers (ns1, ns2) live on these addresses, on the same port, so that an
+        # audit can ask each of them directly whether they agree.
+        self.also = also
         self.resolver = Resolver(zone)
         self.queries = 0
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: asyncio.Server | None = None
+        self._extra_tcp: asyncio.Server | None = None
 
     def reload(self, zone: ZoneData) -> None:
         self.zone = zone
@@ -134,14 +141,17 @@ class DnsServer:
         loop = asyncio.get_running_loop()
         self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port)
         self.port = self._tcp.sockets[0].getsockname()[1]
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(self.host, self.port)
-        )
-        self._udp = transport
+        extra = await asyncio.start_server(self._serve_tcp, list(self.also), self.port) if self.also else None
+        for host in (self.host, *self.also):
+            transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), local_addr=(host, self.port))
+            self._udp.append(transport)
+        self._extra_tcp = extra
 
     async def stop(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
+        for transport in self._udp:
+            transport.close()
+        if self._extra_tcp is not None:
+            self._extra_tcp.close()
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()

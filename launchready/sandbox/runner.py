@@ -90,8 +90,9 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         env = {"LAUNCHREADY_RESOLVER": self.resolver, "LAUNCHREADY_ALLOW_PRIVATE_TARGETS": "1"}
+        env["LAUNCHREADY_PORT_MAP"] = f"53:{self.dns.port}"
         if self.web is not None:
-            env["LAUNCHREADY_PORT_MAP"] = f"80:{self.web.http_port},443:{self.web.https_port}"
+            env["LAUNCHREADY_PORT_MAP"] += f",80:{self.web.http_port},443:{self.web.https_port}"
             env["LAUNCHREADY_CA_BUNDLE"] = str(self.web.ca.bundle_path)
         return env
 

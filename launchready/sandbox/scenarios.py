@@ -74,6 +74,7 @@ class Knobs:
     dangling_cname: bool = False
     cname_loop: bool = False
     single_ns: bool = False
+    lame_ns: bool = False
     caa: str | None = '0 issue "sandbox.launchready.test"'
     ttl: int = 300
     mx: bool = True
@@ -265,7 +266,8 @@ def _dns_extras(world: World, apex: str, k: Knobs) -> None:
     z.add(f"ns1.{apex}", "A", "127.0.0.53")
     if not k.single_ns:
         z.add(apex, "NS", f"ns2.{apex}")
-        z.add(f"ns2.{apex}", "A", "127.0.0.54")
+        # A lame nameserver: listed, but nothing answers at its address.
+        z.add(f"ns2.{apex}", "A", "127.0.0.59" if k.lame_ns else "127.0.0.54")
     if k.caa:
         z.add(apex, "CAA", k.caa)
     if k.dangling_cname:
@@ -364,6 +366,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "dns.cname.dangling": ("dangling.test", Knobs(dangling_cname=True)),
     "dns.cname.loop": ("cname-loop.test", Knobs(cname_loop=True)),
     "dns.ns.too_few": ("single-ns.test", Knobs(single_ns=True)),
+    "dns.ns.inconsistent": ("lame-ns.test", Knobs(lame_ns=True)),
     "dns.caa.missing": ("no-caa.test", Knobs(caa=None)),
     "dns.caa.blocks_issuer": ("caa-blocks.test", Knobs(caa='0 issue "letsencrypt.org"')),
     "dns.ttl.long": ("long-ttl.test", Knobs(ttl=86400)),

@@ -613,7 +613,7 @@ def test_it_names_the_variable_when_the_ca_bundle_is_missing(tmp_path: Path) -> 
 def test_it_reads_the_sandbox_settings(sb: Sandbox) -> None:
     config = NetConfig.from_env(sb.env())
     assert config.resolvers == (("127.0.0.1", sb.dns.port),)
-    assert config.port_map == {80: sb.web.http_port, 443: sb.web.https_port}
+    assert config.port_map == {53: sb.dns.port, 80: sb.web.http_port, 443: sb.web.https_port}
     assert config.ca_bundle == str(sb.web.ca.bundle_path)
     assert config.allow_private_targets
 
@@ -629,3 +629,15 @@ def test_it_keeps_private_targets_refused_by_default() -> None:
 )
 def test_it_reads_the_private_targets_switch(value: str, allowed: bool) -> None:
     assert NetConfig.from_env({"LAUNCHREADY_ALLOW_PRIVATE_TARGETS": value}).allow_private_targets is allowed
+
+
+def test_it_asks_one_nameserver_directly_through_the_port_map(sb: Sandbox) -> None:
+    async def ask() -> tuple[DnsAnswer, DnsAnswer]:
+        async with Net(dataclasses.replace(sb.net_config(), dns_timeout=1.0)) as net:
+            return await asyncio.gather(
+                net.dns_at("127.0.0.53", "front.net.test", "A"), net.dns_at("127.0.0.59", "example.test", "NS")
+            )
+
+    answered, silent = asyncio.run(ask())
+    assert answered.ok and answered.values
+    assert silent.status == DnsStatus.TIMEOUT
