@@ -165,6 +165,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-invitations": {"task": "accounts.tasks.expire_invitations", "schedule": 3600.0},
     "daily-audits": {"task": "audits.tasks.schedule_daily_audits", "schedule": 900.0},
     "reap-stale-audit-runs": {"task": "audits.tasks.reap_stale_audit_runs", "schedule": 120.0},
+    "monitoring-tick": {"task": "monitoring.tasks.monitoring_tick", "schedule": 10.0, "options": {"expires": 9}},
 }
 
 # --- Cache (allauth's rate limits live here, so it must be shared between processes) ----------

@@ -1,0 +1,176 @@
+"""Monitors per route, their probe results and rollups, incidents and their timelines."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.timezone import now
+
+from launchready.models import Client, Route
+
+
+class MonitorQuerySet(models.QuerySet["Monitor"]):
+    def visible_to(self, user: Any) -> MonitorQuerySet:
+        return self.filter(client__in=Client.objects.visible_to(user))
+
+    def active(self) -> MonitorQuerySet:
+        return self.filter(paused=False)
+
+
+class Monitor(models.Model):
+    """Watches one route: probed every `interval` seconds, alerting after N failures in a row."""
+
+    class State(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        UP = "up", "Up"
+        DOWN = "down", "Down"
+
+    class Cause(models.TextChoices):
+        NONE = "", "—"
+        DNS = "dns", "DNS"
+        TLS = "tls", "TLS"
+        CONNECT = "connect", "Connection refused"
+        TIMEOUT = "timeout", "Timeout"
+        STATUS = "status", "Unexpected status"
+        KEYWORD = "keyword", "Keyword missing"
+        SLOW = "slow", "Slower than budget"
+        REFUSED = "refused", "Private address refused"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="monitors")
+    route = models.OneToOneField(Route, models.CASCADE, related_name="monitor")
+    url = models.URLField(max_length=600)
+    method = models.CharField(max_length=8, default="GET", choices=[("GET", "GET"), ("HEAD", "HEAD")])
+    expected_statuses = models.JSONField(default=list)
+    keyword = models.CharField(max_length=200, blank=True)
+    interval = models.PositiveIntegerField(
+        "interval (seconds)", default=60, validators=[MinValueValidator(30), MaxValueValidator(300)]
+    )
+    timeout = models.FloatField(
+        "timeout (seconds)", default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    latency_budget_ms = models.PositiveIntegerField(default=2000)
+    alert_after = models.PositiveSmallIntegerField(default=2, help_text="Failures in a row before an alert.")
+    recover_after = models.PositiveSmallIntegerField(default=2, help_text="Successes in a row before recovery.")
+    paused = models.BooleanField(default=False)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
+    next_due_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_latency_ms = models.FloatField(null=True, blank=True)
+    last_cause = models.CharField(max_length=10, choices=Cause.choices, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(default=now)
+
+    objects = MonitorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["url"]
+        indexes = [models.Index(fields=["paused", "next_due_at"]), models.Index(fields=["client", "state"])]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Probe(models.Model):
+    """One raw probe result; kept for a short window (MONITORING_RAW_RETENTION), then only rollups remain."""
+
+    monitor = models.ForeignKey(Monitor, models.CASCADE, related_name="probes")
+    at = models.DateTimeField(db_index=True)
+    ok = models.BooleanField()
+    status = models.PositiveSmallIntegerField(null=True)
+    latency_ms = models.FloatField(null=True)
+    cause = models.CharField(max_length=10, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    lag_ms = models.FloatField(default=0, help_text="How late the probe ran against its schedule.")
+
+    class Meta:
+        indexes = [models.Index(fields=["monitor", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} at {self.at:%H:%M:%S}: {'ok' if self.ok else self.cause}"
+
+
+class Rollup(models.Model):
+    """Counts and a fixed-bucket latency histogram for one monitor over one hour or one day."""
+
+    class Period(models.TextChoices):
+        HOUR = "hour", "Hour"
+        DAY = "day", "Day"
+
+    monitor = models.ForeignKey(Monitor, models.CASCADE, related_name="rollups")
+    period = models.CharField(max_length=4, choices=Period.choices)
+    start = models.DateTimeField()
+    probes = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    unknown_seconds = models.PositiveIntegerField(default=0, help_text="Time the monitoring itself was not running.")
+    histogram = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "period", "start"], name="one_rollup_per_period")]
+        indexes = [models.Index(fields=["monitor", "period", "-start"])]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.period} from {self.start:%Y-%m-%d %H:%M}"
+
+
+class Incident(models.Model):
+    """One outage of one monitor, from the alert to the recovery, with its timeline."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    monitor = models.ForeignKey(Monitor, models.CASCADE, related_name="incidents")
+    started_at = models.DateTimeField(help_text="The first failure of the run that raised it.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cause = models.CharField(max_length=10, choices=Monitor.Cause.choices, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["monitor", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Outage of {self.monitor} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class IncidentEvent(models.Model):
+    class Kind(models.TextChoices):
+        FIRST_FAILURE = "first_failure", "First failure"
+        OPENED = "opened", "Alert raised"
+        ALERT_SENT = "alert_sent", "Alert sent"
+        REMINDER = "reminder", "Reminder"
+        RECOVERED = "recovered", "Recovered"
+
+    incident = models.ForeignKey(Incident, models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=now)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%H:%M:%S}"
+
+
+class SchedulerGap(models.Model):
+    """A stretch of time the scheduler itself was away: counted as unknown, never as up."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-start"]
+
+    def __str__(self) -> str:
+        return f"Scheduler away {self.start:%Y-%m-%d %H:%M} to {self.end:%H:%M}"

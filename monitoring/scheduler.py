@@ -1,0 +1,217 @@
+"""The probe scheduler: claim the monitors that are due (safely across workers), probe them together
+with asyncio through net.py, record the results and move each monitor's state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from launchready.models import Route
+from launchready.net import FetchError, Net, NetConfig, current_config
+from monitoring.models import Incident, IncidentEvent, Monitor, Probe
+
+LEASE = timedelta(seconds=90)  # a claim a dead worker left behind expires after this
+CONCURRENCY = 500
+BODY_BYTES = 256 * 1024
+CAUSE_OF_ERROR = {
+    FetchError.DNS: Monitor.Cause.DNS,
+    FetchError.TLS: Monitor.Cause.TLS,
+    FetchError.CONNECT: Monitor.Cause.CONNECT,
+    FetchError.TIMEOUT: Monitor.Cause.TIMEOUT,
+    FetchError.PROTOCOL: Monitor.Cause.CONNECT,
+    FetchError.REFUSED: Monitor.Cause.REFUSED,
+}
+
+
+@dataclass
+class ProbeOutcome:
+    monitor_id: int
+    due_at: datetime
+    at: datetime
+    ok: bool
+    status: int | None
+    latency_ms: float | None
+    cause: str
+    error: str
+
+
+def sync_monitors() -> int:
+    """Give every route a monitor (routes made before monitoring existed, or by the admin)."""
+    missing = Route.objects.filter(monitor__isnull=True).select_related("domain")
+    monitors = [
+        Monitor(
+            client_id=route.domain.client_id,
+            route=route,
+            url=route.url,
+            expected_statuses=route.expected_statuses or [200],
+            keyword=route.keyword,
+        )
+        for route in missing
+    ]
+    Monitor.objects.bulk_create(monitors, ignore_conflicts=True)
+    return len(monitors)
+
+
+def claim_due(now: datetime, limit: int = 5000) -> list[Monitor]:
+    """Claim up to `limit` due monitors; a monitor claimed by one worker is invisible to the others."""
+    with transaction.atomic():
+        due = (
+            Monitor.objects.select_for_update(skip_locked=True)
+            .filter(paused=False, next_due_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_due_at")
+        )
+        monitors = list(due[:limit])
+        Monitor.objects.filter(id__in=[m.id for m in monitors]).update(claimed_until=now + LEASE)
+    return monitors
+
+
+async def probe(monitor: Monitor, net: Net, semaphore: asyncio.Semaphore) -> ProbeOutcome:
+    async with semaphore:
+        started = time.monotonic()
+        at = timezone.now()
+        try:
+            async with asyncio.timeout(monitor.timeout):
+                result = await net.fetch(monitor.url, method=monitor.method, max_bytes=BODY_BYTES)
+        except TimeoutError:
+            return ProbeOutcome(
+                monitor.id,
+                monitor.next_due_at,
+                at,
+                False,
+                None,
+                None,
+                Monitor.Cause.TIMEOUT,
+                f"no answer within {monitor.timeout:g} s",
+            )
+        latency = (time.monotonic() - started) * 1000
+    hop = result.final
+
+    def outcome(ok: bool, cause: str = "", error: str = "") -> ProbeOutcome:
+        latency_ms = latency if result.error is None else None
+        return ProbeOutcome(monitor.id, monitor.next_due_at, at, ok, hop.status, latency_ms, cause, error[:200])
+
+    if result.error is not None:
+        return outcome(False, CAUSE_OF_ERROR.get(result.error, Monitor.Cause.CONNECT), hop.detail)
+    expected = monitor.expected_statuses or [200]
+    if hop.status not in expected:
+        return outcome(False, Monitor.Cause.STATUS, f"answered {hop.status}, expected {', '.join(map(str, expected))}")
+    if monitor.keyword and monitor.keyword.lower() not in result.text.lower():
+        return outcome(False, Monitor.Cause.KEYWORD, f"“{monitor.keyword}” not found in the page")
+    return outcome(True)
+
+
+async def probe_round(monitors: list[Monitor], config: NetConfig | None = None) -> list[ProbeOutcome]:
+    """Probe every claimed monitor concurrently, each bounded by its own timeout."""
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+    # A probe round is not an audit: no DNS budget across thousands of monitors; each probe has its own timeout.
+    config = replace(config or current_config(), max_dns_queries=10**9)
+    async with Net(config) as net:
+        return await asyncio.gather(*(probe(m, net, semaphore) for m in monitors))
+
+
+def record(monitors: list[Monitor], outcomes: list[ProbeOutcome], now: datetime) -> None:
+    """Save the probes, move each monitor's state, open or close incidents, release the claims."""
+    by_id = {m.id: m for m in monitors}
+    Probe.objects.bulk_create(
+        [
+            Probe(
+                monitor_id=o.monitor_id,
+                at=o.at,
+                ok=o.ok,
+                status=o.status,
+                latency_ms=o.latency_ms,
+                cause=o.cause,
+                error=o.error,
+                lag_ms=max(0.0, (o.at - o.due_at).total_seconds() * 1000),
+            )
+            for o in outcomes
+        ]
+    )
+    for outcome in outcomes:
+        advance(by_id[outcome.monitor_id], outcome, now)
+    Monitor.objects.bulk_update(
+        list(by_id.values()),
+        [
+            "state",
+            "next_due_at",
+            "claimed_until",
+            "consecutive_failures",
+            "consecutive_successes",
+            "last_checked_at",
+            "last_status",
+            "last_latency_ms",
+            "last_cause",
+            "last_error",
+        ],
+    )
+
+
+def advance(monitor: Monitor, outcome: ProbeOutcome, now: datetime) -> None:
+    """The state machine: down after `alert_after` failures in a row, up after `recover_after` successes."""
+    monitor.last_checked_at, monitor.last_status = outcome.at, outcome.status
+    monitor.last_latency_ms, monitor.last_cause, monitor.last_error = outcome.latency_ms, outcome.cause, outcome.error
+    monitor.claimed_until = None
+    step = timedelta(seconds=monitor.interval)
+    # Keep the cadence; after a long stop, start again from now rather than probing in a burst.
+    monitor.next_due_at = max(monitor.next_due_at + step, now)
+    if outcome.ok:
+        monitor.consecutive_successes += 1
+        monitor.consecutive_failures = 0
+        if monitor.state == Monitor.State.DOWN and monitor.consecutive_successes >= monitor.recover_after:
+            monitor.state = Monitor.State.UP
+            close_incident(monitor, outcome.at)
+        elif monitor.state == Monitor.State.UNKNOWN:
+            monitor.state = Monitor.State.UP
+        return
+    monitor.consecutive_failures += 1
+    monitor.consecutive_successes = 0
+    if monitor.state != Monitor.State.DOWN and monitor.consecutive_failures >= monitor.alert_after:
+        monitor.state = Monitor.State.DOWN
+        open_incident(monitor, outcome)
+
+
+def open_incident(monitor: Monitor, outcome: ProbeOutcome) -> Incident:
+    first = outcome.at - timedelta(seconds=monitor.interval * (monitor.consecutive_failures - 1))
+    incident = Incident.objects.create(monitor=monitor, started_at=first, cause=outcome.cause, detail=outcome.error)
+    IncidentEvent.objects.bulk_create(
+        [
+            IncidentEvent(incident=incident, at=first, kind=IncidentEvent.Kind.FIRST_FAILURE, detail=outcome.error),
+            IncidentEvent(
+                incident=incident,
+                at=outcome.at,
+                kind=IncidentEvent.Kind.OPENED,
+                detail=f"{monitor.consecutive_failures} failures in a row",
+            ),
+        ]
+    )
+    return incident
+
+
+def close_incident(monitor: Monitor, at: datetime) -> None:
+    for incident in Incident.objects.filter(monitor=monitor, ended_at__isnull=True):
+        incident.ended_at = at
+        incident.save(update_fields=["ended_at"])
+        IncidentEvent.objects.create(
+            incident=incident,
+            at=at,
+            kind=IncidentEvent.Kind.RECOVERED,
+            detail=f"{monitor.consecutive_successes} successes in a row",
+        )
+
+
+def tick(now: datetime | None = None, config: NetConfig | None = None, limit: int = 5000) -> int:
+    """One round: claim what is due, probe it all at once, record. Returns how many were probed."""
+    now = now or timezone.now()
+    monitors = claim_due(now, limit)
+    if not monitors:
+        return 0
+    outcomes = asyncio.run(probe_round(monitors, config))
+    record(monitors, outcomes, timezone.now())
+    return len(monitors)
