@@ -12,6 +12,16 @@ from launchready import config as _config
 
 django_stubs_ext.monkeypatch()
 
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise SystemExit(f"launchready: configuration error: {name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 try:
     CONFIG = _config.load()
 except _config.ConfigError as exc:
@@ -166,7 +176,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "daily-audits": {"task": "audits.tasks.schedule_daily_audits", "schedule": 900.0},
     "reap-stale-audit-runs": {"task": "audits.tasks.reap_stale_audit_runs", "schedule": 120.0},
     "monitoring-tick": {"task": "monitoring.tasks.monitoring_tick", "schedule": 10.0, "options": {"expires": 9}},
+    "monitoring-rollup": {"task": "monitoring.tasks.monitoring_rollup", "schedule": 300.0},
+    "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": 3600.0},
 }
+
+MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)
 
 # --- Cache (allauth's rate limits live here, so it must be shared between processes) ----------
 if REDIS_URL:

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import timedelta
 
+from celery import shared_task
+from django.utils import timezone
+
+from monitoring.rollup import note_tick, prune, rollup_day, rollup_hour
 from monitoring.scheduler import sync_monitors, tick
 
 
 @shared_task(soft_time_limit=50, time_limit=58, ignore_result=True)
 def monitoring_tick() -> int:
     """Runs every few seconds: probes every monitor that is due, all at once."""
+    note_tick(timezone.now())
     sync_monitors()
     return tick()
+
+
+@shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
+def monitoring_rollup() -> None:
+    """Every few minutes: this hour and the last one, today and yesterday, rebuilt from what is stored."""
+    now = timezone.now()
+    for hour in (now - timedelta(hours=1), now):
+        rollup_hour(hour)
+    for day in (now - timedelta(days=1), now):
+        rollup_day(day)
+
+
+@shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
+def monitoring_prune() -> dict[str, int]:
+    return prune()

@@ -1,0 +1,165 @@
+"""Hourly and daily rollups from raw probes, uptime and percentiles over any window from them, the
+pruning that keeps storage per route bounded, and the record of time the scheduler was away."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from monitoring import histogram
+from monitoring.models import Monitor, Probe, Rollup, SchedulerGap
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+GAP_AFTER = timedelta(seconds=60)  # a scheduler silent this long was away: that time is unknown
+LAST_TICK_KEY = "monitoring:last-tick"
+
+
+def raw_retention() -> timedelta:
+    return timedelta(hours=getattr(settings, "MONITORING_RAW_RETENTION_HOURS", 48))
+
+
+def hour_start(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def day_start(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def note_tick(now: datetime) -> SchedulerGap | None:
+    """Called by every tick: a long silence since the last one is recorded as a gap (unknown, not up)."""
+    previous = cache.get(LAST_TICK_KEY)
+    cache.set(LAST_TICK_KEY, now.timestamp(), timeout=None)
+    if previous is None:
+        return None
+    last = datetime.fromtimestamp(previous, tz=now.tzinfo)
+    if now - last > GAP_AFTER:
+        return SchedulerGap.objects.create(start=last, end=now)
+    return None
+
+
+def _unknown_seconds(start: datetime, end: datetime) -> int:
+    total = 0.0
+    for gap in SchedulerGap.objects.filter(start__lt=end, end__gt=start):
+        total += (min(gap.end, end) - max(gap.start, start)).total_seconds()
+    return int(total)
+
+
+@transaction.atomic
+def rollup_hour(start: datetime) -> int:
+    """(Re)build the hourly rollups of one hour from its raw probes; idempotent. Returns rollups written."""
+    start = hour_start(start)
+    end = start + HOUR
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    hist: dict[int, list[int]] = defaultdict(histogram.empty)
+    rows = Probe.objects.filter(at__gte=start, at__lt=end).values_list("monitor_id", "ok", "latency_ms")
+    for monitor_id, ok, latency in rows.iterator(chunk_size=20000):
+        counts[monitor_id][0] += 1
+        if not ok:
+            counts[monitor_id][1] += 1
+        if ok and latency is not None:
+            histogram.add(hist[monitor_id], latency)
+    unknown = _unknown_seconds(start, end)
+    Rollup.objects.filter(period=Rollup.Period.HOUR, start=start).delete()
+    Rollup.objects.bulk_create(
+        [
+            Rollup(
+                monitor_id=mid,
+                period=Rollup.Period.HOUR,
+                start=start,
+                probes=n,
+                failures=f,
+                unknown_seconds=unknown,
+                histogram=hist[mid],
+            )
+            for mid, (n, f) in counts.items()
+        ]
+    )
+    return len(counts)
+
+
+@transaction.atomic
+def rollup_day(day: datetime) -> int:
+    """(Re)build the daily rollups of one day by merging its hourly rollups."""
+    start = day_start(day)
+    hours = Rollup.objects.filter(period=Rollup.Period.HOUR, start__gte=start, start__lt=start + DAY)
+    merged: dict[int, list[object]] = {}
+    for row in hours.values_list("monitor_id", "probes", "failures", "unknown_seconds", "histogram"):
+        mid, n, f, unknown, hist = row
+        acc = merged.setdefault(mid, [0, 0, 0, histogram.empty()])
+        acc[0] += n  # type: ignore[operator]
+        acc[1] += f  # type: ignore[operator]
+        acc[2] += unknown  # type: ignore[operator]
+        acc[3] = histogram.merge([acc[3], hist])  # type: ignore[list-item]
+    Rollup.objects.filter(period=Rollup.Period.DAY, start=start).delete()
+    Rollup.objects.bulk_create(
+        [
+            Rollup(
+                monitor_id=mid,
+                period=Rollup.Period.DAY,
+                start=start,
+                probes=n,
+                failures=f,  # type: ignore[misc]
+                unknown_seconds=unknown,
+                histogram=hist,
+            )
+            for mid, (n, f, unknown, hist) in merged.items()
+        ]
+    )
+    return len(merged)
+
+
+def prune(now: datetime | None = None) -> dict[str, int]:
+    """Keep storage per route bounded: raw probes for the retention window, hourly rollups 35 days,
+    daily rollups 400 days."""
+    now = now or timezone.now()
+    raw, _ = Probe.objects.filter(at__lt=now - raw_retention()).delete()
+    hourly, _ = Rollup.objects.filter(period=Rollup.Period.HOUR, start__lt=now - timedelta(days=35)).delete()
+    daily, _ = Rollup.objects.filter(period=Rollup.Period.DAY, start__lt=now - timedelta(days=400)).delete()
+    gaps, _ = SchedulerGap.objects.filter(end__lt=now - timedelta(days=400)).delete()
+    return {"probes": raw, "hourly": hourly, "daily": daily, "gaps": gaps}
+
+
+@dataclass
+class Window:
+    probes: int
+    failures: int
+    unknown_seconds: int
+    histogram: list[int]
+
+    @property
+    def uptime(self) -> float | None:
+        return None if not self.probes else 100.0 * (self.probes - self.failures) / self.probes
+
+    def percentile(self, fraction: float) -> float | None:
+        return histogram.percentile(self.histogram, fraction)
+
+
+def window(monitor: Monitor, start: datetime, end: datetime) -> Window:
+    """Uptime and latency over any window: whole days from daily rollups, the rest from hourly ones."""
+    rows = Rollup.objects.filter(monitor=monitor, start__gte=start, start__lt=end)
+    days = list(
+        rows.filter(period=Rollup.Period.DAY).values_list("start", "probes", "failures", "unknown_seconds", "histogram")
+    )
+    covered = {d[0] for d in days}
+    hours = [
+        h
+        for h in rows.filter(period=Rollup.Period.HOUR).values_list(
+            "start", "probes", "failures", "unknown_seconds", "histogram"
+        )
+        if day_start(h[0]) not in covered
+    ]
+    parts = days + hours
+    return Window(
+        probes=sum(p[1] for p in parts),
+        failures=sum(p[2] for p in parts),
+        unknown_seconds=sum(p[3] for p in parts),
+        histogram=histogram.merge(p[4] for p in parts),
+    )

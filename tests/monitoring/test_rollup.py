@@ -1,0 +1,86 @@
+"""Rollups: uptime and percentiles over any window from merged buckets, unknown time kept apart from
+up time, storage bounded by pruning."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from monitoring.models import Monitor, Probe, Rollup, SchedulerGap
+from monitoring.rollup import LAST_TICK_KEY, day_start, note_tick, prune, rollup_day, rollup_hour, window
+from monitoring.scheduler import sync_monitors
+from tests.conftest import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def monitor(tenant: Tenant) -> Monitor:
+    sync_monitors()
+    return Monitor.objects.get(route=tenant.route)
+
+
+def _probes(monitor: Monitor, start: timezone.datetime, count: int, latency: float, failures: int = 0) -> None:  # type: ignore[name-defined]
+    Probe.objects.bulk_create(
+        [
+            Probe(
+                monitor=monitor,
+                at=start + timedelta(seconds=60 * i),
+                ok=i >= failures,
+                latency_ms=latency if i >= failures else None,
+                cause="" if i >= failures else "status",
+            )
+            for i in range(count)
+        ]
+    )
+
+
+def test_uptime_and_p95_over_days_come_from_merged_rollups(monitor: Monitor) -> None:
+    today = day_start(timezone.now())
+    for days_ago, latency, failures in [(2, 80.0, 0), (1, 450.0, 6)]:
+        day = today - timedelta(days=days_ago)
+        for hour in range(3):
+            _probes(monitor, day + timedelta(hours=hour), 60, latency, failures if hour == 0 else 0)
+            rollup_hour(day + timedelta(hours=hour))
+        rollup_day(day)
+    result = window(monitor, today - timedelta(days=2), today)
+    assert (result.probes, result.failures) == (360, 6)
+    assert result.uptime == pytest.approx(100 * 354 / 360)
+    assert result.percentile(0.5) == 100.0  # the 80 ms bucket's upper bound
+    assert result.percentile(0.95) == 500.0  # the 450 ms bucket's upper bound
+    assert Rollup.objects.filter(period="day").count() == 2
+
+
+def test_rebuilding_a_rollup_does_not_count_twice(monitor: Monitor) -> None:
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    _probes(monitor, start, 60, 120.0)
+    rollup_hour(start)
+    rollup_hour(start)
+    assert Rollup.objects.get(period="hour", start=start).probes == 60
+
+
+def test_time_the_scheduler_was_away_is_unknown_not_up(monitor: Monitor) -> None:
+    cache.delete(LAST_TICK_KEY)
+    now = timezone.now().replace(minute=30, second=0, microsecond=0) - timedelta(hours=2)
+    assert note_tick(now) is None
+    assert note_tick(now + timedelta(seconds=10)) is None
+    gap = note_tick(now + timedelta(minutes=20))
+    assert gap is not None and (gap.end - gap.start) == timedelta(minutes=19, seconds=50)
+    _probes(monitor, now.replace(minute=0), 10, 100.0)
+    rollup_hour(now)
+    assert Rollup.objects.get(period="hour").unknown_seconds == 1190
+
+
+def test_pruning_keeps_storage_per_route_bounded(monitor: Monitor) -> None:
+    now = timezone.now()
+    _probes(monitor, now - timedelta(hours=60), 30, 100.0)
+    _probes(monitor, now - timedelta(hours=1), 30, 100.0)
+    Rollup.objects.create(monitor=monitor, period="hour", start=now - timedelta(days=40), histogram=[])
+    Rollup.objects.create(monitor=monitor, period="day", start=now - timedelta(days=40), histogram=[])
+    SchedulerGap.objects.create(start=now - timedelta(days=500), end=now - timedelta(days=499))
+    removed = prune(now)
+    assert removed == {"probes": 30, "hourly": 1, "daily": 0, "gaps": 1}
+    assert Probe.objects.count() == 30
