@@ -19,6 +19,7 @@ from launchready.models import Client, Contact, Domain, Route, Sprint
 
 if TYPE_CHECKING:
     from audits.models import AuditRun
+    from monitoring.models import Monitor
 
 M = TypeVar("M", bound=models.Model)
 
@@ -85,6 +86,14 @@ def get_audit_run_for_user(user: Any, code: UUID) -> AuditRun:
     from audits.models import AuditRun
 
     return _child(AuditRun.objects.select_related("domain__client__workspace"), user, code, "domain__client")
+
+
+def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
+    from monitoring.models import Monitor
+
+    monitor = _child(Monitor.objects.select_related("client__workspace"), user, code, "client")
+    _require_staff(user, monitor.client.workspace_id)
+    return monitor
 
 
 def get_rw_contact_for_user(user: Any, code: UUID) -> Contact:

@@ -16,6 +16,7 @@ from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun
+from monitoring.models import Monitor
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
 
@@ -56,6 +57,10 @@ def _audit_run(t: Tenant) -> AuditRun:
     return AuditRun.objects.create(domain=t.domain, state=AuditRun.State.DONE, go=True)
 
 
+def _monitor(t: Tenant) -> Monitor:
+    return Monitor.objects.get_or_create(client=t.client, route=t.route, defaults={"url": t.route.url})[0]
+
+
 def _membership(t: Tenant) -> Membership:
     return Membership.objects.get(user=t.consultant, workspace=t.client.workspace)
 
@@ -70,6 +75,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "invitation_code": _invitation,
     "membership_code": _membership,
     "run_code": _audit_run,
+    "monitor_code": _monitor,
 }
 
 URLS = tenant_urls()

@@ -1,0 +1,118 @@
+"""Monitoring pages: a client's monitors with uptime bars, p95 lines and incidents; the consultant's
+overview of every client's monitors, what is down first; pause and resume."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.http import AuthedRequest
+from launchready.tenancy import get_client_for_user, get_rw_monitor_for_user, is_staff_of
+from monitoring import charts
+from monitoring.models import Incident, Monitor, Rollup
+
+DOWN_FIRST = Case(
+    When(state=Monitor.State.DOWN, then=Value(0)),
+    When(state=Monitor.State.UNKNOWN, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass
+class MonitorRow:
+    monitor: Monitor
+    bar: list[charts.Cell] = field(default_factory=list)
+    line: charts.Line = field(default_factory=charts.Line)
+    uptime_30d: float | None = None
+    p95_24h: float | None = None
+
+
+def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
+    """Charts for many monitors from two rollup queries, whatever their number."""
+    now = timezone.now()
+    ids = [m.id for m in monitors]
+    daily: dict[int, list[Any]] = defaultdict(list)
+    for mid, start, n, f in Rollup.objects.filter(
+        monitor_id__in=ids, period=Rollup.Period.DAY, start__gte=now - timedelta(days=charts.BAR_DAYS + 1)
+    ).values_list("monitor_id", "start", "probes", "failures"):
+        daily[mid].append((start, n, f))
+    hourly: dict[int, list[Any]] = defaultdict(list)
+    for mid, start, hist in Rollup.objects.filter(
+        monitor_id__in=ids, period=Rollup.Period.HOUR, start__gte=now - timedelta(hours=charts.LINE_HOURS)
+    ).values_list("monitor_id", "start", "histogram"):
+        hourly[mid].append((start, hist))
+    rows = []
+    for monitor in monitors:
+        line = charts.p95_line(hourly[monitor.id], now)
+        recent = [d for d in daily[monitor.id] if d[0] >= now - timedelta(days=30)]
+        probes, failures = sum(d[1] for d in recent), sum(d[2] for d in recent)
+        rows.append(
+            MonitorRow(
+                monitor,
+                charts.uptime_bar(daily[monitor.id], now),
+                line,
+                100 * (probes - failures) / probes if probes else None,
+                line.p95_now,
+            )
+        )
+    return rows
+
+
+@login_required
+def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_client_for_user(request.user, client_code)
+    monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by(DOWN_FIRST, "url"))
+    incidents = (
+        Incident.objects.filter(monitor__client=client)
+        .select_related("monitor")
+        .prefetch_related("events")
+        .order_by("-started_at")[:20]
+    )
+    context = {
+        "client": client,
+        "rows": monitor_rows(monitors),
+        "incidents": incidents,
+        "can_edit": is_staff_of(request.user, client.workspace_id),
+    }
+    template = "monitoring/_monitors.html" if request.headers.get("HX-Request") == "true" else "monitoring/client.html"
+    return render(request, template, context)
+
+
+@login_required
+def overview(request: AuthedRequest) -> HttpResponse:
+    membership = request.membership
+    if membership is None or not membership.is_staff_role:
+        raise Http404
+    monitors = list(
+        Monitor.objects.visible_to(request.user)
+        .filter(client__workspace=membership.workspace)
+        .select_related("client", "route__domain")
+        .order_by(DOWN_FIRST, "client__name", "url")
+    )
+    context = {"rows": monitor_rows(monitors), "down": sum(1 for m in monitors if m.state == Monitor.State.DOWN)}
+    template = (
+        "monitoring/_overview_rows.html" if request.headers.get("HX-Request") == "true" else "monitoring/overview.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def monitor_pause(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
+    monitor = get_rw_monitor_for_user(request.user, monitor_code)
+    pause = request.POST.get("pause") == "1"
+    Monitor.objects.filter(pk=monitor.pk).update(paused=pause, next_due_at=timezone.now())
+    messages.success(request, f"{'Paused' if pause else 'Resumed'} {monitor.url}.")
+    return redirect("client_monitoring", monitor.client.code)

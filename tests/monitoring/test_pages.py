@@ -1,0 +1,78 @@
+"""Monitoring pages: per-route status with uptime bars and p95 lines, incidents, down first; founders see
+their own; query counts do not grow with the number of monitors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.models import Incident, IncidentEvent, Monitor, Rollup
+from monitoring.rollup import day_start, hour_start
+from tests.conftest import Tenant, login
+from tests.factories import RouteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _monitors(tenant: Tenant, count: int) -> list[Monitor]:
+    monitors = []
+    for i in range(count):
+        route = RouteFactory(domain=tenant.domain)
+        monitor = Monitor.objects.create(
+            client=tenant.client, route=route, url=route.url, state=Monitor.State.DOWN if i == 0 else Monitor.State.UP
+        )
+        now = timezone.now()
+        Rollup.objects.create(
+            monitor=monitor,
+            period="day",
+            start=day_start(now) - timedelta(days=1),
+            probes=1440,
+            failures=3,
+            histogram=[0, 0, 0, 0, 0, 1440],
+        )
+        Rollup.objects.create(
+            monitor=monitor, period="hour", start=hour_start(now), probes=60, failures=0, histogram=[0, 0, 0, 0, 0, 60]
+        )
+        monitors.append(monitor)
+    return monitors
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_client_page_shows_each_route_and_stays_cheap(
+    tenant: Tenant, count: int, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    monitors = _monitors(tenant, count)
+    incident = Incident.objects.create(
+        monitor=monitors[0], started_at=timezone.now(), cause="status", detail="answered 500"
+    )
+    IncidentEvent.objects.create(incident=incident, kind="opened", detail="2 failures in a row")
+    http = login(tenant.consultant)
+    with django_assert_max_num_queries(14):
+        page = http.get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
+    assert page.count('class="monitor"') == count
+    assert page.index('badge-stop">Down') < page.index('badge-go">Up')  # what is down comes first
+    assert page.count("<rect") == 90 * count
+    assert "99.79%" in page  # 1437 of 1440 probes up
+    assert "answered 500" in page and "Alert raised" in page
+
+
+def test_the_overview_lists_every_client_down_first(tenant: Tenant, other_tenant: Tenant) -> None:
+    _monitors(tenant, 3)
+    _monitors(other_tenant, 1)
+    page = login(tenant.consultant).get(reverse("monitoring_overview")).content.decode()
+    assert page.count('class="mono small"') == 3
+    assert "1 route down right now" in page
+
+
+def test_a_founder_sees_their_monitors_but_cannot_pause_them(tenant: Tenant) -> None:
+    (monitor,) = _monitors(tenant, 1)
+    http = login(tenant.founder)
+    assert http.get(reverse("client_monitoring", args=[tenant.client.code])).status_code == 200
+    assert http.get(reverse("monitoring_overview")).status_code == 404
+    assert http.post(reverse("monitor_pause", args=[monitor.code]), {"pause": "1"}).status_code == 403
+    login(tenant.consultant).post(reverse("monitor_pause", args=[monitor.code]), {"pause": "1"})
+    monitor.refresh_from_db()
+    assert monitor.paused
