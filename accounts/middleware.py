@@ -38,9 +38,9 @@ class WorkspaceMiddleware:
             membership = active_membership(request, memberships)
             request.memberships = memberships  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
+            # Any workspace that requires it applies everywhere: switching workspace must not skip it.
             if (
-                membership is not None
-                and membership.workspace.require_mfa
+                any(m.workspace.require_mfa for m in memberships)
                 and not request.path.startswith(MFA_SETUP_ALLOWED)
                 and not is_mfa_enabled(user)
             ):

@@ -603,7 +603,7 @@ CATALOG: dict[str, Verdict] = {
     ),
     "email.dkim.testing": _v(
         EM,
-        L,
+        H,
         Item.EMAIL_AUTH,
         "The DKIM key {selector} is in testing mode",
         "t=y asks receivers to ignore DKIM failures, which weakens protection.",

@@ -7,11 +7,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from audits.checks import dns as dns_checks
 from audits.checks import edge, headers, redirects, routes, tls
 from audits.findings import Finding
-from audits.target import USUAL_LABELS, AuditTarget
+from audits.target import USUAL_LABELS, AuditTarget, RouteSpec
 from launchready.net import DnsRecord, Net, NetConfig
 
 log = logging.getLogger(__name__)
@@ -20,9 +21,37 @@ DEFAULT_DEADLINE = 90.0
 Progress = Callable[[int, int, str, list[Finding]], Awaitable[None]]
 
 
+# Which findings each check can produce: when a check fails or runs out of time, the previous run's
+# findings of that check are carried forward rather than counted as fixed.
+CHECK_PREFIXES: dict[str, tuple[str, ...]] = {
+    "dns.hosts": ("dns.host.", "dns.cname.", "dns.ipv6."),
+    "dns.nameservers": ("dns.ns.",),
+    "dns.dnssec": ("dns.dnssec.",),
+    "tls": ("tls.", "dns.caa."),
+    "redirects": (
+        "redirect.http_not_https",
+        "redirect.loop",
+        "redirect.too_many",
+        "redirect.long_chain",
+        "redirect.both_hosts_serve",
+        "redirect.wrong_canonical",
+        "redirect.drops_path",
+        "redirect.temporary",
+    ),
+    "redirects.callbacks": ("redirect.on_callback",),
+    "redirects.mixed_content": ("redirect.mixed_content",),
+    "routes": ("route.",),
+    "edge": ("edge.",),
+    "headers": ("headers.",),
+    "exposure": ("exposure.",),
+    "email": ("email.",),
+}
+
+
 @dataclass
 class AuditOutcome:
     findings: list[Finding] = field(default_factory=list)
+    late_findings: list[Finding] = field(default_factory=list)  # not tied to one check: saved at the close
     inventory: list[DnsRecord] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     timed_out_checks: list[str] = field(default_factory=list)
@@ -51,12 +80,23 @@ async def _tls_and_caa(target: AuditTarget, net: Net) -> list[Finding]:
     return findings + await dns_checks.check_caa(target, net, issuer)
 
 
-async def _discover_labels(target: AuditTarget, net: Net) -> None:
-    """For the shell audit: add the usual sub-domains (app, api …) that exist."""
-    lookups = await asyncio.gather(*(net.addresses(target.host(label)) for label in USUAL_LABELS))
+async def _discover(target: AuditTarget, net: Net) -> None:
+    """For the shell audit, which has no client record: add the usual sub-domains (app, api …) that
+    exist, take the canonical host to be where the apex settles (unless given), and check its homepage."""
+    lookups, apex_home = await asyncio.gather(
+        asyncio.gather(*(net.addresses(target.host(label)) for label in USUAL_LABELS)),
+        net.page(f"https://{target.apex}/"),
+    )
     for label, (addresses, _, _) in zip(USUAL_LABELS, lookups, strict=True):
         if addresses and label not in target.labels:
             target.labels.append(label)
+    if not target.canonical_known and apex_home.ok:
+        settled = (urlsplit(apex_home.final.url).hostname or "").lower()
+        target.canonical = (
+            "www" if settled == f"www.{target.apex}" else "apex" if settled == target.apex else target.canonical
+        )
+    if not target.routes:
+        target.routes.append(RouteSpec(target.homepage, "homepage", (200,)))
 
 
 def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:
@@ -88,7 +128,7 @@ async def run_audit(
     outcome = AuditOutcome()
     async with Net(config, deadline=deadline) as net:
         if target.probe_usual_labels:
-            await _discover_labels(target, net)
+            await _discover(target, net)
         checks = checks_for(target)
         tasks: dict[asyncio.Task[list[Finding]], str] = {
             asyncio.ensure_future(fn(target, net)): name for name, fn in checks.items()
@@ -111,8 +151,10 @@ async def run_audit(
         for task in pending:
             task.cancel()
             outcome.timed_out_checks.append(tasks[task])
+        # Let the cancelled checks unwind before their Net closes its connections.
+        await asyncio.gather(*pending, return_exceptions=True)
         if outcome.timed_out_checks:
-            outcome.findings.append(
+            outcome.late_findings.append(
                 Finding(
                     "audit.deadline",
                     target.apex,
@@ -124,7 +166,8 @@ async def run_audit(
             outcome.inventory = await asyncio.wait_for(inventory_task, max(0.5, end - time.monotonic()))
         except (TimeoutError, Exception) as exc:  # the inventory is a bonus, never a reason to fail
             log.warning("record inventory for %s incomplete: %s", target.apex, type(exc).__name__)
-        outcome.findings.extend(dns_checks.check_ttls(target, outcome.inventory, sprint_open))
+        outcome.late_findings.extend(dns_checks.check_ttls(target, outcome.inventory, sprint_open))
+        outcome.findings.extend(outcome.late_findings)
         outcome.dns_queries = net.dns_queries
     outcome.seconds = time.monotonic() - started
     return outcome

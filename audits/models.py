@@ -63,10 +63,6 @@ class AuditRun(models.Model):
         return f"Audit of {self.domain} ({self.state})"
 
     @property
-    def is_active(self) -> bool:
-        return self.state in (self.State.QUEUED, self.State.RUNNING)
-
-    @property
     def progress_percent(self) -> int:
         return int(100 * self.checks_done / self.checks_total) if self.checks_total else 0
 
@@ -99,10 +95,6 @@ class AuditFinding(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def fingerprint(self) -> tuple[str, str]:
-        return (self.check_id, self.subject)
 
     @property
     def is_open(self) -> bool:

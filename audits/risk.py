@@ -6,26 +6,38 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audits.catalog import CATALOG, render, severity_of
-from audits.engine import AuditOutcome
+from audits.engine import CHECK_PREFIXES, AuditOutcome
 from audits.findings import Area, Finding, Severity
 from audits.models import OPEN, AuditFinding, AuditRun
 from launchready.models import Client, Domain
 
+Change = AuditFinding.Change
+
 # Within a severity, the paths that touch the most users come first: sign-in and payment before a blog.
-SUBJECT_WEIGHT = [("login", 0), ("checkout", 1), ("dashboard", 2), ("api", 3), ("app.", 3), ("www.", 4)]
+KIND_WEIGHT = {"login": 0, "auth callback": 0, "checkout": 1, "dashboard": 2, "api health": 3, "webhook": 3}
+LABEL_WEIGHT = {"login": 0, "auth": 0, "app": 2, "api": 3, "www": 4, "": 4}
 AREA_ORDER = [Area.TLS, Area.DNS, Area.ROUTES, Area.REDIRECTS, Area.HEADERS, Area.EMAIL, Area.EDGE, Area.AUDIT]
+
+
+def _weight(finding: Finding) -> int:
+    kind = str(finding.params.get("kind", "")).lower()
+    if kind in KIND_WEIGHT:
+        return KIND_WEIGHT[kind]
+    host = urlsplit(finding.subject).hostname if "://" in finding.subject else finding.subject.split("#")[0]
+    label = (host or "").split(".")[0] if (host or "").count(".") >= 2 else ""
+    return LABEL_WEIGHT.get(label, 5)
 
 
 def impact_rank(finding: Finding) -> int:
     severity = severity_of(finding)
-    subject = finding.subject.lower()
-    weight = next((w for key, w in SUBJECT_WEIGHT if key in subject), 5)
+    weight = _weight(finding)
     area = CATALOG[finding.check_id].area
     return severity.rank * 10000 + weight * 100 + AREA_ORDER.index(area)
 
@@ -52,6 +64,7 @@ def history_for(run: AuditRun) -> History:
         AuditFinding.objects.filter(run__domain_id=run.domain_id, run__created__lt=run.created)
         .filter(OPEN)
         .values_list("check_id", "subject")
+        .distinct()
     )
     return History(previous, ever)
 
@@ -95,7 +108,10 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
     current = set(run.findings.values_list("check_id", "subject"))
     before = previous_run(run)
     if before is not None:
-        fixed = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
+        # A check that failed or ran out of time proves nothing fixed: its earlier findings stay open.
+        unfinished = outcome.failed_checks + outcome.timed_out_checks
+        unproven = tuple(prefix for name in unfinished for prefix in CHECK_PREFIXES.get(name, ()))
+        gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
         AuditFinding.objects.bulk_create(
             [
                 AuditFinding(
@@ -109,10 +125,10 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
                     explanation=f.explanation,
                     fix=f.fix,
                     evidence=f.evidence,
-                    change=AuditFinding.Change.FIXED,
+                    change=Change.STILL_OPEN if unproven and f.check_id.startswith(unproven) else Change.FIXED,
                     rank=f.rank,
                 )
-                for f in fixed
+                for f in gone
             ]
         )
     counts = Counter(run.findings.filter(OPEN).values_list("severity", flat=True))
@@ -140,13 +156,14 @@ def _partial_reason(outcome: AuditOutcome) -> str:
 
 
 STALE_AFTER = timedelta(minutes=5)
+QUEUED_TOO_LONG = timedelta(hours=6)  # a long daily backlog is still worked through, not thrown away
 
 
 def reap_stale_runs(now: Any = None) -> int:
     """End runs whose worker stopped: partial if they had found something, failed otherwise. Never 'running'."""
     now = now or timezone.now()
     stale = AuditRun.objects.active().filter(heartbeat_at__lt=now - STALE_AFTER) | AuditRun.objects.filter(
-        state=AuditRun.State.QUEUED, heartbeat_at__isnull=True, created__lt=now - timedelta(hours=1)
+        state=AuditRun.State.QUEUED, heartbeat_at__isnull=True, created__lt=now - QUEUED_TOO_LONG
     )
     ended = 0
     for run in stale:
@@ -155,7 +172,7 @@ def reap_stale_runs(now: Any = None) -> int:
         reason = (
             f"The worker stopped during the audit, after {run.checks_done} of {run.checks_total} checks."
             if run.state == AuditRun.State.RUNNING
-            else "The audit never started: no worker picked it up within an hour."
+            else "The audit never started: no worker picked it up within six hours."
         )
         ended += AuditRun.objects.filter(pk=run.pk, state=run.state).update(
             state=state, reason=reason, finished_at=now, go=None if not has_findings else False
@@ -163,37 +180,40 @@ def reap_stale_runs(now: Any = None) -> int:
     return ended
 
 
+def latest_run_ids(domain_ids: list[int]) -> list[int]:
+    """The id of each domain's latest finished run, read without loading its history."""
+    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("id")[:1]
+    ids = Domain.objects.filter(id__in=domain_ids).annotate(latest=Subquery(latest)).values_list("latest", flat=True)
+    return [i for i in ids if i is not None]
+
+
 def latest_runs(domains: QuerySet[Domain] | list[Domain]) -> dict[int, AuditRun]:
-    """The latest finished run of each domain, in one query."""
-    ids = [d.id for d in domains]
-    runs = (
-        AuditRun.objects.finished()
-        .filter(domain_id__in=ids)
-        .select_related("domain")
-        .defer("inventory")
-        .order_by("domain_id", "-created")
-    )
-    latest: dict[int, AuditRun] = {}
-    for run in runs:
-        latest.setdefault(run.domain_id, run)
-    return latest
+    """The latest finished run of each domain."""
+    ids = latest_run_ids([d.id for d in domains])
+    runs = AuditRun.objects.filter(id__in=ids).select_related("domain").defer("inventory")
+    return {run.domain_id: run for run in runs}
 
 
 @dataclass
 class RiskList:
-    findings: list[AuditFinding]
+    findings: list[AuditFinding]  # open, filtered as asked
     fixed: list[AuditFinding]
     runs: list[AuditRun]
     go: bool | None  # None: never audited
+    all_open: list[AuditFinding]  # open, whatever the filters: the verdict counts these
 
     @property
     def blockers(self) -> int:
-        return sum(1 for f in self.findings if f.severity == Severity.BLOCKER)
+        return self.counts[Severity.BLOCKER.value]
+
+    @property
+    def partial(self) -> bool:
+        return any(run.state == AuditRun.State.PARTIAL for run in self.runs)
 
     @property
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys((s.value for s in Severity), 0)
-        for finding in self.findings:
+        for finding in self.all_open:
             counts[finding.severity] += 1
         return counts
 
@@ -204,12 +224,13 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     all_rows = list(rows)
     open_rows = [f for f in all_rows if f.is_open]
     go = None if not runs else not any(f.severity == Severity.BLOCKER for f in open_rows)
+    all_open = list(open_rows)
     if area:
         open_rows = [f for f in open_rows if f.area == area]
     if severity:
         open_rows = [f for f in open_rows if f.severity == severity]
     fixed = [f for f in all_rows if not f.is_open]
-    return RiskList(open_rows, fixed, runs, go)
+    return RiskList(open_rows, fixed, runs, go, all_open)
 
 
 def export(client: Client) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max, Q
@@ -18,6 +18,14 @@ DAILY = timedelta(hours=24)
 
 def audit_runs_start(*, domains: list[Domain], user: User | None = None, scheduled: bool = False) -> list[AuditRun]:
     """Create a queued run for each domain (skipping those already being audited) and enqueue them together."""
+    with transaction.atomic():
+        # Lock the domains: a double click, or the daily schedule firing at the same moment, must not
+        # start two audits of one domain.
+        list(Domain.objects.select_for_update().filter(id__in=[d.id for d in domains]).values_list("id", flat=True))
+        return _start(domains, user, scheduled)
+
+
+def _start(domains: list[Domain], user: User | None, scheduled: bool) -> list[AuditRun]:
     busy = set(AuditRun.objects.active().filter(domain__in=domains).values_list("domain_id", flat=True))
     group = uuid.uuid4()
     runs = [
@@ -37,7 +45,7 @@ def audit_client(*, client: Client, user: User | None = None) -> list[AuditRun]:
     return audit_runs_start(domains=list(client.domains.all()), user=user)
 
 
-def domains_due_for_daily_audit(now: timezone.datetime | None = None) -> list[Domain]:  # type: ignore[name-defined]
+def domains_due_for_daily_audit(now: datetime | None = None) -> list[Domain]:
     now = now or timezone.now()
     return list(
         Domain.objects.filter(daily_audit=True)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from launchready.models import Domain
 
-# Hosts whose failure stops the launch: people sign in, pay and call the API there.
-CRITICAL_LABELS = {"", "www", "app", "api", "login", "auth", "dashboard", "portal", "admin"}
+# Hosts whose failure stops the launch (besides the canonical host): people sign in and call the API there.
+CRITICAL_LABELS = {"app", "api", "login", "auth", "dashboard"}
 CRITICAL_ROUTE_KINDS = {"login", "dashboard", "api_health"}
 USUAL_LABELS = ["app", "api", "admin", "portal", "dashboard"]
 
@@ -31,6 +31,7 @@ class AuditTarget:
     mail_providers: list[str] = field(default_factory=list)
     dkim_selectors: list[str] = field(default_factory=list)
     probe_usual_labels: bool = False  # the shell audit looks for app., api. … that exist
+    canonical_known: bool = True  # False: take the canonical host from where the apex settles
 
     @property
     def canonical_name(self) -> str:

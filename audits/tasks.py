@@ -83,8 +83,7 @@ def execute(run: AuditRun) -> AuditRun:
         writer.submit(connections.close_all).result()
         writer.shutdown()
     # Findings not tied to one check (deadline, TTL advice) are saved with the close of the run.
-    late = [f for f in outcome.findings if f.check_id in ("audit.deadline", "dns.ttl.long")]
-    record_findings(run, late, history)
+    record_findings(run, outcome.late_findings, history)
     return audit_run_finish(run, outcome, history)
 
 

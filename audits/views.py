@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
@@ -66,7 +67,7 @@ def audit_progress(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 def client_risks_json(request: AuthedRequest, client_code: UUID) -> JsonResponse:
     client = get_client_for_user(request.user, client_code)
     response = JsonResponse(export(client), json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="{client.name.lower().replace(" ", "-")}-risks.json"'
+    response["Content-Disposition"] = f'attachment; filename="{slugify(client.name) or "client"}-risks.json"'
     return response
 
 

@@ -28,10 +28,6 @@ def is_staff_of(user: Any, workspace_id: int) -> bool:
     return Membership.objects.filter(user=user, workspace_id=workspace_id, role__in=STAFF_ROLES).exists()
 
 
-def clients_visible_to(user: Any) -> models.QuerySet[Client]:
-    return Client.objects.visible_to(user)
-
-
 def _require_staff(user: Any, workspace_id: int) -> None:
     if not is_staff_of(user, workspace_id):
         raise PermissionDenied("Only the consultancy can change this.")

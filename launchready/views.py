@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from audits.models import AuditRun
-from audits.risk import risk_list
+from audits.risk import latest_run_ids, risk_list
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
-from launchready.models import Client, Sprint
+from launchready.models import Client, Domain, Sprint
 from launchready.tenancy import (
     get_client_for_user,
     get_rw_client_for_user,
@@ -93,20 +93,13 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
 
 
 def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool, int]]:
-    """Go/no-go and open blockers per client from the latest finished run of each of its domains (one query)."""
-    runs = (
-        AuditRun.objects.finished()
-        .filter(domain__client_id__in=client_ids)
-        .order_by("domain_id", "-created")
-        .values_list("domain_id", "domain__client_id", "go", "counts")
-    )
-    latest: dict[int, tuple[int, bool | None, dict[str, int]]] = {}
-    for domain_id, client_id, go, counts in runs:
-        latest.setdefault(domain_id, (client_id, go, counts))
+    """Go/no-go and open blockers per client from the latest finished run of each of its domains."""
+    domains = Domain.objects.filter(client_id__in=client_ids).values_list("id", flat=True)
+    runs = AuditRun.objects.filter(id__in=latest_run_ids(list(domains))).values_list("domain__client_id", "counts")
     verdicts: dict[int, tuple[bool, int]] = {}
-    for client_id, go, counts in latest.values():
-        was_go, blockers = verdicts.get(client_id, (True, 0))
-        verdicts[client_id] = (was_go and bool(go), blockers + int((counts or {}).get("blocker", 0)))
+    for client_id, counts in runs:
+        blockers = verdicts.get(client_id, (True, 0))[1] + int((counts or {}).get("blocker", 0))
+        verdicts[client_id] = (blockers == 0, blockers)
     return verdicts
 
 
@@ -287,18 +280,16 @@ def sprint_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 @login_required
 def sprint_detail(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
     sprint = get_sprint_for_user(request.user, sprint_code)
-    risks = risk_list(sprint.client)
-    context = {
-        "sprint": sprint,
-        "risks": risks,
-        "top_risks": risks.findings[:8],
-        "client": sprint.client,
-        "can_edit": is_staff_of(request.user, sprint.client.workspace_id),
-        "now": timezone.now(),
-    }
+    context: dict[str, Any] = {"sprint": sprint, "client": sprint.client, "now": timezone.now()}
     with timezone.override(sprint.client.timezone):
-        if _is_htmx(request):
+        if _is_htmx(request):  # the countdown refreshing itself needs nothing else
             return render(request, "launchready/_countdown.html", context)
+        risks = risk_list(sprint.client)
+        context |= {
+            "risks": risks,
+            "top_risks": risks.findings[:8],
+            "can_edit": is_staff_of(request.user, sprint.client.workspace_id),
+        }
         return render(request, "launchready/sprint_detail.html", context)
 
 

@@ -56,6 +56,7 @@ async def check_hosts(target: AuditTarget, net: Net) -> list[Finding]:
 async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]:
     label = _label_of(target, host)
     critical = label in CRITICAL_LABELS or host == target.canonical_name
+    is_other_of_apex_and_www = host == target.other_name
     # The CNAME question is asked beside A/AAAA: a dangling alias answers NXDOMAIN to those, and
     # the resolver then drops the alias it followed.
     (addresses, a, aaaa), cname = await asyncio.gather(net.addresses(host), net.dns(host, "CNAME"))
@@ -102,8 +103,8 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                 severity=Severity.HIGH,
             )
         ]
-    if not critical and label not in target.labels:
-        return []  # www of an apex-canonical domain may simply not exist; checked by the redirect checks
+    if is_other_of_apex_and_www and target.canonical == "apex":
+        return []  # www of an apex-canonical domain may simply not exist: nobody is sent there
     reason = "the name does not exist" if a.status == DnsStatus.NXDOMAIN else "it has no address record"
     severity = Severity.BLOCKER if critical else Severity.HIGH
     return [

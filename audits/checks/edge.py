@@ -51,6 +51,13 @@ SERVER_CDNS = {
     "netlify": "Netlify",
 }
 SESSION_COOKIE = re.compile(r"sess|sid|auth|token|jwt|login|remember", re.IGNORECASE)
+CSRF_COOKIE = re.compile(r"csrf|xsrf", re.IGNORECASE)  # meant to be read by scripts: not a session cookie
+
+
+def is_session_cookie(name: str) -> bool:
+    return bool(SESSION_COOKIE.search(name)) and not CSRF_COOKIE.search(name)
+
+
 _ASSET = re.compile(
     r"<(?:script[^>]*\bsrc|link[^>]*\bhref)\s*=\s*[\"']([^\"']+\.(?:js|css)(?:\?[^\"']*)?)[\"']", re.IGNORECASE
 )
@@ -131,7 +138,7 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
             continue
         hop = result.final
         cc = cache_control(hop)
-        cookies = [c for c in hop.header_all("set-cookie") if SESSION_COOKIE.search(c.split("=", 1)[0])]
+        cookies = [c for c in hop.header_all("set-cookie") if is_session_cookie(c.split("=", 1)[0].strip())]
         shared = "public" in cc or int(cc.get("s-maxage", "0") or 0 if cc.get("s-maxage", "0").isdigit() else 0) > 0
         if cookies and shared and "private" not in cc and "no-store" not in cc:
             findings.append(

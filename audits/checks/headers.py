@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from audits.checks.edge import SESSION_COOKIE, asset_urls
+from audits.checks.edge import asset_urls, is_session_cookie
 from audits.findings import Finding
 from audits.target import AuditTarget
 from launchready.net import Hop, Net
@@ -57,16 +58,11 @@ def frame_protected(hop: Hop) -> bool:
 
 
 def cookie_problems(set_cookie: str) -> list[str]:
+    """The flags a session cookie lacks (SameSite=None without Secure is reported as lacking Secure)."""
     attributes = [part.strip().lower() for part in set_cookie.split(";")[1:]]
     names = {a.split("=", 1)[0] for a in attributes}
-    missing = [
-        flag
-        for flag, key in (("Secure", "secure"), ("HttpOnly", "httponly"), ("SameSite", "samesite"))
-        if key not in names
-    ]
-    if "samesite=none" in attributes and "secure" not in names:
-        missing.append("Secure (required with SameSite=None)")
-    return missing
+    flags = (("Secure", "secure"), ("HttpOnly", "httponly"), ("SameSite", "samesite"))
+    return [flag for flag, key in flags if key not in names]
 
 
 def header_findings(target: AuditTarget, home: Hop, login: Hop | None, grade: Grade) -> list[Finding]:
@@ -106,7 +102,7 @@ def header_findings(target: AuditTarget, home: Hop, login: Hop | None, grade: Gr
         for cookie in hop.header_all("set-cookie"):
             name = cookie.split("=", 1)[0].strip()
             missing = cookie_problems(cookie)
-            if missing and SESSION_COOKIE.search(name):
+            if missing and is_session_cookie(name):
                 findings.append(
                     Finding(
                         "headers.cookie_insecure",
@@ -157,7 +153,9 @@ async def check_headers(target: AuditTarget, net: Net) -> list[Finding]:
 
 
 async def check_exposure(target: AuditTarget, net: Net) -> list[Finding]:
-    base = f"https://{target.canonical_name}"
+    home = await net.page(target.homepage)
+    # Probe where the site really lives (the homepage may settle on another host than the one configured).
+    base = f"https://{urlsplit(home.final.url).hostname}" if home.ok else f"https://{target.canonical_name}"
     probes = {
         "env": f"{base}/.env",
         "git": f"{base}/.git/HEAD",
@@ -166,7 +164,6 @@ async def check_exposure(target: AuditTarget, net: Net) -> list[Finding]:
     }
     if "admin" in target.labels:
         probes["admin_host"] = f"https://{target.host('admin')}/"
-    home = await net.page(target.homepage)
     scripts = [u for u in asset_urls(home) if u.split("?")[0].endswith(".js")][:2] if home.ok else []
     names = list(probes)
     results = await asyncio.gather(

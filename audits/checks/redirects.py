@@ -9,17 +9,47 @@ from urllib.parse import urlsplit
 
 from audits.findings import Finding
 from audits.target import AuditTarget
-from launchready.net import FetchError, FetchResult, Net
+from launchready.net import FetchError, FetchResult, Hop, Net
 
 PERMANENT = {301, 308}
 PROBE_PATH = "/launch-ready-path-check?q=1"
-_INSECURE_RESOURCE = re.compile(
-    r"<(script|link|iframe|img)\b[^>]*\b(src|href)\s*=\s*[\"'](http://[^\"'\s>]+)", re.IGNORECASE
-)
+_TAG = re.compile(r"<(script|link|iframe)\b([^>]*)>", re.IGNORECASE)
+_URL_ATTR = re.compile(r"\b(?:src|href)\s*=\s*[\"'](http://[^\"'\s>]+)", re.IGNORECASE)
+_REL = re.compile(r"\brel\s*=\s*[\"']([^\"']*)", re.IGNORECASE)
+# A <link> loads something only for these relations; canonical, alternate or preconnect load nothing.
+LOADING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "manifest"}
+
+
+def insecure_resources(html: str) -> list[str]:
+    """Scripts, styles and frames an https page would load over plain http (which browsers block)."""
+    found = set()
+    for tag, attributes in _TAG.findall(html):
+        url = _URL_ATTR.search(attributes)
+        if url is None:
+            continue
+        if tag.lower() == "link":
+            rel = _REL.search(attributes)
+            if rel is None or not LOADING_RELS & set(rel.group(1).lower().split()):
+                continue
+        found.add(url.group(1))
+    return sorted(found)
 
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def to_canonical(result: FetchResult, canonical: str) -> list[Hop]:
+    """The hops up to the first answer on https://<canonical host> (all of them if it never gets there)."""
+    for i, hop in enumerate(result.hops):
+        if hop.url.startswith("https://") and _host(hop.url) == canonical:
+            return result.hops[: i + 1]
+    return result.hops
+
+
+def _serves(result: FetchResult) -> bool:
+    """Answers with content itself, on its own host (a 4xx from a CDN, or a redirect, is not serving)."""
+    return result.ok and len(result.hops) == 1 and result.final.status is not None and 200 <= result.final.status < 300
 
 
 def _chain(result: FetchResult) -> str:
@@ -53,21 +83,26 @@ async def check_redirects(target: AuditTarget, net: Net) -> list[Finding]:
             Finding("redirect.http_not_https", canonical, {"chain": _chain(http_canonical)}, {"host": canonical})
         )
     for url, result in by_url.items():
-        if result.ok and len(result.hops) > 3:
+        # Only the move onto the canonical host counts: where the app sends a visitor afterwards
+        # (a sign-in page, say) is the app's business, not a redirect problem.
+        move = to_canonical(result, canonical)
+        if result.ok and len(move) > 3:
             findings.append(
                 Finding(
                     "redirect.long_chain",
                     url,
                     {"chain": _chain(result)},
-                    {"url": url, "hops": len(result.hops) - 1, "chain": _chain(result), "final": result.final.url},
+                    {"url": url, "hops": len(move) - 1, "chain": _chain(result), "final": move[-1].url},
                 )
             )
     findings.extend(_canonical(target, by_url))
     deep_result = by_url[deep]
+    landed = to_canonical(deep_result, canonical)[-1]
     if (
         deep_result.ok
         and len(deep_result.hops) > 1
-        and not deep_result.final.url.split("://", 1)[1].endswith(PROBE_PATH.split("/", 1)[1])
+        and _host(landed.url) == canonical
+        and urlsplit(landed.url).path.rstrip("/") != urlsplit(PROBE_PATH).path
     ):
         findings.append(
             Finding(
@@ -88,7 +123,7 @@ def _canonical(target: AuditTarget, by_url: dict[str, FetchResult]) -> list[Find
     if not (canonical_result.ok or other_result.ok):
         return findings
     settled = {_host(r.final.url) for r in (canonical_result, other_result) if r.ok}
-    if other_result.ok and len(other_result.hops) == 1 and canonical_result.ok and len(canonical_result.hops) == 1:
+    if _serves(other_result) and _serves(canonical_result):
         findings.append(
             Finding(
                 "redirect.both_hosts_serve",
@@ -146,7 +181,7 @@ async def check_mixed_content(target: AuditTarget, net: Net) -> list[Finding]:
     for url, result in zip(dict.fromkeys(pages), results, strict=True):
         if not result.ok or not result.final.url.startswith("https://"):
             continue
-        insecure = sorted({m.group(3) for m in _INSECURE_RESOURCE.finditer(result.text) if m.group(1).lower() != "img"})
+        insecure = insecure_resources(result.text)
         if insecure:
             findings.append(
                 Finding(

@@ -16,7 +16,7 @@ from audits.catalog import CATALOG, render, severity_of
 from audits.engine import run_audit
 from audits.findings import Severity
 from audits.risk import impact_rank
-from audits.target import AuditTarget, RouteSpec
+from audits.target import AuditTarget
 from launchready.domains import DomainError, normalise_label, parse_domain
 from launchready.net import NetConfig, NetConfigError
 
@@ -30,7 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("domain")
         parser.add_argument("--json", action="store_true", help="print findings as JSON")
         parser.add_argument("--host", action="append", default=[], help="another host label or name to include")
-        parser.add_argument("--canonical", choices=["www", "apex"], default="www")
+        parser.add_argument(
+            "--canonical", choices=["www", "apex"], help="the canonical host (default: where the apex settles)"
+        )
         parser.add_argument("--deadline", type=float, default=90.0, help="seconds the whole audit may take")
         parser.add_argument("--all", action="store_true", help="also print info findings")
 
@@ -49,6 +51,9 @@ class Command(BaseCommand):
         findings = sorted(outcome.findings, key=impact_rank)
         go = not any(severity_of(f) == Severity.BLOCKER for f in findings)
         self._print(target, findings, go, options, outcome.seconds)
+        if go and outcome.partial:
+            self.stderr.write("audit: incomplete (some checks failed or ran out of time): cannot say go")
+            sys.exit(2)
         sys.exit(0 if go else 1)
 
     def _target(self, options: dict[str, Any]) -> AuditTarget:
@@ -58,16 +63,16 @@ class Command(BaseCommand):
             name = host.lower().rstrip(".")
             if name.endswith("." + parsed.apex):
                 name = name[: -len(parsed.apex) - 1]
+            elif "." in name:
+                raise DomainError(f"--host {host} is not a name under {parsed.apex}")
             label = ".".join(normalise_label(part) for part in name.split("."))
             if label and label != "www" and label not in labels:
                 labels.append(label)
-        canonical = options["canonical"]
-        home = f"https://{'www.' if canonical == 'www' else ''}{parsed.apex}/"
         return AuditTarget(
             apex=parsed.apex,
-            canonical=canonical,
+            canonical=options["canonical"] or "www",
+            canonical_known=options["canonical"] is not None,
             labels=labels,
-            routes=[RouteSpec(home, "homepage", (200,))],
             probe_usual_labels=True,
         )
 
