@@ -174,3 +174,90 @@ class SchedulerGap(models.Model):
 
     def __str__(self) -> str:
         return f"Scheduler away {self.start:%Y-%m-%d %H:%M} to {self.end:%H:%M}"
+
+
+class AlertChannel(models.Model):
+    """Where a client's alerts go: email, a Slack incoming webhook, or a signed generic webhook.
+
+    The webhook URLs and signing secret live in `secret`, encrypted at rest; they are never shown again.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        SLACK = "slack", "Slack"
+        WEBHOOK = "webhook", "Webhook"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="alert_channels")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=80)
+    recipients = models.JSONField(
+        default=list, blank=True, help_text="Email addresses; empty: founders and consultants."
+    )
+    secret = models.TextField(blank=True, help_text="Encrypted JSON: url and signing secret.")
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_duration_ms = models.FloatField(null=True, blank=True)
+    created = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        import json
+
+        from launchready.crypto import decrypt
+
+        return json.loads(decrypt(self.secret)) if self.secret else {}
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        import json
+
+        from launchready.crypto import encrypt
+
+        self.secret = encrypt(json.dumps(value)) if value else ""
+
+
+class Alert(models.Model):
+    """One message to one channel about one event. Claimed with a conditional update before it is sent,
+    so that a retried task or two racing workers never send it twice."""
+
+    class Kind(models.TextChoices):
+        DOWN = "down", "Down"
+        UP = "up", "Recovered"
+        REMINDER = "reminder", "Still down"
+        TEST = "test", "Test"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(AlertChannel, models.CASCADE, related_name="alerts")
+    incident = models.ForeignKey(Incident, models.CASCADE, null=True, blank=True, related_name="alerts")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    sequence = models.PositiveSmallIntegerField(default=0, help_text="Reminders are numbered.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created = models.DateTimeField(default=now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "incident", "kind", "sequence"], name="one_alert_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} alert to {self.channel}"

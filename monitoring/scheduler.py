@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from launchready.models import Route
 from launchready.net import FetchError, Net, NetConfig, current_config
-from monitoring.models import Incident, IncidentEvent, Monitor, Probe
+from monitoring.alerts import alerts_for_event
+from monitoring.models import Alert, Incident, IncidentEvent, Monitor, Probe
 
 LEASE = timedelta(seconds=90)  # a claim a dead worker left behind expires after this
 CONCURRENCY = 500
@@ -180,6 +181,7 @@ def advance(monitor: Monitor, outcome: ProbeOutcome, now: datetime) -> None:
 def open_incident(monitor: Monitor, outcome: ProbeOutcome) -> Incident:
     first = outcome.at - timedelta(seconds=monitor.interval * (monitor.consecutive_failures - 1))
     incident = Incident.objects.create(monitor=monitor, started_at=first, cause=outcome.cause, detail=outcome.error)
+    alerts_for_event(incident, Alert.Kind.DOWN)
     IncidentEvent.objects.bulk_create(
         [
             IncidentEvent(incident=incident, at=first, kind=IncidentEvent.Kind.FIRST_FAILURE, detail=outcome.error),
@@ -204,6 +206,7 @@ def close_incident(monitor: Monitor, at: datetime) -> None:
             kind=IncidentEvent.Kind.RECOVERED,
             detail=f"{monitor.consecutive_successes} successes in a row",
         )
+        alerts_for_event(incident, Alert.Kind.UP)
 
 
 def tick(now: datetime | None = None, config: NetConfig | None = None, limit: int = 5000) -> int:

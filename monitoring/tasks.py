@@ -7,6 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from monitoring.alerts import send
 from monitoring.rollup import note_tick, prune, rollup_day, rollup_hour
 from monitoring.scheduler import sync_monitors, tick
 
@@ -32,3 +33,12 @@ def monitoring_rollup() -> None:
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
 def monitoring_prune() -> dict[str, int]:
     return prune()
+
+
+@shared_task(bind=True, soft_time_limit=30, time_limit=45, max_retries=3, acks_late=True)
+def send_alert_task(self, alert_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Thin: the claim inside `send` makes a redelivered or retried task harmless."""
+    outcome = send(alert_id)
+    if outcome == "retry":
+        raise self.retry(countdown=10 * (self.request.retries + 1))
+    return outcome

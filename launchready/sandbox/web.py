@@ -92,6 +92,7 @@ class WebSandbox:
         self.http_port = http_port
         self.https_port = https_port
         self.requests = 0
+        self.received: list[dict[str, object]] = []  # every request with a body (webhooks, alerts), in order
         self._servers: list[asyncio.Server] = []
         self._by_ip: dict[str, list[Site]] = {}
         for site in sites:
@@ -176,6 +177,16 @@ class WebSandbox:
         except ValueError:
             writer.close()
             return
+        length = headers.get("content-length", "0")
+        if length.isdigit() and int(length) > 0:
+            try:
+                body = await asyncio.wait_for(reader.readexactly(min(int(length), 1_000_000)), 10)
+            except (asyncio.IncompleteReadError, TimeoutError, ConnectionError, ssl.SSLError):
+                writer.close()
+                return
+            self.received.append(
+                {"method": method, "host": headers.get("host", ""), "path": target, "headers": headers, "body": body}
+            )
         site = self.site_for(ip, headers.get("host", ""))
         try:
             await self._answer(writer, site, scheme, method, target, headers)

@@ -1,0 +1,190 @@
+"""Alerts: one row per channel and event, claimed with a conditional update before it is sent (so a
+retried task or two workers never send it twice), and the transports that deliver it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import STAFF_ROLES, Membership, Role
+from launchready.net import Net
+from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
+
+MAX_ATTEMPTS = 3
+DISABLE_AFTER = 5  # failures in a row before a channel is switched off
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def alerts_for_event(incident: Incident, kind: str, sequence: int = 0) -> list[Alert]:
+    """Queue one alert per enabled channel of the client; an event already queued is not queued again."""
+    channels = AlertChannel.objects.filter(client_id=incident.monitor.client_id, enabled=True)
+    Alert.objects.bulk_create(
+        [Alert(channel=c, incident=incident, kind=kind, sequence=sequence) for c in channels], ignore_conflicts=True
+    )
+    alerts = list(Alert.objects.filter(incident=incident, kind=kind, sequence=sequence, state=Alert.State.PENDING))
+    from monitoring.tasks import send_alert_task
+
+    ids = [a.id for a in alerts]
+    transaction.on_commit(lambda: [send_alert_task.delay(i) for i in ids])
+    return alerts
+
+
+def test_alert(channel: AlertChannel) -> Alert:
+    """The "send test alert" button: a one-off alert with no incident."""
+    alert = Alert.objects.create(channel=channel, kind=Alert.Kind.TEST, sequence=int(time.time()) % 30000)
+    from monitoring.tasks import send_alert_task
+
+    transaction.on_commit(lambda: send_alert_task.delay(alert.id))
+    return alert
+
+
+def send(alert_id: int) -> str:
+    """Claim, then send. Returns what happened; raises nothing for a channel's failure (it is recorded)."""
+    claimed = Alert.objects.filter(id=alert_id, state=Alert.State.PENDING).update(
+        state=Alert.State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not pending"
+    alert = Alert.objects.select_related("channel__client", "incident__monitor__route__domain").get(id=alert_id)
+    channel = alert.channel
+    started = time.monotonic()
+    try:
+        TRANSPORTS[channel.kind](alert, message(alert))
+    except TransportError as exc:
+        return _failed(alert, str(exc)[:300], exc.permanent, started)
+    duration = (time.monotonic() - started) * 1000
+    Alert.objects.filter(id=alert.id).update(state=Alert.State.SENT, sent_at=timezone.now(), error="")
+    AlertChannel.objects.filter(id=channel.id).update(
+        last_sent_at=timezone.now(), last_duration_ms=duration, last_error="", consecutive_failures=0
+    )
+    if alert.incident_id:
+        IncidentEvent.objects.create(
+            incident_id=alert.incident_id,
+            kind=IncidentEvent.Kind.ALERT_SENT,
+            detail=f"{alert.get_kind_display()} alert sent to {channel}",
+        )
+    return "sent"
+
+
+def _failed(alert: Alert, error: str, permanent: bool, started: float) -> str:
+    channel = alert.channel
+    retry = not permanent and alert.attempts < MAX_ATTEMPTS
+    Alert.objects.filter(id=alert.id).update(state=Alert.State.PENDING if retry else Alert.State.FAILED, error=error)
+    failures = channel.consecutive_failures + 1
+    disable = permanent or failures >= DISABLE_AFTER
+    AlertChannel.objects.filter(id=channel.id).update(
+        last_error=error,
+        consecutive_failures=failures,
+        last_duration_ms=(time.monotonic() - started) * 1000,
+        **({"enabled": False, "disabled_reason": error} if disable else {}),
+    )
+    return "retry" if retry else "failed"
+
+
+def message(alert: Alert) -> dict[str, Any]:
+    """The facts every transport words in its own way."""
+    incident = alert.incident
+    monitor = incident.monitor if incident else None
+    subject = {
+        Alert.Kind.DOWN: f"DOWN: {monitor.url if monitor else ''}",
+        Alert.Kind.UP: f"Recovered: {monitor.url if monitor else ''}",
+        Alert.Kind.REMINDER: f"Still down: {monitor.url if monitor else ''}",
+        Alert.Kind.TEST: f"Test alert for {alert.channel.client.name}",
+    }[Alert.Kind(alert.kind)]
+    return {
+        "event": alert.kind,
+        "subject": subject,
+        "client": alert.channel.client.name,
+        "url": monitor.url if monitor else None,
+        "cause": incident.get_cause_display() if incident else None,
+        "detail": incident.detail if incident else "This is a test: alerts for this channel work.",
+        "started_at": incident.started_at.isoformat() if incident else None,
+        "ended_at": incident.ended_at.isoformat() if incident and incident.ended_at else None,
+        "incident": str(incident.code) if incident else None,
+        "link": f"{settings.SITE_URL}/clients/{alert.channel.client.code}/monitoring/",
+    }
+
+
+def _email(alert: Alert, facts: dict[str, Any]) -> None:
+    channel = alert.channel
+    to = channel.recipients or _people(channel)
+    if not to:
+        raise TransportError("nobody to email: add recipients or a founder", permanent=True)
+    text = render_to_string("monitoring/email/alert-body-text.txt", facts)
+    html = render_to_string("monitoring/email/alert-body-html.html", facts)
+    mail = EmailMultiAlternatives(f"[Launch Ready] {facts['subject']}", text, to=to)
+    mail.attach_alternative(html, "text/html")
+    try:
+        mail.send()
+    except OSError as exc:
+        raise TransportError(f"the mail server did not take it: {type(exc).__name__}") from None
+
+
+def _people(channel: AlertChannel) -> list[str]:
+    client = channel.client
+    members = Membership.objects.filter(workspace_id=client.workspace_id).select_related("user")
+    return sorted(
+        {
+            m.user.email
+            for m in members
+            if m.role in STAFF_ROLES or (m.role == Role.FOUNDER and m.client_id == client.id)
+        }
+    )
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    async def go() -> Any:
+        async with Net() as net:
+            return await net.fetch(
+                url,
+                method="POST",
+                content=body,
+                follow_redirects=False,
+                headers={"Content-Type": "application/json", **headers},
+                max_bytes=65536,
+            )
+
+    result = asyncio.run(go())
+    status = result.final.status
+    if result.error is not None:
+        raise TransportError(f"{result.error}: {result.final.detail}", permanent=result.error == "refused")
+    if status is None or not 200 <= status < 300:
+        raise TransportError(f"the endpoint answered {status}", permanent=status in (401, 403, 404, 410))
+
+
+def _slack(alert: Alert, facts: dict[str, Any]) -> None:
+    text = f"*{facts['subject']}*\n{facts['client']}: {facts['detail']}\n<{facts['link']}|Open monitoring>"
+    _post(alert.channel.config["url"], json.dumps({"text": text}).encode(), {})
+
+
+def _webhook(alert: Alert, facts: dict[str, Any]) -> None:
+    config = alert.channel.config
+    body = json.dumps(facts, sort_keys=True).encode()
+    signature = hmac.new(config["signing_secret"].encode(), body, hashlib.sha256).hexdigest()
+    _post(
+        config["url"], body, {"X-LaunchReady-Event": facts["event"], "X-LaunchReady-Signature": f"sha256={signature}"}
+    )
+
+
+TRANSPORTS: dict[str, Callable[[Alert, dict[str, Any]], None]] = {
+    AlertChannel.Kind.EMAIL: _email,
+    AlertChannel.Kind.SLACK: _slack,
+    AlertChannel.Kind.WEBHOOK: _webhook,
+}
