@@ -19,7 +19,7 @@ from launchready.models import Client, Contact, Domain, Route, Sprint
 
 if TYPE_CHECKING:
     from audits.models import AuditRun
-    from monitoring.models import Monitor
+    from monitoring.models import AlertChannel, Monitor
 
 M = TypeVar("M", bound=models.Model)
 
@@ -90,6 +90,14 @@ def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
     monitor = _child(Monitor.objects.select_related("client__workspace"), user, code, "client")
     _require_staff(user, monitor.client.workspace_id)
     return monitor
+
+
+def get_rw_channel_for_user(user: Any, code: UUID) -> AlertChannel:
+    from monitoring.models import AlertChannel
+
+    channel = _child(AlertChannel.objects.select_related("client__workspace"), user, code, "client")
+    _require_staff(user, channel.client.workspace_id)
+    return channel
 
 
 def get_rw_contact_for_user(user: Any, code: UUID) -> Contact:

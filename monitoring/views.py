@@ -18,9 +18,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthedRequest
-from launchready.tenancy import get_client_for_user, get_rw_monitor_for_user, is_staff_of
+from launchready.tenancy import (
+    get_client_for_user,
+    get_rw_channel_for_user,
+    get_rw_client_for_user,
+    get_rw_monitor_for_user,
+    is_staff_of,
+)
 from monitoring import charts
-from monitoring.models import Incident, Monitor, Rollup
+from monitoring.alerts import test_alert
+from monitoring.forms import AlertChannelForm
+from monitoring.models import AlertChannel, Incident, Monitor, Rollup
 
 DOWN_FIRST = Case(
     When(state=Monitor.State.DOWN, then=Value(0)),
@@ -116,3 +124,36 @@ def monitor_pause(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
     Monitor.objects.filter(pk=monitor.pk).update(paused=pause, next_due_at=timezone.now())
     messages.success(request, f"{'Paused' if pause else 'Resumed'} {monitor.url}.")
     return redirect("client_monitoring", monitor.client.code)
+
+
+@login_required
+def channels(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    form = AlertChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        channel, signing = form.save(client)
+        messages.success(request, f"{channel} added.")
+        if signing:
+            messages.warning(request, f"Signing secret for {channel.name} (shown once): {signing}")
+        return redirect("alert_channels", client.code)
+    context = {"client": client, "form": form, "channels": AlertChannel.objects.filter(client=client)}
+    return render(request, "monitoring/channels.html", context)
+
+
+@login_required
+@require_POST
+def channel_test(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
+    channel = get_rw_channel_for_user(request.user, channel_code)
+    test_alert(channel)
+    messages.success(request, f"Test alert queued for {channel}. Its result shows below in a moment.")
+    return redirect("alert_channels", channel.client.code)
+
+
+@login_required
+@require_POST
+def channel_toggle(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
+    channel = get_rw_channel_for_user(request.user, channel_code)
+    AlertChannel.objects.filter(pk=channel.pk).update(
+        enabled=not channel.enabled, disabled_reason="", consecutive_failures=0
+    )
+    return redirect("alert_channels", channel.client.code)

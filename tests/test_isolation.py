@@ -16,7 +16,7 @@ from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun
-from monitoring.models import Monitor
+from monitoring.models import AlertChannel, Monitor
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
 
@@ -76,6 +76,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "membership_code": _membership,
     "run_code": _audit_run,
     "monitor_code": _monitor,
+    "channel_code": lambda t: AlertChannel.objects.create(client=t.client, kind="email", name="Founders"),
 }
 
 URLS = tenant_urls()

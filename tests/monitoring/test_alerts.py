@@ -140,3 +140,25 @@ def test_channel_secrets_are_encrypted_at_rest(tenant: Tenant) -> None:
     stored = AlertChannel.objects.values_list("secret", flat=True).get(pk=channel.pk)
     assert SIGNING not in stored and "hooks.example.com" not in stored
     assert json.loads(decrypt(stored))["signing_secret"] == SIGNING
+
+
+@pytest.mark.django_db
+def test_the_channels_page_adds_a_webhook_and_shows_its_secret_once(tenant: Tenant) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    http = login(tenant.consultant)
+    url = reverse("alert_channels", args=[tenant.client.code])
+    bad = http.post(url, {"kind": "webhook", "name": "Ops", "url": "http://insecure.example.com/hook"})
+    assert "Enter the https:// address" in bad.content.decode()
+    page = http.post(url, {"kind": "webhook", "name": "Ops", "url": "https://hooks.example.com/abc"}, follow=True)
+    text = page.content.decode()
+    assert "Signing secret for Ops (shown once): whsec_" in text
+    channel = AlertChannel.objects.get(name="Ops")
+    assert channel.config["signing_secret"] in text
+    again = http.get(url).content.decode()
+    assert channel.config["signing_secret"] not in again
+    http.post(reverse("alert_channel_test", args=[channel.code]))
+    assert Alert.objects.filter(channel=channel, kind="test").exists()
+    assert login(tenant.founder).get(url).status_code == 403

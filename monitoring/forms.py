@@ -1,0 +1,56 @@
+"""The alert channel form: the webhook URL and signing secret go straight into the encrypted field."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+
+from launchready.domains import DomainError, parse_domain
+from monitoring.models import AlertChannel
+
+
+class AlertChannelForm(forms.Form):
+    kind = forms.ChoiceField(choices=AlertChannel.Kind.choices, initial=AlertChannel.Kind.EMAIL)
+    name = forms.CharField(max_length=80)
+    recipients = forms.CharField(
+        required=False, help_text="For email: addresses separated by commas. Empty: the founders and the consultants."
+    )
+    url = forms.URLField(
+        required=False, assume_scheme="https", label="Webhook URL", help_text="For Slack and webhooks: https:// only."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind, url = cleaned.get("kind"), cleaned.get("url", "")
+        if kind in (AlertChannel.Kind.SLACK, AlertChannel.Kind.WEBHOOK):
+            if not url or not url.startswith("https://"):
+                self.add_error("url", "Enter the https:// address the alerts should be sent to.")
+            else:
+                try:
+                    parse_domain(url)
+                except DomainError as exc:
+                    self.add_error("url", str(exc))
+        recipients = [r.strip() for r in cleaned.get("recipients", "").replace(";", ",").split(",") if r.strip()]
+        field = forms.EmailField()
+        for address in recipients:
+            try:
+                field.clean(address)
+            except forms.ValidationError:
+                self.add_error("recipients", f"“{address}” is not an email address.")
+        cleaned["recipient_list"] = recipients
+        return cleaned
+
+    def save(self, client: Any) -> tuple[AlertChannel, str | None]:
+        """The channel, and for a webhook its new signing secret (shown once, stored only encrypted)."""
+        data = self.cleaned_data
+        channel = AlertChannel(client=client, kind=data["kind"], name=data["name"], recipients=data["recipient_list"])
+        signing = None
+        if data["kind"] == AlertChannel.Kind.WEBHOOK:
+            signing = "whsec_" + secrets.token_urlsafe(24)
+            channel.config = {"url": data["url"], "signing_secret": signing}
+        elif data["kind"] == AlertChannel.Kind.SLACK:
+            channel.config = {"url": data["url"]}
+        channel.save()
+        return channel, signing
