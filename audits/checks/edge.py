@@ -110,14 +110,15 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                 {"host": target.canonical_name},
             )
         )
-    else:
-        findings.extend(await _origin_exposed(target, net))
     assets = asset_urls(home)[:3]
     pages = [target.homepage] + [r.url for r in target.routes if r.kind in ("login", "dashboard", "checkout")]
-    asset_results, page_results = await asyncio.gather(
+    # The origin probe, the assets and the pages do not depend on each other: one round trip, not two.
+    exposed, asset_results, page_results = await asyncio.gather(
+        _origin_exposed(target, net) if cdn is not None else _nothing(),
         asyncio.gather(*(net.page(u) for u in assets)),
         asyncio.gather(*(net.page(u) for u in dict.fromkeys(pages))),
     )
+    findings.extend(exposed)
     for url, result in zip(assets, asset_results, strict=True):
         if not result.ok or result.final.status != 200:
             continue
@@ -159,6 +160,10 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
             Finding("edge.no_compression", target.homepage, {"bytes": len(home.body)}, {"url": target.homepage})
         )
     return findings
+
+
+async def _nothing() -> list[Finding]:
+    return []
 
 
 async def _origin_exposed(target: AuditTarget, net: Net) -> list[Finding]:
