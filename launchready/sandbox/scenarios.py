@@ -75,6 +75,9 @@ class Knobs:
     cname_loop: bool = False
     single_ns: bool = False
     lame_ns: bool = False
+    txt_servfail: bool = False  # the apex's TXT questions fail (SPF cannot be read)
+    dmarc_servfail: bool = False
+    ipv6_dnssec: bool = False  # www has an AAAA record and the apex a DNSKEY
     caa: str | None = '0 issue "sandbox.launchready.test"'
     ttl: int = 300
     mx: bool = True
@@ -275,6 +278,13 @@ def _dns_extras(world: World, apex: str, k: Knobs) -> None:
     if k.cname_loop:
         z.add(f"portal.{apex}", "CNAME", f"portal-b.{apex}")
         z.add(f"portal-b.{apex}", "CNAME", f"portal.{apex}")
+    if k.ipv6_dnssec:
+        z.add(f"www.{apex}", "AAAA", "::1")
+        z.add(apex, "DNSKEY", "257 3 13 " + base64.b64encode(bytes(range(64))).decode())
+    if k.txt_servfail:
+        z.behave(apex, servfail=True, rdtypes=("TXT",))
+    if k.dmarc_servfail:
+        z.behave(f"_dmarc.{apex}", servfail=True)
     for name, rtype, value in k.extra:
         z.add(name, rtype, value)
 
@@ -391,6 +401,8 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     ),
     "email.spf.permissive_all": ("spf-plus-all.test", Knobs(spf=["v=spf1 include:_spf.google.com +all"])),
     "email.spf.provider_missing": ("spf-provider.test", Knobs(spf=["v=spf1 ip4:192.0.2.1 ~all"])),
+    "email.spf.dns_failure": ("spf-servfail.test", Knobs(txt_servfail=True)),
+    "email.dmarc.dns_failure": ("dmarc-servfail.test", Knobs(dmarc_servfail=True)),
     "email.dkim.missing": ("no-dkim.test", Knobs(dkim=None)),
     "email.dkim.revoked": ("dkim-revoked.test", Knobs(dkim="revoked")),
     "email.dkim.testing": ("dkim-testing.test", Knobs(dkim="testing")),
@@ -452,6 +464,10 @@ def build_hostile(world: World, apex: str = HOSTILE) -> None:
     z.behave(apex, rdtypes=("MX", "CAA"), servfail=True)
 
 
+# Domains on which the fact-only checks (IPv6, DNSSEC) report nothing.
+FACTS_PRESENT = "ipv6-dnssec.test"
+
+
 # The demo workspace's domains: realistic, each with a few problems to work down.
 DEMO: dict[str, Knobs] = {
     # Nearly ready: a few medium findings to work down.
@@ -485,7 +501,12 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
     """The shared mail records plus the given domains (by default the healthy one, every tripping one and the demo)."""
     world = shared_world()
     if domains is None:
-        domains = {HEALTHY: Knobs(), **{apex: knobs for apex, knobs in TRIPS.values()}, **DEMO}
+        domains = {
+            HEALTHY: Knobs(),
+            FACTS_PRESENT: Knobs(ipv6_dnssec=True),
+            **{apex: knobs for apex, knobs in TRIPS.values()},
+            **DEMO,
+        }
         build_hostile(world)
     for apex, knobs in domains.items():
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))

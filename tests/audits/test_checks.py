@@ -87,3 +87,12 @@ def test_the_audit_keeps_a_dns_inventory(healthy: AuditOutcome) -> None:
     assert (HEALTHY, "MX") in kinds
     assert (f"_dmarc.{HEALTHY}", "TXT") in kinds
     assert all(r.ttl >= 0 for r in healthy.inventory)
+
+
+def test_ipv6_and_dnssec_are_reported_as_facts(world_sandbox: Sandbox, healthy: AuditOutcome) -> None:
+    from launchready.sandbox.scenarios import FACTS_PRESENT
+
+    present = {f.check_id for f in audit(world_sandbox, FACTS_PRESENT).findings}
+    absent = {f.check_id for f in healthy.findings}
+    assert {"dns.ipv6.missing", "dns.dnssec.off"} <= absent
+    assert not {"dns.ipv6.missing", "dns.dnssec.off"} & present

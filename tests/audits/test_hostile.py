@@ -30,6 +30,8 @@ def test_a_domain_whose_every_server_misbehaves_ends_in_findings_in_time(world_s
         "dns.cname.loop",
         "email.spf.too_many_lookups",
         "email.dmarc.syntax",
+        "email.mta_sts.missing",
+        "email.tls_rpt.missing",
     } <= ids
     assert any(f.check_id == "route.unreachable" and "login" in f.subject for f in outcome.findings)
     for finding in outcome.findings:
