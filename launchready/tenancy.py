@@ -19,7 +19,7 @@ from launchready.models import Client, Contact, Domain, Route, Sprint
 
 if TYPE_CHECKING:
     from audits.models import AuditRun
-    from monitoring.models import AlertChannel, Monitor
+    from monitoring.models import AlertChannel, ApiToken, Monitor
 
 M = TypeVar("M", bound=models.Model)
 
@@ -98,6 +98,14 @@ def get_rw_channel_for_user(user: Any, code: UUID) -> AlertChannel:
     channel = _child(AlertChannel.objects.select_related("client__workspace"), user, code, "client")
     _require_staff(user, channel.client.workspace_id)
     return channel
+
+
+def get_rw_token_for_user(user: Any, code: UUID) -> ApiToken:
+    from monitoring.models import ApiToken
+
+    token = _child(ApiToken.objects.select_related("client__workspace"), user, code, "client")
+    _require_staff(user, token.client.workspace_id)
+    return token
 
 
 def get_rw_contact_for_user(user: Any, code: UUID) -> Contact:

@@ -33,12 +33,30 @@ class TransportError(Exception):
 
 
 def alerts_for_event(incident: Incident, kind: str, sequence: int = 0) -> list[Alert]:
-    """Queue one alert per enabled channel of the client; an event already queued is not queued again."""
-    channels = AlertChannel.objects.filter(client_id=incident.monitor.client_id, enabled=True)
+    """Queue one alert per enabled channel of the incident's client."""
+    key = f"incident:{incident.id}:{kind}:{sequence}"
+    return alerts_for(incident.monitor.client_id, kind, key, incident=incident, sequence=sequence)
+
+
+def alerts_for(
+    client_id: int,
+    kind: str,
+    key: str,
+    *,
+    incident: Incident | None = None,
+    sequence: int = 0,
+    payload: dict[str, Any] | None = None,
+) -> list[Alert]:
+    """Queue one alert per enabled channel; an event already queued for a channel is not queued again."""
+    channels = AlertChannel.objects.filter(client_id=client_id, enabled=True)
     Alert.objects.bulk_create(
-        [Alert(channel=c, incident=incident, kind=kind, sequence=sequence) for c in channels], ignore_conflicts=True
+        [
+            Alert(channel=c, incident=incident, kind=kind, sequence=sequence, dedupe_key=key, payload=payload or {})
+            for c in channels
+        ],
+        ignore_conflicts=True,
     )
-    alerts = list(Alert.objects.filter(incident=incident, kind=kind, sequence=sequence, state=Alert.State.PENDING))
+    alerts = list(Alert.objects.filter(channel__in=channels, dedupe_key=key, state=Alert.State.PENDING))
     from monitoring.tasks import send_alert_task
 
     ids = [a.id for a in alerts]
@@ -48,7 +66,7 @@ def alerts_for_event(incident: Incident, kind: str, sequence: int = 0) -> list[A
 
 def test_alert(channel: AlertChannel) -> Alert:
     """The "send test alert" button: a one-off alert with no incident."""
-    alert = Alert.objects.create(channel=channel, kind=Alert.Kind.TEST, sequence=int(time.time()) % 30000)
+    alert = Alert.objects.create(channel=channel, kind=Alert.Kind.TEST, dedupe_key=f"test:{time.time_ns()}")
     from monitoring.tasks import send_alert_task
 
     transaction.on_commit(lambda: send_alert_task.delay(alert.id))
@@ -102,19 +120,20 @@ def message(alert: Alert) -> dict[str, Any]:
     """The facts every transport words in its own way."""
     incident = alert.incident
     monitor = incident.monitor if incident else None
-    subject = {
+    subject = alert.payload.get("subject") or {
         Alert.Kind.DOWN: f"DOWN: {monitor.url if monitor else ''}",
         Alert.Kind.UP: f"Recovered: {monitor.url if monitor else ''}",
         Alert.Kind.REMINDER: f"Still down: {monitor.url if monitor else ''}",
         Alert.Kind.TEST: f"Test alert for {alert.channel.client.name}",
-    }[Alert.Kind(alert.kind)]
+    }.get(Alert.Kind(alert.kind), alert.get_kind_display())
     return {
         "event": alert.kind,
         "subject": subject,
         "client": alert.channel.client.name,
         "url": monitor.url if monitor else None,
         "cause": incident.get_cause_display() if incident else None,
-        "detail": incident.detail if incident else "This is a test: alerts for this channel work.",
+        "detail": alert.payload.get("detail")
+        or (incident.detail if incident else "This is a test: alerts for this channel work."),
         "started_at": incident.started_at.isoformat() if incident else None,
         "ended_at": incident.ended_at.isoformat() if incident and incident.ended_at else None,
         "incident": str(incident.code) if incident else None,

@@ -235,6 +235,8 @@ class Alert(models.Model):
         UP = "up", "Recovered"
         REMINDER = "reminder", "Still down"
         TEST = "test", "Test"
+        DEPLOY = "deploy", "Deploy smoke test"
+        WATCH = "watch", "Watch"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -245,6 +247,11 @@ class Alert(models.Model):
     channel = models.ForeignKey(AlertChannel, models.CASCADE, related_name="alerts")
     incident = models.ForeignKey(Incident, models.CASCADE, null=True, blank=True, related_name="alerts")
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    # What the alert is about, once per channel: "incident:12:down", "deploy:7", "test:…".
+    dedupe_key = models.CharField(max_length=80, blank=True)
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="Subject and detail of alerts not about an incident."
+    )
     sequence = models.PositiveSmallIntegerField(default=0, help_text="Reminders are numbered.")
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -257,7 +264,57 @@ class Alert(models.Model):
         ordering = ["-created"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "incident", "kind", "sequence"], name="one_alert_per_event"),
+            models.UniqueConstraint(
+                fields=["channel", "dedupe_key"], condition=~models.Q(dedupe_key=""), name="one_alert_per_key"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} alert to {self.channel}"
+
+
+class ApiToken(models.Model):
+    """A per-client token for the deploy-marker API: shown once, stored as a prefix and an HMAC, revocable."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, related_name="+")
+    created = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (lr_{self.prefix}_…)"
+
+
+class Deploy(models.Model):
+    """A deploy reported by the client's CI, with the post-deploy smoke test's verdict."""
+
+    class Smoke(models.TextChoices):
+        PENDING = "pending", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="deploys")
+    token = models.ForeignKey(ApiToken, models.SET_NULL, null=True, blank=True, related_name="deploys")
+    version = models.CharField(max_length=100, blank=True)
+    commit = models.CharField(max_length=64, blank=True)
+    environment = models.CharField(max_length=40, default="production")
+    created = models.DateTimeField(default=now)
+    smoke = models.CharField(max_length=8, choices=Smoke.choices, default=Smoke.PENDING)
+    smoke_results = models.JSONField(default=list, blank=True)
+    smoke_finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["client", "-created"])]
+
+    def __str__(self) -> str:
+        return f"Deploy {self.version or self.commit[:8]} of {self.client}"

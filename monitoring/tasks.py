@@ -42,3 +42,14 @@ def send_alert_task(self, alert_id: int) -> str:  # type: ignore[no-untyped-def]
     if outcome == "retry":
         raise self.retry(countdown=10 * (self.request.retries + 1))
     return outcome
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
+def smoke_test_task(deploy_id: int) -> str:
+    from monitoring.deploys import smoke_test
+    from monitoring.models import Deploy
+
+    deploy = Deploy.objects.select_related("client").filter(id=deploy_id, smoke=Deploy.Smoke.PENDING).first()
+    if deploy is None:
+        return "gone or done"
+    return smoke_test(deploy).smoke

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from monitoring import views
+from monitoring import api, views
 
 urlpatterns = [
+    path("api/v1/deploys", api.deploys, name="api_deploys"),
+    path("clients/<uuid:client_code>/deploy-tokens/", views.tokens, name="deploy_tokens"),
+    path("deploy-tokens/<uuid:token_code>/revoke/", views.token_revoke, name="deploy_token_revoke"),
     path("monitoring/", views.overview, name="monitoring_overview"),
     path("clients/<uuid:client_code>/monitoring/", views.client_monitoring, name="client_monitoring"),
     path("monitors/<uuid:monitor_code>/pause/", views.monitor_pause, name="monitor_pause"),

@@ -23,12 +23,14 @@ from launchready.tenancy import (
     get_rw_channel_for_user,
     get_rw_client_for_user,
     get_rw_monitor_for_user,
+    get_rw_token_for_user,
     is_staff_of,
 )
 from monitoring import charts
 from monitoring.alerts import test_alert
+from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm
-from monitoring.models import AlertChannel, Incident, Monitor, Rollup
+from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor, Rollup
 
 DOWN_FIRST = Case(
     When(state=Monitor.State.DOWN, then=Value(0)),
@@ -157,3 +159,29 @@ def channel_toggle(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
         enabled=not channel.enabled, disabled_reason="", consecutive_failures=0
     )
     return redirect("alert_channels", channel.client.code)
+
+
+@login_required
+def tokens(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:80] or "CI"
+        token, value = token_create(client=client, name=name, user=request.user)
+        messages.warning(request, f"Token {token.name} (copy it now, it is shown once): {value}")
+        return redirect("deploy_tokens", client.code)
+    context = {
+        "client": client,
+        "tokens": ApiToken.objects.filter(client=client),
+        "deploys": Deploy.objects.filter(client=client)[:20],
+        "api_url": request.build_absolute_uri("/api/v1/deploys"),
+    }
+    return render(request, "monitoring/tokens.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: AuthedRequest, token_code: UUID) -> HttpResponse:
+    token = get_rw_token_for_user(request.user, token_code)
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    messages.success(request, f"{token.name} revoked: CI using it can no longer report deploys.")
+    return redirect("deploy_tokens", token.client.code)

@@ -6,6 +6,7 @@ whose UUID names a kind this file does not know fails the test until it is taugh
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun
-from monitoring.models import AlertChannel, Monitor
+from monitoring.models import AlertChannel, ApiToken, Monitor
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
 
@@ -77,6 +78,9 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "run_code": _audit_run,
     "monitor_code": _monitor,
     "channel_code": lambda t: AlertChannel.objects.create(client=t.client, kind="email", name="Founders"),
+    "token_code": lambda t: ApiToken.objects.create(
+        client=t.client, name="CI", prefix=uuid.uuid4().hex[:12], digest="x"
+    ),
 }
 
 URLS = tenant_urls()
