@@ -178,6 +178,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "monitoring-tick": {"task": "monitoring.tasks.monitoring_tick", "schedule": 10.0, "options": {"expires": 9}},
     "monitoring-rollup": {"task": "monitoring.tasks.monitoring_rollup", "schedule": 300.0},
     "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": 3600.0},
+    "monitoring-reminders": {"task": "monitoring.tasks.monitoring_reminders", "schedule": 300.0},
 }
 
 MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)

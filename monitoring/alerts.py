@@ -9,11 +9,12 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,10 +33,81 @@ class TransportError(Exception):
         self.permanent = permanent
 
 
+FLAPPING_INCIDENTS = 3  # outages of one monitor within the hour before its alerts are held as flapping
+
+
 def alerts_for_event(incident: Incident, kind: str, sequence: int = 0) -> list[Alert]:
-    """Queue one alert per enabled channel of the incident's client."""
+    """Queue one alert per enabled channel of the incident's client, unless maintenance or flapping holds it."""
+    monitor = incident.monitor
+    held = held_by(monitor, timezone.now())
+    if held:
+        IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.HELD, detail=held)
+        if held.startswith("flapping"):
+            hour = timezone.now().strftime("%Y%m%d%H")
+            return alerts_for(
+                monitor.client_id,
+                Alert.Kind.FLAPPING,
+                f"flapping:{monitor.id}:{hour}",
+                payload={
+                    "subject": f"Flapping: {monitor.url}",
+                    "detail": f"{monitor.url} went down and up {FLAPPING_INCIDENTS} or more times in the last hour; "
+                    "further alerts for it are held until it settles.",
+                },
+            )
+        return []
     key = f"incident:{incident.id}:{kind}:{sequence}"
-    return alerts_for(incident.monitor.client_id, kind, key, incident=incident, sequence=sequence)
+    return alerts_for(monitor.client_id, kind, key, incident=incident, sequence=sequence)
+
+
+def held_by(monitor: Any, now: Any) -> str:
+    """Why alerts for this monitor are held right now ("" when they are not)."""
+    import zoneinfo
+
+    from monitoring.models import MaintenanceWindow
+
+    tz = zoneinfo.ZoneInfo(monitor.client.timezone)
+    windows = MaintenanceWindow.objects.filter(client_id=monitor.client_id).filter(
+        models.Q(monitor__isnull=True) | models.Q(monitor=monitor)
+    )
+    for window in windows:
+        if window.covers(now, tz):
+            return f"maintenance window: {window}"
+    recent = Incident.objects.filter(monitor=monitor, started_at__gte=now - timedelta(hours=1)).count()
+    if recent >= FLAPPING_INCIDENTS:
+        return f"flapping: {recent} outages in the last hour"
+    return ""
+
+
+REMINDER_EVERY = timedelta(hours=1)
+
+
+def send_reminders(now: Any = None) -> int:
+    """One reminder per open incident per REMINDER_EVERY, claimed with a conditional update."""
+    now = now or timezone.now()
+    sent = 0
+    due = (
+        Incident.objects.filter(ended_at__isnull=True)
+        .filter(
+            models.Q(last_reminder_at__lt=now - REMINDER_EVERY)
+            | models.Q(last_reminder_at__isnull=True, started_at__lt=now - REMINDER_EVERY)
+        )
+        .select_related("monitor__client")
+    )
+    for incident in due:
+        claimed = Incident.objects.filter(pk=incident.pk, last_reminder_at=incident.last_reminder_at).update(
+            last_reminder_at=now
+        )
+        if claimed:
+            sequence = (
+                Alert.objects.filter(incident=incident, kind=Alert.Kind.REMINDER).values("sequence").distinct().count()
+                + 1
+            )
+            alerts_for_event(incident, Alert.Kind.REMINDER, sequence)
+            IncidentEvent.objects.create(
+                incident=incident, at=now, kind=IncidentEvent.Kind.REMINDER, detail=f"reminder {sequence}: still down"
+            )
+            sent += 1
+    return sent
 
 
 def alerts_for(
@@ -49,6 +121,7 @@ def alerts_for(
 ) -> list[Alert]:
     """Queue one alert per enabled channel; an event already queued for a channel is not queued again."""
     channels = AlertChannel.objects.filter(client_id=client_id, enabled=True)
+    before = set(Alert.objects.filter(channel__in=channels, dedupe_key=key).values_list("id", flat=True))
     Alert.objects.bulk_create(
         [
             Alert(channel=c, incident=incident, kind=kind, sequence=sequence, dedupe_key=key, payload=payload or {})
@@ -56,7 +129,8 @@ def alerts_for(
         ],
         ignore_conflicts=True,
     )
-    alerts = list(Alert.objects.filter(channel__in=channels, dedupe_key=key, state=Alert.State.PENDING))
+    # Only what this call created is new: an event already queued was enqueued by whoever queued it.
+    alerts = list(Alert.objects.filter(channel__in=channels, dedupe_key=key).exclude(id__in=before))
     from monitoring.tasks import send_alert_task
 
     ids = [a.id for a in alerts]

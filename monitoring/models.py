@@ -149,6 +149,7 @@ class IncidentEvent(models.Model):
         OPENED = "opened", "Alert raised"
         ALERT_SENT = "alert_sent", "Alert sent"
         REMINDER = "reminder", "Reminder"
+        HELD = "held", "Alerts held"
         RECOVERED = "recovered", "Recovered"
 
     incident = models.ForeignKey(Incident, models.CASCADE, related_name="events")
@@ -237,6 +238,7 @@ class Alert(models.Model):
         TEST = "test", "Test"
         DEPLOY = "deploy", "Deploy smoke test"
         WATCH = "watch", "Watch"
+        FLAPPING = "flapping", "Flapping"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -318,3 +320,49 @@ class Deploy(models.Model):
 
     def __str__(self) -> str:
         return f"Deploy {self.version or self.commit[:8]} of {self.client}"
+
+
+class MaintenanceWindow(models.Model):
+    """Planned work: alerts are held while a window is open (one-off, or weekly in the client's time zone)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="maintenance_windows")
+    monitor = models.ForeignKey(
+        Monitor,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="maintenance_windows",
+        help_text="Empty: every monitor of the client.",
+    )
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="One-off window: start.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="One-off window: end.")
+    weekday = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(6)], help_text="Weekly window: 0 is Monday."
+    )
+    start_time = models.TimeField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(default=60)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["client", "starts_at", "weekday"]
+
+    def __str__(self) -> str:
+        return self.note or f"Maintenance for {self.client}"
+
+    def covers(self, at: Any, tz: Any) -> bool:
+        from datetime import datetime, timedelta
+
+        if self.starts_at and self.ends_at:
+            return bool(self.starts_at <= at < self.ends_at)
+        if self.weekday is None or self.start_time is None:
+            return False
+        local = at.astimezone(tz)
+        for days_back in (0, 1, 2, 3, 4, 5, 6):
+            day = (local - timedelta(days=days_back)).date()
+            if day.weekday() != self.weekday:
+                continue
+            start = datetime.combine(day, self.start_time, tzinfo=tz)
+            if start <= local < start + timedelta(minutes=self.duration_minutes):
+                return True
+        return False

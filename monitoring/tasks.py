@@ -53,3 +53,10 @@ def smoke_test_task(deploy_id: int) -> str:
     if deploy is None:
         return "gone or done"
     return smoke_test(deploy).smoke
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
+def monitoring_reminders() -> int:
+    from monitoring.alerts import send_reminders
+
+    return send_reminders()
