@@ -8,4 +8,5 @@ urlpatterns = [
     path("clients/<uuid:client_code>/risks/", views.client_risks, name="client_risks"),
     path("clients/<uuid:client_code>/risks.json", views.client_risks_json, name="client_risks_json"),
     path("audit-runs/<uuid:run_code>/", views.audit_run_detail, name="audit_run_detail"),
+    path("audit-runs/<uuid:run_code>/approve-baseline/", views.approve_baseline, name="approve_baseline"),
 ]

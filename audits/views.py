@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -75,5 +76,25 @@ def client_risks_json(request: AuthedRequest, client_code: UUID) -> JsonResponse
 def audit_run_detail(request: AuthedRequest, run_code: UUID) -> HttpResponse:
     run = get_audit_run_for_user(request.user, run_code)
     findings = run.findings.all()
-    context = {"run": run, "client": run.domain.client, "findings": findings, "inventory": run.inventory}
+    context = {
+        "run": run,
+        "client": run.domain.client,
+        "findings": findings,
+        "inventory": run.inventory,
+        "can_edit": is_staff_of(request.user, run.domain.client.workspace_id),
+    }
     return render(request, "audits/run_detail.html", context)
+
+
+@login_required
+@require_POST
+def approve_baseline(request: AuthedRequest, run_code: UUID) -> HttpResponse:
+    """Make this run's DNS records the baseline that the drift watch compares against."""
+    run = get_audit_run_for_user(request.user, run_code)
+    if not is_staff_of(request.user, run.domain.client.workspace_id):
+        raise PermissionDenied
+    from monitoring.watches import baseline_approve
+
+    baseline_approve(domain=run.domain, inventory=run.inventory, user=request.user)
+    messages.success(request, f"{len(run.inventory)} records approved as {run.domain.display_name}'s DNS baseline.")
+    return redirect("audit_run_detail", run.code)

@@ -366,3 +366,39 @@ class MaintenanceWindow(models.Model):
             if start <= local < start + timedelta(minutes=self.duration_minutes):
                 return True
         return False
+
+
+class DnsBaseline(models.Model):
+    """The DNS records the consultant approved (from an audit's inventory): drift is measured against it."""
+
+    domain = models.OneToOneField("launchready.Domain", models.CASCADE, related_name="dns_baseline")
+    records = models.JSONField(default=list, help_text="name, type, value (TTL is not compared).")
+    approved_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, related_name="+")
+    approved_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"DNS baseline of {self.domain}"
+
+
+class WatchEvent(models.Model):
+    """Something a watch saw: a certificate about to expire, DNS or email-authentication drift, a p95 regression."""
+
+    class Kind(models.TextChoices):
+        CERT_EXPIRY = "cert_expiry", "Certificate expiry"
+        DNS_DRIFT = "dns_drift", "DNS drift"
+        EMAIL_DRIFT = "email_drift", "Email-authentication drift"
+        P95_REGRESSION = "p95_regression", "p95 regression after a deploy"
+
+    client = models.ForeignKey(Client, models.CASCADE, related_name="watch_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text="The same thing seen again is the same event.")
+    title = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="one_watch_event_per_key")]
+
+    def __str__(self) -> str:
+        return self.title

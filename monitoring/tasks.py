@@ -60,3 +60,10 @@ def monitoring_reminders() -> int:
     from monitoring.alerts import send_reminders
 
     return send_reminders()
+
+
+@shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
+def monitoring_watches() -> dict[str, int]:
+    from monitoring.watches import watch_certificates, watch_drift, watch_p95
+
+    return {"certificates": watch_certificates(), "drift": watch_drift(), "p95": watch_p95()}
