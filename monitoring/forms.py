@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from launchready.domains import DomainError, parse_domain
-from monitoring.models import AlertChannel
+from monitoring.models import AlertChannel, Monitor
 
 
 class AlertChannelForm(forms.Form):
@@ -54,3 +54,19 @@ class AlertChannelForm(forms.Form):
             channel.config = {"url": data["url"]}
         channel.save()
         return channel, signing
+
+
+class MonitorForm(forms.ModelForm[Monitor]):
+    class Meta:
+        model = Monitor
+        fields = ["interval", "timeout", "latency_budget_ms", "alert_after", "recover_after", "keyword"]
+        labels = {"latency_budget_ms": "Latency budget (ms)"}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (cleaned.get("timeout") or 0) * 1000 < (cleaned.get("latency_budget_ms") or 0):
+            self.add_error("timeout", "The timeout must be longer than the latency budget.")
+        for field in ("alert_after", "recover_after"):
+            if not 1 <= (cleaned.get(field) or 0) <= 10:
+                self.add_error(field, "Between 1 and 10.")
+        return cleaned

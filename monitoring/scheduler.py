@@ -17,7 +17,9 @@ from launchready.net import FetchError, Net, NetConfig, current_config
 from monitoring.alerts import alerts_for_event
 from monitoring.models import Alert, Incident, IncidentEvent, Monitor, Probe
 
-LEASE = timedelta(seconds=90)  # a claim a dead worker left behind expires after this
+# A claim a dead worker left behind expires after this: the longest probe timeout (30 s) plus a margin,
+# so another worker picks the monitor up within one interval.
+LEASE = timedelta(seconds=40)
 CONCURRENCY = 500
 BODY_BYTES = 256 * 1024
 CAUSE_OF_ERROR = {
@@ -105,6 +107,8 @@ async def probe(monitor: Monitor, net: Net, semaphore: asyncio.Semaphore) -> Pro
         return outcome(False, Monitor.Cause.STATUS, f"answered {hop.status}, expected {', '.join(map(str, expected))}")
     if monitor.keyword and monitor.keyword.lower() not in result.text.lower():
         return outcome(False, Monitor.Cause.KEYWORD, f"“{monitor.keyword}” not found in the page")
+    if latency > monitor.latency_budget_ms:
+        return outcome(False, Monitor.Cause.SLOW, f"took {latency:.0f} ms, budget {monitor.latency_budget_ms} ms")
     return outcome(True)
 
 

@@ -29,7 +29,7 @@ from launchready.tenancy import (
 from monitoring import charts
 from monitoring.alerts import test_alert
 from monitoring.deploys import token_create
-from monitoring.forms import AlertChannelForm
+from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor, Rollup
 
 DOWN_FIRST = Case(
@@ -185,3 +185,14 @@ def token_revoke(request: AuthedRequest, token_code: UUID) -> HttpResponse:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     messages.success(request, f"{token.name} revoked: CI using it can no longer report deploys.")
     return redirect("deploy_tokens", token.client.code)
+
+
+@login_required
+def monitor_edit(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
+    monitor = get_rw_monitor_for_user(request.user, monitor_code)
+    form = MonitorForm(request.POST or None, instance=monitor)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Monitor for {monitor.url} saved.")
+        return redirect("client_monitoring", monitor.client.code)
+    return render(request, "monitoring/monitor_form.html", {"form": form, "monitor": monitor, "client": monitor.client})

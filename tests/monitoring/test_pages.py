@@ -76,3 +76,17 @@ def test_a_founder_sees_their_monitors_but_cannot_pause_them(tenant: Tenant) -> 
     login(tenant.consultant).post(reverse("monitor_pause", args=[monitor.code]), {"pause": "1"})
     monitor.refresh_from_db()
     assert monitor.paused
+
+
+def test_a_monitor_is_edited_with_sane_bounds(tenant: Tenant) -> None:
+    (monitor,) = _monitors(tenant, 1)
+    http = login(tenant.consultant)
+    url = reverse("monitor_edit", args=[monitor.code])
+    bad = http.post(url, {"interval": 5, "timeout": 1, "latency_budget_ms": 5000, "alert_after": 0, "recover_after": 2})
+    page = bad.content.decode()
+    assert "Ensure this value is greater than or equal to 30" in page
+    assert "The timeout must be longer than the latency budget" in page and "Between 1 and 10" in page
+    http.post(url, {"interval": 120, "timeout": 10, "latency_budget_ms": 1500, "alert_after": 3, "recover_after": 2})
+    monitor.refresh_from_db()
+    assert (monitor.interval, monitor.alert_after, monitor.latency_budget_ms) == (120, 3, 1500)
+    assert login(tenant.founder).get(url).status_code == 403

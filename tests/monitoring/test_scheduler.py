@@ -92,3 +92,10 @@ def test_a_paused_monitor_is_not_probed(tenant: Tenant) -> None:
     sync_monitors()
     Monitor.objects.update(paused=True)
     assert claim_due(timezone.now() + timedelta(hours=1)) == []
+
+
+def test_a_route_slower_than_its_budget_fails_as_slow(world_sandbox: Sandbox, tenant: Tenant) -> None:
+    slow = _monitor(tenant, "slow-login.test", "app", "/login", latency_budget_ms=1000, timeout=5)
+    _round(world_sandbox, timezone.now())
+    probe = Probe.objects.get(monitor=slow)
+    assert (probe.ok, probe.cause) == (False, "slow") and probe.latency_ms > 1000
