@@ -35,6 +35,7 @@ from launchready.tenancy import (
     get_sprint_for_user,
     is_staff_of,
 )
+from monitoring.models import Deploy, Monitor
 
 
 @dataclass
@@ -128,6 +129,8 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     risks = risk_list(client)
     context: dict[str, Any] = {
         "client": client,
+        "last_deploy": Deploy.objects.filter(client=client).first(),
+        "down": Monitor.objects.filter(client=client, state=Monitor.State.DOWN).count(),
         "risks": risks,
         "top_risks": risks.findings[:5],
         "active": list(AuditRun.objects.active().filter(domain__client=client).select_related("domain")),

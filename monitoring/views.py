@@ -63,9 +63,14 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
         monitor_id__in=ids, period=Rollup.Period.HOUR, start__gte=now - timedelta(hours=charts.LINE_HOURS)
     ).values_list("monitor_id", "start", "histogram"):
         hourly[mid].append((start, hist))
+    deploys: dict[int, list[Any]] = defaultdict(list)
+    for client_id, created, version, commit in Deploy.objects.filter(
+        client_id__in={m.client_id for m in monitors}, created__gte=now - timedelta(hours=charts.LINE_HOURS)
+    ).values_list("client_id", "created", "version", "commit"):
+        deploys[client_id].append((created, f"Deploy {version or commit[:8]}"))
     rows = []
     for monitor in monitors:
-        line = charts.p95_line(hourly[monitor.id], now)
+        line = charts.p95_line(hourly[monitor.id], now, deploys[monitor.client_id])
         recent = [d for d in daily[monitor.id] if d[0] >= now - timedelta(days=30)]
         probes, failures = sum(d[1] for d in recent), sum(d[2] for d in recent)
         rows.append(
