@@ -74,9 +74,9 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
 
 from audits.engine import checks_for, run_audit  # noqa: E402
-from audits.target import AuditTarget, RouteSpec  # noqa: E402
+from audits.target import AuditTarget  # noqa: E402
 from launchready.net import Net, NetConfig  # noqa: E402
-from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world  # noqa: E402
+from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world, sandbox_target  # noqa: E402
 
 METHOD = """\
 Critical path: the longest chain of dependent network round trips, found by data flow through the
@@ -239,25 +239,8 @@ class SandboxProcess:
         self.close()
 
 
-# The scenarios whose problem sits on a host of its own (as tests/audits/test_checks.py sets them up).
-EXTRA_LABELS = {"dns.cname.dangling": ["shop"], "dns.cname.loop": ["portal"]}
-
-
 def target_for(apex: str, trip: str | None = None) -> AuditTarget:
-    """The target a consultant would set up for a sandbox domain (as tests/audits/conftest.py::target_for)."""
-    return AuditTarget(
-        apex=apex,
-        labels=["app", "api", *EXTRA_LABELS.get(trip or "", [])],
-        mail_providers=["google"],
-        dkim_selectors=["google"],
-        routes=[
-            RouteSpec(f"https://www.{apex}/", "homepage"),
-            RouteSpec(f"https://app.{apex}/login", "login", (200,), "Sign in"),
-            RouteSpec(f"https://app.{apex}/dashboard", "dashboard", (200, 302)),
-            RouteSpec(f"https://api.{apex}/health", "api_health"),
-            RouteSpec(f"https://api.{apex}/webhooks/stripe", "webhook", (200, 400, 405)),
-        ],
-    )
+    return sandbox_target(apex, trip=trip)
 
 
 # --- Tracing the round trips through Net --------------------------------------------------------------

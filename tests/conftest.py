@@ -104,6 +104,16 @@ def eager_tasks() -> Any:
     app.conf.task_eager_propagates = False
 
 
+def wait_until(predicate: Any, timeout: float = 30.0) -> bool:
+    """Poll what a real worker or server does (not a wait for time to pass); True once it holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return bool(predicate())
+
+
 # --- The sandbox: the healthy domain, every tripping domain and the demo, served once per session ---------
 @pytest.fixture(scope="session")
 def world_sandbox() -> Iterator[Sandbox]:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,7 @@ from audits.tasks import execute
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY
-from tests.conftest import ROOT, Tenant, login, make_tenant
+from tests.conftest import ROOT, Tenant, login, make_tenant, wait_until
 from tests.factories import DomainFactory
 
 CHANGE = AuditFinding.Change
@@ -40,15 +39,6 @@ def _sandbox_domain(tenant: Tenant, apex: str) -> Domain:
     return domain
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)  # polling a real worker's progress, not waiting for time to pass
-    raise AssertionError("timed out waiting for the worker")
-
-
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_audits_every_domain_of_a_client(sandbox_env: Sandbox, worker) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +50,7 @@ def test_a_worker_audits_every_domain_of_a_client(sandbox_env: Sandbox, worker) 
         runs = audit_client(client=tenant.client)
     assert {r.domain_id for r in runs} == {healthy.id, broken.id}
     assert len({r.group for r in runs}) == 1
-    _wait_for(lambda: not AuditRun.objects.active().exists())
+    wait_until(lambda: not AuditRun.objects.active().exists(), timeout=60)
     done = {r.domain.name: r for r in AuditRun.objects.select_related("domain")}
     assert done[HEALTHY].state == AuditRun.State.DONE and done[HEALTHY].go is True
     assert done["login-500.test"].go is False
@@ -122,7 +112,7 @@ def test_a_killed_worker_leaves_a_run_that_is_reaped_with_its_reason(sandbox_env
     domain = _sandbox_domain(tenant, "slow-login.test")
     with transaction.atomic():
         (run,) = audit_client(client=tenant.client)
-    _wait_for(lambda: AuditRun.objects.get(pk=run.pk).state == AuditRun.State.RUNNING, timeout=30)
+    wait_until(lambda: AuditRun.objects.get(pk=run.pk).state == AuditRun.State.RUNNING, timeout=30)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(10)
     reaped = reap_stale_runs(now=timezone.now() + timedelta(minutes=10))

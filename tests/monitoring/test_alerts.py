@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,7 @@ from launchready.sandbox.smtp import SmtpSink
 from monitoring.alerts import send
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent, Monitor
 from monitoring.scheduler import claim_due, probe_round, record
-from tests.conftest import Tenant, make_tenant
+from tests.conftest import Tenant, make_tenant, wait_until
 from tests.factories import DomainFactory
 
 RECEIVER = "https://api.launch-ready.test/health"  # a sandbox endpoint that answers 200 to anything
@@ -43,12 +42,6 @@ def _channels(tenant: Tenant) -> None:
 def _round(sandbox: Sandbox, at: timezone.datetime) -> None:  # type: ignore[name-defined]
     monitors = claim_due(at)
     record(monitors, __import__("asyncio").run(probe_round(monitors, sandbox.net_config())), at)
-
-
-def _wait(predicate, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.2)  # polling what a real worker delivers
 
 
 @pytest.mark.integration
@@ -71,7 +64,7 @@ def test_an_outage_raises_one_alert_per_channel_and_one_recovery(
     for minute in range(3, 6):
         _round(sandbox_env, start + timedelta(minutes=minute))
 
-    _wait(lambda: Alert.objects.filter(state="sent").count() == 6)
+    wait_until(lambda: Alert.objects.filter(state="sent").count() == 6)
     assert Alert.objects.filter(state="sent").count() == 6, list(Alert.objects.values_list("kind", "state", "error"))
     messages = smtp_sink.wait_for(2)
     assert sorted(m["Subject"].split(":")[0] for m in messages) == ["[Launch Ready] DOWN", "[Launch Ready] Recovered"]
