@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership, Role
-from launchready.net import Net
+from launchready.net import Net, current_config
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
 
 MAX_ATTEMPTS = 3
@@ -244,7 +245,8 @@ def _people(channel: AlertChannel) -> list[str]:
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
     async def go() -> Any:
-        async with Net() as net:
+        # A channel that hangs must not hold the worker: ten seconds, then it counts as a failure.
+        async with Net(replace(current_config(), request_deadline=10.0)) as net:
             return await net.fetch(
                 url,
                 method="POST",

@@ -74,7 +74,7 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
             Finding(
                 "route.keyword_missing",
                 route.url,
-                evidence | {"body_start": first.text[:200]},
+                evidence | {"bytes": len(first.body)},
                 params | {"keyword": route.keyword},
                 severity,
             )

@@ -155,3 +155,20 @@ def test_the_channels_page_adds_a_webhook_and_shows_its_secret_once(tenant: Tena
     http.post(reverse("alert_channel_test", args=[channel.code]))
     assert Alert.objects.filter(channel=channel, kind="test").exists()
     assert login(tenant.founder).get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_hanging_endpoint_times_out_and_other_channels_still_send(sandbox_env: Sandbox, tenant: Tenant) -> None:
+    hanging = AlertChannel(client=tenant.client, kind="webhook", name="Hangs")
+    hanging.config = {"url": "https://www.hostile.test/", "signing_secret": "x"}  # the sandbox never answers there
+    hanging.save()
+    email = AlertChannel.objects.create(client=tenant.client, kind="email", name="Founders", recipients=["a@b.co"])
+    stuck = Alert.objects.create(channel=hanging, kind=Alert.Kind.TEST, dedupe_key="t1")
+    fine = Alert.objects.create(channel=email, kind=Alert.Kind.TEST, dedupe_key="t2")
+    assert send(stuck.id) == "retry"
+    assert send(fine.id) == "sent"
+    stuck.refresh_from_db()
+    hanging.refresh_from_db()
+    assert stuck.state == "pending" and stuck.attempts == 1
+    assert "timeout" in hanging.last_error and hanging.last_duration_ms < 15000
+    assert len(mail.outbox) == 1
