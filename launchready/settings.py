@@ -183,6 +183,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)
+MONITORING_LEASE_SECONDS = env_int("MONITORING_LEASE_SECONDS", 40)
 
 # --- Cache (allauth's rate limits live here, so it must be shared between processes) ----------
 if REDIS_URL:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,9 +18,13 @@ from launchready.net import FetchError, Net, NetConfig, current_config
 from monitoring.alerts import alerts_for_event
 from monitoring.models import Alert, Incident, IncidentEvent, Monitor, Probe
 
-# A claim a dead worker left behind expires after this: the longest probe timeout (30 s) plus a margin,
-# so another worker picks the monitor up within one interval.
-LEASE = timedelta(seconds=40)
+
+def lease() -> timedelta:
+    """How long a claim lasts: a dead worker's claims expire after it, so another worker takes them within
+    one interval. The longest probe timeout (30 s) plus a margin by default."""
+    return timedelta(seconds=getattr(settings, "MONITORING_LEASE_SECONDS", 40))
+
+
 CONCURRENCY = 500
 BODY_BYTES = 256 * 1024
 CAUSE_OF_ERROR = {
@@ -71,7 +76,7 @@ def claim_due(now: datetime, limit: int = 5000) -> list[Monitor]:
             .order_by("next_due_at")
         )
         monitors = list(due[:limit])
-        Monitor.objects.filter(id__in=[m.id for m in monitors]).update(claimed_until=now + LEASE)
+        Monitor.objects.filter(id__in=[m.id for m in monitors]).update(claimed_until=now + lease())
     return monitors
 
 
