@@ -180,6 +180,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": 3600.0},
     "monitoring-reminders": {"task": "monitoring.tasks.monitoring_reminders", "schedule": 300.0},
     "monitoring-watches": {"task": "monitoring.tasks.monitoring_watches", "schedule": 3600.0},
+    "monitoring-requeue-alerts": {"task": "monitoring.tasks.monitoring_requeue_alerts", "schedule": 60.0},
 }
 
 MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)

@@ -283,3 +283,20 @@ TRANSPORTS: dict[str, Callable[[Alert, dict[str, Any]], None]] = {
     AlertChannel.Kind.SLACK: _slack,
     AlertChannel.Kind.WEBHOOK: _webhook,
 }
+
+
+LOST_AFTER = timedelta(minutes=2)
+
+
+def requeue_lost_alerts(now: Any = None) -> int:
+    """Queue again the alerts still pending after a while: their task was lost (a broker restarted without
+    keeping its queue). The claim in `send` keeps a late duplicate task from sending twice."""
+    now = now or timezone.now()
+    ids = list(
+        Alert.objects.filter(state=Alert.State.PENDING, created__lt=now - LOST_AFTER).values_list("id", flat=True)
+    )
+    from monitoring.tasks import send_alert_task
+
+    for alert_id in ids:
+        send_alert_task.delay(alert_id)
+    return len(ids)

@@ -67,3 +67,10 @@ def monitoring_watches() -> dict[str, int]:
     from monitoring.watches import watch_certificates, watch_drift, watch_p95
 
     return {"certificates": watch_certificates(), "drift": watch_drift(), "p95": watch_p95()}
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
+def monitoring_requeue_alerts() -> int:
+    from monitoring.alerts import requeue_lost_alerts
+
+    return requeue_lost_alerts()

@@ -40,3 +40,38 @@ def test_monitors_held_by_a_dead_worker_are_probed_by_another(short_lease, sandb
     assert probed, "another worker probes the monitors once the dead worker's claims expire"
     assert Probe.objects.count() == 2  # each once
     assert set(Monitor.objects.values_list("state", flat=True)) == {"up"}
+
+
+def test_alerts_whose_task_was_lost_with_the_broker_queue_are_sent_once(smtp_sink, worker) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from monitoring.alerts import requeue_lost_alerts
+    from monitoring.models import Alert, AlertChannel
+
+    tenant = make_tenant()
+    channel = AlertChannel.objects.create(
+        client=tenant.client, kind="email", name="Team", recipients=["ops@example.com"]
+    )
+    # Queued, and its task lost: Redis restarted without keeping its queue (it keeps nothing on disk here).
+    alert = Alert.objects.create(
+        channel=channel, kind=Alert.Kind.TEST, dedupe_key="lost:1", payload={"subject": "Lost and found"}
+    )
+    later = timezone.now() + timedelta(minutes=3)
+    assert requeue_lost_alerts(later) == 1
+    assert requeue_lost_alerts(later) == 1  # a second sweep before the worker got to it: queued twice
+    messages = smtp_sink.wait_for(1, timeout=30)
+    assert wait_until(lambda: Alert.objects.get(pk=alert.pk).state == "sent", timeout=30)
+    assert wait_until(_worker_idle, timeout=30)  # the duplicate task has run too
+
+    assert len(smtp_sink.messages) == 1 and messages[0]["Subject"] == "[Launch Ready] Lost and found"
+    assert requeue_lost_alerts(later) == 0
+
+
+def _worker_idle() -> bool:
+    """No task waiting in the broker and none running on the worker."""
+    from launchready.celery import app
+
+    with app.connection_for_read() as conn:
+        waiting = conn.default_channel.client.llen("celery")
+    active = app.control.inspect(timeout=0.5).active() or {}
+    return waiting == 0 and all(not tasks for tasks in active.values())
