@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, User, Workspace
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
+from monitoring.models import AlertChannel
 
 DEMO_WORKSPACE = "Northstar Launch Studio"
 CONSULTANT_EMAIL = "demo@launchready.test"
@@ -141,6 +142,8 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
             client = _client(workspace, spec, now)
             if spec["name"] == "Brightpath Coaching":
                 Membership.objects.create(user=founder, workspace=workspace, role=Role.FOUNDER, client=client)
+            # Alerts reach the founders and the consultant (the console shows them under make run).
+            AlertChannel.objects.create(client=client, kind=AlertChannel.Kind.EMAIL, name="Founders and consultant")
     return DemoLogin(CONSULTANT_EMAIL, password), DemoLogin(FOUNDER_EMAIL, password), created
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +30,8 @@ from monitoring import charts
 from monitoring.alerts import test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
-from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor, Rollup
+from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor, Probe, Rollup
+from monitoring.rollup import day_start
 
 DOWN_FIRST = Case(
     When(state=Monitor.State.DOWN, then=Value(0)),
@@ -54,10 +55,21 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
     now = timezone.now()
     ids = [m.id for m in monitors]
     daily: dict[int, list[Any]] = defaultdict(list)
+    today = day_start(now)
     for mid, start, n, f in Rollup.objects.filter(
-        monitor_id__in=ids, period=Rollup.Period.DAY, start__gte=now - timedelta(days=charts.BAR_DAYS + 1)
+        monitor_id__in=ids,
+        period=Rollup.Period.DAY,
+        start__gte=now - timedelta(days=charts.BAR_DAYS + 1),
+        start__lt=today,
     ).values_list("monitor_id", "start", "probes", "failures"):
         daily[mid].append((start, n, f))
+    # Today's cell comes straight from the raw probes, so a new monitor shows up at once.
+    for row in (
+        Probe.objects.filter(monitor_id__in=ids, at__gte=today)
+        .values("monitor_id")
+        .annotate(n=Count("id"), f=Count("id", filter=Q(ok=False)))
+    ):
+        daily[row["monitor_id"]].append((today, row["n"], row["f"]))
     hourly: dict[int, list[Any]] = defaultdict(list)
     for mid, start, hist in Rollup.objects.filter(
         monitor_id__in=ids, period=Rollup.Period.HOUR, start__gte=now - timedelta(hours=charts.LINE_HOURS)

@@ -90,3 +90,12 @@ def test_a_monitor_is_edited_with_sane_bounds(tenant: Tenant) -> None:
     monitor.refresh_from_db()
     assert (monitor.interval, monitor.alert_after, monitor.latency_budget_ms) == (120, 3, 1500)
     assert login(tenant.founder).get(url).status_code == 403
+
+
+def test_today_shows_at_once_from_the_raw_probes(tenant: Tenant) -> None:
+    from monitoring.models import Probe
+
+    (monitor,) = _monitors(tenant, 1)
+    Probe.objects.bulk_create([Probe(monitor=monitor, at=timezone.now(), ok=i != 0, latency_ms=90) for i in range(4)])
+    page = login(tenant.consultant).get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
+    assert f"{timezone.now():%d %b}: 75.00% up" in page
