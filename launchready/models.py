@@ -260,6 +260,3 @@ class Sprint(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in (self.State.PLANNED, self.State.ACTIVE)
-
-    def remaining(self, at: object = None) -> timedelta:
-        return self.deadline - (at or now())  # type: ignore[operator]

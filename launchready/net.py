@@ -777,14 +777,3 @@ def _presented_chain(sslobj: Any) -> list[bytes]:
 def current_config() -> NetConfig:
     """The configuration from the environment (read each time, so tests and the sandbox can change it)."""
     return NetConfig.from_env()
-
-
-def ca_bundle_roots() -> list[bytes]:
-    """PEM bytes of every trusted root: certifi's bundle plus LAUNCHREADY_CA_BUNDLE."""
-    config = current_config()
-    paths = [certifi.where()] + ([config.ca_bundle] if config.ca_bundle else [])
-    out = []
-    for path in paths:
-        with open(path, "rb") as handle:
-            out.append(handle.read())
-    return out

@@ -7,7 +7,7 @@ it (a founder looking at their own client's records).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -15,11 +15,9 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 
 from accounts.models import STAFF_ROLES, Membership
+from audits.models import AuditRun
 from launchready.models import Client, Contact, Domain, Route, Sprint
-
-if TYPE_CHECKING:
-    from audits.models import AuditRun
-    from monitoring.models import AlertChannel, ApiToken, Monitor
+from monitoring.models import AlertChannel, ApiToken, Monitor
 
 M = TypeVar("M", bound=models.Model)
 
@@ -79,30 +77,22 @@ def get_rw_sprint_for_user(user: Any, code: UUID) -> Sprint:
 
 
 def get_audit_run_for_user(user: Any, code: UUID) -> AuditRun:
-    from audits.models import AuditRun
-
     return _child(AuditRun.objects.select_related("domain__client__workspace"), user, code, "domain__client")
 
 
 def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
-    from monitoring.models import Monitor
-
     monitor = _child(Monitor.objects.select_related("client__workspace"), user, code, "client")
     _require_staff(user, monitor.client.workspace_id)
     return monitor
 
 
 def get_rw_channel_for_user(user: Any, code: UUID) -> AlertChannel:
-    from monitoring.models import AlertChannel
-
     channel = _child(AlertChannel.objects.select_related("client__workspace"), user, code, "client")
     _require_staff(user, channel.client.workspace_id)
     return channel
 
 
 def get_rw_token_for_user(user: Any, code: UUID) -> ApiToken:
-    from monitoring.models import ApiToken
-
     token = _child(ApiToken.objects.select_related("client__workspace"), user, code, "client")
     _require_staff(user, token.client.workspace_id)
     return token

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now
 
+from launchready.crypto import decrypt, encrypt
 from launchready.models import Client, Route
 
 
@@ -212,18 +215,10 @@ class AlertChannel(models.Model):
 
     @property
     def config(self) -> dict[str, Any]:
-        import json
-
-        from launchready.crypto import decrypt
-
         return json.loads(decrypt(self.secret)) if self.secret else {}
 
     @config.setter
     def config(self, value: dict[str, Any]) -> None:
-        import json
-
-        from launchready.crypto import encrypt
-
         self.secret = encrypt(json.dumps(value)) if value else ""
 
 
@@ -351,8 +346,6 @@ class MaintenanceWindow(models.Model):
         return self.note or f"Maintenance for {self.client}"
 
     def covers(self, at: Any, tz: Any) -> bool:
-        from datetime import datetime, timedelta
-
         if self.starts_at and self.ends_at:
             return bool(self.starts_at <= at < self.ends_at)
         if self.weekday is None or self.start_time is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -78,11 +78,6 @@ class Sandbox:
         """Serve other zone data from now on (the SPF suite swaps zones between scenarios)."""
         self.zone = zone
         self.dns.reload(zone)
-
-    def call(self, fn: Callable[[], Awaitable[T]]) -> T:
-        if self._loop is None:
-            raise RuntimeError("the sandbox is not running")
-        return self._loop.run(fn())
 
     @property
     def resolver(self) -> str:
