@@ -74,6 +74,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "launchready.urls"
+# Messages live in the session, not in a cookie: a new token or signing secret is shown once through them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 WSGI_APPLICATION = "launchready.wsgi.application"
 ASGI_APPLICATION = "launchready.asgi.application"
 

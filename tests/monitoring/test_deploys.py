@@ -84,3 +84,8 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(tenant: Tenant) -> No
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert login(tenant.founder).get(url).status_code == 403
+
+
+def test_a_new_token_never_travels_in_a_cookie(tenant: Tenant) -> None:
+    response = login(tenant.consultant).post(reverse("deploy_tokens", args=[tenant.client.code]), {"name": "CI"})
+    assert all("lr_" not in morsel.value for morsel in response.cookies.values())
