@@ -296,12 +296,21 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 class Net:
     """One audit's (or one probe round's) view of the internet, with its own budget and deadline."""
 
-    def __init__(self, config: NetConfig | None = None, *, deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        config: NetConfig | None = None,
+        *,
+        deadline: float | None = None,
+        dns_cache: dns.resolver.CacheBase | None = None,
+    ) -> None:
+        """`dns_cache`, when given, keeps answers for their TTL beyond this Net's life (the monitors share
+        one across rounds, as any long-running client would; an audit always asks afresh)."""
         self.config = config or current_config()
         self.deadline = time.monotonic() + deadline if deadline else None
         self.dns_queries = 0
         self._dns_cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
         self._resolver = _make_resolver(self.config)
+        self._resolver.cache = dns_cache
         self._clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
         self._memo: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
 from monitoring.models import Incident, IncidentEvent, Monitor, Probe
-from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
+from monitoring.scheduler import claim_due, probe_round, record, sync_monitors, tick
 from tests.conftest import Tenant
 from tests.factories import DomainFactory
 
@@ -99,3 +99,38 @@ def test_a_route_slower_than_its_budget_fails_as_slow(world_sandbox: Sandbox, te
     _round(world_sandbox, timezone.now())
     probe = Probe.objects.get(monitor=slow)
     assert (probe.ok, probe.cause) == (False, "slow") and probe.latency_ms > 1000
+
+
+def test_a_tick_claims_what_falls_due_before_the_next_beat_and_probes_it_on_time(
+    world_sandbox: Sandbox, tenant: Tenant
+) -> None:
+    now = timezone.now()
+    soon, later = (
+        _monitor(tenant, apex, "app", "/login", next_due_at=now + timedelta(seconds=due))
+        for apex, due in (("launch-ready.test", 1), ("login-500.test", 30))
+    )
+    assert tick(now, world_sandbox.net_config(), lookahead=3) == 1
+    probe = Probe.objects.get()
+    assert probe.monitor_id == soon.id and probe.ok
+    assert probe.at >= soon.next_due_at  # waited for its due second rather than probing early
+    assert probe.lag_ms < 1000
+    later.refresh_from_db()
+    assert later.last_checked_at is None and later.claimed_until is None  # beyond the lookahead: untouched
+
+
+def test_the_probe_round_saves_every_monitors_state_in_a_bounded_number_of_queries(
+    world_sandbox: Sandbox, tenant: Tenant, django_assert_max_num_queries: object
+) -> None:
+    domain = DomainFactory(client=tenant.client, name="launch-ready.test")
+    monitors = [
+        Monitor.objects.create(client=tenant.client, route=route, url=route.url, expected_statuses=[200])
+        for route in (
+            Route.objects.create(domain=domain, host="app", path=f"/login?n={n}", kind="login") for n in range(30)
+        )
+    ]
+    claimed = claim_due(timezone.now())
+    outcomes = asyncio.run(probe_round(claimed, world_sandbox.net_config()))
+    with django_assert_max_num_queries(4):  # type: ignore[operator]
+        record(claimed, outcomes, timezone.now())
+    states = set(Monitor.objects.filter(id__in=[m.id for m in monitors]).values_list("state", "claimed_until"))
+    assert states == {(Monitor.State.UP, None)}
