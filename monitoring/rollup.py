@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from monitoring import histogram
@@ -34,12 +35,18 @@ def day_start(at: datetime) -> datetime:
 
 
 def note_tick(now: datetime) -> SchedulerGap | None:
-    """Called by every tick: a long silence since the last one is recorded as a gap (unknown, not up)."""
+    """Called by every tick: a long silence since the last one is recorded as a gap (unknown, not up).
+    The last tick's time lives in the cache; when the cache lost it (Redis restarted empty), the latest
+    probe stands in, so a scheduler that stopped with Redis is still seen to have been away."""
     previous = cache.get(LAST_TICK_KEY)
     cache.set(LAST_TICK_KEY, now.timestamp(), timeout=None)
-    if previous is None:
-        return None
-    last = datetime.fromtimestamp(previous, tz=now.tzinfo)
+    if previous is not None:
+        last = datetime.fromtimestamp(previous, tz=now.tzinfo)
+    else:
+        latest = Probe.objects.filter(at__lt=now).order_by("-at").values_list("at", flat=True).first()
+        if latest is None:
+            return None
+        last = max(latest, SchedulerGap.objects.aggregate(end=Max("end"))["end"] or latest)
     if now - last > GAP_AFTER:
         return SchedulerGap.objects.create(start=last, end=now)
     return None

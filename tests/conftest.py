@@ -139,54 +139,52 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
 
 
-@pytest.fixture
-def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.Popen[bytes]]:
+def start_worker(
+    smtp_sink: SmtpSink, *, env: dict[str, str] | None = None, args: tuple[str, ...] = (), ping: bool = True
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker (solo pool) on the test database, mailing the sink. With `ping`, wait until it
+    answers on this process's broker; a worker on another broker is left to show itself by its work."""
     settings = connection.settings_dict
     database_url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    env = {
+    process_env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "EMAIL_URL": f"smtp://{smtp_sink.host}:{smtp_sink.port}",
         "DJANGO_ENV": "test",
+        **(env or {}),
     }
-    app.control.purge()
+    command = [sys.executable, "-m", "celery", "-A", "launchready", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    command += ["--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "launchready",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [*command, *args], cwd=ROOT, env=process_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+    if not ping:
+        return process
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         if app.control.ping(timeout=0.5):
-            break
-    else:
-        process.kill()
-        raise RuntimeError("the worker did not answer a ping within 30 s")
-    yield process
+            return process
+    process.kill()
+    raise RuntimeError("the worker did not answer a ping within 30 s")
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.Popen[bytes]]:
+    app.control.purge()
+    process = start_worker(smtp_sink)
+    yield process
+    stop_worker(process)
 
 
 __all__ = ["Membership", "Tenant", "login", "make_tenant"]

@@ -74,6 +74,16 @@ def test_time_the_scheduler_was_away_is_unknown_not_up(monitor: Monitor) -> None
     assert Rollup.objects.get(period="hour").unknown_seconds == 1190
 
 
+def test_a_scheduler_that_stopped_with_redis_is_still_seen_to_have_been_away(monitor: Monitor) -> None:
+    now = timezone.now()
+    _probes(monitor, now - timedelta(minutes=10), 1, 100.0)  # the last probe before everything stopped
+    cache.delete(LAST_TICK_KEY)  # Redis came back empty
+    gap = note_tick(now)
+    assert gap is not None and gap.end == now and (now - gap.start) >= timedelta(minutes=9)
+    cache.delete(LAST_TICK_KEY)
+    assert note_tick(now + timedelta(seconds=5)) is None  # the gap just recorded is not recorded again
+
+
 def test_pruning_keeps_storage_per_route_bounded(monitor: Monitor) -> None:
     now = timezone.now()
     _probes(monitor, now - timedelta(hours=60), 30, 100.0)
