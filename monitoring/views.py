@@ -32,6 +32,7 @@ from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor, Probe, Rollup
 from monitoring.rollup import day_start
+from monitoring.summary import client_summaries, down_now
 
 DOWN_FIRST = Case(
     When(state=Monitor.State.DOWN, then=Value(0)),
@@ -48,6 +49,14 @@ class MonitorRow:
     line: charts.Line = field(default_factory=charts.Line)
     uptime_30d: float | None = None
     p95_24h: float | None = None
+
+    @property
+    def bar_svg(self) -> str:
+        return charts.bar_svg(self.bar)
+
+    @property
+    def line_svg(self) -> str:
+        return charts.line_svg(self.line)
 
 
 def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
@@ -122,13 +131,9 @@ def overview(request: AuthedRequest) -> HttpResponse:
     membership = request.membership
     if membership is None or not membership.is_staff_role:
         raise Http404
-    monitors = list(
-        Monitor.objects.visible_to(request.user)
-        .filter(client__workspace=membership.workspace)
-        .select_related("client", "route__domain")
-        .order_by(DOWN_FIRST, "client__name", "url")
-    )
-    context = {"rows": monitor_rows(monitors), "down": sum(1 for m in monitors if m.state == Monitor.State.DOWN)}
+    monitors = Monitor.objects.visible_to(request.user).filter(client__workspace=membership.workspace)
+    down = down_now(monitors)
+    context = {"down": down, "clients": client_summaries(monitors, timezone.now()), "now": timezone.now()}
     template = (
         "monitoring/_overview_rows.html" if request.headers.get("HX-Request") == "true" else "monitoring/overview.html"
     )

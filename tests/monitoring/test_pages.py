@@ -59,12 +59,28 @@ def test_the_client_page_shows_each_route_and_stays_cheap(
     assert "answered 500" in page and "Alert raised" in page
 
 
-def test_the_overview_lists_every_client_down_first(tenant: Tenant, other_tenant: Tenant) -> None:
-    _monitors(tenant, 3)
-    _monitors(other_tenant, 1)
-    page = login(tenant.consultant).get(reverse("monitoring_overview")).content.decode()
-    assert page.count('class="mono small"') == 3
+@pytest.mark.parametrize("clients", [1, 8])
+def test_the_overview_puts_what_is_down_first_and_one_line_per_client(
+    tenant: Tenant, other_tenant: Tenant, clients: int, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import ClientFactory, DomainFactory
+
+    _monitors(tenant, 3)  # one of them down
+    for n in range(clients - 1):  # more clients of the same workspace, all up
+        extra = ClientFactory(workspace=tenant.client.workspace, name=f"Zeta {n}")
+        route = RouteFactory(domain=DomainFactory(client=extra))
+        Monitor.objects.create(client=extra, route=route, url=route.url, state=Monitor.State.UP)
+    _monitors(other_tenant, 1)  # another workspace's outage is not ours to see
+    http = login(tenant.consultant)
+    with django_assert_max_num_queries(12):  # the same for 1 client or 8
+        page = http.get(reverse("monitoring_overview")).content.decode()
     assert "1 route down right now" in page
+    assert page.count('class="client-summary"') == clients
+    assert (
+        page.index(tenant.client.name) < page.index("Zeta") if clients > 1 else True
+    )  # the one with a route down first
+    assert other_tenant.client.name not in page
+    assert "99.79%" in page  # 3 of the day's 1440 probes failed on each route: 4317 of 4320 up
 
 
 def test_a_founder_sees_their_monitors_but_cannot_pause_them(tenant: Tenant) -> None:
