@@ -72,7 +72,7 @@ def p95_line(
         key = hour_start(start)
         merged[key] = histogram.merge([merged[key], hist]) if key in merged else hist
     first = hour_start(now) - timedelta(hours=hours - 1)
-    values: list[tuple[int, float]] = []
+    values: list[tuple[float, float]] = []
     for i in range(hours):
         bucket_counts = merged.get(first + timedelta(hours=i))
         p95 = histogram.percentile(bucket_counts, 0.95) if bucket_counts else None
@@ -83,7 +83,10 @@ def p95_line(
         return line
     line.max_ms = max(v for _, v in values) * 1.15
     step = WIDTH / max(hours - 1, 1)
-    line.points = " ".join(f"{i * step:.1f},{HEIGHT - (v / line.max_ms) * HEIGHT:.1f}" for i, v in values)
+    if len(values) == 1:  # one hour of data: a short level dash rather than a line nobody can see
+        hour, p95 = values[0]
+        values = [(max(0.0, hour - 0.5), p95), (min(hours - 1.0, hour + 0.5), p95)]
+    line.points = " ".join(f"{x * step:.1f},{HEIGHT - (v / line.max_ms) * HEIGHT:.1f}" for x, v in values)
     line.p95_now = values[-1][1]
     for at, label in deploys:
         offset = (at - first).total_seconds() / 3600

@@ -1,0 +1,91 @@
+"""In a real browser: the consultant reads a client's monitoring page (per-route status, 90-day uptime
+bars, p95 lines with a deploy marker, the incident and its timeline) and the overview of every client,
+after real probe rounds on the sandbox; the founder sees their own monitoring page, on a phone too."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from launchready.models import Route
+from launchready.sandbox.runner import Sandbox
+from monitoring.models import Deploy, Monitor
+from monitoring.rollup import rollup_day, rollup_hour
+from monitoring.scheduler import claim_due, probe_round, record
+from tests.e2e.conftest import Screens
+from tests.factories import PASSWORD, ClientFactory, DomainFactory, MembershipFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, live_server, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server.url + reverse("account_login"))
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_consultant_and_founder_read_the_monitoring_pages(
+    world_sandbox: Sandbox, live_server, browser, screens: Screens
+) -> None:  # type: ignore[no-untyped-def]
+    consultant = UserFactory(email="dana@northstar.example")
+    membership = MembershipFactory(user=consultant, role=Role.OWNER)
+    client = ClientFactory(workspace=membership.workspace, name="Brightpath")
+    founder = UserFactory(email="amelia@brightpath.example")
+    MembershipFactory(user=founder, workspace=membership.workspace, role=Role.FOUNDER, client=client)
+    ClientFactory(workspace=membership.workspace, name="Studiokit")  # a client without monitors yet
+    domain = DomainFactory(client=client, name="launch-ready.test", hosts=["app", "api"])
+    start = timezone.now() - timedelta(minutes=7)
+    for host, path, kind in (("www", "/", "homepage"), ("app", "/login", "login"), ("api", "/health", "api_health")):
+        route = Route.objects.create(domain=domain, host=host, path=path, kind=kind, expected_statuses=[200])
+        Monitor.objects.create(client=client, route=route, url=route.url, expected_statuses=[200], next_due_at=start)
+    login = Monitor.objects.get(route__path="/login")
+    Deploy.objects.create(client=client, version="v2.4.0", commit="9f2c1ab", smoke=Deploy.Smoke.PASSED)
+    for minute in range(7):  # seven real rounds; the login route fails in rounds 2 to 4: one outage, recovered
+        url = "https://app.login-500.test/login" if 2 <= minute <= 4 else "https://app.launch-ready.test/login"
+        Monitor.objects.filter(pk=login.pk).update(url=url)
+        at = start + timedelta(minutes=minute)
+        monitors = claim_due(at)
+        with ThreadPoolExecutor(1) as pool:  # Playwright's event loop runs in this thread
+            outcomes = pool.submit(asyncio.run, probe_round(monitors, world_sandbox.net_config())).result()
+        record(monitors, outcomes, at)
+        Monitor.objects.filter(pk__in=[m.pk for m in monitors]).update(next_due_at=at + timedelta(minutes=1))
+    for moment in (start, timezone.now()):
+        rollup_hour(moment)
+        rollup_day(moment)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, live_server, consultant.email)
+    page.goto(live_server.url + reverse("client_monitoring", args=[client.code]))
+    assert "Resolved" in page.inner_text("details.incident summary")
+    page.click("details.incident summary")  # the timeline of the outage
+    timeline = page.inner_text("details.incident")
+    assert "answered 500" in timeline and "Alert raised" in timeline and "Recovered" in timeline
+    assert page.locator("svg.uptime-bar").count() == 3
+    assert page.locator("svg.uptime-bar rect").count() == 3 * 90
+    assert page.locator("svg.p95-line").count() >= 1
+    screens.shot(page, "client-monitoring")
+    page.goto(live_server.url + reverse("monitoring_overview"))
+    text = page.inner_text("main")
+    assert "Everything is up" in text  # the outage recovered after two successes
+    assert page.locator("tr.client-summary").count() == 1 and "Brightpath" in text
+    screens.shot(page, "overview")
+    assert not errors, errors
+    page.close()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(phone, live_server, founder.email)
+    phone.goto(live_server.url + reverse("client_monitoring", args=[client.code]))
+    assert "api.launch-ready.test/health" in phone.inner_text("main")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    screens.shot(phone, "founder-phone")
+    assert phone.goto(live_server.url + reverse("monitoring_overview")).status == 404
+    phone.close()
