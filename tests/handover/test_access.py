@@ -1,0 +1,97 @@
+"""The access inventory: founders fill it in (and nothing else); a secret pasted in is refused with a form error."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from handover.forms import looks_like_secret
+from handover.models import AccessEntry, PackVersion
+from tests.conftest import Tenant, login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_founder_fills_in_the_access_inventory(tenant: Tenant) -> None:
+    http = login(tenant.founder)
+    url = reverse("access_inventory", args=[tenant.client.code])
+    assert http.get(url).status_code == 200
+    response = http.post(
+        url,
+        {
+            "registrar-provider": "Namecheap",
+            "registrar-owner": "Amelia Hart",
+            "registrar-login_location": "1Password, Ops vault",
+            "hosting-owner": "Sam",
+        },
+    )
+    assert response.status_code == 302
+    registrar = AccessEntry.objects.get(client=tenant.client, kind="registrar")
+    assert (registrar.provider, registrar.owner, registrar.updated_by) == ("Namecheap", "Amelia Hart", tenant.founder)
+    assert AccessEntry.objects.filter(client=tenant.client).count() == 2
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "password: hunter2",
+        "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "AKIAIOSFODNN7EXAMPLE",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "Kq8vX2mZ9pL4wR7tY1uE5sA3dF6gH0jN",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "https://admin:s3cretpass@dash.example.com",
+    ],
+)
+def test_a_secret_pasted_in_is_refused_with_a_form_error(tenant: Tenant, pasted: str) -> None:
+    http = login(tenant.founder)
+    response = http.post(reverse("access_inventory", args=[tenant.client.code]), {"dns-login_location": pasted})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This looks like a password or key" in page and pasted not in page
+    assert not AccessEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fine",
+    [
+        "1Password, Ops vault",
+        "Amelia's Google account (amelia@brightpath.co)",
+        "Bitwarden › Brightpath › DNS",
+        "https://dash.cloudflare.com",
+        "Sam Lee, CTO",
+    ],
+)
+def test_ordinary_answers_are_accepted(fine: str) -> None:
+    assert not looks_like_secret(fine)
+
+
+def test_the_founder_can_change_nothing_else(tenant: Tenant) -> None:
+    http = login(tenant.founder)
+    assert http.post(reverse("pack_publish", args=[tenant.client.code])).status_code == 403
+    assert not PackVersion.objects.exists()
+    assert (
+        http.post(reverse("checklist_tick", args=[tenant.sprint.code]), {"item": "ssl", "done": "on"}).status_code
+        == 403
+    )
+    for name, args in [
+        ("client_edit", [tenant.client.code]),
+        ("domain_edit", [tenant.domain.code]),
+        ("sprint_edit", [tenant.sprint.code]),
+    ]:
+        assert http.post(reverse(name, args=args), {"name": "Hijacked"}).status_code == 403
+
+
+def test_the_founder_home_shows_status_pack_and_access(tenant: Tenant) -> None:
+    from handover.publish import pack_publish
+
+    first = pack_publish(client=tenant.client, user=tenant.consultant)
+    second = pack_publish(client=tenant.client, user=tenant.consultant, note="After the DMARC fix")
+    http = login(tenant.founder)
+    page = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "uptime, last 30 days" in page and "p95 response time, 30 days" in page and "open risk" in page
+    assert reverse("pack_version", args=[second.code]) in page and reverse("pack_version", args=[first.code]) in page
+    assert reverse("access_inventory", args=[tenant.client.code]) in page
+    assert http.get(reverse("client_pack", args=[tenant.client.code])).url == reverse(
+        "pack_version", args=[second.code]
+    )
