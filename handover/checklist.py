@@ -190,6 +190,8 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
             f"Handover pack v{ev.pack.number} published {timezone.localtime(ev.pack.published_at):%-d %b %Y}."
         )
         return state
+    elif item == Item.HANDOVER:
+        state.reason = "Ticks itself when the handover pack is published."
     elif item in AUDITED:
         state.reason = "Not audited yet."
     if state.tick is not None and state.tick.done:  # the consultant's word where the evidence is silent or partial

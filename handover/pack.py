@@ -33,6 +33,7 @@ HOST_PURPOSE = {
     Route.Kind.AUTH_CALLBACK: "sign-in callbacks",
 }
 LABEL_PURPOSE = {
+    "www": "the website (www)",
     "app": "the web app",
     "api": "the API behind the app",
     "admin": "the admin area",
@@ -120,21 +121,39 @@ def record_purpose(record: dict[str, Any], apex: str) -> str:
 
 def ttl_note(ttl: int) -> str:
     if ttl <= 300:
-        return "Short: a change reaches everyone within 5 minutes."
+        return "Short: changes spread within 5 min."
     if ttl <= 3600:
-        return f"Normal: a change takes up to {max(1, ttl // 60)} minutes to reach everyone."
-    hours = ttl / 3600
-    return f"Long ({hours:.0f} h): lower it to 300 a day before changing this record."
+        return f"Normal: changes spread within {max(1, ttl // 60)} min."
+    return f"Long ({ttl / 3600:.0f} h): lower to 300 a day before a change."
+
+
+TYPE_ORDER = ["NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA"]
+
+
+def relative_name(name: str, apex: str) -> str:
+    """A record's name as DNS dashboards show it: @ for the domain itself, else the part before it."""
+    name = name.rstrip(".").lower()
+    if name == apex:
+        return "@"
+    return display_name(name[: -len(apex) - 1]) if name.endswith("." + apex) else display_name(name)
+
+
+def _record_order(record: dict[str, Any], apex: str) -> tuple[int, str, int, str]:
+    name = relative_name(record["name"], apex)
+    group = 0 if name == "@" else 1 if name == "www" else 3 if name.startswith("_") else 2
+    kind = TYPE_ORDER.index(record["type"]) if record["type"] in TYPE_ORDER else len(TYPE_ORDER)
+    return group, name, kind, str(record["value"])
 
 
 def _dns_section(domain: Domain, run: Any) -> dict[str, Any]:
-    records = sorted(run.inventory if run else [], key=lambda r: (r["name"], r["type"], str(r["value"])))
+    apex = domain.name.rstrip(".").lower()
+    records = sorted(run.inventory if run else [], key=lambda r: _record_order(r, apex))
     return {
         "domain": domain.display_name,
         "checked": _date(run.finished_at) if run else "",
         "records": [
             {
-                "name": display_name(r["name"].rstrip(".")),
+                "name": relative_name(r["name"], apex),
                 "type": r["type"],
                 "value": str(r["value"]),
                 "ttl": r["ttl"],
@@ -209,6 +228,11 @@ def _email_row(
 # --- Monitoring ------------------------------------------------------------------------------------
 
 
+def open_risk_count(risks: Any) -> int:
+    """Open risks as founders count them: every open finding but the informational ones."""
+    return sum(1 for f in risks.all_open if f.severity != Severity.INFO)
+
+
 @dataclass
 class Uptime:
     routes: list[dict[str, Any]]
@@ -250,9 +274,11 @@ def uptime_30d(client: Client, now: datetime | None = None) -> Uptime:
 
 def _watch_list(client: Client, risks: Any, up: Uptime, now: datetime) -> list[str]:
     watch: list[str] = []
-    for f in risks.all_open:
-        if f.check_id == "tls.certificate":
-            watch.append(f"{f.title}. {f.explanation}")
+    certs = [f for f in risks.all_open if f.check_id == "tls.certificate"]
+    if certs:
+        earliest = min(certs, key=lambda f: str(f.evidence.get("not_after", "")))
+        hosts = ", ".join(sorted({display_name(f.subject) for f in certs}))
+        watch.append(f"Certificates ({hosts}): {earliest.explanation} Monitoring warns 14 days before any expiry.")
     for route in up.routes:
         if route["p95"] is not None and route["p95"] > route["budget_ms"]:
             watch.append(
@@ -443,7 +469,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
             "go": risks.go,
             "verdict": "Not audited yet" if risks.go is None else ("Go" if risks.go else "No-go"),
             "blockers": counts[Severity.BLOCKER.value],
-            "open": len(serious),
+            "open": open_risk_count(risks),
             "low": counts[Severity.LOW.value],
             "audited_on": _date(audited),
             "uptime": up.uptime,

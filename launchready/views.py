@@ -24,7 +24,7 @@ from audits.models import AuditRun
 from audits.risk import latest_run_ids, risk_list
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
-from handover.pack import uptime_30d
+from handover.pack import open_risk_count, uptime_30d
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Domain, Sprint
@@ -147,6 +147,8 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     }
     if not can_edit:  # the founder's home: status at a glance
         context["glance"] = uptime_30d(client)
+        context["glance_open"] = open_risk_count(risks)
+        context["glance_audited"] = max((r.finished_at for r in risks.runs if r.finished_at), default=None)
     if can_edit:
         context["founders"] = client.founder_memberships.select_related("user")
         context["invitations"] = client.invitations.pending()
