@@ -246,7 +246,8 @@ def uptime_30d(client: Client, now: datetime | None = None) -> Uptime:
     now = now or timezone.now()
     start = now - timedelta(days=WINDOW_DAYS)
     monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by("url"))
-    windows = [(m, rollup.window(m, start, now)) for m in monitors]
+    by_monitor = rollup.windows([m.id for m in monitors], start, now)
+    windows = [(m, by_monitor[m.id]) for m in monitors]
     probes = sum(w.probes for _, w in windows)
     failures = sum(w.failures for _, w in windows)
     merged = histogram.merge(w.histogram for _, w in windows)
@@ -351,9 +352,12 @@ def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: Any) ->
     return {"places": places, "who": who, "findings": findings}
 
 
-def _domain_map(domains: list[Domain]) -> list[dict[str, Any]]:
+def _domain_map(domains: list[Domain], open_findings: list[AuditFinding], runs: dict[int, Any]) -> list[dict[str, Any]]:
     result = []
     for domain in domains:
+        issues = sorted(
+            {f.title for f in open_findings if f.run.domain_id == domain.id and f.check_id.startswith("redirect.")}
+        )
         kinds: dict[str, list[str]] = defaultdict(list)
         for route in domain.routes.all():
             purpose = HOST_PURPOSE.get(route.kind)  # type: ignore[call-overload]
@@ -374,6 +378,8 @@ def _domain_map(domains: list[Domain]) -> list[dict[str, Any]]:
                     f"https://{display_name(domain.canonical_name)} (permanent, 301)",
                     "Every http:// address → the same address on https://",
                 ],
+                "redirects_checked": _date(runs[domain.id].finished_at) if domain.id in runs else "",
+                "redirect_issues": issues,
                 "hosting": domain.get_hosting_provider_display(),
                 "mail": domain.mail_provider_labels,
             }
@@ -490,7 +496,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
             for f in serious[:25]
         ],
         "watch": _watch_list(client, risks, up, now),
-        "domains": _domain_map(domains),
+        "domains": _domain_map(domains, open_findings, runs),
         "dns": [_dns_section(d, runs.get(d.id)) for d in domains],
         "email": [row for d in domains for row in _email_section(d, runs.get(d.id), open_findings)],
         "access": access,

@@ -299,8 +299,14 @@ def procedure_for(hosting: str) -> Procedure:
     return PROCEDURES.get(hosting, OTHER)
 
 
-def _steps(steps: list[Step]) -> list[dict[str, Any]]:
-    return [asdict(s) for s in steps]
+def _steps(steps: list[Step], app: str) -> list[dict[str, Any]]:
+    """The steps as data, with the client's app name in place of the placeholder where it is known."""
+    rows = [asdict(s) for s in steps]
+    if app:
+        for row in rows:
+            row["text"] = row["text"].replace("<app>", app)
+            row["command"] = row["command"].replace("<app>", app)
+    return rows
 
 
 def deploy_plan(domain: Domain) -> dict[str, Any]:
@@ -313,6 +319,7 @@ def deploy_plan(domain: Domain) -> dict[str, Any]:
         "hosting": provider,
         "deploy_method": domain.get_deploy_method_display(),
         "secrets": procedure.secrets,
-        "deploy": _steps(deploy),
-        "rollback": _steps(BEFORE_ROLLBACK + procedure.rollback + AFTER_ROLLBACK),
+        "app": domain.hosting_app,
+        "deploy": _steps(deploy, domain.hosting_app),
+        "rollback": _steps(BEFORE_ROLLBACK + procedure.rollback + AFTER_ROLLBACK, domain.hosting_app),
     }

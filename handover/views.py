@@ -80,8 +80,10 @@ def client_pack(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 def pack_publish_view(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
     form = PublishForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    version = pack_publish(client=client, user=request.user, note=note)
+    if not form.is_valid():
+        messages.error(request, "Not published: " + " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("client_pack", client.code)
+    version = pack_publish(client=client, user=request.user, note=form.cleaned_data["note"])
     messages.success(request, f"Handover pack v{version.number} published. {client.name}'s founders can read it now.")
     return redirect("pack_version", version.code)
 

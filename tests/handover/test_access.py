@@ -95,3 +95,25 @@ def test_the_founder_home_shows_status_pack_and_access(tenant: Tenant) -> None:
     assert http.get(reverse("client_pack", args=[tenant.client.code])).url == reverse(
         "pack_version", args=[second.code]
     )
+
+
+def test_a_too_long_publish_note_is_a_clear_error(tenant: Tenant) -> None:
+    http = login(tenant.consultant)
+    response = http.post(reverse("pack_publish", args=[tenant.client.code]), {"note": "x" * 301}, follow=True)
+    assert "Not published" in response.content.decode() and not PackVersion.objects.exists()
+
+
+def test_the_founder_home_queries_do_not_grow_with_routes(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from monitoring.scheduler import sync_monitors
+    from tests.factories import RouteFactory
+
+    http = login(tenant.founder)
+    url = reverse("client_detail", args=[tenant.client.code])
+    sync_monitors()
+    http.get(url)
+    with django_assert_max_num_queries(40) as few:
+        http.get(url)
+    RouteFactory.create_batch(12, domain=tenant.domain)
+    sync_monitors()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert http.get(url).status_code == 200
