@@ -40,6 +40,18 @@ def looks_like_secret(value: str) -> bool:
     return False
 
 
+EXAMPLES = {
+    "registrar": "Namecheap, GoDaddy, Cloudflare Registrar",
+    "dns": "Cloudflare, Route 53, the registrar",
+    "cloudflare": "Cloudflare",
+    "hosting": "Vercel, Render, Fly.io",
+    "email": "Google Workspace, Postmark",
+    "monitoring": "Launch Ready, Better Stack",
+    "error_tracking": "Sentry, Bugsnag",
+}
+PLACEHOLDERS = {"owner": "e.g. Amelia Hart (CEO)", "login_location": "e.g. 1Password › Ops vault"}
+
+
 class AccessInventoryForm(forms.Form):
     """One row per service: the provider, who holds the login and where it lives."""
 
@@ -62,6 +74,9 @@ class AccessInventoryForm(forms.Form):
                     max_length=max_length,
                     required=False,
                     initial=getattr(entry, column) if entry else "",
+                    widget=forms.TextInput(
+                        attrs={"placeholder": PLACEHOLDERS.get(column, f"e.g. {EXAMPLES.get(kind, '')}")}
+                    ),
                 )
                 names.append(name)
             self.rows.append((kind, str(label), names))
