@@ -14,6 +14,7 @@ from accounts.models import Membership, Role
 from audits.findings import Item, Severity
 from audits.models import AuditFinding
 from audits.risk import risk_list
+from handover.checklist import sprint_checklist
 from handover.models import AccessEntry
 from handover.rollback import deploy_plan, procedure_for
 from launchready.domains import display_name
@@ -309,6 +310,24 @@ def _watch_list(client: Client, risks: Any, up: Uptime, now: datetime) -> list[s
     return watch
 
 
+def _checked_off(client: Client) -> list[dict[str, str]]:
+    """The Launch Ready items the latest sprint settled, and how: the audit, the monitors or the consultant's notes."""
+    sprint = client.sprints.order_by("-started_at").first()
+    if sprint is None:
+        return []
+    rows = []
+    for item in sprint_checklist(sprint).items:
+        if not item.done or item.item == Item.HANDOVER:
+            continue
+        if item.source == "consultant" and item.tick is not None:
+            who = item.tick.ticked_by.name if item.tick.ticked_by and item.tick.ticked_by.name else "Checked by hand"
+            how = f"{who}: {item.tick.notes}" if item.tick.notes else f"{who}, {_date(item.tick.ticked_at)}."
+        else:
+            how = item.reason
+        rows.append({"label": item.label, "how": how})
+    return rows
+
+
 def _access(client: Client) -> list[dict[str, Any]]:
     entries = {e.kind: e for e in AccessEntry.objects.filter(client=client)}
     rows = []
@@ -485,6 +504,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
             "window_days": WINDOW_DAYS,
         },
         "fixed": fixed[:40],
+        "checked": _checked_off(client),
         "risky": [
             {
                 "title": f.title,

@@ -185,3 +185,21 @@ def test_the_pdf_export_reads_like_the_pack(audited: Tenant) -> None:
     assert "heroku rollback v123" in text and "Amelia Hart" in text
     info = subprocess.run(["pdfinfo", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
     assert "(A4)" in info
+
+
+def test_the_pack_lists_what_the_sprint_checked_off(audited: Tenant) -> None:
+    from handover.models import ChecklistTick
+
+    ChecklistTick.objects.create(
+        sprint=audited.sprint,
+        item="environment_variables",
+        done=True,
+        notes="Keys moved to Heroku config vars",
+        ticked_by=audited.consultant,
+    )
+    version = pack_publish(client=audited.client, user=audited.consultant)
+    checked = {c["label"]: c["how"] for c in version.data["checked"]}
+    assert checked["Email authentication"] == "Clean in the latest audit."
+    assert checked["Environment variables"].endswith("Keys moved to Heroku config vars")
+    assert "Handover" not in checked
+    assert "Checked off during the sprint" in version.html and "Keys moved to Heroku config vars" in version.markdown
