@@ -16,7 +16,7 @@ from audits.models import AuditFinding
 from audits.risk import risk_list
 from handover.checklist import sprint_checklist
 from handover.models import AccessEntry
-from handover.rollback import deploy_plan, procedure_for
+from handover.rollback import deploy_plan
 from launchready.domains import display_name
 from launchready.models import Client, Domain, Route
 from monitoring import histogram, rollup
@@ -356,10 +356,10 @@ def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: Any) ->
     places = []
     seen = set()
     for domain in domains:
-        procedure = procedure_for(domain.hosting_provider)
-        if procedure.secrets not in seen:
-            seen.add(procedure.secrets)
-            places.append({"where": domain.get_hosting_provider_display(), "how": procedure.secrets})
+        how = deploy_plan(domain)["secrets"]
+        if how not in seen:
+            seen.add(how)
+            places.append({"where": domain.get_hosting_provider_display(), "how": how})
     places.append(
         {
             "where": "Other services (payments, email sending, AI APIs)",

@@ -141,8 +141,8 @@ RENDER = Procedure(
 FLY = Procedure(
     name="Fly.io",
     secrets=(
-        "Fly.io secrets, set per app. List their names (values are never shown) with `fly secrets list -a <app>`; "
-        "change one with `fly secrets set NAME=value -a <app>`, which restarts the app's machines with it."
+        "Fly.io secrets, set per app. List their names (values are never shown) with: fly secrets list -a <app>. "
+        "Change one with: fly secrets set NAME=value -a <app> (the app's machines restart with it)."
     ),
     deploy={
         "": [
@@ -171,8 +171,8 @@ FLY = Procedure(
 HEROKU = Procedure(
     name="Heroku",
     secrets=(
-        "Heroku → your app → Settings → Config Vars (Reveal Config Vars), or `heroku config -a <app>`. Changing one "
-        "(`heroku config:set NAME=value -a <app>`) restarts the app with it."
+        "Heroku → your app → Settings → Config Vars (Reveal Config Vars), or run: heroku config -a <app>. Changing "
+        "one (heroku config:set NAME=value -a <app>) restarts the app with it."
     ),
     deploy={
         "": [
@@ -223,7 +223,7 @@ VPS = Procedure(
     name="a virtual server with Docker Compose",
     secrets=(
         "The .env file beside docker-compose.yml on the server, readable only by the deploy user (chmod 600), and "
-        "never committed to git. After editing it, apply with `docker compose up -d`."
+        "never committed to git. After editing it, apply it with: docker compose up -d."
     ),
     deploy={
         "": [
@@ -318,7 +318,7 @@ def deploy_plan(domain: Domain) -> dict[str, Any]:
         "domain": domain.display_name,
         "hosting": provider,
         "deploy_method": domain.get_deploy_method_display(),
-        "secrets": procedure.secrets,
+        "secrets": procedure.secrets.replace("<app>", domain.hosting_app) if domain.hosting_app else procedure.secrets,
         "app": domain.hosting_app,
         "deploy": _steps(deploy, domain.hosting_app),
         "rollback": _steps(BEFORE_ROLLBACK + procedure.rollback + AFTER_ROLLBACK, domain.hosting_app),

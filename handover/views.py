@@ -3,6 +3,7 @@ the access inventory founders fill in."""
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from django.contrib import messages
@@ -29,6 +30,8 @@ from launchready.tenancy import (
     get_rw_sprint_for_user,
     is_staff_of,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -119,8 +122,14 @@ def pack_version_markdown(request: AuthedRequest, pack_code: UUID) -> HttpRespon
 @login_required
 def pack_version_pdf(request: AuthedRequest, pack_code: UUID) -> HttpResponse:
     version = get_pack_version_for_user(request.user, pack_code)
-    with timezone.override(version.client.timezone):
-        response = HttpResponse(pack_pdf(version), content_type="application/pdf")
+    try:
+        with timezone.override(version.client.timezone):
+            pdf = pack_pdf(version)
+    except Exception as exc:  # a PDF engine failure must not become an error page
+        log.error("PDF of handover pack %s failed: %s", version.code, type(exc).__name__)
+        messages.error(request, "The PDF could not be made just now. The Markdown export has the same content.")
+        return redirect("pack_version", version.code)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{_filename(version, "pdf")}"'
     return response
 

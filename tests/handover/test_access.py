@@ -117,3 +117,22 @@ def test_the_founder_home_queries_do_not_grow_with_routes(tenant: Tenant, django
     sync_monitors()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert http.get(url).status_code == 200
+
+
+def test_a_pdf_engine_failure_is_a_clear_message_and_one_log_line(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from handover import views
+    from handover.publish import pack_publish
+
+    version = pack_publish(client=tenant.client, user=tenant.consultant)
+
+    def broken(_: object) -> bytes:
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(views, "pack_pdf", broken)
+    response = login(tenant.founder).get(reverse("pack_version_pdf", args=[version.code]), follow=True)
+    assert response.status_code == 200
+    assert "The PDF could not be made just now" in response.content.decode()
+    lines = [r for r in caplog.records if r.name == "handover.views"]
+    assert len(lines) == 1 and "OSError" in lines[0].getMessage()
