@@ -104,6 +104,8 @@ def test_the_consultant_publishes_the_pack_and_the_founder_reads_it(
     sandbox_env: Sandbox, live_server, browser, screens: Screens
 ) -> None:  # type: ignore[no-untyped-def]
     base = live_server.url
+    for old in SCREENSHOTS.glob(f"{screens.prefix}-*.png"):
+        old.unlink()
     # The audit and the probes run their own event loops: not in this thread, where Playwright's loop runs.
     with ThreadPoolExecutor(1) as pool:
         consultant, founder, sprint = pool.submit(_in_thread, sandbox_env).result()
@@ -135,6 +137,10 @@ def test_the_consultant_publishes_the_pack_and_the_founder_reads_it(
     version = PackVersion.objects.get(client=client)
     assert "Rolling back" in page.inner_text("main")
     screens.shot(page, "consultant-pack-published")
+    page.set_viewport_size(PHONE)
+    page.goto(base + reverse("client_pack", args=[client.code]))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1, "no sideways scroll"
+    screens.shot(page, "consultant-pack-preview-phone")
     pdf = page.request.get(base + reverse("pack_version_pdf", args=[version.code]))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     pdf_bytes = pdf.body()
