@@ -136,3 +136,21 @@ def test_a_pdf_engine_failure_is_a_clear_message_and_one_log_line(
     assert "The PDF could not be made just now" in response.content.decode()
     lines = [r for r in caplog.records if r.name == "handover.views"]
     assert len(lines) == 1 and "OSError" in lines[0].getMessage()
+
+
+def test_no_row_of_another_tenant_reaches_a_pack_or_its_exports(tenant: Tenant, other_tenant: Tenant) -> None:
+    import json
+
+    from handover.publish import pack_publish
+    from launchready.models import Contact
+
+    for t, who in ((tenant, "Alice Own"), (other_tenant, "Zed Stranger")):
+        Contact.objects.create(client=t.client, name=who, email=f"{who.split()[0].lower()}@example.com")
+        AccessEntry.objects.create(client=t.client, kind="hosting", owner=f"{who} (hosting)", login_location="Vault")
+    mine = pack_publish(client=tenant.client, user=tenant.consultant)
+    pack_publish(client=other_tenant.client, user=other_tenant.consultant)
+    exported = json.dumps(mine.data) + mine.html + mine.markdown
+    exported += login(tenant.founder).get(reverse("pack_version_markdown", args=[mine.code])).content.decode()
+    for foreign in ("Zed Stranger", other_tenant.client.name, other_tenant.domain.name, other_tenant.consultant.email):
+        assert foreign not in exported, foreign
+    assert "Alice Own" in exported and tenant.domain.name in exported
