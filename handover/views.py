@@ -73,8 +73,16 @@ def client_pack(request: AuthedRequest, client_code: UUID) -> HttpResponse:
             return redirect("pack_version", versions[0].code)
         return render(request, "handover/pack_none.html", {"client": client})
     with timezone.override(client.timezone):
-        html, _ = pack_render(build_pack(client))
-        context = {"client": client, "versions": versions, "preview": html, "form": PublishForm(), "can_edit": True}
+        data = build_pack(client)
+        html, _ = pack_render(data)
+        context = {
+            "client": client,
+            "versions": versions,
+            "preview": html,
+            "audited": bool(data["status"]["audited_on"]),
+            "form": PublishForm(),
+            "can_edit": True,
+        }
         return render(request, "handover/pack.html", context)
 
 

@@ -154,3 +154,10 @@ def test_no_row_of_another_tenant_reaches_a_pack_or_its_exports(tenant: Tenant, 
     for foreign in ("Zed Stranger", other_tenant.client.name, other_tenant.domain.name, other_tenant.consultant.email):
         assert foreign not in exported, foreign
     assert "Alice Own" in exported and tenant.domain.name in exported
+
+
+def test_the_consultant_is_told_when_the_pack_has_no_audit_yet(tenant: Tenant) -> None:
+    page = login(tenant.consultant).get(reverse("client_pack", args=[tenant.client.code])).content.decode()
+    assert "No audit has finished yet" in page and "Publish version 1" in page
+    founder_page = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert reverse("client_pack", args=[tenant.client.code]) in founder_page  # the founder's menu
