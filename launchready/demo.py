@@ -13,6 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User, Workspace
+from audits.models import AuditRun
+from handover.models import AccessEntry, PackVersion
+from handover.publish import pack_publish
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
 from monitoring.models import AlertChannel
 
@@ -28,6 +31,17 @@ CLIENTS: list[dict[str, Any]] = [
         "timezone": "Europe/London",
         "sprint_hours_ago": 30,
         "contact": ("Amelia Hart", "amelia@brightpath.test", "Founder and CEO"),
+        "access": [
+            ("registrar", "Namecheap", "Amelia Hart", "1Password, Brightpath Ops vault"),
+            ("cloudflare", "Cloudflare", "Amelia Hart", "1Password, Brightpath Ops vault"),
+            (
+                "hosting",
+                "Vercel",
+                "Amelia Hart and the contract developer",
+                "Vercel team “brightpath”, SSO with Google",
+            ),
+            ("email", "Google Workspace", "Amelia Hart", "Google Workspace admin console"),
+        ],
         "domain": {
             "name": "brightpath.test",
             "canonical_host": Domain.CanonicalHost.WWW,
@@ -93,6 +107,20 @@ CLIENTS: list[dict[str, Any]] = [
 ]
 
 
+def demo_packs_refresh() -> list[PackVersion]:
+    """Publish the demo clients' pack again when an audit finished after their latest version."""
+    published = []
+    for client in Client.objects.filter(workspace__name=DEMO_WORKSPACE).select_related("workspace"):
+        latest = PackVersion.objects.filter(client=client).only("published_at").first()
+        audits = AuditRun.objects.finished().filter(domain__client=client)
+        if latest is not None and not audits.filter(finished_at__gt=latest.published_at).exists():
+            continue  # no audit since the latest version: nothing new to say
+        owner = Membership.objects.filter(workspace=client.workspace, role=Role.OWNER).select_related("user").first()
+        note = "After the first audit" if latest is not None and latest.number == 1 else "After the latest audit"
+        published.append(pack_publish(client=client, user=owner.user if owner else None, note=note))
+    return published
+
+
 @dataclass
 class DemoLogin:
     email: str
@@ -144,6 +172,12 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
                 Membership.objects.create(user=founder, workspace=workspace, role=Role.FOUNDER, client=client)
             # Alerts reach the founders and the consultant (the console shows them under make run).
             AlertChannel.objects.create(client=client, kind=AlertChannel.Kind.EMAIL, name="Founders and consultant")
+            for kind, provider, owner, where in spec.get("access", []):
+                AccessEntry.objects.create(
+                    client=client, kind=kind, provider=provider, owner=owner, login_location=where, updated_by=founder
+                )
+            # A first pack from the records straight away; it is published again once the first audit is in.
+            pack_publish(client=client, user=consultant, note="Sprint kick-off: records and access inventory")
     return DemoLogin(CONSULTANT_EMAIL, password), DemoLogin(FOUNDER_EMAIL, password), created
 
 

@@ -80,7 +80,15 @@ class DomainForm(forms.ModelForm[Domain]):
 
     class Meta:
         model = Domain
-        fields = ["name", "canonical_host", "mail_providers", "hosting_provider", "deploy_method", "daily_audit"]
+        fields = [
+            "name",
+            "canonical_host",
+            "mail_providers",
+            "hosting_provider",
+            "deploy_method",
+            "hosting_app",
+            "daily_audit",
+        ]
         widgets = {"canonical_host": forms.RadioSelect}
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
@@ -91,6 +99,14 @@ class DomainForm(forms.ModelForm[Domain]):
             self.initial["name"] = self.instance.display_name
             self.initial["hosts_text"] = ", ".join(self.instance.hosts)
             self.initial["selectors_text"] = ", ".join(self.instance.dkim_selectors)
+
+    def clean_hosting_app(self) -> str:
+        value = self.cleaned_data.get("hosting_app", "").strip()
+        if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", value):
+            raise forms.ValidationError(
+                "Use the name as the host shows it: letters, digits, dots, dashes, underscores or slashes, no spaces."
+            )
+        return value
 
     def clean_name(self) -> str:
         try:

@@ -155,6 +155,13 @@ class Domain(models.Model):
     dkim_selectors = models.JSONField(default=list, blank=True)
     hosting_provider = models.CharField(max_length=32, choices=HostingProvider.choices, default=HostingProvider.OTHER)
     deploy_method = models.CharField(max_length=32, choices=DeployMethod.choices, default=DeployMethod.GIT_PUSH)
+    hosting_app = models.CharField(
+        "app name at the host",
+        max_length=100,
+        blank=True,
+        help_text="The Heroku or Fly.io app, Vercel or Railway project, or folder on the server; "
+        "it goes into the handover pack's deploy and rollback commands.",
+    )
     daily_audit = models.BooleanField("re-audit daily", default=True)
     created = models.DateTimeField(default=now)
 

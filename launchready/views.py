@@ -22,6 +22,9 @@ from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from audits.models import AuditRun
 from audits.risk import latest_run_ids, risk_list
+from handover.checklist import sprint_checklist
+from handover.models import PackVersion
+from handover.pack import open_risk_count, uptime_30d
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Domain, Sprint
@@ -140,7 +143,12 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "contacts": client.contacts.all(),
         "can_edit": can_edit,
         "now": timezone.now(),
+        "packs": list(PackVersion.objects.filter(client=client).defer("data", "html", "markdown")[:6]),
     }
+    if not can_edit:  # the founder's home: status at a glance
+        context["glance"] = uptime_30d(client)
+        context["glance_open"] = open_risk_count(risks)
+        context["glance_audited"] = max((r.finished_at for r in risks.runs if r.finished_at), default=None)
     if can_edit:
         context["founders"] = client.founder_memberships.select_related("user")
         context["invitations"] = client.invitations.pending()
@@ -291,6 +299,7 @@ def sprint_detail(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
         context |= {
             "risks": risks,
             "top_risks": risks.findings[:8],
+            "checklist": sprint_checklist(sprint),
             "can_edit": is_staff_of(request.user, sprint.client.workspace_id),
         }
         return render(request, "launchready/sprint_detail.html", context)

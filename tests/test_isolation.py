@@ -17,6 +17,7 @@ from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun
+from handover.publish import pack_publish
 from monitoring.models import AlertChannel, ApiToken, Monitor
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
@@ -78,6 +79,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "run_code": _audit_run,
     "monitor_code": _monitor,
     "channel_code": lambda t: AlertChannel.objects.create(client=t.client, kind="email", name="Founders"),
+    "pack_code": lambda t: pack_publish(client=t.client, user=t.consultant),
     "token_code": lambda t: ApiToken.objects.create(
         client=t.client, name="CI", prefix=uuid.uuid4().hex[:12], digest="x"
     ),

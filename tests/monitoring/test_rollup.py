@@ -94,3 +94,24 @@ def test_pruning_keeps_storage_per_route_bounded(monitor: Monitor) -> None:
     removed = prune(now)
     assert removed == {"probes": 30, "hourly": 1, "daily": 0, "gaps": 1}
     assert Probe.objects.count() == 30
+
+
+def test_windows_of_many_monitors_match_one_at_a_time(tenant: Tenant, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from monitoring.rollup import windows
+    from tests.factories import RouteFactory
+
+    RouteFactory(domain=tenant.domain)
+    sync_monitors()
+    today = day_start(timezone.now())
+    monitors = list(Monitor.objects.all())
+    for n, monitor in enumerate(monitors):
+        for days_ago in (2, 1):
+            start = today - timedelta(days=days_ago)
+            _probes(monitor, start, 30, 90.0 + 300 * n, failures=n)
+            rollup_hour(start)
+        rollup_day(today - timedelta(days=2))  # day 1 stays in hourly rollups
+    with django_assert_num_queries(2):
+        many = windows([m.id for m in monitors], today - timedelta(days=3), today)
+    for monitor in monitors:
+        one = window(monitor, today - timedelta(days=3), today)
+        assert many[monitor.id] == one and one.probes == 60

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -50,15 +52,42 @@ class Command(BaseCommand):
             f"Sandbox serving {count} domains: DNS 127.0.0.1:{dns.port}, HTTP :{web.http_port}, "
             f"HTTPS :{web.https_port}, CA {ca.bundle_path}"
         )
+        stopping = threading.Event()
+        publisher = None
         if options["audit_demo"]:
             await asyncio.to_thread(self._audit_demo)
+            publisher = asyncio.ensure_future(asyncio.to_thread(self._publish_demo_packs, stopping))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        stopping.set()
+        if publisher is not None:
+            await publisher
         await web.stop()
         await dns.stop()
+
+    def _publish_demo_packs(self, stopping: threading.Event) -> None:
+        """Once the demo's first audits are done, publish the handover packs again with their findings."""
+        from django.db import close_old_connections
+
+        from audits.models import AuditRun
+        from launchready.demo import demo_packs_refresh
+
+        deadline = time.monotonic() + 300
+        try:
+            while not stopping.wait(3) and time.monotonic() < deadline:
+                close_old_connections()
+                if AuditRun.objects.active().filter(domain__name__in=list(DEMO)).exists():
+                    continue
+                if AuditRun.objects.finished().filter(domain__name__in=list(DEMO)).exists():
+                    packs = demo_packs_refresh()
+                    if packs:
+                        self.stdout.write(f"Published the handover pack of {len(packs)} demo clients with their audit.")
+                    return
+        finally:
+            close_old_connections()
 
     def _audit_demo(self) -> None:
         from django.db import transaction

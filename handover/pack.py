@@ -1,0 +1,528 @@
+"""The handover pack as plain data: built from the client's records, its latest audit and its monitors,
+so that publishing can keep exactly what the founder was shown."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import Membership, Role
+from audits.findings import Item, Severity
+from audits.models import AuditFinding
+from audits.risk import risk_list
+from handover.checklist import sprint_checklist
+from handover.models import AccessEntry
+from handover.rollback import deploy_plan
+from launchready.domains import display_name
+from launchready.models import Client, Domain, Route
+from monitoring import histogram, rollup
+from monitoring.models import AlertChannel, Incident, Monitor, WatchEvent
+
+WINDOW_DAYS = 30
+
+HOST_PURPOSE = {
+    Route.Kind.HOMEPAGE: "the public website",
+    Route.Kind.LOGIN: "sign-in",
+    Route.Kind.DASHBOARD: "the customer dashboard",
+    Route.Kind.API_HEALTH: "the API",
+    Route.Kind.CHECKOUT: "payments",
+    Route.Kind.WEBHOOK: "webhooks from other services",
+    Route.Kind.AUTH_CALLBACK: "sign-in callbacks",
+}
+LABEL_PURPOSE = {
+    "www": "the website (www)",
+    "app": "the web app",
+    "api": "the API behind the app",
+    "admin": "the admin area",
+    "dashboard": "the customer dashboard",
+    "portal": "the customer portal",
+    "auth": "sign-in",
+    "login": "sign-in",
+    "status": "the status page",
+    "docs": "documentation",
+    "blog": "the blog",
+    "mail": "email",
+}
+CNAME_TARGETS = {
+    "vercel": "Vercel",
+    "netlify": "Netlify",
+    "onrender.com": "Render",
+    "fly.dev": "Fly.io",
+    "herokudns": "Heroku",
+    "railway": "Railway",
+    "cloudfront": "Amazon CloudFront",
+    "github.io": "GitHub Pages",
+    "pages.dev": "Cloudflare Pages",
+    "azurewebsites": "Azure",
+    "firebaseapp": "Firebase",
+    "web.app": "Firebase",
+}
+STATUS_PAGES = {
+    Domain.HostingProvider.VERCEL: "https://www.vercel-status.com",
+    Domain.HostingProvider.NETLIFY: "https://www.netlifystatus.com",
+    Domain.HostingProvider.RENDER: "https://status.render.com",
+    Domain.HostingProvider.FLY: "https://status.flyio.net",
+    Domain.HostingProvider.HEROKU: "https://status.heroku.com",
+    Domain.HostingProvider.RAILWAY: "https://status.railway.com",
+    Domain.HostingProvider.CLOUDFLARE_PAGES: "https://www.cloudflarestatus.com",
+}
+
+
+def _date(at: datetime | None) -> str:
+    return f"{timezone.localtime(at):%-d %B %Y}" if at else ""
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:,.0f} ms" if value is not None else "no data yet"
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.2f}%" if value is not None else "no data yet"
+
+
+# --- DNS ------------------------------------------------------------------------------------------
+
+
+def record_purpose(record: dict[str, Any], apex: str) -> str:
+    """What a DNS record is for, in a founder's words."""
+    name, kind, value = record["name"].rstrip("."), record["type"], str(record["value"])
+    lower = value.lower()
+    label = name[: -len(apex) - 1] if name.endswith("." + apex) else ""
+    if kind == "NS":
+        return "Name server: the company that answers DNS questions for this domain."
+    if kind == "MX":
+        provider = (
+            "Google Workspace" if "google" in lower else "Microsoft 365" if "outlook" in lower else "your mail provider"
+        )
+        return f"Delivers email sent to @{display_name(apex)} to {provider}."
+    if kind == "CAA":
+        return "Says which certificate authorities may issue certificates for this name."
+    if kind == "TXT":
+        if lower.strip('"').startswith("v=spf1"):
+            return "SPF: the services allowed to send email as this domain."
+        if lower.strip('"').startswith("v=dmarc1"):
+            return "DMARC: what mailboxes do with mail that fails the checks, and where reports go."
+        if "verification" in lower or lower.strip('"').startswith(("ms=", "apple-domain", "facebook-domain")):
+            return "Proves to a service that you own the domain. Keep it."
+        return "Text record, usually a service's ownership check."
+    if kind == "CNAME":
+        for needle, provider in CNAME_TARGETS.items():
+            if needle in lower:
+                return f"Hands {display_name(name)} to {provider}."
+        return f"Alias: {display_name(name)} is served wherever {value.rstrip('.')} points."
+    where = LABEL_PURPOSE.get(label.split(".")[0], "this host") if label else "the bare domain"
+    if kind in ("A", "AAAA"):
+        return f"Points {where} to the server at this address."
+    return f"{kind} record."
+
+
+def ttl_note(ttl: int) -> str:
+    if ttl <= 300:
+        return "Short: changes spread within 5 min."
+    if ttl <= 3600:
+        return f"Normal: changes spread within {max(1, ttl // 60)} min."
+    return f"Long ({ttl / 3600:.0f} h): lower to 300 a day before a change."
+
+
+TYPE_ORDER = ["NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA"]
+
+
+def relative_name(name: str, apex: str) -> str:
+    """A record's name as DNS dashboards show it: @ for the domain itself, else the part before it."""
+    name = name.rstrip(".").lower()
+    if name == apex:
+        return "@"
+    return display_name(name[: -len(apex) - 1]) if name.endswith("." + apex) else display_name(name)
+
+
+def _record_order(record: dict[str, Any], apex: str) -> tuple[int, str, int, str]:
+    name = relative_name(record["name"], apex)
+    group = 0 if name == "@" else 1 if name == "www" else 3 if name.startswith("_") else 2
+    kind = TYPE_ORDER.index(record["type"]) if record["type"] in TYPE_ORDER else len(TYPE_ORDER)
+    return group, name, kind, str(record["value"])
+
+
+def _dns_section(domain: Domain, run: Any) -> dict[str, Any]:
+    apex = domain.name.rstrip(".").lower()
+    records = sorted(run.inventory if run else [], key=lambda r: _record_order(r, apex))
+    return {
+        "domain": domain.display_name,
+        "checked": _date(run.finished_at) if run else "",
+        "records": [
+            {
+                "name": relative_name(r["name"], apex),
+                "type": r["type"],
+                "value": str(r["value"]),
+                "ttl": r["ttl"],
+                "ttl_note": ttl_note(int(r["ttl"])),
+                "purpose": record_purpose(r, domain.name),
+            }
+            for r in records
+        ],
+    }
+
+
+# --- Email authentication --------------------------------------------------------------------------
+
+
+def _email_section(domain: Domain, run: Any, open_findings: list[AuditFinding]) -> list[dict[str, Any]]:
+    inventory = run.inventory if run else []
+    apex = domain.name.rstrip(".")
+    problems = defaultdict(list)
+    for f in open_findings:
+        if f.run.domain_id == domain.id and f.check_id.startswith("email.") and f.severity != Severity.INFO:
+            problems[f.check_id.split(".")[1]].append(f.title)
+
+    def txt(name: str, prefix: str) -> str:
+        for r in inventory:
+            value = str(r["value"]).strip('"')
+            if r["type"] == "TXT" and r["name"].rstrip(".") == name and value.lower().startswith(prefix):
+                return value
+        return ""
+
+    checked = _date(run.finished_at) if run else ""
+    rows = []
+    for mechanism, key, record_name, record in (
+        ("SPF", "spf", apex, txt(apex, "v=spf1")),
+        ("DMARC", "dmarc", f"_dmarc.{apex}", txt(f"_dmarc.{apex}", "v=dmarc1")),
+    ):
+        rows.append(_email_row(domain, mechanism, record_name, record, problems[key], checked))
+    selectors = ", ".join(domain.dkim_selectors) or "the common providers' selectors"
+    dkim_ok = run is not None and not problems["dkim"]
+    rows.append(
+        {
+            "domain": domain.display_name,
+            "mechanism": "DKIM",
+            "name": f"<selector>._domainkey.{display_name(apex)}",
+            "record": f"Signing keys checked for {selectors}.",
+            "live": dkim_ok,
+            "status": f"Confirmed live on {checked}" if dkim_ok else ("; ".join(problems["dkim"]) or "Not checked yet"),
+        }
+    )
+    return rows
+
+
+def _email_row(
+    domain: Domain, mechanism: str, name: str, record: str, problems: list[str], checked: str
+) -> dict[str, Any]:
+    live = bool(record) and not problems and bool(checked)
+    if live:
+        status = f"Confirmed live on {checked}"
+    elif problems:
+        status = "; ".join(problems)
+    else:
+        status = "Not found in the last audit" if checked else "Not checked yet"
+    return {
+        "domain": domain.display_name,
+        "mechanism": mechanism,
+        "name": display_name(name),
+        "record": record,
+        "live": live,
+        "status": status,
+    }
+
+
+# --- Monitoring ------------------------------------------------------------------------------------
+
+
+def open_risk_count(risks: Any) -> int:
+    """Open risks as founders count them: every open finding but the informational ones."""
+    return sum(1 for f in risks.all_open if f.severity != Severity.INFO)
+
+
+@dataclass
+class Uptime:
+    routes: list[dict[str, Any]]
+    uptime: float | None
+    p95: float | None
+    probes: int
+
+
+def uptime_30d(client: Client, now: datetime | None = None) -> Uptime:
+    """Uptime and p95 over the last 30 days, per route and overall, from the rollups' merged histograms."""
+    now = now or timezone.now()
+    start = now - timedelta(days=WINDOW_DAYS)
+    monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by("url"))
+    by_monitor = rollup.windows([m.id for m in monitors], start, now)
+    windows = [(m, by_monitor[m.id]) for m in monitors]
+    probes = sum(w.probes for _, w in windows)
+    failures = sum(w.failures for _, w in windows)
+    merged = histogram.merge(w.histogram for _, w in windows)
+    routes = [
+        {
+            "url": m.route.display_url,
+            "kind": m.route.get_kind_display(),
+            "interval": m.interval,
+            "state": m.get_state_display(),
+            "paused": m.paused,
+            "uptime": w.uptime,
+            "uptime_text": _pct(w.uptime),
+            "p95": w.percentile(0.95),
+            "p95_text": _ms(w.percentile(0.95)),
+            "budget_ms": m.latency_budget_ms,
+        }
+        for m, w in windows
+    ]
+    uptime = 100.0 * (probes - failures) / probes if probes else None
+    return Uptime(routes, uptime, histogram.percentile(merged, 0.95), probes)
+
+
+# --- The pack --------------------------------------------------------------------------------------
+
+
+def _watch_list(client: Client, risks: Any, up: Uptime, now: datetime) -> list[str]:
+    watch: list[str] = []
+    certs = [f for f in risks.all_open if f.check_id == "tls.certificate"]
+    if certs:
+        earliest = min(certs, key=lambda f: str(f.evidence.get("not_after", "")))
+        hosts = ", ".join(sorted({display_name(f.subject) for f in certs}))
+        watch.append(f"Certificates ({hosts}): {earliest.explanation} Monitoring warns 14 days before any expiry.")
+    for route in up.routes:
+        if route["p95"] is not None and route["p95"] > route["budget_ms"]:
+            watch.append(
+                f"{route['url']} answers slowly: p95 {route['p95_text']} against a budget of {route['budget_ms']} ms."
+            )
+        if route["uptime"] is not None and route["uptime"] < 99.5:
+            watch.append(
+                f"{route['url']} was up {route['uptime_text']} of the last 30 days: "
+                "find out why before it costs customers."
+            )
+    recent = Incident.objects.filter(monitor__client=client, started_at__gte=now - timedelta(days=7)).count()
+    if recent:
+        watch.append(
+            f"{recent} incident{'s' if recent != 1 else ''} in the last 7 days: read the timelines under Monitoring."
+        )
+    for event in WatchEvent.objects.filter(client=client, created__gte=now - timedelta(days=14))[:5]:
+        watch.append(f"{event.title} (seen {_date(event.created)}).")
+    mediums = [f for f in risks.all_open if f.severity == Severity.MEDIUM]
+    if mediums:
+        watch.append(
+            f"{len(mediums)} medium-risk item{'s' if len(mediums) != 1 else ''} left to fix; "
+            f"the top one: {mediums[0].title}."
+        )
+    if any(f.check_id == "email.dmarc.none_with_reports" for f in risks.all_open):
+        watch.append("Read the DMARC reports; when only your own services appear, move the policy to p=quarantine.")
+    watch.append("Read the weekly status report, and reply to it if anything looks wrong.")
+    return watch
+
+
+def _checked_off(client: Client) -> list[dict[str, str]]:
+    """The Launch Ready items the latest sprint settled, and how: the audit, the monitors or the consultant's notes."""
+    sprint = client.sprints.order_by("-started_at").first()
+    if sprint is None:
+        return []
+    rows = []
+    for item in sprint_checklist(sprint).items:
+        if not item.done or item.item == Item.HANDOVER:
+            continue
+        if item.source == "consultant" and item.tick is not None:
+            who = item.tick.ticked_by.name if item.tick.ticked_by and item.tick.ticked_by.name else "Checked by hand"
+            how = f"{who}: {item.tick.notes}" if item.tick.notes else f"{who}, {_date(item.tick.ticked_at)}."
+        else:
+            how = item.reason
+        rows.append({"label": item.label, "how": how})
+    return rows
+
+
+def _access(client: Client) -> list[dict[str, Any]]:
+    entries = {e.kind: e for e in AccessEntry.objects.filter(client=client)}
+    rows = []
+    for kind, label in AccessEntry.Kind.choices:
+        entry = entries.get(kind)
+        rows.append(
+            {
+                "kind": kind,
+                "label": str(label),
+                "provider": entry.provider if entry else "",
+                "owner": entry.owner if entry else "",
+                "login_location": entry.login_location if entry else "",
+                "recorded": bool(entry and (entry.owner or entry.login_location)),
+            }
+        )
+    return rows
+
+
+def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: Any) -> dict[str, Any]:
+    hosting = next((a for a in access if a["kind"] == AccessEntry.Kind.HOSTING), None)
+    who = (
+        f"{hosting['owner']}, who holds the hosting login ({hosting['login_location'] or 'location not recorded'})"
+        if hosting and hosting["owner"]
+        else "Whoever holds the hosting login: record who that is in the access inventory."
+    )
+    places = []
+    seen = set()
+    for domain in domains:
+        how = deploy_plan(domain)["secrets"]
+        if how not in seen:
+            seen.add(how)
+            places.append({"where": domain.get_hosting_provider_display(), "how": how})
+    places.append(
+        {
+            "where": "Other services (payments, email sending, AI APIs)",
+            "how": "Each provider's dashboard. To rotate a key: create the new one there, put it in the hosting's "
+            "variables, redeploy, check the app works, then delete the old key.",
+        }
+    )
+    findings = [f.title for f in risks.all_open if f.item == Item.SECRETS and f.severity != Severity.INFO]
+    return {"places": places, "who": who, "findings": findings}
+
+
+def _domain_map(domains: list[Domain], open_findings: list[AuditFinding], runs: dict[int, Any]) -> list[dict[str, Any]]:
+    result = []
+    for domain in domains:
+        issues = sorted(
+            {f.title for f in open_findings if f.run.domain_id == domain.id and f.check_id.startswith("redirect.")}
+        )
+        kinds: dict[str, list[str]] = defaultdict(list)
+        for route in domain.routes.all():
+            purpose = HOST_PURPOSE.get(route.kind)  # type: ignore[call-overload]
+            if purpose and purpose not in kinds[route.host]:
+                kinds[route.host].append(purpose)
+        other = domain.name if domain.canonical_host == Domain.CanonicalHost.WWW else f"www.{domain.name}"
+        hosts = [{"name": display_name(domain.canonical_name), "purpose": ", ".join(kinds[""]) or "the public website"}]
+        for label in domain.hosts:
+            purpose = ", ".join(kinds[label]) or LABEL_PURPOSE.get(label, "in use")
+            hosts.append({"name": display_name(f"{label}.{domain.name}"), "purpose": purpose})
+        result.append(
+            {
+                "domain": domain.display_name,
+                "canonical": display_name(domain.canonical_name),
+                "hosts": hosts,
+                "redirects": [
+                    f"http://{display_name(other)} and https://{display_name(other)} → "
+                    f"https://{display_name(domain.canonical_name)} (permanent, 301)",
+                    "Every http:// address → the same address on https://",
+                ],
+                "redirects_checked": _date(runs[domain.id].finished_at) if domain.id in runs else "",
+                "redirect_issues": issues,
+                "hosting": domain.get_hosting_provider_display(),
+                "mail": domain.mail_provider_labels,
+            }
+        )
+    return result
+
+
+def _contacts(client: Client) -> dict[str, Any]:
+    owner = Membership.objects.filter(workspace_id=client.workspace_id, role=Role.OWNER).select_related("user").first()
+    return {
+        "client": [
+            {"name": c.name, "role": c.role, "email": c.email, "phone": c.phone, "primary": c.is_primary}
+            for c in client.contacts.all()
+        ],
+        "consultancy": client.workspace.name,
+        "consultant": {"name": owner.user.name or owner.user.email, "email": owner.user.email} if owner else None,
+    }
+
+
+def incident_checklist(domains: list[Domain], channels: list[str], contacts: dict[str, Any]) -> list[str]:
+    status_pages = {str(k): v for k, v in STATUS_PAGES.items()}
+    pages = sorted({status_pages[d.hosting_provider] for d in domains if d.hosting_provider in status_pages})
+    consultant = contacts["consultant"]
+    call = f"{consultant['name']} ({consultant['email']})" if consultant else contacts["consultancy"]
+    steps = [
+        "Confirm it: open the site in a private window, then on your phone over mobile data (not Wi-Fi).",
+        "Open Launch Ready → Monitoring: see which routes are down and the cause shown "
+        "(DNS, TLS, timeout, status, keyword).",
+        "Check your providers' status pages" + (f": {', '.join(pages)}." if pages else "."),
+        "If it started right after a deploy, roll back first and investigate afterwards (see Rollback steps).",
+        "If the error is about DNS or a certificate, do not edit DNS records in a hurry: "
+        "a wrong change takes hours to undo. Call us.",
+        "Tell customers early: a short, honest note (“Sign-in is failing; we are on it; next update in 30 minutes”).",
+        f"Call {call} if it is not clear within 15 minutes.",
+        "Write down the times: first alert, what you tried, when it recovered. It makes the follow-up quick.",
+        "When it is back: check every monitor shows Up and that alerts stopped"
+        + (f" ({', '.join(channels)})." if channels else "."),
+    ]
+    return steps
+
+
+def verify_monitoring_steps(up: Uptime, channels: list[str]) -> list[str]:
+    slowest = max((r["interval"] for r in up.routes), default=60)
+    return [
+        "Open Launch Ready → Monitoring.",
+        f"Within {2 * slowest // 60 or 1} minutes of the change, every route should show Up "
+        "with a “last checked” time after it.",
+        "Compare the p95 line with the deploy marker: a line that jumps after the marker "
+        "means the change made the app slower.",
+        "If you added or renamed a page that must work (a new sign-in path, a new API), ask us to add it as a route.",
+        (
+            f"Alerts go to: {', '.join(channels)}. Ask us to send a test alert after changing who receives them."
+            if channels
+            else "No alert channel is set up: ask us to add one, or outages will go unnoticed."
+        ),
+    ]
+
+
+def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
+    """The pack as plain, JSON-ready data."""
+    now = now or timezone.now()
+    domains = list(client.domains.prefetch_related("routes"))
+    risks = risk_list(client)
+    runs = {run.domain_id: run for run in risks.runs}
+    audited = max((r.finished_at for r in risks.runs if r.finished_at), default=None)
+    up = uptime_30d(client, now)
+    open_findings = risks.all_open
+    fixed_rows = (
+        AuditFinding.objects.filter(run__domain__client=client, change=AuditFinding.Change.FIXED)
+        .exclude(severity=Severity.INFO)
+        .select_related("run__domain")
+        .order_by("rank", "id")
+    )
+    still_open = {(f.check_id, f.subject) for f in open_findings}
+    fixed, seen = [], set()
+    for f in fixed_rows:
+        key = (f.check_id, f.subject)
+        if key not in seen and key not in still_open:
+            seen.add(key)
+            fixed.append({"title": f.title, "severity": f.severity, "domain": f.run.domain.display_name})
+    access = _access(client)
+    channels = list(AlertChannel.objects.filter(client=client, enabled=True).values_list("name", flat=True))
+    contacts = _contacts(client)
+    serious = [f for f in open_findings if f.severity in (Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM)]
+    counts = risks.counts
+    return {
+        "client": client.name,
+        "product": client.get_product_kind_display(),
+        "consultancy": client.workspace.name,
+        "built_at": now.isoformat(),
+        "built_on": _date(now),
+        "status": {
+            "go": risks.go,
+            "verdict": "Not audited yet" if risks.go is None else ("Go" if risks.go else "No-go"),
+            "blockers": counts[Severity.BLOCKER.value],
+            "open": open_risk_count(risks),
+            "low": counts[Severity.LOW.value],
+            "audited_on": _date(audited),
+            "uptime": up.uptime,
+            "uptime_text": _pct(up.uptime),
+            "p95": up.p95,
+            "p95_text": _ms(up.p95),
+            "window_days": WINDOW_DAYS,
+        },
+        "fixed": fixed[:40],
+        "checked": _checked_off(client),
+        "risky": [
+            {
+                "title": f.title,
+                "severity": f.severity,
+                "explanation": f.explanation,
+                "fix": f.fix,
+                "domain": f.run.domain.display_name,
+            }
+            for f in serious[:25]
+        ],
+        "watch": _watch_list(client, risks, up, now),
+        "domains": _domain_map(domains, open_findings, runs),
+        "dns": [_dns_section(d, runs.get(d.id)) for d in domains],
+        "email": [row for d in domains for row in _email_section(d, runs.get(d.id), open_findings)],
+        "access": access,
+        "secrets": _secrets(domains, access, risks),
+        "deploys": [deploy_plan(d) for d in domains],
+        "monitoring": {"routes": up.routes, "channels": channels, "steps": verify_monitoring_steps(up, channels)},
+        "incident": incident_checklist(domains, channels, contacts),
+        "contacts": contacts,
+    }

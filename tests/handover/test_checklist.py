@@ -1,0 +1,165 @@
+"""The sprint checklist: items ticked by a clean audit, un-ticked by an open blocker, by the monitors and
+the published pack, and by the consultant's hand otherwise; in a fixed number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from audits.models import AuditFinding, AuditRun
+from handover.checklist import State, sprint_checklist
+from handover.models import ChecklistTick
+from handover.publish import pack_publish
+from monitoring.models import AlertChannel, Monitor
+from monitoring.scheduler import sync_monitors
+from tests.conftest import Tenant, login
+from tests.factories import RouteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(tenant: Tenant, *findings: tuple[str, str, str]) -> AuditRun:
+    """A finished run holding the given (item, severity, title) findings, as the engine records them."""
+    run = AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.DONE, go=True)
+    AuditFinding.objects.bulk_create(
+        AuditFinding(
+            run=run,
+            check_id=f"x.{i}",
+            subject=str(i),
+            area="dns",
+            severity=sev,
+            item=item,
+            title=title,
+            explanation="",
+            fix="",
+            rank=i,
+        )
+        for i, (item, sev, title) in enumerate(findings)
+    )
+    return run
+
+
+def _states(tenant: Tenant) -> dict[str, tuple[State, str]]:
+    return {i.item.value: (i.state, i.source) for i in sprint_checklist(tenant.sprint).items}
+
+
+def test_it_groups_the_ten_items_by_the_seven_stages(tenant: Tenant) -> None:
+    checklist = sprint_checklist(tenant.sprint)
+    assert [s.name for s in checklist.stages] == [
+        "Quick audit",
+        "Stabilise the edge",
+        "Harden config and secrets",
+        "Deploy",
+        "Protect and observe",
+        "Verify customer paths",
+        "Handover",
+    ]
+    assert len(checklist.items) == 10 and len({i.item for i in checklist.items}) == 10
+    assert all(i.state == State.TODO for i in checklist.items if i.item != "uptime_monitoring")
+
+
+def test_a_clean_area_ticks_its_item_and_an_open_blocker_unticks_it(tenant: Tenant) -> None:
+    _run(
+        tenant,
+        ("ssl", "blocker", "Certificate expired on www"),
+        ("redirects", "medium", "Two-hop redirect"),
+        ("email_authentication", "info", "MTA-STS not set up"),
+    )
+    states = _states(tenant)
+    assert states["email_authentication"] == (State.DONE, "audit")
+    assert states["domain_setup"] == (State.DONE, "audit")
+    assert states["ssl"] == (State.BLOCKED, "audit")
+    assert states["redirects"] == (State.ATTENTION, "audit")
+    assert states["environment_variables"] == (State.TODO, "")
+    ssl = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "ssl")
+    assert ssl.reason == "1 blocker open in the latest audit." and ssl.findings[0].title == "Certificate expired on www"
+
+
+def test_a_manual_tick_never_hides_an_open_blocker(tenant: Tenant) -> None:
+    _run(tenant, ("ssl", "blocker", "Certificate expired"))
+    ChecklistTick.objects.create(sprint=tenant.sprint, item="ssl", done=True, ticked_by=tenant.consultant)
+    ChecklistTick.objects.create(
+        sprint=tenant.sprint, item="environment_variables", done=True, notes="Checked .env.example"
+    )
+    states = _states(tenant)
+    assert states["ssl"][0] == State.BLOCKED
+    assert states["environment_variables"] == (State.DONE, "consultant")
+
+
+def test_uptime_is_ticked_when_every_route_is_watched_up_and_alerts_reach_someone(tenant: Tenant) -> None:
+    sync_monitors()
+    assert _states(tenant)["uptime_monitoring"][0] == State.ATTENTION
+    Monitor.objects.update(state=Monitor.State.UP)
+    item = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "uptime_monitoring")
+    assert item.state == State.ATTENTION and "no alert channel" in item.reason.lower()
+    AlertChannel.objects.create(client=tenant.client, kind="email", name="Founders")
+    assert _states(tenant)["uptime_monitoring"] == (State.DONE, "monitors")
+    RouteFactory(domain=tenant.domain)  # a new route without a monitor
+    item = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "uptime_monitoring")
+    assert item.state == State.ATTENTION and "1 route of 2 not monitored" in item.reason
+
+
+def test_publishing_the_pack_ticks_handover(tenant: Tenant) -> None:
+    pack_publish(client=tenant.client, user=tenant.consultant)
+    assert _states(tenant)["handover"] == (State.DONE, "pack")
+
+
+def test_the_consultant_ticks_an_item_with_htmx_and_notes(tenant: Tenant) -> None:
+    http = login(tenant.consultant)
+    url = reverse("checklist_tick", args=[tenant.sprint.code])
+    response = http.post(
+        url, {"item": "environment_variables", "done": "on", "notes": "All keys in Vercel"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="checklist"' in page and "All keys in Vercel" in page and "1 of 10 done" in page
+    tick = ChecklistTick.objects.get(sprint=tenant.sprint, item="environment_variables")
+    assert tick.done and tick.ticked_by == tenant.consultant
+    assert http.post(url, {"item": "environment_variables"}).status_code == 302  # unticked, without HTMX
+    tick.refresh_from_db()
+    assert not tick.done
+
+
+def test_a_bad_item_gets_a_clear_answer(tenant: Tenant) -> None:
+    http = login(tenant.consultant)
+    url = reverse("checklist_tick", args=[tenant.sprint.code])
+    response = http.post(url, {"item": "nonsense"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Choose one of the ten Launch Ready items" in response.content.decode()
+    response = http.post(url, {"item": "nonsense"}, follow=True)
+    assert "Choose one of the ten Launch Ready items" in response.content.decode()
+    assert not ChecklistTick.objects.exists()
+
+
+def test_founders_read_the_checklist_but_cannot_tick(tenant: Tenant) -> None:
+    http = login(tenant.founder)
+    page = http.get(reverse("sprint_detail", args=[tenant.sprint.code])).content.decode()
+    assert "Launch Ready checklist" in page and "Tick it by hand" not in page
+    response = http.post(reverse("checklist_tick", args=[tenant.sprint.code]), {"item": "handover", "done": "on"})
+    assert response.status_code == 403 and not ChecklistTick.objects.exists()
+
+
+def test_the_sprint_page_queries_do_not_grow_with_findings_or_ticks(
+    tenant: Tenant, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    http = login(tenant.consultant)
+    url = reverse("sprint_detail", args=[tenant.sprint.code])
+    _run(tenant, ("ssl", "high", "One"))
+    http.get(url)
+    with django_assert_max_num_queries(30) as small:
+        http.get(url)
+    _run(
+        tenant,
+        *[
+            (item, sev, f"Finding {n}")
+            for n in range(40)
+            for item, sev in [("ssl", "high"), ("redirects", "medium"), ("caching", "blocker"), ("secrets", "low")]
+        ],
+    )
+    for item in ("environment_variables", "handover", "cloudflare"):
+        ChecklistTick.objects.create(sprint=tenant.sprint, item=item, done=True, ticked_by=tenant.consultant)
+    for _ in range(5):
+        RouteFactory(domain=tenant.domain)
+    sync_monitors()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = http.get(url)
+    assert "Finding 39" in response.content.decode() or "blocker" in response.content.decode()

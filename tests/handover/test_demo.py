@@ -1,0 +1,39 @@
+"""The demo that `make run` seeds has a handover pack at once, and publishes it again with the first audit."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import pytest
+
+from audits.models import AuditRun
+from audits.tasks import execute
+from handover.models import PackVersion
+from launchready.demo import demo_packs_refresh, seed_demo
+from launchready.management.commands.sandbox import Command
+from launchready.models import Domain
+from launchready.sandbox.runner import Sandbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_publishes_its_packs_before_and_after_the_first_audit(sandbox_env: Sandbox, tmp_path: Path) -> None:
+    seed_demo(tmp_path)
+    first = {v.client.name: v for v in PackVersion.objects.select_related("client")}
+    assert set(first) == {"Brightpath Coaching", "Studiokit", "Mira AI"}
+    assert first["Brightpath Coaching"].data["status"]["verdict"] == "Not audited yet"
+    assert "1Password, Brightpath Ops vault" in first["Brightpath Coaching"].html
+    assert demo_packs_refresh() == []  # nothing audited yet: nothing new to publish
+    for domain in Domain.objects.all():
+        execute(AuditRun.objects.create(domain=domain))
+    out = io.StringIO()
+    command = Command(stdout=out)
+    command._publish_demo_packs(threading.Event())  # what the sandbox does under make run once the audits are done
+    assert "Published the handover pack of 3 demo clients" in out.getvalue()
+    second = {v.client.name: v for v in PackVersion.objects.filter(number=2).select_related("client")}
+    assert second["Studiokit"].data["status"]["verdict"] == "No-go"
+    assert any(".env" in r["title"] for r in second["Studiokit"].data["risky"])
+    assert second["Brightpath Coaching"].note == "After the first audit"
+    assert demo_packs_refresh() == []
+    assert first["Studiokit"].data["status"]["verdict"] == "Not audited yet"  # version 1 stays as it was
