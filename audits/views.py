@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from audits.findings import ITEM_LABELS, Area, Severity
 from audits.models import AuditRun
@@ -68,6 +69,7 @@ def audit_progress(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 def client_risks_json(request: AuthedRequest, client_code: UUID) -> JsonResponse:
     client = get_client_for_user(request.user, client_code)
     response = JsonResponse(export(client), json_dumps_params={"indent": 2})
+    record_activity(client.workspace, request.user, "export.downloaded", f"Risk list (JSON) of {client.name}", request)
     response["Content-Disposition"] = f'attachment; filename="{slugify(client.name) or "client"}-risks.json"'
     return response
 

@@ -143,7 +143,12 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
+    # Ours, counted by the same limiter (accounts/ratelimits.py).
+    "invite": "20/h/user,40/h/ip",
+    "api_deploys": "60/m/key,120/m/ip",
 }
+# Sudo: sensitive actions need a sign-in, password or code within the last ten minutes (accounts/sudo.py).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Launch Ready"
 
