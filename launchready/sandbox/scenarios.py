@@ -539,6 +539,15 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
     return world
 
 
+def build_dns_only(world: World, apex: str, address: str) -> None:
+    """A healthy domain's DNS and mail records, its apex and www pointing at a server outside the sandbox
+    (the product itself, served by gunicorn, when it audits itself)."""
+    for host in (apex, f"www.{apex}"):
+        world.zone.add(host, "A", address)
+    _dns_extras(world, apex, Knobs())
+    _mail(world, apex, Knobs())
+
+
 def build_assistants(world: World) -> None:
     """The sandbox AI assistants: a leaky one for the demo's chatbot client, a safe and a hanging one."""
     for site in assistant_sites(world.ip):
