@@ -14,12 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.activity import record_activity
 from accounts.http import AuthedRequest
-from accounts.sudo import require_sudo
+from accounts.sudo import require_sudo, sudo_redirect
 from launchready.tenancy import (
     get_client_for_user,
     get_rw_channel_for_user,
@@ -150,9 +151,10 @@ def monitor_pause(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
 @login_required
 def channels(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
+    # Webhook URLs are secrets: confirm the password before the form, so none is parked in the session.
+    if reauth := sudo_redirect(request, reverse("alert_channels", args=[client.code])):
+        return reauth
     form = AlertChannelForm(request.POST or None)
-    if request.method == "POST":
-        require_sudo(request)
     if request.method == "POST" and form.is_valid():
         channel, signing = form.save(client)
         record_activity(client.workspace, request.user, "channel.created", channel, request)

@@ -90,3 +90,17 @@ def test_strangers_get_a_404_not_a_password_prompt(tenant: Tenant, other_tenant:
     stranger = login(other_tenant.owner, authenticated_ago=STALE)
     assert stranger.post(reverse("client_delete", args=[tenant.client.code])).status_code == 404
     assert stranger.post(reverse("deploy_tokens", args=[tenant.client.code]), {"name": "x"}).status_code == 404
+
+
+def test_a_webhook_url_is_never_parked_in_the_session_while_the_password_is_confirmed(tenant: Tenant) -> None:
+    from django.contrib.sessions.models import Session
+
+    http = login(tenant.consultant, authenticated_ago=STALE)
+    url = reverse("alert_channels", args=[tenant.client.code])
+    assert _asks_for_password(http.get(url))
+    secret_url = "https://hooks.slack.com/services/T000/B000/secretsecret"
+    assert _asks_for_password(http.post(url, {"kind": "slack", "name": "Ops", "url": secret_url}))
+    assert not any("secretsecret" in str(s.get_decoded()) for s in Session.objects.all())
+    confirmed = http.post(reverse("account_reauthenticate") + f"?next={url}", {"password": PASSWORD})
+    assert confirmed["Location"] == url
+    assert http.get(url).status_code == 200
