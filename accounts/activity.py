@@ -65,7 +65,7 @@ def describe(target: Any) -> str:
 
 def record_activity(
     workspace: Workspace,
-    actor: User | Any | None,
+    actor: User | None,
     verb: str,
     target: Any = None,
     request: HttpRequest | None = None,
@@ -74,7 +74,7 @@ def record_activity(
     name) or a short description; `request` gives the truncated address it came from."""
     if verb not in VERBS:
         raise ValueError(f"unknown activity verb {verb!r}: add it to accounts.activity.VERBS")
-    user = actor if isinstance(actor, User) else None
+    user = actor if isinstance(actor, User) else None  # an anonymous visitor or the product itself: no actor
     address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
     return Activity.objects.create(
         workspace=workspace,

@@ -195,7 +195,12 @@ def activity_log(request: AuthedRequest) -> HttpResponse:
     verb, actor = request.GET.get("verb", ""), request.GET.get("actor", "")
     groups = sorted({v.split(".")[0] for v in VERBS})
     verb = verb if verb in VERBS or verb in groups else ""
-    people = sorted(set(workspace.activities.exclude(actor_email="").values_list("actor_email", flat=True)))
+    people = list(
+        workspace.activities.exclude(actor_email="")
+        .order_by("actor_email")
+        .values_list("actor_email", flat=True)
+        .distinct()
+    )
     actor = actor if actor in people else ""
     page = Paginator(activities_for(workspace, verb=verb, actor=actor), ACTIVITY_PAGE_SIZE).get_page(
         request.GET.get("page")

@@ -117,8 +117,11 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
     leaks = _Leaks(spec, own)
     loop = asyncio.get_running_loop()
     sent = timeouts = 0
+    started = loop.time()
     errors: list[str] = []
-    for prompt in prompts:
+    for n, prompt in enumerate(prompts):
+        if n:  # paced: at most `per_second` messages, counted from the start of the previous one
+            await asyncio.sleep(max(0.0, 1 / spec.per_second - (loop.time() - started)))
         started = loop.time()
         try:
             url, headers, body = build_request(spec, prompt.message)
@@ -162,7 +165,6 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
         if failure is not None:
             errors.append(failure)
         leaks.look(prompt, text)
-        await asyncio.sleep(max(0.0, 1 / spec.per_second - (loop.time() - started)))
     findings = list(leaks.found.values())
     if timeouts:
         findings.append(
