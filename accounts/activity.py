@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import Activity, Membership, User, Workspace
 
@@ -37,6 +39,8 @@ VERBS: dict[str, str] = {
 }
 
 TARGET_LENGTH = 200
+# How long the log is kept: long enough for a yearly access review, not forever.
+RETENTION = timedelta(days=400)
 
 
 def network_of(address: str) -> str:
@@ -101,3 +105,10 @@ def activities_for(workspace: Workspace, *, verb: str = "", actor: str = "") -> 
     if actor:
         activities = activities.filter(actor_email=actor)
     return activities
+
+
+def activity_prune(now: Any = None) -> int:
+    """Delete log lines older than the retention; returns how many went."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted, _ = Activity.objects.filter(created__lt=cutoff).delete()
+    return deleted

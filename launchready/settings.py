@@ -180,6 +180,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-invitations": {"task": "accounts.tasks.expire_invitations", "schedule": 3600.0},
+    "prune-activity": {"task": "accounts.tasks.prune_activity", "schedule": 86400.0},
     "daily-audits": {"task": "audits.tasks.schedule_daily_audits", "schedule": 900.0},
     "reap-stale-audit-runs": {"task": "audits.tasks.reap_stale_audit_runs", "schedule": 120.0},
     # Every 3 s: a monitor waits at most one beat after it falls due (the lag target is a p99 under 5 s).

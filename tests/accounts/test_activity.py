@@ -126,3 +126,18 @@ def test_the_log_pages_and_filters(tenant: Tenant, django_assert_max_num_queries
 def test_an_unknown_verb_is_refused(tenant: Tenant) -> None:
     with pytest.raises(ValueError, match="unknown activity verb"):
         record_activity(tenant.workspace, tenant.owner, "did.something")
+
+
+def test_old_lines_are_pruned_after_the_retention(tenant: Tenant) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.activity import RETENTION
+    from accounts.tasks import prune_activity
+
+    old = record_activity(tenant.workspace, tenant.owner, "export.downloaded", "old")
+    Activity.objects.filter(pk=old.pk).update(created=timezone.now() - RETENTION - timedelta(days=1))
+    kept = record_activity(tenant.workspace, tenant.owner, "export.downloaded", "recent")
+    assert prune_activity() == 1
+    assert list(Activity.objects.values_list("pk", flat=True)) == [kept.pk]
