@@ -30,7 +30,9 @@ from launchready.sandbox.assistants import (
     BROKEN_PATH,
     CHAT_PATH,
     FAKE_SECRET_KEY,
+    GARBAGE_PATH,
     HANGING_HOST,
+    HUGE_PATH,
     LEAKY_CANARY,
     LEAKY_HOST,
     SAFE_HOST,
@@ -110,6 +112,16 @@ def test_an_assistant_that_answers_with_errors_is_reported(world_sandbox: Sandbo
     error = found["assistant.error"][0]
     assert severity_of(error) == Severity.MEDIUM
     assert error.params["count"] == 3 and "HTTP 504" in error.params["detail"]
+
+
+@pytest.mark.parametrize(("path", "detail"), [(HUGE_PATH, "the response is not JSON"), (GARBAGE_PATH, "protocol")])
+def test_a_flood_or_garbage_ends_in_an_error_finding_quickly(world_sandbox: Sandbox, path: str, detail: str) -> None:
+    spec = replace(SAFE, url=f"https://{SAFE_HOST}{path}", max_prompts=2)
+    started = time.monotonic()
+    found = by_id(probe(world_sandbox, spec, apex="launch-ready.test"))
+    assert time.monotonic() - started < 10  # 64 KB read of each 50 MB answer, not the whole
+    assert detail in found["assistant.error"][0].params["detail"]
+    assert found["assistant.probed"][0].params["sent"] == 2
 
 
 def test_an_answer_missing_from_the_configured_place_is_an_error(world_sandbox: Sandbox) -> None:
