@@ -18,11 +18,12 @@ LIMITS = {"version": 100, "commit": 64, "environment": 40}
 @require_POST
 def deploys(request: HttpRequest) -> JsonResponse:
     header = request.headers.get("Authorization", "")
+    value = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     # Counted per token (its public prefix, never the secret part) and per address, before any lookup.
-    parts = header.removeprefix("Bearer ").strip().split("_")
+    parts = value.split("_")
     if limited := api_limited(request, parts[1] if len(parts) > 1 else ""):
         return limited
-    token = token_check(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else None
+    token = token_check(value) if value else None
     if token is None:
         return JsonResponse({"error": "missing, unknown or revoked token"}, status=401)
     try:
