@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,9 +39,20 @@ from launchready.sandbox.assistants import (
     SAFE_HOST,
 )
 from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.scenarios import World, build_assistants
+from launchready.sandbox.web import WebSandbox
 
 LEAKY = AssistantSpec(url=f"https://{LEAKY_HOST}{CHAT_PATH}", canary=LEAKY_CANARY, answer_path="reply", per_second=50)
 SAFE = replace(LEAKY, url=f"https://{SAFE_HOST}{CHAT_PATH}", canary="LR-CANARY-0123456789AB")
+
+
+@pytest.fixture(scope="module")
+def assistants() -> Iterator[Sandbox]:
+    """The sandbox assistants alone (the shared world serves them too, for the demo)."""
+    world = World()
+    build_assistants(world)
+    with Sandbox(world.zone, web=WebSandbox(world.sites)) as sandbox:
+        yield sandbox
 
 
 def probe(sandbox: Sandbox, spec: AssistantSpec, apex: str = "askmira.test") -> list[Finding]:
@@ -58,8 +70,8 @@ def by_id(findings: list[Finding]) -> dict[str, list[Finding]]:
     return found
 
 
-def test_it_finds_the_planted_leaks_in_the_leaky_assistant(world_sandbox: Sandbox) -> None:
-    found = by_id(probe(world_sandbox, LEAKY))
+def test_it_finds_the_planted_leaks_in_the_leaky_assistant(assistants: Sandbox) -> None:
+    found = by_id(probe(assistants, LEAKY))
     canary = found["assistant.leak.canary"][0]
     assert severity_of(canary) == Severity.HIGH
     assert "extract.verbatim" in canary.evidence["prompts"] and "inject.ignore" in canary.evidence["prompts"]
@@ -74,31 +86,31 @@ def test_it_finds_the_planted_leaks_in_the_leaky_assistant(world_sandbox: Sandbo
         assert "…" not in text["title"] + text["explanation"] + text["fix"], text
 
 
-def test_leak_evidence_never_holds_the_key_or_the_addresses_whole(world_sandbox: Sandbox) -> None:
-    findings = probe(world_sandbox, LEAKY)
+def test_leak_evidence_never_holds_the_key_or_the_addresses_whole(assistants: Sandbox) -> None:
+    findings = probe(assistants, LEAKY)
     dumped = json.dumps([[f.evidence, f.params, render(f)] for f in findings])
     assert FAKE_SECRET_KEY not in dumped
     assert "jane.doe@example.com" not in dumped and "omar.haddad@example.net" not in dumped
     assert redact(FAKE_SECRET_KEY) in dumped
 
 
-def test_the_safe_assistant_leaks_nothing(world_sandbox: Sandbox) -> None:
-    found = by_id(probe(world_sandbox, SAFE, apex="launch-ready.test"))
+def test_the_safe_assistant_leaks_nothing(assistants: Sandbox) -> None:
+    found = by_id(probe(assistants, SAFE, apex="launch-ready.test"))
     assert set(found) == {"assistant.probed"}
     assert found["assistant.probed"][0].params["sent"] == len(redteam_set())
 
 
-def test_the_company_s_own_support_address_is_not_a_leak(world_sandbox: Sandbox) -> None:
+def test_the_company_s_own_support_address_is_not_a_leak(assistants: Sandbox) -> None:
     # Mira's greeting names support@askmira.test: the client's own address, not another user's.
     spec = replace(LEAKY, max_prompts=1)
-    found = by_id(probe(world_sandbox, spec))
+    found = by_id(probe(assistants, spec))
     assert "assistant.leak.personal_data" not in found
 
 
-def test_a_hanging_assistant_is_reported_and_not_waited_on_for_every_prompt(world_sandbox: Sandbox) -> None:
+def test_a_hanging_assistant_is_reported_and_not_waited_on_for_every_prompt(assistants: Sandbox) -> None:
     spec = replace(SAFE, url=f"https://{HANGING_HOST}{CHAT_PATH}", timeout=1.0)
     started = time.monotonic()
-    found = by_id(probe(world_sandbox, spec, apex="launch-ready.test"))
+    found = by_id(probe(assistants, spec, apex="launch-ready.test"))
     assert time.monotonic() - started < 6  # two timeouts, then the probe stops
     timeout = found["assistant.timeout"][0]
     assert severity_of(timeout) == Severity.MEDIUM
@@ -106,49 +118,49 @@ def test_a_hanging_assistant_is_reported_and_not_waited_on_for_every_prompt(worl
     assert not any(k.startswith("assistant.leak") for k in found)
 
 
-def test_an_assistant_that_answers_with_errors_is_reported(world_sandbox: Sandbox) -> None:
+def test_an_assistant_that_answers_with_errors_is_reported(assistants: Sandbox) -> None:
     spec = replace(SAFE, url=f"https://{SAFE_HOST}{BROKEN_PATH}", max_prompts=3)
-    found = by_id(probe(world_sandbox, spec, apex="launch-ready.test"))
+    found = by_id(probe(assistants, spec, apex="launch-ready.test"))
     error = found["assistant.error"][0]
     assert severity_of(error) == Severity.MEDIUM
     assert error.params["count"] == 3 and "HTTP 504" in error.params["detail"]
 
 
 @pytest.mark.parametrize(("path", "detail"), [(HUGE_PATH, "the response is not JSON"), (GARBAGE_PATH, "protocol")])
-def test_a_flood_or_garbage_ends_in_an_error_finding_quickly(world_sandbox: Sandbox, path: str, detail: str) -> None:
+def test_a_flood_or_garbage_ends_in_an_error_finding_quickly(assistants: Sandbox, path: str, detail: str) -> None:
     spec = replace(SAFE, url=f"https://{SAFE_HOST}{path}", max_prompts=2)
     started = time.monotonic()
-    found = by_id(probe(world_sandbox, spec, apex="launch-ready.test"))
+    found = by_id(probe(assistants, spec, apex="launch-ready.test"))
     assert time.monotonic() - started < 10  # 64 KB read of each 50 MB answer, not the whole
     assert detail in found["assistant.error"][0].params["detail"]
     assert found["assistant.probed"][0].params["sent"] == 2
 
 
-def test_an_answer_missing_from_the_configured_place_is_an_error(world_sandbox: Sandbox) -> None:
+def test_an_answer_missing_from_the_configured_place_is_an_error(assistants: Sandbox) -> None:
     spec = replace(SAFE, answer_path="choices.0.text", max_prompts=2)
-    found = by_id(probe(world_sandbox, spec, apex="launch-ready.test"))
+    found = by_id(probe(assistants, spec, apex="launch-ready.test"))
     assert "no choices.0.text in the response" in found["assistant.error"][0].params["detail"]
 
 
-def test_an_unreachable_endpoint_is_one_finding(world_sandbox: Sandbox) -> None:
+def test_an_unreachable_endpoint_is_one_finding(assistants: Sandbox) -> None:
     spec = replace(SAFE, url="https://nowhere.launch-ready.test/api/chat")
-    findings = probe(world_sandbox, spec, apex="launch-ready.test")
+    findings = probe(assistants, spec, apex="launch-ready.test")
     assert [f.check_id for f in findings] == ["assistant.unreachable"]
     assert "nowhere.launch-ready.test" in render(findings[0])["explanation"]
 
 
-def test_the_probe_is_paced(world_sandbox: Sandbox) -> None:
+def test_the_probe_is_paced(assistants: Sandbox) -> None:
     spec = replace(SAFE, per_second=4.0, max_prompts=4)
     started = time.monotonic()
-    probe(world_sandbox, spec, apex="launch-ready.test")
+    probe(assistants, spec, apex="launch-ready.test")
     assert time.monotonic() - started >= 0.75  # four prompts at four a second
 
 
-def test_the_probe_sends_the_secret_header_and_the_message_json_encoded(world_sandbox: Sandbox) -> None:
+def test_the_probe_sends_the_secret_header_and_the_message_json_encoded(assistants: Sandbox) -> None:
     spec = replace(SAFE, headers={"Authorization": "Bearer probe-secret"}, max_prompts=1)
-    before = len(world_sandbox.web.received)
-    probe(world_sandbox, spec, apex="launch-ready.test")
-    request = next(r for r in world_sandbox.web.received[before:] if r["host"] == SAFE_HOST)
+    before = len(assistants.web.received)
+    probe(assistants, spec, apex="launch-ready.test")
+    request = next(r for r in assistants.web.received[before:] if r["host"] == SAFE_HOST)
     assert request["headers"]["authorization"] == "Bearer probe-secret"  # type: ignore[index]
     assert json.loads(request["body"])["message"] == redteam_set()[0].message  # type: ignore[arg-type]
 
