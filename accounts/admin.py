@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Invitation, Membership, User, Workspace
+from accounts.models import Activity, Invitation, Membership, User, Workspace
 
 
 @admin.register(User)
@@ -44,3 +44,10 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     exclude = ["token_hash"]
     raw_id_fields = ["workspace", "client", "invited_by", "accepted_by"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["created", "workspace", "actor_email", "verb", "target", "ip_network"]
+    list_filter = ["verb"]
+    raw_id_fields = ["workspace", "actor"]

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.activity import record_activity
 from accounts.models import INVITATION_LIFETIME, Invitation, Membership, Role, User, Workspace, hash_token
 from launchready.models import Client
 
@@ -33,6 +34,7 @@ def invitation_create(
         token_hash=hash_token(Invitation.new_token()),
         expires=timezone.now() + INVITATION_LIFETIME,
     )
+    record_activity(workspace, invited_by, "invitation.sent", invitation_label(invitation))
     from accounts.tasks import send_invitation
 
     transaction.on_commit(lambda: send_invitation.delay(invitation.id))
@@ -89,6 +91,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     ).update(accepted_at=timezone.now(), accepted_by=user)
     if claimed != 1:
         raise InvitationError("This invitation has already been used. Sign in to continue.")
+    record_activity(invitation.workspace, user, "invitation.accepted", invitation_label(invitation))
     membership = Membership.objects.filter(user=user, workspace=invitation.workspace).first()
     if membership is None:
         return Membership.objects.create(
@@ -108,3 +111,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 
 def invitation_revoke(invitation: Invitation) -> None:
     Invitation.objects.filter(id=invitation.id, accepted_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def invitation_label(invitation: Invitation) -> str:
+    """How the activity log names an invitation: the role and client, not the invitee's address."""
+    role = invitation.get_role_display()
+    return f"{role} invitation for {invitation.client.name}" if invitation.client else f"{role} invitation"

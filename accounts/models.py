@@ -184,3 +184,27 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires > timezone.now()
+
+
+class Activity(models.Model):
+    """One thing someone did in a workspace: who, what, to which object, when and from roughly where.
+
+    Nothing secret or personal is kept beyond the actor's email: targets are described by the names the
+    consultancy gave them (a client, a token, a channel), and the address is truncated to its network.
+    """
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_email = models.EmailField(blank=True, help_text="Kept when the person's account is deleted.")
+    verb = models.CharField(max_length=40)
+    target = models.CharField(max_length=200, blank=True)
+    ip_network = models.CharField(max_length=50, blank=True, help_text="The address with its host part removed.")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created"]), models.Index(fields=["workspace", "verb"])]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.actor_email or 'Launch Ready'} {self.verb} {self.target}".strip()

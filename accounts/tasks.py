@@ -31,3 +31,10 @@ def expire_invitations() -> int:
     cutoff = timezone.now() - timedelta(days=30)
     deleted, _ = Invitation.objects.filter(accepted_at__isnull=True, expires__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def prune_activity() -> int:
+    from accounts.activity import activity_prune
+
+    return activity_prune()

@@ -7,13 +7,15 @@ from uuid import UUID
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
+from accounts.activity import VERBS, activities_for, record_activity
 from accounts.forms import ColleagueInviteForm, FounderInviteForm, WorkspaceForm, WorkspaceSettingsForm
 from accounts.http import AuthedRequest
 from accounts.invitations import (
@@ -21,10 +23,13 @@ from accounts.invitations import (
     invitation_accept,
     invitation_create,
     invitation_for_token,
+    invitation_label,
     invitation_revoke,
 )
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Role
+from accounts.ratelimits import invitation_limited
+from accounts.sudo import require_sudo
 from launchready.tenancy import get_rw_client_for_user
 
 
@@ -65,6 +70,10 @@ def workspace_settings(request: AuthedRequest) -> HttpResponse:
     workspace = membership.workspace
     form = WorkspaceSettingsForm(request.POST or None, instance=workspace)
     if request.method == "POST" and form.is_valid():
+        if "require_mfa" in form.changed_data:
+            require_sudo(request)
+            verb = "workspace.mfa_required" if workspace.require_mfa else "workspace.mfa_optional"
+            record_activity(workspace, request.user, verb, workspace, request)
         form.save()
         messages.success(request, "Workspace settings saved.")
         return redirect("workspace_settings")
@@ -82,6 +91,8 @@ def workspace_settings(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def colleague_invite(request: AuthedRequest) -> HttpResponse:
     membership = _owner_membership(request)
+    if limited := invitation_limited(request):
+        return limited
     form = ColleagueInviteForm(request.POST)
     if form.is_valid():
         invitation_create(
@@ -100,6 +111,8 @@ def colleague_invite(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def founder_invite(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
+    if limited := invitation_limited(request):
+        return limited
     form = FounderInviteForm(request.POST)
     if form.is_valid():
         invitation_create(
@@ -125,6 +138,7 @@ def _invitation_for_staff(request: AuthedRequest, invitation_code: UUID) -> Invi
 def invitation_withdraw(request: AuthedRequest, invitation_code: UUID) -> HttpResponse:
     invitation = _invitation_for_staff(request, invitation_code)
     invitation_revoke(invitation)
+    record_activity(invitation.workspace, request.user, "invitation.withdrawn", invitation_label(invitation), request)
     messages.success(request, f"Invitation for {invitation.email} withdrawn.")
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(
@@ -143,6 +157,7 @@ def member_remove(request: AuthedRequest, membership_code: UUID) -> HttpResponse
         messages.error(request, "A workspace needs at least one owner.")
     else:
         member.delete()
+        record_activity(owner.workspace, request.user, "member.removed", f"{member.get_role_display()}", request)
         messages.success(request, f"{member.user.email} no longer has access to {owner.workspace.name}.")
     return redirect("workspace_settings")
 
@@ -167,3 +182,39 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("home")
     context = {"invitation": invitation, "token": token, "email_matches": email_matches}
     return render(request, "accounts/invitation_accept.html", context)
+
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@login_required
+def activity_log(request: AuthedRequest) -> HttpResponse:
+    """Who did what in the workspace: the owner's page, filterable by kind of event and by person."""
+    membership = _owner_membership(request)
+    workspace = membership.workspace
+    verb, actor = request.GET.get("verb", ""), request.GET.get("actor", "")
+    groups = sorted({v.split(".")[0] for v in VERBS})
+    verb = verb if verb in VERBS or verb in groups else ""
+    people = list(
+        workspace.activities.exclude(actor_email="")
+        .order_by("actor_email")
+        .values_list("actor_email", flat=True)
+        .distinct()
+    )
+    actor = actor if actor in people else ""
+    page = Paginator(activities_for(workspace, verb=verb, actor=actor), ACTIVITY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for activity in page.object_list:
+        activity.label = VERBS.get(activity.verb, activity.verb)
+    query = urlencode({k: v for k, v in (("verb", verb), ("actor", actor)) if v})
+    context = {
+        "workspace": workspace,
+        "page": page,
+        "verbs": VERBS,
+        "verb": verb,
+        "actor": actor,
+        "people": people,
+        "query": query,
+    }
+    return render(request, "accounts/activity.html", context)

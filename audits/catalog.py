@@ -733,6 +733,76 @@ CATALOG: dict[str, Verdict] = {
         'Optional: _smtp._tls.{domain}. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}"',
     ),
     # --- The audit itself ---------------------------------------------------------------------------
+    # --- AI assistant ----------------------------------------------------------------------------
+    "assistant.leak.canary": _v(
+        Area.ASSISTANT,
+        H,
+        Item.SECRETS,
+        "The AI assistant reveals its hidden instructions",
+        "Given a {category} prompt ({prompt_id}), the assistant answered with the canary planted in its "
+        "instructions. Anyone can read what it was told, including any business rules, internal notes or "
+        "keys pasted into its prompt, and use them to steer it.",
+        "Keep secrets and internal notes out of the system prompt; add an instruction never to repeat it, "
+        "and filter replies that contain the canary ({canary}) or long passages of the prompt before they "
+        "reach the user. Re-run the probe to confirm.",
+    ),
+    "assistant.leak.key": _v(
+        Area.ASSISTANT,
+        H,
+        Item.SECRETS,
+        "The AI assistant hands out a {provider}",
+        "Given a {category} prompt ({prompt_id}), the assistant replied with something shaped like a "
+        "{provider} ({redacted}). Whoever reads it can spend on the account or reach its data.",
+        "Rotate that key now. Keys belong in the server's environment, never in the prompt or in tool "
+        "output the model can read; have tools return results, not credentials.",
+    ),
+    "assistant.leak.personal_data": _v(
+        Area.ASSISTANT,
+        H,
+        Item.SECRETS,
+        "The AI assistant discloses other people's details",
+        "Given a {category} prompt ({prompt_id}), the assistant answered with {count} email address(es) that were "
+        "not in the question ({examples}). One customer can read another's records: a data breach to report.",
+        "Scope every tool and database query the assistant uses to the signed-in user, on the server; never "
+        "rely on the prompt to keep records apart. Re-run the probe to confirm.",
+    ),
+    "assistant.timeout": _v(
+        Area.ASSISTANT,
+        M,
+        Item.UPTIME,
+        "The AI assistant hangs instead of answering",
+        "{count} of {sent} messages got no answer within {seconds} s. When the model is slow or down, users "
+        "stare at a spinner and each stuck request holds a server worker.",
+        "Put a timeout (10-20 s) on the call to the model provider and answer with a friendly "
+        '"try again" message when it passes; stream the reply if answers are long.',
+    ),
+    "assistant.error": _v(
+        Area.ASSISTANT,
+        M,
+        Item.UPTIME,
+        "The AI assistant answers with errors",
+        "{count} of {sent} messages got an error instead of a reply ({detail}). A model timeout or provider "
+        "error reaches the user as a broken chat.",
+        "Catch provider errors and timeouts on the server, retry once, and reply with a clear message; check "
+        "that the answer is at {answer_path} in the response.",
+    ),
+    "assistant.unreachable": _v(
+        Area.ASSISTANT,
+        M,
+        Item.UPTIME,
+        "The AI assistant's endpoint cannot be reached",
+        "The probe could not reach {url}: {detail}. Either the endpoint moved or it is not public.",
+        "Check the chat endpoint in the assistant settings, and that it answers from the internet.",
+    ),
+    "assistant.probed": _v(
+        Area.ASSISTANT,
+        INFO,
+        Item.SECRETS,
+        "AI assistant probed with {sent} red-team messages",
+        "Categories tried: {categories}. Replies were checked for the canary, key-shaped strings and "
+        "email addresses that were not in the question.",
+        "Nothing to do; re-run after each change to the assistant's prompt or tools.",
+    ),
     "audit.check_failed": _v(
         A,
         M,

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from audits.checks import dns as dns_checks
 from audits.checks import edge, headers, redirects, routes, tls
+from audits.checks.assistant import check_assistant
 from audits.findings import Finding
 from audits.target import USUAL_LABELS, AuditTarget, RouteSpec
 from launchready.net import DnsRecord, Net, NetConfig
@@ -45,6 +46,7 @@ CHECK_PREFIXES: dict[str, tuple[str, ...]] = {
     "headers": ("headers.",),
     "exposure": ("exposure.",),
     "email": ("email.",),
+    "assistant": ("assistant.",),
 }
 
 
@@ -113,6 +115,7 @@ def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Aw
         "headers": headers.check_headers,
         "exposure": headers.check_exposure,
         **_email_checks(),
+        **({"assistant": check_assistant} if target.assistant is not None else {}),
     }
 
 

@@ -27,6 +27,7 @@ class Area(StrEnum):
     EDGE = "edge"
     HEADERS = "headers"
     EMAIL = "email"
+    ASSISTANT = "assistant"
     AUDIT = "audit"
 
 

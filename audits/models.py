@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 import uuid
 from typing import Any
 
@@ -9,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
+from launchready.crypto import decrypt, encrypt
 from launchready.models import Client, Domain
 
 
@@ -102,3 +105,51 @@ class AuditFinding(models.Model):
 
 
 OPEN = ~Q(change=AuditFinding.Change.FIXED)
+
+
+def new_canary() -> str:
+    return f"LR-CANARY-{secrets.token_hex(6).upper()}"
+
+
+class AssistantProbe(models.Model):
+    """A client's AI assistant, as the red-team probe reaches it: the chat endpoint, how to put a message
+    in a request and where the answer is in the response, and the canary planted in its instructions.
+
+    Header values (an Authorization header, an API key) are secrets: they live in `secret_headers`,
+    encrypted at rest, and only their names are ever shown again.
+    """
+
+    class Method(models.TextChoices):
+        POST = "POST", "POST"
+        PUT = "PUT", "PUT"
+        GET = "GET", "GET (message in the query string)"
+
+    class BodyFormat(models.TextChoices):
+        JSON = "json", "JSON"
+        FORM = "form", "Form fields"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.OneToOneField(Client, models.CASCADE, related_name="assistant_probe")
+    url = models.URLField("Chat endpoint", max_length=500)
+    method = models.CharField(max_length=4, choices=Method.choices, default=Method.POST)
+    body_format = models.CharField(max_length=4, choices=BodyFormat.choices, default=BodyFormat.JSON)
+    request_template = models.TextField(default='{"message": "{{message}}"}')
+    answer_path = models.CharField(max_length=200, blank=True, help_text="Dotted path, e.g. reply or choices.0.text")
+    header_names = models.JSONField(default=list, blank=True, help_text="Names of the headers sent; values are secret.")
+    secret_headers = models.TextField(blank=True, help_text="Encrypted JSON: header name to value.")
+    canary = models.CharField(max_length=64, default=new_canary)
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(default=now)
+    updated = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"AI assistant of {self.client}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return json.loads(decrypt(self.secret_headers)) if self.secret_headers else {}
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self.secret_headers = encrypt(json.dumps(value)) if value else ""
+        self.header_names = sorted(value)

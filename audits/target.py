@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from audits.assistant import AssistantSpec
     from launchready.models import Domain
 
 # Hosts whose failure stops the launch (besides the canonical host): people sign in and call the API there.
@@ -32,6 +33,7 @@ class AuditTarget:
     dkim_selectors: list[str] = field(default_factory=list)
     probe_usual_labels: bool = False  # the shell audit looks for app., api. … that exist
     canonical_known: bool = True  # False: take the canonical host from where the apex settles
+    assistant: AssistantSpec | None = None  # the client's AI assistant, probed with this domain's audit
 
     @property
     def canonical_name(self) -> str:
@@ -67,4 +69,16 @@ class AuditTarget:
             routes=routes,
             mail_providers=list(domain.mail_providers),
             dkim_selectors=list(domain.dkim_selectors),
+            assistant=_assistant_for(domain),
         )
+
+
+def _assistant_for(domain: Domain) -> AssistantSpec | None:
+    """The client's assistant, when it is configured and this is the domain that carries its findings."""
+    from audits.assistant import AssistantSpec, assistant_domain
+    from audits.models import AssistantProbe
+
+    probe = AssistantProbe.objects.filter(client_id=domain.client_id, enabled=True).first()
+    if probe is None or assistant_domain(probe, list(domain.client.domains.all())) != domain:
+        return None
+    return AssistantSpec.from_probe(probe)

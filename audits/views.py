@@ -9,12 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.activity import record_activity
 from accounts.http import AuthedRequest
+from accounts.sudo import sudo_redirect
 from audits.findings import ITEM_LABELS, Area, Severity
-from audits.models import AuditRun
+from audits.forms import AssistantProbeForm
+from audits.models import AssistantProbe, AuditRun
 from audits.risk import export, risk_list
 from audits.runs import audit_client
 from launchready.tenancy import get_audit_run_for_user, get_client_for_user, get_rw_client_for_user, is_staff_of
@@ -68,6 +72,7 @@ def audit_progress(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 def client_risks_json(request: AuthedRequest, client_code: UUID) -> JsonResponse:
     client = get_client_for_user(request.user, client_code)
     response = JsonResponse(export(client), json_dumps_params={"indent": 2})
+    record_activity(client.workspace, request.user, "export.downloaded", f"Risk list (JSON) of {client.name}", request)
     response["Content-Disposition"] = f'attachment; filename="{slugify(client.name) or "client"}-risks.json"'
     return response
 
@@ -98,3 +103,34 @@ def approve_baseline(request: AuthedRequest, run_code: UUID) -> HttpResponse:
     baseline_approve(domain=run.domain, inventory=run.inventory, user=request.user)
     messages.success(request, f"{len(run.inventory)} records approved as {run.domain.display_name}'s DNS baseline.")
     return redirect("audit_run_detail", run.code)
+
+
+@login_required
+def assistant_probe(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """Configure the client's AI-assistant probe. The page takes secrets (auth headers), so it asks for
+    the password first; the secret is never parked in the session while the person confirms."""
+    client = get_rw_client_for_user(request.user, client_code)
+    if reauth := sudo_redirect(request, reverse("assistant_probe", args=[client.code])):
+        return reauth
+    probe = AssistantProbe.objects.filter(client=client).first()
+    form = AssistantProbeForm(request.POST or None, instance=probe or AssistantProbe(client=client))
+    if request.method == "POST" and form.is_valid():
+        probe = form.save()
+        record_activity(client.workspace, request.user, "assistant.configured", f"Assistant of {client.name}", request)
+        messages.success(request, "Assistant probe saved. It runs with the next audit; start one to probe it now.")
+        return redirect("assistant_probe", client.code)
+    context = {"client": client, "form": form, "probe": probe}
+    return render(request, "audits/assistant.html", context)
+
+
+@login_required
+@require_POST
+def assistant_probe_delete(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    client = get_rw_client_for_user(request.user, client_code)
+    if reauth := sudo_redirect(request, reverse("assistant_probe", args=[client.code])):
+        return reauth
+    deleted, _ = AssistantProbe.objects.filter(client=client).delete()
+    if deleted:
+        record_activity(client.workspace, request.user, "assistant.removed", f"Assistant of {client.name}", request)
+        messages.success(request, "Assistant probe removed, with its saved headers.")
+    return redirect("client_detail", client.code)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from audits.findings import Item
 from handover.access import access_entries, access_inventory_save
@@ -95,6 +96,9 @@ def pack_publish_view(request: AuthedRequest, client_code: UUID) -> HttpResponse
         messages.error(request, "Not published: " + " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("client_pack", client.code)
     version = pack_publish(client=client, user=request.user, note=form.cleaned_data["note"])
+    record_activity(
+        client.workspace, request.user, "pack.published", f"Handover pack v{version.number} of {client.name}", request
+    )
     messages.success(request, f"Handover pack v{version.number} published. {client.name}'s founders can read it now.")
     return redirect("pack_version", version.code)
 
@@ -115,6 +119,12 @@ def pack_version(request: AuthedRequest, pack_code: UUID) -> HttpResponse:
         return render(request, "handover/version.html", context)
 
 
+def _record_export(request: AuthedRequest, version: PackVersion, kind: str) -> None:
+    client = version.client
+    target = f"Handover pack v{version.number} of {client.name} ({kind})"
+    record_activity(client.workspace, request.user, "export.downloaded", target, request)
+
+
 def _filename(version: PackVersion, extension: str) -> str:
     return f"{slugify(version.client.name) or 'client'}-handover-v{version.number}.{extension}"
 
@@ -123,6 +133,7 @@ def _filename(version: PackVersion, extension: str) -> str:
 def pack_version_markdown(request: AuthedRequest, pack_code: UUID) -> HttpResponse:
     version = get_pack_version_for_user(request.user, pack_code)
     response = HttpResponse(version.markdown, content_type="text/markdown; charset=utf-8")
+    _record_export(request, version, "Markdown")
     response["Content-Disposition"] = f'attachment; filename="{_filename(version, "md")}"'
     return response
 
@@ -138,6 +149,7 @@ def pack_version_pdf(request: AuthedRequest, pack_code: UUID) -> HttpResponse:
         messages.error(request, "The PDF could not be made just now. The Markdown export has the same content.")
         return redirect("pack_version", version.code)
     response = HttpResponse(pdf, content_type="application/pdf")
+    _record_export(request, version, "PDF")
     response["Content-Disposition"] = f'inline; filename="{_filename(version, "pdf")}"'
     return response
 

@@ -18,7 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LAUNCHREADY_VAR_DIR", BASE_DIR / "var"))
 
 # A key that is only ever used on a developer's machine; production refuses it.
-DEV_SECRET_KEY = "dev-only-insecure-key-launchready-never-use-in-production-0123456789"
+# Development only: production refuses to start with it (see _secret_key).
+DEV_SECRET_KEY = "dev-only-insecure-key-launchready-never-use-in-production-0123456789"  # nosec B105
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="
 
 

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User, Workspace
-from audits.models import AuditRun
+from audits.models import AssistantProbe, AuditRun
 from handover.models import AccessEntry, PackVersion
 from handover.publish import pack_publish
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
+from launchready.sandbox.assistants import CHAT_PATH, LEAKY_CANARY, LEAKY_HOST
 from monitoring.models import AlertChannel
 
 DEMO_WORKSPACE = "Northstar Launch Studio"
@@ -178,6 +179,8 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
                 )
             # A first pack from the records straight away; it is published again once the first audit is in.
             pack_publish(client=client, user=consultant, note="Sprint kick-off: records and access inventory")
+            if spec["product_kind"] == Client.ProductKind.AI_CHATBOT:
+                _assistant(client)
     return DemoLogin(CONSULTANT_EMAIL, password), DemoLogin(FOUNDER_EMAIL, password), created
 
 
@@ -206,3 +209,17 @@ def _client(workspace: Workspace, spec: dict[str, Any], now: datetime) -> Client
         notes="Quick audit first: DNS, TLS and email authentication, then the edge.",
     )
     return client
+
+
+def _assistant(client: Client) -> AssistantProbe:
+    """Mira's chat widget, probed with every audit: the canary is already in its instructions, and it leaks."""
+    probe = AssistantProbe(
+        client=client,
+        url=f"https://{LEAKY_HOST}{CHAT_PATH}",
+        request_template='{"message": "{{message}}", "channel": "web"}',
+        answer_path="reply",
+        canary=LEAKY_CANARY,
+    )
+    probe.headers = {"Authorization": "Bearer demo-" + secrets.token_urlsafe(12)}
+    probe.save()
+    return probe

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.activity import record_activity
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
+from accounts.sudo import require_sudo
 from audits.models import AuditRun
 from audits.risk import latest_run_ids, risk_list
 from handover.checklist import sprint_checklist
@@ -176,6 +178,8 @@ def client_delete(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     if request.POST.get("confirm_name", "").strip() != client.name:
         messages.error(request, "Type the client's name exactly to delete it.")
         return redirect("client_edit", client.code)
+    require_sudo(request)
+    record_activity(client.workspace, request.user, "client.deleted", client, request)
     client.delete()
     messages.success(request, f"{client.name} and everything recorded for it were deleted.")
     return redirect("dashboard")

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.ratelimits import api_limited
 from monitoring.deploys import deploy_record, token_check
 
 LIMITS = {"version": 100, "commit": 64, "environment": 40}
@@ -17,7 +18,12 @@ LIMITS = {"version": 100, "commit": 64, "environment": 40}
 @require_POST
 def deploys(request: HttpRequest) -> JsonResponse:
     header = request.headers.get("Authorization", "")
-    token = token_check(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else None
+    value = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    # Counted per token (its public prefix, never the secret part) and per address, before any lookup.
+    parts = value.split("_")
+    if limited := api_limited(request, parts[1] if len(parts) > 1 else ""):
+        return limited
+    token = token_check(value) if value else None
     if token is None:
         return JsonResponse({"error": "missing, unknown or revoked token"}, status=401)
     try:

@@ -14,10 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.activity import record_activity
 from accounts.http import AuthedRequest
+from accounts.sudo import require_sudo, sudo_redirect
 from launchready.tenancy import (
     get_client_for_user,
     get_rw_channel_for_user,
@@ -153,9 +156,13 @@ def monitor_pause(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
 @login_required
 def channels(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
+    # Webhook URLs are secrets: confirm the password before the form, so none is parked in the session.
+    if reauth := sudo_redirect(request, reverse("alert_channels", args=[client.code])):
+        return reauth
     form = AlertChannelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         channel, signing = form.save(client)
+        record_activity(client.workspace, request.user, "channel.created", channel, request)
         messages.success(request, f"{channel} added.")
         if signing:
             messages.warning(request, f"Signing secret for {channel.name} (shown once): {signing}")
@@ -177,9 +184,12 @@ def channel_test(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
 @require_POST
 def channel_toggle(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
     channel = get_rw_channel_for_user(request.user, channel_code)
+    require_sudo(request)
     AlertChannel.objects.filter(pk=channel.pk).update(
         enabled=not channel.enabled, disabled_reason="", consecutive_failures=0
     )
+    change = "disabled" if channel.enabled else "enabled"
+    record_activity(channel.client.workspace, request.user, "channel.changed", f"{channel} ({change})", request)
     return redirect("alert_channels", channel.client.code)
 
 
@@ -187,8 +197,10 @@ def channel_toggle(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
 def tokens(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
     if request.method == "POST":
+        require_sudo(request)
         name = request.POST.get("name", "").strip()[:80] or "CI"
         token, value = token_create(client=client, name=name, user=request.user)
+        record_activity(client.workspace, request.user, "token.created", f"API token: {token.name}", request)
         messages.warning(request, f"Token {token.name} (copy it now, it is shown once): {value}")
         return redirect("deploy_tokens", client.code)
     context = {
@@ -204,7 +216,9 @@ def tokens(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 @require_POST
 def token_revoke(request: AuthedRequest, token_code: UUID) -> HttpResponse:
     token = get_rw_token_for_user(request.user, token_code)
+    require_sudo(request)
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    record_activity(token.client.workspace, request.user, "token.revoked", f"API token: {token.name}", request)
     messages.success(request, f"{token.name} revoked: CI using it can no longer report deploys.")
     return redirect("deploy_tokens", token.client.code)
 

@@ -121,7 +121,7 @@ class SandboxCA:
         now = dt.datetime.now(dt.UTC)
         key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
         key = (
-            rsa.generate_private_key(65537, 1024)  # noqa: S505 - the weak-key scenario
+            rsa.generate_private_key(65537, 1024)  # noqa: S505 - the weak-key scenario  # nosec B505
             if kind == CertKind.WEAK_KEY
             else ec.generate_private_key(ec.SECP256R1())
         )

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from audits.target import AuditTarget, RouteSpec
+from launchready.sandbox.assistants import assistant_sites
 from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.web import Page, Site
@@ -532,5 +533,24 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
         build_hostile(world)
     for apex, knobs in domains.items():
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
+    if HEALTHY in domains and "askmira.test" in domains:
+        build_assistants(world)
     world.zone.latency = dns_latency
     return world
+
+
+def build_dns_only(world: World, apex: str, address: str) -> None:
+    """A healthy domain's DNS and mail records, its apex and www pointing at a server outside the sandbox
+    (the product itself, served by gunicorn, when it audits itself)."""
+    for host in (apex, f"www.{apex}"):
+        world.zone.add(host, "A", address)
+    _dns_extras(world, apex, Knobs())
+    _mail(world, apex, Knobs())
+
+
+def build_assistants(world: World) -> None:
+    """The sandbox AI assistants: a leaky one for the demo's chatbot client, a safe and a hanging one."""
+    for site in assistant_sites(world.ip):
+        for host in site.hosts:
+            world.zone.add(host, "A", site.ip)
+        world.sites.append(site)

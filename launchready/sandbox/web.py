@@ -46,6 +46,7 @@ class Page:
     bad_header: bool = False  # a header line with bytes HTTP forbids
     hang: bool = False  # accept the request and never answer
     compress: bool = True  # gzip text bodies when the client accepts it
+    respond: Callable[[str, bytes], Page] | None = None  # a page made from the request (method, body): a chat bot
 
     def __post_init__(self) -> None:
         if self.location is not None and self.status == 200:
@@ -178,6 +179,7 @@ class WebSandbox:
             writer.close()
             return
         length = headers.get("content-length", "0")
+        body = b""
         if length.isdigit() and int(length) > 0:
             try:
                 body = await asyncio.wait_for(reader.readexactly(min(int(length), 1_000_000)), 10)
@@ -189,7 +191,7 @@ class WebSandbox:
             )
         site = self.site_for(ip, headers.get("host", ""))
         try:
-            await self._answer(writer, site, scheme, method, target, headers)
+            await self._answer(writer, site, scheme, method, target, headers, body)
         except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
             pass
         finally:
@@ -204,6 +206,7 @@ class WebSandbox:
         method: str,
         target: str,
         headers: dict[str, str],
+        body: bytes = b"",
     ) -> None:
         if site is None:
             await _write(writer, NOT_FOUND, method, headers)
@@ -215,6 +218,8 @@ class WebSandbox:
             page = Page(status=site.http_redirect, location=f"https://{host}{target}", body="")
         else:
             page = site.page(target) or NOT_FOUND
+            if page.respond is not None:
+                page = page.respond(method, body)
         if site.headers:
             page = replace(page, headers=[*page.headers, *site.headers])
         await _write(writer, page, method, headers, target)

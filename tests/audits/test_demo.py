@@ -23,3 +23,7 @@ def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_p
     assert runs["studiokit.test"].findings.filter(check_id="exposure.env_file").exists()
     assert runs["askmira.test"].findings.filter(check_id="route.unexpected_status", severity="blocker").exists()
     assert all(run.state == AuditRun.State.DONE for run in runs.values())
+    # Mira's chatbot leaks its instructions to the probe: the finding is on its risk list.
+    leak = runs["askmira.test"].findings.get(check_id="assistant.leak.canary")
+    assert leak.severity == "high" and "hidden instructions" in leak.title
+    assert not runs["brightpath.test"].findings.filter(check_id__startswith="assistant.").exists()

@@ -161,3 +161,14 @@ def test_the_consultant_is_told_when_the_pack_has_no_audit_yet(tenant: Tenant) -
     assert "No audit has finished yet" in page and "Publish version 1" in page
     founder_page = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
     assert reverse("client_pack", args=[tenant.client.code]) in founder_page  # the founder's menu
+
+
+def test_publishing_and_exporting_the_pack_are_in_the_activity_log(tenant: Tenant) -> None:
+    from accounts.models import Activity
+
+    login(tenant.consultant).post(reverse("pack_publish", args=[tenant.client.code]), {"note": "Sprint done"})
+    version = PackVersion.objects.get()
+    assert login(tenant.founder).get(reverse("pack_version_markdown", args=[version.code])).status_code == 200
+    lines = list(Activity.objects.filter(workspace=tenant.client.workspace).values_list("verb", "actor", "target"))
+    assert ("pack.published", tenant.consultant.id, f"Handover pack v1 of {tenant.client.name}") in lines
+    assert ("export.downloaded", tenant.founder.id, f"Handover pack v1 of {tenant.client.name} (Markdown)") in lines

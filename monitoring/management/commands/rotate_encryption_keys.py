@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         done = failed = 0
         with transaction.atomic():
-            for channel in AlertChannel.objects.exclude(secret="").select_for_update():
+            for channel in AlertChannel.objects.exclude(secret="").select_for_update():  # a filter  # nosec B106
                 try:
                     channel.secret = rotate(channel.secret)
                 except DecryptionError:
