@@ -16,7 +16,7 @@ from launchready.logs import scrub_text
 SECRET_WORDS = re.compile(r"\b(pass(word|wd|phrase)?|pwd|pin|2fa|otp|recovery code|api key|secret)\b\s*[:=]", re.I)
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]{20,}")
-SECRET_ERROR = (
+SECRET_ERROR = (  # a message, not a password  # nosec B105
     "This looks like a password or key. Write down where the login lives (for example “1Password, Ops vault”), "
     "never the secret itself."
 )

@@ -193,7 +193,8 @@ def save_states(monitors: list[Monitor]) -> None:
         for m in monitors
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 - names from the model
+        sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - names from the model  # nosec B608
+        cursor.executemany(sql, rows)
 
 
 def advance(monitor: Monitor, outcome: ProbeOutcome, now: datetime) -> None:
