@@ -144,22 +144,30 @@ class Window:
 
 def window(monitor: Monitor, start: datetime, end: datetime) -> Window:
     """Uptime and latency over any window: whole days from daily rollups, the rest from hourly ones."""
-    rows = Rollup.objects.filter(monitor=monitor, start__gte=start, start__lt=end)
-    days = list(
-        rows.filter(period=Rollup.Period.DAY).values_list("start", "probes", "failures", "unknown_seconds", "histogram")
+    return windows([monitor.id], start, end)[monitor.id]
+
+
+def windows(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, Window]:
+    """`window` for many monitors at once, from one query whatever their number."""
+    rows = Rollup.objects.filter(monitor_id__in=monitor_ids, start__gte=start, start__lt=end).values_list(
+        "monitor_id", "period", "start", "probes", "failures", "unknown_seconds", "histogram"
     )
-    covered = {d[0] for d in days}
-    hours = [
-        h
-        for h in rows.filter(period=Rollup.Period.HOUR).values_list(
-            "start", "probes", "failures", "unknown_seconds", "histogram"
+    days: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
+    hours: dict[int, list[tuple[datetime, tuple[int, int, int, list[int]]]]] = defaultdict(list)
+    covered: dict[int, set[datetime]] = defaultdict(set)
+    for mid, period, begins, probes, failures, unknown, hist in rows:
+        if period == Rollup.Period.DAY:
+            days[mid].append((probes, failures, unknown, hist))
+            covered[mid].add(begins)
+        else:
+            hours[mid].append((begins, (probes, failures, unknown, hist)))
+    out: dict[int, Window] = {}
+    for mid in monitor_ids:
+        parts = days[mid] + [h for begins, h in hours[mid] if day_start(begins) not in covered[mid]]
+        out[mid] = Window(
+            probes=sum(p[0] for p in parts),
+            failures=sum(p[1] for p in parts),
+            unknown_seconds=sum(p[2] for p in parts),
+            histogram=histogram.merge(p[3] for p in parts),
         )
-        if day_start(h[0]) not in covered
-    ]
-    parts = days + hours
-    return Window(
-        probes=sum(p[1] for p in parts),
-        failures=sum(p[2] for p in parts),
-        unknown_seconds=sum(p[3] for p in parts),
-        histogram=histogram.merge(p[4] for p in parts),
-    )
+    return out

@@ -16,3 +16,15 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// A sent email shown in a frame of its page: as tall as its content (same origin, no script inside it).
+function fitFrame(frame) {
+  try {
+    const doc = frame.contentDocument;
+    if (doc && doc.body) frame.style.height = `${doc.documentElement.scrollHeight + 4}px`;
+  } catch (e) { /* another origin: keep the set height */ }
+}
+document.querySelectorAll("iframe[data-fit]").forEach((frame) => {
+  frame.addEventListener("load", () => fitFrame(frame));
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") fitFrame(frame);
+});
+window.addEventListener("resize", () => document.querySelectorAll("iframe[data-fit]").forEach(fitFrame));

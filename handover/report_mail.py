@@ -1,0 +1,278 @@
+"""The weekly report as email: subject, text and HTML from the report's facts; founders in To and the
+consultants in Cc; a signed one-click opt-out (RFC 8058); and the send itself, claimed before anything
+goes out so that retries, two workers or a restarted scheduler never send a report twice.
+
+The claim moves a report PENDING -> CLAIMED (facts built, snapshot kept) -> SENDING (handing to the mail
+server) -> SENT. Each To-address is written to `attempted` before its message is handed over and to
+`delivered` once the server accepted it; a claim whose worker died is taken over when its lease runs
+out, and the new holder sends only to the addresses never attempted, so nobody gets it twice."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import STAFF_ROLES, Membership, Role
+from handover.report import build_report, period_for
+from handover.report_models import ReportOptOut, WeeklyReport
+from launchready.models import Client
+
+log = logging.getLogger(__name__)
+
+OPT_OUT_SALT = "handover.report.opt-out"
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 3
+NOBODY = "Nobody to send to: no founder or consultant, or all opted out."
+State = WeeklyReport.State
+# The server answered "no" to these: the message was not accepted, so trying again cannot duplicate it.
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+# --- the signed opt-out ---------------------------------------------------------------------------------
+
+
+def opt_out_token(client: Client, email: str) -> str:
+    return signing.dumps({"c": str(client.code), "e": email.strip().lower()}, salt=OPT_OUT_SALT, compress=True)
+
+
+def read_opt_out_token(token: str) -> tuple[Client, str] | None:
+    """The client and address a link was signed for; None for a link that was altered or made up."""
+    try:
+        value = signing.loads(token, salt=OPT_OUT_SALT)
+        client = Client.objects.filter(code=uuid.UUID(str(value["c"]))).first()
+        email = str(value["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return (client, email) if client is not None else None
+
+
+def opt_out_url(client: Client, email: str) -> str:
+    return settings.SITE_URL + reverse("report_opt_out", args=[opt_out_token(client, email)])
+
+
+def opt_out(client: Client, email: str) -> None:
+    ReportOptOut.objects.get_or_create(client=client, email=email.strip().lower())
+
+
+def opt_in(client: Client, email: str) -> None:
+    ReportOptOut.objects.filter(client=client, email=email.strip().lower()).delete()
+
+
+# --- who receives it ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Recipients:
+    founders: list[str]
+    consultants: list[str]
+    opted_out: list[str]
+
+    @property
+    def everyone(self) -> list[str]:
+        return self.founders + self.consultants
+
+
+def recipients(client: Client) -> Recipients:
+    """The client's founders and the workspace's consultants, less whoever opted out."""
+    out = set(ReportOptOut.objects.filter(client=client).values_list("email", flat=True))
+    founders: set[str] = set()
+    consultants: set[str] = set()
+    members = Membership.objects.filter(workspace_id=client.workspace_id).values_list(
+        "role", "client_id", "user__email", "user__is_active"
+    )
+    for role, client_id, email, active in members:
+        if not active or not email:
+            continue
+        if role in STAFF_ROLES:
+            consultants.add(email.lower())
+        elif role == Role.FOUNDER and client_id == client.id:
+            founders.add(email.lower())
+    consultants -= founders
+    return Recipients(sorted(founders - out), sorted(consultants - out), sorted((founders | consultants) & out))
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(data: dict[str, Any], *, opt_out_link: str = "") -> Rendered:
+    context = {
+        **data,
+        "optout_url": opt_out_link,
+        "dashboard_url": f"{settings.SITE_URL}{reverse('client_detail', args=[data['client_code']])}",
+    }
+    subject = " ".join(render_to_string("email/weekly_report-subject.txt", context).split())
+    return Rendered(
+        subject[:300],
+        render_to_string("email/weekly_report-body-text.txt", context),
+        render_to_string("email/weekly_report-body-html.html", context),
+    )
+
+
+def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[EmailMultiAlternatives]:
+    """One message per founder (the opt-out link and header are theirs), the consultants in Cc of the
+    first; with no founder to write to, one per consultant."""
+    to_list = people.founders or people.consultants
+    cc = people.consultants if people.founders else []
+    out = []
+    for n, address in enumerate(to_list):
+        if address in skip:
+            continue
+        link = opt_out_url(report.client, address)
+        rendered = render(report.data, opt_out_link=link)
+        message = EmailMultiAlternatives(
+            rendered.subject,
+            rendered.text,
+            to=[address],
+            cc=cc if n == 0 else [],
+            headers={
+                "List-Unsubscribe": f"<{link}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": f"Weekly status of {report.client.name} <weekly-status.{report.client.code}.launchready>",
+                "Message-ID": f"<weekly-{report.code}-{n}@launchready>",
+                "X-Auto-Response-Suppress": "OOF, AutoReply",
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        message.attach_alternative(rendered.html, "text/html")
+        out.append(message)
+    return out
+
+
+def preview(client: Client, sent_week: Any) -> tuple[dict[str, Any], Rendered]:
+    """What this week's report says, as the founders will read it (without anyone's opt-out link)."""
+    data = build_report(client, sent_week)
+    return data, render(data, opt_out_link="")
+
+
+# --- the send, claimed ---------------------------------------------------------------------------------
+
+
+def report_create(*, client: Client, sent_week: Any) -> WeeklyReport:
+    """The one row of a client's week (made by whoever comes first; the constraint keeps it one)."""
+    period = period_for(client, sent_week)
+    report, _ = WeeklyReport.objects.get_or_create(
+        client=client, week=sent_week, defaults={"period_start": period.start, "period_end": period.end}
+    )
+    return report
+
+
+def _claim(report_id: int) -> uuid.UUID | None:
+    now = timezone.now()
+    claim = uuid.uuid4()
+    free = Q(state=State.PENDING) | Q(state__in=[State.CLAIMED, State.SENDING], lease_until__lt=now)
+    taken = (
+        WeeklyReport.objects.filter(free, id=report_id)
+        .exclude(attempts__gte=MAX_ATTEMPTS + 2)  # a report that keeps killing its worker stops somewhere
+        .update(state=State.CLAIMED, claim=claim, lease_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    return claim if taken else None
+
+
+def _mine(report: WeeklyReport, claim: uuid.UUID, **changes: Any) -> bool:
+    """Apply changes only while the claim is still ours (and renew its lease)."""
+    return bool(
+        WeeklyReport.objects.filter(id=report.id, claim=claim).update(lease_until=timezone.now() + LEASE, **changes)
+    )
+
+
+def deliver(report_id: int) -> str:
+    """Claim, build, send. Returns what happened; a mail server's failure is recorded, never raised."""
+    claim = _claim(report_id)
+    if claim is None:
+        return "not pending"
+    report = WeeklyReport.objects.select_related("client").get(id=report_id)
+    if not report.data:
+        data = build_report(report.client, report.week)
+        snapshot = render(data)
+        report.data, report.subject, report.text, report.html = data, snapshot.subject, snapshot.text, snapshot.html
+        if not _mine(report, claim, data=data, subject=snapshot.subject, text=snapshot.text, html=snapshot.html):
+            return "claim lost"
+    people = recipients(report.client)
+    attempted = set(report.recipients)
+    pending = messages(report, people, skip=attempted)
+    if not pending:
+        delivered = set(report.delivered)
+        if not attempted:
+            return _finish(report, claim, State.SKIPPED, NOBODY)
+        uncertain = attempted - delivered
+        # Addresses handed over by a worker that stopped before hearing back: perhaps received, never resent.
+        note = f"Delivery to {len(uncertain)} address(es) unconfirmed: sending stopped midway." if uncertain else ""
+        return _finish(report, claim, State.SENT, note)
+    if not _mine(report, claim, state=State.SENDING):
+        return "claim lost"
+    return _hand_over(report, claim, pending, attempted)
+
+
+def _hand_over(
+    report: WeeklyReport, claim: uuid.UUID, pending: list[EmailMultiAlternatives], attempted: set[str]
+) -> str:
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        return _retry_or_fail(report, claim, f"The mail server could not be reached ({type(exc).__name__}).")
+    delivered = list(report.delivered)
+    refused: list[str] = []
+    try:
+        for message in pending:
+            address = message.to[0]
+            attempted.add(address)
+            if not _mine(report, claim, recipients=sorted(attempted)):
+                return "claim lost"
+            try:
+                connection.send_messages([message])
+            except REFUSED as exc:
+                refused.append(address)
+                log.warning("weekly report %s refused by the mail server: %s", report.code, type(exc).__name__)
+                continue
+            delivered.append(address)
+            _mine(report, claim, delivered=delivered)
+    except (OSError, smtplib.SMTPException) as exc:
+        # The connection broke mid-message: the server may have accepted it, so it is never handed over again.
+        error = f"The mail server connection broke during the hand-over ({type(exc).__name__}); not resent."
+        WeeklyReport.objects.filter(id=report.id, claim=claim).update(
+            state=State.FAILED if not delivered else State.SENT, error=error, lease_until=None, sent_at=timezone.now()
+        )
+        return "failed"
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+    error = f"Refused by the mail server: {len(refused)} address{'es' if len(refused) != 1 else ''}." if refused else ""
+    return _finish(report, claim, State.SENT if delivered else State.FAILED, error)
+
+
+def _finish(report: WeeklyReport, claim: uuid.UUID, state: str, error: str) -> str:
+    WeeklyReport.objects.filter(id=report.id, claim=claim).update(
+        state=state, error=error[:300], lease_until=None, sent_at=timezone.now() if state == State.SENT else None
+    )
+    return str(state)
+
+
+def _retry_or_fail(report: WeeklyReport, claim: uuid.UUID, error: str) -> str:
+    # Nothing of this attempt reached the server: the report can safely wait for the next try.
+    retry = report.attempts < MAX_ATTEMPTS
+    WeeklyReport.objects.filter(id=report.id, claim=claim).update(
+        state=State.PENDING if retry else State.FAILED, error=error[:300], lease_until=None, claim=None
+    )
+    log.warning("weekly report %s: %s", report.code, error)
+    return "retry" if retry else "failed"
