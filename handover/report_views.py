@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from accounts.http import AuthedRequest
 from handover.report import client_zone, week_of
@@ -29,6 +29,9 @@ from launchready.tenancy import get_client_for_user, get_report_for_user, get_rw
 # The email's own HTML, shown in a sandboxed frame of our pages: its inline styles are the point of it.
 EMAIL_CSP = {
     "default-src": ["'none'"],
+    "script-src": ["'none'"],
+    "connect-src": ["'none'"],
+    "font-src": ["'none'"],
     "style-src": ["'unsafe-inline'"],
     "img-src": ["'self'", "data:"],
     "frame-ancestors": ["'self'"],
@@ -70,7 +73,6 @@ def report_history(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def report_preview(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
     data, rendered = preview(client, week_of(timezone.now(), client_zone(client)))
@@ -85,7 +87,6 @@ def report_preview(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 
 
 @login_required
-@require_GET
 @xframe_options_sameorigin
 def report_preview_email(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
@@ -94,7 +95,6 @@ def report_preview_email(request: AuthedRequest, client_code: UUID) -> HttpRespo
 
 
 @login_required
-@require_GET
 def report_detail(request: AuthedRequest, report_code: UUID) -> HttpResponse:
     report = get_report_for_user(request.user, report_code)
     can_edit = is_staff_of(request.user, report.client.workspace_id)
@@ -105,7 +105,6 @@ def report_detail(request: AuthedRequest, report_code: UUID) -> HttpResponse:
 
 
 @login_required
-@require_GET
 @xframe_options_sameorigin
 def report_email(request: AuthedRequest, report_code: UUID) -> HttpResponse:
     report = get_report_for_user(request.user, report_code)
@@ -117,7 +116,6 @@ def report_email(request: AuthedRequest, report_code: UUID) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def report_digest(request: AuthedRequest) -> HttpResponse:
     membership = request.membership
     if membership is None or not membership.is_staff_role:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.utils import timezone
+
 from audits.models import AuditFinding, AuditRun
 from handover.report import Period, period_for
 from launchready.models import Client, Domain, Route
@@ -65,14 +67,18 @@ def week_events(client: Client, domain: Domain, period: Period) -> None:
     start = period.start + timedelta(days=1, hours=14, minutes=2)
     Incident.objects.create(monitor=monitor, started_at=start, ended_at=start + timedelta(minutes=14), cause="timeout")
     Incident.objects.create(  # the week before: not this week's
-        monitor=monitor, started_at=period.start - timedelta(days=2), ended_at=period.start - timedelta(days=2, hours=-1)
+        monitor=monitor,
+        started_at=period.start - timedelta(days=2),
+        ended_at=period.start - timedelta(days=2, hours=-1),
     )
     channel = AlertChannel.objects.create(client=client, kind="email", name="Founders")
     for kind, minutes in (("down", 3), ("up", 15)):
         Alert.objects.create(
             channel=channel, kind=kind, state="sent", sent_at=start + timedelta(minutes=minutes), dedupe_key=f"k{kind}"
         )
-    Alert.objects.create(channel=channel, kind="down", state="sent", sent_at=period.end + timedelta(hours=1), dedupe_key="later")
+    Alert.objects.create(
+        channel=channel, kind="down", state="sent", sent_at=period.end + timedelta(hours=1), dedupe_key="later"
+    )
     Deploy.objects.create(
         client=client,
         version="v1.4.2",
@@ -88,11 +94,19 @@ def week_events(client: Client, domain: Domain, period: Period) -> None:
         created=period.start + timedelta(days=4),
     )
     before = AuditRun.objects.create(
-        domain=domain, state="done", go=False, created=period.start - timedelta(days=3), finished_at=period.start - timedelta(days=3)
+        domain=domain,
+        state="done",
+        go=False,
+        created=period.start - timedelta(days=3),
+        finished_at=period.start - timedelta(days=3),
     )
     _finding(before, "email.dmarc.missing", "No DMARC record", "high", "new", 1)
     during = AuditRun.objects.create(
-        domain=domain, state="done", go=False, created=period.start + timedelta(days=2), finished_at=period.start + timedelta(days=2)
+        domain=domain,
+        state="done",
+        go=False,
+        created=period.start + timedelta(days=2),
+        finished_at=period.start + timedelta(days=2),
     )
     _finding(during, "email.dmarc.missing", "No DMARC record", "high", "fixed", 1)
     _finding(during, "headers.hsts.missing", "HSTS is not set on app", "medium", "new", 2)
@@ -107,7 +121,7 @@ def week_events(client: Client, domain: Domain, period: Period) -> None:
         title="Certificate",
         explanation="",
         fix="",
-        evidence={"not_after": (period.end + timedelta(days=20)).isoformat()},
+        evidence={"not_after": (timezone.now() + timedelta(days=40, hours=1)).isoformat()},
         change="new",
     )
 
