@@ -139,8 +139,8 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
 
 
-@pytest.fixture
-def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.Popen[bytes]]:
+def start_worker(smtp_sink: SmtpSink, name: str = "") -> subprocess.Popen[bytes]:
+    """A real Celery worker process on the test database, mailing to the sink; answers a ping before it returns."""
     settings = connection.settings_dict
     database_url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
     env = {
@@ -149,7 +149,7 @@ def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.P
         "EMAIL_URL": f"smtp://{smtp_sink.host}:{smtp_sink.port}",
         "DJANGO_ENV": "test",
     }
-    app.control.purge()
+    hostname = f"test-{os.getpid()}{'-' + name if name else ''}@%h"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -165,7 +165,7 @@ def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.P
             "--without-gossip",
             "--without-mingle",
             "--hostname",
-            f"test-{os.getpid()}@%h",
+            hostname,
         ],
         cwd=ROOT,
         env=env,
@@ -173,20 +173,30 @@ def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.P
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
+    expected = hostname.replace("%h", __import__("socket").gethostname())
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        if app.control.ping(timeout=0.5):
-            break
-    else:
-        process.kill()
-        raise RuntimeError("the worker did not answer a ping within 30 s")
-    yield process
+        if any(expected in reply for reply in app.control.ping(timeout=0.5)):
+            return process
+    process.kill()
+    raise RuntimeError("the worker did not answer a ping within 30 s")
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def worker(transactional_db: None, smtp_sink: SmtpSink) -> Iterator[subprocess.Popen[bytes]]:
+    app.control.purge()
+    process = start_worker(smtp_sink)
+    yield process
+    stop_worker(process)
 
 
 __all__ = ["Membership", "Tenant", "login", "make_tenant"]
