@@ -131,6 +131,14 @@ def when(at: datetime, tz: zoneinfo.ZoneInfo) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+def _clock(at: datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return f"{at.astimezone(tz):%H:%M}"
+
+
+def _same_day(a: datetime, b: datetime, tz: zoneinfo.ZoneInfo) -> bool:
+    return a.astimezone(tz).date() == b.astimezone(tz).date()
+
+
 def trend(now: float | None, before: float | None) -> tuple[str, str]:
     """A p95 against last week's: (slower | faster | steady | new, the words for it)."""
     if now is None:
@@ -344,7 +352,9 @@ def _incidents(incidents: list[Incident], period: Period, tz: zoneinfo.ZoneInfo,
                 "url": incident.monitor.route.display_url,
                 "kind": incident.monitor.route.get_kind_display(),
                 "started": when(incident.started_at, tz),
-                "ended": when(ended, tz) if ended else "",
+                "ended": (_clock(ended, tz) if _same_day(ended, incident.started_at, tz) else when(ended, tz))
+                if ended
+                else "",
                 "ongoing": ended is None,
                 "duration": duration(((ended or now) - incident.started_at).total_seconds()),
                 "seconds_in_week": max((until - max(incident.started_at, period.start)).total_seconds(), 0),

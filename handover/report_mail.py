@@ -195,8 +195,9 @@ def _mine(report: WeeklyReport, claim: uuid.UUID, **changes: Any) -> bool:
     )
 
 
-def deliver(report_id: int) -> str:
-    """Claim, build, send. Returns what happened; a mail server's failure is recorded, never raised."""
+def deliver(report_id: int, connection: Any = None) -> str:
+    """Claim, build, send (through `connection`, default the configured mail server). Returns what
+    happened; a mail server's failure is recorded, never raised."""
     claim = _claim(report_id)
     if claim is None:
         return "not pending"
@@ -220,13 +221,16 @@ def deliver(report_id: int) -> str:
         return _finish(report, claim, State.SENT, note)
     if not _mine(report, claim, state=State.SENDING):
         return "claim lost"
-    return _hand_over(report, claim, pending, attempted)
+    return _hand_over(report, claim, pending, attempted, connection or get_connection(fail_silently=False))
 
 
 def _hand_over(
-    report: WeeklyReport, claim: uuid.UUID, pending: list[EmailMultiAlternatives], attempted: set[str]
+    report: WeeklyReport,
+    claim: uuid.UUID,
+    pending: list[EmailMultiAlternatives],
+    attempted: set[str],
+    connection: Any,
 ) -> str:
-    connection = get_connection(fail_silently=False)
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as exc:

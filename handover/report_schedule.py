@@ -80,3 +80,13 @@ def make_due_reports(now: datetime | None = None) -> list[int]:
         | Q(state__in=[WeeklyReport.State.CLAIMED, WeeklyReport.State.SENDING], lease_until__lt=now)
     )
     return list(waiting.order_by("id").values_list("id", flat=True))
+
+
+def preview_week(client: Client, now: datetime | None = None) -> date:
+    """The week whose report goes out next: this week's, or next week's once this week's is on its way."""
+    now = now or timezone.now()
+    week = week_of(now, client_zone(client))
+    started = [WeeklyReport.State.CLAIMED, WeeklyReport.State.SENDING, WeeklyReport.State.SENT]
+    if WeeklyReport.objects.filter(client=client, week=week, state__in=started).exists():
+        return week + timedelta(days=7)
+    return week

@@ -10,19 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.http import AuthedRequest
-from handover.report import client_zone, week_of
 from handover.report_digest import digest_rows
 from handover.report_forms import ReportScheduleForm
 from handover.report_mail import opt_in, opt_out, preview, read_opt_out_token, recipients
 from handover.report_models import ReportOptOut, ReportSchedule, WeeklyReport
-from handover.report_schedule import next_send
+from handover.report_schedule import next_send, preview_week
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_report_for_user, get_rw_client_for_user, is_staff_of
 
@@ -75,7 +73,7 @@ def report_history(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 @login_required
 def report_preview(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
-    data, rendered = preview(client, week_of(timezone.now(), client_zone(client)))
+    data, rendered = preview(client, preview_week(client))
     context = {
         "client": client,
         "data": data,
@@ -90,7 +88,7 @@ def report_preview(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 @xframe_options_sameorigin
 def report_preview_email(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
-    _, rendered = preview(client, week_of(timezone.now(), client_zone(client)))
+    _, rendered = preview(client, preview_week(client))
     return _email_response(rendered.html)
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User, Workspace
+from handover.report_demo import seed_report_history
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
 from monitoring.models import AlertChannel
 
@@ -138,12 +139,15 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
         workspace = Workspace.objects.create(name=DEMO_WORKSPACE)
         Membership.objects.create(user=consultant, workspace=workspace, role=Role.OWNER)
         now = timezone.now().replace(second=0, microsecond=0)
+        clients = []
         for spec in CLIENTS:
             client = _client(workspace, spec, now)
             if spec["name"] == "Brightpath Coaching":
                 Membership.objects.create(user=founder, workspace=workspace, role=Role.FOUNDER, client=client)
             # Alerts reach the founders and the consultant (the console shows them under make run).
             AlertChannel.objects.create(client=client, kind=AlertChannel.Kind.EMAIL, name="Founders and consultant")
+            clients.append(client)
+        seed_report_history(clients)  # a report preview with numbers at once, and one report sent
     return DemoLogin(CONSULTANT_EMAIL, password), DemoLogin(FOUNDER_EMAIL, password), created
 
 

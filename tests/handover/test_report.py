@@ -54,7 +54,7 @@ def test_it_tells_the_weeks_events(tenant: Tenant) -> None:
     data = build_report(tenant.client, WEEK, now=_now(tenant))
     [incident] = data["incidents"]
     assert incident["duration"] == "14 min" and incident["cause"] == "Timeout"
-    assert incident["started"] == "Tue 10 Nov 14:02"
+    assert incident["started"] == "Tue 10 Nov 14:02" and incident["ended"] == "14:16"
     assert data["summary"]["downtime"] == "14 min"
     assert data["alerts"] == [{"label": "Down", "count": 1}, {"label": "Recovered", "count": 1}]
     assert data["summary"]["alerts"] == 2
