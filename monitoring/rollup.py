@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from monitoring import histogram
@@ -148,22 +149,36 @@ def window(monitor: Monitor, start: datetime, end: datetime) -> Window:
 
 
 def windows(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, Window]:
-    """`window` for many monitors at once, from one query whatever their number."""
-    rows = Rollup.objects.filter(monitor_id__in=monitor_ids, start__gte=start, start__lt=end).values_list(
-        "monitor_id", "period", "start", "probes", "failures", "unknown_seconds", "histogram"
-    )
+    """`window` for many monitors at once, in two queries whatever their number or history: the daily
+    rollups of the window, then only the hourly rollups no daily one covers (the partial days at its
+    edges, and whole days whose daily rollup is not built yet)."""
     days: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
-    hours: dict[int, list[tuple[datetime, tuple[int, int, int, list[int]]]]] = defaultdict(list)
     covered: dict[int, set[datetime]] = defaultdict(set)
-    for mid, period, begins, probes, failures, unknown, hist in rows:
-        if period == Rollup.Period.DAY:
-            days[mid].append((probes, failures, unknown, hist))
-            covered[mid].add(begins)
-        else:
-            hours[mid].append((begins, (probes, failures, unknown, hist)))
+    for mid, begins, probes, failures, unknown, hist in Rollup.objects.filter(
+        monitor_id__in=monitor_ids, period=Rollup.Period.DAY, start__gte=start, start__lt=end
+    ).values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram"):
+        days[mid].append((probes, failures, unknown, hist))
+        covered[mid].add(begins)
+    first_whole = day_start(start) if day_start(start) == start else day_start(start) + DAY
+    last_whole = day_start(end)
+    wanted = Q(start__gte=start, start__lt=min(first_whole, end)) | Q(start__gte=max(last_whole, start), start__lt=end)
+    day = first_whole
+    while day + DAY <= last_whole:
+        missing = [mid for mid in monitor_ids if day not in covered[mid]]
+        if missing:
+            wanted |= Q(monitor_id__in=missing, start__gte=day, start__lt=day + DAY)
+        day += DAY
+    hours: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
+    for mid, begins, probes, failures, unknown, hist in (
+        Rollup.objects.filter(monitor_id__in=monitor_ids, period=Rollup.Period.HOUR)
+        .filter(wanted)
+        .values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram")
+    ):
+        if day_start(begins) not in covered[mid]:
+            hours[mid].append((probes, failures, unknown, hist))
     out: dict[int, Window] = {}
     for mid in monitor_ids:
-        parts = days[mid] + [h for begins, h in hours[mid] if day_start(begins) not in covered[mid]]
+        parts = days[mid] + hours[mid]
         out[mid] = Window(
             probes=sum(p[0] for p in parts),
             failures=sum(p[1] for p in parts),
