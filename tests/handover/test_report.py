@@ -129,3 +129,19 @@ def test_numbers_read_well() -> None:
     assert millis(None) == "—" and millis(125.0) == "125 ms" and millis(2500.0) == "2.5 s"
     assert duration(45) == "45 s" and duration(14 * 60) == "14 min" and duration(3 * 3600 + 60) == "3 h 1 min"
     assert duration(3 * 86400) == "3 d 0 h"
+
+
+def test_windows_count_every_probe_once_across_daily_hourly_and_missing_rollups(tenant: Tenant) -> None:
+    from monitoring.models import Probe, Rollup
+    from monitoring.rollup import windows
+    from tests.handover.report_data import monitors_of, probe_days
+
+    [monitor] = monitors_of(tenant.client)
+    first = period_for(tenant.client, WEEK).start
+    probe_days(monitor, first, 4, 90.0)  # four days with their daily rollups
+    # The third day's daily rollup is not built yet, nor the fourth's (today's, say).
+    Rollup.objects.filter(period="day", start__gte=first + timedelta(days=2)).delete()
+    start, end = first + timedelta(hours=11), first + timedelta(days=3, hours=11)  # partial days at both ends
+    expected = Probe.objects.filter(monitor=monitor, at__gte=start, at__lt=end).count()
+    result = windows([monitor.id], start, end)[monitor.id]
+    assert result.probes == expected == 20 + 40 + 40 + 20
