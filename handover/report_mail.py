@@ -13,6 +13,7 @@ import contextlib
 import logging
 import smtplib
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership, Role
-from handover.report import build_report, period_for
+from handover.report import build_report, build_reports, period_for
 from handover.report_models import ReportOptOut, WeeklyReport
 from launchready.models import Client
 
@@ -195,9 +196,30 @@ def _mine(report: WeeklyReport, claim: uuid.UUID, **changes: Any) -> bool:
     )
 
 
+def prepare(report_ids: list[int]) -> int:
+    """Build the facts and the snapshot of many waiting reports at once (a fixed number of queries per
+    time zone and week, whatever their number), so that each send only renders and hands over. A row
+    already claimed, or already prepared, is left as it is."""
+    rows = WeeklyReport.objects.filter(id__in=report_ids, state=State.PENDING, data={}).select_related("client")
+    weeks: dict[Any, list[WeeklyReport]] = defaultdict(list)
+    for report in rows:
+        weeks[report.week].append(report)
+    prepared = 0
+    for week, group in weeks.items():
+        facts = build_reports([r.client for r in group], week)
+        for report in group:
+            snapshot = render(facts[report.client_id])
+            report.data = facts[report.client_id]
+            report.subject, report.text, report.html = snapshot.subject, snapshot.text, snapshot.html
+        # One conditional update per batch: a row claimed (or prepared) meanwhile keeps what it has.
+        still_waiting = WeeklyReport.objects.filter(state=State.PENDING, data={})
+        prepared += still_waiting.bulk_update(group, ["data", "subject", "text", "html"], batch_size=200)
+    return prepared
+
+
 def deliver(report_id: int, connection: Any = None) -> str:
-    """Claim, build, send (through `connection`, default the configured mail server). Returns what
-    happened; a mail server's failure is recorded, never raised."""
+    """Claim, build (unless prepared), send through `connection` (default: the configured mail server).
+    Returns what happened; a mail server's failure is recorded, never raised."""
     claim = _claim(report_id)
     if claim is None:
         return "not pending"
@@ -208,19 +230,15 @@ def deliver(report_id: int, connection: Any = None) -> str:
         report.data, report.subject, report.text, report.html = data, snapshot.subject, snapshot.text, snapshot.html
         if not _mine(report, claim, data=data, subject=snapshot.subject, text=snapshot.text, html=snapshot.html):
             return "claim lost"
-    people = recipients(report.client)
     attempted = set(report.recipients)
-    pending = messages(report, people, skip=attempted)
+    pending = messages(report, recipients(report.client), skip=attempted)
     if not pending:
-        delivered = set(report.delivered)
         if not attempted:
             return _finish(report, claim, State.SKIPPED, NOBODY)
-        uncertain = attempted - delivered
+        uncertain = attempted - set(report.delivered)
         # Addresses handed over by a worker that stopped before hearing back: perhaps received, never resent.
         note = f"Delivery to {len(uncertain)} address(es) unconfirmed: sending stopped midway." if uncertain else ""
         return _finish(report, claim, State.SENT, note)
-    if not _mine(report, claim, state=State.SENDING):
-        return "claim lost"
     return _hand_over(report, claim, pending, attempted, connection or get_connection(fail_silently=False))
 
 
@@ -238,10 +256,11 @@ def _hand_over(
     delivered = list(report.delivered)
     refused: list[str] = []
     try:
-        for message in pending:
+        for n, message in enumerate(pending):
             address = message.to[0]
             attempted.add(address)
-            if not _mine(report, claim, recipients=sorted(attempted)):
+            # Written before the hand-over: whoever takes this claim over never sends to it again.
+            if not _mine(report, claim, state=State.SENDING, recipients=sorted(attempted)):
                 return "claim lost"
             try:
                 connection.send_messages([message])
@@ -250,33 +269,36 @@ def _hand_over(
                 log.warning("weekly report %s refused by the mail server: %s", report.code, type(exc).__name__)
                 continue
             delivered.append(address)
-            _mine(report, claim, delivered=delivered)
+            if n < len(pending) - 1:
+                _mine(report, claim, delivered=delivered)
     except (OSError, smtplib.SMTPException) as exc:
-        # The connection broke mid-message: the server may have accepted it, so it is never handed over again.
-        error = f"The mail server connection broke during the hand-over ({type(exc).__name__}); not resent."
-        WeeklyReport.objects.filter(id=report.id, claim=claim).update(
-            state=State.FAILED if not delivered else State.SENT, error=error, lease_until=None, sent_at=timezone.now()
-        )
-        return "failed"
+        # The connection broke mid-message: the server may have it, so that address is never tried again;
+        # the addresses not handed over yet wait for the next try.
+        error = f"The mail server connection broke during the hand-over ({type(exc).__name__})."
+        return _retry_or_fail(report, claim, error, delivered=delivered)
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.close()
     error = f"Refused by the mail server: {len(refused)} address{'es' if len(refused) != 1 else ''}." if refused else ""
-    return _finish(report, claim, State.SENT if delivered else State.FAILED, error)
+    return _finish(report, claim, State.SENT if delivered else State.FAILED, error, delivered=delivered)
 
 
-def _finish(report: WeeklyReport, claim: uuid.UUID, state: str, error: str) -> str:
+def _finish(report: WeeklyReport, claim: uuid.UUID, state: str, error: str, **changes: Any) -> str:
     WeeklyReport.objects.filter(id=report.id, claim=claim).update(
-        state=state, error=error[:300], lease_until=None, sent_at=timezone.now() if state == State.SENT else None
+        state=state,
+        error=error[:300],
+        lease_until=None,
+        sent_at=timezone.now() if state == State.SENT else None,
+        **changes,
     )
     return str(state)
 
 
-def _retry_or_fail(report: WeeklyReport, claim: uuid.UUID, error: str) -> str:
-    # Nothing of this attempt reached the server: the report can safely wait for the next try.
+def _retry_or_fail(report: WeeklyReport, claim: uuid.UUID, error: str, **changes: Any) -> str:
+    # What was handed over is in `recipients` and is skipped next time: the rest can safely wait a retry.
     retry = report.attempts < MAX_ATTEMPTS
     WeeklyReport.objects.filter(id=report.id, claim=claim).update(
-        state=State.PENDING if retry else State.FAILED, error=error[:300], lease_until=None, claim=None
+        state=State.PENDING if retry else State.FAILED, error=error[:300], lease_until=None, claim=None, **changes
     )
     log.warning("weekly report %s: %s", report.code, error)
     return "retry" if retry else "failed"

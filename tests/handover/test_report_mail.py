@@ -19,7 +19,7 @@ from accounts.models import Role
 from handover.report_mail import deliver, opt_out_token, read_opt_out_token, recipients, report_create
 from handover.report_models import ReportOptOut, WeeklyReport
 from launchready.sandbox.smtp import SmtpSink, html_body, text_body
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant
 from tests.factories import MembershipFactory
 from tests.handover.report_data import WEEK, add_routes, history, week_events
 
@@ -203,3 +203,22 @@ def test_a_claim_taken_over_stops_the_slow_worker(tenant: Tenant, smtp: SmtpSink
     assert claim is not None and report_mail._claim(report.id) is None  # one holder at a time
     WeeklyReport.objects.filter(id=report.id).update(claim=uuid.uuid4())  # another worker took over
     assert not report_mail._mine(report, claim, state="sending")
+
+
+def test_the_beat_prepares_many_reports_at_once_and_leaves_claimed_ones_alone(smtp: SmtpSink) -> None:
+    from handover import report_mail
+
+    tenants = [make_tenant() for _ in range(3)]
+    rows = [report_create(client=t.client, sent_week=WEEK) for t in tenants]
+    assert report_mail._claim(rows[0].id) is not None  # a worker got to this one first
+    assert report_mail.prepare([r.id for r in rows]) == 2
+    for row in rows:
+        row.refresh_from_db()
+    assert rows[0].data == {} and all(
+        r.data["client"] == t.client.name for r, t in zip(rows[1:], tenants[1:], strict=True)
+    )
+    assert all(r.html and r.subject and r.state == "pending" for r in rows[1:])
+    assert report_mail.prepare([r.id for r in rows]) == 0  # prepared once
+    assert deliver(rows[1].id) == "sent"
+    [message] = smtp.wait_for(1)
+    assert message["To"] == tenants[1].founder.email
