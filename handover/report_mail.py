@@ -3,9 +3,9 @@ consultants in Cc; a signed one-click opt-out (RFC 8058); and the send itself, c
 goes out so that retries, two workers or a restarted scheduler never send a report twice.
 
 The claim moves a report PENDING -> CLAIMED (facts built, snapshot kept) -> SENDING (handing to the mail
-server) -> SENT. Each To-address is written to `attempted` before its message is handed over and to
+server) -> SENT. Each To-address is written to `recipients` before its message is handed over and to
 `delivered` once the server accepted it; a claim whose worker died is taken over when its lease runs
-out, and the new holder sends only to the addresses never attempted, so nobody gets it twice."""
+out, and the new holder sends only to the addresses never handed over, so nobody gets it twice."""
 
 from __future__ import annotations
 

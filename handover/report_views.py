@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
@@ -77,6 +78,7 @@ def report_preview(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     context = {
         "client": client,
         "data": data,
+        "so_far": data["week"]["end"] > timezone.now().isoformat(),
         "rendered": rendered,
         "people": recipients(client),
         "next_send": next_send(client),

@@ -20,7 +20,8 @@ document.addEventListener("submit", (event) => {
 function fitFrame(frame) {
   try {
     const doc = frame.contentDocument;
-    if (doc && doc.body) frame.style.height = `${doc.documentElement.scrollHeight + 4}px`;
+    // The body's own height: the document's scrollHeight is never less than the frame it sits in.
+    if (doc && doc.body) frame.style.height = `${Math.ceil(doc.body.getBoundingClientRect().height) + 4}px`;
   } catch (e) { /* another origin: keep the set height */ }
 }
 document.querySelectorAll("iframe[data-fit]").forEach((frame) => {
