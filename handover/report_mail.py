@@ -133,8 +133,9 @@ def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[E
     """One message per founder (the opt-out link and header are theirs), the consultants in Cc of the
     first; with no founder to write to, one per consultant."""
     to_list = people.founders or people.consultants
-    cc = people.consultants if people.founders else []
-    out = []
+    # The consultants are copied once: on the first message, unless an earlier attempt already sent it.
+    cc = people.consultants if people.founders and not skip & set(to_list) else []
+    out: list[EmailMultiAlternatives] = []
     for n, address in enumerate(to_list):
         if address in skip:
             continue
@@ -144,7 +145,7 @@ def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[E
             rendered.subject,
             rendered.text,
             to=[address],
-            cc=cc if n == 0 else [],
+            cc=cc if not out else [],
             headers={
                 "List-Unsubscribe": f"<{link}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

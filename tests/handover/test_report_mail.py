@@ -180,6 +180,7 @@ def test_a_worker_that_died_mid_send_is_taken_over_without_sending_twice(tenant:
     assert deliver(report.id) == "sent"
     [message] = smtp.wait_for(1)
     assert message["To"] == second.email  # only the address never handed over
+    assert message["Cc"] is None  # the consultants were copied on the first founder's message
     report.refresh_from_db()
     assert report.state == "sent" and report.recipients == sorted([tenant.founder.email, second.email])
 
