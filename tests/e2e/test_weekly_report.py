@@ -71,6 +71,11 @@ def test_the_weekly_report_reads_well_on_desktop_and_phone(
     page.frame_locator("iframe.email-frame").locator("text=Next steps").wait_for()
     screens.shot(page, "preview-phone")
 
+    page.set_viewport_size(DESKTOP)
+    page.goto(live_server.url + reverse("report_digest"))
+    assert "Brightpath Coaching" in page.inner_text("main") and "NO-GO" in page.inner_text("main")
+    screens.shot(page, "digest-desktop")
+
     report = report_create(client=client, sent_week=week)
     assert deliver(report.id) == "sent"
     [message] = smtp_sink.wait_for(1)

@@ -223,3 +223,14 @@ def test_the_beat_prepares_many_reports_at_once_and_leaves_claimed_ones_alone(sm
     assert deliver(rows[1].id) == "sent"
     [message] = smtp.wait_for(1)
     assert message["To"] == tenants[1].founder.email
+
+
+def test_the_founder_of_another_client_in_the_workspace_is_never_a_recipient(tenant: Tenant, smtp: SmtpSink) -> None:
+    from tests.factories import ClientFactory
+
+    neighbour = ClientFactory(workspace=tenant.workspace)
+    stranger = MembershipFactory(workspace=tenant.workspace, role=Role.FOUNDER, client=neighbour).user
+    message = _sent(tenant, smtp)
+    assert stranger.email not in message.as_string()
+    assert message["To"] == tenant.founder.email and message["Bcc"] is None
+    assert {a.strip() for a in message["Cc"].split(",")} == {tenant.owner.email, tenant.consultant.email}
