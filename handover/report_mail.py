@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -135,6 +136,7 @@ def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[E
     to_list = people.founders or people.consultants
     # The consultants are copied once: on the first message, unless an earlier attempt already sent it.
     cc = people.consultants if people.founders and not skip & set(to_list) else []
+    host = urlsplit(settings.SITE_URL).hostname or "launchready.invalid"
     out: list[EmailMultiAlternatives] = []
     for n, address in enumerate(to_list):
         if address in skip:
@@ -149,8 +151,8 @@ def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[E
             headers={
                 "List-Unsubscribe": f"<{link}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "List-Id": f"Weekly status of {report.client.name} <weekly-status.{report.client.code}.launchready>",
-                "Message-ID": f"<weekly-{report.code}-{n}@launchready>",
+                "List-Id": f"<weekly-status.{report.client.code}.{host}>",
+                "Message-ID": f"<weekly-{report.code}-{n}@{host}>",
                 "X-Auto-Response-Suppress": "OOF, AutoReply",
                 "Auto-Submitted": "auto-generated",
             },
