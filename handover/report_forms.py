@@ -10,7 +10,7 @@ HOURS = [(h, f"{h:02d}:00") for h in range(24)]
 
 
 class ReportScheduleForm(forms.ModelForm[ReportSchedule]):
-    hour = forms.TypedChoiceField(choices=HOURS, coerce=int, help_text="In the client's time zone.")
+    hour = forms.TypedChoiceField(choices=HOURS, coerce=int)
 
     class Meta:
         model = ReportSchedule

@@ -75,6 +75,13 @@ class WeeklyReport(models.Model):
     def __str__(self) -> str:
         return f"Weekly report of {self.client} for {self.week:%Y-%m-%d}"
 
+    @property
+    def period_label(self) -> str:
+        """The week reported on, in words: the seven days before the week it was sent in."""
+        from handover.report import Period
+
+        return Period(self.week, self.period_start, self.period_end).label
+
 
 class ReportOptOut(models.Model):
     """A recipient who asked not to receive a client's weekly report (from the signed link)."""

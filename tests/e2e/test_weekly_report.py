@@ -90,6 +90,10 @@ def test_the_weekly_report_reads_well_on_desktop_and_phone(
         screens.shot(mail, name)
         mail.close()
 
+    page.goto(live_server.url + reverse("report_history", args=[client.code]))
+    assert "Sent" in page.inner_text("main") and founder.email in page.inner_text("main")
+    screens.shot(page, "history-consultant")
+
     founder_page = browser.new_page(viewport=PHONE)
     _sign_in(founder_page, live_server, founder.email)
     founder_page.goto(live_server.url + reverse("report_history", args=[client.code]))
