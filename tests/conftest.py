@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -173,7 +174,7 @@ def start_worker(smtp_sink: SmtpSink, name: str = "") -> subprocess.Popen[bytes]
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
-    expected = hostname.replace("%h", __import__("socket").gethostname())
+    expected = hostname.replace("%h", socket.gethostname())
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
