@@ -1,3 +1,3 @@
 """The handover app's records."""
 
-from handover.report_models import ReportOptOut, ReportSchedule, WeeklyReport  # noqa: F401
+from handover.report_models import DigestSubscription, ReportOptOut, ReportSchedule, WeeklyReport  # noqa: F401

@@ -96,3 +96,17 @@ class ReportOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} opted out of {self.client}'s report"
+
+
+class DigestSubscription(models.Model):
+    """A consultant who asked for the weekly digest by email. `last_week` is claimed with a conditional
+    update before the digest is sent, so it goes out at most once a week whatever runs the beat."""
+
+    membership = models.OneToOneField("accounts.Membership", models.CASCADE, related_name="digest_subscription")
+    created = models.DateTimeField(default=now)
+    last_week = models.DateField(null=True, blank=True, help_text="Monday of the last week claimed.")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"Weekly digest for {self.membership}"

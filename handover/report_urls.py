@@ -12,4 +12,5 @@ urlpatterns = [
     path("reports/<uuid:report_code>/email/", views.report_email, name="report_email"),
     path("reports/", views.report_digest, name="report_digest"),
     path("reports/opt-out/<str:token>/", views.report_opt_out, name="report_opt_out"),
+    path("reports/digest/opt-out/<str:token>/", views.report_digest_opt_out, name="report_digest_opt_out"),
 ]

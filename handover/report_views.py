@@ -17,10 +17,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.http import AuthedRequest
-from handover.report_digest import digest_rows
+from handover.report_digest import digest_rows, read_digest_token, subscribe, unsubscribe
 from handover.report_forms import ReportScheduleForm
 from handover.report_mail import opt_in, opt_out, preview, read_opt_out_token, recipients
-from handover.report_models import ReportOptOut, ReportSchedule, WeeklyReport
+from handover.report_models import DigestSubscription, ReportOptOut, ReportSchedule, WeeklyReport
 from handover.report_schedule import next_send, preview_week
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_report_for_user, get_rw_client_for_user, is_staff_of
@@ -120,10 +120,32 @@ def report_digest(request: AuthedRequest) -> HttpResponse:
     membership = request.membership
     if membership is None or not membership.is_staff_role:
         raise Http404
+    if request.method == "POST":
+        if request.POST.get("action") == "subscribe":
+            subscribe(membership)
+            messages.success(request, f"The digest will reach {request.user.email} every Monday.")
+        else:
+            unsubscribe(membership)
+            messages.success(request, "No more digest emails.")
+        return redirect("report_digest")
     clients = list(
         Client.objects.visible_to(request.user).filter(workspace=membership.workspace).select_related("report_schedule")
     )
-    return render(request, "handover/report/digest.html", {"rows": digest_rows(clients)})
+    subscribed = DigestSubscription.objects.filter(membership=membership).exists()
+    return render(request, "handover/report/digest.html", {"rows": digest_rows(clients), "subscribed": subscribed})
+
+
+@never_cache
+@csrf_exempt  # the signed token is the credential; RFC 8058 one-click posts come from mail providers
+@require_http_methods(["GET", "POST"])
+def report_digest_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    membership = read_digest_token(token)
+    if membership is None:
+        return render(request, "handover/report/opt_out_invalid.html", status=400)
+    if request.method == "POST":
+        unsubscribe(membership)
+    subscribed = DigestSubscription.objects.filter(membership=membership).exists()
+    return render(request, "handover/report/digest_opt_out.html", {"membership": membership, "subscribed": subscribed})
 
 
 @never_cache

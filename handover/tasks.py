@@ -8,6 +8,7 @@ from celery import shared_task
 @shared_task(soft_time_limit=120, time_limit=150, ignore_result=True)
 def weekly_reports_due() -> int:
     """Every few minutes: make the rows of the reports that fell due and queue them."""
+    from handover.report_digest import send_digests
     from handover.report_mail import prepare
     from handover.report_schedule import make_due_reports
 
@@ -15,6 +16,7 @@ def weekly_reports_due() -> int:
     prepare(ids)  # the facts of them all at once: each send then only renders and hands over
     for report_id in ids:
         send_weekly_report.delay(report_id)
+    send_digests()  # the consultants who asked for the digest by email, Mondays from 08:00 UTC
     return len(ids)
 
 
