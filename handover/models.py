@@ -85,3 +85,5 @@ class PackVersion(models.Model):
 
 
 __all__ = ["AccessEntry", "ChecklistTick", "Item", "PackVersion"]
+
+from handover.report_models import DigestSubscription, ReportOptOut, ReportSchedule, WeeklyReport  # noqa: E402, F401

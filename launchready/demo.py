@@ -16,6 +16,7 @@ from accounts.models import Membership, Role, User, Workspace
 from audits.models import AssistantProbe, AuditRun
 from handover.models import AccessEntry, PackVersion
 from handover.publish import pack_publish
+from handover.report_demo import seed_report_history
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
 from launchready.sandbox.assistants import CHAT_PATH, LEAKY_CANARY, LEAKY_HOST
 from monitoring.models import AlertChannel
@@ -167,6 +168,7 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
         workspace = Workspace.objects.create(name=DEMO_WORKSPACE)
         Membership.objects.create(user=consultant, workspace=workspace, role=Role.OWNER)
         now = timezone.now().replace(second=0, microsecond=0)
+        clients = []
         for spec in CLIENTS:
             client = _client(workspace, spec, now)
             if spec["name"] == "Brightpath Coaching":
@@ -181,6 +183,8 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
             pack_publish(client=client, user=consultant, note="Sprint kick-off: records and access inventory")
             if spec["product_kind"] == Client.ProductKind.AI_CHATBOT:
                 _assistant(client)
+            clients.append(client)
+        seed_report_history(clients)  # a report preview with numbers at once, and one report sent
     return DemoLogin(CONSULTANT_EMAIL, password), DemoLogin(FOUNDER_EMAIL, password), created
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import STAFF_ROLES, Membership
 from audits.models import AuditRun
 from handover.models import PackVersion
+from handover.report_models import WeeklyReport
 from launchready.models import Client, Contact, Domain, Route, Sprint
 from monitoring.models import AlertChannel, ApiToken, Monitor
 
@@ -107,3 +108,8 @@ def get_rw_contact_for_user(user: Any, code: UUID) -> Contact:
 
 def get_pack_version_for_user(user: Any, code: UUID) -> PackVersion:
     return _child(PackVersion.objects.select_related("client__workspace"), user, code, "client")
+
+
+def get_report_for_user(user: Any, code: UUID) -> WeeklyReport:
+    """A weekly report as sent: the client's founders and the consultancy may read it."""
+    return _child(WeeklyReport.objects.select_related("client__workspace"), user, code, "client")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from monitoring import histogram
@@ -155,23 +155,40 @@ def window(monitor: Monitor, start: datetime, end: datetime) -> Window:
 
 
 def windows(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, Window]:
-    """`window` for many monitors in two queries, whatever their number."""
-    rows = Rollup.objects.filter(monitor_id__in=monitor_ids, start__gte=start, start__lt=end)
-    fields = ("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram")
-    parts: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
-    covered: set[tuple[int, datetime]] = set()
-    for mid, day, n, f, unknown, hist in rows.filter(period=Rollup.Period.DAY).values_list(*fields):
-        covered.add((mid, day))
-        parts[mid].append((n, f, unknown, hist))
-    for mid, hour, n, f, unknown, hist in rows.filter(period=Rollup.Period.HOUR).values_list(*fields):
-        if (mid, day_start(hour)) not in covered:
-            parts[mid].append((n, f, unknown, hist))
-    return {
-        mid: Window(
-            probes=sum(p[0] for p in parts[mid]),
-            failures=sum(p[1] for p in parts[mid]),
-            unknown_seconds=sum(p[2] for p in parts[mid]),
-            histogram=histogram.merge(p[3] for p in parts[mid]),
+    """`window` for many monitors at once, in two queries whatever their number or history: the daily
+    rollups of the window, then only the hourly rollups no daily one covers (the partial days at its
+    edges, and whole days whose daily rollup is not built yet)."""
+    days: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
+    covered: dict[int, set[datetime]] = defaultdict(set)
+    for mid, begins, probes, failures, unknown, hist in Rollup.objects.filter(
+        monitor_id__in=monitor_ids, period=Rollup.Period.DAY, start__gte=start, start__lt=end
+    ).values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram"):
+        days[mid].append((probes, failures, unknown, hist))
+        covered[mid].add(begins)
+    first_whole = day_start(start) if day_start(start) == start else day_start(start) + DAY
+    last_whole = day_start(end)
+    wanted = Q(start__gte=start, start__lt=min(first_whole, end)) | Q(start__gte=max(last_whole, start), start__lt=end)
+    day = first_whole
+    while day + DAY <= last_whole:
+        missing = [mid for mid in monitor_ids if day not in covered[mid]]
+        if missing:
+            wanted |= Q(monitor_id__in=missing, start__gte=day, start__lt=day + DAY)
+        day += DAY
+    hours: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
+    for mid, begins, probes, failures, unknown, hist in (
+        Rollup.objects.filter(monitor_id__in=monitor_ids, period=Rollup.Period.HOUR)
+        .filter(wanted)
+        .values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram")
+    ):
+        if day_start(begins) not in covered[mid]:
+            hours[mid].append((probes, failures, unknown, hist))
+    out: dict[int, Window] = {}
+    for mid in monitor_ids:
+        parts = days[mid] + hours[mid]
+        out[mid] = Window(
+            probes=sum(p[0] for p in parts),
+            failures=sum(p[1] for p in parts),
+            unknown_seconds=sum(p[2] for p in parts),
+            histogram=histogram.merge(p[3] for p in parts),
         )
-        for mid in monitor_ids
-    }
+    return out

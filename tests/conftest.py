@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -146,7 +147,12 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 def start_worker(
-    smtp_sink: SmtpSink, *, env: dict[str, str] | None = None, args: tuple[str, ...] = (), ping: bool = True
+    smtp_sink: SmtpSink,
+    name: str = "",
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    ping: bool = True,
 ) -> subprocess.Popen[bytes]:
     """A real Celery worker (solo pool) on the test database, mailing the sink. With `ping`, wait until it
     answers on this process's broker; a worker on another broker is left to show itself by its work."""
@@ -159,18 +165,20 @@ def start_worker(
         "DJANGO_ENV": "test",
         **(env or {}),
     }
+    hostname = f"test-{os.getpid()}{'-' + name if name else ''}@%h"
     command = [sys.executable, "-m", "celery", "-A", "launchready", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    command += ["--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
+    command += ["--without-gossip", "--without-mingle", "--hostname", hostname]
     process = subprocess.Popen(
         [*command, *args], cwd=ROOT, env=process_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     if not ping:
         return process
     deadline = time.monotonic() + 30
+    expected = hostname.replace("%h", socket.gethostname())
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        if app.control.ping(timeout=0.5):
+        if any(expected in reply for reply in app.control.ping(timeout=0.5)):
             return process
     process.kill()
     raise RuntimeError("the worker did not answer a ping within 30 s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from django.urls.converters import UUIDConverter
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun
 from handover.publish import pack_publish
+from handover.report_models import WeeklyReport
 from monitoring.models import AlertChannel, ApiToken, Monitor
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
@@ -63,6 +65,22 @@ def _monitor(t: Tenant) -> Monitor:
     return Monitor.objects.get_or_create(client=t.client, route=t.route, defaults={"url": t.route.url})[0]
 
 
+def _weekly_report(t: Tenant) -> WeeklyReport:
+    return WeeklyReport.objects.get_or_create(
+        client=t.client,
+        week=date(2026, 11, 16),
+        defaults={
+            "period_start": datetime(2026, 11, 9, tzinfo=UTC),
+            "period_end": datetime(2026, 11, 16, tzinfo=UTC),
+            "state": WeeklyReport.State.SENT,
+            "subject": f"{t.client.name} weekly status",
+            "html": f"<p>{t.client.name}</p>",
+            "text": t.client.name,
+            "data": {"week": {"number": 46, "label": "9–15 November 2026"}},
+        },
+    )[0]
+
+
 def _membership(t: Tenant) -> Membership:
     return Membership.objects.get(user=t.consultant, workspace=t.client.workspace)
 
@@ -80,6 +98,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "monitor_code": _monitor,
     "channel_code": lambda t: AlertChannel.objects.create(client=t.client, kind="email", name="Founders"),
     "pack_code": lambda t: pack_publish(client=t.client, user=t.consultant),
+    "report_code": _weekly_report,
     "token_code": lambda t: ApiToken.objects.create(
         client=t.client, name="CI", prefix=uuid.uuid4().hex[:12], digest="x"
     ),

@@ -1,0 +1,37 @@
+"""The demo workspace has a report preview with numbers and trends at once, and one report in its history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from handover.report_models import WeeklyReport
+from launchready.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
+from launchready.models import Client
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_preview_with_numbers_and_a_sent_report(tmp_path: Path) -> None:
+    from accounts.models import User
+
+    seed_demo(tmp_path)
+    brightpath = Client.objects.get(name="Brightpath Coaching")
+    sent = WeeklyReport.objects.get(client=brightpath)
+    assert sent.state == "sent" and sent.html and sent.data["summary"]["incidents"] == 1
+    assert all(r["uptime_value"] is not None and r["p95_value"] for r in sent.data["routes"])
+    studiokit = WeeklyReport.objects.get(client__name="Studiokit")
+    assert all(r["trend"] == "slower" for r in studiokit.data["routes"])
+
+    consultant = login(User.objects.get(email=CONSULTANT_EMAIL))
+    preview = consultant.get(reverse("report_preview_email", args=[brightpath.code]))
+    assert preview.status_code == 200 and "Routes: uptime and speed" in preview.content.decode()
+    assert consultant.get(reverse("report_digest")).status_code == 200
+    founder = login(User.objects.get(email=FOUNDER_EMAIL))
+    history = founder.get(reverse("report_history", args=[brightpath.code])).content.decode()
+    assert reverse("report_detail", args=[sent.code]) in history
+    seed_demo(tmp_path)  # a second start changes nothing
+    assert WeeklyReport.objects.count() == 3

@@ -1,0 +1,50 @@
+"""Exactly once: two real worker processes, a scheduler whose beat fires again and again (as after a
+restart) and tasks retried three times, all racing on the same week's reports: one email per client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from handover.report_models import ReportSchedule, WeeklyReport
+from handover.report_schedule import make_due_reports
+from handover.tasks import send_weekly_report, weekly_reports_due
+from launchready.models import Client
+from launchready.sandbox.smtp import SmtpSink
+from tests.conftest import make_tenant, start_worker, stop_worker, wait_until
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_a_restarted_beat_and_retries_send_one_email_per_client(smtp_sink: SmtpSink, worker) -> None:  # type: ignore[no-untyped-def]
+    second = start_worker(smtp_sink, "second")
+    try:
+        tenants = [make_tenant() for _ in range(6)]
+        Client.objects.update(created=datetime(2026, 1, 1, tzinfo=UTC))
+        for t in tenants:  # due from the first minute of the week, whenever the test runs
+            ReportSchedule.objects.create(client=t.client, weekday=0, hour=0)
+        for _ in range(3):
+            weekly_reports_due.delay()
+        ids = make_due_reports()
+        assert len(ids) == 6
+        for _ in range(3):
+            for report_id in ids:
+                send_weekly_report.delay(report_id)
+
+        assert wait_until(lambda: WeeklyReport.objects.filter(state="sent").count() == 6, timeout=60), list(
+            WeeklyReport.objects.values_list("state", "error")
+        )
+        smtp_sink.wait_for(6)
+        # Give any duplicate the time to arrive: the queue holds 24 tasks and both workers drain it.
+        assert not wait_until(lambda: len(smtp_sink.messages) > 6, timeout=8)
+        assert sorted(m["To"] for m in smtp_sink.messages) == sorted(t.founder.email for t in tenants)
+        for t in tenants:
+            [message] = [m for m in smtp_sink.messages if m["To"] == t.founder.email]
+            assert t.client.name in message["Subject"]
+            assert {a.strip() for a in message["Cc"].split(",")} == {t.owner.email, t.consultant.email}
+            others = [o for o in tenants if o is not t]
+            assert not any(o.client.name + " " in message.as_string() for o in others)
+        assert WeeklyReport.objects.count() == 6
+    finally:
+        stop_worker(second)
