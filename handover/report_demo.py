@@ -33,7 +33,7 @@ def seed_report_history(clients: list[Client], now: datetime | None = None) -> N
 
 
 def _history(client: Client, now: datetime) -> None:
-    rng = random.Random(client.name)  # noqa: S311  # demo latencies, the same on every machine
+    rng = random.Random(client.name)  # noqa: S311 - demo latencies, the same on every machine  # nosec B311
     tz = client_zone(client)
     this_week = week_of(now, tz)
     start = day_start(now - timedelta(days=(now.date() - this_week).days + 21))
