@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from audits.checks import dns as dns_checks
-from audits.checks import edge, headers, redirects, routes, tls
+from audits.checks import edge, headers, redirects, routes, secrets, tls
 from audits.findings import Finding
 from audits.target import USUAL_LABELS, AuditTarget, RouteSpec
 from launchready.net import DnsRecord, Net, NetConfig
@@ -45,6 +45,7 @@ CHECK_PREFIXES: dict[str, tuple[str, ...]] = {
     "headers": ("headers.",),
     "exposure": ("exposure.",),
     "email": ("email.",),
+    "secrets.bundles": ("secrets.bundle.", "secrets.source_map."),
 }
 
 
@@ -112,6 +113,7 @@ def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Aw
         "edge": edge.check_edge,
         "headers": headers.check_headers,
         "exposure": headers.check_exposure,
+        "secrets.bundles": secrets.check_bundles,
         **_email_checks(),
     }
 

@@ -27,6 +27,7 @@ class Area(StrEnum):
     EDGE = "edge"
     HEADERS = "headers"
     EMAIL = "email"
+    SECRETS = "secrets"
     AUDIT = "audit"
 
 

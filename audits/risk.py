@@ -23,7 +23,17 @@ Change = AuditFinding.Change
 # Within a severity, the paths that touch the most users come first: sign-in and payment before a blog.
 KIND_WEIGHT = {"login": 0, "auth callback": 0, "checkout": 1, "dashboard": 2, "api health": 3, "webhook": 3}
 LABEL_WEIGHT = {"login": 0, "auth": 0, "app": 2, "api": 3, "www": 4, "": 4}
-AREA_ORDER = [Area.TLS, Area.DNS, Area.ROUTES, Area.REDIRECTS, Area.HEADERS, Area.EMAIL, Area.EDGE, Area.AUDIT]
+AREA_ORDER = [
+    Area.TLS,
+    Area.SECRETS,
+    Area.DNS,
+    Area.ROUTES,
+    Area.REDIRECTS,
+    Area.HEADERS,
+    Area.EMAIL,
+    Area.EDGE,
+    Area.AUDIT,
+]
 
 
 def _weight(finding: Finding) -> int:

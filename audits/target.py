@@ -32,6 +32,7 @@ class AuditTarget:
     dkim_selectors: list[str] = field(default_factory=list)
     probe_usual_labels: bool = False  # the shell audit looks for app., api. … that exist
     canonical_known: bool = True  # False: take the canonical host from where the apex settles
+    asset_hosts: list[str] = field(default_factory=list)  # CDN hosts the client serves its scripts from
 
     @property
     def canonical_name(self) -> str:
