@@ -164,6 +164,18 @@ class PemPrivateKeyDetector(RegexBasedDetector):
     denylist = _rx(r"-----BEGIN ((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----(.{64,12000}?)-----END", flags=re.DOTALL)
 
 
+class AzureAccountKeyDetector(RegexBasedDetector):
+    secret_type = "Azure storage account key"
+    # detect-secrets' pattern, with the key itself as the group (the fingerprint is of the key, not the name).
+    denylist = (re.compile(AzureStorageKeyDetector.denylist[0].pattern.replace("AccountKey=", "AccountKey=(") + ")"),)
+
+
+class SupabaseJwtDetector(RegexBasedDetector):
+    secret_type = "Supabase JWT key"
+    # detect-secrets' JWT pattern stops before the signature; a key's fingerprint needs all three parts.
+    denylist = _rx(r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})")
+
+
 class SlackTokenDetector(RegexBasedDetector):
     secret_type = "Slack token"
     denylist = (SlackDetector.denylist[0],)
@@ -306,7 +318,7 @@ RULES: list[Rule] = [
     Rule(AwsSecretEnvDetector(), "aws", 4, needles=("aws", "AWS", "Aws"), min_entropy=3.5),
     Rule(GcpServiceAccountDetector(), "gcp_service_account", 4, needles=("private_key_id",)),
     Rule(GoogleApiKeyDetector(), _google_provider, 4, _google, needles=("AIza",)),
-    Rule(AzureStorageKeyDetector(), "azure_storage", 11, needles=("AccountKey=",)),
+    Rule(AzureAccountKeyDetector(), "azure_storage", 4, needles=("AccountKey=",)),
     Rule(StripeKeyDetector(), "stripe", 8, _stripe, needles=("k_live_", "k_test_")),
     Rule(OpenAIDetector(), "openai", 3, _not_anthropic, needles=("T3BlbkFJ",)),
     Rule(OpenAIProjectKeyDetector(), "openai", _upto("-", 0), _not_anthropic, needles=("sk-",)),
@@ -324,7 +336,7 @@ RULES: list[Rule] = [
     Rule(NpmTokenDetector(), "npm", 4, needles=("npm_",)),
     Rule(NpmDetector(), "npm", 0, needles=("_authToken",)),
     Rule(ShopifyDetector(), "shopify", 6, needles=("shp",)),
-    Rule(JwtTokenDetector(), "supabase", 0, _supabase_jwt, needles=("eyJ",)),
+    Rule(SupabaseJwtDetector(), "supabase", 0, _supabase_jwt, needles=("eyJ",)),
     Rule(SupabaseKeyDetector(), "supabase", _upto("_", 0), _supabase_key, needles=("sb_",)),
     Rule(FirebaseServerKeyDetector(), "firebase", 4, needles=(":APA91b",)),
     Rule(DiscordBotTokenDetector(), "discord", 4, needles=(".",)),
