@@ -738,7 +738,7 @@ CATALOG: dict[str, Verdict] = {
         S,
         B,
         Item.SECRETS,
-        "A {provider} is public in {url}",
+        "{a_provider} is public in {url}",
         "Anyone who opens the site can read this key ({key}) in the JavaScript it loads. With it they can act "
         "as your app with that provider: spend your money, read your customers' data or send messages in your "
         "name. Bots collect keys from public bundles within minutes of a deploy.",
@@ -750,7 +750,7 @@ CATALOG: dict[str, Verdict] = {
         S,
         B,
         Item.SECRETS,
-        "A {provider} is readable in the source map {url}",
+        "{a_provider} is readable in the source map {url}",
         "The site publishes a source map whose original source code contains this key ({key}). Anyone can "
         "download it and use the key as your app would.",
         "Rotate the key now. {rotation}\nThen stop publishing source maps in production (Next.js: "
@@ -771,7 +771,7 @@ CATALOG: dict[str, Verdict] = {
         S,
         B,
         Item.SECRETS,
-        "A {provider} is committed to the repository",
+        "{a_provider} is committed to the repository",
         "The key {key} is in {where}. Everyone who can read the repository, now or in any clone, fork or "
         "backup, has it; {history}",
         "Rotate the key now. {rotation}\nThen read it from the environment (document its name in "

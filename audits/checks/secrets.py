@@ -12,6 +12,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from audits.findings import Finding
 from audits.secrets.detector import Hit, Kind, scan_text
+from audits.secrets.providers import with_article
 from audits.target import AuditTarget
 from launchready.net import FetchResult, Net
 
@@ -118,5 +119,11 @@ def _record(
             check_id,
             f"{host}#{hit.provider}-{hit.fingerprint}",
             {"file": url, "line": hit.line, "key": hit.redacted, "provider": hit.label},
-            {"provider": hit.label, "url": url, "key": hit.redacted, "rotation": hit.rotation},
+            {
+                "provider": hit.label,
+                "a_provider": with_article(hit.label),
+                "url": url,
+                "key": hit.redacted,
+                "rotation": hit.rotation,
+            },
         )

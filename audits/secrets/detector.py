@@ -32,7 +32,7 @@ from detect_secrets.plugins.openai import OpenAIDetector
 from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
 
-from audits.secrets.providers import PROVIDERS
+from audits.secrets.providers import PROVIDERS, PUBLIC_LABELS
 
 
 class Kind(StrEnum):
@@ -56,6 +56,8 @@ class Hit:
 
     @property
     def label(self) -> str:
+        if self.kind == Kind.PUBLISHABLE:
+            return PUBLIC_LABELS.get(self.provider, PROVIDERS[self.provider].label)
         return PROVIDERS[self.provider].label
 
     @property

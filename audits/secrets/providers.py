@@ -13,6 +13,12 @@ class Provider:
     rotation: str
 
 
+def with_article(label: str) -> str:
+    """ "An AWS access key", "A Stripe secret key": the label as the start of a sentence."""
+    article = "An" if label[:1] in "AEIOUaeiou" or label.startswith("npm") else "A"
+    return f"{article} {label}"
+
+
 PROVIDERS: dict[str, Provider] = {
     p.slug: p
     for p in [
@@ -154,13 +160,13 @@ PROVIDERS: dict[str, Provider] = {
         ),
         Provider(
             "private_key",
-            "Private key",
+            "private key",
             "Treat the key pair as compromised: generate a new key pair, install the new public key or certificate "
             "wherever the old one was trusted (server, deploy key, certificate authority), then remove the old one.",
         ),
         Provider(
             "database_url",
-            "Database password",
+            "database password",
             "Change the database user's password at the database provider (or ALTER USER … PASSWORD), update the "
             "connection string in the host's environment settings, redeploy, and restrict the database to the "
             "app's network.",
@@ -177,4 +183,12 @@ PROVIDERS: dict[str, Provider] = {
             "In Mailchimp open Profile → Extras → API keys, create a new key, deploy it, then disable the leaked key.",
         ),
     ]
+}
+
+# What a publishable key of these providers is called (it is not the secret kind the label names).
+PUBLIC_LABELS = {
+    "stripe": "Stripe key (pk_live_)",
+    "firebase": "Firebase web API key",
+    "supabase": "Supabase anon key",
+    "gcp_api_key": "Google API key",
 }

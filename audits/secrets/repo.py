@@ -23,6 +23,7 @@ from audits.secrets.archive import (
 )
 from audits.secrets.detector import Hit, Kind, scan_bytes
 from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_paths, history_blobs, open_repo
+from audits.secrets.providers import with_article
 
 VENDORED = ("node_modules/", "vendor/", ".venv/", "venv/", "site-packages/", "bower_components/", ".next/")
 ENV_FILE = re.compile(r"(?:^|/)\.env(?:\.[\w.-]+)?$")
@@ -241,7 +242,14 @@ class Collector:
                 "in the working tree": leak.in_tree,
                 "in git history only": not leak.in_tree,
             },
-            {"provider": hit.label, "key": hit.redacted, "where": where, "history": history, "rotation": hit.rotation},
+            {
+                "provider": hit.label,
+                "a_provider": with_article(hit.label),
+                "key": hit.redacted,
+                "where": where,
+                "history": history,
+                "rotation": hit.rotation,
+            },
         )
 
     def _env_findings(self) -> list[Finding]:
