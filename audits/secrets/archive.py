@@ -13,6 +13,7 @@ import posixpath
 import tarfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,10 +129,12 @@ def members(path: Path, kind: str, budget: Budget) -> Iterator[Member]:
             yield from _tar_members(path, budget, kind == "tar.gz")
     except ArchiveError:
         raise
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError, ValueError, LookupError) as exc:
         raise ArchiveError(
             f"The archive is damaged or incomplete ({type(exc).__name__}); it could not be read."
         ) from exc
+    except NotImplementedError as exc:  # a compression method zipfile does not know
+        raise ArchiveError("The archive uses a compression method that cannot be read; use zip or tar.gz.") from exc
     except RuntimeError as exc:  # an encrypted zip member
         raise ArchiveError("The archive is password-protected; upload it without a password.") from exc
 
