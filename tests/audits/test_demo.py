@@ -22,4 +22,7 @@ def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_p
     assert runs["brightpath.test"].counts.get("medium", 0) >= 2
     assert runs["studiokit.test"].findings.filter(check_id="exposure.env_file").exists()
     assert runs["askmira.test"].findings.filter(check_id="route.unexpected_status", severity="blocker").exists()
+    # The chat widget's bundle carries an OpenAI key; the publishable Stripe key elsewhere is only info.
+    assert runs["askmira.test"].findings.filter(check_id="secrets.bundle.key", severity="blocker").exists()
+    assert runs["brightpath.test"].findings.filter(check_id="secrets.bundle.publishable", severity="info").exists()
     assert all(run.state == AuditRun.State.DONE for run in runs.values())
