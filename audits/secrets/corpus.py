@@ -42,10 +42,11 @@ class Keys:
 
         return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.{self.s(URLSAFE, 43)}"
 
-    def pem(self) -> str:
+    def pem(self) -> tuple[str, str]:
+        """A PEM private key and its body (what the detector fingerprints: the base64, without line breaks)."""
         body = base64.b64encode(self.rng.randbytes(600)).decode()
         lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-        return f"-----BEGIN RSA PRIVATE KEY-----\n{lines}\n-----END RSA PRIVATE KEY-----"
+        return f"-----BEGIN RSA PRIVATE KEY-----\n{lines}\n-----END RSA PRIVATE KEY-----", body
 
 
 def secrets(k: Keys) -> list[Sample]:
@@ -83,7 +84,7 @@ def secrets(k: Keys) -> list[Sample]:
     db_password = k.s(ALNUM, 20)
     mongo_password = k.s(ALNUM, 16)
     jwt_secret = k.s(ALNUM + "!#%&*", 48)
-    pem = k.pem()
+    pem, pem_body = k.pem()
     return [
         Sample("aws", "secret", f'AWS_ACCESS_KEY_ID = "{aws_id}"', aws_id),
         Sample("aws", "secret", f"AWS_SECRET_ACCESS_KEY={aws_secret}", aws_secret),
@@ -125,7 +126,7 @@ def secrets(k: Keys) -> list[Sample]:
         Sample("discord", "secret", f'client.login("{discord}");', discord),
         Sample("discord", "secret", f"DISCORD_WEBHOOK={discord_hook}", discord_hook),
         Sample("telegram", "secret", f'bot = telegram.Bot(token="{telegram}")', telegram),
-        Sample("private_key", "secret", pem, ""),
+        Sample("private_key", "secret", pem, pem_body),
         Sample(
             "database_url",
             "secret",

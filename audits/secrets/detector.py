@@ -336,7 +336,14 @@ RULES: list[Rule] = [
     Rule(GitHubPatDetector(), "github", 11, needles=("github_pat_",)),
     Rule(GitLabTokenDetector(), "gitlab", _upto("-"), needles=("gl", "GR1348941"), group=-1),
     Rule(NpmTokenDetector(), "npm", 4, needles=("npm_",)),
-    Rule(NpmDetector(), "npm", 0, needles=("_authToken",)),
+    # detect-secrets' .npmrc pattern, for the older UUID-style tokens (npm_ tokens are matched exactly above).
+    Rule(
+        NpmDetector(),
+        "npm",
+        0,
+        lambda secret, around: None if secret.startswith("npm_") else Kind.SECRET,
+        needles=("_authToken",),
+    ),
     Rule(ShopifyDetector(), "shopify", 6, needles=("shp",)),
     Rule(SupabaseJwtDetector(), "supabase", 0, _supabase_jwt, needles=("eyJ",)),
     Rule(SupabaseKeyDetector(), "supabase", _upto("_", 0), _supabase_key, needles=("sb_",)),
