@@ -25,6 +25,9 @@ from audits.secrets.detector import Hit, Kind, scan_bytes
 from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_paths, history_blobs, open_repo
 from audits.secrets.providers import with_article
 
+# Files of a .git folder that point at other places on disk (object alternates, a linked worktree's common
+# folder): never written, so that reading the upload can only ever read the upload.
+POINTERS_ELSEWHERE = ("objects/info/alternates", "objects/info/http-alternates", "commondir", "gitdir")
 VENDORED = ("node_modules/", "vendor/", ".venv/", "venv/", "site-packages/", "bower_components/", ".next/")
 ENV_FILE = re.compile(r"(?:^|/)\.env(?:\.[\w.-]+)?$")
 EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults", ".schema")
@@ -328,12 +331,14 @@ def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: 
             tree.append((member.path, member.data))
             continue
         relative = member.path[len(git_dir) + 1 :] if git_dir else member.path
+        if relative.endswith(POINTERS_ELSEWHERE):
+            continue  # would make dulwich read objects from another repository on this machine
         check_git_file(relative, member.data, budget)
         folder = git_dirs.setdefault(git_dir, root / f"repo{len(git_dirs)}")
         try:
             write_git_file(folder, relative, member.data)
-        except FileExistsError:
-            continue  # a duplicate name in the archive: the first one stands
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+            continue  # a duplicate name, or a file where a folder was: the first one stands
     top = _strip_top([p for p, _ in tree] + [f"{g}/.git" if g else ".git" for g in git_dirs])
     for name, data in tree:
         collector.tree_file(name[len(top) :], data)

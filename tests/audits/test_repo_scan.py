@@ -190,6 +190,23 @@ def test_links_are_never_followed(tmp_path: Path) -> None:
         assert report.stats["skipped_links"] >= 1
 
 
+def test_git_alternates_cannot_point_the_scan_at_another_repository_on_the_server(repo: Path) -> None:
+    # An upload whose .git borrows its objects from a repository on the server's disk, and whose ref names a
+    # commit that only that repository holds: the scan must not read it.
+    from dulwich.repo import Repo
+
+    with Repo(str(repo)) as other:
+        head = other.head()
+    entries = {
+        ".git/HEAD": b"ref: refs/heads/main\n",
+        ".git/refs/heads/main": head + b"\n",
+        ".git/objects/info/alternates": str(repo / ".git" / "objects").encode() + b"\n",
+        ".git/config": b"[core]\n\trepositoryformatversion = 0\n",
+    }
+    with pytest.raises(ArchiveError):
+        _scan_bytes(zip_bytes(entries), SMALL)
+
+
 def test_it_refuses_too_many_files() -> None:
     assert "more than 50 files" in _refused(zip_bytes({f"f{i}.txt": b"x" for i in range(60)}))
 
