@@ -808,7 +808,7 @@ CATALOG: dict[str, Verdict] = {
         S,
         M,
         Item.ENV_VARS,
-        "{count} environment variables used in code are not in .env.example",
+        "{variables} used in code missing from .env.example",
         "The code reads {names}, but .env.example does not list them. Whoever deploys or takes over the app "
         "will not know to set them, and the app will start with something missing.",
         "Add these names to .env.example (names and a comment, never the real values):\n{lines}",
@@ -817,7 +817,7 @@ CATALOG: dict[str, Verdict] = {
         S,
         M,
         Item.ENV_VARS,
-        "No .env.example: {count} environment variables are undocumented",
+        "No .env.example: {variables} used in code undocumented",
         "The code reads {names} from the environment, and the repository has no .env.example saying which "
         "variables a deploy needs.",
         "Commit a .env.example at the root with one line per variable (names only, no values):\n{lines}",

@@ -157,19 +157,22 @@ def head_paths(repo: Repo) -> set[str]:
         commit = repo[repo.head()]
     except Exception:
         return set()
-    return set(_paths(repo, commit.tree if isinstance(commit, Commit) else None, ""))
+    return set(_paths(repo, commit.tree if isinstance(commit, Commit) else None))
 
 
-def _paths(repo: Repo, tree_id: ObjectID | None, prefix: str) -> Iterator[str]:
-    tree = repo.object_store[tree_id] if tree_id else None
-    if not isinstance(tree, Tree):
-        return
-    for item in tree.iteritems():
-        path = prefix + item.path.decode("utf-8", "replace")
-        if stat.S_ISDIR(item.mode):
-            yield from _paths(repo, item.sha, path + "/")
-        else:
-            yield path
+def _paths(repo: Repo, tree_id: ObjectID | None) -> Iterator[str]:
+    stack: list[tuple[ObjectID | None, str]] = [(tree_id, "")]
+    while stack:
+        current, prefix = stack.pop()
+        tree = repo.object_store[current] if current else None
+        if not isinstance(tree, Tree) or prefix.count("/") > 64:
+            continue
+        for item in tree.iteritems():
+            path = prefix + item.path.decode("utf-8", "replace")
+            if stat.S_ISDIR(item.mode):
+                stack.append((item.sha, path + "/"))
+            else:
+                yield path
 
 
 def history_blobs(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:

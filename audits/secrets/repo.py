@@ -266,7 +266,12 @@ class Collector:
                 check_id,
                 "repo#environment",
                 {"variables": {name: self.uses[name] for name in missing[:60]}, "example file": self.example_path},
-                {"count": len(missing), "names": names, "lines": "\n".join(f"{n}=" for n in missing)},
+                {
+                    "count": len(missing),
+                    "variables": f"{len(missing)} environment variable{'s' if len(missing) != 1 else ''}",
+                    "names": names,
+                    "lines": "\n".join(f"{n}=" for n in missing),
+                },
             )
         ]
 

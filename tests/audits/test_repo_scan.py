@@ -54,6 +54,28 @@ def test_it_finds_keys_in_the_files_and_in_deleted_history(repo: Path, tmp_path:
     assert report.stats["files"] == 10 and report.stats["commits_with_history"] == 1
 
 
+def test_every_repository_finding_reads_in_full(repo: Path, tmp_path: Path) -> None:
+    from audits.catalog import render
+
+    findings = scan_upload(zip_of(repo, tmp_path / "upload.zip")).findings
+    assert {f.check_id for f in findings} >= {
+        "secrets.repo.key",
+        "secrets.repo.publishable",
+        "secrets.repo.env_file",
+        "secrets.repo.debug",
+        "env.undocumented",
+    }
+    for finding in findings:
+        text = render(finding)
+        assert "…" not in text["title"] + text["explanation"] + text["fix"], (finding.check_id, text)
+    one = [
+        f
+        for f in _scan_bytes(zip_bytes({"a.py": b"import os\nos.getenv('API_KEY')\n"}))
+        if f.check_id.startswith("env")
+    ]
+    assert render(one[0])["title"] == "No .env.example: 1 environment variable used in code undocumented"
+
+
 def test_no_key_is_stored_whole_anywhere_in_the_findings(repo: Path, tmp_path: Path) -> None:
     report = scan_upload(zip_of(repo, tmp_path / "upload.zip"))
     text = repr([(f.evidence, f.params, f.subject) for f in report.findings])
