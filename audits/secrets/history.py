@@ -100,13 +100,19 @@ def bundle_repo(bundle: bytes, root: Path, budget: Budget) -> Repo:
     if end < 0:
         raise ArchiveError("The git bundle is damaged: its header never ends.")
     refs: dict[bytes, bytes] = {}
+    head = b""
     for line in bundle[: end + 1].split(b"\n")[1:]:
         if not line or line.startswith((b"@", b"-")):
             continue  # capabilities; prerequisites (commits the bundle leaves out) are simply not walked
         sha, _, ref = line.partition(b" ")
-        if len(sha) != 40 or not ref.startswith(b"refs/"):
+        if len(sha) != 40:
             continue
-        refs[ref] = sha
+        if ref == b"HEAD":
+            head = sha
+        elif ref.startswith(b"refs/"):
+            refs[ref] = sha
+    # HEAD is what a clone would check out: the bundle's own HEAD, else its main branch, else any branch.
+    head = head or refs.get(b"refs/heads/main") or refs.get(b"refs/heads/master") or next(iter(refs.values()), b"")
     pack = bundle[end + 2 :]
     check_pack(pack, budget)
     root.mkdir()
@@ -115,6 +121,9 @@ def bundle_repo(bundle: bytes, root: Path, budget: Budget) -> Repo:
         repo.object_store.add_thin_pack(io.BytesIO(pack).read, None, max_input_size=budget.limits.total_bytes)
         for ref, sha in refs.items():
             repo.refs[Ref(ref)] = ObjectID(sha)
+        if head:
+            repo.refs.remove_if_equals(Ref(b"HEAD"), None)
+            repo.refs[Ref(b"HEAD")] = ObjectID(head)
     except ArchiveError:
         repo.close()
         raise

@@ -178,13 +178,13 @@ class Collector:
                     self.debug.append((path, text.count("\n", 0, match.start()) + 1, rule))
 
     def history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
-        self.stats["blobs"] += 1
-        self.stats["bytes"] += len(blob.data)
         where = f"git history: {blob.path} in commit {blob.commit}" + (" (file since deleted)" if deleted else "")
         if is_env_file(blob.path):
             self.env_files.setdefault(blob.path, where)
         if git_blob_id(blob.data) in self.tree_blobs:
             return  # the same bytes as a working-tree file: already scanned
+        self.stats["blobs"] += 1
+        self.stats["bytes"] += len(blob.data)
         for hit in scan_bytes(blob.data):
             self._leak(hit, f"{where}, line {hit.line}", in_tree=False, deleted=deleted)
 

@@ -76,6 +76,22 @@ def test_every_repository_finding_reads_in_full(repo: Path, tmp_path: Path) -> N
     assert render(one[0])["title"] == "No .env.example: 1 environment variable used in code undocumented"
 
 
+def test_a_bundle_of_a_main_branch_has_its_head_files_as_working_tree(repo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from dulwich.repo import Repo
+
+    copy = Path(shutil.copytree(repo, tmp_path / "main-branch"))
+    with Repo(str(copy)) as r:
+        r.refs[b"refs/heads/main"] = r.refs[b"refs/heads/master"]
+        r.refs.remove_if_equals(b"refs/heads/master", None)
+        r.refs.set_symbolic_ref(b"HEAD", b"refs/heads/main")
+    report = scan_upload(bundle_of(copy, tmp_path / "main.bundle"))
+    assert report.stats["files"] == 10
+    stripe = next(f for f in report.findings if "#stripe-" in f.subject and f.check_id == "secrets.repo.key")
+    assert stripe.evidence["in the working tree"] is True
+
+
 def test_no_key_is_stored_whole_anywhere_in_the_findings(repo: Path, tmp_path: Path) -> None:
     report = scan_upload(zip_of(repo, tmp_path / "upload.zip"))
     text = repr([(f.evidence, f.params, f.subject) for f in report.findings])
