@@ -241,9 +241,8 @@ class Collector:
             {
                 "key": hit.redacted,
                 "provider": hit.label,
-                "found in": leak.places,
-                "in the working tree": leak.in_tree,
-                "in git history only": not leak.in_tree,
+                "found in": "; ".join(leak.places),
+                "seen in": "the working tree" if leak.in_tree else "git history only",
             },
             {
                 "provider": hit.label,

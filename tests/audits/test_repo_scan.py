@@ -46,7 +46,7 @@ def test_it_finds_keys_in_the_files_and_in_deleted_history(repo: Path, tmp_path:
     keys = {f.subject: f for f in found["secrets.repo.key"]}
     assert {s.split("#")[1].split("-")[0] for s in keys} == {"aws", "stripe", "github"}
     aws = next(f for s, f in keys.items() if "#aws-" in s)
-    assert aws.evidence["in git history only"] is True
+    assert aws.evidence["seen in"] == "git history only"
     assert "since deleted" in aws.params["where"] and ".env" in aws.params["where"]
     assert "IAM" in aws.params["rotation"]
     assert [f.params["path"] for f in found["secrets.repo.env_file"]] == [".env"]
@@ -89,7 +89,7 @@ def test_a_bundle_of_a_main_branch_has_its_head_files_as_working_tree(repo: Path
     report = scan_upload(bundle_of(copy, tmp_path / "main.bundle"))
     assert report.stats["files"] == 10
     stripe = next(f for f in report.findings if "#stripe-" in f.subject and f.check_id == "secrets.repo.key")
-    assert stripe.evidence["in the working tree"] is True
+    assert stripe.evidence["seen in"] == "the working tree"
 
 
 def test_no_key_is_stored_whole_anywhere_in_the_findings(repo: Path, tmp_path: Path) -> None:
