@@ -203,7 +203,7 @@ def speed_repo(root: Path, size_mb: int) -> None:
     git(root, "init", "-q", "-b", "main")
     commits = 5
     tree_mb = size_mb * 0.5
-    per_file = 60_000
+    per_file = 53_000  # what filler() writes for per_file // 60 lines
     files = int(tree_mb * 1e6 / per_file)
     paths = [root / f"pkg{i % 40}" / f"m{i}.{rng.choice(['py', 'js', 'css'])}" for i in range(files)]
     keys = corpus(7)
@@ -214,7 +214,7 @@ def speed_repo(root: Path, size_mb: int) -> None:
                 continue
             path.parent.mkdir(exist_ok=True)
             kind = path.suffix[1:] if path.suffix != ".css" else "cfg"
-            text = filler(rng, kind, per_file // 60)
+            text = filler(rng, kind, 1000)
             if i % 97 == 0:
                 text += keys[i % len(keys)].text + "\n"
             path.write_text(text)

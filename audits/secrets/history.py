@@ -30,6 +30,7 @@ class HistoryBlob:
     path: str
     commit: str  # the newest commit (short id) whose tree holds this blob
     data: bytes
+    sha: bytes = b""
 
 
 def inflated_size(data: bytes, start: int, budget: Budget) -> int:
@@ -160,16 +161,16 @@ def _tips(repo: Repo) -> list[ObjectID]:
     return list(dict.fromkeys(tips))
 
 
-def head_paths(repo: Repo) -> set[str]:
-    """The paths in the tree HEAD points at (what a checkout would hold)."""
+def head_files(repo: Repo) -> dict[str, bytes]:
+    """The files in the tree HEAD points at (what a checkout would hold): path -> blob id."""
     try:
         commit = repo[repo.head()]
     except Exception:
-        return set()
-    return set(_paths(repo, commit.tree if isinstance(commit, Commit) else None))
+        return {}
+    return dict(_paths(repo, commit.tree if isinstance(commit, Commit) else None))
 
 
-def _paths(repo: Repo, tree_id: ObjectID | None) -> Iterator[str]:
+def _paths(repo: Repo, tree_id: ObjectID | None) -> Iterator[tuple[str, bytes]]:
     stack: list[tuple[ObjectID | None, str]] = [(tree_id, "")]
     while stack:
         current, prefix = stack.pop()
@@ -181,7 +182,7 @@ def _paths(repo: Repo, tree_id: ObjectID | None) -> Iterator[str]:
             if stat.S_ISDIR(item.mode):
                 stack.append((item.sha, path + "/"))
             else:
-                yield path
+                yield path, item.sha
 
 
 def history_blobs(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
@@ -225,4 +226,4 @@ def _walk(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
                     if blob.raw_length() > budget.limits.file_bytes:
                         budget.skipped_large += 1
                         continue
-                    yield HistoryBlob(path, short, blob.as_raw_string())
+                    yield HistoryBlob(path, short, blob.as_raw_string(), item.sha)

@@ -22,7 +22,7 @@ from audits.secrets.archive import (
     write_git_file,
 )
 from audits.secrets.detector import Hit, Kind, scan_bytes
-from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_paths, history_blobs, open_repo
+from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_files, history_blobs, open_repo
 from audits.secrets.providers import with_article
 
 # Files of a .git folder that point at other places on disk (object alternates, a linked worktree's common
@@ -312,15 +312,15 @@ def scan_upload(path: Path, limits: Limits | None = None) -> RepoReport:
 def _scan_bundle(path: Path, root: Path, budget: Budget, collector: Collector) -> None:
     repo = bundle_repo(path.read_bytes(), root / "bundle", budget)
     try:
-        current = head_paths(repo)
+        current = head_files(repo)
         blobs = list(history_blobs(repo, budget))
-        # A bundle has no working tree: the files at HEAD stand for it.
+        # A bundle has no working tree: the files at HEAD stand for it; every other blob is history.
         for blob in blobs:
-            if blob.path in current:
+            if current.get(blob.path) == blob.sha:
                 collector.tree_file(blob.path, blob.data)
         for blob in blobs:
-            if blob.path not in current:
-                collector.history_blob(blob, deleted=True)
+            if current.get(blob.path) != blob.sha:
+                collector.history_blob(blob, deleted=blob.path not in current)
         collector.stats["commits_with_history"] = 1
     finally:
         repo.close()

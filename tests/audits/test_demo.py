@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from audits.models import AuditRun
+from audits.risk import risk_list
 from audits.tasks import execute
 from launchready.demo import seed_demo
 from launchready.models import Domain
@@ -26,3 +27,7 @@ def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_p
     assert runs["askmira.test"].findings.filter(check_id="secrets.bundle.key", severity="blocker").exists()
     assert runs["brightpath.test"].findings.filter(check_id="secrets.bundle.publishable", severity="info").exists()
     assert all(run.state == AuditRun.State.DONE for run in runs.values())
+    # Studiokit's repository was scanned at seeding: its committed .env and key are on its risk list.
+    studiokit = Domain.objects.get(name="studiokit.test").client
+    repo_checks = {f.check_id for f in risk_list(studiokit).findings if f.source.startswith("Repository")}
+    assert {"secrets.repo.key", "secrets.repo.env_file", "env.undocumented"} <= repo_checks
