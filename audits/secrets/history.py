@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -104,7 +104,7 @@ def bundle_repo(bundle: bytes, root: Path, budget: Budget) -> Repo:
     head = b""
     for line in bundle[: end + 1].split(b"\n")[1:]:
         if not line or line.startswith((b"@", b"-")):
-            continue  # capabilities; prerequisites (commits the bundle leaves out) are simply not walked
+            continue  # capabilities; prerequisites (commits an incremental bundle leaves out) are not walked
         sha, _, ref = line.partition(b" ")
         if len(sha) != 40:
             continue
@@ -174,7 +174,7 @@ def _paths(repo: Repo, tree_id: ObjectID | None) -> Iterator[tuple[str, bytes]]:
     stack: list[tuple[ObjectID | None, str]] = [(tree_id, "")]
     while stack:
         current, prefix = stack.pop()
-        tree = repo.object_store[current] if current else None
+        tree = _get(repo, current) if current else None
         if not isinstance(tree, Tree) or prefix.count("/") > 64:
             continue
         for item in tree.iteritems():
@@ -195,14 +195,38 @@ def history_blobs(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
         raise ArchiveError(f"The git history is damaged ({type(exc).__name__}); it could not be read in full.") from exc
 
 
+def commits(repo: Repo) -> Iterator[Commit]:
+    """Every commit reachable from a ref, tips first. A parent that is not there (left out of an incremental
+    bundle or a shallow clone) ends that line of history instead of failing the scan."""
+    seen: set[bytes] = set()
+    stack = list(reversed(_tips(repo)))
+    while stack:
+        sha = stack.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        try:
+            commit = repo.object_store[sha]
+        except KeyError:
+            continue
+        if isinstance(commit, Commit):
+            yield commit
+            stack.extend(reversed(commit.parents))
+
+
+def _get(repo: Repo, sha: ObjectID) -> ShaFile | None:
+    """An object, or None when the upload does not hold it (an incremental bundle leaves out what the
+    receiver already has)."""
+    try:
+        return repo.object_store[sha]
+    except KeyError:
+        return None
+
+
 def _walk(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
-    tips = _tips(repo)
-    if not tips:
-        return
     seen_trees: set[bytes] = set()
     seen_blobs: set[bytes] = set()
-    for entry in repo.get_walker(include=tips):
-        commit = entry.commit
+    for commit in commits(repo):
         short = commit.id.decode()[:7]
         stack: list[tuple[ObjectID, str]] = [(commit.tree, "")]
         while stack:
@@ -210,7 +234,7 @@ def _walk(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
             if tree_id in seen_trees or prefix.count("/") > budget.limits.depth:
                 continue
             seen_trees.add(tree_id)
-            tree = repo.object_store[tree_id]
+            tree = _get(repo, tree_id)
             if not isinstance(tree, Tree):
                 continue
             for item in tree.iteritems():
@@ -219,7 +243,7 @@ def _walk(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
                     stack.append((item.sha, path + "/"))
                 elif stat.S_ISREG(item.mode) and item.sha not in seen_blobs:
                     seen_blobs.add(item.sha)
-                    blob = repo.object_store[item.sha]
+                    blob = _get(repo, item.sha)
                     budget.check_time()
                     if not isinstance(blob, Blob):
                         continue

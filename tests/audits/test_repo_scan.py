@@ -92,6 +92,20 @@ def test_a_bundle_of_a_main_branch_has_its_head_files_as_working_tree(repo: Path
     assert stripe.evidence["seen in"] == "the working tree"
 
 
+def test_an_incremental_bundle_is_scanned_as_far_as_it_goes(repo: Path, tmp_path: Path) -> None:
+    from dulwich.bundle import create_bundle_from_repo, write_bundle
+    from dulwich.repo import Repo
+
+    with Repo(str(repo)) as r:
+        head = r[r.head()]
+        bundle = create_bundle_from_repo(r, prerequisites=list(head.parents))  # type: ignore[attr-defined]
+        with open(tmp_path / "inc.bundle", "wb") as f:
+            write_bundle(f, bundle)
+    report = scan_upload(tmp_path / "inc.bundle")
+    subjects = {f.subject for f in report.findings if f.check_id == "secrets.repo.key"}
+    assert any("#stripe-" in s for s in subjects)  # in the commit the bundle carries
+
+
 def test_no_key_is_stored_whole_anywhere_in_the_findings(repo: Path, tmp_path: Path) -> None:
     report = scan_upload(zip_of(repo, tmp_path / "upload.zip"))
     text = repr([(f.evidence, f.params, f.subject) for f in report.findings])
