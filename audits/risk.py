@@ -217,9 +217,11 @@ def latest_run_ids(domain_ids: list[int]) -> list[int]:
 
 
 def latest_runs(domains: QuerySet[Domain] | list[Domain]) -> dict[int, AuditRun]:
-    """The latest finished run of each domain."""
-    ids = latest_run_ids([d.id for d in domains])
-    runs = AuditRun.objects.filter(id__in=ids).select_related("domain").defer("inventory")
+    """The latest finished run of each domain, in one query."""
+    domain_ids = domains.values("id") if isinstance(domains, QuerySet) else [d.id for d in domains]
+    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("id")[:1]
+    run_ids = Domain.objects.filter(id__in=domain_ids).annotate(latest=Subquery(latest)).values("latest")
+    runs = AuditRun.objects.filter(id__in=run_ids).select_related("domain").defer("inventory")
     return {run.domain_id: run for run in runs}
 
 
