@@ -68,4 +68,5 @@ class AuditTarget:
             routes=routes,
             mail_providers=list(domain.mail_providers),
             dkim_selectors=list(domain.dkim_selectors),
+            asset_hosts=list(domain.asset_hosts),
         )

@@ -6,6 +6,8 @@ import asyncio
 import base64
 import json
 
+import pytest
+
 from audits.catalog import render, severity_of
 from audits.checks.secrets import check_bundles, inline_map, map_sources, script_urls, source_map_ref
 from audits.findings import Finding, Severity
@@ -83,3 +85,26 @@ def test_source_maps_are_found_by_comment_header_or_inline() -> None:
     assert inline is not None and FAKE_STRIPE_SECRET in map_sources(inline)
     assert inline_map("a.js.map") is None
     assert map_sources("not json") == "not json"
+
+
+@pytest.mark.django_db
+def test_a_domain_declares_the_cdn_hosts_its_scripts_come_from(tenant) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from launchready.models import Domain
+    from tests.conftest import login
+
+    http = login(tenant.consultant)
+    url = reverse("domain_edit", args=[tenant.domain.code])
+    form = {
+        "name": tenant.domain.name,
+        "canonical_host": "www",
+        "hosting_provider": "vercel",
+        "deploy_method": "git_push",
+    }
+    bad = http.post(url, {**form, "asset_hosts_text": "d1a2.cloudfront.net, not a host!"})
+    assert bad.status_code == 200 and "not a host!" in bad.content.decode()
+    assert http.post(url, {**form, "asset_hosts_text": "D1A2.CloudFront.net, d1a2.cloudfront.net."}).status_code == 302
+    domain = Domain.objects.get(id=tenant.domain.id)
+    assert domain.asset_hosts == ["d1a2.cloudfront.net"]
+    assert AuditTarget.from_domain(domain).asset_hosts == ["d1a2.cloudfront.net"]
