@@ -104,7 +104,7 @@ def _short(name: str) -> str:
     return name[:80].encode("ascii", "replace").decode()
 
 
-def _read(stream: IO[bytes], declared: int, budget: Budget, cap: int) -> bytes | None:
+def _read(stream: IO[bytes], budget: Budget, cap: int) -> bytes | None:
     """Read a member, counting real bytes; None when it is larger than `cap` (the rest is not read)."""
     chunks, size = [], 0
     while True:
@@ -155,7 +155,7 @@ def _zip_members(path: Path, budget: Budget) -> Iterator[Member]:
                 budget.skipped_links += 1
                 continue
             with archive.open(info) as stream:
-                data = _read(stream, info.file_size, budget, _cap(name, budget))
+                data = _read(stream, budget, _cap(name, budget))
             if data is None:
                 budget.skipped_large += 1
                 continue
@@ -175,7 +175,7 @@ def _tar_members(path: Path, budget: Budget, gzipped: bool) -> Iterator[Member]:
             stream = archive.extractfile(info)
             if stream is None:
                 continue
-            data = _read(stream, info.size, budget, _cap(name, budget))
+            data = _read(stream, budget, _cap(name, budget))
             if data is None:
                 budget.skipped_large += 1
                 continue

@@ -310,26 +310,36 @@ class Rule:
     min_entropy: float = 3.0
 
 
+def _public_prefix(*prefixes: str) -> Callable[[str], int]:
+    """Show a key's provider prefix (AKIA, SK) and nothing of a key that has none."""
+    return lambda secret: next((len(p) for p in prefixes if secret.startswith(p)), 0)
+
+
 def _upto(sep: str, extra: int = 0) -> Callable[[str], int]:
     return lambda secret: (secret.find(sep) + len(sep) + extra) if sep in secret else 4
 
 
 _aws = AWSKeyDetector()
 RULES: list[Rule] = [
-    Rule(_aws, "aws", 4, needles=("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws", "AWS", "Aws")),
-    Rule(AwsSecretEnvDetector(), "aws", 4, needles=("aws", "AWS", "Aws"), min_entropy=3.5),
-    Rule(GcpServiceAccountDetector(), "gcp_service_account", 4, needles=("private_key_id",)),
+    Rule(
+        _aws,
+        "aws",
+        _public_prefix("A3T", "ABIA", "ACCA", "AKIA", "ASIA"),
+        needles=("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws", "AWS", "Aws"),
+    ),
+    Rule(AwsSecretEnvDetector(), "aws", 0, needles=("aws", "AWS", "Aws"), min_entropy=3.5),
+    Rule(GcpServiceAccountDetector(), "gcp_service_account", 0, needles=("private_key_id",)),
     Rule(GoogleApiKeyDetector(), _google_provider, 4, _google, needles=("AIza",)),
-    Rule(AzureAccountKeyDetector(), "azure_storage", 4, needles=("AccountKey=",)),
+    Rule(AzureAccountKeyDetector(), "azure_storage", 0, needles=("AccountKey=",)),
     Rule(StripeKeyDetector(), "stripe", 8, _stripe, needles=("k_live_", "k_test_")),
     Rule(OpenAIDetector(), "openai", 3, _not_anthropic, needles=("T3BlbkFJ",)),
     Rule(OpenAIProjectKeyDetector(), "openai", _upto("-", 0), _not_anthropic, needles=("sk-",)),
     Rule(AnthropicKeyDetector(), "anthropic", 13, needles=("sk-ant-",)),
     Rule(HuggingFaceDetector(), "huggingface", 3, needles=("hf_",)),
-    Rule(TwilioDetector(), "twilio", 2, needles=("SK", "twilio", "TWILIO", "Twilio")),
+    Rule(TwilioDetector(), "twilio", _public_prefix("SK"), needles=("SK", "twilio", "TWILIO", "Twilio")),
     Rule(SendGridDetector(), "sendgrid", 3, needles=("SG.",)),
-    Rule(MailgunDetector(), "mailgun", 4, needles=("key-", "mailgun", "MAILGUN", "Mailgun")),
-    Rule(MailchimpDetector(), "mailchimp", 4, needles=("-us",)),
+    Rule(MailgunDetector(), "mailgun", _public_prefix("key-"), needles=("key-", "mailgun", "MAILGUN", "Mailgun")),
+    Rule(MailchimpDetector(), "mailchimp", 0, needles=("-us",)),
     Rule(SlackTokenDetector(), "slack", _upto("-"), needles=("xox",), group=-1),
     Rule(SlackWebhookDetector(), "slack_webhook", len("https://hooks.slack.com/services/"), needles=("hooks.slack",)),
     Rule(GitHubTokenDetector(), "github", 4, needles=("gh",), group=-1),
@@ -353,7 +363,7 @@ RULES: list[Rule] = [
     Rule(TelegramDetector(), "telegram", _upto(":"), needles=(":AA",)),
     Rule(PemPrivateKeyDetector(), "private_key", 0, needles=("PRIVATE KEY",), group=2),
     Rule(DatabaseUrlDetector(), "database_url", 0, _database_url, needles=("://",), group=3, min_entropy=0.0),
-    Rule(SigningSecretDetector(), "signing_secret", 4, _signing, needles=("ecret", "ECRET", "jwt", "JWT")),
+    Rule(SigningSecretDetector(), "signing_secret", 0, _signing, needles=("ecret", "ECRET", "jwt", "JWT")),
 ]
 
 PLACEHOLDER_WORDS = (
