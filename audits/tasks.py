@@ -95,10 +95,10 @@ def reap_stale_audit_runs() -> int:
 
 
 @shared_task(soft_time_limit=660, time_limit=720, acks_late=True)
-def repo_scan_task(scan_id: int) -> str:
+def repo_scan_task(scan_id: int, key: str = "") -> str:
     from audits.secrets.scans import repo_scan_execute
 
-    scan = repo_scan_execute(scan_id)
+    scan = repo_scan_execute(scan_id, key)
     return scan.state if scan is not None else "not queued"
 
 

@@ -1,5 +1,9 @@
 """Repository scans as jobs: start one from an upload, run it in a worker, and make sure the upload is gone
-when it ends, whatever the outcome. No client source is kept."""
+when it ends, whatever the outcome. No client source is kept.
+
+The upload waits for its worker in the database (any worker machine can read it there), encrypted with a
+key of its own that only the scan's task message carries. Once the scan ends the ciphertext is deleted and
+the message is gone with the key, so a database backup taken in between holds nothing readable."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from cryptography.fernet import Fernet, InvalidToken
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -46,12 +51,29 @@ def repo_scan_start(*, client: Client, upload: UploadedFile, kind: str, user: Us
             size=upload.size or 0,
             triggered_by=user,
         )
-        RepoUpload.objects.create(scan=scan, data=b"".join(upload.chunks()))
-        transaction.on_commit(lambda: repo_scan_task.delay(scan.id))
+        key = upload_hold(scan, b"".join(upload.chunks()))
+        transaction.on_commit(lambda: repo_scan_task.delay(scan.id, key))
     return scan
 
 
-def repo_scan_execute(scan_id: int) -> RepoScan | None:
+def upload_hold(scan: RepoScan, data: bytes) -> str:
+    """Store the upload encrypted with a fresh key; the key is returned for the task message, never stored."""
+    key = Fernet.generate_key()
+    RepoUpload.objects.create(scan=scan, data=Fernet(key).encrypt(data))
+    return key.decode()
+
+
+def _upload_read(scan_id: int, key: str) -> bytes:
+    token = RepoUpload.objects.filter(scan_id=scan_id).values_list("data", flat=True).first()
+    if token is None:
+        raise ArchiveError("The uploaded file was no longer there; upload the repository again.")
+    try:
+        return Fernet(key.encode()).decrypt(bytes(token))
+    except (InvalidToken, ValueError):
+        raise ArchiveError("The uploaded file could not be read back; upload the repository again.") from None
+
+
+def repo_scan_execute(scan_id: int, key: str) -> RepoScan | None:
     """Claim a queued scan (only one worker wins), scan its upload, record the findings; the upload is deleted
     in every case. A reason is recorded for every failure; no exception leaves with client data in it."""
     claimed = RepoScan.objects.filter(id=scan_id, state=RepoScan.State.QUEUED).update(
@@ -63,11 +85,7 @@ def repo_scan_execute(scan_id: int) -> RepoScan | None:
     try:
         with tempfile.TemporaryDirectory(prefix="lr-upload-") as tmp:
             path = Path(tmp) / "upload"
-            data = RepoUpload.objects.filter(scan_id=scan_id).values_list("data", flat=True).first()
-            if data is None:
-                raise ArchiveError("The uploaded file was no longer there; upload the repository again.")
-            path.write_bytes(bytes(data))
-            del data
+            path.write_bytes(_upload_read(scan_id, key))
             report = scan_upload(path, LIMITS)
         return repo_scan_finish(scan, report.findings, report.stats)
     except ArchiveError as exc:

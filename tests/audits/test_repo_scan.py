@@ -20,7 +20,7 @@ from audits.models import RepoFinding, RepoScan, RepoUpload
 from audits.risk import export, risk_list
 from audits.secrets.archive import ArchiveError, Limits
 from audits.secrets.repo import scan_upload
-from audits.secrets.scans import reap_stale_scans, repo_scan_execute, repo_scan_start
+from audits.secrets.scans import reap_stale_scans, repo_scan_execute, upload_hold
 from tests.audits.repos import AWS_SECRET, GITHUB_TOKEN, build_repo, bundle_of, tar_bytes, tar_of, zip_bytes, zip_of
 from tests.conftest import Tenant, login
 
@@ -295,21 +295,23 @@ def test_a_git_folder_with_a_pack_bomb_is_refused() -> None:
 # --- As a job: the upload held until the scan ends, then gone ---------------------------------------------
 
 
-def _upload(tenant: Tenant, data: bytes, name: str = "acme.zip") -> RepoScan:
+def _upload(tenant: Tenant, data: bytes, name: str = "acme.zip") -> tuple[RepoScan, str]:
+    """A scan queued as the page queues it, and the key its task message would carry."""
     from audits.secrets.archive import sniff
 
-    return repo_scan_start(
-        client=tenant.client, upload=SimpleUploadedFile(name, data), kind=sniff(data[:512]) or "zip", user=tenant.owner
-    )
+    scan = RepoScan.objects.create(client=tenant.client, filename=name, kind=sniff(data[:512]) or "zip", size=len(data))
+    return scan, upload_hold(scan, data)
 
 
 @pytest.mark.django_db
 def test_a_scan_records_findings_on_the_risk_list_and_deletes_the_upload(
     tenant: Tenant, repo: Path, tmp_path: Path
 ) -> None:
-    scan = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
-    assert RepoUpload.objects.filter(scan=scan).exists()
-    done = repo_scan_execute(scan.id)
+    data = zip_of(repo, tmp_path / "acme.zip").read_bytes()
+    scan, key = _upload(tenant, data)
+    held = bytes(RepoUpload.objects.get(scan=scan).data)
+    assert data not in held and b"AWS_SECRET" not in held  # held encrypted with the task's key
+    done = repo_scan_execute(scan.id, key)
     assert done is not None and done.state == RepoScan.State.DONE
     assert not RepoUpload.objects.filter(scan=scan).exists()
     risks = risk_list(tenant.client)
@@ -321,15 +323,15 @@ def test_a_scan_records_findings_on_the_risk_list_and_deletes_the_upload(
     assert repo_rows[0].severity == "blocker" and repo_rows[0].source == "Repository acme.zip"
     dumped = repr(export(tenant.client))
     assert AWS_SECRET not in dumped and GITHUB_TOKEN not in dumped
-    assert repo_scan_execute(scan.id) is None  # delivered twice: scanned once
+    assert repo_scan_execute(scan.id, key) is None  # delivered twice: scanned once
 
 
 @pytest.mark.django_db
 def test_a_second_scan_marks_what_was_fixed(tenant: Tenant, repo: Path, tmp_path: Path) -> None:
-    first = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
-    repo_scan_execute(first.id)
-    clean = _upload(tenant, zip_bytes({"acme/app.py": b"print('hello')\n"}), "acme-2.zip")
-    repo_scan_execute(clean.id)
+    first, key = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
+    repo_scan_execute(first.id, key)
+    clean, key = _upload(tenant, zip_bytes({"acme/app.py": b"print('hello')\n"}), "acme-2.zip")
+    repo_scan_execute(clean.id, key)
     rows = RepoFinding.objects.filter(scan=clean)
     assert rows.exists() and all(f.change == RepoFinding.Change.FIXED for f in rows)
     assert risk_list(tenant.client).go is True
@@ -346,8 +348,8 @@ def test_a_second_scan_marks_what_was_fixed(tenant: Tenant, repo: Path, tmp_path
     ids=["corrupt", "traversal", "bad bundle"],
 )
 def test_a_scan_that_fails_says_why_and_deletes_the_upload(tenant: Tenant, data: bytes, reason: str) -> None:
-    scan = _upload(tenant, data)
-    failed = repo_scan_execute(scan.id)
+    scan, key = _upload(tenant, data)
+    failed = repo_scan_execute(scan.id, key)
     assert failed is not None and failed.state == RepoScan.State.FAILED
     assert reason in failed.reason
     assert not RepoUpload.objects.exists()
@@ -355,8 +357,16 @@ def test_a_scan_that_fails_says_why_and_deletes_the_upload(tenant: Tenant, data:
 
 
 @pytest.mark.django_db
+def test_a_scan_without_its_key_fails_and_deletes_the_upload(tenant: Tenant) -> None:
+    scan, _ = _upload(tenant, zip_bytes({"a.py": b"x = 1\n"}))
+    failed = repo_scan_execute(scan.id, "")
+    assert failed is not None and failed.state == RepoScan.State.FAILED and "could not be read back" in failed.reason
+    assert not RepoUpload.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_scan_whose_worker_died_is_failed_and_its_upload_deleted(tenant: Tenant) -> None:
-    scan = _upload(tenant, zip_bytes({"a.py": b"x = 1\n"}))
+    scan, _ = _upload(tenant, zip_bytes({"a.py": b"x = 1\n"}))
     RepoScan.objects.filter(id=scan.id).update(
         state=RepoScan.State.RUNNING, started_at=timezone.now() - timedelta(hours=1)
     )
