@@ -162,8 +162,9 @@ class TelegramDetector(RegexBasedDetector):
 
 class PemPrivateKeyDetector(RegexBasedDetector):
     secret_type = "Private key"
-    # The body is what is fingerprinted: two keys of the same kind differ there, not in the BEGIN line.
-    denylist = _rx(r"-----BEGIN ((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----(.{64,12000}?)-----END", flags=re.DOTALL)
+    # The body is what is fingerprinted: two keys of the same kind differ there, not in the BEGIN line. It
+    # never holds "-----", so a BEGIN line without its END gives up at the next marker (no quadratic search).
+    denylist = _rx(r"-----BEGIN ((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----((?:[^-]|-(?!----)){64,12000}?)-----END")
 
 
 class AzureAccountKeyDetector(RegexBasedDetector):
