@@ -27,7 +27,7 @@ def _v(area: Area, severity: Severity, item: Item, title: str, explanation: str,
     return Verdict(area, severity, item, title, explanation, fix)
 
 
-D, T, R, RT, E, HD, EM, A = (
+D, T, R, RT, E, HD, EM, S, A = (
     Area.DNS,
     Area.TLS,
     Area.REDIRECTS,
@@ -35,6 +35,7 @@ D, T, R, RT, E, HD, EM, A = (
     Area.EDGE,
     Area.HEADERS,
     Area.EMAIL,
+    Area.SECRETS,
     Area.AUDIT,
 )
 
@@ -731,6 +732,95 @@ CATALOG: dict[str, Verdict] = {
         "{domain} has no TLS-RPT record",
         "TLS reports tell you when other servers cannot deliver mail to you securely.",
         'Optional: _smtp._tls.{domain}. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}"',
+    ),
+    # --- Secrets in public bundles and client repositories ------------------------------------------
+    "secrets.bundle.key": _v(
+        S,
+        B,
+        Item.SECRETS,
+        "{a_provider} is public in {url}",
+        "Anyone who opens the site can read this key ({key}) in the JavaScript it loads. With it they can act "
+        "as your app with that provider: spend your money, read your customers' data or send messages in your "
+        "name. Bots collect keys from public bundles within minutes of a deploy.",
+        "Rotate the key now. {rotation}\nThen move the call that needs it to your server (an API route) and keep "
+        "the new key in the host's environment settings, never in a variable the browser build includes "
+        "(NEXT_PUBLIC_, VITE_, REACT_APP_, PUBLIC_).",
+    ),
+    "secrets.source_map.key": _v(
+        S,
+        B,
+        Item.SECRETS,
+        "{a_provider} is readable in the source map {url}",
+        "The site publishes a source map whose original source code contains this key ({key}). Anyone can "
+        "download it and use the key as your app would.",
+        "Rotate the key now. {rotation}\nThen stop publishing source maps in production (Next.js: "
+        "productionBrowserSourceMaps: false; Vite: build.sourcemap: false; webpack: devtool: false or "
+        "'hidden-source-map' uploaded privately to your error tracker), and read the key on the server only.",
+    ),
+    "secrets.bundle.publishable": _v(
+        S,
+        INFO,
+        Item.SECRETS,
+        "A publishable {provider} is in {url}",
+        "This key ({key}) is meant to be public, so its presence is not a leak. What protects you is how it is "
+        "restricted.",
+        "Nothing to rotate. Check the key's restrictions at the provider: allowed domains or referrers, "
+        "row-level security on every table (Supabase, Firebase rules), and that it is the live key you expect.",
+    ),
+    "secrets.repo.key": _v(
+        S,
+        B,
+        Item.SECRETS,
+        "{a_provider} is committed to the repository",
+        "The key {key} is in {where}. Everyone who can read the repository, now or in any clone, fork or "
+        "backup, has it; {history}",
+        "Rotate the key now. {rotation}\nThen read it from the environment (document its name in "
+        ".env.example) and, before the repository is shared further, rewrite history with git filter-repo.",
+    ),
+    "secrets.repo.publishable": _v(
+        S,
+        INFO,
+        Item.SECRETS,
+        "A publishable {provider} is committed to the repository",
+        "The key {key} in {where} is meant to be public, so this is not a leak.",
+        "Nothing to rotate. Keep it in configuration rather than code so each environment can use its own.",
+    ),
+    "secrets.repo.env_file": _v(
+        S,
+        B,
+        Item.SECRETS,
+        "A .env file is committed: {path}",
+        "{path} is in {where}. Environment files hold the app's passwords and keys; once committed they stay "
+        "in git history even after the file is deleted.",
+        "Rotate every value the file held, add .env to .gitignore, commit only a .env.example with the names "
+        "(no values), and rewrite history with git filter-repo before sharing the repository.",
+    ),
+    "secrets.repo.debug": _v(
+        S,
+        H,
+        Item.ENV_VARS,
+        "Production settings left in debug mode: {path}",
+        "{path} line {line} sets {setting}. In production a debug mode shows visitors stack traces, settings "
+        "and sometimes an interactive console: a map of the app and often its secrets.",
+        "{fix}",
+    ),
+    "env.undocumented": _v(
+        S,
+        M,
+        Item.ENV_VARS,
+        "{variables} used in code missing from .env.example",
+        "The code reads {names}, but .env.example does not list them. Whoever deploys or takes over the app "
+        "will not know to set them, and the app will start with something missing.",
+        "Add these names to .env.example (names and a comment, never the real values):\n{lines}",
+    ),
+    "env.example_missing": _v(
+        S,
+        M,
+        Item.ENV_VARS,
+        "No .env.example: {variables} used in code undocumented",
+        "The code reads {names} from the environment, and the repository has no .env.example saying which "
+        "variables a deploy needs.",
+        "Commit a .env.example at the root with one line per variable (names only, no values):\n{lines}",
     ),
     # --- The audit itself ---------------------------------------------------------------------------
     # --- AI assistant ----------------------------------------------------------------------------

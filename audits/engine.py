@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from audits.checks import dns as dns_checks
-from audits.checks import edge, headers, redirects, routes, tls
+from audits.checks import edge, headers, redirects, routes, secrets, tls
 from audits.checks.assistant import check_assistant
 from audits.findings import Finding
 from audits.target import USUAL_LABELS, AuditTarget, RouteSpec
@@ -47,6 +47,7 @@ CHECK_PREFIXES: dict[str, tuple[str, ...]] = {
     "exposure": ("exposure.",),
     "email": ("email.",),
     "assistant": ("assistant.",),
+    "secrets.bundles": ("secrets.bundle.", "secrets.source_map."),
 }
 
 
@@ -114,6 +115,7 @@ def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Aw
         "edge": edge.check_edge,
         "headers": headers.check_headers,
         "exposure": headers.check_exposure,
+        "secrets.bundles": secrets.check_bundles,
         **_email_checks(),
         **({"assistant": check_assistant} if target.assistant is not None else {}),
     }

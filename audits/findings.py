@@ -28,6 +28,7 @@ class Area(StrEnum):
     HEADERS = "headers"
     EMAIL = "email"
     ASSISTANT = "assistant"
+    SECRETS = "secrets"
     AUDIT = "audit"
 
 

@@ -70,8 +70,8 @@ class AuditRun(models.Model):
         return int(100 * self.checks_done / self.checks_total) if self.checks_total else 0
 
 
-class AuditFinding(models.Model):
-    """A finding as recorded by a run, with the verdict text rendered at the time."""
+class RecordedFinding(models.Model):
+    """A finding as recorded, with the verdict text rendered at the time: by an audit run or a repository scan."""
 
     class Change(models.TextChoices):
         NEW = "new", "New"
@@ -79,7 +79,6 @@ class AuditFinding(models.Model):
         REGRESSED = "regressed", "Regressed"
         FIXED = "fixed", "Fixed"
 
-    run = models.ForeignKey(AuditRun, models.CASCADE, related_name="findings")
     check_id = models.CharField(max_length=64)
     subject = models.CharField(max_length=500, blank=True)
     area = models.CharField(max_length=16)
@@ -93,8 +92,8 @@ class AuditFinding(models.Model):
     rank = models.PositiveIntegerField(default=0, help_text="Lower is more urgent.")
 
     class Meta:
+        abstract = True
         ordering = ["rank", "id"]
-        indexes = [models.Index(fields=["run", "rank"]), models.Index(fields=["check_id"])]
 
     def __str__(self) -> str:
         return self.title
@@ -102,6 +101,92 @@ class AuditFinding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.change != self.Change.FIXED
+
+    @property
+    def source(self) -> str:
+        """What the finding was found in, for the reader: a domain, or a repository."""
+        return ""
+
+
+class AuditFinding(RecordedFinding):
+    """A finding of an audit run."""
+
+    run = models.ForeignKey(AuditRun, models.CASCADE, related_name="findings")
+
+    class Meta:
+        ordering = ["rank", "id"]
+        indexes = [models.Index(fields=["run", "rank"]), models.Index(fields=["check_id"])]
+
+    @property
+    def source(self) -> str:
+        return self.run.domain.display_name
+
+
+class RepoScanQuerySet(models.QuerySet["RepoScan"]):
+    def finished(self) -> RepoScanQuerySet:
+        return self.filter(state=RepoScan.State.DONE)
+
+    def active(self) -> RepoScanQuerySet:
+        return self.filter(state__in=[RepoScan.State.QUEUED, RepoScan.State.RUNNING])
+
+
+class RepoScan(models.Model):
+    """One scan of a client repository uploaded by the consultant. The upload itself is kept only until the
+    scan ends (see RepoUpload); what remains is this record and its redacted findings."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="repo_scans")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    filename = models.CharField(max_length=200, help_text="The uploaded file's name, for the consultant's reference.")
+    kind = models.CharField(max_length=10, help_text="zip, tar.gz, tar or bundle.")
+    size = models.PositiveBigIntegerField(default=0)
+    triggered_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(default=now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the scan failed.")
+    stats = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    objects = RepoScanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["client", "-created"])]
+
+    def __str__(self) -> str:
+        return f"Repository scan of {self.filename} ({self.state})"
+
+
+class RepoUpload(models.Model):
+    """The uploaded archive, held in the database only between the upload and the end of its scan, so that
+    any worker machine can read it; deleted when the scan ends, whatever the outcome."""
+
+    scan = models.OneToOneField(RepoScan, models.CASCADE, related_name="upload")
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"Upload for scan {self.scan_id}"
+
+
+class RepoFinding(RecordedFinding):
+    """A finding of a repository scan."""
+
+    scan = models.ForeignKey(RepoScan, models.CASCADE, related_name="findings")
+
+    class Meta:
+        ordering = ["rank", "id"]
+        indexes = [models.Index(fields=["scan", "rank"])]
+
+    @property
+    def source(self) -> str:
+        return f"Repository {self.scan.filename}"
 
 
 OPEN = ~Q(change=AuditFinding.Change.FIXED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -15,16 +15,18 @@ from django.utils import timezone
 from audits.catalog import CATALOG, render, severity_of
 from audits.engine import CHECK_PREFIXES, AuditOutcome
 from audits.findings import Area, Finding, Severity
-from audits.models import OPEN, AuditFinding, AuditRun
+from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
 from launchready.models import Client, Domain
 
 Change = AuditFinding.Change
+R = TypeVar("R", bound=RecordedFinding)
 
 # Within a severity, the paths that touch the most users come first: sign-in and payment before a blog.
 KIND_WEIGHT = {"login": 0, "auth callback": 0, "checkout": 1, "dashboard": 2, "api health": 3, "webhook": 3}
 LABEL_WEIGHT = {"login": 0, "auth": 0, "app": 2, "api": 3, "www": 4, "": 4}
 AREA_ORDER = [
     Area.TLS,
+    Area.SECRETS,
     Area.DNS,
     Area.ROUTES,
     Area.REDIRECTS,
@@ -87,29 +89,33 @@ def _change(fingerprint: tuple[str, str], history: History) -> str:
     return AuditFinding.Change.NEW
 
 
+def _recorded(model: type[R], finding: Finding, history: History, **owner: Any) -> R:
+    verdict = CATALOG[finding.check_id]
+    text = render(finding)
+    return model(
+        **owner,
+        check_id=finding.check_id,
+        subject=finding.subject[:500],
+        area=verdict.area.value,
+        severity=severity_of(finding).value,
+        item=verdict.item.value,
+        title=text["title"][:300],
+        explanation=text["explanation"],
+        fix=text["fix"],
+        evidence=_jsonable(finding.evidence),
+        change=_change((finding.check_id, finding.subject[:500]), history),
+        rank=impact_rank(finding),
+    )
+
+
+def _fixed_copy(model: type[R], f: RecordedFinding, change: str, **owner: Any) -> R:
+    fields = ("check_id", "subject", "area", "severity", "item", "title", "explanation", "fix", "evidence", "rank")
+    return model(**owner, change=change, **{name: getattr(f, name) for name in fields})
+
+
 def record_findings(run: AuditRun, findings: list[Finding], history: History) -> None:
     """Save findings as their check completes, so a run cut short keeps what it had found."""
-    rows = []
-    for finding in findings:
-        verdict = CATALOG[finding.check_id]
-        text = render(finding)
-        rows.append(
-            AuditFinding(
-                run=run,
-                check_id=finding.check_id,
-                subject=finding.subject[:500],
-                area=verdict.area.value,
-                severity=severity_of(finding).value,
-                item=verdict.item.value,
-                title=text["title"][:300],
-                explanation=text["explanation"],
-                fix=text["fix"],
-                evidence=_jsonable(finding.evidence),
-                change=_change((finding.check_id, finding.subject[:500]), history),
-                rank=impact_rank(finding),
-            )
-        )
-    AuditFinding.objects.bulk_create(rows)
+    AuditFinding.objects.bulk_create([_recorded(AuditFinding, finding, history, run=run) for finding in findings])
 
 
 @transaction.atomic
@@ -124,19 +130,11 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
         gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
         AuditFinding.objects.bulk_create(
             [
-                AuditFinding(
+                _fixed_copy(
+                    AuditFinding,
+                    f,
+                    Change.STILL_OPEN if unproven and f.check_id.startswith(unproven) else Change.FIXED,
                     run=run,
-                    check_id=f.check_id,
-                    subject=f.subject,
-                    area=f.area,
-                    severity=f.severity,
-                    item=f.item,
-                    title=f.title,
-                    explanation=f.explanation,
-                    fix=f.fix,
-                    evidence=f.evidence,
-                    change=Change.STILL_OPEN if unproven and f.check_id.startswith(unproven) else Change.FIXED,
-                    rank=f.rank,
                 )
                 for f in gone
             ]
@@ -154,6 +152,28 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
     run.current_check = ""
     run.save()
     return run
+
+
+@transaction.atomic
+def repo_scan_finish(scan: RepoScan, findings: list[Finding], stats: dict[str, int]) -> RepoScan:
+    """Record a repository scan's findings with their change since the client's previous scan, and close it."""
+    earlier = RepoScan.objects.finished().filter(client_id=scan.client_id, created__lt=scan.created)
+    before = earlier.order_by("-created").first()
+    previous = set(before.findings.filter(OPEN).values_list("check_id", "subject")) if before is not None else set()
+    ever = set(RepoFinding.objects.filter(scan__in=earlier).filter(OPEN).values_list("check_id", "subject"))
+    history = History(previous, ever)
+    rows = [_recorded(RepoFinding, finding, history, scan=scan) for finding in findings]
+    current = {(row.check_id, row.subject) for row in rows}
+    if before is not None:
+        gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
+        rows += [_fixed_copy(RepoFinding, f, Change.FIXED, scan=scan) for f in gone]
+    RepoFinding.objects.bulk_create(rows)
+    scan.counts = dict(Counter(row.severity for row in rows if row.is_open))
+    scan.stats = stats
+    scan.state = RepoScan.State.DONE
+    scan.finished_at = timezone.now()
+    scan.save(update_fields=["counts", "stats", "state", "finished_at"])
+    return scan
 
 
 def _partial_reason(outcome: AuditOutcome) -> str:
@@ -198,19 +218,22 @@ def latest_run_ids(domain_ids: list[int]) -> list[int]:
 
 
 def latest_runs(domains: QuerySet[Domain] | list[Domain]) -> dict[int, AuditRun]:
-    """The latest finished run of each domain."""
-    ids = latest_run_ids([d.id for d in domains])
-    runs = AuditRun.objects.filter(id__in=ids).select_related("domain").defer("inventory")
+    """The latest finished run of each domain, in one query."""
+    domain_ids = domains.values("id") if isinstance(domains, QuerySet) else [d.id for d in domains]
+    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("id")[:1]
+    run_ids = Domain.objects.filter(id__in=domain_ids).annotate(latest=Subquery(latest)).values("latest")
+    runs = AuditRun.objects.filter(id__in=run_ids).select_related("domain").defer("inventory")
     return {run.domain_id: run for run in runs}
 
 
 @dataclass
 class RiskList:
-    findings: list[AuditFinding]  # open, filtered as asked
-    fixed: list[AuditFinding]
+    findings: list[RecordedFinding]  # open, filtered as asked
+    fixed: list[RecordedFinding]
     runs: list[AuditRun]
     go: bool | None  # None: never audited
-    all_open: list[AuditFinding]  # open, whatever the filters: the verdict counts these
+    all_open: list[RecordedFinding]  # open, whatever the filters: the verdict counts these
+    scan: RepoScan | None = None  # the latest finished repository scan, whose findings are included
 
     @property
     def blockers(self) -> int:
@@ -228,19 +251,29 @@ class RiskList:
         return counts
 
 
+def latest_scan(client: Client) -> RepoScan | None:
+    return RepoScan.objects.finished().filter(client=client).order_by("-created").first()
+
+
 def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList:
+    """The open findings of each domain's latest audit and of the latest repository scan, ranked together."""
     runs = list(latest_runs(client.domains.all()).values())
     rows = AuditFinding.objects.filter(run__in=runs).select_related("run__domain").order_by("rank", "id")
-    all_rows = list(rows)
+    scan = latest_scan(client)
+    scan_rows = list(RepoFinding.objects.filter(scan=scan)) if scan is not None else []
+    for row in scan_rows:
+        row.scan = scan  # type: ignore[assignment]
+    all_rows: list[RecordedFinding] = sorted([*rows, *scan_rows], key=lambda f: f.rank)
     open_rows = [f for f in all_rows if f.is_open]
-    go = None if not runs else not any(f.severity == Severity.BLOCKER for f in open_rows)
+    audited = bool(runs) or scan is not None
+    go = None if not audited else not any(f.severity == Severity.BLOCKER for f in open_rows)
     all_open = list(open_rows)
     if area:
         open_rows = [f for f in open_rows if f.area == area]
     if severity:
         open_rows = [f for f in open_rows if f.severity == severity]
     fixed = [f for f in all_rows if not f.is_open]
-    return RiskList(open_rows, fixed, runs, go, all_open)
+    return RiskList(open_rows, fixed, runs, go, all_open, scan)
 
 
 def export(client: Client) -> dict[str, Any]:
@@ -263,7 +296,8 @@ def export(client: Client) -> dict[str, Any]:
         "findings": [
             {
                 "check_id": f.check_id,
-                "domain": f.run.domain.name,
+                "domain": f.run.domain.name if isinstance(f, AuditFinding) else "",
+                "source": f.source,
                 "subject": f.subject,
                 "area": f.area,
                 "severity": f.severity,

@@ -34,6 +34,7 @@ class AuditTarget:
     probe_usual_labels: bool = False  # the shell audit looks for app., api. … that exist
     canonical_known: bool = True  # False: take the canonical host from where the apex settles
     assistant: AssistantSpec | None = None  # the client's AI assistant, probed with this domain's audit
+    asset_hosts: list[str] = field(default_factory=list)  # CDN hosts the client serves its scripts from
 
     @property
     def canonical_name(self) -> str:
@@ -70,6 +71,7 @@ class AuditTarget:
             mail_providers=list(domain.mail_providers),
             dkim_selectors=list(domain.dkim_selectors),
             assistant=_assistant_for(domain),
+            asset_hosts=list(domain.asset_hosts),
         )
 
 

@@ -89,7 +89,17 @@ def execute(run: AuditRun) -> AuditRun:
 
 @shared_task(soft_time_limit=60, time_limit=90)
 def reap_stale_audit_runs() -> int:
-    return reap_stale_runs()
+    from audits.secrets.scans import reap_stale_scans
+
+    return reap_stale_runs() + reap_stale_scans()
+
+
+@shared_task(soft_time_limit=660, time_limit=720, acks_late=True)
+def repo_scan_task(scan_id: int, key: str = "") -> str:
+    from audits.secrets.scans import repo_scan_execute
+
+    scan = repo_scan_execute(scan_id, key)
+    return scan.state if scan is not None else "not queued"
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("clients/<uuid:client_code>/risks.json", views.client_risks_json, name="client_risks_json"),
     path("clients/<uuid:client_code>/assistant/", views.assistant_probe, name="assistant_probe"),
     path("clients/<uuid:client_code>/assistant/delete/", views.assistant_probe_delete, name="assistant_probe_delete"),
+    path("clients/<uuid:client_code>/repository/", views.repo_scans, name="repo_scans"),
+    path("clients/<uuid:client_code>/repository/scans/", views.repo_scans_status, name="repo_scans_status"),
     path("audit-runs/<uuid:run_code>/", views.audit_run_detail, name="audit_run_detail"),
     path("audit-runs/<uuid:run_code>/approve-baseline/", views.approve_baseline, name="approve_baseline"),
 ]

@@ -17,10 +17,12 @@ from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import sudo_redirect
 from audits.findings import ITEM_LABELS, Area, Severity
-from audits.forms import AssistantProbeForm
-from audits.models import AssistantProbe, AuditRun
+from audits.forms import AssistantProbeForm, RepoUploadForm
+from audits.models import AssistantProbe, AuditRun, RepoScan
 from audits.risk import export, risk_list
 from audits.runs import audit_client
+from audits.secrets.scans import LIMITS, repo_scan_start
+from launchready.models import Client
 from launchready.tenancy import get_audit_run_for_user, get_client_for_user, get_rw_client_for_user, is_staff_of
 
 
@@ -134,3 +136,44 @@ def assistant_probe_delete(request: AuthedRequest, client_code: UUID) -> HttpRes
         record_activity(client.workspace, request.user, "assistant.removed", f"Assistant of {client.name}", request)
         messages.success(request, "Assistant probe removed, with its saved headers.")
     return redirect("client_detail", client.code)
+
+
+@login_required
+def repo_scans(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """Upload a client repository to scan, and the scans so far. Founders may look; only staff upload."""
+    client = get_client_for_user(request.user, client_code)
+    can_edit = is_staff_of(request.user, client.workspace_id)
+    form = RepoUploadForm()
+    if request.method == "POST":
+        client = get_rw_client_for_user(request.user, client_code)
+        form = _upload_form(request)
+        if form.is_valid():
+            upload = form.cleaned_data["archive"]
+            scan = repo_scan_start(client=client, upload=upload, kind=form.kind, user=request.user)
+            messages.success(request, f"{scan.filename} uploaded. The scan runs now; the file is deleted when it ends.")
+            return redirect("repo_scans", client.code)
+    context = {"client": client, "form": form, "can_edit": can_edit, **_scans(client)}
+    return render(request, "audits/repo_scans.html", context, status=400 if form.errors else 200)
+
+
+def _upload_form(request: AuthedRequest) -> RepoUploadForm:
+    # A body far over the limit is refused before Django reads it into a temporary file.
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > LIMITS.upload_bytes + 1024 * 1024:
+        form = RepoUploadForm(data={})
+        form.add_error(None, f"The file is too large: the limit is {LIMITS.upload_bytes // 2**20} MB.")
+        return form
+    return RepoUploadForm(request.POST, request.FILES)
+
+
+def _scans(client: Client) -> dict[str, object]:
+    scans = list(RepoScan.objects.filter(client=client).order_by("-created")[:10])
+    busy = any(s.state in (RepoScan.State.QUEUED, RepoScan.State.RUNNING) for s in scans)
+    return {"scans": scans, "busy": busy}
+
+
+@login_required
+def repo_scans_status(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """The scans list alone, polled while a scan is queued or running."""
+    client = get_client_for_user(request.user, client_code)
+    return render(request, "audits/_repo_scans.html", {"client": client, **_scans(client)})

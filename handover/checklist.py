@@ -10,11 +10,12 @@ from enum import StrEnum
 
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from audits.findings import ITEM_LABELS, Item, Severity
-from audits.models import OPEN, AuditFinding, AuditRun
+from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
 from handover.models import ChecklistTick, PackVersion
 from launchready.models import Domain, Route, Sprint
@@ -50,7 +51,7 @@ class State(StrEnum):
 class OpenFinding:
     title: str
     severity: str
-    run_code: str
+    url: str  # the audit run, or the repository scans, where it was found
 
 
 @dataclass
@@ -111,22 +112,38 @@ def _plural(n: int, word: str) -> str:
 def _audit_evidence(
     client_id: int,
 ) -> tuple[list[int], datetime | None, dict[str, dict[str, int]], dict[str, list[OpenFinding]]]:
+    """What the latest audit of each domain and the latest repository scan leave open, by item."""
     domain_ids = list(Domain.objects.filter(client_id=client_id).values_list("id", flat=True))
     run_ids = latest_run_ids(domain_ids) if domain_ids else []
-    if not run_ids:
+    scan = (
+        RepoScan.objects.finished()
+        .filter(client_id=client_id)
+        .order_by("-created")
+        .values("id", "client__code")
+        .first()
+    )
+    if not run_ids and not scan:
         return [], None, {}, {}
     audited_at = max(
         (f for f in AuditRun.objects.filter(id__in=run_ids).values_list("finished_at", flat=True) if f), default=None
     )
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    open_rows = AuditFinding.objects.filter(run_id__in=run_ids).filter(OPEN)
-    for item, severity, n in open_rows.values_list("item", "severity").annotate(n=Count("id")).order_by():
-        counts[item][severity] = n
     findings: dict[str, list[OpenFinding]] = defaultdict(list)
-    serious = open_rows.filter(severity__in=SERIOUS).order_by("rank", "id")
+    audit_rows = AuditFinding.objects.filter(run_id__in=run_ids).filter(OPEN)
+    scan_rows = RepoFinding.objects.filter(scan_id=scan["id"] if scan else None).filter(OPEN)
+    for rows in (audit_rows, scan_rows):
+        for item, severity, n in rows.values_list("item", "severity").annotate(n=Count("id")).order_by():
+            counts[item][severity] = counts[item].get(severity, 0) + n
+    serious = audit_rows.filter(severity__in=SERIOUS).order_by("rank", "id")
     for item, title, severity, run_code in serious.values_list("item", "title", "severity", "run__code"):
         if len(findings[item]) < 5:
-            findings[item].append(OpenFinding(title, severity, str(run_code)))
+            findings[item].append(OpenFinding(title, severity, reverse("audit_run_detail", args=[run_code])))
+    serious_in_repo = scan_rows.filter(severity__in=SERIOUS).order_by("rank", "id")
+    for item, title, severity, client_code in serious_in_repo.values_list(
+        "item", "title", "severity", "scan__client__code"
+    ):
+        if len(findings[item]) < 5:
+            findings[item].append(OpenFinding(title, severity, reverse("repo_scans", args=[client_code])))
     return run_ids, audited_at, counts, findings
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from audits.findings import Item, Severity
-from audits.models import AuditFinding
+from audits.models import AuditFinding, RecordedFinding
 from audits.risk import risk_list
 from handover.checklist import sprint_checklist
 from handover.models import AccessEntry
@@ -169,12 +169,17 @@ def _dns_section(domain: Domain, run: Any) -> dict[str, Any]:
 # --- Email authentication --------------------------------------------------------------------------
 
 
-def _email_section(domain: Domain, run: Any, open_findings: list[AuditFinding]) -> list[dict[str, Any]]:
+def _on(finding: RecordedFinding, domain: Domain) -> bool:
+    """A finding of an audit of this domain (a repository scan's findings belong to no domain)."""
+    return isinstance(finding, AuditFinding) and finding.run.domain_id == domain.id
+
+
+def _email_section(domain: Domain, run: Any, open_findings: list[RecordedFinding]) -> list[dict[str, Any]]:
     inventory = run.inventory if run else []
     apex = domain.name.rstrip(".")
     problems = defaultdict(list)
     for f in open_findings:
-        if f.run.domain_id == domain.id and f.check_id.startswith("email.") and f.severity != Severity.INFO:
+        if _on(f, domain) and f.check_id.startswith("email.") and f.severity != Severity.INFO:
             problems[f.check_id.split(".")[1]].append(f.title)
 
     def txt(name: str, prefix: str) -> str:
@@ -371,12 +376,12 @@ def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: Any) ->
     return {"places": places, "who": who, "findings": findings}
 
 
-def _domain_map(domains: list[Domain], open_findings: list[AuditFinding], runs: dict[int, Any]) -> list[dict[str, Any]]:
+def _domain_map(
+    domains: list[Domain], open_findings: list[RecordedFinding], runs: dict[int, Any]
+) -> list[dict[str, Any]]:
     result = []
     for domain in domains:
-        issues = sorted(
-            {f.title for f in open_findings if f.run.domain_id == domain.id and f.check_id.startswith("redirect.")}
-        )
+        issues = sorted({f.title for f in open_findings if _on(f, domain) and f.check_id.startswith("redirect.")})
         kinds: dict[str, list[str]] = defaultdict(list)
         for route in domain.routes.all():
             purpose = HOST_PURPOSE.get(route.kind)  # type: ignore[call-overload]
@@ -511,7 +516,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
                 "severity": f.severity,
                 "explanation": f.explanation,
                 "fix": f.fix,
-                "domain": f.run.domain.display_name,
+                "domain": f.source,
             }
             for f in serious[:25]
         ],

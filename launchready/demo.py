@@ -173,6 +173,10 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
             client = _client(workspace, spec, now)
             if spec["name"] == "Brightpath Coaching":
                 Membership.objects.create(user=founder, workspace=workspace, role=Role.FOUNDER, client=client)
+            if spec["name"] == "Studiokit":  # its repository was uploaded and scanned: a committed .env
+                from audits.secrets.demo import seed_repo_scan
+
+                seed_repo_scan(client)
             # Alerts reach the founders and the consultant (the console shows them under make run).
             AlertChannel.objects.create(client=client, kind=AlertChannel.Kind.EMAIL, name="Founders and consultant")
             for kind, provider, owner, where in spec.get("access", []):

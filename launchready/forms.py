@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 from django import forms
 from django.utils import timezone
 
-from launchready.domains import DomainError, display_name, normalise_label, normalise_selector, parse_domain
+from launchready.domains import (
+    DomainError,
+    display_name,
+    normalise_hostname,
+    normalise_label,
+    normalise_selector,
+    parse_domain,
+)
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint, timezone_choices
 
 DEFAULT_STATUSES: dict[str, list[int]] = {
@@ -78,6 +85,13 @@ class DomainForm(forms.ModelForm[Domain]):
         help_text="If you know them, separated by commas: google, s1, k1, resend.",
     )
 
+    asset_hosts_text = forms.CharField(
+        label="Script CDN hosts",
+        required=False,
+        help_text="Hosts outside this domain that serve the app's JavaScript, separated by commas: "
+        "d1a2b3.cloudfront.net. The audit reads scripts from these too when it looks for leaked keys.",
+    )
+
     class Meta:
         model = Domain
         fields = [
@@ -99,6 +113,7 @@ class DomainForm(forms.ModelForm[Domain]):
             self.initial["name"] = self.instance.display_name
             self.initial["hosts_text"] = ", ".join(self.instance.hosts)
             self.initial["selectors_text"] = ", ".join(self.instance.dkim_selectors)
+            self.initial["asset_hosts_text"] = ", ".join(self.instance.asset_hosts)
 
     def clean_hosting_app(self) -> str:
         value = self.cleaned_data.get("hosting_app", "").strip()
@@ -149,13 +164,27 @@ class DomainForm(forms.ModelForm[Domain]):
             if selector not in selectors:
                 selectors.append(selector)
         cleaned["dkim_selectors"] = selectors
+        cleaned["asset_hosts"] = self._asset_hosts(cleaned.get("asset_hosts_text", ""))
         return cleaned
+
+    def _asset_hosts(self, text: str) -> list[str]:
+        hosts: list[str] = []
+        for entry in split_list(text):
+            try:
+                host = normalise_hostname(entry)
+            except DomainError as exc:
+                self.add_error("asset_hosts_text", f"{entry}: {exc}")
+                continue
+            if host not in hosts:
+                hosts.append(host)
+        return hosts[:10]
 
     def save(self, commit: bool = True) -> Domain:
         domain = super().save(commit=False)
         domain.client = self.client
         domain.hosts = self.cleaned_data["hosts"]
         domain.dkim_selectors = self.cleaned_data["dkim_selectors"]
+        domain.asset_hosts = self.cleaned_data["asset_hosts"]
         if commit:
             domain.save()
         return domain

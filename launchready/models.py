@@ -153,6 +153,9 @@ class Domain(models.Model):
     hosts = models.JSONField(default=list, blank=True, help_text="Sub-domain labels in use, e.g. app, api.")
     mail_providers = models.JSONField(default=list, blank=True)
     dkim_selectors = models.JSONField(default=list, blank=True)
+    asset_hosts = models.JSONField(
+        default=list, blank=True, help_text="CDN hosts outside the domain that serve its scripts, e.g. cdn.example.net."
+    )
     hosting_provider = models.CharField(max_length=32, choices=HostingProvider.choices, default=HostingProvider.OTHER)
     deploy_method = models.CharField(max_length=32, choices=DeployMethod.choices, default=DeployMethod.GIT_PUSH)
     hosting_app = models.CharField(

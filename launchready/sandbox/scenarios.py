@@ -5,6 +5,7 @@ that does not differ in exactly that one thing."""
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -58,6 +59,8 @@ class Knobs:
     git_exposed: bool = False
     debug_page: bool = False
     source_map: bool = False
+    bundle_leak: str = ""  # a line of the app's JavaScript bundle (a key pasted into front-end code)
+    map_leak: str = ""  # a line of the original source that the bundle's source map carries
     admin_indexable: bool = False
     cdn: bool = True
     origin_exposed: bool = False
@@ -140,6 +143,15 @@ def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
         ),
         "*": _page("<h1>Not found</h1>", headers, status=404),
     }
+    if k.bundle_leak or k.map_leak:
+        pages[script] = _bundle(script, k, headers)
+        if k.map_leak:
+            pages[script + ".map"] = Page(
+                body=json.dumps(
+                    {"version": 3, "sources": ["src/api.ts"], "sourcesContent": [k.map_leak], "mappings": "AAAA"}
+                ),
+                headers=[("Content-Type", "application/json")],
+            )
     if k.source_map:
         pages[script + ".map"] = Page(
             body='{"version":3,"sources":["app.ts"],"mappings":"AAAA"}', headers=[("Content-Type", "application/json")]
@@ -209,6 +221,24 @@ def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
     _app_and_api(world, apex, k, headers, edge)
     _dns_extras(world, apex, k)
     _mail(world, apex, k)
+
+
+def _bundle(script: str, k: Knobs, headers: list[tuple[str, str]]) -> Page:
+    body = "console.log('app');" * 20 + k.bundle_leak
+    if k.map_leak:
+        body += f"\n//# sourceMappingURL={script.rsplit('/', 1)[1]}.map\n"
+    return Page(
+        body=body,
+        compress=k.compress,
+        headers=[("Content-Type", "application/javascript"), ("Cache-Control", k.static_cache), *headers],
+    )
+
+
+# Keys in their providers' formats, made up (never live), for the scenarios that leak one.
+FAKE_STRIPE_SECRET = "sk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj5Gu8Ip2Ko7Lr4Mt"
+FAKE_STRIPE_PUBLISHABLE = "pk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj5Gu8Ip2Ko7Lr4Mt"
+FAKE_AWS_KEY_ID = "AKIA" + "Q3Z7XK2M9WPL4TRB"
+FAKE_OPENAI_KEY = "sk-proj-" + "Vq7Lr2Xk9Mt4Wn8Pz3Hc6Js1Db5Fg0Ya7Ue2Io9Kl4Nb8Rq3Tm6Wx1Ze5Cv0Bs7Gh"
 
 
 def _app_and_api(
@@ -373,6 +403,18 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "exposure.debug_page": ("debug-page.test", Knobs(debug_page=True)),
     "exposure.source_map": ("source-map.test", Knobs(source_map=True)),
     "exposure.admin_indexable": ("admin-indexable.test", Knobs(admin_indexable=True)),
+    "secrets.bundle.key": (
+        "bundle-key.test",
+        Knobs(bundle_leak=f'var stripe=require("stripe")("{FAKE_STRIPE_SECRET}");'),
+    ),
+    "secrets.source_map.key": (
+        "map-key.test",
+        Knobs(map_leak=f'const s3 = new S3Client({{ credentials: {{ accessKeyId: "{FAKE_AWS_KEY_ID}" }} }});'),
+    ),
+    "secrets.bundle.publishable": (
+        "publishable-key.test",
+        Knobs(bundle_leak=f'var stripePromise=loadStripe("{FAKE_STRIPE_PUBLISHABLE}");'),
+    ),
     "dns.host.missing": ("missing-app.test", Knobs(missing_app_host=True)),
     "dns.host.failure": ("servfail-app.test", Knobs(servfail_host=True)),
     "dns.cname.dangling": ("dangling.test", Knobs(dangling_cname=True)),
@@ -499,6 +541,7 @@ DEMO: dict[str, Knobs] = {
         dmarc=["v=DMARC1; p=none"],
         static_cache="no-cache",
         spf=["v=spf1 include:_spf.google.com include:spf.mtasv.net ~all"],
+        bundle_leak=f'var stripePromise=loadStripe("{FAKE_STRIPE_PUBLISHABLE}");',
     ),
     # Mid-sprint: a leaked .env file and a certificate about to expire.
     "studiokit.test": Knobs(
@@ -507,8 +550,10 @@ DEMO: dict[str, Knobs] = {
         env_exposed=True,
         spf=["v=spf1 include:sendgrid.net ?all"],
     ),
-    # Just starting: the edge and email are not set up yet and login is failing.
+    # Just starting: the edge and email are not set up yet, login is failing, and the chat widget calls
+    # OpenAI from the browser with the company's key.
     "askmira.test": Knobs(
+        bundle_leak=f'const openai=new OpenAI({{apiKey:"{FAKE_OPENAI_KEY}",dangerouslyAllowBrowser:!0}});',
         http_redirect=None,
         canonical="both_serve",
         dkim=None,

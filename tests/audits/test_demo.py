@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from audits.models import AuditRun
+from audits.risk import risk_list
 from audits.tasks import execute
 from launchready.demo import seed_demo
 from launchready.models import Domain
@@ -22,8 +23,15 @@ def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_p
     assert runs["brightpath.test"].counts.get("medium", 0) >= 2
     assert runs["studiokit.test"].findings.filter(check_id="exposure.env_file").exists()
     assert runs["askmira.test"].findings.filter(check_id="route.unexpected_status", severity="blocker").exists()
+    # The chat widget's bundle carries an OpenAI key; the publishable Stripe key elsewhere is only info.
+    assert runs["askmira.test"].findings.filter(check_id="secrets.bundle.key", severity="blocker").exists()
+    assert runs["brightpath.test"].findings.filter(check_id="secrets.bundle.publishable", severity="info").exists()
     assert all(run.state == AuditRun.State.DONE for run in runs.values())
     # Mira's chatbot leaks its instructions to the probe: the finding is on its risk list.
     leak = runs["askmira.test"].findings.get(check_id="assistant.leak.canary")
     assert leak.severity == "high" and "hidden instructions" in leak.title
     assert not runs["brightpath.test"].findings.filter(check_id__startswith="assistant.").exists()
+    # Studiokit's repository was scanned at seeding: its committed .env and key are on its risk list.
+    studiokit = Domain.objects.get(name="studiokit.test").client
+    repo_checks = {f.check_id for f in risk_list(studiokit).findings if f.source.startswith("Repository")}
+    assert {"secrets.repo.key", "secrets.repo.env_file", "env.undocumented"} <= repo_checks

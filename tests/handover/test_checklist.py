@@ -75,6 +75,29 @@ def test_a_clean_area_ticks_its_item_and_an_open_blocker_unticks_it(tenant: Tena
     assert ssl.reason == "1 blocker open in the latest audit." and ssl.findings[0].title == "Certificate expired on www"
 
 
+def test_a_key_committed_to_the_repository_unticks_secrets_handling(tenant: Tenant) -> None:
+    from audits.models import RepoFinding, RepoScan
+
+    _run(tenant, ("ssl", "low", "Short HSTS"))
+    assert _states(tenant)["secrets"] == (State.DONE, "audit")  # nothing leaked in the public bundles
+    scan = RepoScan.objects.create(client=tenant.client, state=RepoScan.State.DONE, filename="app.zip", kind="zip")
+    RepoFinding.objects.create(
+        scan=scan,
+        check_id="secrets.repo.key",
+        subject="config/settings.py",
+        area="secrets",
+        severity="blocker",
+        item="secrets",
+        title="A Stripe secret key is committed to the repository",
+        explanation="",
+        fix="",
+    )
+    secrets = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "secrets")
+    assert (secrets.state, secrets.source) == (State.BLOCKED, "audit")
+    assert secrets.findings[0].title == "A Stripe secret key is committed to the repository"
+    assert secrets.findings[0].url == reverse("repo_scans", args=[tenant.client.code])
+
+
 def test_a_manual_tick_never_hides_an_open_blocker(tenant: Tenant) -> None:
     _run(tenant, ("ssl", "blocker", "Certificate expired"))
     ChecklistTick.objects.create(sprint=tenant.sprint, item="ssl", done=True, ticked_by=tenant.consultant)

@@ -1,0 +1,206 @@
+"""Reading an uploaded repository (zip, tar.gz or git bundle) without trusting it.
+
+Nothing is extracted to where the archive says: members are read into memory one at a time, within limits
+on size, count, depth and decompression ratio that are counted on the bytes actually produced (never on the
+sizes the archive declares). Links, devices and names that leave the archive's folder are never written
+anywhere; only the regular files of a `.git` folder are written, under fresh safe names, into a temporary
+directory that the caller owns and deletes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+
+class ArchiveError(Exception):
+    """The upload cannot be scanned; the message says why in words a consultant understands."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    upload_bytes: int = 50 * 1024 * 1024  # the file as uploaded
+    total_bytes: int = 600 * 1024 * 1024  # everything it unpacks to
+    files: int = 60_000
+    depth: int = 40  # folders within folders
+    file_bytes: int = 5 * 1024 * 1024  # a larger working-tree file is skipped (minified bundles fit)
+    ratio: int = 200  # unpacked bytes per uploaded byte, past the first 20 MB: a zip bomb
+    seconds: float = 600.0
+
+
+@dataclass
+class Member:
+    path: str
+    data: bytes
+
+
+@dataclass
+class Budget:
+    """What reading the upload has used so far, checked at every step."""
+
+    limits: Limits
+    upload_size: int
+    started: float = field(default_factory=time.monotonic)
+    total: int = 0
+    files: int = 0
+    skipped_links: int = 0
+    skipped_large: int = 0
+
+    def spend(self, size: int) -> None:
+        self.total += size
+        if self.total > self.limits.total_bytes:
+            raise ArchiveError(f"The archive unpacks to more than {self.limits.total_bytes // 2**20} MB.")
+        if self.total > 20 * 2**20 and self.total > self.limits.ratio * max(self.upload_size, 1):
+            raise ArchiveError(
+                "The archive unpacks to more than "
+                f"{self.limits.ratio} times its own size: it looks like a zip bomb and was not scanned."
+            )
+        self.check_time()
+
+    def count_file(self) -> None:
+        self.files += 1
+        if self.files > self.limits.files:
+            raise ArchiveError(f"The archive holds more than {self.limits.files:,} files.")
+
+    def check_time(self) -> None:
+        if time.monotonic() - self.started > self.limits.seconds:
+            raise ArchiveError(f"The scan took longer than {int(self.limits.seconds // 60)} minutes and was stopped.")
+
+
+def sniff(head: bytes) -> str | None:
+    """The upload's format from its first bytes: "zip", "tar.gz", "tar", "bundle", or None."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head.startswith(b"\x1f\x8b"):
+        return "tar.gz"
+    if head.startswith((b"# v2 git bundle\n", b"# v3 git bundle\n")):
+        return "bundle"
+    if len(head) > 262 and head[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+def safe_path(name: str, limits: Limits) -> str:
+    """The member's path, normalised; an absolute path or one that climbs out of the archive fails the scan."""
+    cleaned = name.replace("\\", "/")
+    if cleaned.startswith("/") or (len(cleaned) > 1 and cleaned[1] == ":"):
+        raise ArchiveError(f"The archive contains an absolute path ({_short(name)}); it was not scanned.")
+    normal = posixpath.normpath(cleaned)
+    if normal == ".." or normal.startswith("../") or "\x00" in normal:
+        raise ArchiveError(f"The archive contains a path that leaves its folder ({_short(name)}); it was not scanned.")
+    if normal.count("/") >= limits.depth:
+        raise ArchiveError(f"The archive nests folders more than {limits.depth} deep.")
+    return "" if normal == "." else normal
+
+
+def _short(name: str) -> str:
+    return name[:80].encode("ascii", "replace").decode()
+
+
+def _read(stream: IO[bytes], budget: Budget, cap: int) -> bytes | None:
+    """Read a member, counting real bytes; None when it is larger than `cap` (the rest is not read)."""
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(1024 * 1024)
+        if not chunk:
+            break
+        size += len(chunk)
+        budget.spend(len(chunk))
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def members(path: Path, kind: str, budget: Budget) -> Iterator[Member]:
+    """The regular files of a zip or tar archive, with safe paths. Git data (.git/) may be large: it is read
+    up to the total limit; other files over the per-file limit are skipped and counted."""
+    try:
+        if kind == "zip":
+            yield from _zip_members(path, budget)
+        else:
+            yield from _tar_members(path, budget, kind == "tar.gz")
+    except ArchiveError:
+        raise
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError, ValueError, LookupError) as exc:
+        raise ArchiveError(
+            f"The archive is damaged or incomplete ({type(exc).__name__}); it could not be read."
+        ) from exc
+    except NotImplementedError as exc:  # a compression method zipfile does not know
+        raise ArchiveError("The archive uses a compression method that cannot be read; use zip or tar.gz.") from exc
+    except RuntimeError as exc:  # an encrypted zip member
+        raise ArchiveError("The archive is password-protected; upload it without a password.") from exc
+
+
+def _cap(path: str, budget: Budget) -> int:
+    return budget.limits.total_bytes if is_git_path(path) else budget.limits.file_bytes
+
+
+def _zip_members(path: Path, budget: Budget) -> Iterator[Member]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = safe_path(info.filename, budget.limits)
+            if info.is_dir() or not name:
+                continue
+            budget.count_file()
+            mode = (info.external_attr >> 16) & 0o170000
+            if mode and mode != 0o100000:  # a symlink (0o120000) or anything else that is not a plain file
+                budget.skipped_links += 1
+                continue
+            with archive.open(info) as stream:
+                data = _read(stream, budget, _cap(name, budget))
+            if data is None:
+                budget.skipped_large += 1
+                continue
+            yield Member(name, data)
+
+
+def _tar_members(path: Path, budget: Budget, gzipped: bool) -> Iterator[Member]:
+    with tarfile.open(path, "r:gz" if gzipped else "r:") as archive:  # members are read, never extracted
+        for info in archive:
+            name = safe_path(info.name, budget.limits)
+            if info.isdir() or not name:
+                continue
+            budget.count_file()
+            if not info.isfile():  # symlinks, hard links, devices, fifos: never followed
+                budget.skipped_links += 1
+                continue
+            stream = archive.extractfile(info)
+            if stream is None:
+                continue
+            data = _read(stream, budget, _cap(name, budget))
+            if data is None:
+                budget.skipped_large += 1
+                continue
+            yield Member(name, data)
+
+
+def is_git_path(path: str) -> bool:
+    return path.startswith(".git/") or "/.git/" in path
+
+
+def git_dir_of(path: str) -> str | None:
+    """The folder that holds a repository's git data ('' for the archive's root, 'project' for project/.git/)."""
+    if path.startswith(".git/"):
+        return ""
+    if "/.git/" in path:
+        return path.split("/.git/", 1)[0]
+    return None
+
+
+def write_git_file(root: Path, relative: str, data: bytes) -> None:
+    """Write one file of a .git folder into `root` (a fresh temporary directory). The path has been checked by
+    safe_path; it is checked again against the resolved root so that nothing lands outside it."""
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ArchiveError("The archive's git folder contains a path that leaves it; it was not scanned.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "xb") as out:  # "x": never through an existing file or link
+        out.write(data)

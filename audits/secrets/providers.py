@@ -1,0 +1,194 @@
+"""The providers whose keys the detector knows: how to recognise each key, how much of it may be shown,
+and the steps to rotate it (in plain English, with the provider's own console path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Provider:
+    slug: str
+    label: str
+    rotation: str
+
+
+def with_article(label: str) -> str:
+    """ "An AWS access key", "A Stripe secret key": the label as the start of a sentence."""
+    article = "An" if label[:1] in "AEIOUaeiou" or label.startswith("npm") else "A"
+    return f"{article} {label}"
+
+
+PROVIDERS: dict[str, Provider] = {
+    p.slug: p
+    for p in [
+        Provider(
+            "aws",
+            "AWS access key",
+            "In the AWS console open IAM → Users → (the key's user) → Security credentials, create a new access "
+            "key, put it where the app reads its configuration, deploy, then make the old key Inactive and delete "
+            "it. Check CloudTrail for calls made with the old key.",
+        ),
+        Provider(
+            "gcp_service_account",
+            "Google Cloud service-account key",
+            "In the Google Cloud console open IAM & Admin → Service accounts → (the account) → Keys, add a new "
+            "JSON key, deploy it through your secret store, then delete the leaked key by its key id.",
+        ),
+        Provider(
+            "gcp_api_key",
+            "Google Cloud API key",
+            "In the Google Cloud console open APIs & Services → Credentials, regenerate (or create a new) API key, "
+            "restrict it to the APIs and referrers that need it, deploy it, then delete the old key.",
+        ),
+        Provider(
+            "google_ai",
+            "Google AI (Gemini) API key",
+            "In Google AI Studio open Get API key, create a new key, deploy it to the server side only, then delete "
+            "the leaked key. Review usage in the Google Cloud console for calls you did not make.",
+        ),
+        Provider(
+            "azure_storage",
+            "Azure storage account key",
+            "In the Azure portal open Storage accounts → (the account) → Security + networking → Access keys, "
+            "switch the app to the other key, choose Rotate key on the leaked one, then prefer SAS tokens or a "
+            "managed identity.",
+        ),
+        Provider(
+            "stripe",
+            "Stripe secret key",
+            "In the Stripe Dashboard open Developers → API keys, choose Roll key on the leaked secret or "
+            "restricted key (expire it now), deploy the new key to the server only, and review Developers → Logs "
+            "for requests you did not make.",
+        ),
+        Provider(
+            "openai",
+            "OpenAI API key",
+            "On platform.openai.com open Settings → API keys (or the project's API keys), create a new key, "
+            "deploy it to the server side only, then revoke the leaked key and check Usage for unexpected spend.",
+        ),
+        Provider(
+            "anthropic",
+            "Anthropic API key",
+            "In the Anthropic Console open Settings → API keys, create a new key, deploy it to the server side, "
+            "then disable and delete the leaked key and check Usage for unexpected spend.",
+        ),
+        Provider(
+            "huggingface",
+            "Hugging Face token",
+            "On huggingface.co open Settings → Access Tokens, create a new fine-grained token, deploy it, then "
+            "invalidate and delete the leaked token.",
+        ),
+        Provider(
+            "twilio",
+            "Twilio credential",
+            "In the Twilio Console open Account → API keys & tokens, create a new API key (or request a secondary "
+            "auth token and promote it), deploy it, then delete the leaked key or token.",
+        ),
+        Provider(
+            "sendgrid",
+            "SendGrid API key",
+            "In SendGrid open Settings → API Keys, create a new key with only Mail Send, deploy it, then delete the "
+            "leaked key and check Activity for mail you did not send.",
+        ),
+        Provider(
+            "mailgun",
+            "Mailgun API key",
+            "In Mailgun open Account → API Security (API keys), create a new key, deploy it, then delete the "
+            "leaked key and review the sending logs.",
+        ),
+        Provider(
+            "slack",
+            "Slack token",
+            "At api.slack.com/apps open the app → OAuth & Permissions, revoke the leaked token and reinstall the "
+            "app to get a new one; deploy it to the server side only.",
+        ),
+        Provider(
+            "slack_webhook",
+            "Slack incoming webhook",
+            "At api.slack.com/apps open the app → Incoming Webhooks, remove the leaked webhook URL, add a new one "
+            "and keep it server side; anyone with the URL can post to the channel.",
+        ),
+        Provider(
+            "github",
+            "GitHub token",
+            "On github.com open Settings → Developer settings → Personal access tokens (or the GitHub App's "
+            "settings), delete the leaked token, create a fine-grained one with the least access, and review the "
+            "security log.",
+        ),
+        Provider(
+            "gitlab",
+            "GitLab token",
+            "In GitLab open Preferences → Access tokens (or the project's Settings → Access tokens), revoke the "
+            "leaked token, create a new one with the least scope, and review the audit events.",
+        ),
+        Provider(
+            "npm",
+            "npm access token",
+            "On npmjs.com open your avatar → Access Tokens, delete the leaked token, create a granular token, and "
+            "check that no package version was published without you.",
+        ),
+        Provider(
+            "shopify",
+            "Shopify access token",
+            "In the Shopify admin open Settings → Apps and sales channels → Develop apps → (the app), uninstall and "
+            "reinstall it (or rotate the API secret) to get a new token, then deploy it server side.",
+        ),
+        Provider(
+            "supabase",
+            "Supabase service-role key",
+            "In the Supabase dashboard open Project Settings → API Keys, roll the JWT secret (or create a new "
+            "secret key and revoke the old one), deploy the new service key to the server only; the service role "
+            "bypasses row-level security.",
+        ),
+        Provider(
+            "firebase",
+            "Firebase server key",
+            "In the Firebase console open Project settings → Cloud Messaging, delete the legacy server key and move "
+            "to the HTTP v1 API with a service account; deploy the new credential server side.",
+        ),
+        Provider(
+            "discord",
+            "Discord bot token or webhook",
+            "In the Discord Developer Portal open Applications → (the app) → Bot and choose Reset Token (for a "
+            "webhook: Server settings → Integrations → Webhooks, delete it and make a new one).",
+        ),
+        Provider(
+            "telegram",
+            "Telegram bot token",
+            "Message @BotFather, send /revoke, choose the bot to get a new token, and deploy it server side.",
+        ),
+        Provider(
+            "private_key",
+            "private key",
+            "Treat the key pair as compromised: generate a new key pair, install the new public key or certificate "
+            "wherever the old one was trusted (server, deploy key, certificate authority), then remove the old one.",
+        ),
+        Provider(
+            "database_url",
+            "database password",
+            "Change the database user's password at the database provider (or ALTER USER … PASSWORD), update the "
+            "connection string in the host's environment settings, redeploy, and restrict the database to the "
+            "app's network.",
+        ),
+        Provider(
+            "signing_secret",
+            "JWT or session signing secret",
+            "Generate a new random secret (at least 32 bytes), set it in the host's environment settings, redeploy; "
+            "every session and token signed with the old one becomes invalid, which is the point.",
+        ),
+        Provider(
+            "mailchimp",
+            "Mailchimp API key",
+            "In Mailchimp open Profile → Extras → API keys, create a new key, deploy it, then disable the leaked key.",
+        ),
+    ]
+}
+
+# What a publishable key of these providers is called (it is not the secret kind the label names).
+PUBLIC_LABELS = {
+    "stripe": "Stripe key (pk_live_)",
+    "firebase": "Firebase web API key",
+    "supabase": "Supabase anon key",
+    "gcp_api_key": "Google API key",
+}

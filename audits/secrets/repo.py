@@ -1,0 +1,358 @@
+"""The repository scan: an uploaded archive or git bundle, its working tree and its whole git history, turned
+into findings (committed keys, committed .env files, environment variables .env.example does not document,
+production settings left in debug mode). Pure: it reads a file and returns findings; the caller stores them."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audits.findings import Finding
+from audits.secrets.archive import (
+    ArchiveError,
+    Budget,
+    Limits,
+    git_dir_of,
+    members,
+    sniff,
+    write_git_file,
+)
+from audits.secrets.detector import Hit, Kind, scan_bytes
+from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_files, history_blobs, open_repo
+from audits.secrets.providers import with_article
+
+# Files of a .git folder that point at other places on disk (object alternates, a linked worktree's common
+# folder): never written, so that reading the upload can only ever read the upload.
+POINTERS_ELSEWHERE = ("objects/info/alternates", "objects/info/http-alternates", "commondir", "gitdir")
+VENDORED = ("node_modules/", "vendor/", ".venv/", "venv/", "site-packages/", "bower_components/", ".next/")
+ENV_FILE = re.compile(r"(?:^|/)\.env(?:\.[\w.-]+)?$")
+EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults", ".schema")
+EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env", "env.example")
+_DOCUMENTED = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", re.MULTILINE)
+
+_NAME = r"([A-Z_][A-Z0-9_]{1,80})"
+ENV_USES: dict[tuple[str, ...], list[re.Pattern[str]]] = {
+    (".py",): [
+        re.compile(rf"\benviron\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"\b(?:environ\.get|getenv|environ\.setdefault)\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"\benv(?:\.(?:str|bool|int|float|list|json|url|db_url|cache_url))?\(\s*[\"']{_NAME}[\"']"),
+    ],
+    (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro"): [
+        re.compile(rf"\bprocess\.env\.{_NAME}\b"),
+        re.compile(rf"\bprocess\.env\[\s*[\"'`]{_NAME}[\"'`]\s*\]"),
+        re.compile(rf"\bimport\.meta\.env\.{_NAME}\b"),
+    ],
+    (".rb", ".rake", ".erb"): [
+        re.compile(rf"\bENV\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"\bENV\.fetch\(\s*[\"']{_NAME}[\"']"),
+    ],
+    (".go",): [re.compile(rf"\bos\.(?:Getenv|LookupEnv)\(\s*\"{_NAME}\"")],
+    (".php",): [
+        re.compile(rf"\bgetenv\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"\$_(?:ENV|SERVER)\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"\benv\(\s*[\"']{_NAME}[\"']"),
+    ],
+}
+# Set by the platform, the shell, the build tool or the web server, not by whoever deploys the app.
+NOT_CONFIG = {
+    "NODE_ENV", "PATH", "HOME", "PWD", "USER", "SHELL", "TERM", "TZ", "LANG", "CI", "HOSTNAME", "PORT",
+    "MODE", "DEV", "PROD", "SSR", "BASE_URL", "TMPDIR", "DJANGO_SETTINGS_MODULE", "VERCEL", "VERCEL_URL",
+    "REQUEST_METHOD", "REQUEST_URI", "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "SCRIPT_NAME", "QUERY_STRING",
+    "DOCUMENT_ROOT", "HTTPS", "PHP_SELF", "SCRIPT_FILENAME", "SERVER_PROTOCOL", "REQUEST_TIME", "PATH_INFO",
+    "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_ADDR", "SERVER_SOFTWARE", "REQUEST_SCHEME", "REMOTE_PORT",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DebugRule:
+    applies: re.Pattern[str]  # to these paths
+    pattern: re.Pattern[str]
+    setting: str
+    fix: str
+
+
+DEBUG_RULES = [
+    DebugRule(
+        re.compile(r"(?:^|/)(?:settings\.py|settings/(?!.*(?:dev|local|test))[\w]+\.py|(?:prod|production)\.py)$"),
+        re.compile(r"^DEBUG\s*=\s*True\b", re.MULTILINE),
+        "DEBUG = True",
+        'Set DEBUG = False for production, read from the environment (DEBUG = env.bool("DEBUG", default=False)), '
+        "and list the real domains in ALLOWED_HOSTS.",
+    ),
+    DebugRule(
+        re.compile(r"^(?!.*(?:^|/)tests?/)(?!.*test_).*\.py$"),
+        re.compile(r"\b(?:app|application|server)\.run\([^)\n]*\bdebug\s*=\s*True"),
+        "app.run(debug=True)",
+        "Remove debug=True (the Werkzeug debugger runs any code a visitor types); serve the app with gunicorn "
+        "in production and leave FLASK_DEBUG unset.",
+    ),
+    DebugRule(
+        re.compile(r"^(?!.*(?:^|/)tests?/).*\.py$"),
+        re.compile(r"\bFastAPI\([^)\n]*\bdebug\s*=\s*True"),
+        "FastAPI(debug=True)",
+        "Remove debug=True from FastAPI(...) so errors do not return tracebacks to visitors.",
+    ),
+    DebugRule(
+        re.compile(
+            r"(?:^|/)(?:Dockerfile[\w.-]*|Procfile|fly\.toml|render\.ya?ml|app\.ya?ml|netlify\.toml|vercel\.json|"
+            r"heroku\.yml|ecosystem\.config\.c?js|\.env\.prod(?:uction)?|[\w.-]*prod[\w.-]*\.(?:ya?ml|json|toml|env))$"
+        ),
+        re.compile(r"NODE_ENV[\"']?\s*[:=]\s*[\"']?development\b"),
+        "NODE_ENV=development",
+        "Set NODE_ENV=production in the production configuration: development mode serves unminified code, "
+        "detailed errors and skips production safeguards.",
+    ),
+    DebugRule(
+        re.compile(r"(?:^|/)config/environments/production\.rb$"),
+        re.compile(r"consider_all_requests_local\s*=\s*true"),
+        "config.consider_all_requests_local = true",
+        "Set config.consider_all_requests_local = false in config/environments/production.rb so visitors see the "
+        "public error page, not the exception and its backtrace.",
+    ),
+    DebugRule(
+        re.compile(r"(?:^|/)\.env\.prod(?:uction)?$"),
+        re.compile(r"^(?:APP_DEBUG|DEBUG)\s*=\s*[\"']?(?:true|1|on)\b", re.MULTILINE | re.IGNORECASE),
+        "APP_DEBUG=true",
+        "Set APP_DEBUG=false (DEBUG=false) in the production environment so errors show the public error page.",
+    ),
+]
+
+
+@dataclass
+class Leak:
+    hit: Hit
+    places: list[str] = field(default_factory=list)
+    in_tree: bool = False
+    in_history: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class RepoReport:
+    findings: list[Finding]
+    stats: dict[str, int]
+
+
+def git_blob_id(data: bytes) -> bytes:
+    """The id git gives these bytes as a blob, so a history blob already read as a working-tree file is skipped."""
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest().encode()
+
+
+class Collector:
+    """What the scan has seen so far, kept redacted."""
+
+    def __init__(self) -> None:
+        self.leaks: dict[tuple[str, str], Leak] = {}
+        self.env_files: dict[str, str] = {}  # path -> where
+        self.uses: dict[str, str] = {}  # variable -> first file that reads it
+        self.documented: set[str] | None = None
+        self.example_path = ""
+        self.debug: list[tuple[str, int, DebugRule]] = []
+        self.tree_blobs: set[bytes] = set()
+        self.stats = {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0}
+
+    def tree_file(self, path: str, data: bytes) -> None:
+        self.stats["files"] += 1
+        self.stats["bytes"] += len(data)
+        self.tree_blobs.add(git_blob_id(data))
+        vendored = path.startswith(VENDORED) or any(f"/{v}" in path for v in VENDORED)
+        for hit in scan_bytes(data):
+            self._leak(hit, f"{path} line {hit.line}", in_tree=True)
+        if is_env_file(path):
+            self.env_files.setdefault(path, "the working tree")
+        if vendored or b"\x00" in data[:8000]:
+            return
+        text = data.decode("utf-8", "replace")
+        if posixpath.basename(path) in EXAMPLE_NAMES and (self.documented is None or "/" not in path):
+            self.documented = (self.documented or set()) | set(_DOCUMENTED.findall(text))
+            self.example_path = self.example_path or path
+        self._env_uses(path, text)
+        for rule in DEBUG_RULES:
+            if rule.applies.search(path):
+                match = rule.pattern.search(text)
+                if match:
+                    self.debug.append((path, text.count("\n", 0, match.start()) + 1, rule))
+
+    def history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
+        where = f"git history: {blob.path} in commit {blob.commit}" + (" (file since deleted)" if deleted else "")
+        if is_env_file(blob.path):
+            self.env_files.setdefault(blob.path, where)
+        if git_blob_id(blob.data) in self.tree_blobs:
+            return  # the same bytes as a working-tree file: already scanned
+        self.stats["blobs"] += 1
+        self.stats["bytes"] += len(blob.data)
+        for hit in scan_bytes(blob.data):
+            self._leak(hit, f"{where}, line {hit.line}", in_tree=False, deleted=deleted)
+
+    def _leak(self, hit: Hit, place: str, *, in_tree: bool, deleted: bool = False) -> None:
+        leak = self.leaks.setdefault((hit.provider, hit.fingerprint), Leak(hit))
+        if len(leak.places) < 5:
+            leak.places.append(place)
+        leak.in_tree |= in_tree
+        leak.in_history |= not in_tree
+        leak.deleted |= deleted
+
+    def _env_uses(self, path: str, text: str) -> None:
+        for suffixes, patterns in ENV_USES.items():
+            if path.endswith(suffixes):
+                for pattern in patterns:
+                    for name in pattern.findall(text):
+                        if name not in NOT_CONFIG and not name.startswith("HTTP_"):
+                            self.uses.setdefault(name, path)
+
+    def findings(self) -> list[Finding]:
+        found = [self._leak_finding(leak) for leak in self.leaks.values()]
+        for path, where in sorted(self.env_files.items()):
+            found.append(
+                Finding(
+                    "secrets.repo.env_file",
+                    f"repo#{path}",
+                    {"file": path, "found in": where},
+                    {"path": path, "where": where},
+                )
+            )
+        found.extend(self._env_findings())
+        for path, line, rule in self.debug:
+            found.append(
+                Finding(
+                    "secrets.repo.debug",
+                    f"repo#{path}#{rule.setting}",
+                    {"file": path, "line": line, "setting": rule.setting},
+                    {"path": path, "line": line, "setting": rule.setting, "fix": rule.fix},
+                )
+            )
+        return found
+
+    def _leak_finding(self, leak: Leak) -> Finding:
+        hit = leak.hit
+        if leak.in_tree:
+            history = "deleting it in a new commit will not remove it from git history."
+        else:
+            history = "it is no longer in the files, but git history keeps it for anyone with a copy."
+        where = leak.places[0] + (f" and {len(leak.places) - 1} more places" if len(leak.places) > 1 else "")
+        check_id = "secrets.repo.publishable" if hit.kind == Kind.PUBLISHABLE else "secrets.repo.key"
+        return Finding(
+            check_id,
+            f"repo#{hit.provider}-{hit.fingerprint}",
+            {
+                "key": hit.redacted,
+                "provider": hit.label,
+                "found in": "; ".join(leak.places),
+                "seen in": "the working tree" if leak.in_tree else "git history only",
+            },
+            {
+                "provider": hit.label,
+                "a_provider": with_article(hit.label),
+                "key": hit.redacted,
+                "where": where,
+                "history": history,
+                "rotation": hit.rotation,
+            },
+        )
+
+    def _env_findings(self) -> list[Finding]:
+        missing = sorted(set(self.uses) - (self.documented or set()))
+        if not missing:
+            return []
+        check_id = "env.example_missing" if self.documented is None else "env.undocumented"
+        names = ", ".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+        return [
+            Finding(
+                check_id,
+                "repo#environment",
+                {"variables": {name: self.uses[name] for name in missing[:60]}, "example file": self.example_path},
+                {
+                    "count": len(missing),
+                    "variables": f"{len(missing)} environment variable{'s' if len(missing) != 1 else ''}",
+                    "names": names,
+                    "lines": "\n".join(f"{n}=" for n in missing),
+                },
+            )
+        ]
+
+
+def is_env_file(path: str) -> bool:
+    return bool(ENV_FILE.search(path)) and not path.endswith(EXAMPLE_SUFFIXES)
+
+
+def _strip_top(paths: list[str]) -> str:
+    """The one folder every path is under (a GitHub "Download ZIP" has one), or ''."""
+    tops = {p.split("/", 1)[0] for p in paths}
+    return f"{tops.pop()}/" if len(tops) == 1 and all("/" in p for p in paths) else ""
+
+
+def scan_upload(path: Path, limits: Limits | None = None) -> RepoReport:
+    """Scan an uploaded file. Raises ArchiveError, with a reason to show, when it cannot be scanned."""
+    limits = limits or Limits()
+    size = path.stat().st_size
+    if size > limits.upload_bytes:
+        raise ArchiveError(f"The file is {size / 2**20:.0f} MB; the limit is {limits.upload_bytes // 2**20} MB.")
+    if size == 0:
+        raise ArchiveError("The file is empty.")
+    with open(path, "rb") as f:
+        kind = sniff(f.read(512))
+    if kind is None:
+        raise ArchiveError("This is not a zip, tar.gz or git bundle.")
+    budget = Budget(limits, size)
+    collector = Collector()
+    with tempfile.TemporaryDirectory(prefix="lr-repo-") as tmp:
+        root = Path(tmp)
+        if kind == "bundle":
+            _scan_bundle(path, root, budget, collector)
+        else:
+            _scan_archive(path, kind, root, budget, collector)
+    collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
+    return RepoReport(collector.findings(), collector.stats)
+
+
+def _scan_bundle(path: Path, root: Path, budget: Budget, collector: Collector) -> None:
+    repo = bundle_repo(path.read_bytes(), root / "bundle", budget)
+    try:
+        current = head_files(repo)
+        blobs = list(history_blobs(repo, budget))
+        # A bundle has no working tree: the files at HEAD stand for it; every other blob is history.
+        for blob in blobs:
+            if current.get(blob.path) == blob.sha:
+                collector.tree_file(blob.path, blob.data)
+        for blob in blobs:
+            if current.get(blob.path) != blob.sha:
+                collector.history_blob(blob, deleted=blob.path not in current)
+        collector.stats["commits_with_history"] = 1
+    finally:
+        repo.close()
+
+
+def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: Collector) -> None:
+    tree: list[tuple[str, bytes]] = []
+    git_dirs: dict[str, Path] = {}
+    for member in members(path, kind, budget):
+        git_dir = git_dir_of(member.path)
+        if git_dir is None:
+            tree.append((member.path, member.data))
+            continue
+        relative = member.path[len(git_dir) + 1 :] if git_dir else member.path
+        if relative.endswith(POINTERS_ELSEWHERE):
+            continue  # would make dulwich read objects from another repository on this machine
+        check_git_file(relative, member.data, budget)
+        folder = git_dirs.setdefault(git_dir, root / f"repo{len(git_dirs)}")
+        try:
+            write_git_file(folder, relative, member.data)
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+            continue  # a duplicate name, or a file where a folder was: the first one stands
+    top = _strip_top([p for p, _ in tree] + [f"{g}/.git" if g else ".git" for g in git_dirs])
+    for name, data in tree:
+        collector.tree_file(name[len(top) :], data)
+    present = {name[len(top) :] for name, _ in tree}
+    for git_dir, folder in git_dirs.items():
+        prefix = f"{git_dir}/"[len(top) :] if git_dir else ""
+        repo = open_repo(folder)
+        try:
+            for blob in history_blobs(repo, budget):
+                collector.history_blob(blob, deleted=f"{prefix}{blob.path}" not in present)
+            collector.stats["commits_with_history"] += 1
+        finally:
+            repo.close()

@@ -1,0 +1,110 @@
+"""Keys in public bundles and source maps, on the sandbox: found, classified, redacted, with rotation steps."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+
+from audits.catalog import render, severity_of
+from audits.checks.secrets import check_bundles, inline_map, map_sources, script_urls, source_map_ref
+from audits.findings import Finding, Severity
+from audits.target import AuditTarget
+from launchready.net import FetchResult, Hop, Net
+from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.scenarios import FAKE_AWS_KEY_ID, FAKE_STRIPE_SECRET, HEALTHY
+from tests.audits.conftest import target_for
+
+
+def bundles(sandbox: Sandbox, apex: str) -> list[Finding]:
+    async def run() -> list[Finding]:
+        async with Net(sandbox.net_config(), deadline=30) as net:
+            return await check_bundles(target_for(apex), net)
+
+    return asyncio.run(run())
+
+
+def test_a_secret_key_in_a_bundle_is_a_blocker_shown_redacted(world_sandbox: Sandbox) -> None:
+    (finding,) = bundles(world_sandbox, "bundle-key.test")
+    assert finding.check_id == "secrets.bundle.key"
+    assert severity_of(finding) == Severity.BLOCKER
+    text = render(finding)
+    assert text["title"] == "A Stripe secret key is public in https://www.bundle-key.test/static/app.3f9a1c.js"
+    assert "Developers → API keys" in text["fix"]
+    shown = json.dumps(finding.evidence) + json.dumps(text) + finding.subject
+    assert FAKE_STRIPE_SECRET not in shown and FAKE_STRIPE_SECRET[:12] not in shown
+    assert finding.evidence["key"].startswith("sk_live_••••")
+
+
+def test_a_key_in_a_source_map_names_the_map(world_sandbox: Sandbox) -> None:
+    (finding,) = bundles(world_sandbox, "map-key.test")
+    assert finding.check_id == "secrets.source_map.key"
+    assert finding.evidence["file"].endswith("/static/app.3f9a1c.js.map")
+    assert finding.evidence["provider"] == "AWS access key"
+    assert FAKE_AWS_KEY_ID not in json.dumps(finding.evidence)
+    assert "build.sourcemap: false" in render(finding)["fix"]
+
+
+def test_a_publishable_key_alone_is_only_info(world_sandbox: Sandbox) -> None:
+    (finding,) = bundles(world_sandbox, "publishable-key.test")
+    assert finding.check_id == "secrets.bundle.publishable"
+    assert severity_of(finding) == Severity.INFO
+    assert render(finding)["title"].startswith("A publishable Stripe key (pk_live_) is in")
+
+
+def test_the_healthy_domain_leaks_nothing(world_sandbox: Sandbox) -> None:
+    assert bundles(world_sandbox, HEALTHY) == []
+
+
+def _page(html: str, url: str = "https://www.acme.test/") -> FetchResult:
+    return FetchResult([Hop(url, status=200, headers=[("content-type", "text/html")])], body=html.encode())
+
+
+def test_only_same_site_and_declared_cdn_scripts_are_fetched() -> None:
+    html = (
+        '<script src="/static/app.js"></script><script src="https://app.acme.test/chunk.js"></script>'
+        '<script src="https://cdn.evil.test/x.js"></script><script src="//cdn.acme-assets.test/lib.js"></script>'
+        "<script src=data:text/javascript,alert(1)></script><script>inline()</script>"
+    )
+    target = AuditTarget(apex="acme.test")
+    assert script_urls(_page(html), target) == ["https://www.acme.test/static/app.js", "https://app.acme.test/chunk.js"]
+    target.asset_hosts = ["cdn.acme-assets.test"]
+    assert "https://cdn.acme-assets.test/lib.js" in script_urls(_page(html), target)
+
+
+def test_source_maps_are_found_by_comment_header_or_inline() -> None:
+    script = FetchResult([Hop("https://www.acme.test/a.js", status=200)], body=b"x()\n//# sourceMappingURL=a.js.map\n")
+    assert source_map_ref(script) == "a.js.map"
+    with_header = FetchResult([Hop("https://www.acme.test/a.js", status=200, headers=[("SourceMap", "/m/a.map")])])
+    assert source_map_ref(with_header) == "/m/a.map"
+    payload = {"version": 3, "sourcesContent": ['const k = "' + FAKE_STRIPE_SECRET + '";']}
+    encoded = base64.b64encode(json.dumps(payload).encode()).decode()
+    inline = inline_map(f"data:application/json;charset=utf-8;base64,{encoded}")
+    assert inline is not None and FAKE_STRIPE_SECRET in map_sources(inline)
+    assert inline_map("a.js.map") is None
+    assert map_sources("not json") == "not json"
+
+
+@pytest.mark.django_db
+def test_a_domain_declares_the_cdn_hosts_its_scripts_come_from(tenant) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from launchready.models import Domain
+    from tests.conftest import login
+
+    http = login(tenant.consultant)
+    url = reverse("domain_edit", args=[tenant.domain.code])
+    form = {
+        "name": tenant.domain.name,
+        "canonical_host": "www",
+        "hosting_provider": "vercel",
+        "deploy_method": "git_push",
+    }
+    bad = http.post(url, {**form, "asset_hosts_text": "d1a2.cloudfront.net, not a host!"})
+    assert bad.status_code == 200 and "not a host!" in bad.content.decode()
+    assert http.post(url, {**form, "asset_hosts_text": "D1A2.CloudFront.net, d1a2.cloudfront.net."}).status_code == 302
+    domain = Domain.objects.get(id=tenant.domain.id)
+    assert domain.asset_hosts == ["d1a2.cloudfront.net"]
+    assert AuditTarget.from_domain(domain).asset_hosts == ["d1a2.cloudfront.net"]
