@@ -31,7 +31,7 @@ class Keys:
     """Fake keys in each provider's format, from a seeded generator."""
 
     def __init__(self, seed: int = 6) -> None:
-        self.rng = random.Random(seed)  # noqa: S311 - reproducible fake keys, not real ones
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible fake keys, not real ones  # nosec B311
 
     def s(self, alphabet: str, n: int) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(n))
@@ -146,7 +146,7 @@ def secrets(k: Keys) -> list[Sample]:
 def lookalikes(k: Keys) -> list[Sample]:
     """Strings that look like keys and are not (or are meant to be public)."""
     sha256 = hashlib.sha256(k.rng.randbytes(16)).hexdigest()
-    sha1 = hashlib.sha1(k.rng.randbytes(16)).hexdigest()  # noqa: S324 - a look-alike, not a use of SHA-1
+    sha1 = hashlib.sha1(k.rng.randbytes(16)).hexdigest()  # noqa: S324 - a look-alike, not a use of SHA-1  # nosec B324
     pk = "pk_live_" + k.s(ALNUM, 99)
     firebase_web = "AIza" + k.s(URLSAFE, 35)
     anon = k.jwt({"iss": "supabase", "ref": k.s(string.ascii_lowercase, 20), "role": "anon"})

@@ -36,7 +36,7 @@ from audits.secrets.providers import PROVIDERS, PUBLIC_LABELS
 
 
 class Kind(StrEnum):
-    SECRET = "secret"  # a blocker wherever it is found
+    SECRET = "secret"  # a blocker wherever it is found  # nosec B105
     PUBLISHABLE = "publishable"  # meant to be public (a Stripe pk_live_): worth knowing, nothing more
 
 
@@ -77,12 +77,12 @@ def _rx(*patterns: str, flags: int = 0) -> tuple[Pattern[str], ...]:
 
 
 class StripeKeyDetector(RegexBasedDetector):
-    secret_type = "Stripe key"
+    secret_type = "Stripe key"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_])([rsp]k_(?:live|test)_[0-9A-Za-z]{24,247})(?![0-9A-Za-z])")
 
 
 class OpenAIProjectKeyDetector(RegexBasedDetector):
-    secret_type = "OpenAI project key"
+    secret_type = "OpenAI project key"  # nosec B105 - a label
     denylist = _rx(
         r"(?<![A-Za-z0-9_-])(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250})(?![A-Za-z0-9_-])",
         r"(?<![A-Za-z0-9_-])(sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])",
@@ -90,27 +90,27 @@ class OpenAIProjectKeyDetector(RegexBasedDetector):
 
 
 class AnthropicKeyDetector(RegexBasedDetector):
-    secret_type = "Anthropic key"
+    secret_type = "Anthropic key"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_-])(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,120})(?![A-Za-z0-9_-])")
 
 
 class GoogleApiKeyDetector(RegexBasedDetector):
-    secret_type = "Google API key"
+    secret_type = "Google API key"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})(?![A-Za-z0-9_-])")
 
 
 class GcpServiceAccountDetector(RegexBasedDetector):
-    secret_type = "GCP service-account key"
+    secret_type = "GCP service-account key"  # nosec B105 - a label
     denylist = _rx(r'"private_key_id"\s*:\s*"([0-9a-f]{40})"')
 
 
 class HuggingFaceDetector(RegexBasedDetector):
-    secret_type = "Hugging Face token"
+    secret_type = "Hugging Face token"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_])(hf_[A-Za-z]{34})(?![A-Za-z0-9])")
 
 
 class TwilioDetector(RegexBasedDetector):
-    secret_type = "Twilio credential"
+    secret_type = "Twilio credential"  # nosec B105 - a label
     denylist = (
         re.compile(r"(?<![A-Za-z0-9])(SK[0-9a-f]{32})(?![A-Za-z0-9])"),
         re.compile(r"twilio\w{0,20}?(?:auth)?_?token\W{1,6}([0-9a-f]{32})(?![0-9a-f])", re.IGNORECASE),
@@ -118,7 +118,7 @@ class TwilioDetector(RegexBasedDetector):
 
 
 class MailgunDetector(RegexBasedDetector):
-    secret_type = "Mailgun key"
+    secret_type = "Mailgun key"  # nosec B105 - a label
     denylist = (
         re.compile(r"(?<![A-Za-z0-9_-])(key-[0-9a-zA-Z]{32})(?![A-Za-z0-9])"),
         re.compile(r"mailgun\w{0,20}\W{1,6}([0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})(?![0-9a-f])", re.IGNORECASE),
@@ -126,71 +126,71 @@ class MailgunDetector(RegexBasedDetector):
 
 
 class GitHubPatDetector(RegexBasedDetector):
-    secret_type = "GitHub fine-grained token"
+    secret_type = "GitHub fine-grained token"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_])(github_pat_[A-Za-z0-9_]{82})(?![A-Za-z0-9_])")
 
 
 class NpmTokenDetector(RegexBasedDetector):
-    secret_type = "npm token"
+    secret_type = "npm token"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_])(npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])")
 
 
 class ShopifyDetector(RegexBasedDetector):
-    secret_type = "Shopify token"
+    secret_type = "Shopify token"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_])(shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})(?![A-Za-z0-9])")
 
 
 class SupabaseKeyDetector(RegexBasedDetector):
-    secret_type = "Supabase key"
+    secret_type = "Supabase key"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_])(sb_(?:secret|publishable)_[A-Za-z0-9_-]{20,80})(?![A-Za-z0-9_-])")
 
 
 class FirebaseServerKeyDetector(RegexBasedDetector):
-    secret_type = "Firebase server key"
+    secret_type = "Firebase server key"  # nosec B105 - a label
     denylist = _rx(r"(?<![A-Za-z0-9_-])(AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,200})(?![A-Za-z0-9_-])")
 
 
 class DiscordWebhookDetector(RegexBasedDetector):
-    secret_type = "Discord webhook"
+    secret_type = "Discord webhook"  # nosec B105 - a label
     denylist = _rx(r"(https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,20}/[A-Za-z0-9_-]{60,80})")
 
 
 class TelegramDetector(RegexBasedDetector):
-    secret_type = "Telegram bot token"
+    secret_type = "Telegram bot token"  # nosec B105 - a label
     denylist = _rx(r"(?<![0-9A-Za-z])(\d{8,10}:AA[0-9A-Za-z_-]{33})(?![0-9A-Za-z_-])")
 
 
 class PemPrivateKeyDetector(RegexBasedDetector):
-    secret_type = "Private key"
+    secret_type = "Private key"  # nosec B105 - a label
     # The body is what is fingerprinted: two keys of the same kind differ there, not in the BEGIN line. It
     # never holds "-----", so a BEGIN line without its END gives up at the next marker (no quadratic search).
     denylist = _rx(r"-----BEGIN ((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----((?:[^-]|-(?!----)){64,12000}?)-----END")
 
 
 class AzureAccountKeyDetector(RegexBasedDetector):
-    secret_type = "Azure storage account key"
+    secret_type = "Azure storage account key"  # nosec B105 - a label
     # detect-secrets' pattern, with the key itself as the group (the fingerprint is of the key, not the name).
     denylist = (re.compile(AzureStorageKeyDetector.denylist[0].pattern.replace("AccountKey=", "AccountKey=(") + ")"),)
 
 
 class SupabaseJwtDetector(RegexBasedDetector):
-    secret_type = "Supabase JWT key"
+    secret_type = "Supabase JWT key"  # nosec B105 - a label
     # detect-secrets' JWT pattern stops before the signature; a key's fingerprint needs all three parts.
     denylist = _rx(r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})")
 
 
 class SlackTokenDetector(RegexBasedDetector):
-    secret_type = "Slack token"
+    secret_type = "Slack token"  # nosec B105 - a label
     denylist = (SlackDetector.denylist[0],)
 
 
 class SlackWebhookDetector(RegexBasedDetector):
-    secret_type = "Slack webhook"
+    secret_type = "Slack webhook"  # nosec B105 - a label
     denylist = (SlackDetector.denylist[1],)
 
 
 class AwsSecretEnvDetector(RegexBasedDetector):
-    secret_type = "AWS secret access key"
+    secret_type = "AWS secret access key"  # nosec B105 - a label
     denylist = _rx(
         r"aws_?secret_?(?:access_?)?key\w{0,10}[\"']?\s*[=:]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
         flags=re.IGNORECASE,
@@ -198,7 +198,7 @@ class AwsSecretEnvDetector(RegexBasedDetector):
 
 
 class DatabaseUrlDetector(RegexBasedDetector):
-    secret_type = "Database URL with password"
+    secret_type = "Database URL with password"  # nosec B105 - a label
     denylist = _rx(
         r"\b(postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)://([A-Za-z0-9._%~-]*):"
         r"([^@\s/'\"`<>{}$]{3,128})@([A-Za-z0-9.\-_]+)"
@@ -206,7 +206,7 @@ class DatabaseUrlDetector(RegexBasedDetector):
 
 
 class SigningSecretDetector(RegexBasedDetector):
-    secret_type = "Signing secret"
+    secret_type = "Signing secret"  # nosec B105 - a label
     _names = (
         r"(?:jwt_?secret(?:_?key)?|jwt_?signing_?key|jwt_?private_?key|secret_?key_?base|session_?secret|"
         r"nextauth_?secret|auth_?secret|cookie_?secret|django_?secret_?key|secret_?key)"
@@ -278,7 +278,7 @@ def _supabase_jwt(secret: str, around: str) -> Kind | None:
     return Kind.PUBLISHABLE if role == "anon" else None
 
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host", "hostname", "example.com", "example.org"}  # noqa: S104
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host", "hostname", "example.com", "example.org"}  # noqa: S104  # nosec B104 - names to ignore, not an address to bind
 PLACEHOLDER_PASSWORDS = {
     "password", "pass", "passwd", "pwd", "secret", "changeme", "change_me", "postgres", "root", "mysql", "admin",
     "user", "username", "example", "test", "dev", "guest", "redis", "mongo", "db", "app",
