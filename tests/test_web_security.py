@@ -21,7 +21,9 @@ from tests.test_isolation import OBJECT_FOR
 
 ROOT = Path(__file__).resolve().parents[1]
 # Views that take no cookie-authenticated POST: the deploy API authenticates by its bearer token.
-CSRF_EXEMPT = {"api_deploys"}
+# The token API (bearer token, no cookie) and the report opt-outs: mail providers POST those one-click links
+# (RFC 8058) with no session and no form, and the signed token in the URL is what protects them.
+CSRF_EXEMPT = {"api_deploys", "report_opt_out", "report_digest_opt_out"}
 EVIL = ["//evil.example/", "https://evil.example/", "/\\evil.example", "http:evil.example", "\\\\evil.example"]
 
 
@@ -51,7 +53,7 @@ def _url(name: str, converters: dict[str, Any], tenant: Tenant) -> str | None:
         return None
 
 
-def test_only_the_token_api_is_exempt_from_csrf() -> None:
+def test_only_the_token_api_and_the_one_click_opt_outs_are_exempt_from_csrf() -> None:
     exempt = {name for name, view, _ in _patterns(get_resolver().url_patterns) if getattr(view, "csrf_exempt", False)}
     assert exempt == CSRF_EXEMPT
 

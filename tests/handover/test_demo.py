@@ -36,4 +36,6 @@ def test_the_demo_publishes_its_packs_before_and_after_the_first_audit(sandbox_e
     assert any(".env" in r["title"] for r in second["Studiokit"].data["risky"])
     assert second["Brightpath Coaching"].note == "After the first audit"
     assert demo_packs_refresh() == []
-    assert first["Studiokit"].data["status"]["verdict"] == "Not audited yet"  # version 1 stays as it was
+    # Version 1 stays as it was (Studiokit's already said no-go: its repository scan found a committed key).
+    assert first["Studiokit"].data["status"]["verdict"] == "No-go"
+    assert PackVersion.objects.get(pk=first["Studiokit"].pk).data == first["Studiokit"].data
