@@ -53,10 +53,12 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (str(ROOT), str(BENCH)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+from monitor_scale import prepare_environment, recreate_database  # noqa: E402  (the path above first)
+
 TARGET_S = 60.0
 WEEK = date(2026, 11, 16)  # the Monday the reports go out; they cover 9 to 15 November 2026
 ZONES = ["Europe/London", "America/New_York", "Asia/Kolkata"]
@@ -75,25 +77,6 @@ json.dump(rows, sys.stdout)
 
 
 # --- set-up -------------------------------------------------------------------------------------------
-
-
-def prepare_environment(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "launchready.settings"
-    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{database}"
-    os.environ["DJANGO_ENV"] = "test"
-    os.environ["DEBUG"] = "false"
-    os.environ.pop("REDIS_URL", None)  # nothing here touches a shared broker or cache
-
-
-def recreate_database(database: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    if not re.fullmatch(r"launchready_bench\w*", database):
-        raise SystemExit(f"refusing to drop {database!r}: the bench's database name must start with launchready_bench")
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{database}"')
 
 
 def setup_django() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -45,18 +46,23 @@ def _colour(uptime: float | None) -> str:
     return "#b42318"
 
 
+@lru_cache(maxsize=8)
+def _days(today: datetime, days: int) -> tuple[tuple[datetime, str], ...]:
+    """The bar's days, oldest first, with their labels: the same for every route on a page."""
+    return tuple((day, f"{day:%d %b}: ") for day in (today - timedelta(days=days - 1 - i) for i in range(days)))
+
+
 def uptime_bar(daily: list[tuple[datetime, int, int]], now: datetime, days: int = BAR_DAYS) -> list[Cell]:
     """One cell per day, oldest first: (day start, probes, failures) rows in, coloured cells out."""
     by_day = {day_start(start): (n, f) for start, n, f in daily}
     width = WIDTH / days
+    cell_width = round(max(width - 1, 1), 2)
     cells = []
-    today = day_start(now)
-    for i in range(days):
-        day = today - timedelta(days=days - 1 - i)
+    for i, (day, label) in enumerate(_days(day_start(now), days)):
         n, f = by_day.get(day, (0, 0))
         uptime = 100.0 * (n - f) / n if n else None
-        label = f"{day:%d %b}: " + (f"{uptime:.2f}% up" if uptime is not None else "no data")
-        cells.append(Cell(round(i * width, 2), round(max(width - 1, 1), 2), _colour(uptime), label))
+        text = label + (f"{uptime:.2f}% up" if uptime is not None else "no data")
+        cells.append(Cell(round(i * width, 2), cell_width, _colour(uptime), text))
     return cells
 
 
