@@ -346,7 +346,7 @@ CATALOG: dict[str, Verdict] = {
         M,
         Item.UPTIME,
         "{kind} route {url} is slow: p95 {p95} ms",
-        "One request in twenty takes more than {p95} ms (budget 500 ms) over {samples} samples.",
+        "Of {samples} sample requests, more than one took longer than the 500 ms budget; the slowest took {p95} ms.",
         "Profile the route; add caching or indexes for its slowest queries.",
     ),
     # --- Edge and caching --------------------------------------------------------------------------

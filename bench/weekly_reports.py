@@ -57,7 +57,7 @@ for _path in (str(ROOT), str(BENCH)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from monitor_scale import prepare_environment, recreate_database  # noqa: E402  (the path above first)
+from monitor_scale import postgres_cpu, prepare_environment, process_cpu, recreate_database  # noqa: E402  (the path above first)
 
 TARGET_S = 60.0
 WEEK = date(2026, 11, 16)  # the Monday the reports go out; they cover 9 to 15 November 2026
@@ -366,7 +366,7 @@ def run_history(args: argparse.Namespace, days: int) -> dict[str, Any]:
     )
     assert sink.stdout is not None
     port = int(sink.stdout.readline())
-    sink_cpu0 = _cpu(sink.pid)
+    sink_cpu0 = process_cpu(sink.pid)
     pg0 = postgres_cpu()
 
     now = datetime.combine(WEEK, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23)  # every zone's 09:00 has passed
@@ -388,7 +388,7 @@ def run_history(args: argparse.Namespace, days: int) -> dict[str, Any]:
         p.join()
     wall = time.monotonic() - started
     pg_cpu = postgres_cpu() - pg0
-    sink_cpu = _cpu(sink.pid) - sink_cpu0
+    sink_cpu = process_cpu(sink.pid) - sink_cpu0
     sink.send_signal(signal.SIGTERM)
     messages = json.loads(sink.communicate(timeout=60)[0])
 
@@ -431,27 +431,6 @@ def run_history(args: argparse.Namespace, days: int) -> dict[str, Any]:
         "q_per_report": len(q_all.captured_queries) / len(clients),
         "q_delivery": sent_queries / max(sent, 1),
     }
-
-
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu() -> float:
-    total = 0.0
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if Path(proc, "comm").read_text().strip() in ("postgres", "postmaster"):
-                    fields = Path(proc, "stat").read_text().rsplit(")", 1)[1].split()
-                    total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-            except OSError:
-                continue
-    return total
 
 
 def _run_into(queue: Any, args: argparse.Namespace, days: int) -> None:

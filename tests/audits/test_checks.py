@@ -7,8 +7,11 @@ import asyncio
 import pytest
 
 from audits.catalog import CATALOG, render, severity_of
+from audits.checks.routes import evaluate_route
 from audits.engine import AuditOutcome, run_audit
 from audits.findings import Severity
+from audits.target import RouteSpec
+from launchready.net import FetchResult, Hop
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY, TRIPS
 from tests.audits.conftest import target_for
@@ -105,3 +108,24 @@ def test_ipv6_and_dnssec_are_reported_as_facts(world_sandbox: Sandbox, healthy: 
     absent = {f.check_id for f in healthy.findings}
     assert {"dns.ipv6.missing", "dns.dnssec.off"} <= absent
     assert not {"dns.ipv6.missing", "dns.dnssec.off"} & present
+
+
+def _timed(ms: float) -> FetchResult:
+    return FetchResult([Hop("https://app.example.test/", status=200, elapsed_ms=ms, ttfb_ms=ms / 2)])
+
+
+@pytest.mark.parametrize(
+    ("samples_ms", "slow"),
+    [
+        ([120, 90, 110, 95, 100], False),
+        ([900, 90, 110, 95, 100], False),  # one cold connection or busy moment in five: not a slow route
+        ([900, 90, 700, 95, 100], True),
+        ([640, 610, 620, 630, 650], True),
+    ],
+)
+def test_a_route_is_slow_when_more_than_one_sample_is_over_budget(samples_ms: list[float], slow: bool) -> None:
+    first, *rest = (_timed(ms) for ms in samples_ms)
+    findings = evaluate_route(RouteSpec("https://app.example.test/", "homepage"), first, rest)
+    assert [f.check_id for f in findings] == (["route.slow_p95"] if slow else [])
+    if slow:
+        assert findings[0].params["p95"] == max(samples_ms)
