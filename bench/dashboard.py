@@ -276,21 +276,40 @@ def build(clients: int, days: int, raw_hours: float, workspace_name: str, email:
             [now - timezone.timedelta(hours=3), days, now - timezone.timedelta(hours=3), ids],
         )
         cur.execute("ANALYZE")
-        rows = {}
-        for table in (
-            "launchready_client",
-            "launchready_domain",
-            "launchready_route",
-            "audits_auditrun",
-            "audits_auditfinding",
-            "monitoring_rollup",
-            "monitoring_probe",
-            "monitoring_incident",
-            "monitoring_deploy",
-        ):
+    return Built(time.perf_counter() - started, row_counts(), [str(c.code) for c in client_objs])
+
+
+TABLES = [
+    "launchready_client",
+    "launchready_domain",
+    "launchready_route",
+    "audits_auditrun",
+    "audits_auditfinding",
+    "monitoring_rollup",
+    "monitoring_probe",
+    "monitoring_incident",
+    "monitoring_deploy",
+]
+
+
+def row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        counts = {}
+        for table in TABLES:
             cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names
-            rows[table] = cur.fetchone()[0]
-    return Built(time.perf_counter() - started, rows, [str(c.code) for c in client_objs])
+            counts[table] = cur.fetchone()[0]
+    return counts
+
+
+def built(email: str) -> Built:
+    """What an earlier --keep-db run built for this consultant."""
+    from launchready.models import Client
+
+    clients = Client.objects.filter(workspace__memberships__user__email=email).order_by("id")
+    codes = clients.values_list("code", flat=True)
+    return Built(0.0, row_counts(), [str(c) for c in codes])
 
 
 # --- Pages -------------------------------------------------------------------------------------------------
@@ -340,9 +359,21 @@ def free_port() -> int:
 
 
 class Gunicorn:
+    """The product as served in production: gunicorn, with a Redis of its own for the cache."""
+
     def __init__(self, database: str, workers: int, threads: int) -> None:
-        self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": f"{PG_SERVER}/{database}", "DJANGO_ENV": "test", "DEBUG": "false"}
+        self.port, redis_port = free_port(), free_port()
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"{PG_SERVER}/{database}",
+            "DJANGO_ENV": "test",
+            "DEBUG": "false",
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        }
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
@@ -383,11 +414,12 @@ class Gunicorn:
         return sum(process_cpu(pid) for pid in self.pids())
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        for process in (self.process, self.redis):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 async def sign_in(base: str, email: str) -> dict[str, str]:
@@ -484,14 +516,15 @@ def run_scenario(
     server: Gunicorn, cookies: dict[str, str], codes: list[str], args: argparse.Namespace, name: str, think: float
 ) -> Scenario:
     scenario = Scenario(name, args.seconds)
-    before = (server.cpu(), postgres_cpu(), time.process_time(), machine_cpu()[0])
+    before = (server.cpu(), postgres_cpu(), time.process_time(), machine_cpu()[0], process_cpu(server.redis.pid))
     started = time.perf_counter()
     asyncio.run(load(server.base, cookies, codes, args.users, scenario, think))
     scenario.wall = time.perf_counter() - started  # the last pages end after the deadline
-    after = (server.cpu(), postgres_cpu(), time.process_time(), machine_cpu()[0])
+    after = (server.cpu(), postgres_cpu(), time.process_time(), machine_cpu()[0], process_cpu(server.redis.pid))
     scenario.cpu = {
         "gunicorn": after[0] - before[0],
         "PostgreSQL": after[1] - before[1],
+        "Redis": after[4] - before[4],
         "load generator (this process)": after[2] - before[2],
         "whole machine": after[3] - before[3],
     }
@@ -510,6 +543,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--database", default=f"launchready_bench_dashboard_{os.getpid()}")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="use the data a --keep-db run left in --database rather than build it"
+    )
     args = parser.parse_args(argv)
 
     prepare_environment(args.database)
@@ -517,15 +553,21 @@ def main(argv: list[str] | None = None) -> None:
         f"Dashboard bench: {args.clients} clients, {args.days} days of history, {args.users} users; "
         f"{os.cpu_count()} CPUs; load average {Path('/proc/loadavg').read_text().strip()}"
     )
-    recreate_database(args.database)
+    if not args.reuse_db:
+        recreate_database(args.database)
     server = None
     try:
         setup_django()
-        small = build(2, 1, 1, "Small consultancy", "small@bench.test")
-        full = build(args.clients, args.days, args.raw_hours, "Big consultancy", "big@bench.test")
-        print(
-            f"built in {full.seconds:.1f} s: " + ", ".join(f"{k.split('_', 1)[1]} {v:,}" for k, v in full.rows.items())
-        )
+        if args.reuse_db:
+            small, full = built("small@bench.test"), built("big@bench.test")
+            print(f"reusing {args.database}: " + ", ".join(f"{k.split('_', 1)[1]} {v:,}" for k, v in full.rows.items()))
+        else:
+            small = build(2, 1, 1, "Small consultancy", "small@bench.test")
+            full = build(args.clients, args.days, args.raw_hours, "Big consultancy", "big@bench.test")
+            print(
+                f"built in {full.seconds:.1f} s: "
+                + ", ".join(f"{k.split('_', 1)[1]} {v:,}" for k, v in full.rows.items())
+            )
         from django.db import connection
 
         small_q = query_counts("small@bench.test", small.client_codes[0])

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
 from audits.models import AuditRun
-from audits.risk import latest_run_ids, risk_list
+from audits.risk import risk_list
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
 from handover.pack import open_risk_count, uptime_30d
@@ -100,12 +100,14 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
 
 
 def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool, int]]:
-    """Go/no-go and open blockers per client from the latest finished run of each of its domains."""
-    domains = Domain.objects.filter(client_id__in=client_ids).values_list("id", flat=True)
-    runs = AuditRun.objects.filter(id__in=latest_run_ids(list(domains))).values_list("domain__client_id", "counts")
+    """Go/no-go and open blockers per client from the latest finished run of each of its domains (one query)."""
+    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("counts")[:1]
+    rows = Domain.objects.filter(client_id__in=client_ids).annotate(counts=Subquery(latest))
     verdicts: dict[int, tuple[bool, int]] = {}
-    for client_id, counts in runs:
-        blockers = verdicts.get(client_id, (True, 0))[1] + int((counts or {}).get("blocker", 0))
+    for client_id, counts in rows.values_list("client_id", "counts"):
+        if counts is None:  # never audited
+            continue
+        blockers = verdicts.get(client_id, (True, 0))[1] + int(counts.get("blocker", 0))
         verdicts[client_id] = (blockers == 0, blockers)
     return verdicts
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from launchready.models import Client
 from monitoring.models import Incident, Monitor, Rollup
+from monitoring.rollup import day_start
 
 DOWN_LIST_LIMIT = 200
+UPTIME_DAYS = 30
+SETTLED_TTL = 26 * 3600  # a settled sum is asked for under its day's key until the next day
 
 
 @dataclass
@@ -45,14 +49,7 @@ def client_summaries(monitors: QuerySet[Monitor], now: datetime) -> list[ClientS
             last=Max("last_checked_at"),
         )
     }
-    uptime = {
-        row["monitor__client_id"]: row
-        for row in Rollup.objects.filter(
-            monitor__in=monitors, period=Rollup.Period.DAY, start__gte=now - timedelta(days=30)
-        )
-        .values("monitor__client_id")
-        .annotate(n=Sum("probes"), f=Sum("failures"))
-    }
+    uptime = uptime_totals(list(counts), now)
     incidents = dict(
         Incident.objects.filter(monitor__in=monitors, ended_at__isnull=True)
         .values("monitor__client_id")
@@ -61,18 +58,53 @@ def client_summaries(monitors: QuerySet[Monitor], now: datetime) -> list[ClientS
     )
     rows = []
     for client in Client.objects.filter(id__in=counts).only("id", "code", "name", "workspace_id"):
-        c, u = counts[client.id], uptime.get(client.id)
-        n = (u or {}).get("n") or 0
+        c, (n, f) = counts[client.id], uptime.get(client.id, (0, 0))
         rows.append(
             ClientSummary(
                 client,
                 c["routes"],
                 c["down"],
                 c["paused"],
-                100 * (n - u["f"]) / n if u and n else None,
+                100 * (n - f) / n if n else None,
                 incidents.get(client.id, 0),
                 c["last"],
             )
         )
     rows.sort(key=lambda r: (-r.down, -r.open_incidents, r.client.name.lower()))
     return rows
+
+
+def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS) -> dict[int, tuple[int, int]]:
+    """Probes and failures of each client's monitors over the last `days` days, today included.
+
+    The rollup task rebuilds only today's and yesterday's daily rollups, so the days before are settled: their
+    sums are cached per client under the window's first day, and only the two live days are read each time.
+    """
+    first = day_start(now) - timedelta(days=days - 1)
+    live_from = day_start(now) - timedelta(days=1)
+    keys = {cid: f"uptime-settled:{cid}:{days}:{first:%Y%m%d}" for cid in client_ids}
+    cached = cache.get_many(list(keys.values()))
+    settled = {cid: tuple(cached[key]) for cid, key in keys.items() if key in cached}
+    missing = [cid for cid in client_ids if cid not in settled]
+    if missing:
+        fresh = dict.fromkeys(missing, (0, 0))
+        fresh |= _sums(Rollup.objects.filter(monitor__client_id__in=missing, start__gte=first, start__lt=live_from))
+        cache.set_many({keys[cid]: fresh[cid] for cid in missing}, timeout=SETTLED_TTL)
+        settled |= fresh
+    live = _sums(Rollup.objects.filter(monitor__client_id__in=client_ids, start__gte=max(first, live_from)))
+    totals = {}
+    for cid in client_ids:
+        (n, f), (ln, lf) = settled[cid], live.get(cid, (0, 0))
+        if n + ln:
+            totals[cid] = (n + ln, f + lf)
+    return totals
+
+
+def _sums(rollups: QuerySet[Rollup]) -> dict[int, tuple[int, int]]:
+    rows = (
+        rollups.filter(period=Rollup.Period.DAY)
+        .values("monitor__client_id")
+        .annotate(n=Sum("probes"), f=Sum("failures"))
+        .values_list("monitor__client_id", "n", "f")
+    )
+    return {cid: (n or 0, f or 0) for cid, n, f in rows}

@@ -1,0 +1,52 @@
+"""The overview's 30-day uptime per client: settled days summed once and cached, the two live days read
+every time, so the page's cost does not grow with the days of history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from monitoring.models import Monitor, Rollup
+from monitoring.rollup import day_start
+from monitoring.summary import uptime_totals
+from tests.conftest import Tenant
+from tests.factories import RouteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _daily(monitor: Monitor, days_ago: int, probes: int, failures: int) -> Rollup:
+    start = day_start(timezone.now()) - timedelta(days=days_ago)
+    return Rollup.objects.create(monitor=monitor, period="day", start=start, probes=probes, failures=failures)
+
+
+def test_settled_days_are_summed_once_and_live_days_every_time(
+    tenant: Tenant, other_tenant: Tenant, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    route = RouteFactory(domain=tenant.domain)
+    monitor = Monitor.objects.create(client=tenant.client, route=route, url=route.url)
+    settled = _daily(monitor, 10, 1000, 10)
+    _daily(monitor, 29, 1000, 0)  # the window's first day
+    _daily(monitor, 30, 1000, 1000)  # a day before the window: not counted
+    yesterday = _daily(monitor, 1, 1000, 5)
+    _daily(monitor, 0, 500, 0)
+    now = timezone.now()
+    ids = [tenant.client.id, other_tenant.client.id]
+
+    with django_assert_num_queries(2):  # the settled sums of both clients, then the live days
+        assert uptime_totals(ids, now) == {tenant.client.id: (3500, 15)}
+
+    # The rollup task rebuilds yesterday and today: seen at once. Settled days are not rebuilt: read from the cache.
+    Rollup.objects.filter(pk=yesterday.pk).update(failures=105)
+    Rollup.objects.filter(pk=settled.pk).update(failures=999)
+    with django_assert_num_queries(1):
+        assert uptime_totals(ids, now) == {tenant.client.id: (3500, 115)}
+
+    # The next day the window moves on: its settled sum is computed afresh.
+    assert uptime_totals(ids, now + timedelta(days=1)) == {tenant.client.id: (2500, 1104)}
+
+
+def test_a_client_without_rollups_has_no_uptime_rather_than_zero(tenant: Tenant) -> None:
+    assert uptime_totals([tenant.client.id], timezone.now()) == {}
