@@ -71,7 +71,7 @@ signal.signal(signal.SIGTERM, lambda *a: done.set())
 with SmtpSink() as sink:
     print(sink.port, flush=True)
     done.wait()
-    rows = [[m["Message-ID"], m["To"], m["Cc"] or "", m["Subject"]] for m in sink.messages]
+    rows = [[m["Message-ID"], rcpts, m["Subject"]] for m, (_, rcpts) in zip(sink.messages, sink.envelopes)]
 json.dump(rows, sys.stdout)
 """
 
@@ -393,14 +393,14 @@ def run_history(args: argparse.Namespace, days: int) -> dict[str, Any]:
     messages = json.loads(sink.communicate(timeout=60)[0])
 
     states = Counter(WeeklyReport.objects.values_list("state", flat=True))
-    pairs = Counter((re.sub(r"-\d+@", "@", m[0]), m[1]) for m in messages)  # (report, To)
+    pairs = Counter((re.sub(r"-\d+@", "@", m[0]), r) for m in messages for r in m[1])  # (report, reader)
     duplicates = sum(n - 1 for n in pairs.values() if n > 1)
     outcomes: Counter[str] = Counter()
     for r in reports:
         outcomes.update(r["outcomes"])
     sent = states.get("sent", 0)
     sent_queries = sum(r["sent_queries"] for r in reports)
-    recipients = sum(1 + len([c for c in m[2].split(",") if c.strip()]) for m in messages)
+    recipients = sum(len(m[1]) for m in messages)
     per_report_ms = 1000 * wall / max(sent, 1)
     q_build, q_all_n = len(q_one.captured_queries), len(q_all.captured_queries)
     print(f"prepared by the beat (facts and snapshots of all rows at once): {prepared} in {prepare_s:.1f} s")
@@ -408,7 +408,7 @@ def run_history(args: argparse.Namespace, days: int) -> dict[str, Any]:
     print(
         f"wall, beat to last message accepted: {wall:.1f} s ({per_report_ms:.1f} ms a report; target {TARGET_S:.0f} s)"
     )
-    print(f"messages at the sink: {len(messages)} (To and Cc recipients: {recipients}); duplicates: {duplicates}")
+    print(f"messages at the sink: {len(messages)} (one per reader: {recipients} readers); duplicates: {duplicates}")
     print(f"deliver() calls by {args.workers} workers x 2 passes: {dict(outcomes)}")
     print(
         f"queries per report: build_report alone {q_build}; build_reports for all {len(clients)}: {q_all_n} "

@@ -1,9 +1,10 @@
 """The weekly report as email: subject, text and HTML from the report's facts; founders in To and the
-consultants in Cc; a signed one-click opt-out (RFC 8058); and the send itself, claimed before anything
-goes out so that retries, two workers or a restarted scheduler never send a report twice.
+consultants in Cc, one message per reader with their own signed one-click opt-out (RFC 8058); and the
+send itself, claimed before anything goes out so that retries, two workers or a restarted scheduler
+never send a report twice.
 
 The claim moves a report PENDING -> CLAIMED (facts built, snapshot kept) -> SENDING (handing to the mail
-server) -> SENT. Each To-address is written to `recipients` before its message is handed over and to
+server) -> SENT. Each reader's address is written to `recipients` before its message is handed over and to
 `delivered` once the server accepted it; a claim whose worker died is taken over when its lease runs
 out, and the new holder sends only to the addresses never handed over, so nobody gets it twice."""
 
@@ -27,6 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.html import escape
 
 from accounts.models import STAFF_ROLES, Membership, Role
 from handover.report import build_report, build_reports, period_for
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 OPT_OUT_SALT = "handover.report.opt-out"
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
+READERS_LINK = "https://opt-out.launchready.invalid/reader"  # stands in for each reader's own link
 NOBODY = "Nobody to send to: no founder or consultant, or all opted out."
 State = WeeklyReport.State
 # The server answered "no" to these: the message was not accepted, so trying again cannot duplicate it.
@@ -144,24 +147,26 @@ def render(data: dict[str, Any], *, opt_out_link: str = "") -> Rendered:
 
 
 def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[EmailMultiAlternatives]:
-    """One message per founder (the opt-out link and header are theirs), the consultants in Cc of the
-    first; with no founder to write to, one per consultant."""
-    to_list = people.founders or people.consultants
-    # The consultants are copied once: on the first message, unless an earlier attempt already sent it.
-    cc = people.consultants if people.founders and not skip & set(to_list) else []
+    """One message per reader, each carrying that reader's own opt-out link and List-Unsubscribe header, so
+    an unsubscribe clicked by one reader (or by their mail client) only ever opts out that reader. Read as
+    one copied email: the headers show the founders in To and the consultants in Cc, while each message's
+    envelope holds its one reader. With no founder to write to, each consultant gets it addressed to them."""
+    shown = {"To": ", ".join(people.founders)} if people.founders else {}
+    if people.founders and people.consultants:
+        shown["Cc"] = ", ".join(people.consultants)
     host = urlsplit(settings.SITE_URL).hostname or "launchready.invalid"
+    rendered = render(report.data, opt_out_link=READERS_LINK)  # once; each copy then gets its reader's link
     out: list[EmailMultiAlternatives] = []
-    for n, address in enumerate(to_list):
+    for n, address in enumerate(people.everyone):
         if address in skip:
             continue
         link = opt_out_url(report.client, address)
-        rendered = render(report.data, opt_out_link=link)
         message = EmailMultiAlternatives(
             rendered.subject,
-            rendered.text,
+            rendered.text.replace(READERS_LINK, link),
             to=[address],
-            cc=cc if not out else [],
             headers={
+                **shown,
                 "List-Unsubscribe": f"<{link}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 "List-Id": f"<weekly-status.{report.client.code}.{host}>",
@@ -170,7 +175,7 @@ def messages(report: WeeklyReport, people: Recipients, skip: set[str]) -> list[E
                 "Auto-Submitted": "auto-generated",
             },
         )
-        message.attach_alternative(rendered.html, "text/html")
+        message.attach_alternative(rendered.html.replace(READERS_LINK, escape(link)), "text/html")
         out.append(message)
     return out
 

@@ -44,6 +44,17 @@ class SmtpSink:
     def messages(self) -> list[EmailMessage]:
         return self._collector.messages
 
+    @property
+    def envelopes(self) -> list[tuple[str, list[str]]]:
+        """(MAIL FROM, RCPT TO) of each message, in the order of `messages`."""
+        return self._collector.envelopes
+
+    def received_by(self, address: str) -> list[EmailMessage]:
+        """What reached this address's mailbox: the messages whose envelope named it."""
+        with self._collector._arrived:
+            pairs = list(zip(self._collector.messages, self._collector.envelopes, strict=True))
+        return [message for message, (_, rcpts) in pairs if address.lower() in (r.lower() for r in rcpts)]
+
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
         """Block until `count` messages have arrived (or the timeout passes) and return them all."""
         with self._collector._arrived:

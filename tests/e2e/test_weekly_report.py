@@ -78,7 +78,7 @@ def test_the_weekly_report_reads_well_on_desktop_and_phone(
 
     report = report_create(client=client, sent_week=week)
     assert deliver(report.id) == "sent"
-    [message] = smtp_sink.wait_for(1)
+    [message] = smtp_sink.received_by(founder.email)
     html = html_body(message)
     for name, viewport in (("email-desktop", DESKTOP), ("email-phone", PHONE)):
         mail = browser.new_page(viewport=viewport)

@@ -59,9 +59,10 @@ def _read_html(message: EmailMessage) -> _Text:
 
 
 def _sent(tenant: Tenant, smtp: SmtpSink) -> EmailMessage:
+    """The founder's message (the owner's and the consultant's copies arrive beside it)."""
     report = report_create(client=tenant.client, sent_week=WEEK)
     assert deliver(report.id) == "sent"
-    [message] = smtp.wait_for(1)
+    [message] = smtp.received_by(tenant.founder.email)
     return message
 
 
@@ -129,22 +130,37 @@ def test_the_opt_out_link_works_in_one_click_and_cannot_be_forged(tenant: Tenant
 def test_an_opted_out_founder_is_not_sent_to(tenant: Tenant, smtp: SmtpSink) -> None:
     second = MembershipFactory(workspace=tenant.workspace, role=Role.FOUNDER, client=tenant.client).user
     ReportOptOut.objects.create(client=tenant.client, email=tenant.founder.email)
-    message = _sent(tenant, smtp)
+    report = report_create(client=tenant.client, sent_week=WEEK)
+    assert deliver(report.id) == "sent"
+    assert smtp.received_by(tenant.founder.email) == []
+    [message] = smtp.received_by(second.email)
     assert message["To"] == second.email
     assert tenant.founder.email not in str(message)
-    report = WeeklyReport.objects.get()
-    assert report.delivered == [second.email]
+    report.refresh_from_db()
+    assert sorted(report.delivered) == sorted([second.email, tenant.owner.email, tenant.consultant.email])
 
 
-def test_each_founder_gets_their_own_opt_out_and_the_consultants_one_copy(tenant: Tenant, smtp: SmtpSink) -> None:
+def test_every_reader_gets_one_copy_with_their_own_opt_out(tenant: Tenant, smtp: SmtpSink) -> None:
     second = MembershipFactory(workspace=tenant.workspace, role=Role.FOUNDER, client=tenant.client).user
     report = report_create(client=tenant.client, sent_week=WEEK)
     assert deliver(report.id) == "sent"
-    messages = smtp.wait_for(2)
-    assert sorted(m["To"] for m in messages) == sorted([tenant.founder.email, second.email])
-    assert sum(1 for m in messages if m["Cc"]) == 1
-    assert len({m["List-Unsubscribe"] for m in messages}) == 2
-    assert len({m["Message-ID"] for m in messages}) == 2
+    readers = [tenant.founder.email, second.email, tenant.owner.email, tenant.consultant.email]
+    copies = {address: smtp.received_by(address) for address in readers}
+    assert all(len(got) == 1 for got in copies.values()) and len(smtp.messages) == 4
+    for message in smtp.messages:  # read as one email: the founders in To, the consultants in Cc
+        assert {a.strip() for a in message["To"].split(",")} == {tenant.founder.email, second.email}
+        assert {a.strip() for a in message["Cc"].split(",")} == {tenant.owner.email, tenant.consultant.email}
+    assert len({m["Message-ID"] for m in smtp.messages}) == 4
+    # Each reader's one-click link opts out that reader only: the consultant's never silences a founder.
+    links = {address: got[0]["List-Unsubscribe"].strip().strip("<>") for address, got in copies.items()}
+    assert len(set(links.values())) == 4
+    one_click = HttpClient(enforce_csrf_checks=True).post(
+        urlsplit(links[tenant.consultant.email]).path,
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert one_click.status_code == 200
+    assert list(ReportOptOut.objects.values_list("email", flat=True)) == [tenant.consultant.email]
 
 
 def test_nobody_to_send_to_is_recorded_not_crashed(tenant: Tenant, smtp: SmtpSink) -> None:
@@ -161,7 +177,7 @@ def test_a_report_is_sent_once_whatever_calls_it(tenant: Tenant, smtp: SmtpSink)
     _sent(tenant, smtp)
     report = report_create(client=tenant.client, sent_week=WEEK)  # a restarted scheduler makes the row again
     assert deliver(report.id) == "not pending"  # a retried or duplicated task
-    assert WeeklyReport.objects.count() == 1 and len(smtp.messages) == 1
+    assert WeeklyReport.objects.count() == 1 and len(smtp.messages) == 3  # the founder, the owner, the consultant
     report.refresh_from_db()
     assert report.state == "sent" and report.html and report.text and report.data["client"] == tenant.client.name
     assert "opt-out" not in report.html  # the snapshot carries nobody's personal link
@@ -181,11 +197,11 @@ def test_a_worker_that_died_mid_send_is_taken_over_without_sending_twice(tenant:
     assert deliver(report.id) == "not pending"  # its lease still runs: nobody else touches it
     WeeklyReport.objects.filter(id=report.id).update(lease_until=timezone.now() - timedelta(seconds=1))
     assert deliver(report.id) == "sent"
-    [message] = smtp.wait_for(1)
-    assert message["To"] == second.email  # only the address never handed over
-    assert message["Cc"] is None  # the consultants were copied on the first founder's message
+    assert smtp.received_by(tenant.founder.email) == []  # handed over before: perhaps received, never resent
+    assert [len(smtp.received_by(a)) for a in (second.email, tenant.owner.email, tenant.consultant.email)] == [1, 1, 1]
     report.refresh_from_db()
-    assert report.state == "sent" and report.recipients == sorted([tenant.founder.email, second.email])
+    readers = [tenant.founder.email, second.email, tenant.owner.email, tenant.consultant.email]
+    assert report.state == "sent" and report.recipients == sorted(readers)
 
 
 def test_a_mail_server_that_is_down_means_a_retry_then_a_clear_failure(tenant: Tenant, settings) -> None:  # type: ignore[no-untyped-def]
@@ -224,8 +240,8 @@ def test_the_beat_prepares_many_reports_at_once_and_leaves_claimed_ones_alone(sm
     assert all(r.html and r.subject and r.state == "pending" for r in rows[1:])
     assert report_mail.prepare([r.id for r in rows]) == 0  # prepared once
     assert deliver(rows[1].id) == "sent"
-    [message] = smtp.wait_for(1)
-    assert message["To"] == tenants[1].founder.email
+    [message] = smtp.received_by(tenants[1].founder.email)
+    assert tenants[1].client.name in message["Subject"]
 
 
 def test_the_founder_of_another_client_in_the_workspace_is_never_a_recipient(tenant: Tenant, smtp: SmtpSink) -> None:
