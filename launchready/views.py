@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from handover.pack import open_risk_count, uptime_30d
 from handover.report_models import WeeklyReport
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
-from launchready.models import Client, Domain, Sprint
+from launchready.models import Client, Domain, Route, Sprint
 from launchready.tenancy import (
     get_client_for_user,
     get_rw_client_for_user,
@@ -42,6 +43,8 @@ from launchready.tenancy import (
     is_staff_of,
 )
 from monitoring.models import Deploy, Monitor
+
+DASHBOARD_PAGE_SIZE = 50
 
 
 @dataclass
@@ -73,30 +76,40 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         return redirect("workspace_new")
     if membership.client is not None:  # a founder's home is their company's page
         return redirect("client_detail", membership.client.code)
-    clients = (
-        Client.objects.visible_to(request.user)
-        .filter(workspace=membership.workspace)
-        .annotate(domain_count=Count("domains", distinct=True), route_count=Count("domains__routes"))
-        .prefetch_related(
-            Prefetch("sprints", queryset=Sprint.objects.current().order_by("started_at"), to_attr="open_sprints")
-        )
-    )
-    rows = dashboard_rows(clients)
+    clients = Client.objects.visible_to(request.user).filter(workspace=membership.workspace)
+    page = Paginator(soonest_deadline_first(clients), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = dashboard_rows(page.object_list)
     verdicts = client_verdicts([row.client.id for row in rows])
     for row in rows:
         row.go, row.blockers = verdicts.get(row.client.id, (None, 0))
-    context = {"rows": rows, "now": timezone.now()}
+    context = {"rows": rows, "page": page, "now": timezone.now()}
     if _is_htmx(request):
         return render(request, "launchready/_client_rows.html", context)
     return render(request, "launchready/dashboard.html", context)
 
 
+def soonest_deadline_first(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """Clients in a sprint by its deadline, the soonest first, then the others by name; ordered in the
+    database, and counted by subqueries that run only for the rows of the page asked for, so that a page
+    of them costs the same whatever their number."""
+    first_open = Sprint.objects.current().filter(client=OuterRef("pk")).order_by("started_at")
+    domains = Domain.objects.filter(client=OuterRef("pk")).order_by().values("client")
+    routes = Route.objects.filter(domain__client=OuterRef("pk")).order_by().values("domain__client")
+    return clients.annotate(
+        deadline=Subquery(first_open.values("deadline")[:1]),
+        domain_count=Coalesce(Subquery(domains.annotate(n=Count("id")).values("n")), 0),
+        route_count=Coalesce(Subquery(routes.annotate(n=Count("id")).values("n")), 0),
+    ).order_by(F("deadline").asc(nulls_last=True), "name", "id")
+
+
 def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
-    """One row per client with its open sprint; the soonest deadline first, clients without a sprint last."""
-    rows = [ClientRow(c, c.open_sprints[0] if c.open_sprints else None) for c in clients]  # type: ignore[attr-defined]
-    far = timezone.now() + timedelta(days=36500)
-    rows.sort(key=lambda r: (r.sprint is None, r.sprint.deadline if r.sprint else far, r.client.name))
-    return rows
+    """One row per client with its open sprint, in the order given."""
+    clients = list(clients)
+    prefetch_related_objects(
+        clients,
+        Prefetch("sprints", queryset=Sprint.objects.current().order_by("started_at"), to_attr="open_sprints"),
+    )
+    return [ClientRow(c, c.open_sprints[0] if c.open_sprints else None) for c in clients]  # type: ignore[attr-defined]
 
 
 def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool, int]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from launchready.models import Client
@@ -14,6 +15,7 @@ from monitoring.models import Incident, Monitor, Rollup
 from monitoring.rollup import day_start
 
 DOWN_LIST_LIMIT = 200
+OVERVIEW_PAGE_SIZE = 50
 UPTIME_DAYS = 30
 SETTLED_TTL = 26 * 3600  # a settled sum is asked for under its day's key until the next day
 
@@ -38,8 +40,11 @@ def down_now(monitors: QuerySet[Monitor]) -> list[Monitor]:
     )
 
 
-def client_summaries(monitors: QuerySet[Monitor], now: datetime) -> list[ClientSummary]:
-    """One line per client with monitors: the ones with a route down first, then by name."""
+def client_summaries(
+    monitors: QuerySet[Monitor], now: datetime, page: str | int | None = 1
+) -> tuple[list[ClientSummary], Page[Client]]:
+    """One line per client with monitors: the ones with a route down first, then by name. A page of them
+    (and the page, for its links), so the page's cost stays the same whatever the number of clients."""
     counts = {
         row["client_id"]: row
         for row in monitors.values("client_id").annotate(
@@ -49,15 +54,18 @@ def client_summaries(monitors: QuerySet[Monitor], now: datetime) -> list[ClientS
             last=Max("last_checked_at"),
         )
     }
-    uptime = uptime_totals(list(counts), now)
     incidents = dict(
         Incident.objects.filter(monitor__in=monitors, ended_at__isnull=True)
         .values("monitor__client_id")
         .annotate(n=Count("id"))
         .values_list("monitor__client_id", "n")
     )
+    clients = list(Client.objects.filter(id__in=counts).only("id", "code", "name", "workspace_id"))
+    clients.sort(key=lambda c: (-counts[c.id]["down"], -incidents.get(c.id, 0), c.name.lower()))
+    shown = Paginator(clients, OVERVIEW_PAGE_SIZE).get_page(page)
+    uptime = uptime_totals([c.id for c in shown], now)
     rows = []
-    for client in Client.objects.filter(id__in=counts).only("id", "code", "name", "workspace_id"):
+    for client in shown:
         c, (n, f) = counts[client.id], uptime.get(client.id, (0, 0))
         rows.append(
             ClientSummary(
@@ -70,8 +78,7 @@ def client_summaries(monitors: QuerySet[Monitor], now: datetime) -> list[ClientS
                 c["last"],
             )
         )
-    rows.sort(key=lambda r: (-r.down, -r.open_incidents, r.client.name.lower()))
-    return rows
+    return rows, shown
 
 
 def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS) -> dict[int, tuple[int, int]]:

@@ -11,11 +11,12 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from accounts.activity import record_activity
@@ -29,12 +30,11 @@ from launchready.tenancy import (
     get_rw_token_for_user,
     is_staff_of,
 )
-from monitoring import charts
+from monitoring import charts, series
 from monitoring.alerts import test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
-from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor, Probe, Rollup
-from monitoring.rollup import day_start
+from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
 from monitoring.summary import client_summaries, down_now
 
 DOWN_FIRST = Case(
@@ -48,14 +48,10 @@ DOWN_FIRST = Case(
 @dataclass
 class MonitorRow:
     monitor: Monitor
-    bar: list[charts.Cell] = field(default_factory=list)
+    bar_svg: SafeString = field(default_factory=SafeString)
     line: charts.Line = field(default_factory=charts.Line)
     uptime_30d: float | None = None
     p95_24h: float | None = None
-
-    @property
-    def bar_svg(self) -> str:
-        return charts.bar_svg(self.bar)
 
     @property
     def line_svg(self) -> str:
@@ -63,39 +59,21 @@ class MonitorRow:
 
 
 def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
-    """Charts for many monitors from two rollup queries, whatever their number."""
+    """Charts for many monitors from a few queries, whatever their number or the length of their history."""
     now = timezone.now()
     ids = [m.id for m in monitors]
-    daily: dict[int, list[Any]] = defaultdict(list)
-    today = day_start(now)
-    for mid, start, n, f in Rollup.objects.filter(
-        monitor_id__in=ids,
-        period=Rollup.Period.DAY,
-        start__gte=now - timedelta(days=charts.BAR_DAYS + 1),
-        start__lt=today,
-    ).values_list("monitor_id", "start", "probes", "failures"):
-        daily[mid].append((start, n, f))
-    # Today's cell comes straight from the raw probes, so a new monitor shows up at once.
-    for row in (
-        Probe.objects.filter(monitor_id__in=ids, at__gte=today)
-        .values("monitor_id")
-        .annotate(n=Count("id"), f=Count("id", filter=Q(ok=False)))
-    ):
-        daily[row["monitor_id"]].append((today, row["n"], row["f"]))
-    hourly: dict[int, list[Any]] = defaultdict(list)
-    for mid, start, hist in Rollup.objects.filter(
-        monitor_id__in=ids, period=Rollup.Period.HOUR, start__gte=now - timedelta(hours=charts.LINE_HOURS)
-    ).values_list("monitor_id", "start", "histogram"):
-        hourly[mid].append((start, hist))
+    daily = series.daily_counts(ids, now, charts.BAR_DAYS)
+    p95s = series.hourly_p95(ids, now, charts.LINE_HOURS)
     deploys: dict[int, list[Any]] = defaultdict(list)
     for client_id, created, version, commit in Deploy.objects.filter(
         client_id__in={m.client_id for m in monitors}, created__gte=now - timedelta(hours=charts.LINE_HOURS)
     ).values_list("client_id", "created", "version", "commit"):
         deploys[client_id].append((created, f"Deploy {version or commit[:8]}"))
+    month_ago = now - timedelta(days=30)
     rows = []
     for monitor in monitors:
-        line = charts.p95_line(hourly[monitor.id], now, deploys[monitor.client_id])
-        recent = [d for d in daily[monitor.id] if d[0] >= now - timedelta(days=30)]
+        line = charts.p95_line(p95s[monitor.id], now, deploys[monitor.client_id])
+        recent = [d for d in daily[monitor.id] if d[0] >= month_ago]
         probes, failures = sum(d[1] for d in recent), sum(d[2] for d in recent)
         rows.append(
             MonitorRow(
@@ -136,7 +114,8 @@ def overview(request: AuthedRequest) -> HttpResponse:
         raise Http404
     monitors = Monitor.objects.visible_to(request.user).filter(client__workspace=membership.workspace)
     down = down_now(monitors)
-    context = {"down": down, "clients": client_summaries(monitors, timezone.now()), "now": timezone.now()}
+    clients, page = client_summaries(monitors, timezone.now(), request.GET.get("page"))
+    context = {"down": down, "clients": clients, "page": page, "now": timezone.now()}
     template = (
         "monitoring/_overview_rows.html" if request.headers.get("HX-Request") == "true" else "monitoring/overview.html"
     )

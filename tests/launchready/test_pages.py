@@ -51,6 +51,34 @@ def test_dashboard_query_count_does_not_grow_with_clients(
     assert page.count("Not audited") == 1
 
 
+def test_dashboard_pages_clients_soonest_deadline_first(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from launchready.views import DASHBOARD_PAGE_SIZE
+
+    workspace, now = tenant.client.workspace, timezone.now()
+    Sprint.objects.filter(client=tenant.client).delete()  # the tenant's client comes last: no sprint
+    for n in range(DASHBOARD_PAGE_SIZE + 5):  # deadlines from 1 h to 55 h away, made in a shuffled order
+        hours = (n * 7) % (DASHBOARD_PAGE_SIZE + 5) + 1
+        client = ClientFactory(workspace=workspace, name=f"Client {hours:02d}")
+        SprintFactory(
+            client=client, started_at=now - timedelta(hours=48 - hours), deadline=now + timedelta(hours=hours)
+        )
+    http = login(tenant.consultant)
+    with django_assert_max_num_queries(9):
+        first = http.get(reverse("dashboard")).content.decode()
+    names = re.findall(r"<strong>([^<]+)</strong></a>", first)
+    assert names == [f"Client {h:02d}" for h in range(1, DASHBOARD_PAGE_SIZE + 1)]  # the soonest deadlines first
+    assert f"{DASHBOARD_PAGE_SIZE + 6} clients" in first and "Later deadlines" in first
+    second = http.get(reverse("dashboard") + "?page=2").content.decode()
+    names = re.findall(r"<strong>([^<]+)</strong></a>", second)
+    # The rest of the sprints, then the client without one.
+    assert names == [f"Client {h:02d}" for h in range(DASHBOARD_PAGE_SIZE + 1, DASHBOARD_PAGE_SIZE + 6)] + [
+        tenant.client.name
+    ]
+    refresh = http.get(reverse("dashboard") + "?page=2", headers={"HX-Request": "true"}).content.decode()
+    assert tenant.client.name in refresh and "Client 01" not in refresh
+    assert http.get(reverse("dashboard") + "?page=nonsense").status_code == 200  # the first page, not an error
+
+
 def test_dashboard_partial_refreshes_rows_only(tenant: Tenant) -> None:
     response = login(tenant.consultant).get(reverse("dashboard"), headers={"HX-Request": "true"})
     assert b"<html" not in response.content

@@ -115,3 +115,23 @@ def test_today_shows_at_once_from_the_raw_probes(tenant: Tenant) -> None:
     Probe.objects.bulk_create([Probe(monitor=monitor, at=timezone.now(), ok=i != 0, latency_ms=90) for i in range(4)])
     page = login(tenant.consultant).get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
     assert f"{timezone.now():%d %b}: 75.00% up" in page
+
+
+def test_the_overview_pages_its_client_lines_down_first(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from monitoring.summary import OVERVIEW_PAGE_SIZE
+    from tests.factories import ClientFactory, DomainFactory
+
+    for n in range(OVERVIEW_PAGE_SIZE + 4):
+        extra = ClientFactory(workspace=tenant.client.workspace, name=f"Zeta {n:02d}")
+        route = RouteFactory(domain=DomainFactory(client=extra))
+        state = Monitor.State.DOWN if n == OVERVIEW_PAGE_SIZE + 3 else Monitor.State.UP
+        Monitor.objects.create(client=extra, route=route, url=route.url, state=state)
+    http = login(tenant.consultant)
+    with django_assert_max_num_queries(12):
+        first = http.get(reverse("monitoring_overview")).content.decode()
+    lines = first.split('class="client-summary"')[1:]
+    assert len(lines) == OVERVIEW_PAGE_SIZE
+    assert f"Zeta {OVERVIEW_PAGE_SIZE + 3:02d}" in lines[0]  # the last by name, first for its route down
+    assert f"Clients 1–{OVERVIEW_PAGE_SIZE} of {OVERVIEW_PAGE_SIZE + 4}" in first
+    second = http.get(reverse("monitoring_overview") + "?page=2", headers={"HX-Request": "true"}).content.decode()
+    assert second.count('class="client-summary"') == 4 and 'hx-get="/monitoring/?page=2"' in second
