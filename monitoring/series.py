@@ -2,9 +2,9 @@
 the latency line.
 
 The rollup task rebuilds only today's and yesterday's daily rollups and this hour's and the last one's
-hourly rollups; everything older is settled. The settled part of each monitor's series is read once and
-cached under the window's first day or hour, so it is asked for again only when the window moves on; the
-live part is read on every request. A page of charts costs the same whatever the length of the history."""
+hourly rollups; everything older is settled. The settled part of each monitor's series is kept in the
+cache and only what settled since it was last read is added (one hour, or one day); the live part is
+read on every request. A page of charts costs the same whatever the length of the history."""
 
 from __future__ import annotations
 
@@ -30,21 +30,16 @@ def daily_counts(ids: list[int], now: datetime, days: int) -> dict[int, list[Day
     probes, so that a monitor made a minute ago shows at once."""
     today = day_start(now)
     first, live_from = today - timedelta(days=days - 1), today - DAY
-
-    def settled(missing: list[int]) -> dict[int, list[Day]]:
-        rows = _daily(missing, first, live_from)
-        return {mid: rows.get(mid, []) for mid in missing}
-
-    series = _with_cache(ids, f"bar-settled:{days}:{first:%Y%m%d}", settled)
-    for mid, day in _daily(ids, max(first, live_from), today).items():
-        series[mid] = [*series[mid], *day]
+    series = _settled(ids, f"bar-settled:{days}", first, live_from, _daily)
+    for mid, counts in _daily(ids, max(first, live_from), today).items():
+        series[mid] |= counts
     for row in (
         Probe.objects.filter(monitor_id__in=ids, at__gte=today)
         .values("monitor_id")
         .annotate(n=Count("id"), f=Count("id", filter=Q(ok=False)))
     ):
-        series[row["monitor_id"]] = [*series[row["monitor_id"]], (today, row["n"], row["f"])]
-    return series
+        series[row["monitor_id"]][today] = (row["n"], row["f"])
+    return {mid: [(day, n, f) for day, (n, f) in sorted(counts.items())] for mid, counts in series.items()}
 
 
 def hourly_p95(ids: list[int], now: datetime, hours: int) -> dict[int, dict[datetime, float]]:
@@ -52,36 +47,45 @@ def hourly_p95(ids: list[int], now: datetime, hours: int) -> dict[int, dict[date
     probe are absent), from the buckets of its hourly rollups."""
     this_hour = hour_start(now)
     first, live_from = this_hour - timedelta(hours=hours - 1), this_hour - HOUR
-
-    def settled(missing: list[int]) -> dict[int, dict[datetime, float]]:
-        rows = _p95s(missing, first, live_from)
-        return {mid: rows.get(mid, {}) for mid in missing}
-
-    series = _with_cache(ids, f"p95-settled:{hours}:{first:%Y%m%d%H}", settled)
+    series = _settled(ids, f"p95-settled:{hours}", first, live_from, _p95s)
     for mid, p95s in _p95s(ids, max(first, live_from), this_hour + HOUR).items():
-        series[mid] = {**series[mid], **p95s}
+        series[mid] |= p95s
     return series
 
 
-def _with_cache(ids: list[int], prefix: str, compute: Callable[[list[int]], dict[int, Any]]) -> dict[int, Any]:
-    keys = {mid: f"{prefix}:{mid}" for mid in ids}
+Fetch = Callable[[list[int], datetime, datetime], dict[int, dict[datetime, Any]]]
+
+
+def _settled(
+    ids: list[int], name: str, first: datetime, live_from: datetime, fetch: Fetch
+) -> dict[int, dict[datetime, Any]]:
+    """Each monitor's settled points in [first, live_from). The cache holds, per monitor, the points and how
+    far they reach; what the window gained since (an hour or a day, as time moves on) is read and added, what
+    it lost is dropped, so a page reads only what settled since it was last seen."""
+    keys = {mid: f"{name}:{mid}" for mid in ids}
     found = cache.get_many(list(keys.values()))
-    series = {mid: found[key] for mid, key in keys.items() if key in found}
-    missing = [mid for mid in ids if mid not in series]
-    if missing:
-        fresh = compute(missing)
-        cache.set_many({keys[mid]: value for mid, value in fresh.items()}, timeout=SETTLED_TTL)
-        series |= fresh
-    return series
+    series: dict[int, dict[datetime, Any]] = {}
+    gaps: dict[datetime, list[int]] = defaultdict(list)  # the monitors to read from each point in time
+    for mid, key in keys.items():
+        reach, points = found.get(key, (first, {}))
+        series[mid] = {at: value for at, value in points.items() if first <= at < live_from}
+        if reach < live_from:
+            gaps[max(reach, first)].append(mid)
+    for since, mids in gaps.items():
+        fresh = fetch(mids, since, live_from)
+        for mid in mids:
+            series[mid] |= fresh.get(mid, {})
+    stale = [mid for mids in gaps.values() for mid in mids]
+    if stale:
+        cache.set_many({keys[mid]: (live_from, series[mid]) for mid in stale}, timeout=SETTLED_TTL)
+    return {mid: dict(points) for mid, points in series.items()}
 
 
-def _daily(ids: Iterable[int], start: datetime, end: datetime) -> dict[int, list[Day]]:
-    out: dict[int, list[Day]] = defaultdict(list)
-    rows = Rollup.objects.filter(
-        monitor_id__in=ids, period=Rollup.Period.DAY, start__gte=start, start__lt=end
-    ).order_by("start")
+def _daily(ids: Iterable[int], start: datetime, end: datetime) -> dict[int, dict[datetime, tuple[int, int]]]:
+    out: dict[int, dict[datetime, tuple[int, int]]] = defaultdict(dict)
+    rows = Rollup.objects.filter(monitor_id__in=ids, period=Rollup.Period.DAY, start__gte=start, start__lt=end)
     for mid, at, n, f in rows.values_list("monitor_id", "start", "probes", "failures"):
-        out[mid].append((day_start(at), n, f))
+        out[mid][day_start(at)] = (n, f)
     return out
 
 

@@ -1,5 +1,6 @@
 """The charts' series: the settled part (days before yesterday, hours before the last one) read once and
-cached, the live part read on every request, and the two joined without a gap or an overlap."""
+kept, growing by what settles as time moves on; the live part read on every request; the two joined
+without a gap or an overlap."""
 
 from __future__ import annotations
 
@@ -62,8 +63,12 @@ def test_the_bar_reads_settled_days_once_and_live_days_every_time(monitor: Monit
         (today, 2, 1),
     ]
 
-    # The next day the window moves on: read afresh, and yesterday's is now settled.
-    assert (today - timedelta(days=10), 100, 50) in daily_counts([monitor.id], now + timedelta(days=1), 90)[monitor.id]
+    # The next day the window moves on by a day: only the day that settled since is read, and added.
+    Rollup.objects.filter(pk=yesterday.pk).update(failures=4)
+    tomorrow = now + timedelta(days=1)
+    with django_assert_num_queries(3):  # the day that settled, the new yesterday, the new today's probes
+        series = daily_counts([monitor.id], tomorrow, 90)
+    assert series[monitor.id] == [(today - timedelta(days=10), 100, 1), (today - timedelta(days=1), 100, 4)]
 
 
 def test_the_line_reads_settled_hours_once_and_live_hours_every_time(
@@ -97,6 +102,15 @@ def test_the_line_reads_settled_hours_once_and_live_hours_every_time(
         this_hour - timedelta(hours=1): histogram.percentile(_hist(900), 0.95),
         this_hour: histogram.percentile(_hist(300), 0.95),
     }
+
+    # An hour later the last hour has settled: read once (with the new live hours), and kept.
+    later = now + timedelta(hours=1)
+    with django_assert_num_queries(2):
+        p95s = hourly_p95([monitor.id], later, 48)
+    assert p95s[monitor.id][this_hour - timedelta(hours=1)] == histogram.percentile(_hist(900), 0.95)
+    assert p95s[monitor.id][this_hour - timedelta(hours=5)] == p95_120
+    with django_assert_num_queries(1):
+        assert hourly_p95([monitor.id], later, 48) == p95s
 
 
 def test_a_new_monitor_has_empty_series_not_an_error(monitor: Monitor) -> None:
