@@ -75,13 +75,24 @@ def _allowed_hosts(env: environ.Env, production: bool) -> list[str]:
     return hosts
 
 
+# The embedded database is written by the web server, the worker, the scheduler and the sandbox at once:
+# write-ahead logging lets readers go on while one writes, and taking the write lock when a transaction
+# begins (rather than when it first writes) makes a busy writer wait its turn instead of failing with
+# "database is locked".
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
 def _database(env: environ.Env, production: bool) -> dict[str, Any]:
     url = env.str("DATABASE_URL", default="").strip()
     if not url:
         if production:
             raise ConfigError("DATABASE_URL is not set (postgres://user:password@host:5432/name)")
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3"), "OPTIONS": SQLITE_OPTIONS}
     scheme = urlsplit(url).scheme
     if production and scheme not in ("postgres", "postgresql", "pgsql"):
         raise ConfigError(f"DATABASE_URL must be a postgres:// URL, not {scheme or 'no scheme'}")

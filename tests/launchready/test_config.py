@@ -40,6 +40,53 @@ def test_it_runs_on_embedded_defaults_with_nothing_set() -> None:
     assert not config.production
 
 
+def test_the_embedded_database_lets_concurrent_writers_wait_their_turn(tmp_path: Path, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    """The web server, the worker and the scheduler write to the embedded database at once: two
+    transactions that each read and then write must both commit (one waits for the other) rather than one
+    failing with "database is locked", as SQLite's default deferred transactions do."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    alias = "embedded_defaults"
+    database = load({}).database | {"NAME": str(tmp_path / "db.sqlite3")}
+    connections.settings[alias] = connections.configure_settings({"default": database, alias: database})[alias]
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            with transaction.atomic(using=alias), connections[alias].cursor() as cur:
+                cur.execute("SELECT n FROM counter")
+                n = cur.fetchone()[0]
+                time.sleep(0.3)  # the other transaction begins meanwhile
+                cur.execute("UPDATE counter SET n = %s", [n + 1])
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections[alias].close()
+
+    try:
+        with django_db_blocker.unblock():
+            with connections[alias].cursor() as cur:
+                cur.execute("CREATE TABLE counter (n INTEGER)")
+                cur.execute("INSERT INTO counter VALUES (0)")
+                cur.execute("PRAGMA journal_mode")
+                assert cur.fetchone()[0] == "wal"
+            workers = [threading.Thread(target=bump) for _ in range(2)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert errors == []
+            with connections[alias].cursor() as cur:
+                cur.execute("SELECT n FROM counter")
+                assert cur.fetchone()[0] == 2  # neither update was lost
+    finally:
+        connections[alias].close()
+        del connections.settings[alias]
+
+
 def test_it_switches_to_the_real_services() -> None:
     config = load({"DATABASE_URL": "postgres://u:p@db:5432/lr", "REDIS_URL": "redis://cache:6379/1"})
     assert config.database["ENGINE"] == "django.db.backends.postgresql"
