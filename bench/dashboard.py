@@ -482,6 +482,24 @@ async def load(
     await asyncio.gather(*(user(n) for n in range(users)))
 
 
+async def visit_all(base: str, cookies: dict[str, str], codes: list[str]) -> int:
+    """Every page of every client once, four at a time."""
+    import httpx
+
+    urls = sorted({url for code in codes for url in pages(code).values()})
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for url in urls:
+        queue.put_nowait(url)
+
+    async def visitor() -> None:
+        async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as http:
+            while not queue.empty():
+                await http.get(queue.get_nowait())
+
+    await asyncio.gather(*(visitor() for _ in range(4)))
+    return len(urls)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -538,6 +556,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--raw-hours", type=float, default=6.0, help="hours of today's raw probes at most")
     parser.add_argument("--users", type=int, default=TARGET_USERS, help="concurrent signed-in consultants")
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds per scenario")
+    parser.add_argument(
+        "--visit-all",
+        action="store_true",
+        help="visit every client's pages once before measuring (a warm cache: the steady state, not a fresh deploy)",
+    )
     parser.add_argument("--think-ms", type=float, default=1000.0, help="mean pause between a user's pages")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
@@ -582,6 +605,11 @@ def main(argv: list[str] | None = None) -> None:
         # Warm each worker's imports and template cache before measuring.
         warm = Scenario("warm-up", 3)
         asyncio.run(load(server.base, cookies, full.client_codes, 4, warm, 0))
+        if args.visit_all:
+            started = time.perf_counter()
+            visited = asyncio.run(visit_all(server.base, cookies, full.client_codes))
+            took = time.perf_counter() - started
+            print(f"\nvisited every client's pages once (a warm cache): {visited:,} pages in {took:.1f} s")
         scenarios = [
             run_scenario(
                 server,
