@@ -29,7 +29,7 @@ from launchready.net import DnsStatus, Net
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.runner import Sandbox
 
-VECTORS_FILE = Path(__file__).resolve().parents[3] / "shared/testsuites/dmarc/opendmarc-parse-vectors.tsv"
+VECTORS_FILE = Path(__file__).resolve().parents[1] / "data/dmarc/opendmarc-parse-vectors.tsv"
 
 
 def _vectors() -> list[tuple[int, str, str]]:

@@ -16,7 +16,7 @@ from launchready.net import Net
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.runner import Sandbox
 
-SUITE = Path(__file__).parents[3] / "shared/testsuites/spf/rfc7208-tests.yml"
+SUITE = Path(__file__).resolve().parents[1] / "data/spf/rfc7208-tests.yml"
 
 # Every type a check might ask about a name; a TIMEOUT name stays silent for the ones it has no records of.
 QUESTION_TYPES = ("A", "AAAA", "MX", "PTR", "TXT", "SPF", "CNAME", "NS", "SOA")

@@ -9,7 +9,7 @@ import pytest
 
 from launchready.psl import is_public_suffix, public_suffix, registrable_domain
 
-SUITE = Path(__file__).resolve().parents[3] / "shared/testsuites/psl/test_psl.txt"
+SUITE = Path(__file__).resolve().parents[1] / "data/psl/test_psl.txt"
 _CASE = re.compile(r"^checkPublicSuffix\((null|'[^']*'), (null|'[^']*')\);$")
 
 
