@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.activity import record_activity
 from accounts.models import INVITATION_LIFETIME, Invitation, Membership, Role, User, Workspace, hash_token
 from launchready.models import Client
+from launchready.plaintext import render_subject, render_text
 
 
 class InvitationError(Exception):
@@ -58,8 +59,8 @@ def invitation_send_email(invitation: Invitation) -> None:
         "url": invitation_url(token),
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "Your consultant",
     }
-    subject = render_to_string("accounts/email/invitation-subject.txt", context).strip()
-    text = render_to_string("accounts/email/invitation-body-text.txt", context)
+    subject = render_subject("accounts/email/invitation-subject.txt", context)
+    text = render_text("accounts/email/invitation-body-text.txt", context)
     html = render_to_string("accounts/email/invitation-body-html.html", context)
     message = EmailMultiAlternatives(subject, text, to=[invitation.email])
     message.attach_alternative(html, "text/html")

@@ -16,10 +16,15 @@ def _local_only(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[st
     raise ValueError(f"the handover PDF loads nothing from outside: {url[:80]}")
 
 
+def pack_print_html(version: PackVersion) -> str:
+    """The document WeasyPrint lays out: the stored pack in its print frame."""
+    return render_to_string("handover/print.html", {"version": version, "client": version.client})
+
+
 def pack_pdf(version: PackVersion) -> bytes:
     from weasyprint import CSS, HTML  # imported here: loading Pango costs time no other page should pay
 
-    html = render_to_string("handover/print.html", {"version": version, "client": version.client})
+    html = pack_print_html(version)
     stylesheet = finders.find("css/app.css")
     document = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_local_only)
     return document.write_pdf(stylesheets=[CSS(filename=str(stylesheet))] if stylesheet else [])

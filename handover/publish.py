@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from handover.markdown import for_markdown
 from handover.models import PackVersion
 from handover.pack import build_pack
 from launchready.models import Client
@@ -19,7 +20,7 @@ def pack_render(data: dict[str, Any], *, number: int | None = None, published_on
     """The document body (HTML) and the Markdown export of a pack."""
     context = {"pack": data, "number": number, "published_on": published_on}
     html = render_to_string("handover/_document.html", context)
-    markdown = render_to_string("handover/pack.md", context)
+    markdown = render_to_string("handover/pack.md", for_markdown(context))
     return html, markdown
 
 

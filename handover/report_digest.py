@@ -23,6 +23,7 @@ from handover.report import build_reports
 from handover.report_models import DigestSubscription, WeeklyReport
 from handover.report_schedule import next_send
 from launchready.models import Client
+from launchready.plaintext import render_subject, render_text
 
 
 @dataclass
@@ -159,10 +160,10 @@ def digest_message(membership: Membership, rows: list[DigestRow]) -> EmailMultiA
         "site_url": settings.SITE_URL,
         "optout_url": link,
     }
-    subject = " ".join(render_to_string("email/weekly_digest-subject.txt", context).split())
+    subject = render_subject("email/weekly_digest-subject.txt", context)
     message = EmailMultiAlternatives(
         subject[:300],
-        render_to_string("email/weekly_digest-body-text.txt", context),
+        render_text("email/weekly_digest-body-text.txt", context),
         to=[membership.user.email],
         headers={
             "List-Unsubscribe": f"<{link}>",

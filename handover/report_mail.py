@@ -34,6 +34,7 @@ from accounts.models import STAFF_ROLES, Membership, Role
 from handover.report import build_report, build_reports, period_for
 from handover.report_models import ReportOptOut, WeeklyReport
 from launchready.models import Client
+from launchready.plaintext import render_subject, render_text
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +139,10 @@ def render(data: dict[str, Any], *, opt_out_link: str = "") -> Rendered:
         "optout_url": opt_out_link,
         "dashboard_url": f"{settings.SITE_URL}{reverse('client_detail', args=[data['client_code']])}",
     }
-    subject = " ".join(render_to_string("email/weekly_report-subject.txt", context).split())
+    subject = render_subject("email/weekly_report-subject.txt", context)
     return Rendered(
         subject[:300],
-        render_to_string("email/weekly_report-body-text.txt", context),
+        render_text("email/weekly_report-body-text.txt", context),
         render_to_string("email/weekly_report-body-html.html", context),
     )
 

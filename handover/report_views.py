@@ -145,7 +145,7 @@ def report_digest_opt_out(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         unsubscribe(membership)
     subscribed = DigestSubscription.objects.filter(membership=membership).exists()
-    return render(request, "handover/report/digest_opt_out.html", {"membership": membership, "subscribed": subscribed})
+    return render(request, "handover/report/digest_opt_out.html", {"subscriber": membership, "subscribed": subscribed})
 
 
 @never_cache

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership, Role
 from launchready.net import Net, current_config
+from launchready.plaintext import render_text
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
 
 MAX_ATTEMPTS = 3
@@ -221,7 +222,7 @@ def _email(alert: Alert, facts: dict[str, Any]) -> None:
     to = channel.recipients or _people(channel)
     if not to:
         raise TransportError("nobody to email: add recipients or a founder", permanent=True)
-    text = render_to_string("monitoring/email/alert-body-text.txt", facts)
+    text = render_text("monitoring/email/alert-body-text.txt", facts)
     html = render_to_string("monitoring/email/alert-body-html.html", facts)
     mail = EmailMultiAlternatives(f"[Launch Ready] {facts['subject']}", text, to=to)
     mail.attach_alternative(html, "text/html")

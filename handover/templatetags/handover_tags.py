@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import SafeString
+
+from handover import markdown
 
 register = template.Library()
 
 
 @register.filter
-def md_cell(value: object) -> str:
-    """A value safe inside a Markdown table cell: no pipe or line break can split the row."""
-    text = " ".join(str(value if value is not None else "").split())
-    return text.replace("\\", "\\\\").replace("|", "\\|") or "—"
+def md_cell(value: object) -> SafeString:
+    """A value inside a Markdown table cell: text, and no pipe or line break can split the row."""
+    return SafeString(markdown.md_escape(value) or "—")
 
 
 @register.filter
-def md_text(value: object) -> str:
-    """Free text on one line, with Markdown's emphasis characters taken literally."""
-    text = " ".join(str(value if value is not None else "").split())
-    for char in ("\\", "*", "_", "`", "[", "]", "<", ">"):
-        text = text.replace(char, "\\" + char)
-    return text
+def md_text(value: object) -> SafeString:
+    """Free text on one line, every character that could be Markdown or HTML taken literally."""
+    return SafeString(markdown.md_escape(value))
+
+
+register.filter("md_code", markdown.md_code)
+register.filter("md_line", markdown.md_line)

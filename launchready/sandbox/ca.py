@@ -116,8 +116,9 @@ class SandboxCA:
             )
         return builder.sign(signer, hashes.SHA256())
 
-    def issue(self, names: list[str], kind: CertKind = CertKind.VALID) -> IssuedCert:
-        """A leaf for these host names, in the state `kind` asks for, with the chain a server would send."""
+    def issue(self, names: list[str], kind: CertKind = CertKind.VALID, org: str = "") -> IssuedCert:
+        """A leaf for these host names, in the state `kind` asks for, with the chain a server would send;
+        `org` names the organisation in its subject (and, self-signed, in its issuer)."""
         now = dt.datetime.now(dt.UTC)
         key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
         key = (
@@ -138,10 +139,11 @@ class SandboxCA:
             start, end = now - dt.timedelta(days=30), now + dt.timedelta(days=368)
         san_names = ["unrelated.invalid"] if kind == CertKind.WRONG_NAME else names
         self_signed = kind == CertKind.SELF_SIGNED
-        issuer_name = _name(names[0]) if self_signed else self.inter.subject
+        subject = _name(san_names[0], org) if org else _name(san_names[0])
+        issuer_name = subject if self_signed else self.inter.subject
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(san_names[0]))
+            .subject_name(subject)
             .issuer_name(issuer_name)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())

@@ -16,6 +16,7 @@ from audits.target import AuditTarget, RouteSpec
 from launchready.sandbox.assistants import assistant_sites
 from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
+from launchready.sandbox.hostile_text import ASCII, COOKIE_NAME, HOSTILE_TEXT, IN_URL, hostile_sites
 from launchready.sandbox.web import Page, Site
 
 HEALTHY = "launch-ready.test"
@@ -508,6 +509,42 @@ def build_hostile(world: World, apex: str = HOSTILE) -> None:
     z.behave(apex, rdtypes=("MX", "CAA"), servfail=True)
 
 
+def build_hostile_text(world: World, apex: str = HOSTILE_TEXT) -> None:
+    """A domain whose every text the audit reads is hostile: TXT records (SPF, DMARC, DKIM, others), CAA,
+    headers, cookies, redirect targets, page titles, the certificate's names and its assistant's replies.
+    Whatever the product shows of it must stay text."""
+    knobs = Knobs(
+        spf=[f"v=spf1 include:_spf.google.com {ASCII} ~all"],
+        dmarc=[f"v=DMARC1; p=none; rua=mailto:{IN_URL}@{apex}; {ASCII}"],
+        hsts=f"max-age=60; {ASCII}",
+        cookie=f"{COOKIE_NAME}=1; Path=/; {ASCII}",
+        cdn=False,
+        canonical="both_serve",
+        login_status=500,
+        dkim="broken",
+        caa=f'0 issue "{ASCII.replace(chr(34), "")}"',
+        extra=[(apex, "TXT", ASCII), (f"www.{apex}", "TXT", ASCII)],
+    )
+    build_domain(world, apex, knobs)
+    hostile_headers = [("Server", ASCII), ("X-Powered-By", ASCII), ("Content-Security-Policy", ASCII)]
+    for site in world.sites:
+        if not any(host == apex or host.endswith(f".{apex}") for host in site.hosts):
+            continue
+        site.cert_org = ASCII
+        if site.hosts == [apex]:
+            site.cert = CertKind.SELF_SIGNED  # its issuer is then the hostile organisation
+        site.headers = [*site.headers, *hostile_headers]
+        for page in site.pages.values():
+            if isinstance(page.body, str) and "<title>" in page.body:
+                page.body = page.body.replace(f"<title>{apex}</title>", f"<title>{ASCII}</title>")
+        site.pages["/go"] = Page(status=302, location=f"https://www.{apex}/{IN_URL}")
+    chat = hostile_sites(world.ip())
+    for site in chat:
+        for host in site.hosts:
+            world.zone.add(host, "A", site.ip)
+        world.sites.append(site)
+
+
 # Domains on which the fact-only checks (IPv6, DNSSEC) report nothing.
 FACTS_PRESENT = "ipv6-dnssec.test"
 
@@ -576,6 +613,7 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
             **DEMO,
         }
         build_hostile(world)
+        build_hostile_text(world)
     for apex, knobs in domains.items():
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
     if HEALTHY in domains and "askmira.test" in domains:

@@ -68,6 +68,7 @@ class Site:
     tls_garbage: bool = False  # the HTTPS port answers the handshake with junk
     latency: float = 0.0  # injected before every answer
     headers: list[tuple[str, str]] = field(default_factory=list)  # added to every answer (a CDN's, say)
+    cert_org: str = ""  # the organisation named in the certificate (the sandbox's own when empty)
 
     def page(self, path: str) -> Page | None:
         bare = path.split("?", 1)[0]
@@ -113,7 +114,7 @@ class WebSandbox:
         if site.tls10 or site.cert == CertKind.WEAK_KEY:
             context.set_ciphers("ALL:@SECLEVEL=0")
         context.minimum_version = ssl.TLSVersion.TLSv1 if site.tls10 else ssl.TLSVersion.TLSv1_2
-        issued = self.ca.issue(site.hosts, site.cert)
+        issued = self.ca.issue(site.hosts, site.cert, org=site.cert_org)
         context.load_cert_chain(issued.cert_path, issued.key_path)
         return context
 

@@ -1,0 +1,322 @@
+"""A workspace in which every text a consultant, a founder, the deploy API or an audited domain controls is
+hostile, built through the product's own paths wherever one exists.
+
+The audited domain (`hostile-text.test` in the sandbox) carries hostile text in its DNS records, headers,
+cookies, redirects, certificate and assistant replies; a real audit, real probes, a real deploy through the
+API and its smoke test bring it in. Then every text field of every row of every model of the project is
+overwritten with hostile text (cut to the field's size), except the fields `EXEMPT` names with the reason
+they cannot carry it, so a field added tomorrow is hostile in this world without anyone adding it here.
+Only then are the pack published and the emails sent, so what they froze is made of hostile text too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.core import mail
+from django.core.mail import get_connection
+from django.db import models
+from django.test import Client as HttpClient
+from django.test.signals import template_rendered
+from django.utils import timezone
+
+from accounts.activity import record_activity
+from accounts.invitations import invitation_create, invitation_send_email
+from accounts.models import Invitation, Membership, Role, User, hash_token
+from audits.models import AssistantProbe, AuditRun
+from audits.secrets.demo import seed_repo_scan
+from audits.tasks import execute
+from handover.models import AccessEntry, ChecklistTick
+from handover.publish import pack_publish
+from handover.report_digest import digest_message, digest_rows, digest_token, subscribe
+from handover.report_mail import deliver, opt_out, opt_out_token, report_create
+from handover.report_models import ReportSchedule, WeeklyReport
+from handover.report_schedule import client_zone, week_of
+from launchready.celery import app
+from launchready.models import Client, Contact, Domain, Route
+from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_TEXT, IN_URL, LONG, fitted
+from monitoring.alerts import alerts_for_event, send, test_alert
+from monitoring.deploys import token_create
+from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor, SchedulerGap
+from monitoring.rollup import rollup_hour
+from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
+from monitoring.watches import baseline_approve, raise_event
+from tests.factories import ClientFactory, MembershipFactory, SprintFactory, WorkspaceFactory
+
+APPS = ("launchready", "accounts", "audits", "monitoring", "handover")
+
+# Text fields that cannot carry hostile text, each with the reason. Everything else is overwritten.
+EXEMPT: dict[str, str] = {
+    "accounts.User.password": "a password hash, never shown",
+    "accounts.Invitation.token_hash": "a hash of the invitation's secret, never shown",
+    "accounts.Activity.verb": "the product's own key into accounts.activity.VERBS",
+    "accounts.Activity.ip_network": "made by the product from the request's address",
+    "launchready.Client.timezone": "checked against the time-zone database on input",
+    "launchready.Domain.name": "checked as a host name on input (launchready/domains.py)",
+    "launchready.Route.host": "checked as one DNS label of the domain on input",
+    "audits.AuditRun.current_check": "the name of one of the product's checks",
+    "audits.AuditFinding.check_id": "the product's check id, the key into the catalog",
+    "audits.AuditFinding.area": "the product's area key",
+    "audits.AuditFinding.severity": "the product's severity key",
+    "audits.AuditFinding.item": "the product's checklist item key",
+    "audits.RepoFinding.check_id": "the product's check id, the key into the catalog",
+    "audits.RepoFinding.area": "the product's area key",
+    "audits.RepoFinding.severity": "the product's severity key",
+    "audits.RepoFinding.item": "the product's checklist item key",
+    "audits.RepoScan.kind": "the product's archive kind",
+    "audits.AssistantProbe.secret_headers": "ciphertext (Fernet)",
+    "audits.AssistantProbe.canary": "made by the product",
+    "monitoring.Probe.cause": "the product's cause key",
+    "monitoring.AlertChannel.secret": "ciphertext (Fernet)",
+    "monitoring.Alert.dedupe_key": "the product's own key, never shown",
+    "monitoring.ApiToken.prefix": "made by the product (random hex), the token's public part",
+    "monitoring.ApiToken.digest": "a hash of the token's secret, never shown",
+    "handover.PackVersion.html": "the product's own rendering of the pack, made here from hostile records",
+    "handover.PackVersion.markdown": "the product's own rendering of the pack, made here from hostile records",
+    "handover.WeeklyReport.html": "the product's own rendering of the report, made here from hostile records",
+    "handover.WeeklyReport.text": "the product's own rendering of the report, made here from hostile records",
+}
+
+# Models with no row in the world, each with the reason; a new model needs a row or a reason.
+NO_ROWS: dict[str, str] = {
+    "audits.RepoUpload": "an upload lives only until its scan starts, and is never shown",
+}
+
+HOSTILE_EMAIL = '"<img src=x onerror=alert(1) data-lrx=1>{n}"@lrx.test'
+
+
+@dataclass
+class HostileWorld:
+    owner: User
+    consultant: User
+    founder: User
+    client: Client
+    objects: dict[str, Any]  # a URL parameter's name to the object it names
+    tokens: dict[str, str] = field(default_factory=dict)  # a URL's name to the token its link carries
+    sent: list[mail.EmailMessage] = field(default_factory=list)
+    email_templates: set[str] = field(default_factory=set)
+
+
+@contextmanager
+def _eager() -> Iterator[None]:
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
+        app.conf.task_eager_propagates = False
+
+
+@contextmanager
+def _recording_templates(into: set[str]) -> Iterator[None]:
+    def seen(sender: Any, template: Any, context: Any, **kwargs: Any) -> None:
+        if template.name:
+            into.add(template.name)
+
+    template_rendered.connect(seen)
+    try:
+        yield
+    finally:
+        template_rendered.disconnect(seen)
+
+
+def _structure() -> HostileWorld:
+    workspace = WorkspaceFactory()
+    owner = MembershipFactory(workspace=workspace, role=Role.OWNER).user
+    consultant = MembershipFactory(workspace=workspace, role=Role.CONSULTANT).user
+    client = ClientFactory(workspace=workspace)
+    founder_membership = MembershipFactory(workspace=workspace, role=Role.FOUNDER, client=client)
+    domain = Domain.objects.create(
+        client=client,
+        name=HOSTILE_TEXT,
+        hosts=["app", "api"],
+        mail_providers=["google"],
+        dkim_selectors=["google"],
+        canonical_host=Domain.CanonicalHost.WWW,
+    )
+    routes = [
+        Route.objects.create(domain=domain, host="", path="/", kind=Route.Kind.HOMEPAGE, expected_statuses=[200]),
+        Route.objects.create(
+            domain=domain, host="app", path="/login", kind=Route.Kind.LOGIN, expected_statuses=[200], keyword=ALL[:200]
+        ),
+        Route.objects.create(
+            domain=domain, host="api", path="/health", kind=Route.Kind.API_HEALTH, expected_statuses=[200]
+        ),
+    ]
+    sprint = SprintFactory(client=client)
+    contact = Contact.objects.create(client=client, name="Contact", email="contact@lrx.test", is_primary=True)
+    probe = AssistantProbe(
+        client=client,
+        url=f"https://{CHAT_HOST}{CHAT_PATH}",
+        request_template='{"message": "{{message}}"}',
+        answer_path="reply",
+        canary="lrx-canary-0000",
+    )
+    probe.headers = {"Authorization": "Bearer lrx"}
+    probe.save()
+    channel = AlertChannel.objects.create(
+        client=client, kind=AlertChannel.Kind.EMAIL, name="Founders", recipients=["founders@lrx.test"]
+    )
+    webhook = AlertChannel(client=client, kind=AlertChannel.Kind.WEBHOOK, name="Hook")
+    webhook.config = {"url": f"https://api.{HOSTILE_TEXT}/health", "signing_secret": "whsec-lrx"}
+    webhook.save()
+    objects = {
+        "client_code": client,
+        "domain_code": domain,
+        "route_code": routes[1],
+        "sprint_code": sprint,
+        "contact_code": contact,
+        "membership_code": founder_membership,
+        "channel_code": channel,
+    }
+    return HostileWorld(owner, consultant, founder_membership.user, client, objects)
+
+
+def _probe_rounds(world: HostileWorld, config: Any) -> None:
+    """Three rounds of real probes, a minute apart: the login route answers 500, so an incident opens."""
+    import asyncio
+
+    sync_monitors()
+    start = timezone.now()
+    for n in range(3):
+        at = start + timedelta(minutes=n)
+        monitors = claim_due(at + timedelta(minutes=5))
+        record(monitors, asyncio.run(probe_round(monitors, config)), at)
+    rollup_hour(start)
+    world.objects["monitor_code"] = Monitor.objects.get(route=world.objects["route_code"])
+
+
+def _through_the_api(world: HostileWorld) -> None:
+    """A deploy reported by the client's CI with hostile text in every field, through the real endpoint."""
+    token, secret = token_create(client=world.client, name="CI", user=world.owner)
+    world.objects["token_code"] = token
+    body = {"version": fitted(100), "commit": fitted(64), "environment": fitted(40)}
+    response = HttpClient().post(
+        "/api/v1/deploys", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert response.status_code == 201, response.content
+
+
+def _records(world: HostileWorld) -> None:
+    client, domain = world.client, world.objects["domain_code"]
+    run = AuditRun.objects.filter(domain=domain).order_by("-id").first()
+    assert run is not None
+    world.objects["run_code"] = run
+    baseline_approve(domain=domain, inventory=run.inventory, user=world.owner)
+    raise_event(client.id, "dns_drift", ALL[:200], ALL[:300], {"record": ALL, "was": ALL, "now": LONG})
+    MaintenanceWindow.objects.create(
+        client=client, starts_at=timezone.now() - timedelta(days=2), ends_at=timezone.now() - timedelta(days=1)
+    )
+    for kind in AccessEntry.Kind.values:
+        AccessEntry.objects.create(client=client, kind=kind, provider="p", owner="o", login_location="l")
+    ChecklistTick.objects.create(
+        sprint=world.objects["sprint_code"], item="domain_setup", done=True, ticked_by=world.owner
+    )
+    seed_repo_scan(client)
+    world.objects["invitation_code"] = invitation_create(
+        workspace=client.workspace, email="new@lrx.test", role=Role.CONSULTANT, invited_by=world.owner
+    )
+    record_activity(client.workspace, world.owner, "client.deleted", target=ALL)
+    ReportSchedule.objects.create(client=client, weekday=0, hour=9)
+    opt_out(client, "gone@lrx.test")
+    SchedulerGap.objects.create(start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=2))
+
+
+def _value_for(model_field: models.Field[Any, Any], n: int) -> str:
+    if isinstance(model_field, models.EmailField):
+        return HOSTILE_EMAIL.format(n=n)
+    if isinstance(model_field, models.URLField):
+        return f"https://{HOSTILE_TEXT}/{IN_URL}"[: model_field.max_length]
+    if model_field.name == "path":
+        return "/" + IN_URL
+    return fitted(model_field.max_length)
+
+
+def hostile_fields() -> Iterator[tuple[type[models.Model], models.Field[Any, Any]]]:
+    """Every text field of the project's models that hostile text can reach."""
+    for model in apps.get_models():
+        if model._meta.app_label not in APPS:
+            continue
+        for model_field in model._meta.concrete_fields:
+            if not isinstance(model_field, models.CharField | models.TextField):
+                continue
+            if model_field.choices or model_field.primary_key:
+                continue
+            if f"{model._meta.label}.{model_field.name}" in EXEMPT:
+                continue
+            yield model, model_field
+
+
+def overwrite_texts() -> int:
+    """Every row's every hostile-reachable text field made hostile; returns how many fields were written."""
+    written = 0
+    by_model: dict[type[models.Model], list[models.Field[Any, Any]]] = {}
+    for model, model_field in hostile_fields():
+        by_model.setdefault(model, []).append(model_field)
+    for model, fields in by_model.items():
+        for n, pk in enumerate(model._default_manager.values_list("pk", flat=True)):
+            model._default_manager.filter(pk=pk).update(**{f.name: _value_for(f, n) for f in fields})
+            written += len(fields)
+    AlertChannel.objects.filter(kind=AlertChannel.Kind.EMAIL).update(recipients=[HOSTILE_EMAIL.format(n="r")])
+    return written
+
+
+def _send_everything(world: HostileWorld) -> None:
+    """What the product freezes and sends, made from the hostile records."""
+    client = world.client
+    world.objects["pack_code"] = pack_publish(client=client, user=world.owner, note=ALL[:300])
+    report = report_create(client=client, sent_week=week_of(timezone.now(), client_zone(client)))
+    deliver(report.id, connection=get_connection("django.core.mail.backends.locmem.EmailBackend"))
+    world.objects["report_code"] = WeeklyReport.objects.get(id=report.id)
+    staff = Membership.objects.get(user=world.owner, workspace=client.workspace)
+    subscribe(staff)
+    digest_message(staff, digest_rows([client])).send()
+    invitation_send_email(Invitation.objects.get(id=world.objects["invitation_code"].id))
+    token = Invitation.new_token()  # the link's token, known here (the email's own is made at send time)
+    Invitation.objects.filter(id=world.objects["invitation_code"].id).update(token_hash=hash_token(token))
+    world.tokens = {
+        "invitation_accept": token,
+        "report_opt_out": opt_out_token(client, world.founder.email),
+        "report_digest_opt_out": digest_token(staff),
+    }
+    channel = world.objects["channel_code"]
+    test_alert(channel)
+    incident = Incident.objects.filter(monitor__client=client).order_by("-id").first()
+    assert incident is not None, "the login route answers 500: an incident is open"
+    for alert in alerts_for_event(incident, "down", sequence=99):
+        send(alert.id)
+
+
+def build_hostile_world(net_config: Any) -> HostileWorld:
+    """The world, with the sandbox's settings already in the environment."""
+    mail.outbox = []
+    world = _structure()
+    with _eager():
+        execute(AuditRun.objects.create(domain=world.objects["domain_code"]))
+        execute(AuditRun.objects.create(domain=world.objects["domain_code"]))  # a second run: changes since
+        _probe_rounds(world, net_config)
+        _through_the_api(world)
+        _records(world)
+        overwrite_texts()
+        with _recording_templates(world.email_templates):
+            _send_everything(world)
+        overwrite_texts()
+    for key, obj in list(world.objects.items()):
+        world.objects[key] = type(obj)._default_manager.get(pk=obj.pk)
+    world.sent = list(mail.outbox)
+    return world
+
+
+def models_without_rows() -> list[str]:
+    return [
+        model._meta.label
+        for model in apps.get_models()
+        if model._meta.app_label in APPS and model._meta.label not in NO_ROWS and not model._default_manager.exists()
+    ]
