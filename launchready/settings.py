@@ -133,9 +133,12 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Launch Ready] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names)  # nosec B105
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    # Failed sign-ins: per address, and per account from every address (much higher, so that nobody
+    # can lock a consultant out); per account from one address in login_failed_here (accounts/adapter.py).
+    "login_failed": "10/m/ip,50/15m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -146,6 +149,10 @@ ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names
     # Ours, counted by the same limiter (accounts/ratelimits.py).
     "invite": "20/h/user,40/h/ip",
     "api_deploys": "60/m/key,120/m/ip",
+    "login_failed_here": "5/5m/key",
+    # The deploy API's failed token checks: per address, and per token prefix after a wrong secret.
+    "api_deploys_failed": "10/m/ip",
+    "api_deploys_wrong_secret": "30/m/key",
 }
 # Sudo: sensitive actions need a sign-in, password or code within the last ten minutes (accounts/sudo.py).
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
