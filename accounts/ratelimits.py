@@ -103,14 +103,9 @@ def invitation_limited(request: HttpRequest) -> HttpResponse | None:
 # --- The deploy API: a valid token keeps its own budget, whatever others send with its visible prefix ---
 
 
-def api_address_refused(request: HttpRequest) -> bool:
-    """True once this address has failed too many token checks: it is refused before any lookup."""
-    return not ratelimit.consume(request, action=API_DEPLOYS_FAILED, dry_run=True)
-
-
 def api_failure_counted(request: HttpRequest, prefix: str) -> bool:
     """Counts a failed token check against the address and, when a live token's secret was wrong, against
-    that token's prefix. False once either is over its rate."""
+    that token's prefix. False once either is over its rate (an address over it is not counted further)."""
     within = ratelimit.consume(request, action=API_DEPLOYS_FAILED)
     if prefix:
         within = ratelimit.consume(request, action=API_DEPLOYS_WRONG_SECRET, key=prefix) and within

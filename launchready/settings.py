@@ -154,6 +154,9 @@ ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names
     "api_deploys_failed": "10/m/ip",
     "api_deploys_wrong_secret": "30/m/key",
 }
+# The rate limits count client addresses. Behind proxies that append to X-Forwarded-For (a load balancer
+# that terminates TLS: 1), the address is the one the nearest trusted proxy saw, not the proxy's own.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("LAUNCHREADY_TRUSTED_PROXY_COUNT", 0)
 # Sudo: sensitive actions need a sign-in, password or code within the last ten minutes (accounts/sudo.py).
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

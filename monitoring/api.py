@@ -17,7 +17,6 @@ from accounts.ratelimits import (
     API_DEPLOYS,
     API_DEPLOYS_FAILED,
     API_DEPLOYS_WRONG_SECRET,
-    api_address_refused,
     api_call_counted,
     api_failure_counted,
     in_words,
@@ -112,17 +111,14 @@ def deploys(request: HttpRequest) -> JsonResponse:
         return _too_large(declared)
     if (request.content_type or "").lower() != "application/json":
         return _answer(415, "send the body as JSON, with Content-Type: application/json")
-    # An address that keeps failing is refused before any lookup; someone else's failures never
-    # spend a valid token's budget, even when they send its visible prefix.
-    if api_address_refused(request):
-        wait = retry_after(request, (API_DEPLOYS_FAILED, None))
-        return _answer(429, _slow_down(wait), log_line="too many failed checks from one address", retry=wait)
     header = request.headers.get("Authorization", "")
     check = token_check(header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else "")
     token = check.token
+    # Only failures are counted against the address and the prefix: whoever else sends this token's
+    # visible prefix, or shares the CI's address, a valid token keeps its own budget.
     if token is None:
         if not api_failure_counted(request, check.prefix):
-            wait = retry_after(request, (API_DEPLOYS_FAILED, None), (API_DEPLOYS_WRONG_SECRET, check.prefix))
+            wait = retry_after(request, (API_DEPLOYS_FAILED, None), (API_DEPLOYS_WRONG_SECRET, check.prefix or None))
             return _answer(429, _slow_down(wait), log_line=f"too many failed checks ({check.refusal})", retry=wait)
         return _answer(401, "missing, unknown or revoked token", log_line=f"refused: {check.refusal}")
     if not api_call_counted(request, token.prefix):
