@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 
 from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
@@ -134,8 +135,14 @@ def sign_in_failure_counted(request: HttpRequest, email: str) -> None:
     ratelimit.consume(request, action=LOGIN_FAILED_HERE, key=sign_in_key(request, email))
 
 
+def sign_in_failures_cleared(request: HttpRequest, emails: Iterable[str]) -> None:
+    for email in emails:
+        ratelimit.clear(request, action=LOGIN_FAILED_HERE, key=sign_in_key(request, email))
+
+
 def sign_in_throttled(request: HttpRequest, email: str) -> HttpResponse:
     """The 429 of a sign-in over any of its failure rates, saying how long to wait."""
+    # allauth's own key for the account's failures, so that the wait read is the one it counts.
     here, everywhere = (
         sign_in_key(request, email),
         get_adapter(request)._get_login_attempts_cache_key(request, email=email),

@@ -278,3 +278,17 @@ def test_behind_a_proxy_the_client_addresses_are_counted_not_the_proxys() -> Non
     forged = HttpClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.66")
     assert _sign_in(forged, user.email, "wrong-guess-123").status_code == 429
     assert _sign_in(owner, user.email, PASSWORD).status_code == 302
+
+
+def test_a_password_reset_lifts_the_throttle_at_the_address_it_was_done_from(mailoutbox) -> None:  # type: ignore[no-untyped-def]
+    user = UserFactory()
+    browser = HttpClient(REMOTE_ADDR="198.51.100.7")
+    for _ in range(_limit("login_failed_here", "key")):
+        _sign_in(browser, user.email, "my-old-typo-1")
+    assert _sign_in(browser, user.email, PASSWORD).status_code == 429
+    browser.post(reverse("account_reset_password"), {"email": user.email})
+    [link] = [word for word in mailoutbox[-1].body.split() if "/password/reset/key/" in word]
+    set_password = browser.get(link.replace("http://testserver", ""))["Location"]
+    new = "a-brand-new-passphrase-42"
+    assert browser.post(set_password, {"password1": new, "password2": new}).status_code == 302
+    assert _sign_in(browser, user.email, new).status_code == 302
