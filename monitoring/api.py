@@ -1,6 +1,6 @@
 """`POST /api/v1/deploys`: the client's CI reports a deploy with its token; the smoke test follows.
 
-Every answer is JSON, errors included: 405, 413, 415, 401, 429 and 400 each say what was wrong in an
+Every answer is JSON, errors included: 405, 413, 415, 401, 429, 400 and 500 each say what was wrong in an
 `error` field. The body is never read whole: a declared length over the cap is refused before reading,
 and a body sent without a length (chunked) is read up to one byte past the cap."""
 
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, Protocol
 
 from django.http import HttpRequest, JsonResponse
@@ -100,7 +102,24 @@ def _fields(raw: bytes) -> dict[str, str] | JsonResponse:
     return values
 
 
+def _json_even_when_broken(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """A fault of ours is a JSON 500 too (and a logged traceback), never Django's HTML page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> JsonResponse:
+        try:
+            return view(request)
+        except Exception:
+            log.exception("deploy API 500: the deploy could not be recorded")
+            response = JsonResponse({"error": "the deploy could not be recorded: retry in a minute"}, status=500)
+            response._has_been_logged = True  # type: ignore[attr-defined]
+            return response
+
+    return wrapped
+
+
 @csrf_exempt  # authenticated by its bearer token, never by a cookie
+@_json_even_when_broken
 def deploys(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         response = _answer(405, "use POST")

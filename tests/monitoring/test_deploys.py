@@ -229,3 +229,22 @@ def test_a_json_content_type_with_a_charset_is_accepted(tenant: Tenant) -> None:
         headers={"Authorization": f"Bearer {value}"},
     )
     assert response.status_code == 201
+
+
+def test_a_fault_of_ours_is_a_json_500_with_one_logged_traceback(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitoring import api
+
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+
+    def broken(**_: object) -> Deploy:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(api, "deploy_record", broken)
+    response = _post(value, {"version": "v1"})
+    assert response.status_code == 500  # type: ignore[attr-defined]
+    assert response.json() == {"error": "the deploy could not be recorded: retry in a minute"}  # type: ignore[attr-defined]
+    [line] = _api_lines(caplog)
+    assert "RuntimeError: the disk is full" in (line.exc_text or "") and "deploy API 500" in line.getMessage()
+    assert value.split("_", 2)[2] not in caplog.text
