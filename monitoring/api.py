@@ -1,6 +1,6 @@
 """`POST /api/v1/deploys`: the client's CI reports a deploy with its token; the smoke test follows.
 
-Every answer is JSON, errors included: 405, 413, 415, 401, 429, 400 and 500 each say what was wrong in an
+Every answer is JSON, errors included: 405, 411, 413, 415, 401, 429, 400 and 500 each say what was wrong in an
 `error` field. The body is never read whole: a declared length over the cap is refused before reading,
 and a body sent without a length (chunked) is read up to one byte past the cap."""
 
@@ -54,13 +54,25 @@ def declared_length(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _unframed_stream(request: HttpRequest) -> _Readable | None:
+    """The WSGI server's own stream for a chunked body sent without a length, when the server decodes the
+    chunks and ends the stream with the body (gunicorn says so with wsgi.input_terminated); None when the
+    body has a length (or under ASGI, where Django already holds it)."""
+    chunked = "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower()
+    if declared_length(request) is not None or not chunked or "wsgi.input" not in request.META:
+        return None
+    return request.META["wsgi.input"]
+
+
+def chunked_unreadable(request: HttpRequest) -> bool:
+    """A chunked body this server cannot end for us (the development server): reading it would block."""
+    return _unframed_stream(request) is not None and not request.META.get("wsgi.input_terminated")
+
+
 def body_capped(request: HttpRequest, cap: int) -> bytes | None:
     """The body, or None when it is longer than `cap`; never more than cap + 1 bytes are read."""
-    chunked = "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower()
-    stream: _Readable = request
-    if declared_length(request) is None and chunked and "wsgi.input" in request.META:
-        # Django reads nothing of a body without a length; the WSGI server's stream decodes the chunks.
-        stream = request.META["wsgi.input"]
+    # Django reads nothing of a body without a length: such a body is read from the server's stream.
+    stream: _Readable = _unframed_stream(request) or request
     data = b""
     while len(data) <= cap:
         chunk = stream.read(cap + 1 - len(data))
@@ -130,6 +142,8 @@ def deploys(request: HttpRequest) -> JsonResponse:
         return _too_large(declared)
     if (request.content_type or "").lower() != "application/json":
         return _answer(415, "send the body as JSON, with Content-Type: application/json")
+    if chunked_unreadable(request):
+        return _answer(411, "send the body with a Content-Length header")
     header = request.headers.get("Authorization", "")
     check = token_check(header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else "")
     token = check.token

@@ -139,13 +139,14 @@ def test_a_5_mb_body_is_a_json_413_before_anything_is_read(tenant: Tenant, caplo
     assert not Deploy.objects.exists()
 
 
-def _chunked(value: str, stream: io.BytesIO) -> object:
-    """A body sent without a length, as a CI tool streaming it chunked does (the WSGI server decodes it)."""
+def _chunked(value: str, stream: io.BytesIO, *, server_decodes: bool = True) -> object:
+    """A body sent without a length, as a CI tool streaming it chunked does; gunicorn decodes the chunks
+    and ends the stream with the body (wsgi.input_terminated), the development server does neither."""
     return HttpClient().post(
         reverse("api_deploys"),
         content_type="application/json",
         headers={"Authorization": f"Bearer {value}", "Transfer-Encoding": "chunked"},
-        **{"wsgi.input": stream, "CONTENT_LENGTH": ""},
+        **{"wsgi.input": stream, "CONTENT_LENGTH": "", "wsgi.input_terminated": server_decodes},
     )
 
 
@@ -171,6 +172,15 @@ def test_a_small_chunked_body_is_recorded(tenant: Tenant) -> None:
     response = _chunked(value, io.BytesIO(json.dumps({"version": "v2.0.0"}).encode()))
     assert response.status_code == 201  # type: ignore[attr-defined]
     assert Deploy.objects.get().version == "v2.0.0"
+
+
+def test_a_chunked_body_the_server_cannot_end_is_a_411_and_is_not_read(tenant: Tenant) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    stream = _Tripwire(b"f\r\n" + json.dumps({"version": "v2"}).encode() + b"\r\n0\r\n\r\n")
+    response = _chunked(value, stream, server_decodes=False)
+    assert response.status_code == 411  # type: ignore[attr-defined]
+    assert response.json() == {"error": "send the body with a Content-Length header"}  # type: ignore[attr-defined]
+    assert stream.taken == 0 and not Deploy.objects.exists()
 
 
 def test_a_failed_token_check_logs_one_line_without_the_token(tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
