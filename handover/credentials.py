@@ -1,7 +1,7 @@
 """Text that states a password: "password is Winter2026!!", "pw: letmein", "login: bob / hunter2",
-"bob:hunter2". The access inventory keeps where each login lives, never the login itself, so such text
-is refused, while sentences that only say where a password is ("the password is in Bitwarden",
-"Password manager: 1Password") are not."""
+"bob:hunter2", or just "Winter2026!!". The access inventory keeps where each login lives, never the
+login itself, so such text is refused, while sentences that only say where a password is ("the
+password is in Bitwarden", "Password manager: 1Password") are not."""
 
 from __future__ import annotations
 
@@ -39,6 +39,19 @@ def _secretish(word: str) -> bool:
     return bool(re.search(r"[0-9!#$%^&*+=?~@]", word))
 
 
+def _bare_password(value: str) -> bool:
+    """The whole answer is one word shaped like a password ("Winter2026!!", "P4ssw0rdX"), not like the name
+    of a product or a vault ("1Password", "Route53", "AWS-Prod-2"). Longer ones are the key detector's."""
+    if not 8 <= len(value) < 20 or re.search(r"\s", value) or _says_where(value) or not _secretish(value):
+        return False
+    if re.search(r"\.[A-Za-z]{2,}$", value):  # a domain: fly.io, vault.example.com
+        return False
+    if re.search(r"[!#$%^&*?~+=@]", value):
+        return bool(re.search(r"[A-Za-z]", value) and re.search(r"[0-9]", value))
+    classes = (r"[a-z]", r"[A-Z]", r"[0-9]")
+    return all(re.search(c, value) for c in classes) and not re.search(r"[-_.]", value)
+
+
 def where_statements_removed(value: str) -> str:
     """The text without its "password is in …" sentences, so that only statements of a password remain."""
     return STATEMENT.sub(lambda m: "" if _says_where(m["value"]) else m[0], value)
@@ -46,6 +59,8 @@ def where_statements_removed(value: str) -> str:
 
 def states_a_password(value: str) -> bool:
     value = value.strip()
+    if _bare_password(value):
+        return True
     if any(not _says_where(m["value"]) for m in STATEMENT.finditer(value)):
         return True
     if any(not _says_where(m["value"]) for m in LOGIN_PAIR.finditer(value)):

@@ -22,7 +22,7 @@ SECRET_ERROR = (  # a message, not a password  # nosec B105
     "never the secret itself."
 )
 PASSWORD_ERROR = (  # a message, not a password  # nosec B105
-    "This states a password. Write where the login lives (for example “1Password, Ops vault”), "
+    "This looks like a password. Write where the login lives (for example “1Password, Ops vault”), "
     "never the password itself."
 )
 

@@ -73,6 +73,9 @@ STATES_A_PASSWORD = [
     "admin@brightpath.co:Winter2026!!",
     "Cloudflare, amelia@brightpath.co:Winter2026!!",
     "Vercel (password was: Summer2025)",
+    "Winter2026!!",
+    "Tr0ub4dor&3",
+    "P4ssw0rdX",
 ]
 # Ordinary answers, some of them about passwords, none stating one.
 SAYS_WHERE = [
@@ -96,6 +99,13 @@ SAYS_WHERE = [
     "Meeting notes 10:30, Sam Lee, CTO",
     "Account: Amelia, CEO",
     "Sam Lee, CTO",
+    "1Password",
+    "Route53",
+    "AWS-Prod-2",
+    "Auth0",
+    "Fly.io",
+    "amelia@brightpath.co",
+    "Namecheap",
 ]
 
 
