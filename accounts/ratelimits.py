@@ -21,12 +21,13 @@ from django.shortcuts import render
 INVITE = "invite"
 API_DEPLOYS = "api_deploys"  # calls with a valid token: per token and per address
 API_DEPLOYS_FAILED = "api_deploys_failed"  # failed token checks per address
-API_DEPLOYS_WRONG_SECRET = "api_deploys_wrong_secret"  # wrong secrets per token prefix, from every address
+# Wrong secrets per token prefix, from every address (a rate's name, not a secret).
+API_DEPLOYS_WRONG_SECRET = "api_deploys_wrong_secret"  # nosec B105
 LOGIN_FAILED = "login_failed"  # allauth's: failures per address, and per account from every address
 LOGIN_FAILED_HERE = "login_failed_here"  # ours: failures per account from one address
 
 # allauth's own 429s (its rate_limit decorator), by page: the action whose rates apply there.
-PAGE_ACTIONS = {
+PAGE_ACTIONS = {  # page and action names, not passwords  # nosec B105
     "account_login": "login",
     "account_signup": "signup",
     "account_reset_password": "reset_password",

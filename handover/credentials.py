@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 # A word that names a password: "password", "passwords", "pass", "passphrase", "pw", "pwd", "PIN"...
-_PASSWORD_WORD = r"(?:pass(?:word|wd|phrase|code)?s?|pw|pwd|pin|secret)"
+_PASSWORD_WORD = r"(?:pass(?:word|wd|phrase|code)?s?|pw|pwd|pin|secret)"  # a pattern, not a password  # nosec B105
 # ... stated: "password: x", "password=x", "password is x", "password was: x".
 STATEMENT = re.compile(rf"\b{_PASSWORD_WORD}\s*(?:[:=]|\s(?:is|was)\b\s*[:=]?)\s*(?P<value>\S+)", re.I)
 # "login: bob / hunter2", "credentials: amelia@x.co | Winter2026!!", "user = bob:hunter2".
