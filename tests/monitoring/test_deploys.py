@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -258,3 +259,30 @@ def test_a_fault_of_ours_is_a_json_500_with_one_logged_traceback(
     [line] = _api_lines(caplog)
     assert "RuntimeError: the disk is full" in (line.exc_text or "") and "deploy API 500" in line.getMessage()
     assert value.split("_", 2)[2] not in caplog.text
+
+
+def _padded(size: int) -> bytes:
+    """A valid deploy body of exactly `size` bytes (the padding is a field the API ignores)."""
+    head = b'{"version": "v1", "notes": "'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+@pytest.mark.parametrize(
+    ("size", "status"),
+    [
+        (MAX_BODY_BYTES, 201),
+        (MAX_BODY_BYTES + 1, 413),
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) is never reached: the body is read
+        # with a cap of ours, not through request.body, which would answer Django's HTML 400.
+        (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1, 413),
+    ],
+)
+def test_the_cap_is_ours_and_below_djangos(tenant: Tenant, size: int, status: int) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    body = _padded(size)
+    assert len(body) == size
+    response = HttpClient().post(
+        reverse("api_deploys"), body, content_type="application/json", headers={"Authorization": f"Bearer {value}"}
+    )
+    assert response.status_code == status and response["Content-Type"] == "application/json"
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_BODY_BYTES
