@@ -40,8 +40,25 @@ def _owner_membership(request: AuthedRequest) -> Membership:
     return membership
 
 
+def _founder_everywhere(request: AuthedRequest) -> Membership | None:
+    """The founder's membership of someone who is only ever a founder (no consultancy of their own)."""
+    if not request.memberships or any(m.is_staff_role for m in request.memberships):
+        return None
+    membership = request.membership
+    return membership if membership is not None and membership.client is not None else request.memberships[0]
+
+
 @login_required
 def workspace_new(request: AuthedRequest) -> HttpResponse:
+    # A founder was invited to follow one client: a workspace of their own would make them a consultancy
+    # and move their home away from that client. Refused, saying what to do instead.
+    if founder := _founder_everywhere(request):
+        messages.info(
+            request,
+            f"Workspaces are for consultancies. This account follows the launch of {founder.client}; "
+            "to run launch sprints of your own, sign up with another email address.",
+        )
+        return redirect("home")
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from audits.findings import ITEM_LABELS
+from handover.credentials import states_a_password, where_statements_removed
 from handover.models import AccessEntry
 from launchready.logs import scrub_text
 
@@ -20,6 +21,10 @@ SECRET_ERROR = (  # a message, not a password  # nosec B105
     "This looks like a password or key. Write down where the login lives (for example “1Password, Ops vault”), "
     "never the secret itself."
 )
+PASSWORD_ERROR = (  # a message, not a password  # nosec B105
+    "This looks like a password. Write where the login lives (for example “1Password, Ops vault”), "
+    "never the password itself."
+)
 
 
 def _entropy(text: str) -> float:
@@ -27,8 +32,18 @@ def _entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+def secret_refusal(value: str) -> str:
+    """Why this text may not be kept (a password stated, a key or token pasted in); "" when it may."""
+    if not value:
+        return ""
+    if states_a_password(value):
+        return PASSWORD_ERROR
+    return SECRET_ERROR if looks_like_secret(value) else ""
+
+
 def looks_like_secret(value: str) -> bool:
-    """Passwords, keys and tokens pasted where a person's name or a vault's name belongs."""
+    """Keys and tokens, and passwords after a name for one, where a person's name or a vault's name belongs."""
+    value = where_statements_removed(value)  # "password: in 1Password" says where it is
     if not value:
         return False
     if scrub_text(value) != value or SECRET_WORDS.search(value) or PRIVATE_KEY.search(value):
@@ -86,8 +101,8 @@ class AccessInventoryForm(forms.Form):
         for name, value in list(cleaned.items()):
             value = " ".join(str(value).split())
             cleaned[name] = value
-            if looks_like_secret(value):
-                self.add_error(name, SECRET_ERROR)
+            if refusal := secret_refusal(value):
+                self.add_error(name, refusal)
                 data = self.data.copy()  # type: ignore[attr-defined]
                 data[name] = ""  # never echo a secret back into the page
                 self.data = data

@@ -133,9 +133,12 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Launch Ready] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names)  # nosec B105
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    # Failed sign-ins: per address, and per account from every address (much higher, so that nobody
+    # can lock a consultant out); per account from one address in login_failed_here (accounts/adapter.py).
+    "login_failed": "10/m/ip,50/15m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -146,7 +149,14 @@ ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names
     # Ours, counted by the same limiter (accounts/ratelimits.py).
     "invite": "20/h/user,40/h/ip",
     "api_deploys": "60/m/key,120/m/ip",
+    "login_failed_here": "5/5m/key",
+    # The deploy API's failed token checks: per address, and per token prefix after a wrong secret.
+    "api_deploys_failed": "10/m/ip",
+    "api_deploys_wrong_secret": "30/m/key",
 }
+# The rate limits count client addresses. Behind proxies that append to X-Forwarded-For (a load balancer
+# that terminates TLS: 1), the address is the one the nearest trusted proxy saw, not the proxy's own.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("LAUNCHREADY_TRUSTED_PROXY_COUNT", 0)
 # Sudo: sensitive actions need a sign-in, password or code within the last ten minutes (accounts/sudo.py).
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -32,3 +32,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler429 = "accounts.ratelimits.handler429"  # allauth's 429s, with Retry-After

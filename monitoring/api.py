@@ -1,45 +1,168 @@
-"""`POST /api/v1/deploys`: the client's CI reports a deploy with its token; the smoke test follows."""
+"""`POST /api/v1/deploys`: the client's CI reports a deploy with its token; the smoke test follows.
+
+Every answer is JSON, errors included: 405, 411, 413, 415, 401, 429, 400 and 500 each say what was wrong in an
+`error` field. The body is never read whole: a declared length over the cap is refused before reading,
+and a body sent without a length (chunked) is read up to one byte past the cap."""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Protocol
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from accounts.ratelimits import api_limited
+from accounts.ratelimits import (
+    API_DEPLOYS,
+    API_DEPLOYS_FAILED,
+    API_DEPLOYS_WRONG_SECRET,
+    api_call_counted,
+    api_failure_counted,
+    in_words,
+    retry_after,
+)
 from monitoring.deploys import deploy_record, token_check
 
+log = logging.getLogger(__name__)
+
 LIMITS = {"version": 100, "commit": 64, "environment": 40}
+# A deploy is three short fields; the cap leaves room for whatever else a CI tool adds.
+MAX_BODY_BYTES = 64 * 1024
 
 
-@csrf_exempt  # authenticated by its bearer token, never by a cookie
-@require_POST
-def deploys(request: HttpRequest) -> JsonResponse:
-    header = request.headers.get("Authorization", "")
-    value = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    # Counted per token (its public prefix, never the secret part) and per address, before any lookup.
-    parts = value.split("_")
-    if limited := api_limited(request, parts[1] if len(parts) > 1 else ""):
-        return limited
-    token = token_check(value) if value else None
-    if token is None:
-        return JsonResponse({"error": "missing, unknown or revoked token"}, status=401)
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _answer(status: int, error: str, *, log_line: str = "", retry: int = 0) -> JsonResponse:
+    """An error answer. With a log line, that line is the request's only one (Django's own is skipped)."""
+    response = JsonResponse({"error": error, "retry_after": retry} if retry else {"error": error}, status=status)
+    if retry:
+        response["Retry-After"] = str(retry)
+    if log_line:
+        log.warning("deploy API %d: %s", status, log_line)
+        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's marker: logged already
+    return response
+
+
+def declared_length(request: HttpRequest) -> int | None:
+    """The Content-Length the caller declared, or None when there is none (a chunked body)."""
+    raw = str(request.META.get("CONTENT_LENGTH") or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _unframed_stream(request: HttpRequest) -> _Readable | None:
+    """The WSGI server's own stream for a chunked body sent without a length, when the server decodes the
+    chunks and ends the stream with the body (gunicorn says so with wsgi.input_terminated); None when the
+    body has a length (or under ASGI, where Django already holds it)."""
+    chunked = "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower()
+    if declared_length(request) is not None or not chunked or "wsgi.input" not in request.META:
+        return None
+    return request.META["wsgi.input"]
+
+
+def chunked_unreadable(request: HttpRequest) -> bool:
+    """A chunked body this server cannot end for us (the development server): reading it would block."""
+    return _unframed_stream(request) is not None and not request.META.get("wsgi.input_terminated")
+
+
+def body_capped(request: HttpRequest, cap: int) -> bytes | None:
+    """The body, or None when it is longer than `cap`; never more than cap + 1 bytes are read."""
+    # Django reads nothing of a body without a length: such a body is read from the server's stream.
+    stream: _Readable = _unframed_stream(request) or request
+    data = b""
+    while len(data) <= cap:
+        chunk = stream.read(cap + 1 - len(data))
+        if not chunk:
+            return data
+        data += chunk
+    return None
+
+
+def _too_large(declared: int | None) -> JsonResponse:
+    sent = f"{declared} bytes declared" if declared is not None else f"more than {MAX_BODY_BYTES} bytes sent"
+    return _answer(
+        413,
+        f"the body must be at most {MAX_BODY_BYTES} bytes",
+        log_line=f"body refused, {sent} (the cap is {MAX_BODY_BYTES})",
+    )
+
+
+def _slow_down(wait: int) -> str:
+    return f"too many requests: retry in {in_words(wait)}"
+
+
+def _fields(raw: bytes) -> dict[str, str] | JsonResponse:
+    """The deploy's fields from the body, or the 400 that says what is wrong with it."""
     try:
-        body = json.loads(request.body or b"{}")
+        body: Any = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"error": "the body is not JSON"}, status=400)
+        return _answer(400, "the body is not JSON")
     if not isinstance(body, dict):
-        return JsonResponse({"error": "the body must be a JSON object"}, status=400)
+        return _answer(400, "the body must be a JSON object")
     values = {}
     for field, limit in LIMITS.items():
         value = body.get(field, "")
         if not isinstance(value, str) or len(value) > limit:
-            return JsonResponse({"error": f"{field} must be text of at most {limit} characters"}, status=400)
+            return _answer(400, f"{field} must be text of at most {limit} characters")
         values[field] = value.strip()
     if not values["version"] and not values["commit"]:
-        return JsonResponse({"error": "give a version or a commit"}, status=400)
+        return _answer(400, "give a version or a commit")
+    return values
+
+
+def _json_even_when_broken(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """A fault of ours is a JSON 500 too (and a logged traceback), never Django's HTML page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> JsonResponse:
+        try:
+            return view(request)
+        except Exception:
+            log.exception("deploy API 500: the deploy could not be recorded")
+            response = JsonResponse({"error": "the deploy could not be recorded: retry in a minute"}, status=500)
+            response._has_been_logged = True  # type: ignore[attr-defined]
+            return response
+
+    return wrapped
+
+
+@csrf_exempt  # authenticated by its bearer token, never by a cookie
+@_json_even_when_broken
+def deploys(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = _answer(405, "use POST")
+        response["Allow"] = "POST"
+        return response
+    declared = declared_length(request)
+    if declared is not None and declared > MAX_BODY_BYTES:
+        return _too_large(declared)
+    if (request.content_type or "").lower() != "application/json":
+        return _answer(415, "send the body as JSON, with Content-Type: application/json")
+    if chunked_unreadable(request):
+        return _answer(411, "send the body with a Content-Length header")
+    header = request.headers.get("Authorization", "")
+    check = token_check(header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else "")
+    token = check.token
+    # Only failures are counted against the address and the prefix: whoever else sends this token's
+    # visible prefix, or shares the CI's address, a valid token keeps its own budget.
+    if token is None:
+        if not api_failure_counted(request, check.prefix):
+            wait = retry_after(request, (API_DEPLOYS_FAILED, None), (API_DEPLOYS_WRONG_SECRET, check.prefix or None))
+            return _answer(429, _slow_down(wait), log_line=f"too many failed checks ({check.refusal})", retry=wait)
+        return _answer(401, "missing, unknown or revoked token", log_line=f"refused: {check.refusal}")
+    if not api_call_counted(request, token.prefix):
+        wait = retry_after(request, (API_DEPLOYS, token.prefix))
+        return _answer(429, _slow_down(wait), log_line=f"too many calls with token #{token.pk}", retry=wait)
+    raw = body_capped(request, MAX_BODY_BYTES)
+    if raw is None:
+        return _too_large(None)
+    values = _fields(raw)
+    if isinstance(values, JsonResponse):
+        return values
     deploy = deploy_record(token=token, **values)
     return JsonResponse(
         {"deploy": str(deploy.code), "client": token.client.name, "smoke_test": deploy.smoke}, status=201

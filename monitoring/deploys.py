@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -36,16 +37,30 @@ def token_create(*, client: Client, name: str, user: User | None) -> tuple[ApiTo
     return token, f"lr_{prefix}_{secret}"
 
 
-def token_check(value: str) -> ApiToken | None:
-    """The live token this value belongs to, compared in constant time; None for anything else."""
+@dataclass(frozen=True)
+class TokenCheck:
+    """What a presented token turned out to be: a live token, or why it was refused (never its secret).
+    `prefix` is set only when the prefix belongs to a live token and the secret did not match."""
+
+    token: ApiToken | None = None
+    refusal: str = ""
+    prefix: str = ""
+
+
+def token_check(value: str) -> TokenCheck:
+    """The live token this value belongs to, compared in constant time, or the reason it is refused."""
     parts = value.strip().split("_", 2)
+    if not value.strip():
+        return TokenCheck(refusal="no token")
     if len(parts) != 3 or parts[0] != "lr" or not parts[1] or not parts[2]:
-        return None
+        return TokenCheck(refusal="not a Launch Ready token")
     token = ApiToken.objects.select_related("client").filter(prefix=parts[1], revoked_at__isnull=True).first()
-    if token is None or not hmac.compare_digest(token.digest, _digest(parts[2])):
-        return None
+    if token is None:
+        return TokenCheck(refusal="unknown or revoked token")
+    if not hmac.compare_digest(token.digest, _digest(parts[2])):
+        return TokenCheck(refusal=f"wrong secret for token #{token.pk}", prefix=token.prefix)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token
+    return TokenCheck(token=token)
 
 
 def deploy_record(*, token: ApiToken, version: str, commit: str, environment: str) -> Deploy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from handover.forms import looks_like_secret
+from handover.forms import PASSWORD_ERROR, looks_like_secret, secret_refusal
 from handover.models import AccessEntry, PackVersion
 from tests.conftest import Tenant, login
 
@@ -34,7 +34,6 @@ def test_a_founder_fills_in_the_access_inventory(tenant: Tenant) -> None:
 @pytest.mark.parametrize(
     "pasted",
     [
-        "password: hunter2",
         "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
         "AKIAIOSFODNN7EXAMPLE",
         "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
@@ -52,18 +51,95 @@ def test_a_secret_pasted_in_is_refused_with_a_form_error(tenant: Tenant, pasted:
     assert not AccessEntry.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "fine",
-    [
-        "1Password, Ops vault",
-        "Amelia's Google account (amelia@brightpath.co)",
-        "Bitwarden › Brightpath › DNS",
-        "https://dash.cloudflare.com",
-        "Sam Lee, CTO",
-    ],
-)
-def test_ordinary_answers_are_accepted(fine: str) -> None:
-    assert not looks_like_secret(fine)
+# Text that states a password, in the shapes people write them.
+STATES_A_PASSWORD = [
+    "password is Winter2026!!",
+    "The password is hunter2",
+    "password: hunter2",
+    "Passwords: Winter2026!!",
+    "pw: letmein",
+    "PW = correcthorse",
+    "pwd=Tr0ub4dor&3",
+    "pass=hunter2",
+    "passphrase: purple monkey dishwasher",
+    "the PIN is 4821",
+    "Passcode: 1234",
+    "login: bob / hunter2",
+    "Login: amelia@brightpath.co | Winter2026!!",
+    "user: admin / admin",
+    "credentials: bob/hunter2",
+    "bob:hunter2",
+    "bob:letmein",
+    "admin@brightpath.co:Winter2026!!",
+    "Cloudflare, amelia@brightpath.co:Winter2026!!",
+    "Vercel (password was: Summer2025)",
+    "Winter2026!!",
+    "Tr0ub4dor&3",
+    "P4ssw0rdX",
+]
+# Ordinary answers, some of them about passwords, none stating one.
+SAYS_WHERE = [
+    "Password manager: 1Password, shared vault 'Ops'",
+    "the password is in Bitwarden",
+    "Password: in 1Password, Ops vault",
+    "Passwords are in 1Password",
+    "The password is kept by Amelia",
+    "password is the same as the Google Workspace one",
+    "the password was changed in March",
+    "1Password, Ops vault",
+    "Amelia's Google account (amelia@brightpath.co)",
+    "Login: Amelia's Google account",
+    "Login: Google / SSO",
+    "Cloudflare (login: amelia@brightpath.co)",
+    "Bitwarden › Brightpath › DNS",
+    "Ops/Infra",
+    "https://dash.cloudflare.com",
+    "localhost:8080",
+    "DNS: Route53",
+    "Meeting notes 10:30, Sam Lee, CTO",
+    "Account: Amelia, CEO",
+    "Sam Lee, CTO",
+    "1Password",
+    "Route53",
+    "AWS-Prod-2",
+    "Auth0",
+    "Fly.io",
+    "amelia@brightpath.co",
+    "Namecheap",
+]
+
+
+@pytest.mark.parametrize("text", STATES_A_PASSWORD)
+def test_text_that_states_a_password_is_refused(text: str) -> None:
+    assert secret_refusal(text) == PASSWORD_ERROR
+
+
+@pytest.mark.parametrize("text", SAYS_WHERE)
+def test_text_that_says_where_the_login_lives_is_accepted(text: str) -> None:
+    assert secret_refusal(text) == ""
+    assert not looks_like_secret(text)
+
+
+def test_the_founder_is_told_why_a_password_is_refused_and_it_is_not_echoed(tenant: Tenant) -> None:
+    http = login(tenant.founder)
+    url = reverse("access_inventory", args=[tenant.client.code])
+    response = http.post(url, {"hosting-provider": "Render", "hosting-login_location": "password is Winter2026!!"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Write where the login lives" in page and "never the password itself" in page
+    assert "Winter2026" not in page and "Render" in page
+    assert not AccessEntry.objects.exists()
+
+
+def test_the_founder_saves_a_sentence_about_where_the_password_is(tenant: Tenant) -> None:
+    http = login(tenant.founder)
+    url = reverse("access_inventory", args=[tenant.client.code])
+    response = http.post(url, {"email-login_location": "Password manager: 1Password, shared vault 'Ops'"})
+    assert response.status_code == 302
+    assert (
+        AccessEntry.objects.get(client=tenant.client).login_location
+        == "Password manager: 1Password, shared vault 'Ops'"
+    )
 
 
 def test_the_founder_can_change_nothing_else(tenant: Tenant) -> None:

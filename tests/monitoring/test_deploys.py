@@ -3,15 +3,19 @@ key routes runs on the sandbox and a failure alerts the client's channels."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
+from monitoring.api import MAX_BODY_BYTES
 from monitoring.deploys import smoke_test, token_create
 from monitoring.models import AlertChannel, ApiToken, Deploy
 from tests.conftest import Tenant, login
@@ -89,3 +93,196 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(tenant: Tenant) -> No
 def test_a_new_token_never_travels_in_a_cookie(tenant: Tenant) -> None:
     response = login(tenant.consultant).post(reverse("deploy_tokens", args=[tenant.client.code]), {"name": "CI"})
     assert all("lr_" not in morsel.value for morsel in response.cookies.values())
+
+
+# --- Abuse: oversized bodies, wrong content types, and every error answered in JSON ------------------
+
+
+class _Tripwire(io.BytesIO):
+    """A request body that counts what the server reads of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+def _api_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_5_mb_body_is_a_json_413_before_anything_is_read(tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    body = b'{"version": "' + b"A" * (5 * 1024 * 1024) + b'"}'
+    stream = _Tripwire(body)
+    response = HttpClient().post(
+        reverse("api_deploys"),
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {value}"},
+        **{"wsgi.input": stream},
+    )
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": f"the body must be at most {MAX_BODY_BYTES} bytes"}
+    assert stream.taken == 0
+    lines = _api_lines(caplog)
+    assert len(lines) == 1, [r.getMessage() for r in lines]
+    line = lines[0]
+    assert line.levelname == "WARNING" and line.exc_info is None and line.exc_text is None
+    assert (
+        line.getMessage() == f"deploy API 413: body refused, {len(body)} bytes declared (the cap is {MAX_BODY_BYTES})"
+    )
+    assert value.split("_", 2)[2] not in line.getMessage() and "AAAA" not in line.getMessage()
+    assert not Deploy.objects.exists()
+
+
+def _chunked(value: str, stream: io.BytesIO, *, server_decodes: bool = True) -> object:
+    """A body sent without a length, as a CI tool streaming it chunked does; gunicorn decodes the chunks
+    and ends the stream with the body (wsgi.input_terminated), the development server does neither."""
+    return HttpClient().post(
+        reverse("api_deploys"),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {value}", "Transfer-Encoding": "chunked"},
+        **{"wsgi.input": stream, "CONTENT_LENGTH": "", "wsgi.input_terminated": server_decodes},
+    )
+
+
+def test_a_chunked_body_over_the_cap_is_read_one_byte_past_it_and_refused(
+    tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    stream = _Tripwire(b'{"version": "' + b"A" * (5 * 1024 * 1024) + b'"}')
+    response = _chunked(value, stream)
+    assert response.status_code == 413  # type: ignore[attr-defined]
+    assert response.json()["error"] == f"the body must be at most {MAX_BODY_BYTES} bytes"  # type: ignore[attr-defined]
+    assert stream.taken == MAX_BODY_BYTES + 1
+    lines = _api_lines(caplog)
+    assert [r.getMessage() for r in lines] == [
+        f"deploy API 413: body refused, more than {MAX_BODY_BYTES} bytes sent (the cap is {MAX_BODY_BYTES})"
+    ]
+    assert lines[0].exc_info is None and value not in lines[0].getMessage()
+    assert not Deploy.objects.exists()
+
+
+def test_a_small_chunked_body_is_recorded(tenant: Tenant) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    response = _chunked(value, io.BytesIO(json.dumps({"version": "v2.0.0"}).encode()))
+    assert response.status_code == 201  # type: ignore[attr-defined]
+    assert Deploy.objects.get().version == "v2.0.0"
+
+
+def test_a_chunked_body_the_server_cannot_end_is_a_411_and_is_not_read(tenant: Tenant) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    stream = _Tripwire(b"f\r\n" + json.dumps({"version": "v2"}).encode() + b"\r\n0\r\n\r\n")
+    response = _chunked(value, stream, server_decodes=False)
+    assert response.status_code == 411  # type: ignore[attr-defined]
+    assert response.json() == {"error": "send the body with a Content-Length header"}  # type: ignore[attr-defined]
+    assert stream.taken == 0 and not Deploy.objects.exists()
+
+
+def test_a_failed_token_check_logs_one_line_without_the_token(tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
+    token, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    wrong = f"lr_{token.prefix}_{'x' * 40}"
+    for presented, reason in [
+        (wrong, f"wrong secret for token #{token.pk}"),
+        ("lr_000000000000_nope-nope-nope", "unknown or revoked token"),
+        ("hunter2-hunter2", "not a Launch Ready token"),
+    ]:
+        caplog.clear()
+        response = _post(presented, {"version": "v1"})
+        assert response.status_code == 401  # type: ignore[attr-defined]
+        assert response.json() == {"error": "missing, unknown or revoked token"}  # type: ignore[attr-defined]
+        lines = [r.getMessage() for r in _api_lines(caplog)]
+        assert lines == [f"deploy API 401: refused: {reason}"]
+        assert all(presented not in line and "x" * 8 not in line and "hunter2" not in line for line in lines)
+    assert value.split("_", 2)[2] not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "content_type", "body", "status", "error"),
+    [
+        ("get", "", "", 405, "use POST"),
+        ("put", "application/json", '{"version": "v1"}', 405, "use POST"),
+        ("post", "application/x-www-form-urlencoded", "version=v1", 415, "send the body as JSON"),
+        ("post", "text/plain", '{"version": "v1"}', 415, "send the body as JSON"),
+        ("post", "application/json", '{"version": ', 400, "the body is not JSON"),
+        ("post", "application/json", "\xff\xfe", 400, "the body is not JSON"),
+        ("post", "application/json", "[1, 2]", 400, "the body must be a JSON object"),
+        ("post", "application/json", '{"version": 12}', 400, "version must be text"),
+        ("post", "application/json", "{}", 400, "give a version or a commit"),
+    ],
+)
+def test_every_error_is_answered_in_json(
+    tenant: Tenant, method: str, content_type: str, body: str, status: int, error: str
+) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    send = getattr(HttpClient(), method)
+    kwargs = {"content_type": content_type} if content_type else {}
+    response = send(reverse("api_deploys"), body, headers={"Authorization": f"Bearer {value}"}, **kwargs)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"].startswith(error)
+    if status == 405:
+        assert response["Allow"] == "POST"
+    assert not Deploy.objects.exists()
+
+
+def test_a_json_content_type_with_a_charset_is_accepted(tenant: Tenant) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    response = HttpClient().post(
+        reverse("api_deploys"),
+        json.dumps({"commit": "abc123"}),
+        content_type="application/json; charset=utf-8",
+        headers={"Authorization": f"Bearer {value}"},
+    )
+    assert response.status_code == 201
+
+
+def test_a_fault_of_ours_is_a_json_500_with_one_logged_traceback(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitoring import api
+
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+
+    def broken(**_: object) -> Deploy:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(api, "deploy_record", broken)
+    response = _post(value, {"version": "v1"})
+    assert response.status_code == 500  # type: ignore[attr-defined]
+    assert response.json() == {"error": "the deploy could not be recorded: retry in a minute"}  # type: ignore[attr-defined]
+    [line] = _api_lines(caplog)
+    assert "RuntimeError: the disk is full" in (line.exc_text or "") and "deploy API 500" in line.getMessage()
+    assert value.split("_", 2)[2] not in caplog.text
+
+
+def _padded(size: int) -> bytes:
+    """A valid deploy body of exactly `size` bytes (the padding is a field the API ignores)."""
+    head = b'{"version": "v1", "notes": "'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+@pytest.mark.parametrize(
+    ("size", "status"),
+    [
+        (MAX_BODY_BYTES, 201),
+        (MAX_BODY_BYTES + 1, 413),
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) is never reached: the body is read
+        # with a cap of ours, not through request.body, which would answer Django's HTML 400.
+        (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1, 413),
+    ],
+)
+def test_the_cap_is_ours_and_below_djangos(tenant: Tenant, size: int, status: int) -> None:
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    body = _padded(size)
+    assert len(body) == size
+    response = HttpClient().post(
+        reverse("api_deploys"), body, content_type="application/json", headers={"Authorization": f"Bearer {value}"}
+    )
+    assert response.status_code == status and response["Content-Type"] == "application/json"
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_BODY_BYTES
