@@ -267,7 +267,7 @@ def route_new(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
     form = RouteForm(request.POST or None, domain=domain)
     if request.method == "POST" and form.is_valid():
         route = form.save()
-        messages.success(request, f"Route {route.display_url} added.")
+        messages.success(request, f"Route {route.display_url} added.{_host_added(form)}")
         if "add_another" in request.POST:
             return redirect("route_new", domain.code)
         return redirect("client_detail", domain.client.code)
@@ -279,13 +279,19 @@ def route_new(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
     )
 
 
+def _host_added(form: RouteForm) -> str:
+    if not form.added_host:
+        return ""
+    return f" {form.added_host} is now one of the hosts in use on {form.domain.display_name}, and is audited."
+
+
 @login_required
 def route_edit(request: AuthedRequest, route_code: UUID) -> HttpResponse:
     route = get_rw_route_for_user(request.user, route_code)
     form = RouteForm(request.POST or None, instance=route, domain=route.domain)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Route saved.")
+        route = form.save()
+        messages.success(request, f"Route {route.display_url} saved.{_host_added(form)}")
         return redirect("client_detail", route.domain.client.code)
     context = {"form": form, "domain": route.domain, "client": route.domain.client, "route": route}
     return render(request, "launchready/route_form.html", context)
