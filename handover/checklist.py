@@ -210,7 +210,7 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
     elif item == Item.HANDOVER:
         state.reason = "Ticks itself when the handover pack is published."
     elif item in AUDITED:
-        state.reason = "Not audited yet."
+        state.reason = "No audit has finished yet."
     if state.tick is not None and state.tick.done:  # the consultant's word where the evidence is silent or partial
         state.state, state.source = State.DONE, "consultant"
     return state
