@@ -19,7 +19,8 @@ from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
 from handover.models import ChecklistTick, PackVersion
 from launchready.models import Domain, Route, Sprint
-from monitoring.models import AlertChannel, Monitor
+from monitoring.alerts import routed_channels
+from monitoring.models import Monitor
 
 # The 48 hours, in the order the work is done; each Launch Ready item belongs to the stage that settles it.
 STAGES: list[tuple[str, str, list[Item]]] = [
@@ -167,7 +168,7 @@ def uptime_reason(client_id: int) -> str:
         reasons.append(f"{_plural(states[Monitor.State.DOWN], 'route')} down")
     if states.get(Monitor.State.UNKNOWN):
         reasons.append(f"{_plural(states[Monitor.State.UNKNOWN], 'monitor')} not checked yet")
-    if not AlertChannel.objects.filter(client_id=client_id, enabled=True).exists():
+    if not routed_channels(client_id):
         reasons.append("no alert channel to tell anyone")
     return "; ".join(reasons).capitalize() + ("." if reasons else "")
 

@@ -45,6 +45,7 @@ from launchready.tenancy import (
     get_sprint_for_user,
     is_staff_of,
 )
+from monitoring.alerts import unreachable_clients
 from monitoring.models import Deploy, Monitor
 
 DASHBOARD_PAGE_SIZE = 50
@@ -57,6 +58,7 @@ class ClientRow:
     go: bool | None = None  # None: never audited
     blockers: int = 0
     auditing: bool = False  # an audit of one of its domains is queued or running
+    no_channel: bool = False  # its outages would reach nobody
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -84,8 +86,10 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     page = Paginator(soonest_deadline_first(clients), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = dashboard_rows(page.object_list)
     verdicts = client_verdicts([row.client.id for row in rows])
+    unreachable = unreachable_clients([row.client for row in rows])
     for row in rows:
         row.go, row.blockers, row.auditing = verdicts.get(row.client.id, (None, 0, False))
+        row.no_channel = row.client.id in unreachable
     context = {"rows": rows, "page": page, "now": timezone.now()}
     if _is_htmx(request):
         return render(request, "launchready/_client_rows.html", context)
