@@ -39,9 +39,9 @@ FLAPPING_INCIDENTS = 3  # outages of one monitor within the hour before its aler
 
 
 NOBODY_TOLD = {
-    Alert.Kind.DOWN: "the outage was sent nowhere: add an alert channel for this client or the workspace",
-    Alert.Kind.UP: "the recovery was sent nowhere",
-    Alert.Kind.REMINDER: "the reminder was sent nowhere",
+    Alert.Kind.DOWN: "add an alert channel for the client, or a default channel for the workspace",
+    Alert.Kind.UP: "of the recovery",
+    Alert.Kind.REMINDER: "of the reminder",
 }
 
 
@@ -104,6 +104,11 @@ def alerts_for_event(incident: Incident, kind: str, sequence: int = 0, *, at: da
             )
         return []
     channels = routed_channels(monitor.client_id)
+    if kind != Alert.Kind.DOWN:  # whoever heard it went down hears the rest, wherever alerts go since
+        heard = AlertChannel.objects.filter(alerts__incident=incident, enabled=True).exclude(
+            id__in=[c.id for c in channels]
+        )
+        channels += list(heard.distinct())
     if not channels:
         IncidentEvent.objects.create(
             incident=incident, at=at, kind=IncidentEvent.Kind.NO_CHANNEL, detail=NOBODY_TOLD.get(Alert.Kind(kind), "")

@@ -199,3 +199,17 @@ def test_a_disabled_channel_hears_nothing_and_the_flag_returns(tenant: Tenant) -
     assert routed_channels(tenant.client.id) == [default]  # a disabled own channel does not silence the default
     AlertChannel.objects.filter(pk=own.pk).update(enabled=True)
     assert routed_channels(tenant.client.id) == [own]
+
+
+@pytest.mark.django_db
+def test_the_channel_that_heard_of_an_outage_hears_of_its_recovery(world_sandbox: Sandbox, tenant: Tenant) -> None:
+    default = AlertChannel.objects.create(workspace=tenant.client.workspace, kind="email", name="Everyone")
+    (monitor,) = _down_monitors(tenant, 1)
+    start = timezone.now()
+    _rounds(world_sandbox, start, range(2))
+    own = AlertChannel.objects.create(client=tenant.client, kind="email", name="Own")  # from now on, alerts go here
+    Monitor.objects.filter(pk=monitor.pk).update(url=HEALTHY_URL)
+    _rounds(world_sandbox, start, range(2, 4))
+    sent = sorted(Alert.objects.values_list("channel__name", "kind"))
+    assert sent == [("Everyone", "down"), ("Everyone", "up"), ("Own", "up")]
+    assert default.alerts.get(kind="up").client == tenant.client and own.alerts.count() == 1
