@@ -252,7 +252,7 @@ def domain_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         messages.success(
             request,
             f"{domain.display_name} added, and its first audit has started. "
-            "Now add the routes that must work at launch.",
+            "Now add the routes that must work at launch: the next audit checks them too.",
         )
         return redirect("route_new", domain.code)
     return render(request, "launchready/domain_form.html", {"form": form, "client": client})
