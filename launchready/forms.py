@@ -7,6 +7,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from launchready.domains import (
@@ -303,6 +304,16 @@ class RouteForm(forms.ModelForm[Route]):
                 self.added_host = route.host
             route.save()
         return route
+
+    def save_unique(self) -> Route | None:
+        """Save, or None with a form error when the same address was saved a moment ago (a double click,
+        two people at once): the database refuses the second one."""
+        try:
+            with transaction.atomic():
+                return self.save()
+        except IntegrityError:
+            self.add_error("path", "That address was just added as a route of this domain; it is there once.")
+            return None
 
 
 def route_host_label(domain: Domain, text: str) -> str:

@@ -282,8 +282,7 @@ def domain_delete(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
 def route_new(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
     domain = get_rw_domain_for_user(request.user, domain_code)
     form = RouteForm(request.POST or None, domain=domain)
-    if request.method == "POST" and form.is_valid():
-        route = form.save()
+    if request.method == "POST" and form.is_valid() and (route := form.save_unique()) is not None:
         messages.success(request, f"Route {route.display_url} added.{_host_added(form)}")
         if "add_another" in request.POST:
             return redirect("route_new", domain.code)
@@ -306,8 +305,8 @@ def _host_added(form: RouteForm) -> str:
 def route_edit(request: AuthedRequest, route_code: UUID) -> HttpResponse:
     route = get_rw_route_for_user(request.user, route_code)
     form = RouteForm(request.POST or None, instance=route, domain=route.domain)
-    if request.method == "POST" and form.is_valid():
-        route = form.save()
+    if request.method == "POST" and form.is_valid() and (saved := form.save_unique()) is not None:
+        route = saved
         messages.success(request, f"Route {route.display_url} saved.{_host_added(form)}")
         return redirect("client_detail", route.domain.client.code)
     context = {"form": form, "domain": route.domain, "client": route.domain.client, "route": route}

@@ -137,3 +137,14 @@ def test_the_database_refuses_a_second_route_for_one_address(studiokit: Domain) 
     RouteFactory(domain=studiokit, host="app", path="/login")
     with pytest.raises(IntegrityError), transaction.atomic():
         RouteFactory(domain=studiokit, host="app", path="/login")
+
+
+def test_a_route_saved_twice_at_once_is_a_form_error_not_a_crash(studiokit: Domain) -> None:
+    first, second = _form(studiokit, "https://app.studiokit.test/login"), _form(studiokit, "/login", host="app")
+    assert first.is_valid() and second.is_valid()  # both checked before either is saved
+    assert first.save_unique() is not None
+    assert second.save_unique() is None
+    assert "just added as a route of this domain" in " ".join(second.errors["path"])
+    assert Route.objects.filter(domain=studiokit, host="app", path="/login").count() == 1
+    studiokit.refresh_from_db()
+    assert studiokit.hosts == ["app"]
