@@ -18,6 +18,7 @@ from django.utils import timezone
 from audits.models import AuditFinding, AuditRun
 from audits.risk import reap_stale_runs
 from audits.runs import audit_client
+from audits.status import audit_status
 from audits.tasks import execute
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
@@ -359,3 +360,17 @@ def test_the_daily_re_audit_queues_domains_not_audited_for_a_day(tenant: Tenant)
     )
     assert queued == {tenant.domain.id, stale.id}
     assert quiet.id not in queued and recent.id not in queued
+
+
+@pytest.mark.django_db
+def test_the_audit_status_adds_up_every_domain_under_way(tenant: Tenant) -> None:
+    second = DomainFactory(client=tenant.client)
+    third = DomainFactory(client=tenant.client)
+    AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.RUNNING, checks_done=5, checks_total=9)
+    AuditRun.objects.create(domain=second, state=AuditRun.State.RUNNING, checks_done=1, checks_total=9)
+    AuditRun.objects.create(domain=third, state=AuditRun.State.DONE, go=True, finished_at=timezone.now())
+    AuditRun.objects.create(domain=third, state=AuditRun.State.QUEUED)  # the newest run is the one that counts
+    status = audit_status(tenant.client)
+    assert status.headline == "Audit running: 6 of 18 checks done; 1 more domain waiting"
+    assert [r.domain for r in status.queued] == [third]
+    assert audit_status(make_tenant().client).headline == ""
