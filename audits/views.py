@@ -18,10 +18,11 @@ from accounts.http import AuthedRequest
 from accounts.sudo import sudo_redirect
 from audits.findings import ITEM_LABELS, Area, Severity
 from audits.forms import AssistantProbeForm, RepoUploadForm
-from audits.models import AssistantProbe, AuditRun, RepoScan
+from audits.models import AssistantProbe, RepoScan
 from audits.risk import export, risk_list
 from audits.runs import audit_client
 from audits.secrets.scans import LIMITS, repo_scan_start
+from audits.status import audit_status
 from launchready.models import Client
 from launchready.tenancy import get_audit_run_for_user, get_client_for_user, get_rw_client_for_user, is_staff_of
 
@@ -45,11 +46,10 @@ def client_risks(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     area = area if area in Area._value2member_map_ else ""
     severity = severity if severity in Severity._value2member_map_ else ""
     risks = risk_list(client, area=area, severity=severity)
-    active = list(AuditRun.objects.active().filter(domain__client=client).select_related("domain"))
     context = {
         "client": client,
         "risks": risks,
-        "active": active,
+        "status": audit_status(client),
         "area": area,
         "severity": severity,
         "areas": [a for a in Area if a != Area.AUDIT],
@@ -62,11 +62,17 @@ def client_risks(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 
 @login_required
 def audit_progress(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """The audit's state and verdict, polled while a run is under way: once none is, the answer carries no
+    trigger (the polling stops) and tells the page to refresh its findings in place."""
     client = get_client_for_user(request.user, client_code)
-    active = list(AuditRun.objects.active().filter(domain__client=client).select_related("domain"))
-    response = render(request, "audits/_progress.html", {"client": client, "active": active})
-    if not active and request.GET.get("watching"):
-        response["HX-Refresh"] = "true"  # the runs ended: reload the page to show the new risk list
+    status = audit_status(client)
+    show_banner = request.GET.get("banner") != "0"
+    context = {"client": client, "status": status, "show_banner": show_banner}
+    if show_banner:
+        context["risks"] = risk_list(client)
+    response = render(request, "audits/_status.html", context)
+    if not status.active and request.GET.get("watching"):
+        response["HX-Trigger"] = "audit-finished"
     return response
 
 

@@ -19,7 +19,8 @@ from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
 from handover.models import ChecklistTick, PackVersion
 from launchready.models import Domain, Route, Sprint
-from monitoring.models import AlertChannel, Monitor
+from monitoring.alerts import routed_channels
+from monitoring.models import Monitor
 
 # The 48 hours, in the order the work is done; each Launch Ready item belongs to the stage that settles it.
 STAGES: list[tuple[str, str, list[Item]]] = [
@@ -167,7 +168,7 @@ def uptime_reason(client_id: int) -> str:
         reasons.append(f"{_plural(states[Monitor.State.DOWN], 'route')} down")
     if states.get(Monitor.State.UNKNOWN):
         reasons.append(f"{_plural(states[Monitor.State.UNKNOWN], 'monitor')} not checked yet")
-    if not AlertChannel.objects.filter(client_id=client_id, enabled=True).exists():
+    if not routed_channels(client_id):
         reasons.append("no alert channel to tell anyone")
     return "; ".join(reasons).capitalize() + ("." if reasons else "")
 
@@ -210,7 +211,7 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
     elif item == Item.HANDOVER:
         state.reason = "Ticks itself when the handover pack is published."
     elif item in AUDITED:
-        state.reason = "Not audited yet."
+        state.reason = "No audit has finished yet."
     if state.tick is not None and state.tick.done:  # the consultant's word where the evidence is silent or partial
         state.state, state.source = State.DONE, "consultant"
     return state

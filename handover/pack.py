@@ -20,7 +20,8 @@ from handover.rollback import deploy_plan
 from launchready.domains import display_name
 from launchready.models import Client, Domain, Route
 from monitoring import histogram, rollup
-from monitoring.models import AlertChannel, Incident, Monitor, WatchEvent
+from monitoring.alerts import routed_channels
+from monitoring.models import Incident, Monitor, WatchEvent
 
 WINDOW_DAYS = 30
 
@@ -485,7 +486,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
             seen.add(key)
             fixed.append({"title": f.title, "severity": f.severity, "domain": f.run.domain.display_name})
     access = _access(client)
-    channels = list(AlertChannel.objects.filter(client=client, enabled=True).values_list("name", flat=True))
+    channels = [c.name for c in routed_channels(client.id)]
     contacts = _contacts(client)
     serious = [f for f in open_findings if f.severity in (Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM)]
     counts = risks.counts

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audits.findings import Severity
@@ -203,13 +204,14 @@ class _Facts:
             self.incidents[incident.monitor.client_id].append(incident)
         self.alerts: dict[int, dict[str, int]] = defaultdict(dict)
         for row in (
-            Alert.objects.filter(channel__client_id__in=ids, state=Alert.State.SENT)
+            Alert.objects.annotate(about=Coalesce("client_id", "channel__client_id"))  # a default channel's too
+            .filter(about__in=ids, state=Alert.State.SENT)
             .filter(sent_at__gte=start, sent_at__lt=end)
             .exclude(kind=Alert.Kind.TEST)
-            .values("channel__client_id", "kind")
+            .values("about", "kind")
             .annotate(n=Count("id"))
         ):
-            self.alerts[row["channel__client_id"]][row["kind"]] = row["n"]
+            self.alerts[row["about"]][row["kind"]] = row["n"]
         domains = dict(Domain.objects.filter(client_id__in=ids).values_list("id", "client_id"))
         runs = latest_run_ids(list(domains))
         self.open: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -7,6 +7,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from launchready.domains import (
@@ -214,6 +215,8 @@ class RouteForm(forms.ModelForm[Route]):
     def __init__(self, *args: Any, domain: Domain, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.domain = domain
+        self.pasted_host: str | None = None  # the host of a pasted address, once cleaned
+        self.added_host = ""  # a sub-domain this route added to the domain's hosts
         choices = [("", f"{display_name(domain.canonical_name)} (canonical host)")]
         choices += [(label, f"{label}.{domain.display_name}") for label in domain.hosts]
         if self.instance.host and self.instance.host not in domain.hosts:
@@ -224,9 +227,9 @@ class RouteForm(forms.ModelForm[Route]):
 
     def clean_path(self) -> str:
         raw = self.cleaned_data["path"].strip()
-        if "://" in raw:
-            parts = urlsplit(raw)
-            raw = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.pasted_host = None
+        if "://" in raw or _starts_with_host(raw, self.domain):
+            raw, self.pasted_host = self._split_url(raw)
         if not raw.startswith("/"):
             raw = "/" + raw
         if any(c.isspace() for c in raw) or any(ord(c) < 32 for c in raw):
@@ -234,6 +237,28 @@ class RouteForm(forms.ModelForm[Route]):
         if len(raw) > 500:
             raise forms.ValidationError("That path is longer than 500 characters.")
         return raw
+
+    def _split_url(self, raw: str) -> tuple[str, str]:
+        """The path and the host label of a pasted address; a form error for anything that would be dropped."""
+        parts = urlsplit(raw if "://" in raw else "https://" + raw)
+        if parts.scheme.lower() != "https":
+            raise forms.ValidationError(
+                "Routes are watched over https://: paste the https:// address "
+                "(the audit checks that http:// redirects to it)."
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise forms.ValidationError("That address has a port that is not a number.") from None
+        if port not in (None, 443):
+            raise forms.ValidationError("Routes are watched on the standard https port (443); remove the port.")
+        if parts.username is not None or parts.password is not None:
+            raise forms.ValidationError("Paste the address without a user name or password.")
+        try:
+            label = route_host_label(self.domain, parts.hostname or "")
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), label
 
     def clean_statuses_text(self) -> list[int]:
         statuses: list[int] = []
@@ -244,14 +269,104 @@ class RouteForm(forms.ModelForm[Route]):
                 statuses.append(int(part))
         return statuses
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.pasted_host is not None:
+            cleaned["host"] = self.pasted_host  # the address pasted names its host: it wins over the list
+        path = cleaned.get("path")
+        if path is not None and "host" in cleaned:
+            existing = (
+                Route.objects.filter(domain=self.domain, host=cleaned["host"], path=path)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if existing is not None:
+                existing.domain = self.domain
+                self.add_error(
+                    "path",
+                    f"{existing.display_url} is already a route of this domain ({existing.get_kind_display()}): "
+                    "edit that one instead.",
+                )
+        return cleaned
+
     def save(self, commit: bool = True) -> Route:
         route = super().save(commit=False)
         route.domain = self.domain
+        route.host = self.cleaned_data["host"]
         statuses = self.cleaned_data["statuses_text"]
         route.expected_statuses = statuses or DEFAULT_STATUSES.get(route.kind, [200])
+        self.added_host = ""
         if commit:
+            if route.host and route.host not in self.domain.hosts:
+                # A sub-domain first named by a route is in use: the audits look at it from now on.
+                self.domain.hosts = [*self.domain.hosts, route.host]
+                self.domain.save(update_fields=["hosts"])
+                self.added_host = route.host
             route.save()
         return route
+
+    def save_unique(self) -> Route | None:
+        """Save, or None with a form error when the same address was saved a moment ago (a double click,
+        two people at once): the database refuses the second one."""
+        try:
+            with transaction.atomic():
+                return self.save()
+        except IntegrityError:
+            self.add_error("path", "That address was just added as a route of this domain; it is there once.")
+            return None
+
+
+def route_host_label(domain: Domain, text: str) -> str:
+    """The host label of a route from the host of a pasted address: "" for the canonical host, the
+    sub-domain (app, eu.api) for any other host under the apex. A DomainError says why any other host
+    cannot be a route of this domain, rather than dropping it."""
+    name = normalise_hostname(text)
+    apex = domain.name
+    if name == domain.canonical_name:
+        return ""
+    if name in (apex, f"www.{apex}"):
+        raise DomainError(
+            f"{display_name(domain.canonical_name)} is the canonical host of {domain.display_name}, "
+            f"so routes on {display_name(name)} are watched there: paste the address on "
+            f"{display_name(domain.canonical_name)}, or change the canonical host on the domain's page."
+        )
+    if not name.endswith("." + apex):
+        sibling = (
+            Domain.objects.filter(client_id=domain.client_id)
+            .exclude(pk=domain.pk)
+            .filter(name__in=_suffixes(name))
+            .first()
+        )
+        if sibling is not None:
+            raise DomainError(
+                f"{display_name(name)} is on {sibling.display_name}, another of this client's domains: "
+                "add the route there."
+            )
+        raise DomainError(
+            f"{display_name(name)} is not on {domain.display_name}: add its domain to the client first, "
+            "then its routes."
+        )
+    label = name[: -len(apex) - 1]
+    if len(label) > Route._meta.get_field("host").max_length:  # type: ignore[operator]
+        raise DomainError(f"The host in front of {domain.display_name} is longer than 63 characters.")
+    return label
+
+
+def _suffixes(name: str) -> list[str]:
+    labels = name.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def _starts_with_host(raw: str, domain: Domain) -> bool:
+    """A pasted address without its scheme (app.example.com/login) rather than a path."""
+    if raw.startswith("/"):
+        return False
+    first = raw.split("/", 1)[0].split("?", 1)[0].lower().rstrip(".")
+    try:
+        first = normalise_hostname(first)
+    except DomainError:
+        return False
+    return first == domain.name or first.endswith("." + domain.name)
 
 
 class SprintForm(forms.ModelForm[Sprint]):

@@ -219,6 +219,7 @@ class Route(models.Model):
 
     class Meta:
         ordering = ["host", "path"]
+        constraints = [models.UniqueConstraint(fields=["domain", "host", "path"], name="one_route_per_address")]
 
     def __str__(self) -> str:
         return self.url

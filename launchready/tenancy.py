@@ -12,6 +12,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from accounts.models import STAFF_ROLES, Membership
@@ -89,8 +90,16 @@ def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
 
 
 def get_rw_channel_for_user(user: Any, code: UUID) -> AlertChannel:
-    channel = _child(AlertChannel.objects.select_related("client__workspace"), user, code, "client")
-    _require_staff(user, channel.client.workspace_id)
+    """A client's channel (404 unless the client is visible, 403 for its founder), or a workspace default
+    channel (404 unless the user is staff of that workspace)."""
+    visible = Q(client__in=Client.objects.visible_to(user)) | Q(
+        client__isnull=True,
+        workspace__in=Membership.objects.filter(user=user, role__in=STAFF_ROLES).values("workspace"),
+    )
+    channel = get_object_or_404(
+        AlertChannel.objects.select_related("client__workspace", "workspace").filter(visible), code=code
+    )
+    _require_staff(user, channel.owner_workspace_id)
     return channel
 
 

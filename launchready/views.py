@@ -10,7 +10,8 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,8 @@ from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
 from audits.models import AuditRun
 from audits.risk import risk_list
+from audits.runs import audit_runs_start
+from audits.status import audit_status
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
 from handover.pack import open_risk_count, uptime_30d
@@ -42,6 +45,7 @@ from launchready.tenancy import (
     get_sprint_for_user,
     is_staff_of,
 )
+from monitoring.alerts import unreachable_clients
 from monitoring.models import Deploy, Monitor
 
 DASHBOARD_PAGE_SIZE = 50
@@ -53,6 +57,8 @@ class ClientRow:
     sprint: Sprint | None
     go: bool | None = None  # None: never audited
     blockers: int = 0
+    auditing: bool = False  # an audit of one of its domains is queued or running
+    no_channel: bool = False  # its outages would reach nobody
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -80,8 +86,10 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     page = Paginator(soonest_deadline_first(clients), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = dashboard_rows(page.object_list)
     verdicts = client_verdicts([row.client.id for row in rows])
+    unreachable = unreachable_clients([row.client for row in rows])
     for row in rows:
-        row.go, row.blockers = verdicts.get(row.client.id, (None, 0))
+        row.go, row.blockers, row.auditing = verdicts.get(row.client.id, (None, 0, False))
+        row.no_channel = row.client.id in unreachable
     context = {"rows": rows, "page": page, "now": timezone.now()}
     if _is_htmx(request):
         return render(request, "launchready/_client_rows.html", context)
@@ -112,16 +120,19 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
     return [ClientRow(c, c.open_sprints[0] if c.open_sprints else None) for c in clients]  # type: ignore[attr-defined]
 
 
-def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool, int]]:
-    """Go/no-go and open blockers per client from the latest finished run of each of its domains (one query)."""
+def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool | None, int, bool]]:
+    """Go/no-go (None: never audited) and open blockers per client from the latest finished run of each of
+    its domains, and whether an audit is under way (one query)."""
     latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("counts")[:1]
-    rows = Domain.objects.filter(client_id__in=client_ids).annotate(counts=Subquery(latest))
-    verdicts: dict[int, tuple[bool, int]] = {}
-    for client_id, counts in rows.values_list("client_id", "counts"):
-        if counts is None:  # never audited
-            continue
-        blockers = verdicts.get(client_id, (True, 0))[1] + int(counts.get("blocker", 0))
-        verdicts[client_id] = (blockers == 0, blockers)
+    busy = Exists(AuditRun.objects.active().filter(domain=OuterRef("pk")))
+    rows = Domain.objects.filter(client_id__in=client_ids).annotate(counts=Subquery(latest), busy=busy)
+    verdicts: dict[int, tuple[bool | None, int, bool]] = {}
+    for client_id, counts, auditing in rows.values_list("client_id", "counts", "busy"):
+        go, blockers, was_auditing = verdicts.get(client_id, (None, 0, False))
+        if counts is not None:
+            blockers += int(counts.get("blocker", 0))
+            go = blockers == 0
+        verdicts[client_id] = (go, blockers, was_auditing or auditing)
     return verdicts
 
 
@@ -154,7 +165,7 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "down": Monitor.objects.filter(client=client, state=Monitor.State.DOWN).count(),
         "risks": risks,
         "top_risks": risks.findings[:5],
-        "active": list(AuditRun.objects.active().filter(domain__client=client).select_related("domain")),
+        "status": audit_status(client),
         "domains": domains,
         "sprint": current,
         "past_sprints": [s for s in sprints if s is not current],
@@ -235,8 +246,14 @@ def domain_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
     form = DomainForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
-        domain = form.save()
-        messages.success(request, f"{domain.display_name} added. Now add the routes that must work at launch.")
+        with transaction.atomic():  # the first audit is enqueued once the domain is committed
+            domain = form.save()
+            audit_runs_start(domains=[domain], user=request.user)
+        messages.success(
+            request,
+            f"{domain.display_name} added, and its first audit has started. "
+            "Now add the routes that must work at launch: the next audit checks them too.",
+        )
         return redirect("route_new", domain.code)
     return render(request, "launchready/domain_form.html", {"form": form, "client": client})
 
@@ -265,9 +282,8 @@ def domain_delete(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
 def route_new(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
     domain = get_rw_domain_for_user(request.user, domain_code)
     form = RouteForm(request.POST or None, domain=domain)
-    if request.method == "POST" and form.is_valid():
-        route = form.save()
-        messages.success(request, f"Route {route.display_url} added.")
+    if request.method == "POST" and form.is_valid() and (route := form.save_unique()) is not None:
+        messages.success(request, f"Route {route.display_url} added.{_host_added(form)}")
         if "add_another" in request.POST:
             return redirect("route_new", domain.code)
         return redirect("client_detail", domain.client.code)
@@ -279,13 +295,19 @@ def route_new(request: AuthedRequest, domain_code: UUID) -> HttpResponse:
     )
 
 
+def _host_added(form: RouteForm) -> str:
+    if not form.added_host:
+        return ""
+    return f" {form.added_host} is now one of the hosts in use on {form.domain.display_name}, and is audited."
+
+
 @login_required
 def route_edit(request: AuthedRequest, route_code: UUID) -> HttpResponse:
     route = get_rw_route_for_user(request.user, route_code)
     form = RouteForm(request.POST or None, instance=route, domain=route.domain)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Route saved.")
+    if request.method == "POST" and form.is_valid() and (saved := form.save_unique()) is not None:
+        route = saved
+        messages.success(request, f"Route {route.display_url} saved.{_host_added(form)}")
         return redirect("client_detail", route.domain.client.code)
     context = {"form": form, "domain": route.domain, "client": route.domain.client, "route": route}
     return render(request, "launchready/route_form.html", context)
@@ -322,6 +344,7 @@ def sprint_detail(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
         risks = risk_list(sprint.client)
         context |= {
             "risks": risks,
+            "status": audit_status(sprint.client),
             "top_risks": risks.findings[:8],
             "checklist": sprint_checklist(sprint),
             "can_edit": is_staff_of(request.user, sprint.client.workspace_id),

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership, Role
+from launchready.models import Client
 from launchready.net import Net, current_config
 from launchready.plaintext import render_text
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
@@ -38,12 +39,58 @@ class TransportError(Exception):
 FLAPPING_INCIDENTS = 3  # outages of one monitor within the hour before its alerts are held as flapping
 
 
-def alerts_for_event(incident: Incident, kind: str, sequence: int = 0) -> list[Alert]:
-    """Queue one alert per enabled channel of the incident's client, unless maintenance or flapping holds it."""
+NOBODY_TOLD = {
+    Alert.Kind.DOWN: "add an alert channel for the client, or a default channel for the workspace",
+    Alert.Kind.UP: "of the recovery",
+    Alert.Kind.REMINDER: "of the reminder",
+}
+
+
+def routed_channels(client_id: int) -> list[AlertChannel]:
+    """Where a client's alerts go: its own enabled channels, or, when it has none, its workspace's enabled
+    default channels (one query either way)."""
+    channels = list(
+        AlertChannel.objects.filter(
+            models.Q(client_id=client_id) | models.Q(client__isnull=True, workspace__clients__id=client_id),
+            enabled=True,
+        )
+    )
+    own = [c for c in channels if c.client_id is not None]
+    return own or channels
+
+
+def unreachable_clients(clients: list[Client]) -> set[int]:
+    """Of these clients, those whose outages would reach nobody: no enabled channel of their own and no
+    enabled default channel in their workspace (one query for any number of them)."""
+    if not clients:
+        return set()
+    rows = (
+        AlertChannel.objects.filter(
+            models.Q(client__in=clients)
+            | models.Q(client__isnull=True, workspace_id__in={c.workspace_id for c in clients}),
+            enabled=True,
+        )
+        .values_list("client_id", "workspace_id")
+        .distinct()
+    )
+    own: set[int] = set()
+    defaults: set[int] = set()
+    for client_id, workspace_id in rows:
+        if client_id is not None:
+            own.add(client_id)
+        else:
+            defaults.add(workspace_id)
+    return {c.id for c in clients if c.id not in own and c.workspace_id not in defaults}
+
+
+def alerts_for_event(incident: Incident, kind: str, sequence: int = 0, *, at: datetime | None = None) -> list[Alert]:
+    """Queue one alert per channel the incident's client is routed to, unless maintenance or flapping holds
+    it; with no channel at all, the timeline says that nobody was told."""
     monitor = incident.monitor
+    at = at or timezone.now()
     held = held_by(monitor, timezone.now())
     if held:
-        IncidentEvent.objects.create(incident=incident, kind=IncidentEvent.Kind.HELD, detail=held)
+        IncidentEvent.objects.create(incident=incident, at=at, kind=IncidentEvent.Kind.HELD, detail=held)
         if held.startswith("flapping"):
             hour = timezone.now().strftime("%Y%m%d%H")
             return alerts_for(
@@ -57,8 +104,19 @@ def alerts_for_event(incident: Incident, kind: str, sequence: int = 0) -> list[A
                 },
             )
         return []
+    channels = routed_channels(monitor.client_id)
+    if kind != Alert.Kind.DOWN:  # whoever heard it went down hears the rest, wherever alerts go since
+        heard = AlertChannel.objects.filter(alerts__incident=incident, enabled=True).exclude(
+            id__in=[c.id for c in channels]
+        )
+        channels += list(heard.distinct())
+    if not channels:
+        IncidentEvent.objects.create(
+            incident=incident, at=at, kind=IncidentEvent.Kind.NO_CHANNEL, detail=NOBODY_TOLD.get(Alert.Kind(kind), "")
+        )
+        return []
     key = f"incident:{incident.id}:{kind}:{sequence}"
-    return alerts_for(monitor.client_id, kind, key, incident=incident, sequence=sequence)
+    return alerts_for(monitor.client_id, kind, key, incident=incident, sequence=sequence, channels=channels)
 
 
 def held_by(monitor: Any, now: Any) -> str:
@@ -104,10 +162,10 @@ def send_reminders(now: Any = None) -> int:
                 Alert.objects.filter(incident=incident, kind=Alert.Kind.REMINDER).values("sequence").distinct().count()
                 + 1
             )
-            alerts_for_event(incident, Alert.Kind.REMINDER, sequence)
             IncidentEvent.objects.create(
                 incident=incident, at=now, kind=IncidentEvent.Kind.REMINDER, detail=f"reminder {sequence}: still down"
             )
+            alerts_for_event(incident, Alert.Kind.REMINDER, sequence, at=now)
             sent += 1
     return sent
 
@@ -120,13 +178,26 @@ def alerts_for(
     incident: Incident | None = None,
     sequence: int = 0,
     payload: dict[str, Any] | None = None,
+    channels: list[AlertChannel] | None = None,
 ) -> list[Alert]:
-    """Queue one alert per enabled channel; an event already queued for a channel is not queued again."""
-    channels = AlertChannel.objects.filter(client_id=client_id, enabled=True)
+    """Queue one alert per channel the client is routed to; an event already queued for a channel is not
+    queued again."""
+    if channels is None:
+        channels = routed_channels(client_id)
+    if not channels:
+        return []
     before = set(Alert.objects.filter(channel__in=channels, dedupe_key=key).values_list("id", flat=True))
     Alert.objects.bulk_create(
         [
-            Alert(channel=c, incident=incident, kind=kind, sequence=sequence, dedupe_key=key, payload=payload or {})
+            Alert(
+                channel=c,
+                client_id=client_id,
+                incident=incident,
+                kind=kind,
+                sequence=sequence,
+                dedupe_key=key,
+                payload=payload or {},
+            )
             for c in channels
         ],
         ignore_conflicts=True,
@@ -142,11 +213,61 @@ def alerts_for(
 
 def test_alert(channel: AlertChannel) -> Alert:
     """The "send test alert" button: a one-off alert with no incident."""
-    alert = Alert.objects.create(channel=channel, kind=Alert.Kind.TEST, dedupe_key=f"test:{time.time_ns()}")
+    alert = Alert.objects.create(
+        channel=channel, client=channel.client, kind=Alert.Kind.TEST, dedupe_key=f"test:{time.time_ns()}"
+    )
     from monitoring.tasks import send_alert_task
 
     transaction.on_commit(lambda: send_alert_task.delay(alert.id))
     return alert
+
+
+def open_incidents_to(channel: AlertChannel) -> list[Alert]:
+    """A channel just added (or enabled) hears of the outages still open among the clients it speaks for:
+    one alert per incident, under the incident's own key for its down alert, so none is ever sent twice.
+    Outages inside a maintenance window stay held, as their alerts would have been."""
+    if not channel.enabled:
+        return []
+    if channel.client_id is not None:
+        clients = Client.objects.filter(pk=channel.client_id)
+    else:  # a workspace default speaks for the clients with no enabled channel of their own
+        clients = Client.objects.filter(workspace_id=channel.owner_workspace_id).exclude(alert_channels__enabled=True)
+    now = timezone.now()
+    incidents = [
+        i
+        for i in Incident.objects.filter(ended_at__isnull=True, monitor__client__in=clients).select_related(
+            "monitor__client"
+        )
+        if not held_by(i.monitor, now).startswith("maintenance")
+    ]
+    if not incidents:
+        return []
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                channel=channel,
+                client_id=i.monitor.client_id,
+                incident=i,
+                kind=Alert.Kind.DOWN,
+                dedupe_key=f"incident:{i.id}:{Alert.Kind.DOWN}:0",
+                payload={
+                    "subject": f"Still down: {i.monitor.url}",
+                    "detail": f"Down since {i.started_at:%-d %b %H:%M} UTC, before this channel was added"
+                    + (f": {i.detail}" if i.detail else "."),
+                },
+            )
+            for i in incidents
+        ],
+        ignore_conflicts=True,
+    )
+    alerts = list(
+        Alert.objects.filter(channel=channel, incident__in=incidents, kind=Alert.Kind.DOWN, state=Alert.State.PENDING)
+    )
+    from monitoring.tasks import send_alert_task
+
+    ids = [a.id for a in alerts]
+    transaction.on_commit(lambda: [send_alert_task.delay(i) for i in ids])
+    return alerts
 
 
 def send(alert_id: int) -> str:
@@ -156,7 +277,9 @@ def send(alert_id: int) -> str:
     )
     if not claimed:
         return "not pending"
-    alert = Alert.objects.select_related("channel__client", "incident__monitor__route__domain").get(id=alert_id)
+    alert = Alert.objects.select_related(
+        "channel__client", "channel__workspace", "client", "incident__monitor__route__domain"
+    ).get(id=alert_id)
     channel = alert.channel
     started = time.monotonic()
     try:
@@ -196,16 +319,19 @@ def message(alert: Alert) -> dict[str, Any]:
     """The facts every transport words in its own way."""
     incident = alert.incident
     monitor = incident.monitor if incident else None
+    client = alert.client or alert.channel.client
+    who = client.name if client else str(alert.channel.workspace)
     subject = alert.payload.get("subject") or {
         Alert.Kind.DOWN: f"DOWN: {monitor.url if monitor else ''}",
         Alert.Kind.UP: f"Recovered: {monitor.url if monitor else ''}",
         Alert.Kind.REMINDER: f"Still down: {monitor.url if monitor else ''}",
-        Alert.Kind.TEST: f"Test alert for {alert.channel.client.name}",
+        Alert.Kind.TEST: f"Test alert for {who}",
     }.get(Alert.Kind(alert.kind), alert.get_kind_display())
+    link = f"{settings.SITE_URL}/clients/{client.code}/monitoring/" if client else f"{settings.SITE_URL}/monitoring/"
     return {
         "event": alert.kind,
         "subject": subject,
-        "client": alert.channel.client.name,
+        "client": who,
         "url": monitor.url if monitor else None,
         "cause": incident.get_cause_display() if incident else None,
         "detail": alert.payload.get("detail")
@@ -213,13 +339,13 @@ def message(alert: Alert) -> dict[str, Any]:
         "started_at": incident.started_at.isoformat() if incident else None,
         "ended_at": incident.ended_at.isoformat() if incident and incident.ended_at else None,
         "incident": str(incident.code) if incident else None,
-        "link": f"{settings.SITE_URL}/clients/{alert.channel.client.code}/monitoring/",
+        "link": link,
     }
 
 
 def _email(alert: Alert, facts: dict[str, Any]) -> None:
     channel = alert.channel
-    to = channel.recipients or _people(channel)
+    to = channel.recipients or _people(alert)
     if not to:
         raise TransportError("nobody to email: add recipients or a founder", permanent=True)
     text = render_text("monitoring/email/alert-body-text.txt", facts)
@@ -232,14 +358,16 @@ def _email(alert: Alert, facts: dict[str, Any]) -> None:
         raise TransportError(f"the mail server did not take it: {type(exc).__name__}") from None
 
 
-def _people(channel: AlertChannel) -> list[str]:
-    client = channel.client
-    members = Membership.objects.filter(workspace_id=client.workspace_id).select_related("user")
+def _people(alert: Alert) -> list[str]:
+    """An email channel without recipients: the consultants, and the founders of the client the alert is
+    about (a workspace default channel speaks for whichever client it is)."""
+    client = alert.client or alert.channel.client
+    members = Membership.objects.filter(workspace_id=alert.channel.owner_workspace_id).select_related("user")
     return sorted(
         {
             m.user.email
             for m in members
-            if m.role in STAFF_ROLES or (m.role == Role.FOUNDER and m.client_id == client.id)
+            if m.role in STAFF_ROLES or (client is not None and m.role == Role.FOUNDER and m.client_id == client.id)
         }
     )
 

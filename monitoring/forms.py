@@ -42,10 +42,17 @@ class AlertChannelForm(forms.Form):
         cleaned["recipient_list"] = recipients
         return cleaned
 
-    def save(self, client: Any) -> tuple[AlertChannel, str | None]:
-        """The channel, and for a webhook its new signing secret (shown once, stored only encrypted)."""
+    def save(self, *, client: Any = None, workspace: Any = None) -> tuple[AlertChannel, str | None]:
+        """The channel of a client, or a workspace's default channel, and for a webhook its new signing
+        secret (shown once, stored only encrypted)."""
         data = self.cleaned_data
-        channel = AlertChannel(client=client, kind=data["kind"], name=data["name"], recipients=data["recipient_list"])
+        channel = AlertChannel(
+            client=client,
+            workspace=None if client is not None else workspace,
+            kind=data["kind"],
+            name=data["name"],
+            recipients=data["recipient_list"],
+        )
         signing = None
         if data["kind"] == AlertChannel.Kind.WEBHOOK:
             signing = "whsec_" + secrets.token_urlsafe(24)

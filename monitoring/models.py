@@ -158,8 +158,9 @@ class Incident(models.Model):
 class IncidentEvent(models.Model):
     class Kind(models.TextChoices):
         FIRST_FAILURE = "first_failure", "First failure"
-        OPENED = "opened", "Alert raised"
+        OPENED = "opened", "Marked down"
         ALERT_SENT = "alert_sent", "Alert sent"
+        NO_CHANNEL = "no_channel", "No channel: nobody was told"
         REMINDER = "reminder", "Reminder"
         HELD = "held", "Alerts held"
         RECOVERED = "recovered", "Recovered"
@@ -192,6 +193,8 @@ class SchedulerGap(models.Model):
 class AlertChannel(models.Model):
     """Where a client's alerts go: email, a Slack incoming webhook, or a signed generic webhook.
 
+    A channel belongs to one client, or (with no client) to a workspace as its default: the clients of
+    that workspace without an enabled channel of their own send their alerts there.
     The webhook URLs and signing secret live in `secret`, encrypted at rest; they are never shown again.
     """
 
@@ -201,7 +204,15 @@ class AlertChannel(models.Model):
         WEBHOOK = "webhook", "Webhook"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    client = models.ForeignKey(Client, models.CASCADE, related_name="alert_channels")
+    client = models.ForeignKey(Client, models.CASCADE, null=True, blank=True, related_name="alert_channels")
+    workspace = models.ForeignKey(
+        "accounts.Workspace",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="default_alert_channels",
+        help_text="Set for a workspace's default channel (and then no client).",
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     name = models.CharField(max_length=80)
     recipients = models.JSONField(
@@ -218,9 +229,29 @@ class AlertChannel(models.Model):
 
     class Meta:
         ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=False, workspace__isnull=True)
+                | models.Q(client__isnull=True, workspace__isnull=False),
+                name="channel_of_a_client_or_a_workspace",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def is_workspace_default(self) -> bool:
+        return self.client_id is None
+
+    @property
+    def owner_workspace(self) -> Any:
+        """The workspace the channel belongs to, directly or through its client."""
+        return self.workspace if self.client is None else self.client.workspace
+
+    @property
+    def owner_workspace_id(self) -> int:
+        return self.workspace_id if self.client is None else self.client.workspace_id  # type: ignore[return-value]
 
     @property
     def config(self) -> dict[str, Any]:
@@ -251,6 +282,8 @@ class Alert(models.Model):
         FAILED = "failed", "Failed"
 
     channel = models.ForeignKey(AlertChannel, models.CASCADE, related_name="alerts")
+    # Whose event it is: the channel's client, or the client a workspace default channel spoke for.
+    client = models.ForeignKey(Client, models.CASCADE, null=True, blank=True, related_name="alerts")
     incident = models.ForeignKey(Incident, models.CASCADE, null=True, blank=True, related_name="alerts")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # What the alert is about, once per channel: "incident:12:down", "deploy:7", "test:…".
@@ -277,6 +310,11 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} alert to {self.channel}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.client_id is None and self.channel_id is not None:  # a client's own channel speaks for it
+            self.client_id = self.channel.client_id
+        super().save(*args, **kwargs)
 
 
 class ApiToken(models.Model):

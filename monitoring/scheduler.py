@@ -224,7 +224,6 @@ def advance(monitor: Monitor, outcome: ProbeOutcome, now: datetime) -> None:
 def open_incident(monitor: Monitor, outcome: ProbeOutcome) -> Incident:
     first = outcome.at - timedelta(seconds=monitor.interval * (monitor.consecutive_failures - 1))
     incident = Incident.objects.create(monitor=monitor, started_at=first, cause=outcome.cause, detail=outcome.error)
-    alerts_for_event(incident, Alert.Kind.DOWN)
     IncidentEvent.objects.bulk_create(
         [
             IncidentEvent(incident=incident, at=first, kind=IncidentEvent.Kind.FIRST_FAILURE, detail=outcome.error),
@@ -236,6 +235,7 @@ def open_incident(monitor: Monitor, outcome: ProbeOutcome) -> Incident:
             ),
         ]
     )
+    alerts_for_event(incident, Alert.Kind.DOWN, at=outcome.at)
     return incident
 
 
@@ -249,7 +249,7 @@ def close_incident(monitor: Monitor, at: datetime) -> None:
             kind=IncidentEvent.Kind.RECOVERED,
             detail=f"{monitor.consecutive_successes} successes in a row",
         )
-        alerts_for_event(incident, Alert.Kind.UP)
+        alerts_for_event(incident, Alert.Kind.UP, at=at)
 
 
 def tick(

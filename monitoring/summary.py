@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from launchready.models import Client
+from monitoring.alerts import unreachable_clients
 from monitoring.models import Incident, Monitor, Rollup
 from monitoring.rollup import day_start
 
@@ -29,6 +30,7 @@ class ClientSummary:
     uptime_30d: float | None
     open_incidents: int
     last_checked_at: datetime | None
+    no_channel: bool = False  # its outages would reach nobody
 
 
 def down_now(monitors: QuerySet[Monitor]) -> list[Monitor]:
@@ -64,6 +66,7 @@ def client_summaries(
     clients.sort(key=lambda c: (-counts[c.id]["down"], -incidents.get(c.id, 0), c.name.lower()))
     shown = Paginator(clients, OVERVIEW_PAGE_SIZE).get_page(page)
     uptime = uptime_totals([c.id for c in shown], now)
+    unreachable = unreachable_clients(list(shown))
     rows = []
     for client in shown:
         c, (n, f) = counts[client.id], uptime.get(client.id, (0, 0))
@@ -76,6 +79,7 @@ def client_summaries(
                 100 * (n - f) / n if n else None,
                 incidents.get(client.id, 0),
                 c["last"],
+                client.id in unreachable,
             )
         )
     return rows, shown

@@ -11,6 +11,7 @@ urlpatterns = [
     path("monitors/<uuid:monitor_code>/pause/", views.monitor_pause, name="monitor_pause"),
     path("monitors/<uuid:monitor_code>/edit/", views.monitor_edit, name="monitor_edit"),
     path("clients/<uuid:client_code>/alert-channels/", views.channels, name="alert_channels"),
+    path("workspace/alert-channels/", views.workspace_channels, name="workspace_alert_channels"),
     path("alert-channels/<uuid:channel_code>/test/", views.channel_test, name="alert_channel_test"),
     path("alert-channels/<uuid:channel_code>/toggle/", views.channel_toggle, name="alert_channel_toggle"),
 ]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo, sudo_redirect
+from launchready.models import Client
 from launchready.tenancy import (
     get_client_for_user,
     get_rw_channel_for_user,
@@ -31,7 +32,7 @@ from launchready.tenancy import (
     is_staff_of,
 )
 from monitoring import charts, series
-from monitoring.alerts import test_alert
+from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
@@ -140,14 +141,54 @@ def channels(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         return reauth
     form = AlertChannelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        channel, signing = form.save(client)
-        record_activity(client.workspace, request.user, "channel.created", channel, request)
-        messages.success(request, f"{channel} added.")
-        if signing:
-            messages.warning(request, f"Signing secret for {channel.name} (shown once): {signing}")
+        channel, signing = form.save(client=client)
+        _channel_added(request, channel, signing, client.workspace)
         return redirect("alert_channels", client.code)
-    context = {"client": client, "form": form, "channels": AlertChannel.objects.filter(client=client)}
+    context = {
+        "client": client,
+        "form": form,
+        "channels": AlertChannel.objects.filter(client=client),
+        "routed": routed_channels(client.id),
+    }
     return render(request, "monitoring/channels.html", context)
+
+
+@login_required
+def workspace_channels(request: AuthedRequest) -> HttpResponse:
+    """The workspace's default channels: where the alerts of every client without a channel of its own go."""
+    membership = request.membership
+    if membership is None or not membership.is_staff_role:
+        raise Http404
+    if reauth := sudo_redirect(request, reverse("workspace_alert_channels")):
+        return reauth
+    workspace = membership.workspace
+    form = AlertChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        channel, signing = form.save(workspace=workspace)
+        _channel_added(request, channel, signing, workspace)
+        return redirect("workspace_alert_channels")
+    context = {
+        "workspace": workspace,
+        "form": form,
+        "channels": AlertChannel.objects.filter(workspace=workspace, client__isnull=True),
+        "uncovered": Client.objects.filter(workspace=workspace).exclude(alert_channels__enabled=True).count(),
+    }
+    return render(request, "monitoring/workspace_channels.html", context)
+
+
+def _channel_added(request: AuthedRequest, channel: AlertChannel, signing: str | None, workspace: Any) -> None:
+    record_activity(workspace, request.user, "channel.created", channel, request)
+    told = open_incidents_to(channel)
+    outages = f" {len(told)} outage{'s' if len(told) != 1 else ''} still open sent to it." if told else ""
+    messages.success(request, f"{channel} added.{outages}")
+    if signing:
+        messages.warning(request, f"Signing secret for {channel.name} (shown once): {signing}")
+
+
+def _channels_page(channel: AlertChannel) -> HttpResponse:
+    if channel.client is None:
+        return redirect("workspace_alert_channels")
+    return redirect("alert_channels", channel.client.code)
 
 
 @login_required
@@ -156,7 +197,7 @@ def channel_test(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
     channel = get_rw_channel_for_user(request.user, channel_code)
     test_alert(channel)
     messages.success(request, f"Test alert queued for {channel}. Its result shows below in a moment.")
-    return redirect("alert_channels", channel.client.code)
+    return _channels_page(channel)
 
 
 @login_required
@@ -168,8 +209,14 @@ def channel_toggle(request: AuthedRequest, channel_code: UUID) -> HttpResponse:
         enabled=not channel.enabled, disabled_reason="", consecutive_failures=0
     )
     change = "disabled" if channel.enabled else "enabled"
-    record_activity(channel.client.workspace, request.user, "channel.changed", f"{channel} ({change})", request)
-    return redirect("alert_channels", channel.client.code)
+    record_activity(channel.owner_workspace, request.user, "channel.changed", f"{channel} ({change})", request)
+    if not channel.enabled:  # enabled now: it hears of the outages still open
+        channel.enabled = True
+        if told := open_incidents_to(channel):
+            messages.success(
+                request, f"{len(told)} outage{'s' if len(told) != 1 else ''} still open sent to {channel}."
+            )
+    return _channels_page(channel)
 
 
 @login_required

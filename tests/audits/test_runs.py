@@ -18,6 +18,7 @@ from django.utils import timezone
 from audits.models import AuditFinding, AuditRun
 from audits.risk import reap_stale_runs
 from audits.runs import audit_client
+from audits.status import audit_status
 from audits.tasks import execute
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
@@ -193,15 +194,129 @@ def test_starting_an_audit_twice_queues_one_run_per_domain(tenant: Tenant) -> No
     assert AuditRun.objects.filter(domain=tenant.domain).count() == 1
 
 
+def _banner(http, client_code, **params: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The audit status block as polled, and the trigger it sends back."""
+    response = http.get(reverse("audit_progress", args=[client_code]), params)
+    return response.content.decode(), response.get("HX-Trigger", "")
+
+
 @pytest.mark.django_db
-def test_progress_refreshes_until_the_runs_end(tenant: Tenant) -> None:
+@pytest.mark.parametrize(
+    ("state", "done", "total", "headline", "polls"),
+    [
+        (AuditRun.State.QUEUED, 0, 0, "Audit queued", True),
+        (AuditRun.State.RUNNING, 5, 9, "Audit running: 5 of 9 checks done", True),
+        (AuditRun.State.DONE, 9, 9, "No-go", False),
+        (AuditRun.State.FAILED, 2, 9, "Audit failed", False),
+    ],
+)
+def test_the_banner_says_what_the_audit_is_doing(
+    tenant: Tenant, state: str, done: int, total: int, headline: str, polls: bool
+) -> None:
+    run = AuditRun.objects.create(
+        domain=tenant.domain, state=state, checks_done=done, checks_total=total, reason="The worker stopped."
+    )
+    if state == AuditRun.State.DONE:
+        run.findings.create(
+            check_id="tls.expired",
+            area="tls",
+            severity="blocker",
+            item="tls",
+            title="Expired",
+            explanation="-",
+            fix="-",
+        )
+        AuditRun.objects.filter(pk=run.pk).update(go=False, counts={"blocker": 1}, finished_at=timezone.now())
+    http = login(tenant.consultant)
+    for url in (
+        reverse("client_detail", args=[tenant.client.code]),
+        reverse("client_risks", args=[tenant.client.code]),
+        reverse("sprint_detail", args=[tenant.sprint.code]),
+        reverse("audit_progress", args=[tenant.client.code]),
+    ):
+        page = http.get(url).content.decode()
+        assert f"<strong>{headline}</strong>" in page, url
+        assert ("Not audited yet" in page) is False, url
+        assert ('hx-trigger="every 2s"' in page) is polls, url
+    if state == AuditRun.State.FAILED:
+        assert "The worker stopped. Nothing was checked to the end" in page
+
+
+@pytest.mark.django_db
+def test_the_banner_keeps_the_last_verdict_while_a_new_audit_runs(tenant: Tenant) -> None:
+    AuditRun.objects.create(
+        domain=tenant.domain, state=AuditRun.State.DONE, go=True, counts={}, finished_at=timezone.now()
+    )
+    AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.RUNNING, checks_done=1, checks_total=9)
+    page, _ = _banner(login(tenant.consultant), tenant.client.code)
+    assert "Audit running: 1 of 9 checks done" in page and "Until it ends, the last verdict stands: Go." in page
+
+
+@pytest.mark.django_db
+def test_the_polling_stops_with_the_verdict_once_the_run_ends(tenant: Tenant) -> None:
     run = AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.RUNNING, checks_total=12, checks_done=3)
     http = login(tenant.consultant)
-    url = reverse("audit_progress", args=[tenant.client.code])
-    running = http.get(url)
-    assert b'hx-trigger="every 2s"' in running.content and b'value="3"' in running.content
-    AuditRun.objects.filter(pk=run.pk).update(state=AuditRun.State.DONE)
-    assert http.get(url + "?watching=1")["HX-Refresh"] == "true"
+    page, trigger = _banner(http, tenant.client.code, watching="1")
+    assert 'hx-trigger="every 2s"' in page and 'value="3"' in page and trigger == ""
+    AuditRun.objects.filter(pk=run.pk).update(
+        state=AuditRun.State.DONE, go=True, counts={}, finished_at=timezone.now(), checks_done=12
+    )
+    page, trigger = _banner(http, tenant.client.code, watching="1")
+    assert "hx-trigger" not in page.split("<strong>")[0]  # the status block polls no more
+    assert "<strong>Go</strong>" in page and "Audit running" not in page
+    assert trigger == "audit-finished"  # the findings on the page refresh themselves, no reload
+    client_page = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert 'hx-trigger="audit-finished from:body" hx-select="#risks"' in client_page
+
+
+@pytest.mark.django_db
+def test_the_founder_sees_the_audit_under_way_without_the_banner(tenant: Tenant) -> None:
+    AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.RUNNING, checks_total=9, checks_done=4)
+    http = login(tenant.founder)
+    page = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "4 of 9 checks done" in page and "audit under way" in page and "not audited yet" not in page
+    assert "banner=0" in page
+    polled, _ = _banner(http, tenant.client.code, banner="0")
+    assert "4 of 9 checks done" in polled and "verdict" not in polled
+
+
+@pytest.mark.django_db
+def test_the_dashboard_says_a_first_audit_is_running(tenant: Tenant) -> None:
+    AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.QUEUED)
+    page = login(tenant.consultant).get(reverse("dashboard")).content.decode()
+    assert "Audit running" in page and "Not audited" not in page
+
+
+@pytest.mark.django_db
+def test_adding_a_domain_through_the_form_enqueues_its_first_audit_once(
+    tenant: Tenant,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    http = login(tenant.consultant)
+    data = {"name": "https://www.new-shop.test/", "canonical_host": "www", "hosting_provider": "other"}
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = http.post(reverse("domain_new", args=[tenant.client.code]), data | {"deploy_method": "git_push"})
+    domain = Domain.objects.get(client=tenant.client, name="new-shop.test")
+    assert response["Location"] == reverse("route_new", args=[domain.code])
+    runs = AuditRun.objects.filter(domain=domain)
+    assert [r.state for r in runs] == [AuditRun.State.QUEUED]
+    assert len(callbacks) == 1  # the enqueue, once the domain is committed
+    assert AuditRun.objects.count() == 1  # no other domain of the client was audited again
+    invalid = http.post(reverse("domain_new", args=[tenant.client.code]), data | {"deploy_method": "git_push"})
+    assert "already has that domain" in invalid.content.decode() and AuditRun.objects.count() == 1
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_new_domain_is_audited_by_the_worker(sandbox_env: Sandbox, worker) -> None:  # type: ignore[no-untyped-def]
+    tenant = make_tenant()
+    login(tenant.consultant).post(
+        reverse("domain_new", args=[tenant.client.code]),
+        {"name": HEALTHY, "canonical_host": "www", "hosting_provider": "other", "deploy_method": "git_push"},
+    )
+    domain = Domain.objects.get(client=tenant.client, name=HEALTHY)
+    assert wait_until(lambda: AuditRun.objects.filter(domain=domain).finished().exists(), timeout=90)
+    assert AuditRun.objects.filter(domain=domain).count() == 1
 
 
 def _audit_cli(sandbox: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
@@ -245,3 +360,17 @@ def test_the_daily_re_audit_queues_domains_not_audited_for_a_day(tenant: Tenant)
     )
     assert queued == {tenant.domain.id, stale.id}
     assert quiet.id not in queued and recent.id not in queued
+
+
+@pytest.mark.django_db
+def test_the_audit_status_adds_up_every_domain_under_way(tenant: Tenant) -> None:
+    second = DomainFactory(client=tenant.client)
+    third = DomainFactory(client=tenant.client)
+    AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.RUNNING, checks_done=5, checks_total=9)
+    AuditRun.objects.create(domain=second, state=AuditRun.State.RUNNING, checks_done=1, checks_total=9)
+    AuditRun.objects.create(domain=third, state=AuditRun.State.DONE, go=True, finished_at=timezone.now())
+    AuditRun.objects.create(domain=third, state=AuditRun.State.QUEUED)  # the newest run is the one that counts
+    status = audit_status(tenant.client)
+    assert status.headline == "Audit running: 6 of 18 checks done; 1 more domain waiting"
+    assert [r.domain for r in status.queued] == [third]
+    assert audit_status(make_tenant().client).headline == ""

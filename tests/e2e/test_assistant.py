@@ -42,7 +42,7 @@ def test_consultant_probes_the_assistant_and_the_owner_reads_the_activity_log(
     text = page.inner_text("main")
     assert "Assistant probe saved" in text and "Authorization" in text and "widget-secret-123" not in text
     page.click("button:has-text('Run the audit now')")
-    # The progress panel reloads the page when the run ends: then a verdict replaces "Not audited yet".
+    # The banner says the audit is running and, once it ends, shows the verdict in place.
     page.wait_for_selector(".verdict-go, .verdict-stop", timeout=120000)
     page.goto(live_server.url + reverse("client_risks", args=[client.code]) + "?area=assistant")
     text = page.inner_text("main")

@@ -34,7 +34,14 @@ def test_consultant_runs_an_audit_and_reads_the_risks(
     page.goto(live_server.url + reverse("client_detail", args=[client.code]))
     assert "Not audited yet" in page.inner_text("main")
     page.click("button:has-text('Run audit')")
-    page.wait_for_selector(".verdict-stop", timeout=60000)  # the progress panel reloads the page when done
+    page.wait_for_selector("[data-audit=queued], [data-audit=running], .verdict-stop", timeout=30000)
+    assert "Not audited yet" not in page.inner_text("main")
+    page.evaluate("window.stillTheSamePage = true")
+    # No reload: the banner turns into the verdict, then the findings refresh in place.
+    page.wait_for_selector(".verdict-stop", timeout=60000)
+    page.wait_for_selector("details.finding", timeout=10000)
+    assert 'hx-trigger="every 2s"' not in page.content()  # the polling stopped with the run
+    assert page.evaluate("window.stillTheSamePage === true")  # the verdict and findings came without a reload
     text = page.inner_text("main")
     assert "No-go" in text
     assert "serves the app's .env file" in text

@@ -68,7 +68,7 @@ def test_consultant_and_founder_read_the_monitoring_pages(
     assert "Resolved" in page.inner_text("details.incident summary")
     page.click("details.incident summary")  # the timeline of the outage
     timeline = page.inner_text("details.incident")
-    assert "answered 500" in timeline and "Alert raised" in timeline and "Recovered" in timeline
+    assert "answered 500" in timeline and "Marked down" in timeline and "Recovered" in timeline
     assert page.locator("svg.uptime-bar").count() == 3
     assert page.locator("svg.uptime-bar rect").count() == 3 * 90
     assert page.locator("svg.p95-line").count() >= 1

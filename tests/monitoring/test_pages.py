@@ -56,7 +56,7 @@ def test_the_client_page_shows_each_route_and_stays_cheap(
     assert page.index('badge-stop">Down') < page.index('badge-go">Up')  # what is down comes first
     assert page.count("<rect") == 90 * count
     assert "99.79%" in page  # 1437 of 1440 probes up
-    assert "answered 500" in page and "Alert raised" in page
+    assert "answered 500" in page and "Marked down" in page
 
 
 @pytest.mark.parametrize("clients", [1, 8])

@@ -85,7 +85,13 @@ def test_two_failures_open_one_incident_and_two_successes_close_it(world_sandbox
     assert monitor.state == Monitor.State.UP and incident.ended_at is not None
     assert incident.cause == Monitor.Cause.STATUS and "500" in incident.detail
     kinds = list(incident.events.values_list("kind", flat=True))
-    assert kinds == [IncidentEvent.Kind.FIRST_FAILURE, IncidentEvent.Kind.OPENED, IncidentEvent.Kind.RECOVERED]
+    assert kinds == [  # the client has no alert channel: the timeline says nobody was told, each time
+        IncidentEvent.Kind.FIRST_FAILURE,
+        IncidentEvent.Kind.OPENED,
+        IncidentEvent.Kind.NO_CHANNEL,
+        IncidentEvent.Kind.RECOVERED,
+        IncidentEvent.Kind.NO_CHANNEL,
+    ]
 
 
 def test_a_paused_monitor_is_not_probed(tenant: Tenant) -> None:
