@@ -210,6 +210,68 @@ def _walk_pages(browser: Any, base: str, world: World, role: str, email: str | N
     return seen, problems
 
 
+def _contrast(one: str, two: str) -> float:
+    """WCAG contrast of two computed colours ("rgb(45, 91, 255)")."""
+
+    def luminance(css: str) -> float:
+        r, g, b = (int(float(c)) / 255 for c in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+FOCUSED = """() => {
+  const el = document.activeElement, style = getComputedStyle(el);
+  let back = el.parentElement;
+  const clear = (e) => ['rgba(0, 0, 0, 0)', 'transparent'].includes(getComputedStyle(e).backgroundColor);
+  while (back && clear(back)) back = back.parentElement;
+  const box = el.getBoundingClientRect();
+  return {text: el.textContent.trim().slice(0, 40), tag: el.tagName, style: style.outlineStyle,
+          width: parseFloat(style.outlineWidth), colour: style.outlineColor,
+          behind: back ? getComputedStyle(back).backgroundColor : 'rgb(255, 255, 255)', top: box.top, left: box.left};
+}"""
+
+
+def _keyboard(browser: Any, base: str, world: World) -> list[str]:
+    """The skip link comes first and leads to the main landmark; every focused control shows a ring of at
+    least 3:1 against what is behind it; "Copied" is said in a live region."""
+    problems = []
+    context = browser.new_context(viewport=WIDTHS["desktop"])
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    _sign_in(page, base, world.tenant.consultant.email)
+    page.goto(base + reverse("client_risks", args=[world.tenant.client.code]))
+    page.keyboard.press("Tab")
+    first = page.evaluate(FOCUSED)
+    if first["text"] != "Skip to content" or first["top"] < 0:
+        problems.append(f"the first Tab reaches {first['text']!r} at {first['top']} px, not a visible skip link")
+    page.keyboard.press("Enter")
+    if page.evaluate("document.activeElement.id") != "main":
+        problems.append("the skip link does not move the focus to the main landmark")
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUSED)
+        if ring["tag"] == "BODY":  # past the last control of the page
+            break
+        if ring["style"] == "none" or ring["width"] < 2 or _contrast(ring["colour"], ring["behind"]) < 3:
+            problems.append(f"focus ring on {ring['tag']} {ring['text']!r}: {ring}")
+    if page.locator("main [role=status][aria-live=polite]").count() < 2:  # the messages and the audit progress
+        problems.append("the risk list has no live region for its messages and its audit progress")
+    page.locator("details.finding summary").first.click()
+    page.locator("details.finding [data-copy]").first.click()
+    status = page.locator("body > [role=status][aria-live=polite]")
+    status.filter(has_text="Copied to the clipboard").wait_for(timeout=3000)
+    page.screenshot(path=str(SCREENSHOTS / "pages-keyboard-copied.png"))
+    page.evaluate("document.querySelectorAll('details.finding').forEach(d => d.open = true)")
+    page.screenshot(path=str(SCREENSHOTS / "pages-consultant-client_risks-evidence.png"), full_page=True)
+    if page.locator("details.finding .evidence table").count() == 0:
+        problems.append("no finding of the audit shows its evidence as a table")
+    context.close()
+    return problems
+
+
 def test_every_page_fits_a_phone_and_passes_axe(sandbox_env: Sandbox, live_server, browser) -> None:  # type: ignore[no-untyped-def]
     assert AXE.exists(), "axe-core is missing: `make browser` installs it (npm ci)"
     # The audit and the probes run their own event loops: not in this thread, where Playwright's loop runs.
@@ -221,6 +283,7 @@ def test_every_page_fits_a_phone_and_passes_axe(sandbox_env: Sandbox, live_serve
         "public": _walk_pages(browser, base, world, "public", None),
         "founder": _walk_pages(browser, base, world, "founder", t.founder.email),
         "consultant": _walk_pages(browser, base, world, "consultant", t.consultant.email),
+        "keyboard": (set(), _keyboard(browser, base, world)),
     }
     assert {"account_login", "account_reset_password", "report_opt_out", "invitation_accept"} <= visits["public"][0]
     assert {"client_detail", "pack_version", "client_monitoring", "access_inventory", "report_history"} <= visits[
