@@ -160,6 +160,17 @@ def _overflow(page: Any) -> str | None:
     return None if wide is None else f"{wide['scroll']} px wide at {wide['width']} px: {wide['culprits']}"
 
 
+def _clipped(page: Any) -> list[str]:
+    """Tables made to stack as cards on a phone (.responsive) that still hide cells off to the side of their box:
+    the page does not scroll sideways, but the founder sees URLs cut and empty columns."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.table-wrap')]
+          .filter(box => box.querySelector('table.responsive') && box.scrollWidth > box.clientWidth + 1)
+          .map(box => `${box.closest('[id]') ? '#' + box.closest('[id]').id + ' ' : ''}table ${box.scrollWidth} px`
+                      + ` in a box of ${box.clientWidth} px`)"""
+    )
+
+
 def _page_at(request: Any, base: str, path: str, name: str) -> str | None:
     """The path of the whole HTML page `path` answers with, or None: not HTML (a PDF, a download, JSON), an
     htmx fragment (checked inside the page it is swapped into), a refusal, or a redirect to another page
@@ -204,6 +215,8 @@ def _walk_pages(browser: Any, base: str, world: World, role: str, email: str | N
             page.screenshot(path=str(SCREENSHOTS / f"pages-{role}-{name}-{width}.png"), full_page=True)
             if width == "phone" and (wide := _overflow(page)):
                 problems.append(f"{name} on a phone scrolls sideways: {wide}")
+            if width == "phone":
+                problems += [f"{name} on a phone cuts a table: {cut}" for cut in _clipped(page)]
             problems += [f"{name} at {width} width: {v}" for v in _axe(page)]
     for context, _ in contexts.values():
         context.close()
