@@ -205,10 +205,9 @@ def evidence_markdown(evidence: Any, indent: str = "") -> str:
     """The evidence as Markdown: a list of its keys, each list of rows as a table with headers under its key."""
     s = evidence_shape(evidence)
     pairs = s.pairs if s.kind == "pairs" else (("Evidence", s),)
-    lines: list[str] = []
+    # The one-line values first, as a list; then each table under its key, apart from the list.
+    lines = [f"- {_md_words(key)}: {_md_inline(value)}" for key, value in pairs if value.kind != "table"]
     for key, value in pairs:
         if value.kind == "table":
-            lines += ["", f"{_md_words(key)}:", "", *_md_table(value), ""]
-        else:
-            lines.append(f"- {_md_words(key)}: {_md_inline(value)}")
+            lines += ["", f"{_md_words(key)}:", "", *_md_table(value)]
     return "\n".join(f"{indent}{line}" if line else "" for line in lines).strip("\n")

@@ -163,3 +163,8 @@ def test_the_risk_list_shows_evidence_as_a_table() -> None:
     html = render_to_string("audits/_finding.html", {"f": finding})
     assert "What we saw" in html and evidence_html(CHAIN) in html
     assert "[[" not in html and "None" not in html
+
+
+def test_it_lists_the_one_line_values_before_the_tables_in_markdown() -> None:
+    lines = evidence_markdown({**CHAIN, "bytes": 0}).splitlines()
+    assert lines[:3] == ["- Bytes: 0", "", "Chain:"]
