@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from accounts.models import Role, Workspace
@@ -34,3 +36,8 @@ class ColleagueInviteForm(forms.Form):
 
 class FounderInviteForm(forms.Form):
     email = forms.EmailField(label="Founder's email", help_text="They will see this client only.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The client page also holds the contact form, whose email field would take the same id.
+        kwargs.setdefault("auto_id", "id_invite_%s")
+        super().__init__(*args, **kwargs)

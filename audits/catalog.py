@@ -4,11 +4,13 @@ filled from the finding's params (missing ones are shown as "…")."""
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
 
 from audits.findings import Area, Finding, Item, Severity
+from launchready.wording import possessive
 
 B, H, M, L, INFO = Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
 
@@ -917,11 +919,24 @@ class _Blank(dict[str, Any]):
         return "…"
 
 
+class _Formatter(string.Formatter):
+    """Fills "{domain}'s" with the possessive the value takes: "brightpath.test's", but "example.news'"."""
+
+    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
+        return super().vformat(_POSSESSIVE.sub(r"{\1!p}", format_string), args, kwargs)
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        return possessive(str(value)) if conversion == "p" else super().convert_field(value, conversion)
+
+
+_POSSESSIVE = re.compile(r"\{(\w+)\}'s\b")
+
+
 def render(finding: Finding) -> dict[str, str]:
     """Title, explanation and fix of a finding, with its params filled in."""
     verdict = CATALOG[finding.check_id]
     values = _Blank({k: _text(v) for k, v in finding.params.items()})
-    formatter = string.Formatter()
+    formatter = _Formatter()
     return {
         "title": formatter.vformat(verdict.title, (), values),
         "explanation": formatter.vformat(verdict.explanation, (), values),

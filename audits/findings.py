@@ -31,6 +31,11 @@ class Area(StrEnum):
     SECRETS = "secrets"
     AUDIT = "audit"
 
+    @property
+    def label(self) -> str:
+        """The area as people write it ("DNS", "HTTP headers"), never the value title-cased ("Dns")."""
+        return AREA_LABELS[self]
+
 
 class Item(StrEnum):
     """The ten Launch Ready items a finding can belong to."""
@@ -46,6 +51,19 @@ class Item(StrEnum):
     UPTIME = "uptime_monitoring"
     HANDOVER = "handover"
 
+
+AREA_LABELS = {
+    Area.DNS: "DNS",
+    Area.TLS: "TLS",
+    Area.REDIRECTS: "Redirects",
+    Area.ROUTES: "Routes",
+    Area.EDGE: "Edge and caching",
+    Area.HEADERS: "HTTP headers",
+    Area.EMAIL: "Email",
+    Area.ASSISTANT: "AI assistant",
+    Area.SECRETS: "Secrets",
+    Area.AUDIT: "The audit itself",
+}
 
 ITEM_LABELS = {
     Item.DOMAIN_SETUP: "Domain setup",

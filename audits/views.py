@@ -109,7 +109,8 @@ def approve_baseline(request: AuthedRequest, run_code: UUID) -> HttpResponse:
     from monitoring.watches import baseline_approve
 
     baseline_approve(domain=run.domain, inventory=run.inventory, user=request.user)
-    messages.success(request, f"{len(run.inventory)} records approved as {run.domain.display_name}'s DNS baseline.")
+    count, name = len(run.inventory), run.domain.display_name
+    messages.success(request, f"{count} records approved as the DNS baseline of {name}.")
     return redirect("audit_run_detail", run.code)
 
 

@@ -518,6 +518,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
                 "explanation": f.explanation,
                 "fix": f.fix,
                 "domain": f.source,
+                "evidence": f.evidence,
             }
             for f in serious[:25]
         ],

@@ -10,9 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from handover.markdown import for_markdown
 from handover.models import PackVersion
 from handover.pack import build_pack
+from launchready.markdown import for_markdown
 from launchready.models import Client
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.timezone import now
 
 from launchready.models import Client
+from launchready.wording import possessive
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -95,7 +96,7 @@ class ReportOptOut(models.Model):
         constraints = [models.UniqueConstraint(fields=["client", "email"], name="one_opt_out_per_address")]
 
     def __str__(self) -> str:
-        return f"{self.email} opted out of {self.client}'s report"
+        return f"{self.email} opted out of {possessive(str(self.client))} report"
 
 
 class DigestSubscription(models.Model):

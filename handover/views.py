@@ -31,6 +31,7 @@ from launchready.tenancy import (
     get_rw_sprint_for_user,
     is_staff_of,
 )
+from launchready.wording import possessive
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ def pack_publish_view(request: AuthedRequest, client_code: UUID) -> HttpResponse
     record_activity(
         client.workspace, request.user, "pack.published", f"Handover pack v{version.number} of {client.name}", request
     )
-    messages.success(request, f"Handover pack v{version.number} published. {client.name}'s founders can read it now.")
+    founders = possessive(client.name)
+    messages.success(request, f"Handover pack v{version.number} published. {founders} founders can read it now.")
     return redirect("pack_version", version.code)
 
 

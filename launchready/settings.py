@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
             ],
+            "builtins": ["launchready.templatetags.wording"],
         },
     }
 ]

@@ -29,9 +29,9 @@ from django.urls.converters import UUIDConverter
 from django.utils.html import escape
 
 from audits.models import AuditFinding
-from handover.markdown import md_code, md_escape
 from handover.models import PackVersion
 from handover.pdf import pack_print_html
+from launchready.markdown import md_code, md_escape
 from launchready.sandbox.hostile_text import (
     ASCII,
     JAVASCRIPT_URL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
-from handover import markdown
+from launchready import markdown
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from handover.markdown import MarkdownText, for_markdown, md_code, md_escape
+from launchready.markdown import MarkdownText, for_markdown, md_code, md_escape
 
 VIEWER = MarkdownIt("commonmark", {"html": True}).enable("table")
 

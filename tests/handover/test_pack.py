@@ -121,6 +121,19 @@ def test_it_lists_what_remains_risky(tenant: Tenant, sandbox_env: Sandbox) -> No
     assert any("Rollback" in s["text"] for s in pack["deploys"][0]["rollback"])
 
 
+def test_the_pack_shows_what_the_audit_saw_as_tables_in_html_and_markdown(tenant: Tenant, sandbox_env: Sandbox) -> None:
+    domain = _client_on(tenant, "studiokit.test", Domain.HostingProvider.RENDER)
+    execute(AuditRun.objects.create(domain=domain))
+    version = pack_publish(client=tenant.client, user=tenant.consultant)
+    seen = [r for r in version.data["risky"] if r["evidence"]]
+    assert seen, "the studiokit audit leaves risks with evidence"
+    assert version.html.count('<div class="evidence">') == len(seen)
+    assert '<table class="evidence-table' in version.html
+    assert version.markdown.count("What the audit saw:") == len(seen)
+    for text in (version.html, version.markdown):
+        assert "[[" not in text and "[(" not in text and "None" not in text and "{'" not in text
+
+
 def test_publishing_freezes_what_the_founder_saw(audited: Tenant) -> None:
     first = pack_publish(client=audited.client, user=audited.consultant, note="End of sprint")
     html, markdown, data = first.html, first.markdown, first.data

@@ -1,0 +1,23 @@
+"""Filters every template has without loading them (settings: builtins): possessives and "how long ago"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+
+from launchready import wording
+
+register = template.Library()
+
+
+@register.filter
+def possessive(name: object) -> str:
+    """`{{ client.name|possessive }}`: "Brightpath's", "Ghost Labs'"; escaped like any text where autoescape is on."""
+    return wording.possessive(str(name))
+
+
+@register.filter
+def ago(then: datetime | None, now: datetime | None = None) -> str:
+    """`{{ m.last_checked_at|ago }}` or `|ago:now`: "just now" under a minute, else "5 minutes ago"."""
+    return wording.ago(then, now) if then else ""
