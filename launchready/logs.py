@@ -99,6 +99,19 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+class RefusedRequestFilter(logging.Filter):
+    """A request the product refused (too big, too many fields, a bad host) is the client's mistake or an
+    attack, not a fault of ours: one WARNING line that says what was refused, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("django.security"):
+            return True
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()

@@ -36,7 +36,8 @@ def md_code(value: object) -> SafeString:
     text = " ".join(str(value if value is not None else "").split())
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    return SafeString(f"{fence} {text.replace('|', chr(92) + '|')} {fence}")
+    pad = " " if text.startswith("`") or text.endswith("`") else ""  # CommonMark strips one space each side
+    return SafeString(f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}")
 
 
 def md_line(value: object) -> SafeString:

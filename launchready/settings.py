@@ -302,6 +302,7 @@ LOGGING = {
     "filters": {
         "scrub": {"()": "launchready.logs.ScrubFilter"},
         "request_id": {"()": "launchready.logs.RequestIdFilter"},
+        "refused": {"()": "launchready.logs.RefusedRequestFilter"},
     },
     "formatters": {
         "json": {
@@ -315,7 +316,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if PRODUCTION else "plain",
-            "filters": ["request_id", "scrub"],
+            "filters": ["request_id", "refused", "scrub"],
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},

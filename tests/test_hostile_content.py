@@ -27,14 +27,17 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 from django.utils.html import escape
+from selectolax.lexbor import LexborHTMLParser
 
 from audits.models import AuditFinding
 from handover.models import PackVersion
 from handover.pdf import pack_print_html
 from launchready.markdown import md_code, md_escape
 from launchready.sandbox.hostile_text import (
+    ALL,
     ASCII,
     JAVASCRIPT_URL,
+    LONG,
     MARKDOWN,
     MARKER,
     RIGHT_TO_LEFT,
@@ -168,6 +171,58 @@ def test_no_page_lets_hostile_text_become_markup(page: Page, world: HostileWorld
                     assert MARKER in body, f"{role} GET {page.name}: no hostile text shown"
     if shown == 0:
         pytest.skip(f"{page.name} answers no one with a page on GET (an action, or a redirect)")
+
+
+TEXT_INPUTS = {"text", "email", "url", "search", "tel", ""}
+
+
+def _hostile_posts(html: str, url: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Each POST form of a page, filled in as an attacker would: hostile text in every text field, the
+    hidden fields and choices as the page gave them."""
+    for form in LexborHTMLParser(html).css("form"):
+        if (form.attributes.get("method") or "").lower() != "post":
+            continue
+        data: dict[str, str] = {}
+        for field in form.css("input, textarea, select"):
+            name = field.attributes.get("name")
+            kind = (field.attributes.get("type") or "").lower()
+            if not name or kind in ("file", "checkbox", "radio", "submit", "button", "password"):
+                continue
+            if field.tag == "select":
+                option = field.css_first("option[selected]") or field.css_first("option")
+                data[name] = (option.attributes.get("value") or "") if option is not None else ""
+            elif field.tag == "textarea" or kind in TEXT_INPUTS:
+                data[name] = LONG if field.tag == "textarea" else ALL
+            else:
+                data[name] = field.attributes.get("value") or ""
+        yield form.attributes.get("action") or url, data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", [p for p in PAGES if p.params], ids=str)
+def test_no_form_shows_hostile_input_as_markup(page: Page, world: HostileWorld) -> None:
+    """Every form of a tenant's page, posted with hostile text: the answer (an error, or the page it leads
+    to) shows that text as text."""
+    url = _url(page, world)
+    assert url is not None
+    posted = 0
+    for role, http in _visitors(world).items():
+        if role == "anonymous":
+            continue
+        response = http.get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        for action, data in _hostile_posts(response.content.decode(), url):
+            if action.endswith(("/delete/", "/logout/", "/remove/", "/withdraw/", "/revoke/")):
+                continue  # a confirmed removal takes no text
+            answer = http.post(action, data, follow=True)
+            assert answer.status_code != 500, f"{role} POST {action}"
+            posted += 1
+            if answer["Content-Type"].startswith("text/html"):
+                found = markup_problems(answer.content.decode())
+                assert not found, f"{role} POST {action} ({page.name}): {found[:5]}"
+    if posted == 0:
+        pytest.skip(f"{page.name} has no form that takes text")
 
 
 @pytest.mark.django_db

@@ -90,3 +90,28 @@ def test_every_response_carries_a_request_id(client) -> None:  # type: ignore[no
     assert len(response["X-Request-ID"]) == 32
     assert client.get("/accounts/login/", headers={"X-Request-ID": "abc12345-run"})["X-Request-ID"] == "abc12345-run"
     assert client.get("/accounts/login/", headers={"X-Request-ID": "<script>"})["X-Request-ID"] != "<script>"
+
+
+@pytest.mark.django_db
+def test_a_form_post_too_large_to_read_is_a_page_and_one_warning_line(client, settings) -> None:  # type: ignore[no-untyped-def]
+    """Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE: the visitor reads why, the log gets one line
+    (through the console handler's own filters, as settings.LOGGING configures them)."""
+    from django.utils.module_loading import import_string
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    for name in settings.LOGGING["handlers"]["console"]["filters"]:
+        handler.addFilter(import_string(settings.LOGGING["filters"][name]["()"])())
+    django_logger = logging.getLogger("django")
+    django_logger.addHandler(handler)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    try:
+        response = client.post("/accounts/login/", {"login": "a@b.test", "password": "x" * 5000})
+    finally:
+        django_logger.removeHandler(handler)
+    assert response.status_code == 400
+    assert "too large" in response.content.decode()
+    lines = stream.getvalue().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("WARNING django.security.RequestDataTooBig"), lines
+    assert "Traceback" not in stream.getvalue() and "x" * 100 not in stream.getvalue()
