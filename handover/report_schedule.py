@@ -88,5 +88,13 @@ def preview_week(client: Client, now: datetime | None = None) -> date:
     week = week_of(now, client_zone(client))
     started = [WeeklyReport.State.CLAIMED, WeeklyReport.State.SENDING, WeeklyReport.State.SENT]
     if WeeklyReport.objects.filter(client=client, week=week, state__in=started).exists():
-        return week + timedelta(days=7)
+        week += timedelta(days=7)
+    return first_week(client, week)
+
+
+def first_week(client: Client, week: date) -> date:
+    """`week`, or the first week after it whose report covers a day the client existed: no report, preview
+    or history offers a week that ended before the client was added."""
+    while period_for(client, week).end <= client.created:
+        week += timedelta(days=7)
     return week

@@ -57,7 +57,7 @@ def report_history(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         form.save()
         messages.success(request, "Weekly report schedule saved.")
         return redirect("report_history", client.code)
-    reports = WeeklyReport.objects.filter(client=client).defer("html", "text", "data")
+    reports = WeeklyReport.objects.filter(client=client, period_end__gt=client.created).defer("html", "text", "data")
     if not can_edit:
         reports = reports.filter(state=WeeklyReport.State.SENT)
     context: dict[str, Any] = {

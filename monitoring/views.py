@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo, sudo_redirect
+from launchready.formatting import uptime_text
 from launchready.tenancy import (
     get_client_for_user,
     get_rw_channel_for_user,
@@ -35,6 +36,7 @@ from monitoring.alerts import test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
+from monitoring.rollup import observed
 from monitoring.summary import client_summaries, down_now
 
 DOWN_FIRST = Case(
@@ -50,7 +52,7 @@ class MonitorRow:
     monitor: Monitor
     bar_svg: SafeString = field(default_factory=SafeString)
     line: charts.Line = field(default_factory=charts.Line)
-    uptime_30d: float | None = None
+    uptime_30d: str = "—"
     p95_24h: float | None = None
 
     @property
@@ -75,12 +77,13 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
         line = charts.p95_line(p95s[monitor.id], now, deploys[monitor.client_id])
         recent = [d for d in daily[monitor.id] if d[0] >= month_ago]
         probes, failures = sum(d[1] for d in recent), sum(d[2] for d in recent)
+        seen = observed([(probes, failures, monitor.interval)], now - month_ago)
         rows.append(
             MonitorRow(
                 monitor,
                 charts.uptime_bar(daily[monitor.id], now),
                 line,
-                100 * (probes - failures) / probes if probes else None,
+                uptime_text(seen, "last 30 days") if probes else "—",
                 line.p95_now,
             )
         )

@@ -11,12 +11,13 @@ from django.urls import reverse
 from handover.report_models import ReportSchedule, WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory
-from tests.handover.report_data import history
+from tests.handover.report_data import existed_since, history
 
 pytestmark = pytest.mark.django_db
 
 
 def _report(tenant: Tenant, state: str, week: date = date(2026, 11, 16)) -> WeeklyReport:
+    existed_since(tenant.client, datetime(2026, 11, 1, tzinfo=UTC))
     return WeeklyReport.objects.create(
         client=tenant.client,
         week=week,
