@@ -91,6 +91,14 @@ def period_for(client: Client, sent_week: date) -> Period:
     return Period(sent_week, local_midnight(sent_week - WEEK, tz), local_midnight(sent_week, tz))
 
 
+def first_week(client: Client, week: date) -> date:
+    """`week`, or the first week after it whose report covers a day the client existed: no report, preview,
+    digest or history offers a week that ended before the client was added."""
+    while period_for(client, week).end <= client.created:
+        week += WEEK
+    return week
+
+
 # --- words for numbers -------------------------------------------------------------------------------
 
 
@@ -173,11 +181,12 @@ def build_reports(
     clients: Iterable[Client], sent_week: date | None = None, now: datetime | None = None
 ) -> dict[int, dict[str, Any]]:
     """The report of each client for the week before `sent_week` (default: the week it is now, in each
-    client's time zone). Clients whose weeks line up are built together, in a fixed number of queries."""
+    client's time zone, or for a client added since, the week it was added). Clients whose weeks line up are
+    built together, in a fixed number of queries."""
     now = now or timezone.now()
     groups: dict[Period, list[Client]] = defaultdict(list)
     for client in clients:
-        week = sent_week or week_of(now, client_zone(client))
+        week = sent_week or first_week(client, week_of(now, client_zone(client)))
         groups[period_for(client, week)].append(client)
     out: dict[int, dict[str, Any]] = {}
     for period, members in groups.items():
@@ -454,7 +463,11 @@ def _deploy(deploy: Deploy, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
 def headline(data: dict[str, Any]) -> str:
     """One sentence a founder reads first."""
     summary = data["summary"]
+    down = summary.get("down_now", 0)
     if not summary["probes"]:
+        if down:
+            are = "routes are" if down != 1 else "route is"
+            return f"Monitoring had no results for this week yet, and {down} {are} down now."
         return "Monitoring had no results for this week yet."
     if summary["uptime_over"]:
         parts = [f"Your routes were up {summary['uptime']} {summary['uptime_over']} of monitoring"]
@@ -463,11 +476,10 @@ def headline(data: dict[str, Any]) -> str:
     if summary["incidents"]:
         n = summary["incidents"]
         parts.append(f"{n} outage{'s' if n != 1 else ''} ({summary['downtime']} in total)")
-    else:
+    elif not down:
         parts.append("no outage")
-    if summary.get("down_now"):
-        n = summary["down_now"]
-        parts.append(f"{n} route{'s' if n != 1 else ''} down right now")
+    if down:
+        parts.append(f"{down} route{'s' if down != 1 else ''} down right now")
     slower = [r for r in data["routes"] if r["trend"] == "slower"]
     if slower:
         parts.append(f"{len(slower)} route{'s' if len(slower) != 1 else ''} slower than last week")

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from handover.report import client_zone, local_midnight, period_for, week_of
+from handover.report import client_zone, first_week, local_midnight, period_for, week_of
 from handover.report_models import ReportSchedule, WeeklyReport
 from launchready.models import Client
 
@@ -90,11 +90,3 @@ def preview_week(client: Client, now: datetime | None = None) -> date:
     if WeeklyReport.objects.filter(client=client, week=week, state__in=started).exists():
         week += timedelta(days=7)
     return first_week(client, week)
-
-
-def first_week(client: Client, week: date) -> date:
-    """`week`, or the first week after it whose report covers a day the client existed: no report, preview
-    or history offers a week that ended before the client was added."""
-    while period_for(client, week).end <= client.created:
-        week += timedelta(days=7)
-    return week

@@ -36,8 +36,8 @@ from monitoring.alerts import test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
-from monitoring.rollup import observed
-from monitoring.summary import client_summaries, down_now
+from monitoring.rollup import day_start, observed
+from monitoring.summary import UPTIME_DAYS, client_summaries, down_now
 
 DOWN_FIRST = Case(
     When(state=Monitor.State.DOWN, then=Value(0)),
@@ -71,7 +71,7 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
         client_id__in={m.client_id for m in monitors}, created__gte=now - timedelta(hours=charts.LINE_HOURS)
     ).values_list("client_id", "created", "version", "commit"):
         deploys[client_id].append((created, f"Deploy {version or commit[:8]}"))
-    month_ago = now - timedelta(days=30)
+    month_ago = day_start(now) - timedelta(days=UPTIME_DAYS - 1)  # the overview's window: 30 days, today included
     rows = []
     for monitor in monitors:
         line = charts.p95_line(p95s[monitor.id], now, deploys[monitor.client_id])
@@ -83,7 +83,7 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
                 monitor,
                 charts.uptime_bar(daily[monitor.id], now),
                 line,
-                uptime_text(seen, "last 30 days") if probes else "—",
+                uptime_text(seen, f"last {UPTIME_DAYS} days") if probes else "—",
                 line.p95_now,
             )
         )
