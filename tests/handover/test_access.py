@@ -166,7 +166,9 @@ def test_the_consultant_is_told_when_the_pack_has_no_audit_yet(tenant: Tenant) -
 def test_publishing_and_exporting_the_pack_are_in_the_activity_log(tenant: Tenant) -> None:
     from accounts.models import Activity
 
-    login(tenant.consultant).post(reverse("pack_publish", args=[tenant.client.code]), {"note": "Sprint done"})
+    login(tenant.consultant).post(  # not audited, nothing in the inventory: published once both are confirmed
+        reverse("pack_publish", args=[tenant.client.code]), {"note": "Sprint done", "confirm": "access,unaudited"}
+    )
     version = PackVersion.objects.get()
     assert login(tenant.founder).get(reverse("pack_version_markdown", args=[version.code])).status_code == 200
     lines = list(Activity.objects.filter(workspace=tenant.client.workspace).values_list("verb", "actor", "target"))
