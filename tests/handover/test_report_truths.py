@@ -20,7 +20,7 @@ from handover.report_schedule import preview_week
 from monitoring.models import Incident, Monitor
 from tests.conftest import Tenant, login
 from tests.factories import RouteFactory
-from tests.handover.report_data import WEEK, existed_since, history, monitors_of
+from tests.handover.report_data import WEEK, existed_since, history, monitors_of, probe_days
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +104,20 @@ def test_the_history_hides_weeks_that_ended_before_the_client_existed(tenant: Te
     existed_since(tenant.client, datetime(2026, 11, 1, tzinfo=UTC))
     page = login(tenant.consultant).get(reverse("report_history", args=[tenant.client.code])).content.decode()
     assert str(old.code) in page
+
+
+def test_the_first_report_covers_only_the_days_since_the_client_was_added(tenant: Tenant) -> None:
+    tenant.client.timezone = "UTC"
+    tenant.client.save(update_fields=["timezone"])
+    added = datetime(2026, 11, 11, 9, 30, tzinfo=UTC)  # the Wednesday of the week reported on 16 November
+    monitors = monitors_of(tenant.client)
+    existed_since(tenant.client, added)
+    for monitor in monitors:
+        probe_days(monitor, datetime(2026, 11, 11, tzinfo=UTC), 5, 100.0)
+    data = build_report(tenant.client, WEEK)
+    assert data["week"]["label"] == "11–15 November 2026" and data["week"]["partial"] is True
+    summary = data["summary"]
+    # 20 probes an hour for two hours a day, five days, of a one-minute monitor: 200 minutes watched.
+    assert summary["uptime_text"] == "100% over 3 hours" and "the whole week" not in summary["headline"]
+    email = render(data)
+    assert "11–15 November 2026" in email.subject and "9–15 November" not in email.text
