@@ -113,6 +113,8 @@ def uptime_words(seen: formatting.Observed, full_week: bool = True) -> dict[str,
     """The uptime figure and the time it covers, as every surface of the report prints them: "the whole week"
     only when the monitors watched all of a full week, else how long they watched."""
     whole = WHOLE_WEEK if full_week else f"over {formatting.span(seen.window_seconds)}"
+    if not full_week and seen.window_seconds < formatting.MINUTE:
+        whole = "in under a minute"
     over = "" if not seen.probes or (seen.whole_window and full_week) else formatting.uptime_span(seen, whole)
     return {
         "uptime": percent(seen.uptime),

@@ -58,7 +58,9 @@ def uptime_span(observed: Observed, whole: str) -> str:
     """'over 5 minutes', or `whole` ('last 30 days', 'the whole week') once all of it was observed."""
     if observed.uptime is None:
         return "no monitoring data yet"
-    return whole if observed.whole_window else f"over {span(observed.seconds)}"
+    if observed.whole_window:
+        return whole
+    return "in under a minute" if observed.seconds < MINUTE else f"over {span(observed.seconds)}"
 
 
 def uptime_text(observed: Observed, whole: str) -> str:

@@ -129,6 +129,17 @@ def test_the_founders_are_told_once_per_version_with_its_link(
     assert PackVersion.objects.get().founders_notified_at is not None
 
 
+def test_the_notice_is_queued_only_once_the_version_is_committed(
+    tenant: Tenant, smtp: SmtpSink, eager_tasks, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks() as callbacks:
+        version = pack_publish(client=tenant.client, user=tenant.consultant)
+    assert len(callbacks) == 1 and not smtp.received_by(tenant.founder.email)
+    callbacks[0]()
+    [message] = smtp.received_by(tenant.founder.email)
+    assert reverse("pack_version", args=[version.code]) in text_body(message)
+
+
 def test_an_unreachable_mail_server_gives_the_notice_back_for_a_retry(tenant: Tenant, settings, smtp: SmtpSink) -> None:  # type: ignore[no-untyped-def]
     version = pack_publish(client=tenant.client, user=tenant.consultant)
     settings.EMAIL_PORT = 1  # nothing listens there

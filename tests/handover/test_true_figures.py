@@ -192,3 +192,4 @@ def test_the_sentence_joins_figure_and_span() -> None:
     assert uptime_text(Observed(2000, 1, 12 * 86400, month), "last 30 days") == "99.95% over 12 days"
     assert uptime_text(Observed(2000, 1, month, month), "last 30 days") == "99.95%, last 30 days"
     assert uptime_text(Observed(0, 0, 0, month), "last 30 days") == "no data yet"
+    assert uptime_text(Observed(1, 0, 30, month), "last 30 days") == "100% in under a minute"
