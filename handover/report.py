@@ -248,7 +248,12 @@ class _Facts:
             .values_list("run__domain__client_id", "title", "severity", "explanation", "fix")
         ):
             self.open[client_id].append({"title": title, "severity": severity, "why": explanation, "fix": fix})
-        self.audited = set(AuditRun.objects.filter(id__in=runs).values_list("domain__client_id", flat=True))
+        self.audited: set[int] = set()
+        self.unfinished: set[int] = set()  # clients whose latest audit of some domain did not finish every check
+        for client_id, state in AuditRun.objects.filter(id__in=runs).values_list("domain__client_id", "state"):
+            self.audited.add(client_id)
+            if state != AuditRun.State.DONE:
+                self.unfinished.add(client_id)
         self.certificates: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for client_id, host, evidence in AuditFinding.objects.filter(
             run_id__in=runs, check_id="tls.certificate"
@@ -351,6 +356,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
             "blockers": blockers,
             "open_risks": len(open_risks),
             "go": (blockers == 0) if audited else None,
+            "audit_unfinished": client.id in facts.unfinished,
         },
         "routes": routes,
         "incidents": incidents,

@@ -38,6 +38,12 @@ def test_nothing_urgent_is_said_only_after_an_audit(tenant: Tenant) -> None:
     after = render(build_report(tenant.client, WEEK))
     assert "Nothing urgent: the last audit left no open risk." in after.text
     assert "Nothing urgent: the last audit left no open risk." in after.html
+    AuditRun.objects.create(  # a later audit cut short: no finding is not evidence
+        domain=tenant.domain, state="partial", go=True, created=timezone.now(), finished_at=timezone.now()
+    )
+    cut_short = render(build_report(tenant.client, WEEK))
+    for part in (cut_short.text, cut_short.html):
+        assert "Nothing urgent" not in part and "the last audit could not finish every check" in part
 
 
 def _four_down(tenant: Tenant) -> list[Monitor]:
