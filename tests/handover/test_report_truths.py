@@ -127,3 +127,22 @@ def test_the_first_report_covers_only_the_days_since_the_client_was_added(tenant
     assert summary["uptime_text"] == "100% over 3 hours" and "the whole week" not in summary["headline"]
     email = render(data)
     assert "11–15 November 2026" in email.subject and "9–15 November" not in email.text
+
+
+def test_the_history_names_the_days_a_first_report_covered(tenant: Tenant) -> None:
+    existed_since(tenant.client, datetime(2026, 11, 11, 9, 30, tzinfo=UTC))
+    report = WeeklyReport.objects.create(
+        client=tenant.client,
+        week=date(2026, 11, 16),
+        period_start=datetime(2026, 11, 9, tzinfo=UTC),
+        period_end=datetime(2026, 11, 16, tzinfo=UTC),
+        state="sent",
+        subject="first",
+        data={"week": {"label": "11–15 November 2026"}},
+    )
+    for user in (tenant.consultant, tenant.founder):
+        history_page = login(user).get(reverse("report_history", args=[tenant.client.code])).content.decode()
+        assert "11–15 November 2026" in history_page and "9–15 November 2026" not in history_page
+    home = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "11–15 November 2026" in home
+    assert WeeklyReport.objects.get(pk=report.pk).period_label == "11–15 November 2026"
