@@ -291,7 +291,8 @@ def _route_key(monitor: Monitor) -> tuple[int, str]:
 def covered(client: Client, period: Period, now: datetime) -> tuple[datetime, datetime]:
     """The part of the week the report can speak for: from the client's creation (its first report covers
     only the days since) to the week's end, or to now while the week is still going."""
-    return max(period.start, client.created), max(min(period.end, now), max(period.start, client.created))
+    begin = max(period.start, client.created)
+    return begin, max(min(period.end, now), begin)
 
 
 def week_label(client: Client, period: Period) -> str:
