@@ -56,3 +56,15 @@ def test_a_finding_open_in_one_audit_and_closed_in_the_next_is_fixed(tenant: Ten
     assert [f["title"] for f in pack["fixed"]] == ["No DMARC record"]
     html, _ = pack_render(pack)
     assert "No DMARC record" in html.split("<h3>What we fixed</h3>")[1].split("<h3>")[0]
+
+
+def test_before_any_audit_the_pack_never_says_no_risk_is_open(tenant: Tenant) -> None:
+    html, markdown = pack_render(build_pack(tenant.client))
+    for text in (html, markdown):
+        assert "No high or medium risk is open." not in text
+        assert "Not known yet: no audit has finished, so nothing here says the launch is safe." in text
+    assert '<span class="n">—</span><span class="l">open risks: not known before an audit</span>' in html
+    assert "| Not audited yet | no data yet | no data yet | not known before an audit |" in markdown
+    _audit(tenant)
+    html, markdown = pack_render(build_pack(tenant.client))
+    assert "No high or medium risk is open." in html and "No high or medium risk is open." in markdown
