@@ -31,6 +31,7 @@ def test_nothing_urgent_is_said_only_after_an_audit(tenant: Tenant) -> None:
     for part in (before.text, before.html):
         assert "Nothing urgent" not in part and "no open risk" not in part
         assert "No audit has finished yet, so the risks are not known" in part
+        assert "Not checked yet: no audit has finished." in part and "seen by the last audit" not in part
     assert "not audited yet" in before.text
     AuditRun.objects.create(
         domain=tenant.domain, state="done", go=True, created=timezone.now(), finished_at=timezone.now()
