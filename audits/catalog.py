@@ -361,6 +361,14 @@ CATALOG: dict[str, Verdict] = {
         "from far away.",
         "Put the domain behind a CDN such as Cloudflare (proxied records) with its free WAF rules.",
     ),
+    "edge.cdn": _v(
+        E,
+        INFO,
+        Item.CLOUDFLARE,
+        "{host} is served through {cdn}",
+        "The audit saw {cdn} answer for {host}: requests reach the CDN first, not the app server.",
+        "Nothing to do. Keep the records proxied when you change DNS.",
+    ),
     "edge.origin_exposed": _v(
         E,
         M,

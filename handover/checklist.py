@@ -96,24 +96,48 @@ class Checklist:
 
 
 @dataclass
+class _Audit:
+    """What the latest audit of each domain and the latest repository scan say, by item."""
+
+    runs: list[int] = field(default_factory=list)
+    audited_at: datetime | None = None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    findings: dict[str, list[OpenFinding]] = field(default_factory=dict)
+    complete: bool = False  # every latest run finished all its checks
+    cdn: dict[str, str] = field(default_factory=dict)  # host: the CDN the audit saw answer for it
+
+
+@dataclass
 class _Evidence:
-    runs: list[int]
-    audited_at: datetime | None
-    counts: dict[str, dict[str, int]]
-    findings: dict[str, list[OpenFinding]]
+    audit: _Audit
     uptime_reason: str
     pack: PackVersion | None
     ticks: dict[str, ChecklistTick]
+
+    @property
+    def runs(self) -> list[int]:
+        return self.audit.runs
+
+    @property
+    def audited_at(self) -> datetime | None:
+        return self.audit.audited_at
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        return self.audit.counts
+
+    @property
+    def findings(self) -> dict[str, list[OpenFinding]]:
+        return self.audit.findings
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _audit_evidence(
-    client_id: int,
-) -> tuple[list[int], datetime | None, dict[str, dict[str, int]], dict[str, list[OpenFinding]]]:
-    """What the latest audit of each domain and the latest repository scan leave open, by item."""
+def _audit_evidence(client_id: int) -> _Audit:
+    """What the latest audit of each domain and the latest repository scan leave open, by item, and the
+    evidence of the good state they recorded."""
     domain_ids = list(Domain.objects.filter(client_id=client_id).values_list("id", flat=True))
     run_ids = latest_run_ids(domain_ids) if domain_ids else []
     scan = (
@@ -124,10 +148,10 @@ def _audit_evidence(
         .first()
     )
     if not run_ids and not scan:
-        return [], None, {}, {}
-    audited_at = max(
-        (f for f in AuditRun.objects.filter(id__in=run_ids).values_list("finished_at", flat=True) if f), default=None
-    )
+        return _Audit()
+    ends = list(AuditRun.objects.filter(id__in=run_ids).values_list("finished_at", "state"))
+    audited_at = max((f for f, _ in ends if f), default=None)
+    complete = bool(ends) and all(state == AuditRun.State.DONE for _, state in ends)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     findings: dict[str, list[OpenFinding]] = defaultdict(list)
     audit_rows = AuditFinding.objects.filter(run_id__in=run_ids).filter(OPEN)
@@ -145,7 +169,14 @@ def _audit_evidence(
     ):
         if len(findings[item]) < 5:
             findings[item].append(OpenFinding(title, severity, reverse("repo_scans", args=[client_code])))
-    return run_ids, audited_at, counts, findings
+    cdn = {
+        host: str(evidence.get("cdn", ""))
+        for host, evidence in AuditFinding.objects.filter(run_id__in=run_ids, check_id="edge.cdn")
+        .filter(OPEN)
+        .values_list("subject", "evidence")
+        if isinstance(evidence, dict)
+    }
+    return _Audit(run_ids, audited_at, counts, findings, complete, cdn)
 
 
 def uptime_reason(client_id: int) -> str:
@@ -174,10 +205,35 @@ def uptime_reason(client_id: int) -> str:
 
 
 def _evidence(sprint: Sprint) -> _Evidence:
-    runs, audited_at, counts, findings = _audit_evidence(sprint.client_id)
+    audit = _audit_evidence(sprint.client_id)
     ticks = {t.item: t for t in ChecklistTick.objects.filter(sprint=sprint).select_related("ticked_by")}
     pack = PackVersion.objects.filter(client_id=sprint.client_id).only("number", "published_at").first()
-    return _Evidence(runs, audited_at, counts, findings, uptime_reason(sprint.client_id), pack, ticks)
+    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks)
+
+
+def _good_state(item: Item, ev: _Evidence) -> str:
+    """Why the audit shows this item in order, or empty when it cannot show it: no finding is not evidence
+    (a check that could not look finds nothing too)."""
+    if not ev.audit.complete:
+        return ""
+    if item == Item.CLOUDFLARE:
+        behind = sorted(host for host, cdn in ev.audit.cdn.items() if cdn == "Cloudflare")
+        if not behind or len(behind) < len(ev.audit.cdn):
+            return ""
+        return f"The latest audit saw Cloudflare answer for {', '.join(behind)}."
+    return "Clean in the latest audit: every check of it ran and found nothing to fix."
+
+
+def _no_evidence_reason(item: Item, ev: _Evidence) -> str:
+    if not ev.audit.complete:
+        return "The latest audit did not finish every check, so it cannot show this is in order."
+    if item == Item.CLOUDFLARE:
+        others = sorted({cdn for cdn in ev.audit.cdn.values() if cdn != "Cloudflare"})
+        if others:
+            names = ", ".join(others)
+            return f"Served through {names}, not Cloudflare: tick it by hand once its protection is checked."
+        return "The latest audit did not see Cloudflare in front of the site."
+    return ""
 
 
 def _judge(item: Item, ev: _Evidence) -> ItemState:
@@ -190,11 +246,15 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
         return state
     serious = sum(counts.get(s, 0) for s in SERIOUS)
     if item in AUDITED and ev.runs:
-        if not serious:
-            state.state, state.source, state.reason = State.DONE, "audit", "Clean in the latest audit."
+        good = "" if serious else _good_state(item, ev)
+        if good:
+            state.state, state.source, state.reason = State.DONE, "audit", good
             return state
-        state.state, state.source = State.ATTENTION, "audit"
-        state.reason = f"{_plural(serious, 'finding')} to work down (high or medium)."
+        if serious:
+            state.state, state.source = State.ATTENTION, "audit"
+            state.reason = f"{_plural(serious, 'finding')} to work down (high or medium)."
+        else:
+            state.reason = _no_evidence_reason(item, ev)
     elif item == Item.UPTIME:
         if not ev.uptime_reason and not serious:
             state.state, state.source = State.DONE, "monitors"

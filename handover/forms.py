@@ -128,3 +128,5 @@ class PublishForm(forms.Form):
         max_length=300,
         help_text="Shown to the founder beside the version, e.g. “After the DMARC fix”.",
     )
+    # The warnings the consultant confirmed, as publish_warnings named them: new ones ask again.
+    confirm = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)

@@ -75,6 +75,9 @@ class PackVersion(models.Model):
     data = models.JSONField(help_text="The pack as built at publication.")
     html = models.TextField(help_text="The document body as rendered at publication.")
     markdown = models.TextField()
+    founders_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the founders were emailed about this version (claimed before sending)."
+    )
 
     class Meta:
         ordering = ["-number"]

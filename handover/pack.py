@@ -18,12 +18,15 @@ from handover.checklist import sprint_checklist
 from handover.models import AccessEntry
 from handover.rollback import deploy_plan
 from launchready.domains import display_name
+from launchready.formatting import Observed, percent, uptime_span, uptime_text
 from launchready.models import Client, Domain, Route
 from monitoring import histogram, rollup
 from monitoring.alerts import routed_channels
 from monitoring.models import Incident, Monitor, WatchEvent
 
 WINDOW_DAYS = 30
+WINDOW = timedelta(days=WINDOW_DAYS)
+WHOLE_WINDOW = f"last {WINDOW_DAYS} days"
 
 HOST_PURPOSE = {
     Route.Kind.HOMEPAGE: "the public website",
@@ -79,10 +82,6 @@ def _date(at: datetime | None) -> str:
 
 def _ms(value: float | None) -> str:
     return f"{value:,.0f} ms" if value is not None else "no data yet"
-
-
-def _pct(value: float | None) -> str:
-    return f"{value:.2f}%" if value is not None else "no data yet"
 
 
 # --- DNS ------------------------------------------------------------------------------------------
@@ -240,41 +239,69 @@ def open_risk_count(risks: Any) -> int:
     return sum(1 for f in risks.all_open if f.severity != Severity.INFO)
 
 
+def uptime_label(observed: Observed) -> str:
+    """The words under the uptime figure: 'uptime over 5 minutes', 'uptime, last 30 days'."""
+    if observed.uptime is None:
+        return "uptime: no monitoring data yet"
+    return f"uptime, {WHOLE_WINDOW}" if observed.whole_window else f"uptime {uptime_span(observed, WHOLE_WINDOW)}"
+
+
 @dataclass
 class Uptime:
     routes: list[dict[str, Any]]
-    uptime: float | None
+    observed: Observed
     p95: float | None
-    probes: int
+
+    @property
+    def uptime(self) -> float | None:
+        return self.observed.uptime
+
+    @property
+    def probes(self) -> int:
+        return self.observed.probes
+
+    @property
+    def figure(self) -> str:
+        return percent(self.observed.uptime)
+
+    @property
+    def label(self) -> str:
+        return uptime_label(self.observed)
+
+    @property
+    def text(self) -> str:
+        return uptime_text(self.observed, WHOLE_WINDOW)
 
 
 def uptime_30d(client: Client, now: datetime | None = None) -> Uptime:
-    """Uptime and p95 over the last 30 days, per route and overall, from the rollups' merged histograms."""
+    """Uptime and p95 over the last 30 days, or over the part of them the monitors actually watched, per route
+    and overall, from the rollups' merged histograms."""
     now = now or timezone.now()
-    start = now - timedelta(days=WINDOW_DAYS)
     monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by("url"))
-    by_monitor = rollup.windows([m.id for m in monitors], start, now)
+    by_monitor = rollup.windows([m.id for m in monitors], now - WINDOW, now)
     windows = [(m, by_monitor[m.id]) for m in monitors]
-    probes = sum(w.probes for _, w in windows)
-    failures = sum(w.failures for _, w in windows)
     merged = histogram.merge(w.histogram for _, w in windows)
-    routes = [
-        {
-            "url": m.route.display_url,
-            "kind": m.route.get_kind_display(),
-            "interval": m.interval,
-            "state": m.get_state_display(),
-            "paused": m.paused,
-            "uptime": w.uptime,
-            "uptime_text": _pct(w.uptime),
-            "p95": w.percentile(0.95),
-            "p95_text": _ms(w.percentile(0.95)),
-            "budget_ms": m.latency_budget_ms,
-        }
-        for m, w in windows
-    ]
-    uptime = 100.0 * (probes - failures) / probes if probes else None
-    return Uptime(routes, uptime, histogram.percentile(merged, 0.95), probes)
+    routes = []
+    for m, w in windows:
+        seen = rollup.observed([(w.probes, w.failures, m.interval)], WINDOW)
+        routes.append(
+            {
+                "url": m.route.display_url,
+                "kind": m.route.get_kind_display(),
+                "interval": m.interval,
+                "state": m.get_state_display(),
+                "paused": m.paused,
+                "uptime": seen.uptime,
+                "uptime_text": uptime_text(seen, WHOLE_WINDOW),
+                "uptime_figure": percent(seen.uptime),
+                "uptime_span": uptime_span(seen, f"in the {WHOLE_WINDOW}"),
+                "p95": w.percentile(0.95),
+                "p95_text": _ms(w.percentile(0.95)),
+                "budget_ms": m.latency_budget_ms,
+            }
+        )
+    total = rollup.observed(((w.probes, w.failures, m.interval) for m, w in windows), WINDOW)
+    return Uptime(routes, total, histogram.percentile(merged, 0.95))
 
 
 # --- The pack --------------------------------------------------------------------------------------
@@ -294,7 +321,7 @@ def _watch_list(client: Client, risks: Any, up: Uptime, now: datetime) -> list[s
             )
         if route["uptime"] is not None and route["uptime"] < 99.5:
             watch.append(
-                f"{route['url']} was up {route['uptime_text']} of the last 30 days: "
+                f"{route['url']} was up {route['uptime_figure']} {route['uptime_span']}: "
                 "find out why before it costs customers."
             )
     recent = Incident.objects.filter(monitor__client=client, started_at__gte=now - timedelta(days=7)).count()
@@ -504,7 +531,9 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
             "low": counts[Severity.LOW.value],
             "audited_on": _date(audited),
             "uptime": up.uptime,
-            "uptime_text": _pct(up.uptime),
+            "uptime_text": up.text,
+            "uptime_figure": up.figure,
+            "uptime_label": up.label,
             "p95": up.p95,
             "p95_text": _ms(up.p95),
             "window_days": WINDOW_DAYS,

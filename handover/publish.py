@@ -1,7 +1,9 @@
-"""Publishing a handover pack: render it once, keep the data and the rendered document as a numbered version."""
+"""Publishing a handover pack: render it once, keep the data and the rendered document as a numbered version;
+warn before a pack that should not reassure a founder goes out, and tell the founders when one does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +26,45 @@ def pack_render(data: dict[str, Any], *, number: int | None = None, published_on
     return html, markdown
 
 
+@dataclass(frozen=True)
+class PublishWarning:
+    key: str  # what the confirmation names, so a warning that appears after it still asks again
+    text: str
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def publish_warnings(data: dict[str, Any]) -> list[PublishWarning]:
+    """What a founder reading this pack should not be reassured about: each needs the consultant's confirm."""
+    status = data["status"]
+    warnings = []
+    if status["go"] is None:
+        warnings.append(
+            PublishWarning("unaudited", "No audit has finished: the pack has no risks, DNS inventory or email checks.")
+        )
+    elif status["go"] is False:
+        warnings.append(PublishWarning("nogo", "The launch verdict is No-go."))
+    if status["blockers"]:
+        titles = "; ".join(r["title"] for r in data["risky"] if r["severity"] == "blocker")
+        warnings.append(
+            PublishWarning(
+                "blockers",
+                f"{_plural(status['blockers'], 'launch blocker')} open" + (f": {titles}." if titles else "."),
+            )
+        )
+    if not any(entry["recorded"] for entry in data["access"]):
+        warnings.append(
+            PublishWarning("access", "The access inventory is empty: nobody is recorded as holding any login.")
+        )
+    return warnings
+
+
+def warnings_key(warnings: list[PublishWarning]) -> str:
+    return ",".join(sorted(w.key for w in warnings))
+
+
 @transaction.atomic
 def pack_publish(*, client: Client, user: User | None, note: str = "") -> PackVersion:
     """Freeze the pack as it stands now: later changes to the records never alter a published version."""
@@ -34,7 +75,7 @@ def pack_publish(*, client: Client, user: User | None, note: str = "") -> PackVe
         data = build_pack(client, now)
         published_on = f"{timezone.localtime(now):%-d %B %Y}"
         html, markdown = pack_render(data, number=number, published_on=published_on)
-    return PackVersion.objects.create(
+    version = PackVersion.objects.create(
         client=client,
         number=number,
         published_at=now,
@@ -44,3 +85,11 @@ def pack_publish(*, client: Client, user: User | None, note: str = "") -> PackVe
         html=html,
         markdown=markdown,
     )
+    transaction.on_commit(lambda: _notify(version.id))
+    return version
+
+
+def _notify(version_id: int) -> None:
+    from handover.tasks import notify_pack_published
+
+    notify_pack_published.delay(version_id)

@@ -21,9 +21,10 @@ from django.utils import timezone
 from audits.findings import Severity
 from audits.models import AuditFinding, AuditRun
 from audits.risk import latest_run_ids
+from launchready import formatting
 from launchready.models import Client, Domain, Route
 from monitoring.models import Alert, Deploy, Incident, Monitor, WatchEvent
-from monitoring.rollup import windows
+from monitoring.rollup import observed, windows
 
 WEEK = timedelta(days=7)
 NEXT_STEPS = 3
@@ -83,12 +84,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        first, last = self.first_day, self.last_day
-        if first.month == last.month:
-            return f"{first.day}–{last.day} {last:%B %Y}"
-        if first.year == last.year:
-            return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+        return _label(self.first_day, self.last_day)
 
 
 def period_for(client: Client, sent_week: date) -> Period:
@@ -96,15 +92,38 @@ def period_for(client: Client, sent_week: date) -> Period:
     return Period(sent_week, local_midnight(sent_week - WEEK, tz), local_midnight(sent_week, tz))
 
 
+def first_week(client: Client, week: date) -> date:
+    """`week`, or the first week after it whose report covers a day the client existed: no report, preview,
+    digest or history offers a week that ended before the client was added."""
+    while period_for(client, week).end <= client.created:
+        week += WEEK
+    return week
+
+
 # --- words for numbers -------------------------------------------------------------------------------
 
 
+WHOLE_WEEK = "the whole week"
+
+
 def percent(value: float | None) -> str:
-    if value is None:
-        return "no data"
-    if value >= 100:
-        return "100%"
-    return f"{min(value, 99.99):.2f}%"
+    return formatting.percent(value, none="no data")
+
+
+def uptime_words(seen: formatting.Observed, full_week: bool = True) -> dict[str, Any]:
+    """The uptime figure and the time it covers, as every surface of the report prints them: "the whole week"
+    only when the monitors watched all of a full week, else how long they watched."""
+    whole = WHOLE_WEEK if full_week else f"over {formatting.span(seen.window_seconds)}"
+    if not full_week and seen.window_seconds < formatting.MINUTE:
+        whole = "in under a minute"
+    over = "" if not seen.probes or (seen.whole_window and full_week) else formatting.uptime_span(seen, whole)
+    return {
+        "uptime": percent(seen.uptime),
+        "uptime_value": seen.uptime,
+        "uptime_text": f"{percent(seen.uptime)} {over}" if over else formatting.uptime_text(seen, WHOLE_WEEK),
+        "uptime_over": over,
+        "observed_seconds": seen.seconds,
+    }
 
 
 def millis(value: float | None) -> str:
@@ -165,11 +184,12 @@ def build_reports(
     clients: Iterable[Client], sent_week: date | None = None, now: datetime | None = None
 ) -> dict[int, dict[str, Any]]:
     """The report of each client for the week before `sent_week` (default: the week it is now, in each
-    client's time zone). Clients whose weeks line up are built together, in a fixed number of queries."""
+    client's time zone, or for a client added since, the week it was added). Clients whose weeks line up are
+    built together, in a fixed number of queries."""
     now = now or timezone.now()
     groups: dict[Period, list[Client]] = defaultdict(list)
     for client in clients:
-        week = sent_week or week_of(now, client_zone(client))
+        week = sent_week or first_week(client, week_of(now, client_zone(client)))
         groups[period_for(client, week)].append(client)
     out: dict[int, dict[str, Any]] = {}
     for period, members in groups.items():
@@ -195,13 +215,20 @@ class _Facts:
         self.this_week = windows(monitor_ids, start, end)
         self.last_week = windows(monitor_ids, start - WEEK, start)
         self.incidents: dict[int, list[Incident]] = defaultdict(list)
+        # Routes down now (open incidents, whatever the week) come with the week's: a report never calls a
+        # week calm while a route is down.
+        down: dict[int, set[int]] = defaultdict(set)
         for incident in (
-            Incident.objects.filter(monitor__client_id__in=ids, started_at__lt=end)
-            .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=start))
+            Incident.objects.filter(monitor__client_id__in=ids)
+            .filter(Q(ended_at__isnull=True) | Q(started_at__lt=end, ended_at__gte=start))
             .select_related("monitor__route__domain")
             .order_by("started_at")
         ):
-            self.incidents[incident.monitor.client_id].append(incident)
+            if incident.ended_at is None:
+                down[incident.monitor.client_id].add(incident.monitor_id)
+            if incident.started_at < end:
+                self.incidents[incident.monitor.client_id].append(incident)
+        self.down_now = {client_id: len(monitors) for client_id, monitors in down.items()}
         self.alerts: dict[int, dict[str, int]] = defaultdict(dict)
         for row in (
             Alert.objects.annotate(about=Coalesce("client_id", "channel__client_id"))  # a default channel's too
@@ -223,7 +250,12 @@ class _Facts:
             .values_list("run__domain__client_id", "title", "severity", "explanation", "fix")
         ):
             self.open[client_id].append({"title": title, "severity": severity, "why": explanation, "fix": fix})
-        self.audited = set(AuditRun.objects.filter(id__in=runs).values_list("domain__client_id", flat=True))
+        self.audited: set[int] = set()
+        self.unfinished: set[int] = set()  # clients whose latest audit of some domain did not finish every check
+        for client_id, state in AuditRun.objects.filter(id__in=runs).values_list("domain__client_id", "state"):
+            self.audited.add(client_id)
+            if state != AuditRun.State.DONE:
+                self.unfinished.add(client_id)
         self.certificates: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for client_id, host, evidence in AuditFinding.objects.filter(
             run_id__in=runs, check_id="tls.certificate"
@@ -258,15 +290,45 @@ def _route_key(monitor: Monitor) -> tuple[int, str]:
     return (ROUTE_ORDER.index(Route.Kind(kind)) if kind in Route.Kind.values else len(ROUTE_ORDER), monitor.url)
 
 
+def covered(client: Client, period: Period, now: datetime) -> tuple[datetime, datetime]:
+    """The part of the week the report can speak for: from the client's creation (its first report covers
+    only the days since) to the week's end, or to now while the week is still going."""
+    begin = max(period.start, client.created)
+    return begin, max(min(period.end, now), begin)
+
+
+def week_label(client: Client, period: Period) -> str:
+    """The week's dates, starting on the day the client was added when that falls inside it."""
+    first = client.created.astimezone(client_zone(client)).date()
+    if first <= period.first_day or first > period.last_day:
+        return period.label
+    return _label(first, period.last_day)
+
+
+def _label(first: date, last: date) -> str:
+    if first == last:
+        return f"{last.day} {last:%B %Y}"
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+
+
 def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dict[str, Any]:
     tz = client_zone(client)
-    routes = _routes(facts.monitors.get(client.id, []), facts)
+    begin, end = covered(client, period, now)
+    length = end - begin
+    monitors = facts.monitors.get(client.id, [])
+    full_week = begin == period.start and end == period.end
+    routes = _routes(monitors, facts, length, full_week)
     incidents = _incidents(facts.incidents.get(client.id, []), period, tz, now)
     open_risks = facts.open.get(client.id, [])
     blockers = sum(1 for f in open_risks if f["severity"] == Severity.BLOCKER)
     probes = sum(r["probes"] for r in routes)
-    failures = sum(r["failures"] for r in routes)
-    uptime = 100.0 * (probes - failures) / probes if probes else None
+    weeks = [(facts.this_week[m.id], m.interval) for m in monitors]
+    seen = observed(((w.probes, w.failures, interval) for w, interval in weeks), length)
+    down_now = facts.down_now.get(client.id, 0)
     downtime = sum(i["seconds_in_week"] for i in incidents)
     alerts = facts.alerts.get(client.id, {})
     fixed, new = _changes(facts.changes.get(client.id, []))
@@ -279,15 +341,16 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
         "week": {
             "number": period.first_day.isocalendar().week,
             "year": period.first_day.isocalendar().year,
-            "label": period.label,
+            "label": week_label(client, period),
+            "partial": begin > period.start,
             "start": period.start.isoformat(),
             "end": period.end.isoformat(),
             "sent_week": period.sent_week.isoformat(),
         },
         "summary": {
-            "uptime": percent(uptime),
-            "uptime_value": uptime,
+            **uptime_words(seen, full_week),
             "probes": probes,
+            "down_now": down_now,
             "routes": len(routes),
             "incidents": len(incidents),
             "downtime": duration(downtime) if downtime else "none",
@@ -296,6 +359,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
             "blockers": blockers,
             "open_risks": len(open_risks),
             "go": (blockers == 0) if audited else None,
+            "audit_unfinished": client.id in facts.unfinished,
         },
         "routes": routes,
         "incidents": incidents,
@@ -317,7 +381,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
     return data
 
 
-def _routes(monitors: list[Monitor], facts: _Facts) -> list[dict[str, Any]]:
+def _routes(monitors: list[Monitor], facts: _Facts, length: timedelta, full_week: bool) -> list[dict[str, Any]]:
     rows = []
     for monitor in sorted(monitors, key=_route_key):
         this, last = facts.this_week[monitor.id], facts.last_week[monitor.id]
@@ -327,8 +391,7 @@ def _routes(monitors: list[Monitor], facts: _Facts) -> list[dict[str, Any]]:
             {
                 "url": monitor.route.display_url,
                 "kind": monitor.route.get_kind_display(),
-                "uptime": percent(this.uptime),
-                "uptime_value": this.uptime,
+                **uptime_words(observed([(this.probes, this.failures, monitor.interval)], length), full_week),
                 "probes": this.probes,
                 "failures": this.failures,
                 "unknown": duration(this.unknown_seconds) if this.unknown_seconds else "",
@@ -411,14 +474,23 @@ def _deploy(deploy: Deploy, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
 def headline(data: dict[str, Any]) -> str:
     """One sentence a founder reads first."""
     summary = data["summary"]
+    down = summary.get("down_now", 0)
     if not summary["probes"]:
+        if down:
+            are = "routes are" if down != 1 else "route is"
+            return f"Monitoring had no results for this week yet, and {down} {are} down now."
         return "Monitoring had no results for this week yet."
-    parts = [f"Your routes were up {summary['uptime']} of the week"]
+    if summary["uptime_over"]:
+        parts = [f"Your routes were up {summary['uptime']} {summary['uptime_over']} of monitoring"]
+    else:
+        parts = [f"Your routes were up {summary['uptime']} of the week"]
     if summary["incidents"]:
         n = summary["incidents"]
         parts.append(f"{n} outage{'s' if n != 1 else ''} ({summary['downtime']} in total)")
-    else:
+    elif not down:
         parts.append("no outage")
+    if down:
+        parts.append(f"{down} route{'s' if down != 1 else ''} down right now")
     slower = [r for r in data["routes"] if r["trend"] == "slower"]
     if slower:
         parts.append(f"{len(slower)} route{'s' if len(slower) != 1 else ''} slower than last week")

@@ -38,6 +38,10 @@ def _history(client: Client, now: datetime) -> None:
     this_week = week_of(now, tz)
     start = day_start(now - timedelta(days=(now.date() - this_week).days + 21))
     last_hour = hour_start(now) - timedelta(hours=1)  # the current hours come from real probes
+    # The demo's client has been watched for three weeks: it was added when its history starts, so its
+    # reports may cover those weeks (no report covers a week before its client existed).
+    Client.objects.filter(pk=client.pk, created__gt=start).update(created=start)
+    client.created = min(client.created, start)
     monitors = list(Monitor.objects.filter(client=client).select_related("route"))
     outage = start + timedelta(days=15, hours=14) if client.name.startswith("Brightpath") else None
     hours: list[Rollup] = []

@@ -39,11 +39,13 @@ class DigestRow:
 
     @property
     def attention(self) -> int:
-        """Higher needs the consultant sooner: a blocker, then outages, then uptime under 99.9%."""
+        """Higher needs the consultant sooner: a blocker, a route down now, then outages, then uptime under
+        99.9%. Anything down now needs the consultant: the digest never calls such a week calm."""
         s = self.data["summary"]
         uptime = s["uptime_value"]
         return (
             (1000 if s["go"] is False else 0)
+            + 500 * s.get("down_now", 0)
             + 100 * s["incidents"]
             + (10 if uptime is not None and uptime < 99.9 else 0)
             + self.slower

@@ -7,6 +7,7 @@ import uuid
 
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.fields.json import KT
 from django.utils.timezone import now
 
 from launchready.models import Client
@@ -78,10 +79,20 @@ class WeeklyReport(models.Model):
 
     @property
     def period_label(self) -> str:
-        """The week reported on, in words: the seven days before the week it was sent in."""
+        """The days reported on, in words: the seven days before the week it was sent in, or for a client's
+        first report the days since it was added, as the report itself says (read from its data, or from a
+        `covered_label` annotation where the data is deferred: see `with_covered_label`)."""
         from handover.report import Period
 
-        return Period(self.week, self.period_start, self.period_end).label
+        label = getattr(self, "covered_label", None)
+        if label is None and "data" not in self.get_deferred_fields() and isinstance(self.data, dict):
+            label = self.data.get("week", {}).get("label")
+        return str(label or Period(self.week, self.period_start, self.period_end).label)
+
+
+def with_covered_label(reports: models.QuerySet[WeeklyReport]) -> models.QuerySet[WeeklyReport]:
+    """The label of the days each report covers, read in the same query as the rows."""
+    return reports.annotate(covered_label=KT("data__week__label"))
 
 
 class ReportOptOut(models.Model):

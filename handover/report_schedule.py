@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from handover.report import client_zone, local_midnight, period_for, week_of
+from handover.report import client_zone, first_week, local_midnight, period_for, week_of
 from handover.report_models import ReportSchedule, WeeklyReport
 from launchready.models import Client
 
@@ -88,5 +88,5 @@ def preview_week(client: Client, now: datetime | None = None) -> date:
     week = week_of(now, client_zone(client))
     started = [WeeklyReport.State.CLAIMED, WeeklyReport.State.SENDING, WeeklyReport.State.SENT]
     if WeeklyReport.objects.filter(client=client, week=week, state__in=started).exists():
-        return week + timedelta(days=7)
-    return week
+        week += timedelta(days=7)
+    return first_week(client, week)

@@ -20,7 +20,13 @@ from accounts.http import AuthedRequest
 from handover.report_digest import digest_rows, read_digest_token, subscribe, unsubscribe
 from handover.report_forms import ReportScheduleForm
 from handover.report_mail import opt_in, opt_out, preview, read_opt_out_token, recipients
-from handover.report_models import DigestSubscription, ReportOptOut, ReportSchedule, WeeklyReport
+from handover.report_models import (
+    DigestSubscription,
+    ReportOptOut,
+    ReportSchedule,
+    WeeklyReport,
+    with_covered_label,
+)
 from handover.report_schedule import next_send, preview_week
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_report_for_user, get_rw_client_for_user, is_staff_of
@@ -57,7 +63,9 @@ def report_history(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         form.save()
         messages.success(request, "Weekly report schedule saved.")
         return redirect("report_history", client.code)
-    reports = WeeklyReport.objects.filter(client=client).defer("html", "text", "data")
+    reports = with_covered_label(
+        WeeklyReport.objects.filter(client=client, period_end__gt=client.created).defer("html", "text", "data")
+    )
     if not can_edit:
         reports = reports.filter(state=WeeklyReport.State.SENT)
     context: dict[str, Any] = {

@@ -22,8 +22,9 @@ from handover.checklist import checklist_tick, sprint_checklist
 from handover.forms import AccessInventoryForm, ChecklistTickForm, PublishForm
 from handover.models import PackVersion
 from handover.pack import build_pack
+from handover.pack_mail import founder_addresses
 from handover.pdf import pack_pdf
-from handover.publish import pack_publish, pack_render
+from handover.publish import pack_publish, pack_render, publish_warnings, warnings_key
 from launchready.tenancy import (
     get_client_for_user,
     get_pack_version_for_user,
@@ -31,7 +32,6 @@ from launchready.tenancy import (
     get_rw_sprint_for_user,
     is_staff_of,
 )
-from launchready.wording import possessive
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ def client_pack(request: AuthedRequest, client_code: UUID) -> HttpResponse:
             "preview": html,
             "audited": bool(data["status"]["audited_on"]),
             "form": PublishForm(),
+            "warnings": publish_warnings(data),
             "can_edit": True,
         }
         return render(request, "handover/pack.html", context)
@@ -96,12 +97,24 @@ def pack_publish_view(request: AuthedRequest, client_code: UUID) -> HttpResponse
     if not form.is_valid():
         messages.error(request, "Not published: " + " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("client_pack", client.code)
+    with timezone.override(client.timezone):
+        warnings = publish_warnings(build_pack(client))
+    if warnings and form.cleaned_data["confirm"] != warnings_key(warnings):
+        number = PackVersion.objects.filter(client=client).count() + 1
+        confirm = PublishForm(initial={"note": form.cleaned_data["note"], "confirm": warnings_key(warnings)})
+        context = {"client": client, "warnings": warnings, "form": confirm, "number": number}
+        return render(request, "handover/publish_confirm.html", context)
     version = pack_publish(client=client, user=request.user, note=form.cleaned_data["note"])
     record_activity(
         client.workspace, request.user, "pack.published", f"Handover pack v{version.number} of {client.name}", request
     )
-    founders = possessive(client.name)
-    messages.success(request, f"Handover pack v{version.number} published. {founders} founders can read it now.")
+    founders = len(founder_addresses(version))
+    told = (
+        f"{founders} founder{'s are' if founders != 1 else ' is'} emailed a link to it."
+        if founders
+        else "No founder has access yet: invite them from the client page and they will find it there."
+    )
+    messages.success(request, f"Handover pack v{version.number} published. {told}")
     return redirect("pack_version", version.code)
 
 

@@ -31,7 +31,7 @@ from audits.status import audit_status
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
 from handover.pack import open_risk_count, uptime_30d
-from handover.report_models import WeeklyReport
+from handover.report_models import WeeklyReport, with_covered_label
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Domain, Route, Sprint
@@ -180,7 +180,9 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         context["glance_audited"] = max((r.finished_at for r in risks.runs if r.finished_at), default=None)
     if not can_edit:  # the founder portal lists the reports sent
         context["recent_reports"] = list(
-            WeeklyReport.objects.filter(client=client, state=WeeklyReport.State.SENT).defer("html", "text", "data")[:4]
+            with_covered_label(
+                WeeklyReport.objects.filter(client=client, state=WeeklyReport.State.SENT).defer("html", "text", "data")
+            )[:4]
         )
     if can_edit:
         context["founders"] = client.founder_memberships.select_related("user")

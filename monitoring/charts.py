@@ -10,6 +10,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from launchready.formatting import percent
 from monitoring.rollup import day_start, hour_start
 
 BAR_DAYS = 90
@@ -58,7 +59,7 @@ def uptime_bar(daily: list[tuple[datetime, int, int]], now: datetime, days: int 
     for day, rect, label in _days(day_start(now), days):
         n, f = by_day.get(day, (0, 0))
         uptime = 100.0 * (n - f) / n if n else None
-        text = f"{uptime:.2f}% up" if uptime is not None else "no data"
+        text = f"{percent(uptime)} up" if uptime is not None else "no data"
         # Written out here rather than by a template loop (2,250 cells on a page of 25 routes); the labels
         # are a date and a number of our own, so there is nothing in them to escape.
         cells.append(f'{rect}{_colour(uptime)}"><title>{label}{text}</title></rect>')

@@ -4,6 +4,7 @@ pruning that keeps storage per route bounded, and the record of time the schedul
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from launchready.formatting import Observed
 from monitoring import histogram
 from monitoring.models import Monitor, Probe, Rollup, SchedulerGap
 
@@ -147,6 +149,18 @@ class Window:
 
     def percentile(self, fraction: float) -> float | None:
         return histogram.percentile(self.histogram, fraction)
+
+
+def observed(counts: Iterable[tuple[int, int, int]], length: timedelta) -> Observed:
+    """Uptime and the time it was observed over, from each monitor's (probes, failures, interval) in a window of
+    `length`. A probe stands for one interval watched, so time the monitoring was not running (before the first
+    probe, or while the scheduler was away) counts as neither up nor down; the span is the longest-watched route's."""
+    window_seconds = int(length.total_seconds())
+    probes = failures = seconds = 0
+    for n, f, interval in counts:
+        probes, failures = probes + n, failures + f
+        seconds = max(seconds, min(n * interval, window_seconds))
+    return Observed(probes, failures, seconds, window_seconds)
 
 
 def window(monitor: Monitor, start: datetime, end: datetime) -> Window:

@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
+from launchready.formatting import Observed, uptime_text
 from launchready.models import Client
 from monitoring.alerts import unreachable_clients
 from monitoring.models import Incident, Monitor, Rollup
-from monitoring.rollup import day_start
+from monitoring.rollup import day_start, observed
 
 DOWN_LIST_LIMIT = 200
 OVERVIEW_PAGE_SIZE = 50
@@ -27,10 +28,14 @@ class ClientSummary:
     routes: int
     down: int
     paused: int
-    uptime_30d: float | None
+    uptime: Observed | None
     open_incidents: int
     last_checked_at: datetime | None
     no_channel: bool = False  # its outages would reach nobody
+
+    @property
+    def uptime_text(self) -> str:
+        return uptime_text(self.uptime, f"last {UPTIME_DAYS} days") if self.uptime else "—"
 
 
 def down_now(monitors: QuerySet[Monitor]) -> list[Monitor]:
@@ -69,14 +74,14 @@ def client_summaries(
     unreachable = unreachable_clients(list(shown))
     rows = []
     for client in shown:
-        c, (n, f) = counts[client.id], uptime.get(client.id, (0, 0))
+        c = counts[client.id]
         rows.append(
             ClientSummary(
                 client,
                 c["routes"],
                 c["down"],
                 c["paused"],
-                100 * (n - f) / n if n else None,
+                uptime.get(client.id),
                 incidents.get(client.id, 0),
                 c["last"],
                 client.id in unreachable,
@@ -85,37 +90,49 @@ def client_summaries(
     return rows, shown
 
 
-def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS) -> dict[int, tuple[int, int]]:
-    """Probes and failures of each client's monitors over the last `days` days, today included.
+def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS) -> dict[int, Observed]:
+    """Uptime of each client's monitors over the last `days` days, today included, and the time it was
+    observed over (see monitoring.rollup.observed).
 
     The rollup task rebuilds only today's and yesterday's daily rollups, so the days before are settled: their
     sums are cached per client under the window's first day, and only the two live days are read each time.
     """
     first = day_start(now) - timedelta(days=days - 1)
     live_from = day_start(now) - timedelta(days=1)
-    keys = {cid: f"uptime-settled:{cid}:{days}:{first:%Y%m%d}" for cid in client_ids}
+    keys = {cid: f"uptime-settled:v2:{cid}:{days}:{first:%Y%m%d}" for cid in client_ids}
     cached = cache.get_many(list(keys.values()))
-    settled = {cid: tuple(cached[key]) for cid, key in keys.items() if key in cached}
+    settled: dict[int, dict[int, tuple[int, int, int]]] = {
+        cid: cached[key] for cid, key in keys.items() if key in cached
+    }
     missing = [cid for cid in client_ids if cid not in settled]
     if missing:
-        fresh = dict.fromkeys(missing, (0, 0))
+        fresh: dict[int, dict[int, tuple[int, int, int]]] = {cid: {} for cid in missing}
         fresh |= _sums(Rollup.objects.filter(monitor__client_id__in=missing, start__gte=first, start__lt=live_from))
         cache.set_many({keys[cid]: fresh[cid] for cid in missing}, timeout=SETTLED_TTL)
         settled |= fresh
     live = _sums(Rollup.objects.filter(monitor__client_id__in=client_ids, start__gte=max(first, live_from)))
     totals = {}
     for cid in client_ids:
-        (n, f), (ln, lf) = settled[cid], live.get(cid, (0, 0))
-        if n + ln:
-            totals[cid] = (n + ln, f + lf)
+        per_monitor: dict[int, list[int]] = {}
+        for part in (settled[cid], live.get(cid, {})):
+            for mid, (n, f, interval) in part.items():
+                acc = per_monitor.setdefault(mid, [0, 0, interval])
+                acc[0], acc[1], acc[2] = acc[0] + n, acc[1] + f, interval
+        seen = observed(((n, f, i) for n, f, i in per_monitor.values()), now - first)
+        if seen.probes:
+            totals[cid] = seen
     return totals
 
 
-def _sums(rollups: QuerySet[Rollup]) -> dict[int, tuple[int, int]]:
+def _sums(rollups: QuerySet[Rollup]) -> dict[int, dict[int, tuple[int, int, int]]]:
+    """Probes, failures and probe interval of each monitor, by client."""
     rows = (
         rollups.filter(period=Rollup.Period.DAY)
-        .values("monitor__client_id")
+        .values("monitor__client_id", "monitor_id", "monitor__interval")
         .annotate(n=Sum("probes"), f=Sum("failures"))
-        .values_list("monitor__client_id", "n", "f")
+        .values_list("monitor__client_id", "monitor_id", "monitor__interval", "n", "f")
     )
-    return {cid: (n or 0, f or 0) for cid, n, f in rows}
+    out: dict[int, dict[int, tuple[int, int, int]]] = {}
+    for cid, mid, interval, n, f in rows:
+        out.setdefault(cid, {})[mid] = (n or 0, f or 0, interval)
+    return out

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo, sudo_redirect
+from launchready.formatting import uptime_text
 from launchready.models import Client
 from launchready.tenancy import (
     get_client_for_user,
@@ -36,7 +37,8 @@ from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
-from monitoring.summary import client_summaries, down_now
+from monitoring.rollup import day_start, observed
+from monitoring.summary import UPTIME_DAYS, client_summaries, down_now
 
 DOWN_FIRST = Case(
     When(state=Monitor.State.DOWN, then=Value(0)),
@@ -51,7 +53,7 @@ class MonitorRow:
     monitor: Monitor
     bar_svg: SafeString = field(default_factory=SafeString)
     line: charts.Line = field(default_factory=charts.Line)
-    uptime_30d: float | None = None
+    uptime_30d: str = "—"
     p95_24h: float | None = None
 
     @property
@@ -70,18 +72,19 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
         client_id__in={m.client_id for m in monitors}, created__gte=now - timedelta(hours=charts.LINE_HOURS)
     ).values_list("client_id", "created", "version", "commit"):
         deploys[client_id].append((created, f"Deploy {version or commit[:8]}"))
-    month_ago = now - timedelta(days=30)
+    month_ago = day_start(now) - timedelta(days=UPTIME_DAYS - 1)  # the overview's window: 30 days, today included
     rows = []
     for monitor in monitors:
         line = charts.p95_line(p95s[monitor.id], now, deploys[monitor.client_id])
         recent = [d for d in daily[monitor.id] if d[0] >= month_ago]
         probes, failures = sum(d[1] for d in recent), sum(d[2] for d in recent)
+        seen = observed([(probes, failures, monitor.interval)], now - month_ago)
         rows.append(
             MonitorRow(
                 monitor,
                 charts.uptime_bar(daily[monitor.id], now),
                 line,
-                100 * (probes - failures) / probes if probes else None,
+                uptime_text(seen, f"last {UPTIME_DAYS} days") if probes else "—",
                 line.p95_now,
             )
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -329,3 +330,17 @@ def test_the_matrix_fails_when_autoescaping_is_off(world: HostileWorld) -> None:
     assert not markup_problems(login(world.owner).get(url).content.decode())
     with override_settings(TEMPLATES=templates):
         assert markup_problems(login(world.owner).get(url).content.decode())
+
+
+def test_plain_text_templates_are_rendered_as_plain_text() -> None:
+    """A subject or a text part rendered the HTML way is HTML-escaped ("A &amp; B") and comes back marked
+    safe, so a page that shows it prints it raw: they go through launchready/plaintext.py."""
+    offenders = []
+    for path in ROOT.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        for call in re.findall(r"render_to_string\(\s*[\"']([^\"']+)[\"']", source):
+            if call.endswith(".txt"):
+                offenders.append(f"{path.relative_to(ROOT)}: {call}")
+    assert not offenders, offenders

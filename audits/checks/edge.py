@@ -101,7 +101,11 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
         return []
     findings: list[Finding] = []
     cdn = cdn_of(home.final)
-    if cdn is None:
+    if cdn is not None:  # the good state, recorded as a fact: the checklist ticks only on evidence
+        findings.append(
+            Finding("edge.cdn", target.canonical_name, {"cdn": cdn}, {"host": target.canonical_name, "cdn": cdn})
+        )
+    else:
         findings.append(
             Finding(
                 "edge.no_cdn",

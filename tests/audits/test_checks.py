@@ -40,6 +40,8 @@ NOT_TRIPPED_BY_A_DOMAIN = {
     "env.undocumented",
     "env.example_missing",
 }
+# A fact of the good state (what serves the site), seen on the healthy domain: tests/audits/test_checks.py below.
+NOT_TRIPPED_BY_A_DOMAIN |= {"edge.cdn"}
 # Tripped by a client's AI assistant, not by its domain: tests/audits/test_assistant.py.
 NOT_TRIPPED_BY_A_DOMAIN |= {check_id for check_id in CATALOG if check_id.startswith("assistant.")}
 
@@ -108,6 +110,16 @@ def test_ipv6_and_dnssec_are_reported_as_facts(world_sandbox: Sandbox, healthy: 
     absent = {f.check_id for f in healthy.findings}
     assert {"dns.ipv6.missing", "dns.dnssec.off"} <= absent
     assert not {"dns.ipv6.missing", "dns.dnssec.off"} & present
+
+
+def test_the_cdn_in_front_is_recorded_as_evidence_and_its_absence_as_a_finding(
+    world_sandbox: Sandbox, healthy: AuditOutcome
+) -> None:
+    cdn = [f for f in healthy.findings if f.check_id == "edge.cdn"]
+    seen = [(f.subject, f.evidence["cdn"], severity_of(f)) for f in cdn]
+    assert seen == [(f"www.{HEALTHY}", "Cloudflare", Severity.INFO)]
+    bare = {f.check_id for f in audit(world_sandbox, "no-cdn.test").findings}
+    assert "edge.no_cdn" in bare and "edge.cdn" not in bare
 
 
 def _timed(ms: float) -> FetchResult:

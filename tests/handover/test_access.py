@@ -165,7 +165,8 @@ def test_the_founder_home_shows_status_pack_and_access(tenant: Tenant) -> None:
     second = pack_publish(client=tenant.client, user=tenant.consultant, note="After the DMARC fix")
     http = login(tenant.founder)
     page = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
-    assert "uptime, last 30 days" in page and "p95 response time, 30 days" in page and "open risk" in page
+    assert "uptime: no monitoring data yet" in page and "p95 response time" in page
+    assert "open risks: not known before an audit" in page
     assert reverse("pack_version", args=[second.code]) in page and reverse("pack_version", args=[first.code]) in page
     assert reverse("access_inventory", args=[tenant.client.code]) in page
     assert http.get(reverse("client_pack", args=[tenant.client.code])).url == reverse(
@@ -242,7 +243,9 @@ def test_the_consultant_is_told_when_the_pack_has_no_audit_yet(tenant: Tenant) -
 def test_publishing_and_exporting_the_pack_are_in_the_activity_log(tenant: Tenant) -> None:
     from accounts.models import Activity
 
-    login(tenant.consultant).post(reverse("pack_publish", args=[tenant.client.code]), {"note": "Sprint done"})
+    login(tenant.consultant).post(  # not audited, nothing in the inventory: published once both are confirmed
+        reverse("pack_publish", args=[tenant.client.code]), {"note": "Sprint done", "confirm": "access,unaudited"}
+    )
     version = PackVersion.objects.get()
     assert login(tenant.founder).get(reverse("pack_version_markdown", args=[version.code])).status_code == 200
     lines = list(Activity.objects.filter(workspace=tenant.client.workspace).values_list("verb", "actor", "target"))

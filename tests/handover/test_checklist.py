@@ -186,3 +186,42 @@ def test_the_sprint_page_queries_do_not_grow_with_findings_or_ticks(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = http.get(url)
     assert "Finding 39" in response.content.decode() or "blocker" in response.content.decode()
+
+
+def _cdn(run: AuditRun, host: str, cdn: str) -> None:
+    """The fact the edge check records when it sees a CDN answer for the site."""
+    AuditFinding.objects.create(
+        run=run,
+        check_id="edge.cdn",
+        subject=host,
+        area="edge",
+        severity="info",
+        item="cloudflare",
+        title=f"{host} is served through {cdn}",
+        explanation="",
+        fix="",
+        evidence={"cdn": cdn},
+    )
+
+
+def test_cloudflare_is_ticked_only_when_the_audit_saw_cloudflare(tenant: Tenant) -> None:
+    run = _run(tenant)  # no finding at all: absence is not evidence
+    cloudflare = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "cloudflare")
+    assert cloudflare.state == State.TODO and "did not see Cloudflare" in cloudflare.reason
+    _cdn(run, "www.client.example", "Vercel")
+    cloudflare = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "cloudflare")
+    assert cloudflare.state == State.TODO and cloudflare.reason.startswith("Served through Vercel, not Cloudflare")
+    AuditFinding.objects.filter(check_id="edge.cdn").update(evidence={"cdn": "Cloudflare"})
+    cloudflare = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "cloudflare")
+    assert (cloudflare.state, cloudflare.source) == (State.DONE, "audit")
+    assert cloudflare.reason == "The latest audit saw Cloudflare answer for www.client.example."
+
+
+def test_an_audit_that_did_not_finish_every_check_ticks_nothing(tenant: Tenant) -> None:
+    run = _run(tenant)
+    _cdn(run, "www.client.example", "Cloudflare")
+    AuditRun.objects.filter(pk=run.pk).update(state=AuditRun.State.PARTIAL)
+    items = {i.item.value: i for i in sprint_checklist(tenant.sprint).items}
+    for item in ("domain_setup", "ssl", "redirects", "caching", "email_authentication", "cloudflare"):
+        assert items[item].state == State.TODO, item
+        assert items[item].reason == "The latest audit did not finish every check, so it cannot show this is in order."

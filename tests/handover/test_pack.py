@@ -193,7 +193,8 @@ def test_the_pdf_export_reads_like_the_pack(audited: Tenant) -> None:
         ["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True
     ).stdout.decode()
     assert audited.client.name in text and "Contents" in text and "Rolling back" in text
-    assert version.data["status"]["uptime_text"] in text and "750 ms" in text
+    status = version.data["status"]
+    assert status["uptime_figure"] in text and status["uptime_label"] in text and "750 ms" in text
     assert "Page 3 of" in text  # page numbers in the footer
     assert "heroku rollback v123" in text and "Amelia Hart" in text
     info = subprocess.run(["pdfinfo", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
@@ -212,7 +213,10 @@ def test_the_pack_lists_what_the_sprint_checked_off(audited: Tenant) -> None:
     )
     version = pack_publish(client=audited.client, user=audited.consultant)
     checked = {c["label"]: c["how"] for c in version.data["checked"]}
-    assert checked["Email authentication"] == "Clean in the latest audit."
+    assert (
+        checked["Email authentication"] == "Clean in the latest audit: every check of it ran and found nothing to fix."
+    )
+    assert checked["Cloudflare configuration"] == f"The latest audit saw Cloudflare answer for www.{HEALTHY}."
     assert checked["Environment variables"].endswith("Keys moved to Heroku config vars")
     assert "Handover" not in checked
-    assert "Checked off during the sprint" in version.html and "Keys moved to Heroku config vars" in version.markdown
+    assert "Checked and in order" in version.html and "Keys moved to Heroku config vars" in version.markdown

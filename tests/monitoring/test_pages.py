@@ -114,7 +114,7 @@ def test_today_shows_at_once_from_the_raw_probes(tenant: Tenant) -> None:
     (monitor,) = _monitors(tenant, 1)
     Probe.objects.bulk_create([Probe(monitor=monitor, at=timezone.now(), ok=i != 0, latency_ms=90) for i in range(4)])
     page = login(tenant.consultant).get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
-    assert f"{timezone.now():%d %b}: 75.00% up" in page
+    assert f"{timezone.now():%d %b}: 75% up" in page
 
 
 def test_the_overview_pages_its_client_lines_down_first(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
