@@ -5,10 +5,11 @@ filled from the finding's params (missing ones are shown as "…")."""
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from audits.findings import Area, Finding, Item, Severity
+from audits.findings import Area, Finding, Item, LaunchVerdict, Severity
 
 B, H, M, L, INFO = Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
 
@@ -61,11 +62,11 @@ CATALOG: dict[str, Verdict] = {
     ),
     "dns.host.refused": _v(
         D,
-        H,
+        B,
         Item.DOMAIN_SETUP,
-        "{host} points at a private address",
-        "{host} resolves to {address}, which is {reason}. Visitors on the internet cannot reach it, and "
-        "the audit does not connect to it.",
+        "{host} resolves to {address}, {reason}: the public cannot reach it",
+        "Visitors on the internet get an error at {host}, and the audit does not connect to {address} either, "
+        "so nothing served there was checked.",
         "Point {host} at the public address or hostname your hosting provider gives you.",
     ),
     "dns.cname.dangling": _v(
@@ -101,6 +102,37 @@ CATALOG: dict[str, Verdict] = {
         "Some of the nameservers listed for {domain} do not resolve or do not answer: {problem}. Visitors "
         "whose resolver picks a broken one cannot reach you.",
         "Remove stale nameservers at the registrar so only your DNS provider's servers are listed.",
+    ),
+    "dns.domain.missing": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{domain} does not resolve: check the spelling and the registration",
+        "DNS has no record of {domain} at all: the name does not exist. Nothing under it can work, no website, "
+        "no email, no certificate. {folded}",
+        "Check the spelling of the domain. If it is right, check at the registrar that it is registered, paid "
+        "for and delegated to your DNS provider's nameservers, then run the audit again.",
+    ),
+    "dns.domain.unreachable": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{domain}'s nameservers cannot be reached: nobody can look the domain up",
+        "Every question about {domain} failed ({status}) while other domains answer: its nameservers are down, "
+        "or the registrar lists the wrong ones. Until they answer, the website, email and certificate renewals "
+        "all fail. {folded}",
+        "At the registrar, check that the nameservers listed for {domain} are the ones your DNS provider gives "
+        "you, and at the provider that the domain's zone exists and is active; then run the audit again.",
+    ),
+    "dns.ns.refused": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{domain}'s nameservers resolve to private addresses",
+        "{servers}. Resolvers on the internet cannot ask a nameserver there, and the audit refused to (it "
+        "never connects to private or reserved addresses), so whether they answer and agree could not be checked.",
+        "Give the nameservers their public addresses (the glue records at the registrar), or list your DNS "
+        "provider's nameservers at the registrar instead.",
     ),
     "dns.caa.missing": _v(
         D,
@@ -901,6 +933,14 @@ CATALOG: dict[str, Verdict] = {
         "{detail}. The other results are complete; run the audit again to fill this gap.",
         "Re-run the audit. If it fails again, the network or the target may be blocking it.",
     ),
+    "audit.no_route_reached": _v(
+        A,
+        H,
+        Item.UPTIME,
+        "No route of {domain} could be reached",
+        "{tried}, so the app itself could not be checked: this audit cannot say go.",
+        "Fix what the route findings name (DNS, the address, HTTPS), then run the audit again.",
+    ),
     "audit.deadline": _v(
         A,
         M,
@@ -910,6 +950,31 @@ CATALOG: dict[str, Verdict] = {
         "Re-run the audit; if it happens again, look for hosts that answer very slowly.",
     ),
 }
+
+
+# Findings that say part of the audit could not check what it set out to: while one is open, the verdict
+# is "could not check", never go (a blocker still makes it no-go).
+COULD_NOT_CHECK = frozenset(
+    {
+        "audit.check_failed",
+        "audit.deadline",
+        "audit.no_route_reached",
+        "dns.host.failure",
+        "dns.ns.refused",
+        "email.spf.dns_failure",
+        "email.dmarc.dns_failure",
+    }
+)
+
+
+def verdict_of(findings: Iterable[tuple[str, str]]) -> LaunchVerdict:
+    """Go, no-go or could not check, from the (check id, severity) of the open findings."""
+    unchecked = False
+    for check_id, severity in findings:
+        if severity == Severity.BLOCKER.value:
+            return LaunchVerdict.NO_GO
+        unchecked = unchecked or check_id in COULD_NOT_CHECK
+    return LaunchVerdict.UNCHECKED if unchecked else LaunchVerdict.GO
 
 
 class _Blank(dict[str, Any]):

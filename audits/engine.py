@@ -58,6 +58,7 @@ class AuditOutcome:
     inventory: list[DnsRecord] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     timed_out_checks: list[str] = field(default_factory=list)
+    folded: bool = False  # one diagnosis (the domain does not exist…) stands for every other finding
     seconds: float = 0.0
     dns_queries: int = 0
 
@@ -132,8 +133,10 @@ async def run_audit(
     started = time.monotonic()
     outcome = AuditOutcome()
     async with Net(config, deadline=deadline) as net:
+        diagnosis_task = asyncio.ensure_future(dns_checks.check_domain(target, net))
         if target.probe_usual_labels:
             await _discover(target, net)
+        diagnosis = await diagnosis_task
         checks = checks_for(target)
         tasks: dict[asyncio.Task[list[Finding]], str] = {
             asyncio.ensure_future(fn(target, net)): name for name, fn in checks.items()
@@ -152,7 +155,8 @@ async def run_audit(
                 done += 1
                 found = _collect(task, tasks[task], outcome)
                 if progress is not None:
-                    await progress(done, total, tasks[task], found)
+                    # Under a diagnosis, the checks' findings are kept for it, never saved on their own.
+                    await progress(done, total, tasks[task], [] if diagnosis else found)
         for task in pending:
             task.cancel()
             outcome.timed_out_checks.append(tasks[task])
@@ -172,10 +176,35 @@ async def run_audit(
         except (TimeoutError, Exception) as exc:  # the inventory is a bonus, never a reason to fail
             log.warning("record inventory for %s incomplete: %s", target.apex, type(exc).__name__)
         outcome.late_findings.extend(dns_checks.check_ttls(target, outcome.inventory, sprint_open))
+        outcome.late_findings.extend(no_route_reached(target, outcome.findings))
         outcome.findings.extend(outcome.late_findings)
+        if diagnosis is not None:
+            folded = dns_checks.fold_under(diagnosis, outcome.findings)
+            outcome.findings, outcome.late_findings, outcome.folded = [folded], [folded], True
         outcome.dns_queries = net.dns_queries
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def no_route_reached(target: AuditTarget, findings: list[Finding]) -> list[Finding]:
+    """One finding when every route failed: the app itself was never seen, so the audit cannot say go."""
+    urls = [route.url for route in target.routes]
+    unreachable = {f.subject for f in findings if f.check_id == "route.unreachable"}
+    if not urls or not set(urls) <= unreachable:
+        return []
+    return [
+        Finding(
+            "audit.no_route_reached",
+            target.apex,
+            {"routes": urls},
+            {
+                "domain": target.apex,
+                "tried": f"The only route tried, {urls[0]}, did not answer"
+                if len(urls) == 1
+                else f"None of the {len(urls)} routes tried answered ({', '.join(urls)})",
+            },
+        )
+    ]
 
 
 def _collect(task: asyncio.Task[list[Finding]], name: str, outcome: AuditOutcome) -> list[Finding]:

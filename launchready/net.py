@@ -241,6 +241,7 @@ class DnsStatus(StrEnum):
     TIMEOUT = "timeout"
     INVALID = "invalid"  # the name itself is malformed
     LIMIT = "limit"  # this audit used up its DNS query budget
+    REFUSED = "refused"  # the address guard refused the nameserver's address: it was never asked
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,7 @@ class DnsAnswer:
     @property
     def is_failure(self) -> bool:
         """The question could not be answered (which is never the same as 'no record')."""
-        return self.status in (DnsStatus.SERVFAIL, DnsStatus.TIMEOUT, DnsStatus.LIMIT)
+        return self.status in (DnsStatus.SERVFAIL, DnsStatus.TIMEOUT, DnsStatus.LIMIT, DnsStatus.REFUSED)
 
     @property
     def values(self) -> list[str]:
@@ -450,7 +451,7 @@ class Net:
         """Ask one nameserver directly (to see whether a domain's nameservers agree); the guard applies."""
         reason = self.refusal(server)
         if reason:
-            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=f"nameserver {server} is {reason}; not asked")
+            return DnsAnswer(name, rdtype, DnsStatus.REFUSED, error=f"{server} is {reason}; not asked")
         if self.dns_queries >= self.config.max_dns_queries:
             return DnsAnswer(name, rdtype, DnsStatus.LIMIT, error="this audit's DNS query budget is used up")
         self.dns_queries += 1

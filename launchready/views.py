@@ -23,6 +23,7 @@ from accounts.activity import record_activity
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
+from audits.findings import LaunchVerdict
 from audits.models import AuditRun
 from audits.risk import risk_list
 from handover.checklist import sprint_checklist
@@ -53,6 +54,7 @@ class ClientRow:
     sprint: Sprint | None
     go: bool | None = None  # None: never audited
     blockers: int = 0
+    verdict: str = ""  # go, no_go, unchecked; empty: never audited
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -81,7 +83,8 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     rows = dashboard_rows(page.object_list)
     verdicts = client_verdicts([row.client.id for row in rows])
     for row in rows:
-        row.go, row.blockers = verdicts.get(row.client.id, (None, 0))
+        row.verdict, row.blockers = verdicts.get(row.client.id, ("", 0))
+        row.go = None if not row.verdict else row.verdict == LaunchVerdict.GO
     context = {"rows": rows, "page": page, "now": timezone.now()}
     if _is_htmx(request):
         return render(request, "launchready/_client_rows.html", context)
@@ -112,17 +115,29 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
     return [ClientRow(c, c.open_sprints[0] if c.open_sprints else None) for c in clients]  # type: ignore[attr-defined]
 
 
-def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool, int]]:
-    """Go/no-go and open blockers per client from the latest finished run of each of its domains (one query)."""
-    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("counts")[:1]
-    rows = Domain.objects.filter(client_id__in=client_ids).annotate(counts=Subquery(latest))
-    verdicts: dict[int, tuple[bool, int]] = {}
-    for client_id, counts in rows.values_list("client_id", "counts"):
+def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """The launch verdict (go, no_go, unchecked) and open blockers per client, from the latest finished run
+    of each of its domains (one query): a blocker anywhere is no-go, a run that could not check keeps the
+    others from saying go."""
+    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created")
+    rows = Domain.objects.filter(client_id__in=client_ids).annotate(
+        counts=Subquery(latest.values("counts")[:1]), verdict=Subquery(latest.values("verdict")[:1])
+    )
+    blockers: dict[int, int] = {}
+    unchecked: set[int] = set()
+    for client_id, counts, verdict in rows.values_list("client_id", "counts", "verdict"):
         if counts is None:  # never audited
             continue
-        blockers = verdicts.get(client_id, (True, 0))[1] + int(counts.get("blocker", 0))
-        verdicts[client_id] = (blockers == 0, blockers)
-    return verdicts
+        blockers[client_id] = blockers.get(client_id, 0) + int(counts.get("blocker", 0))
+        if verdict in (LaunchVerdict.UNCHECKED, ""):  # "": a run cut short before it could judge
+            unchecked.add(client_id)
+    return {client_id: (_verdict(n, client_id in unchecked).value, n) for client_id, n in blockers.items()}
+
+
+def _verdict(blockers: int, unchecked: bool) -> LaunchVerdict:
+    if blockers:
+        return LaunchVerdict.NO_GO
+    return LaunchVerdict.UNCHECKED if unchecked else LaunchVerdict.GO
 
 
 @login_required

@@ -92,6 +92,9 @@ class Knobs:
     rua_external: str | None = None
     extra: list[tuple[str, str, str]] = field(default_factory=list)  # more records: (name, type, value)
     latency: float = 0.0
+    routes_garbage: bool = False  # every route's path answers with bytes that are not HTTP
+    exists: bool = True  # False: the domain is not in DNS at all (misspelt, never registered)
+    ns_down: bool = False  # every name of the domain answers SERVFAIL, as when its nameservers are unreachable
 
 
 class World:
@@ -122,6 +125,8 @@ def _page(body: str, headers: list[tuple[str, str]], compress: bool = True, **kw
 def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
     """Add one domain (apex, www, app, api and its mail setup) to the world."""
     k = knobs or Knobs()
+    if not k.exists:
+        return
     www = f"www.{apex}"
     headers = [h for h in GOOD_HEADERS if h[0] not in k.drop_headers]
     headers = [(n, k.hsts) if n == "Strict-Transport-Security" else (n, v) for n, v in headers]
@@ -172,6 +177,8 @@ def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
         )
     if k.admin_indexable:
         pages["/admin/"] = _page("<h1>Admin sign in</h1>", headers)
+    if k.routes_garbage:
+        pages["/"] = Page(garbage=True)
     canonical_site_pages = pages
     www_site = world.site(
         [www],
@@ -254,6 +261,8 @@ def _app_and_api(
         "/dashboard": Page(status=302, location=f"https://{app}/login", headers=headers),
         "*": _page("<h1>Not found</h1>", headers, status=404),
     }
+    if k.routes_garbage:
+        app_pages["/login"] = app_pages["/dashboard"] = Page(garbage=True)
     if not k.missing_app_host and not k.servfail_host:
         world.site(
             [app],
@@ -282,8 +291,10 @@ def _app_and_api(
         else Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain")]),
         "*": Page(status=404, body="{}", headers=[("Content-Type", "application/json")]),
     }
-    if k.health_unreachable:
+    if k.health_unreachable or k.routes_garbage:
         api_pages["/health"] = Page(garbage=True)
+    if k.routes_garbage:
+        api_pages["/webhooks/stripe"] = Page(garbage=True)
     # With the origin exposed, the API is served straight from the app server: no CDN in front.
     world.site(
         [api],
@@ -317,6 +328,8 @@ def _dns_extras(world: World, apex: str, k: Knobs) -> None:
         z.behave(apex, servfail=True, rdtypes=("TXT",))
     if k.dmarc_servfail:
         z.behave(f"_dmarc.{apex}", servfail=True)
+    if k.ns_down:
+        z.behave(apex, servfail=True, subtree=True)
     for name, rtype, value in k.extra:
         z.add(name, rtype, value)
 
@@ -420,6 +433,9 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "dns.cname.dangling": ("dangling.test", Knobs(dangling_cname=True)),
     "dns.cname.loop": ("cname-loop.test", Knobs(cname_loop=True)),
     "dns.ns.too_few": ("single-ns.test", Knobs(single_ns=True)),
+    "dns.domain.missing": ("nothing-here.test", Knobs(exists=False)),
+    "dns.domain.unreachable": ("dead-ns.test", Knobs(ns_down=True)),
+    "audit.no_route_reached": ("routes-garbage.test", Knobs(routes_garbage=True)),
     "dns.ns.inconsistent": ("lame-ns.test", Knobs(lame_ns=True)),
     "dns.caa.missing": ("no-caa.test", Knobs(caa=None)),
     "dns.caa.blocks_issuer": ("caa-blocks.test", Knobs(caa='0 issue "letsencrypt.org"')),

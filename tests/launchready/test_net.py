@@ -698,3 +698,13 @@ def test_it_asks_one_nameserver_directly_through_the_port_map(sb: Sandbox) -> No
     answered, silent = asyncio.run(ask())
     assert answered.ok and answered.values
     assert silent.status == DnsStatus.TIMEOUT
+
+
+def test_it_refuses_to_ask_a_nameserver_at_a_private_address_and_says_so(sb: Sandbox) -> None:
+    async def ask() -> DnsAnswer:
+        async with Net(_guarded(sb)) as net:
+            return await net.dns_at("127.0.0.53", "front.net.test", "A")
+
+    refused = asyncio.run(ask())
+    assert (refused.status, refused.is_failure) == (DnsStatus.REFUSED, True)
+    assert refused.error == "127.0.0.53 is a loopback address; not asked"
