@@ -88,11 +88,11 @@ async def _discover(target: AuditTarget, net: Net) -> None:
     """For the shell audit, which has no client record: add the usual sub-domains (app, api …) that
     exist, take the canonical host to be where the apex settles (unless given), and check its homepage."""
     lookups, apex_home = await asyncio.gather(
-        asyncio.gather(*(net.addresses(target.host(label)) for label in USUAL_LABELS)),
+        asyncio.gather(*(_label_exists(target.host(label), net) for label in USUAL_LABELS)),
         net.page(f"https://{target.apex}/"),
     )
-    for label, (addresses, _, _) in zip(USUAL_LABELS, lookups, strict=True):
-        if addresses and label not in target.labels:
+    for label, exists in zip(USUAL_LABELS, lookups, strict=True):
+        if exists and label not in target.labels:
             target.labels.append(label)
     if not target.canonical_known and apex_home.ok:
         settled = (urlsplit(apex_home.final.url).hostname or "").lower()
@@ -101,6 +101,15 @@ async def _discover(target: AuditTarget, net: Net) -> None:
         )
     if not target.routes:
         target.routes.append(RouteSpec(target.homepage, "homepage", (200,)))
+
+
+async def _label_exists(host: str, net: Net) -> bool:
+    """Whether a name has any record at all. An alias whose target is gone resolves to no address, and is
+    the most dangerous host there is (anyone who claims the target serves pages on the domain); a name
+    whose lookups fail is kept too, so the audit says it could not check it rather than leave it out."""
+    (addresses, a, aaaa), cname = await asyncio.gather(net.addresses(host), net.dns(host, "CNAME"))
+    has_alias = bool(a.cnames or aaaa.cnames or cname.values)
+    return bool(addresses) or has_alias or a.is_failure or cname.is_failure
 
 
 def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:

@@ -145,6 +145,8 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
     if is_other_of_apex_and_www and target.canonical == "apex":
         return []  # www of an apex-canonical domain may simply not exist: nobody is sent there
     reason = "the name does not exist" if a.status == DnsStatus.NXDOMAIN else "it has no address record"
+    if chain:
+        reason = f"it is an alias (CNAME) for {chain[-1]}, and {reason.replace('the name', 'that name')}"
     severity = Severity.BLOCKER if critical else Severity.HIGH
     return [
         Finding(

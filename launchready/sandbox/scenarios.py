@@ -524,6 +524,16 @@ def build_hostile(world: World, apex: str = HOSTILE) -> None:
     z.behave(apex, rdtypes=("MX", "CAA"), servfail=True)
 
 
+# Hosts that only the shell audit's discovery can find (no client record lists them): a forgotten admin.
+# alias of a deleted Discourse site (a takeover), and a portal. alias of a name that no longer exists.
+FORGOTTEN_ALIASES = "forgotten-alias.test"
+FORGOTTEN_ALIAS_KNOBS = Knobs(
+    extra=[
+        (f"admin.{FORGOTTEN_ALIASES}", "CNAME", "forgotten-alias-old.trydiscourse.com"),
+        (f"portal.{FORGOTTEN_ALIASES}", "CNAME", "gone.retired-vendor.test"),
+    ]
+)
+
 # Domains on which the fact-only checks (IPv6, DNSSEC) report nothing.
 FACTS_PRESENT = "ipv6-dnssec.test"
 
@@ -588,6 +598,7 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
         domains = {
             HEALTHY: Knobs(),
             FACTS_PRESENT: Knobs(ipv6_dnssec=True),
+            FORGOTTEN_ALIASES: FORGOTTEN_ALIAS_KNOBS,
             **{apex: knobs for apex, knobs in TRIPS.values()},
             **DEMO,
         }

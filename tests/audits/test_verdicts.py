@@ -26,6 +26,7 @@ from audits.target import AuditTarget
 from audits.tasks import execute
 from launchready.net import NetConfig
 from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.scenarios import FORGOTTEN_ALIASES
 from tests.conftest import ROOT, Tenant, login
 from tests.factories import DomainFactory
 
@@ -243,3 +244,25 @@ def test_a_run_under_one_diagnosis_saves_one_finding_and_calls_nothing_fixed(
     assert run.verdict == "no_go"
     risks = risk_list(tenant.client)
     assert [f.check_id for f in risks.all_open] == ["dns.domain.missing"] and risks.fixed == []
+
+
+# --- Discovery keeps the dangerous hosts ----------------------------------------------------------------
+
+
+def test_the_shell_audit_keeps_a_usual_label_whose_alias_points_at_nothing(world_sandbox: Sandbox) -> None:
+    target = shell_target(FORGOTTEN_ALIASES)
+    outcome = audit(world_sandbox.net_config(), target)
+    assert {"admin", "portal"} <= set(target.labels)
+    by_host = {f.subject: f for f in outcome.findings if f.check_id.startswith("dns.")}
+    takeover = by_host[f"admin.{FORGOTTEN_ALIASES}"]
+    assert takeover.check_id == "dns.cname.dangling" and severity_of(takeover) == Severity.BLOCKER
+    gone = by_host[f"portal.{FORGOTTEN_ALIASES}"]
+    assert gone.check_id == "dns.host.missing"
+    assert "an alias (CNAME) for gone.retired-vendor.test, and that name does not exist" in render(gone)["explanation"]
+    assert verdict(outcome) == V.NO_GO
+
+
+def test_the_shell_audit_leaves_out_usual_labels_that_have_no_record(world_sandbox: Sandbox) -> None:
+    target = shell_target(FORGOTTEN_ALIASES)
+    audit(world_sandbox.net_config(), target)
+    assert target.labels == ["app", "api", "admin", "portal"]  # dashboard. has no record at all
