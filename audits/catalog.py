@@ -232,9 +232,19 @@ CATALOG: dict[str, Verdict] = {
         B,
         Item.SSL,
         "{host} does not send its intermediate certificate",
-        "Desktop browsers often patch this up, but phones, API clients and webhooks from other services "
-        "fail to connect.",
+        "The certificate's chain stops short: {detail}. Desktop browsers often patch this up, but phones, "
+        "API clients and webhooks from other services fail to connect.",
         "Install the full chain (the 'fullchain' file) on the server instead of the certificate alone.",
+    ),
+    "tls.chain_strict": _v(
+        T,
+        L,
+        Item.SSL,
+        "The certificate for {host} breaks a rule only strict clients enforce",
+        "Browsers accept it, but a strict verifier refuses it: {detail}. Most visitors see nothing wrong; "
+        "a few API clients and webhook senders built on strict TLS libraries may refuse to connect.",
+        "Nothing urgent. At the next renewal, ask your host or certificate authority for a certificate that "
+        "follows the CA/Browser Forum profile (public authorities issue those by default).",
     ),
     "tls.weak_key": _v(
         T,

@@ -380,6 +380,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "tls.hostname_mismatch": ("wrong-name.test", Knobs(cert=CertKind.WRONG_NAME)),
     "tls.untrusted": ("self-signed.test", Knobs(cert=CertKind.SELF_SIGNED)),
     "tls.chain_incomplete": ("short-chain.test", Knobs(cert=CertKind.MISSING_INTERMEDIATE)),
+    "tls.chain_strict": ("root-no-aki.test", Knobs(cert=CertKind.ROOT_ISSUED_NO_AKI)),
     "tls.weak_key": ("weak-key.test", Knobs(cert=CertKind.WEAK_KEY)),
     "tls.old_protocol": ("old-tls.test", Knobs(tls10=True)),
     "tls.unreachable": ("tls-garbage.test", Knobs(tls_garbage=True)),
@@ -534,6 +535,10 @@ FORGOTTEN_ALIAS_KNOBS = Knobs(
     ]
 )
 
+# Certificates the chain diagnosis must tell apart (besides the tripping domains above): a leaf signed by
+# the trusted root itself (nothing missing), and one signed by a private root sent along with it.
+TLS_CASES = {"root-issued.test": Knobs(cert=CertKind.ROOT_ISSUED), "private-ca.test": Knobs(cert=CertKind.PRIVATE_CA)}
+
 # Domains on which the fact-only checks (IPv6, DNSSEC) report nothing.
 FACTS_PRESENT = "ipv6-dnssec.test"
 
@@ -599,6 +604,7 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
             HEALTHY: Knobs(),
             FACTS_PRESENT: Knobs(ipv6_dnssec=True),
             FORGOTTEN_ALIASES: FORGOTTEN_ALIAS_KNOBS,
+            **TLS_CASES,
             **{apex: knobs for apex, knobs in TRIPS.values()},
             **DEMO,
         }

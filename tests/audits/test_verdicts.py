@@ -266,3 +266,48 @@ def test_the_shell_audit_leaves_out_usual_labels_that_have_no_record(world_sandb
     target = shell_target(FORGOTTEN_ALIASES)
     audit(world_sandbox.net_config(), target)
     assert target.labels == ["app", "api", "admin", "portal"]  # dashboard. has no record at all
+
+
+# --- TLS: the chain diagnosis names the cause ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("apex", "expected"),
+    [
+        pytest.param("root-issued.test", None, id="signed by the trusted root itself: nothing to say"),
+        pytest.param(
+            "root-no-aki.test",
+            ("tls.chain_strict", Severity.LOW, "it carries no Authority Key Identifier (extension 2.5.29.35)"),
+            id="root-issued without AKI: browsers accept it, only strict clients refuse",
+        ),
+        pytest.param(
+            "short-chain.test",
+            (
+                "tls.chain_incomplete",
+                Severity.BLOCKER,
+                "its issuer, Launch Ready Sandbox Issuing CA, is neither sent nor a trusted root",
+            ),
+            id="intermediate not sent: incomplete chain",
+        ),
+        pytest.param(
+            "private-ca.test",
+            ("tls.untrusted", Severity.BLOCKER, "issued by Acme Corp Internal Root CA, a root no browser trusts"),
+            id="a private root sent along: untrusted, not incomplete",
+        ),
+        pytest.param("self-signed.test", ("tls.untrusted", Severity.BLOCKER, "self-signed"), id="self-signed"),
+    ],
+)
+def test_the_chain_diagnosis_names_the_cause_with_the_severity_browsers_give_it(
+    world_sandbox: Sandbox, apex: str, expected: tuple[str, Severity, str] | None
+) -> None:
+    from launchready.sandbox.scenarios import sandbox_target
+
+    outcome = audit(world_sandbox.net_config(), sandbox_target(apex))
+    chain = {"tls.chain_incomplete", "tls.chain_strict", "tls.untrusted"}
+    found = {(f.check_id, severity_of(f), f.evidence["problem"]) for f in outcome.findings if f.check_id in chain}
+    if expected is None:
+        assert found == set()
+    else:
+        check_id, severity, _ = expected
+        assert {(c, s) for c, s, _ in found} == {(check_id, severity)}
+        assert all(expected[2] in problem for _, _, problem in found), found
