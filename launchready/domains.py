@@ -114,7 +114,44 @@ def parse_domain(text: str) -> ParsedDomain:
         )
     apex = psl.privatesuffix(name) or name
     host = name[: -len(apex)].rstrip(".")
+    address = address_in_host(host)
+    if address is not None:
+        # nip.io, sslip.io and the like answer any name with the address spelt in it: the name belongs to
+        # the service, and auditing its apex would audit someone else's domain.
+        raise DomainError(
+            f"{display_name(name)} is the address {address} spelt as a name under {display_name(apex)}, "
+            "not a domain of its own: enter the domain the app will launch on."
+        )
     return ParsedDomain(apex=apex, host=host)
+
+
+_DASHED_IPV4 = re.compile(r"(?:^|-)(\d{1,3}(?:-\d{1,3}){3})$")
+_DASHED_IPV6 = re.compile(r"^[0-9a-f-]*--[0-9a-f-]*$")
+
+
+def address_in_host(host: str) -> str | None:
+    """The IP address a host part spells out, as wildcard-DNS services read it (127.0.0.1, app.10.0.0.1,
+    app-10-0-0-1, 2a01-4f8--2), or None."""
+    labels = host.split(".") if host else []
+    for i in range(len(labels) - 3):
+        address = _ip(".".join(labels[i : i + 4]), 4)
+        if address:
+            return address
+    for label in labels:
+        dashed = _DASHED_IPV4.search(label)
+        if dashed and (address := _ip(dashed.group(1).replace("-", "."), 4)):
+            return address
+        if _DASHED_IPV6.match(label) and (address := _ip(label.replace("-", ":"), 6)):
+            return address
+    return None
+
+
+def _ip(text: str, version: int) -> str | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return str(ip) if ip.version == version else None
 
 
 def normalise_label(text: str) -> str:

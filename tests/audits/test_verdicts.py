@@ -311,3 +311,25 @@ def test_the_chain_diagnosis_names_the_cause_with_the_severity_browsers_give_it(
         check_id, severity, _ = expected
         assert {(c, s) for c, s, _ in found} == {(check_id, severity)}
         assert all(expected[2] in problem for _, _, problem in found), found
+
+
+# --- What the shell audit was asked for -------------------------------------------------------------------
+
+
+def test_the_shell_audit_refuses_an_address_spelt_under_a_wildcard_dns_service(world_sandbox: Sandbox) -> None:
+    result = sandbox_cli({**os.environ, **world_sandbox.env()}, "127.0.0.1.nip.io")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "audit: 127.0.0.1.nip.io is the address 127.0.0.1 spelt as a name under nip.io, not a domain of its own: "
+        "enter the domain the app will launch on."
+    )
+
+
+def test_the_shell_audit_audits_the_host_it_was_given_with_its_domain(world_sandbox: Sandbox) -> None:
+    result = sandbox_cli({**os.environ, **world_sandbox.env()}, "shop.dangling.test", "--json")
+    payload = json.loads(result.stdout)
+    assert payload["domain"] == "dangling.test"
+    found = {(f["check_id"], f["subject"]) for f in payload["findings"]}
+    assert ("dns.cname.dangling", "shop.dangling.test") in found
+    assert result.returncode == 1

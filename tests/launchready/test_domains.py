@@ -72,3 +72,27 @@ def test_host_labels_and_selectors() -> None:
             normalise_label(bad)
     with pytest.raises(DomainError):
         normalise_selector("bad selector")
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("127.0.0.1.nip.io", "127.0.0.1"),
+        ("https://app.10.0.0.1.nip.io/login", "10.0.0.1"),
+        ("app-192-168-1-20.nip.io", "192.168.1.20"),
+        ("203.0.113.9.sslip.io", "203.0.113.9"),
+        ("2a01-4f8-c17-b8f--2.sslip.io", "2a01:4f8:c17:b8f::2"),
+    ],
+)
+def test_it_refuses_an_address_spelt_as_a_name_under_a_wildcard_dns_service(text: str, address: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        parse_domain(text)
+    assert f"is the address {address} spelt as a name under" in str(refused.value)
+    assert "not a domain of its own" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["release-2024.example.com", "v1.2.example.com", "xn--80ak6aa92e.com", "a-b.c.d.e.com"]
+)
+def test_names_with_digits_that_spell_no_address_are_domains(text: str) -> None:
+    assert parse_domain(text).apex

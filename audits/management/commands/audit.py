@@ -67,7 +67,8 @@ class Command(BaseCommand):
     def _target(self, options: dict[str, Any]) -> AuditTarget:
         parsed = parse_domain(options["domain"])
         labels: list[str] = []
-        for host in options["host"]:
+        # The host named in front of the domain (shop.example.com) is audited with it, never dropped.
+        for host in ([f"{parsed.host}.{parsed.apex}"] if parsed.host else []) + options["host"]:
             name = host.lower().rstrip(".")
             if name.endswith("." + parsed.apex):
                 name = name[: -len(parsed.apex) - 1]
