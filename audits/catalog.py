@@ -65,8 +65,8 @@ CATALOG: dict[str, Verdict] = {
         B,
         Item.DOMAIN_SETUP,
         "{host} resolves to {address}, {reason}: the public cannot reach it",
-        "Visitors on the internet get an error at {host}, and the audit does not connect to {address} either, "
-        "so nothing served there was checked.",
+        "{address} is {reason}, which nobody on the internet can reach: visitors get an error at {host}. The "
+        "audit does not connect there either, so nothing served on {host} was checked.",
         "Point {host} at the public address or hostname your hosting provider gives you.",
     ),
     "dns.cname.dangling": _v(
@@ -684,6 +684,15 @@ CATALOG: dict[str, Verdict] = {
         "Receivers cannot read it ({problem}), so signatures with this selector fail.",
         "Copy the record again from your email provider, exactly as given.",
     ),
+    "email.dkim.dns_failure": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "DKIM for {domain} could not be checked",
+        "DNS failed ({status}) while looking up {names}, so whether mail is signed is unknown: this is not the "
+        "same as having no key.",
+        "Check that the domain's nameservers answer TXT queries for _domainkey names, then run the audit again.",
+    ),
     "email.dmarc.missing": _v(
         EM,
         H,
@@ -973,6 +982,7 @@ COULD_NOT_CHECK = frozenset(
         "dns.ns.refused",
         "email.spf.dns_failure",
         "email.dmarc.dns_failure",
+        "email.dkim.dns_failure",
     }
 )
 

@@ -87,7 +87,7 @@ class Knobs:
     ttl: int = 300
     mx: bool = True
     spf: list[str] | None = None  # None: the healthy record
-    dkim: str | None = "good"  # good, missing, revoked, testing, weak, 1024, sha1, broken
+    dkim: str | None = "good"  # good, missing, revoked, testing, weak, 1024, sha1, broken, servfail
     dmarc: list[str] | None = None
     rua_external: str | None = None
     extra: list[tuple[str, str, str]] = field(default_factory=list)  # more records: (name, type, value)
@@ -353,6 +353,8 @@ def _mail(world: World, apex: str, k: Knobs) -> None:
     }
     if k.dkim in records:
         z.add(selector, "TXT", records[k.dkim]())
+    elif k.dkim == "servfail":
+        z.behave(selector, servfail=True)
     dmarc = k.dmarc if k.dmarc is not None else [f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{apex}"]
     for record in dmarc:
         z.add(f"_dmarc.{apex}", "TXT", record)
@@ -471,6 +473,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "email.dkim.key_1024": ("dkim-1024.test", Knobs(dkim="1024")),
     "email.dkim.sha1": ("dkim-sha1.test", Knobs(dkim="sha1")),
     "email.dkim.invalid": ("dkim-broken.test", Knobs(dkim="broken")),
+    "email.dkim.dns_failure": ("dkim-servfail.test", Knobs(dkim="servfail")),
     "email.dmarc.missing": ("no-dmarc.test", Knobs(dmarc=[])),
     "email.dmarc.multiple": (
         "two-dmarc.test",

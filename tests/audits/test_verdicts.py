@@ -161,6 +161,16 @@ def test_the_shell_audit_exits_2_when_it_could_not_check(world_sandbox: Sandbox)
     assert (as_json.returncode, payload["go"], payload["verdict"]) == (2, False, "unchecked")
 
 
+def test_a_dkim_key_dns_would_not_give_is_could_not_check_not_silently_clean(world_sandbox: Sandbox) -> None:
+    from launchready.sandbox.scenarios import sandbox_target
+
+    outcome = audit(world_sandbox.net_config(), sandbox_target("dkim-servfail.test"))
+    (failed,) = [f for f in outcome.findings if f.check_id.startswith("email.dkim.")]
+    assert failed.check_id == "email.dkim.dns_failure"
+    assert failed.evidence["failed"] == {"google._domainkey.dkim-servfail.test": "servfail"}
+    assert verdict(outcome) == V.UNCHECKED
+
+
 @pytest.mark.django_db
 def test_a_run_whose_check_failed_could_not_check_even_without_a_blocker(tenant: Tenant) -> None:
     run = AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.RUNNING)
