@@ -436,6 +436,15 @@ CATALOG: dict[str, Verdict] = {
         "Turn on gzip or Brotli compression at your host or CDN.",
     ),
     # --- Security headers and exposure --------------------------------------------------------------
+    "headers.unchecked": _v(
+        HD,
+        M,
+        Item.SSL,
+        "Security headers, caching and exposure of {url} could not be checked",
+        "The homepage did not answer ({detail}), so its security headers, caching and exposed files were never "
+        "seen: this is not the same as their being right.",
+        "Fix what stops the homepage from answering, then run the audit again.",
+    ),
     "headers.hsts_missing": _v(
         HD,
         M,
@@ -983,6 +992,7 @@ COULD_NOT_CHECK = frozenset(
         "email.spf.dns_failure",
         "email.dmarc.dns_failure",
         "email.dkim.dns_failure",
+        "headers.unchecked",
     }
 )
 

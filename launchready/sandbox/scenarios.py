@@ -439,6 +439,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "dns.domain.missing": ("nothing-here.test", Knobs(exists=False)),
     "dns.domain.unreachable": ("dead-ns.test", Knobs(ns_down=True)),
     "audit.no_route_reached": ("routes-garbage.test", Knobs(routes_garbage=True)),
+    "headers.unchecked": ("routes-garbage.test", Knobs(routes_garbage=True)),
     "dns.ns.inconsistent": ("lame-ns.test", Knobs(lame_ns=True)),
     "dns.caa.missing": ("no-caa.test", Knobs(caa=None)),
     "dns.caa.blocks_issuer": ("caa-blocks.test", Knobs(caa='0 issue "letsencrypt.org"')),

@@ -147,6 +147,10 @@ def test_an_audit_that_reached_no_route_could_not_check(world_sandbox: Sandbox) 
     outcome = audit(world_sandbox.net_config(), shell_target("routes-garbage.test"))
     (none_reached,) = [f for f in outcome.findings if f.check_id == "audit.no_route_reached"]
     assert none_reached.evidence == {"routes": ["https://www.routes-garbage.test/"]}
+    (unseen,) = [f for f in outcome.findings if f.check_id == "headers.unchecked"]
+    assert render(unseen)["title"] == (
+        "Security headers, caching and exposure of https://www.routes-garbage.test/ could not be checked"
+    )
     assert not [f for f in outcome.findings if severity_of(f) == Severity.BLOCKER]
     assert verdict(outcome) == V.UNCHECKED
 
