@@ -347,3 +347,23 @@ def test_the_shell_audit_audits_the_host_it_was_given_with_its_domain(world_sand
     found = {(f["check_id"], f["subject"]) for f in payload["findings"]}
     assert ("dns.cname.dangling", "shop.dangling.test") in found
     assert result.returncode == 1
+
+
+@pytest.mark.django_db
+def test_runs_from_before_the_third_verdict_get_theirs_and_a_cut_short_go_becomes_could_not_check(
+    tenant: Tenant,
+) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("audits.migrations.0004_audit_verdict")
+    done, partial, stopped = (
+        AuditRun.objects.create(domain=tenant.domain, state=state, go=go)
+        for state, go in ((AuditRun.State.DONE, True), (AuditRun.State.PARTIAL, True), (AuditRun.State.DONE, False))
+    )
+    migration.verdicts_of_finished_runs(apps, None)
+    found = {run.pk: (run.verdict, run.go) for run in AuditRun.objects.all()}
+    assert found[done.pk] == ("go", True)
+    assert found[partial.pk] == ("unchecked", False)
+    assert found[stopped.pk] == ("no_go", False)
