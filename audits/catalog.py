@@ -143,6 +143,16 @@ CATALOG: dict[str, Verdict] = {
         "an attacker to obtain one.",
         'Publish a CAA record for the authority you use, for example:\n{domain}. 3600 IN CAA 0 issue "{ca}"',
     ),
+    "dns.caa.dns_failure": _v(
+        D,
+        H,
+        Item.SSL,
+        "CAA lookups for {domain} fail",
+        "Asked for {domain}'s CAA records, DNS failed ({status}). Certificate authorities must look CAA up "
+        "before they issue and must refuse while the lookup fails, so the next certificate renewal will fail; "
+        "and the audit could not check which authorities may issue.",
+        "Make the domain's nameservers answer CAA questions (an empty answer is fine), then run the audit again.",
+    ),
     "dns.caa.blocks_issuer": _v(
         D,
         H,
@@ -993,6 +1003,7 @@ COULD_NOT_CHECK = frozenset(
         "email.dmarc.dns_failure",
         "email.dkim.dns_failure",
         "headers.unchecked",
+        "dns.caa.dns_failure",
     }
 )
 

@@ -261,7 +261,15 @@ async def check_caa(target: AuditTarget, net: Net, issuer_org: str | None) -> li
     caa = await net.dns(target.apex, "CAA")
     ca = ca_domain(issuer_org or "") or "letsencrypt.org"
     if caa.is_failure:
-        return []
+        # Authorities must refuse to issue while CAA cannot be read (RFC 8659): renewals fail too.
+        return [
+            Finding(
+                "dns.caa.dns_failure",
+                target.apex,
+                {"CAA": caa.status.value, "error": caa.error},
+                {"domain": target.apex, "status": caa.status.value},
+            )
+        ]
     if not caa.ok:
         return [Finding("dns.caa.missing", target.apex, {"CAA": str(caa.status)}, {"domain": target.apex, "ca": ca})]
     allowed = [v.split(" ", 2)[2].strip('"').split(";")[0].strip() for v in caa.values if " issue " in f" {v} "]

@@ -94,6 +94,7 @@ class Knobs:
     latency: float = 0.0
     routes_garbage: bool = False  # every route's path answers with bytes that are not HTTP
     exists: bool = True  # False: the domain is not in DNS at all (misspelt, never registered)
+    caa_servfail: bool = False  # the apex's CAA questions fail
     ns_down: bool = False  # every name of the domain answers SERVFAIL, as when its nameservers are unreachable
 
 
@@ -328,6 +329,8 @@ def _dns_extras(world: World, apex: str, k: Knobs) -> None:
         z.behave(apex, servfail=True, rdtypes=("TXT",))
     if k.dmarc_servfail:
         z.behave(f"_dmarc.{apex}", servfail=True)
+    if k.caa_servfail:
+        z.behave(apex, servfail=True, rdtypes=("CAA",))
     if k.ns_down:
         z.behave(apex, servfail=True, subtree=True)
     for name, rtype, value in k.extra:
@@ -443,6 +446,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "dns.ns.inconsistent": ("lame-ns.test", Knobs(lame_ns=True)),
     "dns.caa.missing": ("no-caa.test", Knobs(caa=None)),
     "dns.caa.blocks_issuer": ("caa-blocks.test", Knobs(caa='0 issue "letsencrypt.org"')),
+    "dns.caa.dns_failure": ("caa-servfail.test", Knobs(caa_servfail=True)),
     "dns.ttl.long": ("long-ttl.test", Knobs(ttl=86400)),
     "email.mx.missing": ("no-mx.test", Knobs(mx=False)),
     "email.spf.missing": ("no-spf.test", Knobs(spf=[])),
