@@ -1008,6 +1008,10 @@ COULD_NOT_CHECK = frozenset(
 )
 
 
+# One diagnosis that stands for everything else the audit would have said (its findings are folded under it).
+DIAGNOSES = frozenset({"dns.domain.missing", "dns.domain.unreachable"})
+
+
 def verdict_of(findings: Iterable[tuple[str, str]]) -> LaunchVerdict:
     """Go, no-go or could not check, from the (check id, severity) of the open findings."""
     unchecked = False

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audits.catalog import DIAGNOSES
 from audits.findings import ITEM_LABELS, Item, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
@@ -103,6 +104,7 @@ class _Evidence:
     uptime_reason: str
     pack: PackVersion | None
     ticks: dict[str, ChecklistTick]
+    diagnosis: str = ""  # the latest audit's one diagnosis (the domain does not exist…): nothing else was seen
 
 
 def _plural(n: int, word: str) -> str:
@@ -176,7 +178,9 @@ def _evidence(sprint: Sprint) -> _Evidence:
     runs, audited_at, counts, findings = _audit_evidence(sprint.client_id)
     ticks = {t.item: t for t in ChecklistTick.objects.filter(sprint=sprint).select_related("ticked_by")}
     pack = PackVersion.objects.filter(client_id=sprint.client_id).only("number", "published_at").first()
-    return _Evidence(runs, audited_at, counts, findings, uptime_reason(sprint.client_id), pack, ticks)
+    diagnosed = AuditFinding.objects.filter(run_id__in=runs, check_id__in=DIAGNOSES).filter(OPEN)
+    diagnosis = diagnosed.values_list("title", flat=True).first() or ""
+    return _Evidence(runs, audited_at, counts, findings, uptime_reason(sprint.client_id), pack, ticks, diagnosis)
 
 
 def _judge(item: Item, ev: _Evidence) -> ItemState:
@@ -188,7 +192,9 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
         state.reason = f"{_plural(blockers, 'blocker')} open in the latest audit."
         return state
     serious = sum(counts.get(s, 0) for s in SERIOUS)
-    if item in AUDITED and ev.runs:
+    if item in AUDITED and ev.runs and ev.diagnosis and not serious:
+        state.reason = f"Not checked: {ev.diagnosis}."  # a clean area is one that was seen
+    elif item in AUDITED and ev.runs:
         if not serious:
             state.state, state.source, state.reason = State.DONE, "audit", "Clean in the latest audit."
             return state

@@ -24,6 +24,7 @@ from audits.models import AuditFinding, AuditRun
 from audits.risk import audit_run_finish, history_for, risk_list
 from audits.target import AuditTarget
 from audits.tasks import execute
+from handover.checklist import State, sprint_checklist
 from launchready.net import NetConfig
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import FORGOTTEN_ALIASES
@@ -258,6 +259,13 @@ def test_a_run_under_one_diagnosis_saves_one_finding_and_calls_nothing_fixed(
     assert run.verdict == "no_go"
     risks = risk_list(tenant.client)
     assert [f.check_id for f in risks.all_open] == ["dns.domain.missing"] and risks.fixed == []
+    items = {i.item.value: i for i in sprint_checklist(tenant.sprint).items}
+    assert items["domain_setup"].state == State.BLOCKED
+    for unseen in ("ssl", "email_authentication", "redirects", "caching", "cloudflare"):
+        assert items[unseen].state == State.TODO, unseen
+        assert items[unseen].reason == (
+            "Not checked: nothing-here.test does not resolve: check the spelling and the registration."
+        )
 
 
 # --- Discovery keeps the dangerous hosts ----------------------------------------------------------------
