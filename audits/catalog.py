@@ -1011,6 +1011,15 @@ COULD_NOT_CHECK = frozenset(
 # One diagnosis that stands for everything else the audit would have said (its findings are folded under it).
 DIAGNOSES = frozenset({"dns.domain.missing", "dns.domain.unreachable"})
 
+# The Launch Ready items a finding leaves unseen: while it is open, no finding there does not mean clean.
+_WEB_ITEMS = frozenset({Item.SSL, Item.REDIRECTS, Item.CACHING, Item.CLOUDFLARE})
+UNSEEN_ITEMS: dict[str, frozenset[Item]] = {
+    **dict.fromkeys(DIAGNOSES, frozenset(Item)),
+    "dns.host.refused": _WEB_ITEMS,
+    "audit.no_route_reached": _WEB_ITEMS,
+    "headers.unchecked": frozenset({Item.CACHING, Item.CLOUDFLARE}),
+}
+
 
 def verdict_of(findings: Iterable[tuple[str, str]]) -> LaunchVerdict:
     """Go, no-go or could not check, from the (check id, severity) of the open findings."""

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from audits.catalog import DIAGNOSES
+from audits.catalog import UNSEEN_ITEMS
 from audits.findings import ITEM_LABELS, Item, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
@@ -104,7 +104,7 @@ class _Evidence:
     uptime_reason: str
     pack: PackVersion | None
     ticks: dict[str, ChecklistTick]
-    diagnosis: str = ""  # the latest audit's one diagnosis (the domain does not exist…): nothing else was seen
+    unseen: dict[str, str] = field(default_factory=dict)  # item: the open finding that kept the audit from seeing it
 
 
 def _plural(n: int, word: str) -> str:
@@ -178,9 +178,12 @@ def _evidence(sprint: Sprint) -> _Evidence:
     runs, audited_at, counts, findings = _audit_evidence(sprint.client_id)
     ticks = {t.item: t for t in ChecklistTick.objects.filter(sprint=sprint).select_related("ticked_by")}
     pack = PackVersion.objects.filter(client_id=sprint.client_id).only("number", "published_at").first()
-    diagnosed = AuditFinding.objects.filter(run_id__in=runs, check_id__in=DIAGNOSES).filter(OPEN)
-    diagnosis = diagnosed.values_list("title", flat=True).first() or ""
-    return _Evidence(runs, audited_at, counts, findings, uptime_reason(sprint.client_id), pack, ticks, diagnosis)
+    unseen: dict[str, str] = {}
+    blind = AuditFinding.objects.filter(run_id__in=runs, check_id__in=UNSEEN_ITEMS).filter(OPEN).order_by("rank")
+    for check_id, title in blind.values_list("check_id", "title"):
+        for item in UNSEEN_ITEMS[check_id]:
+            unseen.setdefault(item.value, title)
+    return _Evidence(runs, audited_at, counts, findings, uptime_reason(sprint.client_id), pack, ticks, unseen)
 
 
 def _judge(item: Item, ev: _Evidence) -> ItemState:
@@ -192,8 +195,8 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
         state.reason = f"{_plural(blockers, 'blocker')} open in the latest audit."
         return state
     serious = sum(counts.get(s, 0) for s in SERIOUS)
-    if item in AUDITED and ev.runs and ev.diagnosis and not serious:
-        state.reason = f"Not checked: {ev.diagnosis}."  # a clean area is one that was seen
+    if item in AUDITED and ev.runs and item.value in ev.unseen and not serious:
+        state.reason = f"Not checked: {ev.unseen[item.value]}."  # a clean area is one that was seen
     elif item in AUDITED and ev.runs:
         if not serious:
             state.state, state.source, state.reason = State.DONE, "audit", "Clean in the latest audit."

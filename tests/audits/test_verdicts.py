@@ -375,3 +375,18 @@ def test_runs_from_before_the_third_verdict_get_theirs_and_a_cut_short_go_become
     assert found[done.pk] == ("go", True)
     assert found[partial.pk] == ("unchecked", False)
     assert found[stopped.pk] == ("no_go", False)
+
+
+@pytest.mark.django_db
+def test_the_checklist_does_not_call_clean_what_a_private_address_kept_the_audit_from_seeing(tenant: Tenant) -> None:
+    run = AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.DONE, verdict="no_go")
+    title = f"www.{tenant.domain.name} resolves to 10.0.0.5, a private address: the public cannot reach it"
+    AuditFinding.objects.create(
+        run=run, check_id="dns.host.refused", subject=f"www.{tenant.domain.name}", area="dns",
+        severity="blocker", item="domain_setup", title=title, explanation="e", fix="f",
+    )  # fmt: skip
+    items = {i.item.value: i for i in sprint_checklist(tenant.sprint).items}
+    assert items["domain_setup"].state == State.BLOCKED
+    for unseen in ("ssl", "redirects", "caching", "cloudflare"):
+        assert (items[unseen].state, items[unseen].reason) == (State.TODO, f"Not checked: {title}."), unseen
+    assert items["email_authentication"].state == State.DONE  # DNS answered: mail was seen, and is clean
