@@ -142,10 +142,10 @@ async def run_audit(
     started = time.monotonic()
     outcome = AuditOutcome()
     async with Net(config, deadline=deadline) as net:
+        # Asked first and beside everything else: whether the domain exists at all decides what to save.
         diagnosis_task = asyncio.ensure_future(dns_checks.check_domain(target, net))
         if target.probe_usual_labels:
             await _discover(target, net)
-        diagnosis = await diagnosis_task
         checks = checks_for(target)
         tasks: dict[asyncio.Task[list[Finding]], str] = {
             asyncio.ensure_future(fn(target, net)): name for name, fn in checks.items()
@@ -165,6 +165,7 @@ async def run_audit(
                 found = _collect(task, tasks[task], outcome)
                 if progress is not None:
                     # Under a diagnosis, the checks' findings are kept for it, never saved on their own.
+                    diagnosis = await diagnosis_task  # answered long before any check ends
                     await progress(done, total, tasks[task], [] if diagnosis else found)
         for task in pending:
             task.cancel()
@@ -187,6 +188,7 @@ async def run_audit(
         outcome.late_findings.extend(dns_checks.check_ttls(target, outcome.inventory, sprint_open))
         outcome.late_findings.extend(no_route_reached(target, outcome.findings))
         outcome.findings.extend(outcome.late_findings)
+        diagnosis = await diagnosis_task
         if diagnosis is not None:
             folded = dns_checks.fold_under(diagnosis, outcome.findings)
             outcome.findings, outcome.late_findings, outcome.folded = [folded], [folded], True
