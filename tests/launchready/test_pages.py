@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from audits.models import AuditRun
+from audits.models import AuditFinding, AuditRun
 from launchready.models import Client, Domain, Route, Sprint
 from tests.conftest import Tenant, login
 from tests.factories import ClientFactory, DomainFactory, MembershipFactory, RouteFactory, SprintFactory
@@ -302,6 +302,13 @@ def test_a_homograph_domain_is_warned_on_the_form_and_shown_with_its_ascii_form(
     edit = http.get(reverse("domain_edit", args=[domain.code])).content.decode()
     assert "Edit аррӏе.com (xn--80ak6aa92e.com)" in edit
     assert 'value="аррӏе.com"' in edit  # the name field keeps a name that parses again
+    run = AuditRun.objects.create(domain=domain, state=AuditRun.State.DONE, verdict="go", finished_at=timezone.now())
+    AuditFinding.objects.create(
+        run=run, check_id="dns.caa.missing", subject=domain.name, area="dns", severity="low",
+        item="domain_setup", title="No CAA record", explanation="e", fix="f",
+    )  # fmt: skip
+    risks = http.get(reverse("client_risks", args=[tenant.client.code])).content.decode()
+    assert risks.count("аррӏе.com (xn--80ak6aa92e.com)") >= 2  # the latest runs and the finding's source
 
 
 def test_an_honest_international_domain_needs_no_confirmation(tenant: Tenant) -> None:
