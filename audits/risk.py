@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from audits.catalog import CATALOG, render, severity_of, verdict_of
+from audits.catalog import CATALOG, COULD_NOT_CHECK, render, severity_of, verdict_of
 from audits.engine import CHECK_PREFIXES, AuditOutcome
 from audits.findings import Area, Finding, LaunchVerdict, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
@@ -249,6 +249,11 @@ class RiskList:
     @property
     def blockers(self) -> int:
         return self.counts[Severity.BLOCKER.value]
+
+    @property
+    def unchecked(self) -> list[str]:
+        """What the audits could not check, in the words of the open findings that say so."""
+        return [f.title for f in self.all_open if f.check_id in COULD_NOT_CHECK]
 
     @property
     def partial(self) -> bool:
