@@ -234,7 +234,7 @@ CATALOG: dict[str, Verdict] = {
         B,
         Item.SSL,
         "The certificate for {host} is not trusted",
-        "Browsers do not trust who issued it ({detail}). Visitors see a security warning.",
+        "Browsers refuse it: {detail}. Visitors see a security warning.",
         "Replace it with a certificate from a public authority such as Let's Encrypt (free with most hosts).",
     ),
     "tls.chain_incomplete": _v(

@@ -208,10 +208,16 @@ def _chain_problem(
     return ChainProblem("incomplete", f"its issuer, {issuer}, is neither sent nor a trusted root")
 
 
+# The verifier's reasons that browsers share, in the words a founder can act on.
+REASONS = {
+    "required EKU not found": "it is not issued for web servers (its Extended Key Usage lacks server authentication)"
+}
+
+
 def _first_reason(message: str) -> str:
     """The verifier's reason without its wrapping ("validation failed: …", the certificate's repr)."""
     reason = message.removeprefix("validation failed: ").split(" (encountered processing", 1)[0]
-    return reason[:200]
+    return REASONS.get(reason, reason)[:200]
 
 
 def evaluate(

@@ -31,6 +31,7 @@ class CertKind(StrEnum):
     ROOT_ISSUED = "root_issued"  # signed by the trusted root itself: nothing missing from the chain
     ROOT_ISSUED_NO_AKI = "root_issued_no_aki"  # the same without an Authority Key Identifier: browsers accept it
     PRIVATE_CA = "private_ca"  # signed by a private root, sent along with it, that no trust store holds
+    CLIENT_ONLY = "client_only"  # a chain browsers trust, for a certificate meant for clients, not servers
 
 
 @dataclass
@@ -54,6 +55,10 @@ def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def _purpose(kind: CertKind) -> x509.ObjectIdentifier:
+    return ExtendedKeyUsageOID.CLIENT_AUTH if kind == CertKind.CLIENT_ONLY else ExtendedKeyUsageOID.SERVER_AUTH
 
 
 class SandboxCA:
@@ -182,7 +187,7 @@ class SandboxCA:
             .not_valid_after(end)
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san_names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([_purpose(kind)]), critical=False)
             .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
         )
         if not self_signed and kind != CertKind.ROOT_ISSUED_NO_AKI:

@@ -544,8 +544,13 @@ FORGOTTEN_ALIAS_KNOBS = Knobs(
 )
 
 # Certificates the chain diagnosis must tell apart (besides the tripping domains above): a leaf signed by
-# the trusted root itself (nothing missing), and one signed by a private root sent along with it.
-TLS_CASES = {"root-issued.test": Knobs(cert=CertKind.ROOT_ISSUED), "private-ca.test": Knobs(cert=CertKind.PRIVATE_CA)}
+# the trusted root itself (nothing missing), one signed by a private root sent along with it, and one
+# with a complete, trusted chain that is issued for clients rather than servers.
+TLS_CASES = {
+    "root-issued.test": Knobs(cert=CertKind.ROOT_ISSUED),
+    "private-ca.test": Knobs(cert=CertKind.PRIVATE_CA),
+    "client-cert.test": Knobs(cert=CertKind.CLIENT_ONLY),
+}
 
 # Domains on which the fact-only checks (IPv6, DNSSEC) report nothing.
 FACTS_PRESENT = "ipv6-dnssec.test"

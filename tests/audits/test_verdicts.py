@@ -319,6 +319,11 @@ def test_the_shell_audit_leaves_out_usual_labels_that_have_no_record(world_sandb
             id="a private root sent along: untrusted, not incomplete",
         ),
         pytest.param("self-signed.test", ("tls.untrusted", Severity.BLOCKER, "self-signed"), id="self-signed"),
+        pytest.param(
+            "client-cert.test",
+            ("tls.untrusted", Severity.BLOCKER, "it is not issued for web servers (its Extended Key Usage lacks"),
+            id="a trusted chain for a client certificate: browsers refuse it too, and the reason is named",
+        ),
     ],
 )
 def test_the_chain_diagnosis_names_the_cause_with_the_severity_browsers_give_it(
