@@ -1017,7 +1017,7 @@ UNSEEN_ITEMS: dict[str, frozenset[Item]] = {
     **dict.fromkeys(DIAGNOSES, frozenset(Item)),
     "dns.host.refused": _WEB_ITEMS,
     "audit.no_route_reached": _WEB_ITEMS,
-    "headers.unchecked": frozenset({Item.CACHING, Item.CLOUDFLARE}),
+    "headers.unchecked": frozenset({Item.REDIRECTS, Item.CACHING, Item.CLOUDFLARE}),
 }
 
 
