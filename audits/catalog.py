@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from audits.findings import Area, Finding, Item, Severity
+from audits.findings import Area, Finding, Item, LaunchVerdict, Severity
 from launchready.wording import possessive
 
 B, H, M, L, INFO = Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
@@ -63,11 +64,11 @@ CATALOG: dict[str, Verdict] = {
     ),
     "dns.host.refused": _v(
         D,
-        H,
+        B,
         Item.DOMAIN_SETUP,
-        "{host} points at a private address",
-        "{host} resolves to {address}, which is {reason}. Visitors on the internet cannot reach it, and "
-        "the audit does not connect to it.",
+        "{host} resolves to {address}, {reason}: the public cannot reach it",
+        "{address} is {reason}, which nobody on the internet can reach: visitors get an error at {host}. The "
+        "audit does not connect there either, so nothing served on {host} was checked.",
         "Point {host} at the public address or hostname your hosting provider gives you.",
     ),
     "dns.cname.dangling": _v(
@@ -104,6 +105,37 @@ CATALOG: dict[str, Verdict] = {
         "whose resolver picks a broken one cannot reach you.",
         "Remove stale nameservers at the registrar so only your DNS provider's servers are listed.",
     ),
+    "dns.domain.missing": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{domain} does not resolve: check the spelling and the registration",
+        "DNS has no record of {domain} at all: the name does not exist. Nothing under it can work, no website, "
+        "no email, no certificate. {folded}",
+        "Check the spelling of the domain. If it is right, check at the registrar that it is registered, paid "
+        "for and delegated to your DNS provider's nameservers, then run the audit again.",
+    ),
+    "dns.domain.unreachable": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{domain}'s nameservers cannot be reached: nobody can look the domain up",
+        "Every question about {domain} failed ({status}) while other domains answer: its nameservers are down, "
+        "or the registrar lists the wrong ones. Until they answer, the website, email and certificate renewals "
+        "all fail. {folded}",
+        "At the registrar, check that the nameservers listed for {domain} are the ones your DNS provider gives "
+        "you, and at the provider that the domain's zone exists and is active; then run the audit again.",
+    ),
+    "dns.ns.refused": _v(
+        D,
+        B,
+        Item.DOMAIN_SETUP,
+        "{domain}'s nameservers resolve to private addresses",
+        "{servers}. Resolvers on the internet cannot ask a nameserver there, and the audit refused to (it "
+        "never connects to private or reserved addresses), so whether they answer and agree could not be checked.",
+        "Give the nameservers their public addresses (the glue records at the registrar), or list your DNS "
+        "provider's nameservers at the registrar instead.",
+    ),
     "dns.caa.missing": _v(
         D,
         L,
@@ -112,6 +144,16 @@ CATALOG: dict[str, Verdict] = {
         "Any certificate authority may issue a certificate for {domain}. A CAA record makes it harder for "
         "an attacker to obtain one.",
         'Publish a CAA record for the authority you use, for example:\n{domain}. 3600 IN CAA 0 issue "{ca}"',
+    ),
+    "dns.caa.dns_failure": _v(
+        D,
+        H,
+        Item.SSL,
+        "CAA lookups for {domain} fail",
+        "Asked for {domain}'s CAA records, DNS failed ({status}). Certificate authorities must look CAA up "
+        "before they issue and must refuse while the lookup fails, so the next certificate renewal will fail; "
+        "and the audit could not check which authorities may issue.",
+        "Make the domain's nameservers answer CAA questions (an empty answer is fine), then run the audit again.",
     ),
     "dns.caa.blocks_issuer": _v(
         D,
@@ -194,7 +236,7 @@ CATALOG: dict[str, Verdict] = {
         B,
         Item.SSL,
         "The certificate for {host} is not trusted",
-        "Browsers do not trust who issued it ({detail}). Visitors see a security warning.",
+        "Browsers refuse it: {detail}. Visitors see a security warning.",
         "Replace it with a certificate from a public authority such as Let's Encrypt (free with most hosts).",
     ),
     "tls.chain_incomplete": _v(
@@ -202,9 +244,19 @@ CATALOG: dict[str, Verdict] = {
         B,
         Item.SSL,
         "{host} does not send its intermediate certificate",
-        "Desktop browsers often patch this up, but phones, API clients and webhooks from other services "
-        "fail to connect.",
+        "The certificate's chain stops short: {detail}. Desktop browsers often patch this up, but phones, "
+        "API clients and webhooks from other services fail to connect.",
         "Install the full chain (the 'fullchain' file) on the server instead of the certificate alone.",
+    ),
+    "tls.chain_strict": _v(
+        T,
+        L,
+        Item.SSL,
+        "The certificate for {host} breaks a rule only strict clients enforce",
+        "Browsers accept it, but a strict verifier refuses it: {detail}. Most visitors see nothing wrong; "
+        "a few API clients and webhook senders built on strict TLS libraries may refuse to connect.",
+        "Nothing urgent. At the next renewal, ask your host or certificate authority for a certificate that "
+        "follows the CA/Browser Forum profile (public authorities issue those by default).",
     ),
     "tls.weak_key": _v(
         T,
@@ -404,6 +456,15 @@ CATALOG: dict[str, Verdict] = {
         "Turn on gzip or Brotli compression at your host or CDN.",
     ),
     # --- Security headers and exposure --------------------------------------------------------------
+    "headers.unchecked": _v(
+        HD,
+        M,
+        Item.SSL,
+        "Security headers, caching and exposure of {url} could not be checked",
+        "The homepage did not answer ({detail}), so its security headers, caching and exposed files were never "
+        "seen: this is not the same as their being right.",
+        "Fix what stops the homepage from answering, then run the audit again.",
+    ),
     "headers.hsts_missing": _v(
         HD,
         M,
@@ -651,6 +712,15 @@ CATALOG: dict[str, Verdict] = {
         "The DKIM record {selector}._domainkey.{domain} is broken",
         "Receivers cannot read it ({problem}), so signatures with this selector fail.",
         "Copy the record again from your email provider, exactly as given.",
+    ),
+    "email.dkim.dns_failure": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "DKIM for {domain} could not be checked",
+        "DNS failed ({status}) while looking up {names}, so whether mail is signed is unknown: this is not the "
+        "same as having no key.",
+        "Check that the domain's nameservers answer TXT queries for _domainkey names, then run the audit again.",
     ),
     "email.dmarc.missing": _v(
         EM,
@@ -911,6 +981,14 @@ CATALOG: dict[str, Verdict] = {
         "{detail}. The other results are complete; run the audit again to fill this gap.",
         "Re-run the audit. If it fails again, the network or the target may be blocking it.",
     ),
+    "audit.no_route_reached": _v(
+        A,
+        H,
+        Item.UPTIME,
+        "No route of {domain} could be reached",
+        "{tried}, so the app itself could not be checked: this audit cannot say go.",
+        "Fix what the route findings name (DNS, the address, HTTPS), then run the audit again.",
+    ),
     "audit.deadline": _v(
         A,
         M,
@@ -920,6 +998,47 @@ CATALOG: dict[str, Verdict] = {
         "Re-run the audit; if it happens again, look for hosts that answer very slowly.",
     ),
 }
+
+
+# Findings that say part of the audit could not check what it set out to: while one is open, the verdict
+# is "could not check", never go (a blocker still makes it no-go).
+COULD_NOT_CHECK = frozenset(
+    {
+        "audit.check_failed",
+        "audit.deadline",
+        "audit.no_route_reached",
+        "dns.host.failure",
+        "dns.ns.refused",
+        "email.spf.dns_failure",
+        "email.dmarc.dns_failure",
+        "email.dkim.dns_failure",
+        "headers.unchecked",
+        "dns.caa.dns_failure",
+    }
+)
+
+
+# One diagnosis that stands for everything else the audit would have said (its findings are folded under it).
+DIAGNOSES = frozenset({"dns.domain.missing", "dns.domain.unreachable"})
+
+# The Launch Ready items a finding leaves unseen: while it is open, no finding there does not mean clean.
+_WEB_ITEMS = frozenset({Item.SSL, Item.REDIRECTS, Item.CACHING, Item.CLOUDFLARE})
+UNSEEN_ITEMS: dict[str, frozenset[Item]] = {
+    **dict.fromkeys(DIAGNOSES, frozenset(Item)),
+    "dns.host.refused": _WEB_ITEMS,
+    "audit.no_route_reached": _WEB_ITEMS,
+    "headers.unchecked": frozenset({Item.REDIRECTS, Item.CACHING, Item.CLOUDFLARE}),
+}
+
+
+def verdict_of(findings: Iterable[tuple[str, str]]) -> LaunchVerdict:
+    """Go, no-go or could not check, from the (check id, severity) of the open findings."""
+    unchecked = False
+    for check_id, severity in findings:
+        if severity == Severity.BLOCKER.value:
+            return LaunchVerdict.NO_GO
+        unchecked = unchecked or check_id in COULD_NOT_CHECK
+    return LaunchVerdict.UNCHECKED if unchecked else LaunchVerdict.GO
 
 
 class _Blank(dict[str, Any]):

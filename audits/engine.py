@@ -58,6 +58,7 @@ class AuditOutcome:
     inventory: list[DnsRecord] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     timed_out_checks: list[str] = field(default_factory=list)
+    folded: bool = False  # one diagnosis (the domain does not exist…) stands for every other finding
     seconds: float = 0.0
     dns_queries: int = 0
 
@@ -87,11 +88,11 @@ async def _discover(target: AuditTarget, net: Net) -> None:
     """For the shell audit, which has no client record: add the usual sub-domains (app, api …) that
     exist, take the canonical host to be where the apex settles (unless given), and check its homepage."""
     lookups, apex_home = await asyncio.gather(
-        asyncio.gather(*(net.addresses(target.host(label)) for label in USUAL_LABELS)),
+        asyncio.gather(*(_label_exists(target.host(label), net) for label in USUAL_LABELS)),
         net.page(f"https://{target.apex}/"),
     )
-    for label, (addresses, _, _) in zip(USUAL_LABELS, lookups, strict=True):
-        if addresses and label not in target.labels:
+    for label, exists in zip(USUAL_LABELS, lookups, strict=True):
+        if exists and label not in target.labels:
             target.labels.append(label)
     if not target.canonical_known and apex_home.ok:
         settled = (urlsplit(apex_home.final.url).hostname or "").lower()
@@ -100,6 +101,15 @@ async def _discover(target: AuditTarget, net: Net) -> None:
         )
     if not target.routes:
         target.routes.append(RouteSpec(target.homepage, "homepage", (200,)))
+
+
+async def _label_exists(host: str, net: Net) -> bool:
+    """Whether a name has any record at all. An alias whose target is gone resolves to no address, and is
+    the most dangerous host there is (anyone who claims the target serves pages on the domain); a name
+    whose lookups fail is kept too, so the audit says it could not check it rather than leave it out."""
+    (addresses, a, aaaa), cname = await asyncio.gather(net.addresses(host), net.dns(host, "CNAME"))
+    has_alias = bool(a.cnames or aaaa.cnames or cname.values)
+    return bool(addresses) or has_alias or a.is_failure or cname.is_failure
 
 
 def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:
@@ -132,6 +142,8 @@ async def run_audit(
     started = time.monotonic()
     outcome = AuditOutcome()
     async with Net(config, deadline=deadline) as net:
+        # Asked first and beside everything else: whether the domain exists at all decides what to save.
+        diagnosis_task = asyncio.ensure_future(dns_checks.check_domain(target, net))
         if target.probe_usual_labels:
             await _discover(target, net)
         checks = checks_for(target)
@@ -152,7 +164,9 @@ async def run_audit(
                 done += 1
                 found = _collect(task, tasks[task], outcome)
                 if progress is not None:
-                    await progress(done, total, tasks[task], found)
+                    # Under a diagnosis, the checks' findings are kept for it, never saved on their own.
+                    diagnosis = await diagnosis_task  # answered long before any check ends
+                    await progress(done, total, tasks[task], [] if diagnosis else found)
         for task in pending:
             task.cancel()
             outcome.timed_out_checks.append(tasks[task])
@@ -172,10 +186,36 @@ async def run_audit(
         except (TimeoutError, Exception) as exc:  # the inventory is a bonus, never a reason to fail
             log.warning("record inventory for %s incomplete: %s", target.apex, type(exc).__name__)
         outcome.late_findings.extend(dns_checks.check_ttls(target, outcome.inventory, sprint_open))
+        outcome.late_findings.extend(no_route_reached(target, outcome.findings))
         outcome.findings.extend(outcome.late_findings)
+        diagnosis = await diagnosis_task
+        if diagnosis is not None:
+            folded = dns_checks.fold_under(diagnosis, outcome.findings)
+            outcome.findings, outcome.late_findings, outcome.folded = [folded], [folded], True
         outcome.dns_queries = net.dns_queries
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def no_route_reached(target: AuditTarget, findings: list[Finding]) -> list[Finding]:
+    """One finding when every route failed: the app itself was never seen, so the audit cannot say go."""
+    urls = [route.url for route in target.routes]
+    unreachable = {f.subject for f in findings if f.check_id == "route.unreachable"}
+    if not urls or not set(urls) <= unreachable:
+        return []
+    return [
+        Finding(
+            "audit.no_route_reached",
+            target.apex,
+            {"routes": urls},
+            {
+                "domain": target.apex,
+                "tried": f"The only route tried, {urls[0]}, did not answer"
+                if len(urls) == 1
+                else f"None of the {len(urls)} routes tried answered ({', '.join(urls)})",
+            },
+        )
+    ]
 
 
 def _collect(task: asyncio.Task[list[Finding]], name: str, outcome: AuditOutcome) -> list[Finding]:

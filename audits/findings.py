@@ -19,6 +19,19 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
+class LaunchVerdict(StrEnum):
+    """What an audit says about the launch. "Could not check" is never a go: no blocker was seen, but
+    part of what a launch needs could not be looked at."""
+
+    GO = "go"
+    NO_GO = "no_go"
+    UNCHECKED = "unchecked"
+
+    @property
+    def label(self) -> str:
+        return {"go": "Go", "no_go": "No-go", "unchecked": "Could not check"}[self.value]
+
+
 class Area(StrEnum):
     DNS = "dns"
     TLS = "tls"

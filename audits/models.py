@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
+from audits.findings import LaunchVerdict
 from launchready.crypto import decrypt, encrypt
 from launchready.models import Client, Domain
 
@@ -50,7 +51,13 @@ class AuditRun(models.Model):
     checks_done = models.PositiveSmallIntegerField(default=0)
     current_check = models.CharField(max_length=64, blank=True)
     reason = models.TextField(blank=True, help_text="Why the run failed or is partial.")
-    go = models.BooleanField(null=True, help_text="No open blocker.")
+    go = models.BooleanField(null=True, help_text="No open blocker, and nothing that could not be checked.")
+    verdict = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[(v.value, v.label) for v in LaunchVerdict],
+        help_text="Go, no-go, or could not check; empty until the run has finished.",
+    )
     counts = models.JSONField(default=dict, blank=True)
     inventory = models.JSONField(default=list, blank=True, help_text="DNS records seen: name, type, value, TTL.")
     dns_queries = models.PositiveIntegerField(default=0)

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from audits.catalog import CATALOG, render, severity_of
+from audits.catalog import CATALOG, COULD_NOT_CHECK, render, severity_of, verdict_of
 from audits.engine import CHECK_PREFIXES, AuditOutcome
-from audits.findings import Area, Finding, Severity
+from audits.findings import Area, Finding, LaunchVerdict, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
 from launchready.models import Client, Domain
 
@@ -127,7 +127,10 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
         # A check that failed or ran out of time proves nothing fixed: its earlier findings stay open.
         unfinished = outcome.failed_checks + outcome.timed_out_checks
         unproven = tuple(prefix for name in unfinished for prefix in CHECK_PREFIXES.get(name, ()))
+        # Under one diagnosis (the domain does not exist…) the earlier findings are neither fixed nor open:
+        # the diagnosis stands for them.
         gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
+        gone = [] if outcome.folded else gone
         AuditFinding.objects.bulk_create(
             [
                 _fixed_copy(
@@ -139,9 +142,13 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
                 for f in gone
             ]
         )
-    counts = Counter(run.findings.filter(OPEN).values_list("severity", flat=True))
-    run.counts = dict(counts)
-    run.go = counts.get(Severity.BLOCKER.value, 0) == 0
+    open_findings = list(run.findings.filter(OPEN).values_list("check_id", "severity"))
+    run.counts = dict(Counter(severity for _, severity in open_findings))
+    verdict = verdict_of(open_findings)
+    if verdict == LaunchVerdict.GO and outcome.partial:
+        verdict = LaunchVerdict.UNCHECKED
+    run.verdict = verdict.value
+    run.go = verdict == LaunchVerdict.GO
     run.inventory = [{"name": r.name, "type": r.rdtype, "value": r.value, "ttl": r.ttl} for r in outcome.inventory]
     run.state = AuditRun.State.PARTIAL if outcome.partial else AuditRun.State.DONE
     run.reason = _partial_reason(outcome)
@@ -199,13 +206,16 @@ def reap_stale_runs(now: Any = None) -> int:
     for run in stale:
         has_findings = run.findings.exists()
         state = AuditRun.State.PARTIAL if has_findings else AuditRun.State.FAILED
+        # Cut short: a blocker seen is still a no-go; otherwise nobody can say go.
+        blocker = run.findings.filter(OPEN, severity=Severity.BLOCKER.value).exists()
+        verdict = "" if not has_findings else (LaunchVerdict.NO_GO if blocker else LaunchVerdict.UNCHECKED).value
         reason = (
             f"The worker stopped during the audit, after {run.checks_done} of {run.checks_total} checks."
             if run.state == AuditRun.State.RUNNING
             else "The audit never started: no worker picked it up within six hours."
         )
         ended += AuditRun.objects.filter(pk=run.pk, state=run.state).update(
-            state=state, reason=reason, finished_at=now, go=None if not has_findings else False
+            state=state, reason=reason, finished_at=now, go=None if not has_findings else False, verdict=verdict
         )
     return ended
 
@@ -231,13 +241,19 @@ class RiskList:
     findings: list[RecordedFinding]  # open, filtered as asked
     fixed: list[RecordedFinding]
     runs: list[AuditRun]
-    go: bool | None  # None: never audited
+    go: bool | None  # None: never audited; False for no-go and for "could not check"
     all_open: list[RecordedFinding]  # open, whatever the filters: the verdict counts these
     scan: RepoScan | None = None  # the latest finished repository scan, whose findings are included
+    verdict: LaunchVerdict | None = None  # None: never audited
 
     @property
     def blockers(self) -> int:
         return self.counts[Severity.BLOCKER.value]
+
+    @property
+    def unchecked(self) -> list[str]:
+        """What the audits could not check, in the words of the open findings that say so."""
+        return [f.title for f in self.all_open if f.check_id in COULD_NOT_CHECK]
 
     @property
     def partial(self) -> bool:
@@ -266,14 +282,23 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     all_rows: list[RecordedFinding] = sorted([*rows, *scan_rows], key=lambda f: f.rank)
     open_rows = [f for f in all_rows if f.is_open]
     audited = bool(runs) or scan is not None
-    go = None if not audited else not any(f.severity == Severity.BLOCKER for f in open_rows)
+    verdict = client_verdict(open_rows, runs) if audited else None
+    go = None if verdict is None else verdict == LaunchVerdict.GO
     all_open = list(open_rows)
     if area:
         open_rows = [f for f in open_rows if f.area == area]
     if severity:
         open_rows = [f for f in open_rows if f.severity == severity]
     fixed = [f for f in all_rows if not f.is_open]
-    return RiskList(open_rows, fixed, runs, go, all_open, scan)
+    return RiskList(open_rows, fixed, runs, go, all_open, scan, verdict)
+
+
+def client_verdict(open_rows: list[RecordedFinding], runs: list[AuditRun]) -> LaunchVerdict:
+    """The verdict of the latest runs together: a blocker anywhere is no-go; a run that could not check
+    something (or was cut short) keeps the rest from saying go."""
+    verdict = verdict_of((f.check_id, f.severity) for f in open_rows)
+    cut_short = any(run.state == AuditRun.State.PARTIAL or run.verdict == LaunchVerdict.UNCHECKED for run in runs)
+    return LaunchVerdict.UNCHECKED if verdict == LaunchVerdict.GO and cut_short else verdict
 
 
 def export(client: Client) -> dict[str, Any]:
@@ -282,6 +307,7 @@ def export(client: Client) -> dict[str, Any]:
     return {
         "client": client.name,
         "go": risks.go,
+        "verdict": risks.verdict and risks.verdict.value,
         "generated_at": timezone.now().isoformat(),
         "runs": [
             {
@@ -290,6 +316,7 @@ def export(client: Client) -> dict[str, Any]:
                 "state": run.state,
                 "finished_at": run.finished_at and run.finished_at.isoformat(),
                 "go": run.go,
+                "verdict": run.verdict,
             }
             for run in risks.runs
         ],

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from audits.catalog import UNSEEN_ITEMS
 from audits.findings import ITEM_LABELS, Item, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
@@ -113,6 +114,7 @@ class _Evidence:
     uptime_reason: str
     pack: PackVersion | None
     ticks: dict[str, ChecklistTick]
+    unseen: dict[str, str] = field(default_factory=dict)  # item: the open finding that kept the audit from seeing it
 
     @property
     def runs(self) -> list[int]:
@@ -208,7 +210,12 @@ def _evidence(sprint: Sprint) -> _Evidence:
     audit = _audit_evidence(sprint.client_id)
     ticks = {t.item: t for t in ChecklistTick.objects.filter(sprint=sprint).select_related("ticked_by")}
     pack = PackVersion.objects.filter(client_id=sprint.client_id).only("number", "published_at").first()
-    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks)
+    unseen: dict[str, str] = {}
+    blind = AuditFinding.objects.filter(run_id__in=audit.runs, check_id__in=UNSEEN_ITEMS).filter(OPEN).order_by("rank")
+    for check_id, title in blind.values_list("check_id", "title"):
+        for item in UNSEEN_ITEMS[check_id]:
+            unseen.setdefault(item.value, title)
+    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks, unseen)
 
 
 def _good_state(item: Item, ev: _Evidence) -> str:
@@ -245,7 +252,9 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
         state.reason = f"{_plural(blockers, 'blocker')} open in the latest audit."
         return state
     serious = sum(counts.get(s, 0) for s in SERIOUS)
-    if item in AUDITED and ev.runs:
+    if item in AUDITED and ev.runs and item.value in ev.unseen and not serious:
+        state.reason = f"Not checked: {ev.unseen[item.value]}."  # a clean area is one that was seen
+    elif item in AUDITED and ev.runs:
         good = "" if serious else _good_state(item, ev)
         if good:
             state.state, state.source, state.reason = State.DONE, "audit", good

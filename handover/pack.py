@@ -525,7 +525,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
         "built_on": _date(now),
         "status": {
             "go": risks.go,
-            "verdict": "Not audited yet" if risks.go is None else ("Go" if risks.go else "No-go"),
+            "verdict": "Not audited yet" if risks.verdict is None else risks.verdict.label,
             "blockers": counts[Severity.BLOCKER.value],
             "open": open_risk_count(risks),
             "low": counts[Severity.LOW.value],

@@ -9,6 +9,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import idna
+from confusable_homoglyphs import categories, confusables
 from publicsuffixlist import PublicSuffixList
 
 MAX_NAME = 253
@@ -114,7 +115,44 @@ def parse_domain(text: str) -> ParsedDomain:
         )
     apex = psl.privatesuffix(name) or name
     host = name[: -len(apex)].rstrip(".")
+    address = address_in_host(host)
+    if address is not None:
+        # nip.io, sslip.io and the like answer any name with the address spelt in it: the name belongs to
+        # the service, and auditing its apex would audit someone else's domain.
+        raise DomainError(
+            f"{display_name(name)} is the address {address} spelt as a name under {display_name(apex)}, "
+            "not a domain of its own: enter the domain the app will launch on."
+        )
     return ParsedDomain(apex=apex, host=host)
+
+
+_DASHED_IPV4 = re.compile(r"(?:^|-)(\d{1,3}(?:-\d{1,3}){3})$")
+_DASHED_IPV6 = re.compile(r"^[0-9a-f-]*--[0-9a-f-]*$")
+
+
+def address_in_host(host: str) -> str | None:
+    """The IP address a host part spells out, as wildcard-DNS services read it (127.0.0.1, app.10.0.0.1,
+    app-10-0-0-1, 2a01-4f8--2), or None."""
+    labels = host.split(".") if host else []
+    for i in range(len(labels) - 3):
+        address = _ip(".".join(labels[i : i + 4]), 4)
+        if address:
+            return address
+    for label in labels:
+        dashed = _DASHED_IPV4.search(label)
+        if dashed and (address := _ip(dashed.group(1).replace("-", "."), 4)):
+            return address
+        if _DASHED_IPV6.match(label) and (address := _ip(label.replace("-", ":"), 6)):
+            return address
+    return None
+
+
+def _ip(text: str, version: int) -> str | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return str(ip) if ip.version == version else None
 
 
 def normalise_label(text: str) -> str:
@@ -141,10 +179,51 @@ def normalise_selector(text: str) -> str:
 
 
 def display_name(ascii_name: str) -> str:
-    """The Unicode form of a punycode name, for people to read; the ASCII form if it will not decode."""
+    """The Unicode form of a punycode name, for people to read; the ASCII form if it will not decode.
+    Where people read a name, use `shown_name`: it adds the ASCII form when the Unicode one could deceive."""
     if "xn--" not in ascii_name:
         return ascii_name
     try:
         return idna.decode(ascii_name)
     except (idna.IDNAError, UnicodeError):
         return ascii_name
+
+
+def shown_name(ascii_name: str) -> str:
+    """A name as people see it: its Unicode form, with the ASCII form beside it when the Unicode form
+    mixes scripts or could pass for a Latin name ("аррӏе.com (xn--80ak6aa92e.com)")."""
+    unicode_form = display_name(ascii_name)
+    return f"{unicode_form} ({ascii_name})" if unicode_form != ascii_name and is_lookalike(ascii_name) else unicode_form
+
+
+# Scripts that UTS 39's highly restrictive level lets one label combine (Japanese, Chinese, Korean with Latin).
+_ALLOWED_SCRIPT_SETS = (
+    {"LATIN", "HAN", "HIRAGANA", "KATAKANA"},
+    {"LATIN", "HAN", "BOPOMOFO"},
+    {"LATIN", "HAN", "HANGUL"},
+)
+_NO_SCRIPT = {"COMMON", "INHERITED"}  # digits, hyphens, combining marks
+
+
+def is_lookalike(ascii_name: str) -> bool:
+    """Whether a label of the name, read in Unicode, mixes scripts (UTS 39 mixed-script detection) or is
+    written wholly in letters of another script that each pass for a Latin one (a whole-script confusable,
+    like the Cyrillic "аррӏе"). The public suffix (.рф, .ελ) is the registry's, not a lookalike anyone chose."""
+    suffix = _psl().publicsuffix(ascii_name) or ""
+    own = ascii_name[: -len(suffix)].rstrip(".") if suffix and ascii_name != suffix else ascii_name
+    for label in own.split("."):
+        if not label.startswith("xn--"):
+            continue
+        try:
+            text = idna.decode(label)
+        except (idna.IDNAError, UnicodeError):
+            continue  # shown in its ASCII form anyway
+        scripts = set(categories.unique_aliases(text)) - _NO_SCRIPT
+        if len(scripts) > 1 and not any(scripts <= allowed for allowed in _ALLOWED_SCRIPT_SETS):
+            return True
+        if scripts and "LATIN" not in scripts:
+            lookalikes = confusables.is_confusable(text, greedy=True, preferred_aliases=["latin"]) or []
+            letters = {c for c in text if c.isalpha()}
+            if letters <= {entry["character"] for entry in lookalikes}:
+                return True
+    return False

@@ -13,6 +13,7 @@ from django.utils import timezone
 from launchready.domains import (
     DomainError,
     display_name,
+    is_lookalike,
     normalise_hostname,
     normalise_label,
     normalise_selector,
@@ -92,6 +93,11 @@ class DomainForm(forms.ModelForm[Domain]):
         help_text="Hosts outside this domain that serve the app's JavaScript, separated by commas: "
         "d1a2b3.cloudfront.net. The audit reads scripts from these too when it looks for leaked keys.",
     )
+    lookalike_confirmed = forms.BooleanField(
+        label="Yes, this is the client's domain, lookalike letters and all",
+        required=False,
+        widget=forms.HiddenInput,  # shown only when the name entered needs it
+    )
 
     class Meta:
         model = Domain
@@ -111,7 +117,7 @@ class DomainForm(forms.ModelForm[Domain]):
         self.client = client
         self.extra_host = ""
         if self.instance.pk:
-            self.initial["name"] = self.instance.display_name
+            self.initial["name"] = display_name(self.instance.name)
             self.initial["hosts_text"] = ", ".join(self.instance.hosts)
             self.initial["selectors_text"] = ", ".join(self.instance.dkim_selectors)
             self.initial["asset_hosts_text"] = ", ".join(self.instance.asset_hosts)
@@ -134,7 +140,22 @@ class DomainForm(forms.ModelForm[Domain]):
         others = Domain.objects.filter(client=self.client, name=parsed.apex).exclude(pk=self.instance.pk)
         if others.exists():
             raise forms.ValidationError("This client already has that domain.")
+        if is_lookalike(parsed.apex) and parsed.apex != self.instance.name:
+            self._warn_lookalike(parsed.apex)
         return parsed.apex
+
+    def _warn_lookalike(self, apex: str) -> None:
+        """A name that mixes scripts or passes for a Latin one is kept only once the consultant, warned,
+        confirms it: a homograph of the client's real domain would audit someone else's site."""
+        field = self.fields["lookalike_confirmed"]
+        field.widget = forms.CheckboxInput()
+        if self.data.get(self.add_prefix("lookalike_confirmed")) in ("on", "true", "True", "1"):
+            return
+        raise forms.ValidationError(
+            f"{display_name(apex)} mixes scripts or is written in letters that pass for Latin ones: its ASCII "
+            f"form is {apex}. Check that this is the client's domain and not a lookalike of it, then tick "
+            "the box below to add it."
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

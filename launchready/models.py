@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 
 from accounts.models import STAFF_ROLES, Membership, Role, Workspace
-from launchready.domains import display_name
+from launchready.domains import display_name, shown_name
 
 SPRINT_LENGTH = timedelta(hours=48)
 
@@ -177,7 +177,7 @@ class Domain(models.Model):
 
     @property
     def display_name(self) -> str:
-        return display_name(self.name)
+        return shown_name(self.name)
 
     @property
     def canonical_name(self) -> str:

@@ -122,6 +122,89 @@ def _ca_bundle(path: str) -> str | None:
 
 # --- The SSRF guard --------------------------------------------------------------------------------
 
+_V4 = ipaddress.IPv4Network
+_V6 = ipaddress.IPv6Network
+
+# The IANA IPv4 and IPv6 Special-Purpose Address Registries (and the older blocks the address-space
+# registries still mark as reserved or deprecated), each with why it is refused; None where the
+# registry marks the block globally reachable (anycast services that are public by design). The most
+# specific block that holds an address decides, so those exceptions win over the block around them.
+SPECIAL_PURPOSE: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str | None], ...] = (
+    # IPv4
+    (_V4("0.0.0.0/32"), "an unspecified address"),
+    (_V4("0.0.0.0/8"), "a 'this network' address"),
+    (_V4("10.0.0.0/8"), "a private address"),
+    (_V4("100.64.0.0/10"), "a shared (carrier-grade NAT) address"),
+    (_V4("127.0.0.0/8"), "a loopback address"),
+    (_V4("169.254.0.0/16"), "a link-local address (cloud metadata lives here)"),
+    (_V4("172.16.0.0/12"), "a private address"),
+    (_V4("192.0.0.0/24"), "an IETF protocol address"),
+    (_V4("192.0.0.9/32"), None),  # Port Control Protocol anycast: globally reachable
+    (_V4("192.0.0.10/32"), None),  # TURN anycast: globally reachable
+    (_V4("192.0.2.0/24"), "a documentation address"),
+    (_V4("192.31.196.0/24"), None),  # AS112-v4: globally reachable
+    (_V4("192.52.193.0/24"), None),  # AMT: globally reachable
+    (_V4("192.88.99.0/24"), "a deprecated 6to4 relay address"),  # RFC 7526: relays, never a web host
+    (_V4("192.88.99.2/32"), None),  # 6a44 relay anycast (RFC 6751): the registry marks it globally reachable
+    (_V4("192.168.0.0/16"), "a private address"),
+    (_V4("192.175.48.0/24"), None),  # AS112 direct delegation: globally reachable
+    (_V4("198.18.0.0/15"), "a benchmarking address"),
+    (_V4("198.51.100.0/24"), "a documentation address"),
+    (_V4("203.0.113.0/24"), "a documentation address"),
+    (_V4("224.0.0.0/4"), "a multicast address"),
+    (_V4("240.0.0.0/4"), "a reserved address"),
+    (_V4("255.255.255.255/32"), "a broadcast address"),
+    # IPv6
+    (_V6("::/128"), "an unspecified address"),
+    (_V6("::1/128"), "a loopback address"),
+    (_V6("::/8"), "a reserved address"),  # includes the deprecated IPv4-compatible ::/96
+    (_V6("::ffff:0:0/96"), "an IPv4-mapped address"),
+    (_V6("64:ff9b::/96"), None),  # NAT64 well-known prefix: globally reachable (the IPv4 inside is judged)
+    (_V6("64:ff9b:1::/48"), "a local-use NAT64 address"),
+    (_V6("100::/64"), "a discard-only address"),
+    (_V6("100:0:0:1::/64"), "a dummy address"),
+    (_V6("2001::/23"), "an IETF protocol address"),
+    (_V6("2001::/32"), "a Teredo tunnel address"),  # the registry says N/A: a client-side tunnel, not a host
+    (_V6("2001:1::1/128"), None),  # Port Control Protocol anycast: globally reachable
+    (_V6("2001:1::2/128"), None),  # TURN anycast: globally reachable
+    (_V6("2001:1::3/128"), None),  # DNS-SD service registration anycast: globally reachable
+    (_V6("2001:2::/48"), "a benchmarking address"),
+    (_V6("2001:3::/32"), None),  # AMT: globally reachable
+    (_V6("2001:4:112::/48"), None),  # AS112-v6: globally reachable
+    (_V6("2001:10::/28"), "a deprecated ORCHID address"),
+    (_V6("2001:20::/28"), None),  # ORCHIDv2: globally reachable
+    (_V6("2001:30::/28"), None),  # Drone Remote ID entity tags: globally reachable
+    (_V6("2001:db8::/32"), "a documentation address"),
+    (_V6("2002::/16"), None),  # 6to4: the registry says N/A; the IPv4 inside is judged
+    (_V6("2620:4f:8000::/48"), None),  # AS112 direct delegation: globally reachable
+    (_V6("3fff::/20"), "a documentation address"),
+    (_V6("5f00::/16"), "a segment-routing address"),
+    (_V6("fc00::/7"), "a private (unique local) address"),
+    (_V6("fe80::/10"), "a link-local address (cloud metadata lives here)"),
+    (_V6("fec0::/10"), "a deprecated site-local address"),
+    (_V6("ff00::/8"), "a multicast address"),
+)
+
+
+def _special_purpose(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> tuple[bool, str | None]:
+    """(whether a listed block holds the address, why it is refused); the most specific block decides."""
+    holding = [(net, reason) for net, reason in SPECIAL_PURPOSE if net.version == ip.version and ip in net]
+    if not holding:
+        return False, None
+    _, reason = max(holding, key=lambda row: row[0].prefixlen)
+    return True, reason
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 form carries to a host (mapped, 6to4, NAT64), with the form's name."""
+    if ip.ipv4_mapped is not None:
+        return "an IPv4-mapped", ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return "a 6to4", ip.sixtofour
+    if ip in _V6("64:ff9b::/96"):
+        return "a NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
 
 def address_refusal(address: str) -> str | None:
     """Why an address is not a public internet address (None when it is)."""
@@ -130,24 +213,19 @@ def address_refusal(address: str) -> str | None:
     except ValueError:
         return "not an IP address"
     if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if mapped is not None:
-            inner = address_refusal(str(mapped))
-            if inner:
-                return f"an IPv4-mapped form of {inner}"
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address (cloud metadata lives here)"
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            form, inner = embedded
+            reason = address_refusal(str(inner))
+            if reason:
+                return f"{form} form of {reason}"
+    listed, reason = _special_purpose(ip)
+    if listed:
+        return reason
+    # Anything the registries above do not name is judged by the standard library's view of it.
     if ip.is_multicast:
         return "a multicast address"
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_private:
-        return "a private network address"
-    if ip.is_reserved:
-        return "a reserved address"
-    if not ip.is_global:
+    if ip.is_private or ip.is_reserved or not ip.is_global:
         return "not a public internet address"
     return None
 
@@ -163,6 +241,7 @@ class DnsStatus(StrEnum):
     TIMEOUT = "timeout"
     INVALID = "invalid"  # the name itself is malformed
     LIMIT = "limit"  # this audit used up its DNS query budget
+    REFUSED = "refused"  # the address guard refused the nameserver's address: it was never asked
 
 
 @dataclass(frozen=True)
@@ -194,7 +273,7 @@ class DnsAnswer:
     @property
     def is_failure(self) -> bool:
         """The question could not be answered (which is never the same as 'no record')."""
-        return self.status in (DnsStatus.SERVFAIL, DnsStatus.TIMEOUT, DnsStatus.LIMIT)
+        return self.status in (DnsStatus.SERVFAIL, DnsStatus.TIMEOUT, DnsStatus.LIMIT, DnsStatus.REFUSED)
 
     @property
     def values(self) -> list[str]:
@@ -372,7 +451,7 @@ class Net:
         """Ask one nameserver directly (to see whether a domain's nameservers agree); the guard applies."""
         reason = self.refusal(server)
         if reason:
-            return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, error=f"nameserver {server} is {reason}; not asked")
+            return DnsAnswer(name, rdtype, DnsStatus.REFUSED, error=f"{server} is {reason}; not asked")
         if self.dns_queries >= self.config.max_dns_queries:
             return DnsAnswer(name, rdtype, DnsStatus.LIMIT, error="this audit's DNS query budget is used up")
         self.dns_queries += 1

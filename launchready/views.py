@@ -24,6 +24,7 @@ from accounts.activity import record_activity
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
+from audits.findings import LaunchVerdict
 from audits.models import AuditRun
 from audits.risk import risk_list
 from audits.runs import audit_runs_start
@@ -57,6 +58,7 @@ class ClientRow:
     sprint: Sprint | None
     go: bool | None = None  # None: never audited
     blockers: int = 0
+    verdict: str = ""  # go, no_go, unchecked; empty: never audited
     auditing: bool = False  # an audit of one of its domains is queued or running
     no_channel: bool = False  # its outages would reach nobody
 
@@ -88,7 +90,8 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     verdicts = client_verdicts([row.client.id for row in rows])
     unreachable = unreachable_clients([row.client for row in rows])
     for row in rows:
-        row.go, row.blockers, row.auditing = verdicts.get(row.client.id, (None, 0, False))
+        row.verdict, row.blockers, row.auditing = verdicts.get(row.client.id, ("", 0, False))
+        row.go = None if not row.verdict else row.verdict == LaunchVerdict.GO
         row.no_channel = row.client.id in unreachable
     context = {"rows": rows, "page": page, "now": timezone.now()}
     if _is_htmx(request):
@@ -120,20 +123,35 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
     return [ClientRow(c, c.open_sprints[0] if c.open_sprints else None) for c in clients]  # type: ignore[attr-defined]
 
 
-def client_verdicts(client_ids: list[int]) -> dict[int, tuple[bool | None, int, bool]]:
-    """Go/no-go (None: never audited) and open blockers per client from the latest finished run of each of
-    its domains, and whether an audit is under way (one query)."""
-    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created").values("counts")[:1]
-    busy = Exists(AuditRun.objects.active().filter(domain=OuterRef("pk")))
-    rows = Domain.objects.filter(client_id__in=client_ids).annotate(counts=Subquery(latest), busy=busy)
-    verdicts: dict[int, tuple[bool | None, int, bool]] = {}
-    for client_id, counts, auditing in rows.values_list("client_id", "counts", "busy"):
-        go, blockers, was_auditing = verdicts.get(client_id, (None, 0, False))
-        if counts is not None:
-            blockers += int(counts.get("blocker", 0))
-            go = blockers == 0
-        verdicts[client_id] = (go, blockers, was_auditing or auditing)
-    return verdicts
+def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
+    """The launch verdict (go, no_go, unchecked; empty: never audited) and open blockers per client, from
+    the latest finished run of each of its domains, and whether an audit is under way (one query): a
+    blocker anywhere is no-go, a run that could not check keeps the others from saying go."""
+    latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created")
+    rows = Domain.objects.filter(client_id__in=client_ids).annotate(
+        counts=Subquery(latest.values("counts")[:1]),
+        verdict=Subquery(latest.values("verdict")[:1]),
+        busy=Exists(AuditRun.objects.active().filter(domain=OuterRef("pk"))),
+    )
+    blockers: dict[int, int] = {}
+    unchecked: set[int] = set()
+    auditing: set[int] = set()
+    for client_id, counts, verdict, busy in rows.values_list("client_id", "counts", "verdict", "busy"):
+        if busy:
+            auditing.add(client_id)
+        if counts is None:  # never audited
+            continue
+        blockers[client_id] = blockers.get(client_id, 0) + int(counts.get("blocker", 0))
+        if verdict in (LaunchVerdict.UNCHECKED, ""):  # "": a run cut short before it could judge
+            unchecked.add(client_id)
+    verdicts = {cid: (_verdict(n, cid in unchecked).value, n, cid in auditing) for cid, n in blockers.items()}
+    return {cid: ("", 0, True) for cid in auditing} | verdicts
+
+
+def _verdict(blockers: int, unchecked: bool) -> LaunchVerdict:
+    if blockers:
+        return LaunchVerdict.NO_GO
+    return LaunchVerdict.UNCHECKED if unchecked else LaunchVerdict.GO
 
 
 @login_required

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+from audits.catalog import render, severity_of
 from audits.findings import Finding, Severity
 from audits.target import CRITICAL_LABELS, AuditTarget
 from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
@@ -45,6 +46,44 @@ def matching_fingerprint(target: str) -> Fingerprint | None:
 
 def _label_of(target: AuditTarget, host: str) -> str:
     return "" if host == target.apex else host[: -len(target.apex) - 1]
+
+
+async def check_domain(target: AuditTarget, net: Net) -> Finding | None:
+    """The diagnosis that explains everything else, when there is one: the domain does not exist, or its
+    nameservers answer nobody. (When the parent zone fails too, the trouble is on the audit's side: the
+    other checks then say what they could not check.)"""
+    ns, soa = await asyncio.gather(net.dns(target.apex, "NS"), net.dns(target.apex, "SOA"))
+    if ns.status == DnsStatus.NXDOMAIN:
+        return Finding("dns.domain.missing", target.apex, {"NS": ns.status.value}, {"domain": target.apex})
+    if not (ns.is_failure and soa.is_failure):
+        return None
+    parent = target.apex.split(".", 1)[1]
+    control = await net.dns(parent, "NS")
+    if control.is_failure:
+        return None
+    return Finding(
+        "dns.domain.unreachable",
+        target.apex,
+        {"NS": ns.status.value, "SOA": soa.status.value, "error": ns.error, f"{parent} NS": control.status.value},
+        {"domain": target.apex, "status": ns.status.value},
+    )
+
+
+def fold_under(diagnosis: Finding, findings: list[Finding]) -> Finding:
+    """The diagnosis with the findings it explains folded under it: one entry on the risk list, its
+    consequences listed in its evidence."""
+    consequences = list(dict.fromkeys(render(f)["title"] for f in sorted(findings, key=lambda f: severity_of(f).rank)))
+    folded = (
+        f"The audit's {len(consequences)} other finding{'s' if len(consequences) != 1 else ''} follow from this "
+        "and are listed under it."
+        if consequences
+        else ""
+    )
+    return replace(
+        diagnosis,
+        evidence={**diagnosis.evidence, "consequences": consequences},
+        params={**diagnosis.params, "folded": folded},
+    )
 
 
 async def check_hosts(target: AuditTarget, net: Net) -> list[Finding]:
@@ -106,6 +145,8 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
     if is_other_of_apex_and_www and target.canonical == "apex":
         return []  # www of an apex-canonical domain may simply not exist: nobody is sent there
     reason = "the name does not exist" if a.status == DnsStatus.NXDOMAIN else "it has no address record"
+    if chain:
+        reason = f"it is an alias (CNAME) for {chain[-1]}, and {reason.replace('the name', 'that name')}"
     severity = Severity.BLOCKER if critical else Severity.HIGH
     return [
         Finding(
@@ -151,8 +192,17 @@ async def check_nameservers(target: AuditTarget, net: Net) -> list[Finding]:
     broken = [server for server, (addresses, _, _) in zip(servers, lookups, strict=True) if not addresses]
     asked = [(server, addresses[0]) for server, (addresses, _, _) in zip(servers, lookups, strict=True) if addresses]
     answers = await asyncio.gather(*(net.dns_at(address, target.apex, "NS") for _, address in asked))
+    refused = [
+        f"{server} resolves to {address}, {net.refusal(address)}"
+        for (server, address), answer in zip(asked, answers, strict=True)
+        if answer.status == DnsStatus.REFUSED
+    ]
+    if refused:
+        findings.append(_refused_nameservers(target, servers, refused, everyone_refused=len(refused) == len(servers)))
     silent = [
-        f"{server} ({answer.status.value})" for (server, _), answer in zip(asked, answers, strict=True) if not answer.ok
+        f"{server} ({answer.status.value})"
+        for (server, _), answer in zip(asked, answers, strict=True)
+        if not answer.ok and answer.status != DnsStatus.REFUSED
     ]
     views = {tuple(sorted(answer.values)) for answer in answers if answer.ok}
     problems = []
@@ -173,6 +223,20 @@ async def check_nameservers(target: AuditTarget, net: Net) -> list[Finding]:
             )
         )
     return findings
+
+
+def _refused_nameservers(
+    target: AuditTarget, servers: list[str], refused: list[str], *, everyone_refused: bool
+) -> Finding:
+    """Nameservers at private or reserved addresses: nobody outside can ask them, and the guard did not."""
+    return Finding(
+        "dns.ns.refused",
+        target.apex,
+        {"NS": servers, "refused": refused},
+        {"domain": target.apex, "servers": "; ".join(refused)},
+        # With one public nameserver left, resolvers fall back to it: serious, not yet a blocker.
+        severity=None if everyone_refused else Severity.HIGH,
+    )
 
 
 KNOWN_CAS = {
@@ -197,7 +261,15 @@ async def check_caa(target: AuditTarget, net: Net, issuer_org: str | None) -> li
     caa = await net.dns(target.apex, "CAA")
     ca = ca_domain(issuer_org or "") or "letsencrypt.org"
     if caa.is_failure:
-        return []
+        # Authorities must refuse to issue while CAA cannot be read (RFC 8659): renewals fail too.
+        return [
+            Finding(
+                "dns.caa.dns_failure",
+                target.apex,
+                {"CAA": caa.status.value, "error": caa.error},
+                {"domain": target.apex, "status": caa.status.value},
+            )
+        ]
     if not caa.ok:
         return [Finding("dns.caa.missing", target.apex, {"CAA": str(caa.status)}, {"domain": target.apex, "ca": ca})]
     allowed = [v.split(" ", 2)[2].strip('"').split(";")[0].strip() for v in caa.values if " issue " in f" {v} "]

@@ -237,8 +237,20 @@ def dkim_findings(target: AuditTarget, lookups: list[dkim.DkimLookup]) -> list[F
     found = [lookup for lookup in lookups if lookup.status == dkim.LookupStatus.FOUND and lookup.key is not None]
     provider = PROVIDER_NAMES.get(next(iter(target.mail_providers), ""), "your email provider")
     if not found:
-        if any(lookup.status == dkim.LookupStatus.DNS_FAILURE for lookup in lookups):
-            return []  # unknown, not absent: the DMARC and SPF findings already say DNS is failing
+        failed = [lookup for lookup in lookups if lookup.status == dkim.LookupStatus.DNS_FAILURE]
+        if failed:  # unknown, not absent: never silently clean
+            return [
+                Finding(
+                    "email.dkim.dns_failure",
+                    domain,
+                    {"failed": {lookup.name: lookup.dns_status.value for lookup in failed}, "selectors_tried": tried},
+                    {
+                        "domain": domain,
+                        "names": [lookup.name for lookup in failed],
+                        "status": failed[0].dns_status.value,
+                    },
+                )
+            ]
         return [
             Finding(
                 "email.dkim.missing",

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from audits.checks.edge import asset_urls, is_session_cookie
 from audits.findings import Finding
 from audits.target import AuditTarget
-from launchready.net import Hop, Net
+from launchready.net import FetchError, FetchResult, Hop, Net
 
 HSTS_MIN = 15552000  # six months
 EVIL_ORIGIN = "https://launch-ready-cors-probe.example"
@@ -115,6 +115,22 @@ def header_findings(target: AuditTarget, home: Hop, login: Hop | None, grade: Gr
     return findings
 
 
+def homepage_unchecked(target: AuditTarget, home: FetchResult) -> list[Finding]:
+    """The homepage did not answer: its headers, caching and exposure were never seen, which is not clean.
+    An address the guard refused or a name that does not resolve is already a DNS finding that says so."""
+    if home.error in (FetchError.REFUSED, FetchError.DNS):
+        return []
+    detail = home.final.detail or str(home.error)
+    return [
+        Finding(
+            "headers.unchecked",
+            target.homepage,
+            {"error": str(home.error), "detail": detail},
+            {"url": target.homepage, "detail": detail},
+        )
+    ]
+
+
 async def check_headers(target: AuditTarget, net: Net) -> list[Finding]:
     login_route = next((r for r in target.routes if r.kind == "login"), None)
     api_route = next((r for r in target.routes if r.kind == "api_health"), None)
@@ -125,7 +141,7 @@ async def check_headers(target: AuditTarget, net: Net) -> list[Finding]:
         net.fetch(cors_url, headers={"Origin": EVIL_ORIGIN}, max_bytes=4096),
     )
     if not home.ok:
-        return []
+        return homepage_unchecked(target, home)
     grade = Grade()
     findings = header_findings(target, home.final, login.final if login_route and login.ok else None, grade)
     if cors.ok:

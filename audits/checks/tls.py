@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
@@ -52,7 +53,8 @@ class CertFacts:
 
 
 @cache
-def _store(ca_bundle: str | None) -> Store:
+def _store(ca_bundle: str | None) -> tuple[Store, list[x509.Certificate]]:
+    """The trusted roots, as the strict verifier's store and as certificates to build a path to."""
     import certifi
 
     paths = [certifi.where()] + ([ca_bundle] if ca_bundle else [])
@@ -62,7 +64,7 @@ def _store(ca_bundle: str | None) -> Store:
             # A few public roots carry non-positive serials; cryptography warns but loads them.
             warnings.simplefilter("ignore", CryptographyDeprecationWarning)
             roots.extend(x509.load_pem_x509_certificates(handle.read()))
-    return Store(roots)
+    return Store(roots), roots
 
 
 def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
@@ -115,24 +117,107 @@ def name_matches(host: str, names: list[str]) -> bool:
     return False
 
 
+# Rules of the strict (CA/Browser Forum) profile that browsers do not enforce: a certificate that breaks
+# only these still opens in every browser.
+BROWSERS_ACCEPT = {
+    ExtensionOID.AUTHORITY_KEY_IDENTIFIER.dotted_string: "Authority Key Identifier",
+    ExtensionOID.SUBJECT_KEY_IDENTIFIER.dotted_string: "Subject Key Identifier",
+}
+MAX_DEPTH = 6
+CHAIN_CHECKS = {"incomplete": "tls.chain_incomplete", "strict": "tls.chain_strict"}
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """Why the chain as presented fails: `incomplete` (an issuer neither sent nor a trusted root),
+    `untrusted` (browsers refuse it too), or `strict` (only a strict verifier refuses it; browsers accept)."""
+
+    kind: str
+    detail: str
+
+
+def _issued_by(cert: x509.Certificate, candidates: list[x509.Certificate]) -> x509.Certificate | None:
+    for candidate in candidates:
+        if candidate.subject != cert.issuer:
+            continue
+        try:
+            cert.verify_directly_issued_by(candidate)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return candidate
+    return None
+
+
+def _path_to_root(
+    leaf: x509.Certificate, sent: list[x509.Certificate], roots: list[x509.Certificate]
+) -> tuple[x509.Certificate | None, x509.Certificate]:
+    """Walk up from the leaf the way a browser builds a path, by names and signatures only: (the trusted
+    root reached, or None; the last certificate reached)."""
+    current = leaf
+    for _ in range(MAX_DEPTH):
+        root = _issued_by(current, roots)
+        if root is not None:
+            return root, current
+        if current.issuer == current.subject:
+            return None, current  # a root of its own that no trust store holds
+        issuer = _issued_by(current, [c for c in sent if c is not current])
+        if issuer is None:
+            return None, current
+        current = issuer
+    return None, current
+
+
+def _strict_reason(message: str) -> str | None:
+    """What a browser-accepted rule the strict verifier named, in words; None if it named another."""
+    for oid, words in BROWSERS_ACCEPT.items():
+        if oid in message:
+            return f"it carries no {words} (extension {oid}), which RFC 5280 requires"
+    return None
+
+
 def _chain_problem(
     cert: CertFacts, leaf: x509.Certificate, intermediates: list[x509.Certificate], ca_bundle: str | None
-) -> str | None:
-    """Whether a public (or configured) root vouches for the chain as presented; dates and name aside."""
+) -> ChainProblem | None:
+    """Whether a public (or configured) root vouches for the chain as presented, dates and name aside;
+    when not, why, in the terms a browser would use."""
     when = cert.not_before + (cert.not_after - cert.not_before) / 2
     subject_name = next((n for n in cert.names if not n.startswith("*.")), None) or cert.names[0].lstrip("*.")
-    verifier = PolicyBuilder().store(_store(ca_bundle)).time(when).build_server_verifier(x509.DNSName(subject_name))
+    store, roots = _store(ca_bundle)
+    verifier = PolicyBuilder().store(store).time(when).build_server_verifier(x509.DNSName(subject_name))
     try:
         verifier.verify(leaf, intermediates)
     except VerificationError as exc:
-        if leaf.issuer == leaf.subject:
-            return "self-signed"
-        if not intermediates:
-            return "incomplete"
-        return str(exc)[:200]
+        message = str(exc)
     except ValueError as exc:
-        return str(exc)[:200]
-    return None
+        return ChainProblem("untrusted", str(exc)[:200])
+    else:
+        return None
+    if leaf.issuer == leaf.subject:
+        return ChainProblem("untrusted", "self-signed")
+    root, last = _path_to_root(leaf, intermediates, roots)
+    if root is not None:
+        strict = _strict_reason(message)
+        if strict is not None:
+            return ChainProblem("strict", strict)
+        return ChainProblem("untrusted", _first_reason(message))
+    name, issuer = _attr(last.subject, NameOID.COMMON_NAME), _attr(last.issuer, NameOID.COMMON_NAME)
+    if last.issuer == last.subject:
+        return ChainProblem("untrusted", f"issued by {name}, a root no browser trusts")
+    if any(c.subject == last.issuer for c in intermediates):  # the issuer was sent; its signature does not match
+        return ChainProblem("untrusted", f"{name} was not signed by the {issuer} certificate sent with it")
+    return ChainProblem("incomplete", f"its issuer, {issuer}, is neither sent nor a trusted root")
+
+
+# The verifier's reasons that browsers share, in the words a founder can act on.
+REASONS = {
+    "required EKU not found": "it is not issued for web servers (its Extended Key Usage lacks server authentication)"
+}
+
+
+def _first_reason(message: str) -> str:
+    """The verifier's reason without its wrapping ("validation failed: …", the certificate's repr)."""
+    reason = message.removeprefix("validation failed: ").split(" (encountered processing", 1)[0]
+    return REASONS.get(reason, reason)[:200]
 
 
 def evaluate(
@@ -175,10 +260,11 @@ def evaluate(
     if not name_matches(host, cert.names):
         findings.append(Finding("tls.hostname_mismatch", host, evidence, params | {"names": cert.names}))
     problem = _chain_problem(cert, leaf, intermediates, ca_bundle)
-    if problem == "incomplete":
-        findings.append(Finding("tls.chain_incomplete", host, evidence, params))
-    elif problem:
-        findings.append(Finding("tls.untrusted", host, evidence | {"problem": problem}, params | {"detail": problem}))
+    if problem is not None:
+        check_id = CHAIN_CHECKS.get(problem.kind, "tls.untrusted")
+        findings.append(
+            Finding(check_id, host, evidence | {"problem": problem.detail}, params | {"detail": problem.detail})
+        )
     if cert.key_type == "RSA" and cert.key_bits < 2048:
         findings.append(Finding("tls.weak_key", host, evidence, params | {"bits": cert.key_bits}))
     acme = cert.lifetime_days <= 100

@@ -1,6 +1,7 @@
 """A throw-away certificate authority for the sandbox: a root, an intermediate and leaf certificates
 in every state an audit must recognise (valid, expired, not yet valid, wrong name, self-signed,
-missing intermediate, weak key)."""
+missing intermediate, weak key, issued by the root itself with or without an Authority Key Identifier,
+issued by a private root that no one trusts)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ class CertKind(StrEnum):
     MISSING_INTERMEDIATE = "missing_intermediate"
     WEAK_KEY = "weak_key"  # RSA 1024
     LONG_LIVED = "long_lived"  # a 398-day certificate from a paid CA rather than a 90-day ACME one
+    ROOT_ISSUED = "root_issued"  # signed by the trusted root itself: nothing missing from the chain
+    ROOT_ISSUED_NO_AKI = "root_issued_no_aki"  # the same without an Authority Key Identifier: browsers accept it
+    PRIVATE_CA = "private_ca"  # signed by a private root, sent along with it, that no trust store holds
+    CLIENT_ONLY = "client_only"  # a chain browsers trust, for a certificate meant for clients, not servers
 
 
 @dataclass
@@ -50,6 +55,10 @@ def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def _purpose(kind: CertKind) -> x509.ObjectIdentifier:
+    return ExtendedKeyUsageOID.CLIENT_AUTH if kind == CertKind.CLIENT_ONLY else ExtendedKeyUsageOID.SERVER_AUTH
 
 
 class SandboxCA:
@@ -116,6 +125,34 @@ class SandboxCA:
             )
         return builder.sign(signer, hashes.SHA256())
 
+    def _signer(self, kind: CertKind) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        """Who signs a leaf of this kind: the intermediate, the root itself, or a private root of its own."""
+        if kind in (CertKind.ROOT_ISSUED, CertKind.ROOT_ISSUED_NO_AKI):
+            return self.root, self.root_key
+        if kind == CertKind.PRIVATE_CA:
+            key = ec.generate_private_key(ec.SECP256R1())
+            now = dt.datetime.now(dt.UTC)
+            private = _name("Acme Corp Internal Root CA", org="Acme Corp")
+            return self._self_signed_ca(private, key, now), key
+        return self.inter, self.inter_key
+
+    def _self_signed_ca(
+        self, subject: x509.Name, key: ec.EllipticCurvePrivateKey, now: dt.datetime
+    ) -> x509.Certificate:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=365))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+
     def issue(self, names: list[str], kind: CertKind = CertKind.VALID, org: str = "") -> IssuedCert:
         """A leaf for these host names, in the state `kind` asks for, with the chain a server would send;
         `org` names the organisation in its subject (and, self-signed, in its issuer)."""
@@ -139,8 +176,9 @@ class SandboxCA:
             start, end = now - dt.timedelta(days=30), now + dt.timedelta(days=368)
         san_names = ["unrelated.invalid"] if kind == CertKind.WRONG_NAME else names
         self_signed = kind == CertKind.SELF_SIGNED
+        signer_cert, signer_key = self._signer(kind)
         subject = _name(san_names[0], org) if org else _name(san_names[0])
-        issuer_name = subject if self_signed else self.inter.subject
+        issuer_name = subject if self_signed else signer_cert.subject
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -151,15 +189,20 @@ class SandboxCA:
             .not_valid_after(end)
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san_names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([_purpose(kind)]), critical=False)
             .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
         )
-        if not self_signed:
+        if not self_signed and kind != CertKind.ROOT_ISSUED_NO_AKI:
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.inter_key.public_key()), critical=False
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False
             )
-        leaf = builder.sign(key if self_signed else self.inter_key, hashes.SHA256())
-        chain = [leaf] if self_signed or kind == CertKind.MISSING_INTERMEDIATE else [leaf, self.inter]
+        leaf = builder.sign(key if self_signed else signer_key, hashes.SHA256())
+        chain = [leaf]
+        sends_issuer = kind == CertKind.PRIVATE_CA or (
+            signer_cert is self.inter and kind != CertKind.MISSING_INTERMEDIATE
+        )
+        if sends_issuer and not self_signed:
+            chain.append(signer_cert)
         stem = f"{names[0].replace('*', 'wildcard')}-{kind}"
         cert_path, key_path = self.dir / f"{stem}.pem", self.dir / f"{stem}.key"
         cert_path.write_bytes(b"".join(_pem(c) for c in chain))

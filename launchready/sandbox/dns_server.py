@@ -44,6 +44,7 @@ class NameBehaviour:
     truncate: bool = False  # set TC over UDP so the client retries over TCP
     delay: float = 0.0  # seconds before answering
     rdtypes: tuple[str, ...] = ()  # only questions of these types get the behaviour (every type when empty)
+    subtree: bool = False  # every name under this one behaves so too (a zone whose nameservers are down)
 
 
 @dataclass
@@ -157,7 +158,15 @@ class DnsServer:
             await self._tcp.wait_closed()
 
     def behaviour(self, qname: str) -> NameBehaviour | None:
-        return self.zone.behaviours.get(qname)
+        own = self.zone.behaviours.get(qname)
+        if own is not None:
+            return own
+        labels = qname.split(".")
+        for i in range(1, len(labels)):
+            above = self.zone.behaviours.get(".".join(labels[i:]))
+            if above is not None and above.subtree:
+                return above
+        return None
 
     def respond(self, wire: bytes, over_udp: bool) -> tuple[bytes | None, float]:
         """The reply to one query (None: stay silent) and how long to wait before sending it."""

@@ -88,11 +88,15 @@ class Knobs:
     ttl: int = 300
     mx: bool = True
     spf: list[str] | None = None  # None: the healthy record
-    dkim: str | None = "good"  # good, missing, revoked, testing, weak, 1024, sha1, broken
+    dkim: str | None = "good"  # good, missing, revoked, testing, weak, 1024, sha1, broken, servfail
     dmarc: list[str] | None = None
     rua_external: str | None = None
     extra: list[tuple[str, str, str]] = field(default_factory=list)  # more records: (name, type, value)
     latency: float = 0.0
+    routes_garbage: bool = False  # every route's path answers with bytes that are not HTTP
+    exists: bool = True  # False: the domain is not in DNS at all (misspelt, never registered)
+    caa_servfail: bool = False  # the apex's CAA questions fail
+    ns_down: bool = False  # every name of the domain answers SERVFAIL, as when its nameservers are unreachable
 
 
 class World:
@@ -123,6 +127,8 @@ def _page(body: str, headers: list[tuple[str, str]], compress: bool = True, **kw
 def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
     """Add one domain (apex, www, app, api and its mail setup) to the world."""
     k = knobs or Knobs()
+    if not k.exists:
+        return
     www = f"www.{apex}"
     headers = [h for h in GOOD_HEADERS if h[0] not in k.drop_headers]
     headers = [(n, k.hsts) if n == "Strict-Transport-Security" else (n, v) for n, v in headers]
@@ -173,6 +179,8 @@ def build_domain(world: World, apex: str, knobs: Knobs | None = None) -> None:
         )
     if k.admin_indexable:
         pages["/admin/"] = _page("<h1>Admin sign in</h1>", headers)
+    if k.routes_garbage:
+        pages["/"] = Page(garbage=True)
     canonical_site_pages = pages
     www_site = world.site(
         [www],
@@ -255,6 +263,8 @@ def _app_and_api(
         "/dashboard": Page(status=302, location=f"https://{app}/login", headers=headers),
         "*": _page("<h1>Not found</h1>", headers, status=404),
     }
+    if k.routes_garbage:
+        app_pages["/login"] = app_pages["/dashboard"] = Page(garbage=True)
     if not k.missing_app_host and not k.servfail_host:
         world.site(
             [app],
@@ -283,8 +293,10 @@ def _app_and_api(
         else Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain")]),
         "*": Page(status=404, body="{}", headers=[("Content-Type", "application/json")]),
     }
-    if k.health_unreachable:
+    if k.health_unreachable or k.routes_garbage:
         api_pages["/health"] = Page(garbage=True)
+    if k.routes_garbage:
+        api_pages["/webhooks/stripe"] = Page(garbage=True)
     # With the origin exposed, the API is served straight from the app server: no CDN in front.
     world.site(
         [api],
@@ -318,6 +330,10 @@ def _dns_extras(world: World, apex: str, k: Knobs) -> None:
         z.behave(apex, servfail=True, rdtypes=("TXT",))
     if k.dmarc_servfail:
         z.behave(f"_dmarc.{apex}", servfail=True)
+    if k.caa_servfail:
+        z.behave(apex, servfail=True, rdtypes=("CAA",))
+    if k.ns_down:
+        z.behave(apex, servfail=True, subtree=True)
     for name, rtype, value in k.extra:
         z.add(name, rtype, value)
 
@@ -341,6 +357,8 @@ def _mail(world: World, apex: str, k: Knobs) -> None:
     }
     if k.dkim in records:
         z.add(selector, "TXT", records[k.dkim]())
+    elif k.dkim == "servfail":
+        z.behave(selector, servfail=True)
     dmarc = k.dmarc if k.dmarc is not None else [f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{apex}"]
     for record in dmarc:
         z.add(f"_dmarc.{apex}", "TXT", record)
@@ -368,6 +386,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "tls.hostname_mismatch": ("wrong-name.test", Knobs(cert=CertKind.WRONG_NAME)),
     "tls.untrusted": ("self-signed.test", Knobs(cert=CertKind.SELF_SIGNED)),
     "tls.chain_incomplete": ("short-chain.test", Knobs(cert=CertKind.MISSING_INTERMEDIATE)),
+    "tls.chain_strict": ("root-no-aki.test", Knobs(cert=CertKind.ROOT_ISSUED_NO_AKI)),
     "tls.weak_key": ("weak-key.test", Knobs(cert=CertKind.WEAK_KEY)),
     "tls.old_protocol": ("old-tls.test", Knobs(tls10=True)),
     "tls.unreachable": ("tls-garbage.test", Knobs(tls_garbage=True)),
@@ -421,9 +440,14 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "dns.cname.dangling": ("dangling.test", Knobs(dangling_cname=True)),
     "dns.cname.loop": ("cname-loop.test", Knobs(cname_loop=True)),
     "dns.ns.too_few": ("single-ns.test", Knobs(single_ns=True)),
+    "dns.domain.missing": ("nothing-here.test", Knobs(exists=False)),
+    "dns.domain.unreachable": ("dead-ns.test", Knobs(ns_down=True)),
+    "audit.no_route_reached": ("routes-garbage.test", Knobs(routes_garbage=True)),
+    "headers.unchecked": ("routes-garbage.test", Knobs(routes_garbage=True)),
     "dns.ns.inconsistent": ("lame-ns.test", Knobs(lame_ns=True)),
     "dns.caa.missing": ("no-caa.test", Knobs(caa=None)),
     "dns.caa.blocks_issuer": ("caa-blocks.test", Knobs(caa='0 issue "letsencrypt.org"')),
+    "dns.caa.dns_failure": ("caa-servfail.test", Knobs(caa_servfail=True)),
     "dns.ttl.long": ("long-ttl.test", Knobs(ttl=86400)),
     "email.mx.missing": ("no-mx.test", Knobs(mx=False)),
     "email.spf.missing": ("no-spf.test", Knobs(spf=[])),
@@ -455,6 +479,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "email.dkim.key_1024": ("dkim-1024.test", Knobs(dkim="1024")),
     "email.dkim.sha1": ("dkim-sha1.test", Knobs(dkim="sha1")),
     "email.dkim.invalid": ("dkim-broken.test", Knobs(dkim="broken")),
+    "email.dkim.dns_failure": ("dkim-servfail.test", Knobs(dkim="servfail")),
     "email.dmarc.missing": ("no-dmarc.test", Knobs(dmarc=[])),
     "email.dmarc.multiple": (
         "two-dmarc.test",
@@ -545,6 +570,25 @@ def build_hostile_text(world: World, apex: str = HOSTILE_TEXT) -> None:
         world.sites.append(site)
 
 
+# Hosts that only the shell audit's discovery can find (no client record lists them): a forgotten admin.
+# alias of a deleted Discourse site (a takeover), and a portal. alias of a name that no longer exists.
+FORGOTTEN_ALIASES = "forgotten-alias.test"
+FORGOTTEN_ALIAS_KNOBS = Knobs(
+    extra=[
+        (f"admin.{FORGOTTEN_ALIASES}", "CNAME", "forgotten-alias-old.trydiscourse.com"),
+        (f"portal.{FORGOTTEN_ALIASES}", "CNAME", "gone.retired-vendor.test"),
+    ]
+)
+
+# Certificates the chain diagnosis must tell apart (besides the tripping domains above): a leaf signed by
+# the trusted root itself (nothing missing), one signed by a private root sent along with it, and one
+# with a complete, trusted chain that is issued for clients rather than servers.
+TLS_CASES = {
+    "root-issued.test": Knobs(cert=CertKind.ROOT_ISSUED),
+    "private-ca.test": Knobs(cert=CertKind.PRIVATE_CA),
+    "client-cert.test": Knobs(cert=CertKind.CLIENT_ONLY),
+}
+
 # Domains on which the fact-only checks (IPv6, DNSSEC) report nothing.
 FACTS_PRESENT = "ipv6-dnssec.test"
 
@@ -609,6 +653,8 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
         domains = {
             HEALTHY: Knobs(),
             FACTS_PRESENT: Knobs(ipv6_dnssec=True),
+            FORGOTTEN_ALIASES: FORGOTTEN_ALIAS_KNOBS,
+            **TLS_CASES,
             **{apex: knobs for apex, knobs in TRIPS.values()},
             **DEMO,
         }

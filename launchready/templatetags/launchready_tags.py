@@ -7,7 +7,7 @@ from datetime import datetime
 from django import template
 
 from launchready.countdown import Countdown, countdown
-from launchready.domains import display_name
+from launchready.domains import shown_name
 from launchready.models import Sprint
 
 register = template.Library()
@@ -20,4 +20,5 @@ def sprint_countdown(sprint: Sprint, now: datetime) -> Countdown:
 
 @register.filter
 def unicode_domain(name: str) -> str:
-    return display_name(name)
+    """A domain or host name as people read it, with its ASCII form beside it when it could deceive."""
+    return shown_name(name)

@@ -28,7 +28,8 @@ NOT_TRIPPED_BY_A_DOMAIN = {
     "email.dmarc.psl_disagrees",
     "audit.check_failed",
     "audit.deadline",
-    "dns.host.refused",
+    "dns.host.refused",  # the sandbox lives on loopback: tests/audits/test_verdicts.py trips these with the guard on
+    "dns.ns.refused",
     "dns.ns.inconsistent",
     "email.spf.dns_failure",
     "email.dmarc.dns_failure",

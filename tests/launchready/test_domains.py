@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from launchready.domains import DomainError, display_name, normalise_label, normalise_selector, parse_domain
+from launchready.domains import (
+    DomainError,
+    display_name,
+    is_lookalike,
+    normalise_label,
+    normalise_selector,
+    parse_domain,
+    shown_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +80,47 @@ def test_host_labels_and_selectors() -> None:
             normalise_label(bad)
     with pytest.raises(DomainError):
         normalise_selector("bad selector")
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("127.0.0.1.nip.io", "127.0.0.1"),
+        ("https://app.10.0.0.1.nip.io/login", "10.0.0.1"),
+        ("app-192-168-1-20.nip.io", "192.168.1.20"),
+        ("203.0.113.9.sslip.io", "203.0.113.9"),
+        ("2a01-4f8-c17-b8f--2.sslip.io", "2a01:4f8:c17:b8f::2"),
+    ],
+)
+def test_it_refuses_an_address_spelt_as_a_name_under_a_wildcard_dns_service(text: str, address: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        parse_domain(text)
+    assert f"is the address {address} spelt as a name under" in str(refused.value)
+    assert "not a domain of its own" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["release-2024.example.com", "v1.2.example.com", "xn--80ak6aa92e.com", "a-b.c.d.e.com"]
+)
+def test_names_with_digits_that_spell_no_address_are_domains(text: str) -> None:
+    assert parse_domain(text).apex
+
+
+@pytest.mark.parametrize(
+    ("ascii_name", "lookalike"),
+    [
+        pytest.param("xn--80ak6aa92e.com", True, id="аррӏе.com: Cyrillic letters that each pass for Latin"),
+        pytest.param("app.xn--80ak6aa92e.com", True, id="a host under a lookalike domain"),
+        pytest.param("xn--pypal-4ve.com", True, id="pаypal.com: one Cyrillic а among Latin letters"),
+        pytest.param("xn--bcher-kva.de", False, id="bücher.de: Latin with an umlaut"),
+        pytest.param("xn--strae-oqa.de", False, id="straße.de: Latin"),
+        pytest.param("xn--r8jz45g.jp", False, id="例え.jp: Han and Hiragana, a combination UTS 39 allows"),
+        pytest.param("xn--e1afmkfd.xn--p1ai", False, id="пример.рф: Cyrillic that reads as Cyrillic"),
+        pytest.param("xn--hxakic4aa.gr", False, id="ελλάδα.gr: Greek that reads as Greek"),
+        pytest.param("example.com", False, id="plain ASCII"),
+    ],
+)
+def test_it_tells_a_homograph_from_an_honest_international_name(ascii_name: str, lookalike: bool) -> None:
+    assert is_lookalike(ascii_name) is lookalike
+    unicode_form = display_name(ascii_name)
+    assert shown_name(ascii_name) == (f"{unicode_form} ({ascii_name})" if lookalike else unicode_form)

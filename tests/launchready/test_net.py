@@ -158,47 +158,104 @@ def _tls(config: NetConfig, host: str) -> TlsInfo:
 # --- The SSRF guard --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("address", "reason"),
-    [
-        ("127.0.0.1", "loopback"),
-        ("127.255.255.254", "loopback"),
-        ("::1", "loopback"),
-        ("10.1.2.3", "private"),
-        ("172.16.0.1", "private"),
-        ("172.31.255.254", "private"),
-        ("192.168.1.1", "private"),
-        ("169.254.169.254", "link-local"),
-        ("169.254.0.1", "link-local"),
-        ("fe80::1", "link-local"),
-        ("fe80::1%eth0", "link-local"),
-        ("224.0.0.1", "multicast"),
-        ("ff02::1", "multicast"),
-        ("0.0.0.0", "unspecified"),  # noqa: S104 - an address to refuse, not one to bind
-        ("::", "unspecified"),
-        ("fd00::1", "private"),
-        ("fc00::1", "private"),
-        ("::ffff:127.0.0.1", "IPv4-mapped form of a loopback"),
-        ("::ffff:169.254.169.254", "IPv4-mapped form of a link-local"),
-        ("::ffff:10.0.0.1", "IPv4-mapped form of a private"),
-        ("2002:7f00:1::", "IPv4-mapped form of a loopback"),  # 6to4 around 127.0.0.1
-        ("100.64.0.1", "not a public internet address"),
-        ("100.127.255.254", "not a public internet address"),
-        ("240.0.0.1", ""),  # reserved (Python files it under private too)
-        ("255.255.255.255", ""),
-        ("2001:db8::1", ""),  # documentation
-        ("not-an-ip", "not an IP address"),
-    ],
-)
-def test_it_refuses_every_address_that_is_not_on_the_public_internet(address: str, reason: str) -> None:
+# One row per block of the IANA IPv4 and IPv6 Special-Purpose Address Registries (plus the blocks the
+# address-space registries mark reserved or deprecated, and the IPv6 forms that carry an IPv4 address):
+# the address tried, and the reason the guard must give (None: it must let the address through). Each
+# id says what the block is and why it is decided so.
+GUARD_TABLE = [
+    # IPv4 Special-Purpose Address Registry
+    pytest.param("0.0.0.0", "an unspecified address", id="0.0.0.0/32 this host: refused"),  # noqa: S104
+    pytest.param("0.1.2.3", "a 'this network' address", id="0.0.0.0/8 this network: refused"),
+    pytest.param("10.1.2.3", "a private address", id="10.0.0.0/8 private-use: refused"),
+    pytest.param("100.64.0.1", "a shared (carrier-grade NAT) address", id="100.64.0.0/10 shared: refused"),
+    pytest.param("100.127.255.254", "a shared (carrier-grade NAT)", id="100.64.0.0/10 last: refused"),
+    pytest.param("127.0.0.1", "a loopback address", id="127.0.0.0/8 loopback: refused"),
+    pytest.param("127.255.255.254", "a loopback address", id="127.0.0.0/8 loopback, last: refused"),
+    pytest.param("169.254.169.254", "a link-local address", id="169.254.0.0/16 link-local, metadata: refused"),
+    pytest.param("172.16.0.1", "a private address", id="172.16.0.0/12 private-use: refused"),
+    pytest.param("172.31.255.254", "a private address", id="172.16.0.0/12 private-use, last: refused"),
+    pytest.param("192.0.0.1", "an IETF protocol address", id="192.0.0.0/24 IETF protocol assignments: refused"),
+    pytest.param("192.0.0.5", "an IETF protocol address", id="192.0.0.0/29 DS-Lite: refused"),
+    pytest.param("192.0.0.8", "an IETF protocol address", id="192.0.0.8/32 dummy: refused"),
+    pytest.param("192.0.0.9", None, id="192.0.0.9/32 PCP anycast, globally reachable: allowed"),
+    pytest.param("192.0.0.10", None, id="192.0.0.10/32 TURN anycast, globally reachable: allowed"),
+    pytest.param("192.0.0.170", "an IETF protocol address", id="192.0.0.170/32 NAT64 discovery: refused"),
+    pytest.param("192.0.0.171", "an IETF protocol address", id="192.0.0.171/32 DNS64 discovery: refused"),
+    pytest.param("192.0.2.1", "a documentation address", id="192.0.2.0/24 TEST-NET-1: refused"),
+    pytest.param("192.31.196.1", None, id="192.31.196.0/24 AS112-v4, globally reachable: allowed"),
+    pytest.param("192.52.193.1", None, id="192.52.193.0/24 AMT, globally reachable: allowed"),
+    pytest.param(
+        "192.88.99.1", "a deprecated 6to4 relay", id="192.88.99.0/24 deprecated 6to4 relay, never a web host: refused"
+    ),
+    pytest.param("192.88.99.2", None, id="192.88.99.2/32 6a44 relay, marked globally reachable: allowed"),
+    pytest.param("192.168.1.1", "a private address", id="192.168.0.0/16 private-use: refused"),
+    pytest.param("192.175.48.1", None, id="192.175.48.0/24 AS112 direct delegation, globally reachable: allowed"),
+    pytest.param("198.18.0.1", "a benchmarking address", id="198.18.0.0/15 benchmarking: refused"),
+    pytest.param("198.19.255.254", "a benchmarking address", id="198.18.0.0/15 benchmarking, last: refused"),
+    pytest.param("198.51.100.7", "a documentation address", id="198.51.100.0/24 TEST-NET-2: refused"),
+    pytest.param("203.0.113.7", "a documentation address", id="203.0.113.0/24 TEST-NET-3: refused"),
+    pytest.param("240.0.0.1", "a reserved address", id="240.0.0.0/4 reserved: refused"),
+    pytest.param("255.255.255.255", "a broadcast address", id="255.255.255.255/32 limited broadcast: refused"),
+    pytest.param("224.0.0.1", "a multicast address", id="224.0.0.0/4 multicast (own registry): refused"),
+    # IPv6 Special-Purpose Address Registry
+    pytest.param("::", "an unspecified address", id="::/128 unspecified: refused"),
+    pytest.param("::1", "a loopback address", id="::1/128 loopback: refused"),
+    pytest.param("::ffff:8.8.8.8", "an IPv4-mapped address", id="::ffff:0:0/96 IPv4-mapped, not global: refused"),
+    pytest.param("::8.8.8.8", "a reserved address", id="::/96 deprecated IPv4-compatible: refused"),
+    pytest.param("64:ff9b::808:808", None, id="64:ff9b::/96 NAT64 of a public address, globally reachable: allowed"),
+    pytest.param("64:ff9b:1::1", "a local-use NAT64 address", id="64:ff9b:1::/48 local-use NAT64: refused"),
+    pytest.param("100::1", "a discard-only address", id="100::/64 discard-only: refused"),
+    pytest.param("100:0:0:1::1", "a dummy address", id="100:0:0:1::/64 dummy prefix: refused"),
+    pytest.param("2001:5::1", "an IETF protocol address", id="2001::/23 IETF protocol assignments: refused"),
+    pytest.param("2001:0:4136:e378::1", "a Teredo tunnel address", id="2001::/32 Teredo, a client tunnel: refused"),
+    pytest.param("2001:1::1", None, id="2001:1::1/128 PCP anycast, globally reachable: allowed"),
+    pytest.param("2001:1::2", None, id="2001:1::2/128 TURN anycast, globally reachable: allowed"),
+    pytest.param("2001:1::3", None, id="2001:1::3/128 DNS-SD SRP anycast, globally reachable: allowed"),
+    pytest.param("2001:2::1", "a benchmarking address", id="2001:2::/48 benchmarking: refused"),
+    pytest.param("2001:3::1", None, id="2001:3::/32 AMT, globally reachable: allowed"),
+    pytest.param("2001:4:112::1", None, id="2001:4:112::/48 AS112-v6, globally reachable: allowed"),
+    pytest.param("2001:10::1", "a deprecated ORCHID address", id="2001:10::/28 deprecated ORCHID: refused"),
+    pytest.param("2001:20::1", None, id="2001:20::/28 ORCHIDv2, globally reachable: allowed"),
+    pytest.param("2001:30::1", None, id="2001:30::/28 drone remote ID tags, globally reachable: allowed"),
+    pytest.param("2001:db8::1", "a documentation address", id="2001:db8::/32 documentation: refused"),
+    pytest.param("2002:808:808::1", None, id="2002::/16 6to4 of a public address: allowed"),
+    pytest.param("2620:4f:8000::1", None, id="2620:4f:8000::/48 AS112 direct delegation, globally reachable: allowed"),
+    pytest.param("3fff::1", "a documentation address", id="3fff::/20 documentation: refused"),
+    pytest.param("5f00::1", "a segment-routing address", id="5f00::/16 SRv6 SIDs, not global: refused"),
+    pytest.param("fc00::1", "a private (unique local) address", id="fc00::/7 unique-local: refused"),
+    pytest.param("fd00:ec2::254", "a private (unique local)", id="fc00::/7 unique-local, AWS metadata: refused"),
+    pytest.param("fe80::1", "a link-local address", id="fe80::/10 link-local: refused"),
+    pytest.param("fe80::1%eth0", "a link-local address", id="fe80::/10 link-local with a zone: refused"),
+    pytest.param("fec0::1", "a deprecated site-local address", id="fec0::/10 deprecated site-local: refused"),
+    pytest.param("feff:ffff::1", "a deprecated site-local", id="fec0::/10 site-local, last: refused"),
+    pytest.param("ff02::1", "a multicast address", id="ff00::/8 multicast: refused"),
+    # IPv6 forms that carry an IPv4 address to a host: the IPv4 inside is judged
+    pytest.param("::ffff:127.0.0.1", "an IPv4-mapped form of a loopback", id="mapped loopback: refused"),
+    pytest.param("::ffff:169.254.169.254", "an IPv4-mapped form of a link-local", id="mapped metadata: refused"),
+    pytest.param("::ffff:10.0.0.1", "an IPv4-mapped form of a private", id="mapped private: refused"),
+    pytest.param("2002:7f00:1::", "a 6to4 form of a loopback", id="6to4 around 127.0.0.1: refused"),
+    pytest.param("2002:a9fe:a9fe::", "a 6to4 form of a link-local", id="6to4 around metadata: refused"),
+    pytest.param("2002:c0a8:101::1", "a 6to4 form of a private", id="6to4 around 192.168.1.1: refused"),
+    pytest.param("64:ff9b::a00:1", "a NAT64 form of a private", id="NAT64 around 10.0.0.1: refused"),
+    pytest.param("64:ff9b::7f00:1", "a NAT64 form of a loopback", id="NAT64 around 127.0.0.1: refused"),
+    pytest.param("64:ff9b::a9fe:a9fe", "a NAT64 form of a link-local", id="NAT64 around metadata: refused"),
+    # Ordinary public addresses, and text that is no address at all
+    pytest.param(PUBLIC, None, id="a public IPv4 address: allowed"),
+    pytest.param("8.8.8.8", None, id="8.8.8.8: allowed"),
+    pytest.param("1.1.1.1", None, id="1.1.1.1: allowed"),
+    pytest.param("2606:4700::1", None, id="a public IPv6 address: allowed"),
+    pytest.param("2a00:1450:4001:82b::200e", None, id="another public IPv6 address: allowed"),
+    pytest.param("not-an-ip", "not an IP address", id="not an address: refused"),
+]
+
+
+@pytest.mark.parametrize(("address", "reason"), GUARD_TABLE)
+def test_the_guard_decides_every_special_purpose_block(address: str, reason: str | None) -> None:
     refusal = address_refusal(address)
-    assert refusal is not None
-    assert reason in refusal
-
-
-@pytest.mark.parametrize("address", [PUBLIC, "8.8.8.8", "1.1.1.1", "2606:4700::1", "2a00:1450:4001:82b::200e"])
-def test_it_lets_public_addresses_through(address: str) -> None:
-    assert address_refusal(address) is None
+    if reason is None:
+        assert refusal is None
+    else:
+        assert refusal is not None and refusal.startswith(reason), refusal
 
 
 def test_it_refuses_a_name_that_resolves_to_loopback_without_connecting(sb: Sandbox) -> None:
@@ -641,3 +698,13 @@ def test_it_asks_one_nameserver_directly_through_the_port_map(sb: Sandbox) -> No
     answered, silent = asyncio.run(ask())
     assert answered.ok and answered.values
     assert silent.status == DnsStatus.TIMEOUT
+
+
+def test_it_refuses_to_ask_a_nameserver_at_a_private_address_and_says_so(sb: Sandbox) -> None:
+    async def ask() -> DnsAnswer:
+        async with Net(_guarded(sb)) as net:
+            return await net.dns_at("127.0.0.53", "front.net.test", "A")
+
+    refused = asyncio.run(ask())
+    assert (refused.status, refused.is_failure) == (DnsStatus.REFUSED, True)
+    assert refused.error == "127.0.0.53 is a loopback address; not asked"

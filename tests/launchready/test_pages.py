@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from audits.models import AuditRun
+from audits.models import AuditFinding, AuditRun
 from launchready.models import Client, Domain, Route, Sprint
 from tests.conftest import Tenant, login
 from tests.factories import ClientFactory, DomainFactory, MembershipFactory, RouteFactory, SprintFactory
@@ -279,3 +279,42 @@ def test_countdown_words() -> None:
     assert countdown(start, end, end + timedelta(minutes=5)).overdue
     assert countdown(start, end, start - timedelta(hours=2)).text == "starts in 2 h 00 min"
     assert countdown(start, end, start - timedelta(days=5)).text == "starts in 5 d 0 h"
+
+
+def test_a_homograph_domain_is_warned_on_the_form_and_shown_with_its_ascii_form(tenant: Tenant) -> None:
+    http = login(tenant.consultant)
+    url = reverse("domain_new", args=[tenant.client.code])
+    fields = {"name": "аррӏе.com", "canonical_host": "apex", "hosting_provider": "other", "deploy_method": "git_push"}
+    warned = http.post(url, fields)
+    page = warned.content.decode()
+    assert warned.status_code == 200
+    assert "аррӏе.com mixes scripts or is written in letters that pass for Latin ones" in page
+    assert "its ASCII form is xn--80ak6aa92e.com" in page
+    assert 'type="checkbox" name="lookalike_confirmed"' in page
+    assert not Domain.objects.filter(name="xn--80ak6aa92e.com").exists()
+
+    confirmed = http.post(url, fields | {"lookalike_confirmed": "on"})
+    domain = Domain.objects.get(name="xn--80ak6aa92e.com")
+    assert confirmed.status_code == 302
+    assert domain.display_name == "аррӏе.com (xn--80ak6aa92e.com)"
+    client_page = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "аррӏе.com (xn--80ak6aa92e.com)" in client_page
+    edit = http.get(reverse("domain_edit", args=[domain.code])).content.decode()
+    assert "Edit аррӏе.com (xn--80ak6aa92e.com)" in edit
+    assert 'value="аррӏе.com"' in edit  # the name field keeps a name that parses again
+    run = AuditRun.objects.create(domain=domain, state=AuditRun.State.DONE, verdict="go", finished_at=timezone.now())
+    AuditFinding.objects.create(
+        run=run, check_id="dns.caa.missing", subject=domain.name, area="dns", severity="low",
+        item="domain_setup", title="No CAA record", explanation="e", fix="f",
+    )  # fmt: skip
+    risks = http.get(reverse("client_risks", args=[tenant.client.code])).content.decode()
+    assert risks.count("аррӏе.com (xn--80ak6aa92e.com)") >= 2  # the latest runs and the finding's source
+
+
+def test_an_honest_international_domain_needs_no_confirmation(tenant: Tenant) -> None:
+    response = login(tenant.consultant).post(
+        reverse("domain_new", args=[tenant.client.code]),
+        {"name": "bücher.de", "canonical_host": "www", "hosting_provider": "other", "deploy_method": "git_push"},
+    )
+    assert response.status_code == 302
+    assert Domain.objects.get(name="xn--bcher-kva.de").display_name == "bücher.de"

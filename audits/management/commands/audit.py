@@ -1,6 +1,6 @@
 """`manage.py audit DOMAIN [--json] [--host NAME ...]`: the quick audit from the shell, without a client record.
 
-Exit status: 0 go, 1 no-go, 2 could not run.
+Exit status: 0 go, 1 no-go, 2 could not run or could not check (part of the audit saw nothing to judge).
 """
 
 from __future__ import annotations
@@ -12,14 +12,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from audits.catalog import CATALOG, render, severity_of
+from audits.catalog import CATALOG, COULD_NOT_CHECK, render, severity_of, verdict_of
 from audits.engine import run_audit
-from audits.findings import Severity
+from audits.findings import LaunchVerdict
 from audits.risk import impact_rank
 from audits.target import AuditTarget
 from launchready.domains import DomainError, normalise_label, parse_domain
 from launchready.net import NetConfig, NetConfigError
 
+EXIT_STATUS = {LaunchVerdict.GO: 0, LaunchVerdict.NO_GO: 1, LaunchVerdict.UNCHECKED: 2}
+HEADLINES = {
+    LaunchVerdict.GO: "GO: no launch blocker",
+    LaunchVerdict.NO_GO: "NO-GO: fix the blockers below before launch",
+    LaunchVerdict.UNCHECKED: "COULD NOT CHECK: no blocker seen, but part of the audit saw nothing to judge; not a go",
+}
 COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 
 
@@ -49,17 +55,20 @@ class Command(BaseCommand):
             self.stderr.write(f"audit: could not run: {type(exc).__name__}: {exc}")
             sys.exit(2)
         findings = sorted(outcome.findings, key=impact_rank)
-        go = not any(severity_of(f) == Severity.BLOCKER for f in findings)
-        self._print(target, findings, go, options, outcome.seconds)
-        if go and outcome.partial:
-            self.stderr.write("audit: incomplete (some checks failed or ran out of time): cannot say go")
-            sys.exit(2)
-        sys.exit(0 if go else 1)
+        verdict = verdict_of((f.check_id, severity_of(f).value) for f in findings)
+        if verdict == LaunchVerdict.GO and outcome.partial:
+            verdict = LaunchVerdict.UNCHECKED
+        self._print(target, findings, verdict, options, outcome.seconds)
+        if verdict == LaunchVerdict.UNCHECKED:
+            unchecked = [render(f)["title"] for f in findings if f.check_id in COULD_NOT_CHECK]
+            self.stderr.write(f"audit: could not check: {'; '.join(unchecked) or 'some checks did not finish'}")
+        sys.exit(EXIT_STATUS[verdict])
 
     def _target(self, options: dict[str, Any]) -> AuditTarget:
         parsed = parse_domain(options["domain"])
         labels: list[str] = []
-        for host in options["host"]:
+        # The host named in front of the domain (shop.example.com) is audited with it, never dropped.
+        for host in ([f"{parsed.host}.{parsed.apex}"] if parsed.host else []) + options["host"]:
             name = host.lower().rstrip(".")
             if name.endswith("." + parsed.apex):
                 name = name[: -len(parsed.apex) - 1]
@@ -77,12 +86,13 @@ class Command(BaseCommand):
         )
 
     def _print(
-        self, target: AuditTarget, findings: list[Any], go: bool, options: dict[str, Any], seconds: float
+        self, target: AuditTarget, findings: list[Any], verdict: LaunchVerdict, options: dict[str, Any], seconds: float
     ) -> None:
         if options["json"]:
             payload = {
                 "domain": target.apex,
-                "go": go,
+                "go": verdict == LaunchVerdict.GO,
+                "verdict": verdict.value,
                 "seconds": round(seconds, 2),
                 "findings": [
                     {
@@ -99,8 +109,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(payload, indent=2, default=str))
             return
         colour = sys.stdout.isatty()
-        verdict = "GO: no launch blocker" if go else "NO-GO: fix the blockers below before launch"
-        self.stdout.write(f"{target.apex}: {verdict}  ({seconds:.1f} s)\n")
+        self.stdout.write(f"{target.apex}: {HEADLINES[verdict]}  ({seconds:.1f} s)\n")
         for finding in findings:
             severity = severity_of(finding).value
             if severity == "info" and not options["all"]:
@@ -109,6 +118,8 @@ class Command(BaseCommand):
             tag = f"{COLOURS[severity]}{severity.upper():8}\033[0m" if colour else f"{severity.upper():8}"
             self.stdout.write(f"{tag} {text['title']}  [{finding.check_id}]")
             self.stdout.write(f"         {text['explanation']}")
+            for consequence in finding.evidence.get("consequences", []):
+                self.stdout.write(f"         follows: {consequence}")
             for line in text["fix"].splitlines():
                 self.stdout.write(f"         fix: {line}")
             self.stdout.write("")
