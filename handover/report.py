@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from audits.findings import Severity
+from audits.findings import LaunchVerdict, Severity
 from audits.models import AuditFinding, AuditRun
 from audits.risk import latest_run_ids
 from launchready import formatting
@@ -252,9 +252,11 @@ class _Facts:
             self.open[client_id].append({"title": title, "severity": severity, "why": explanation, "fix": fix})
         self.audited: set[int] = set()
         self.unfinished: set[int] = set()  # clients whose latest audit of some domain did not finish every check
-        for client_id, state in AuditRun.objects.filter(id__in=runs).values_list("domain__client_id", "state"):
+        for client_id, state, verdict in AuditRun.objects.filter(id__in=runs).values_list(
+            "domain__client_id", "state", "verdict"
+        ):
             self.audited.add(client_id)
-            if state != AuditRun.State.DONE:
+            if state != AuditRun.State.DONE or verdict == LaunchVerdict.UNCHECKED:
                 self.unfinished.add(client_id)
         self.certificates: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for client_id, host, evidence in AuditFinding.objects.filter(
@@ -295,6 +297,14 @@ def covered(client: Client, period: Period, now: datetime) -> tuple[datetime, da
     only the days since) to the week's end, or to now while the week is still going."""
     begin = max(period.start, client.created)
     return begin, max(min(period.end, now), begin)
+
+
+def _verdict(audited: bool, blockers: int, unfinished: bool) -> str:
+    if not audited:
+        return ""
+    if blockers:
+        return LaunchVerdict.NO_GO.value
+    return (LaunchVerdict.UNCHECKED if unfinished else LaunchVerdict.GO).value
 
 
 def week_label(client: Client, period: Period) -> str:
@@ -360,6 +370,9 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
             "open_risks": len(open_risks),
             "go": (blockers == 0) if audited else None,
             "audit_unfinished": client.id in facts.unfinished,
+            # The launch verdict in words the emails and pages share: never "go" while part of the audit
+            # could not look (no route answered, a check failed, DNS did not answer).
+            "verdict": _verdict(audited, blockers, client.id in facts.unfinished),
         },
         "routes": routes,
         "incidents": incidents,

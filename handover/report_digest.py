@@ -45,6 +45,7 @@ class DigestRow:
         uptime = s["uptime_value"]
         return (
             (1000 if s["go"] is False else 0)
+            + (200 if s.get("verdict") == "unchecked" else 0)
             + 500 * s.get("down_now", 0)
             + 100 * s["incidents"]
             + (10 if uptime is not None and uptime < 99.9 else 0)

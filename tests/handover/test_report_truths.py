@@ -147,3 +147,31 @@ def test_the_history_names_the_days_a_first_report_covered(tenant: Tenant) -> No
     home = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
     assert "11–15 November 2026" in home
     assert WeeklyReport.objects.get(pk=report.pk).period_label == "11–15 November 2026"
+
+
+def test_an_audit_that_could_not_check_is_never_called_go(tenant: Tenant) -> None:
+    """A finished run whose verdict is "could not check" (no route answered, a check failed): the report,
+    the digest and its page say so, never GO, and the digest counts the client among those needing you."""
+    history(tenant.client, weeks=1)
+    AuditRun.objects.create(
+        domain=tenant.domain,
+        state="done",
+        go=False,
+        verdict="unchecked",
+        created=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    report = build_report(tenant.client, WEEK)
+    assert report["summary"]["verdict"] == "unchecked"
+    rendered = render(report)
+    for part in (rendered.text, rendered.html):
+        assert "COULD NOT CHECK" in part and "GO (no open blocker)" not in part and ">GO<" not in part
+        assert "Nothing urgent" not in part
+    membership = Membership.objects.get(user=tenant.consultant, workspace=tenant.client.workspace)
+    rows = digest_rows([tenant.client])
+    digest = digest_message(membership, rows)
+    html = next(content for content, kind in digest.alternatives if kind == "text/html")
+    assert "COULD NOT CHECK" in digest.body and "COULD NOT CHECK" in html
+    assert rows[0].attention >= 100, "a client whose audit could not check needs the consultant"
+    page = login(tenant.consultant).get(reverse("report_digest")).content.decode()
+    assert "Could not check" in page
