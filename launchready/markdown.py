@@ -37,13 +37,13 @@ def md_code(value: object) -> SafeString:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""  # CommonMark strips one space each side
-    return SafeString(f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}")  # nosec B703 - a Markdown code span
+    return SafeString(f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}")  # a Markdown code span  # nosec B703
 
 
 def md_line(value: object) -> SafeString:
     """A line inside a fenced code block: taken literally there, as long as it stays one line."""
     line = " ".join(str(value if value is not None else "").split()).replace("```", "'''")
-    return SafeString(line)  # nosec B703 - a line of a Markdown fenced code block
+    return SafeString(line)  # a line of a fenced code block  # nosec B703
 
 
 class MarkdownText(str):

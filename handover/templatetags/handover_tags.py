@@ -13,13 +13,13 @@ register = template.Library()
 @register.filter
 def md_cell(value: object) -> SafeString:
     """A value inside a Markdown table cell: text, and no pipe or line break can split the row."""
-    return SafeString(markdown.md_escape(value) or "—")  # nosec B703 - escaped for Markdown, not HTML
+    return SafeString(markdown.md_escape(value) or "—")  # escaped for Markdown, not HTML  # nosec B703
 
 
 @register.filter
 def md_text(value: object) -> SafeString:
     """Free text on one line, every character that could be Markdown or HTML taken literally."""
-    return SafeString(markdown.md_escape(value))  # nosec B703 - escaped for Markdown, not HTML
+    return SafeString(markdown.md_escape(value))  # escaped for Markdown, not HTML  # nosec B703
 
 
 register.filter("md_code", markdown.md_code)
