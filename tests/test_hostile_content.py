@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.template import Context, Template
 from django.test import Client as HttpClient
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.urls.converters import UUIDConverter
 from django.utils.html import escape
 from selectolax.lexbor import LexborHTMLParser
@@ -50,6 +50,7 @@ from monitoring.models import Deploy
 from tests.conftest import login
 from tests.hostile_checks import htmx_problems, json_problems, markdown_problems, markup_problems, text_problems
 from tests.hostile_world import EXEMPT, HostileWorld, build_hostile_world, hostile_fields, models_without_rows
+from tests.urlwalk import walk
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,16 +64,6 @@ class Page:
         return self.name
 
 
-def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            for name, converters in _walk(pattern.url_patterns, inner):
-                yield name, {**pattern.pattern.converters, **converters}
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name, dict(pattern.pattern.converters)
-
-
 # Pages a walk cannot open, each with the reason (they take a secret from an email, or are Django's admin).
 NOT_WALKED = {
     "admin": "Django's admin, for the operators only, escapes through Django's own templates",
@@ -83,7 +74,7 @@ NOT_WALKED = {
 
 def pages() -> list[Page]:
     found: dict[str, Page] = {}
-    for name, converters in _walk(get_resolver().url_patterns):
+    for name, converters in walk():
         if name.split(":")[0] in NOT_WALKED or name in NOT_WALKED:
             continue
         uuids = tuple(sorted(k for k, v in converters.items() if isinstance(v, UUIDConverter)))

@@ -7,13 +7,13 @@ whose UUID names a kind this file does not know fails the test until it is taugh
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
@@ -23,6 +23,7 @@ from handover.report_models import WeeklyReport
 from monitoring.models import AlertChannel, ApiToken, Monitor
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
+from tests.urlwalk import walk
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,9 @@ class TenantUrl:
         return self.name
 
 
-def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            for name, converters in _walk(pattern.url_patterns, inner):
-                yield name, {**pattern.pattern.converters, **converters}
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name, dict(pattern.pattern.converters)
-
-
 def tenant_urls() -> list[TenantUrl]:
     found = {}
-    for name, converters in _walk(get_resolver().url_patterns):
+    for name, converters in walk():
         params = tuple(sorted(k for k, v in converters.items() if isinstance(v, UUIDConverter)))
         if params:
             found[name] = TenantUrl(name, params)

@@ -39,7 +39,8 @@ from tests.conftest import Tenant
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_handover import _brightpath
 from tests.factories import PASSWORD, InvitationFactory
-from tests.test_isolation import OBJECT_FOR, _walk
+from tests.test_isolation import OBJECT_FOR
+from tests.urlwalk import walk
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +72,7 @@ class World:
 def _pages() -> list[tuple[str, dict[str, Any]]]:
     """Every named URL with its parameters: path converters, and the groups of regular-expression URLs."""
     found = []
-    for name, converters in _walk(get_resolver().url_patterns):
+    for name, converters in walk():
         groups = {
             param
             for possibilities, _, _, _ in get_resolver().reverse_dict.getlist(name)
