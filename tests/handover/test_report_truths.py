@@ -175,3 +175,14 @@ def test_an_audit_that_could_not_check_is_never_called_go(tenant: Tenant) -> Non
     assert rows[0].attention >= 100, "a client whose audit could not check needs the consultant"
     page = login(tenant.consultant).get(reverse("report_digest")).content.decode()
     assert "Could not check" in page
+
+
+def test_a_week_nobody_watched_never_says_no_outage(tenant: Tenant) -> None:
+    """Before any monitor reported, "0 outages" and "No outage this week" would reassure without evidence."""
+    existed_since(tenant.client, timezone.now() - timedelta(days=30))
+    rendered = render(build_report(tenant.client, WEEK))
+    assert rendered.html.count("Not watched yet") == 1 and "outages: not watched yet" in rendered.html
+    assert "No outage this week" not in rendered.html
+    assert "None this week." not in rendered.text and "Not watched yet" in rendered.text
+    assert "Outages         not watched yet" in rendered.text
+    assert "no monitoring results yet" in rendered.subject and "no outage" not in rendered.subject
