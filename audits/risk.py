@@ -271,6 +271,15 @@ def latest_scan(client: Client) -> RepoScan | None:
     return RepoScan.objects.finished().filter(client=client).order_by("-created").first()
 
 
+def latest_scans(client_ids: list[int]) -> dict[int, RepoScan]:
+    """The latest finished repository scan of each of these clients (one query): its open findings count
+    on the risk list, so on every figure that counts blockers too."""
+    latest = RepoScan.objects.finished().filter(client_id=OuterRef("pk")).order_by("-created").values("id")[:1]
+    scan_ids = Client.objects.filter(id__in=client_ids).annotate(scan=Subquery(latest)).values("scan")
+    scans = RepoScan.objects.filter(id__in=scan_ids).only("id", "client_id", "counts")
+    return {scan.client_id: scan for scan in scans}
+
+
 def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList:
     """The open findings of each domain's latest audit and of the latest repository scan, ranked together."""
     runs = list(latest_runs(client.domains.all()).values())

@@ -19,8 +19,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audits.findings import LaunchVerdict, Severity
-from audits.models import AuditFinding, AuditRun
-from audits.risk import latest_run_ids
+from audits.models import AuditFinding, AuditRun, RepoFinding
+from audits.risk import latest_run_ids, latest_scans
 from launchready import formatting
 from launchready.models import Client, Domain, Route
 from monitoring.models import Alert, Deploy, Incident, Monitor, WatchEvent
@@ -241,15 +241,26 @@ class _Facts:
             self.alerts[row["about"]][row["kind"]] = row["n"]
         domains = dict(Domain.objects.filter(client_id__in=ids).values_list("id", "client_id"))
         runs = latest_run_ids(list(domains))
-        self.open: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for client_id, title, severity, explanation, fix in (
+        ranked: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for client_id, rank, title, severity, explanation, fix in (
             AuditFinding.objects.filter(run_id__in=runs)
             .exclude(change=AuditFinding.Change.FIXED)
             .exclude(severity=Severity.INFO)
-            .order_by("rank", "id")
-            .values_list("run__domain__client_id", "title", "severity", "explanation", "fix")
+            .values_list("run__domain__client_id", "rank", "title", "severity", "explanation", "fix")
         ):
-            self.open[client_id].append({"title": title, "severity": severity, "why": explanation, "fix": fix})
+            ranked[client_id].append((rank, {"title": title, "severity": severity, "why": explanation, "fix": fix}))
+        # The latest repository scan's findings are on the risk list: a committed key is a blocker here too.
+        scans = latest_scans(ids)
+        for client_id, rank, title, severity, explanation, fix in (
+            RepoFinding.objects.filter(scan__in=list(scans.values()))
+            .exclude(change=RepoFinding.Change.FIXED)
+            .exclude(severity=Severity.INFO)
+            .values_list("scan__client_id", "rank", "title", "severity", "explanation", "fix")
+        ):
+            ranked[client_id].append((rank, {"title": title, "severity": severity, "why": explanation, "fix": fix}))
+        self.open: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for client_id, rows in ranked.items():
+            self.open[client_id] = [row for _, row in sorted(rows, key=lambda r: r[0])]
         self.audited: set[int] = set()
         self.unfinished: set[int] = set()  # clients whose latest audit of some domain did not finish every check
         for client_id, state, verdict in AuditRun.objects.filter(id__in=runs).values_list(
@@ -368,11 +379,11 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
             "deploys": len(facts.deploys.get(client.id, [])),
             "blockers": blockers,
             "open_risks": len(open_risks),
-            "go": (blockers == 0) if audited else None,
+            "go": (blockers == 0) if audited else (False if blockers else None),  # a committed key is no-go
             "audit_unfinished": client.id in facts.unfinished,
             # The launch verdict in words the emails and pages share: never "go" while part of the audit
             # could not look (no route answered, a check failed, DNS did not answer).
-            "verdict": _verdict(audited, blockers, client.id in facts.unfinished),
+            "verdict": _verdict(audited or bool(blockers), blockers, client.id in facts.unfinished),
         },
         "routes": routes,
         "incidents": incidents,

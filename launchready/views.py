@@ -26,7 +26,7 @@ from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
 from audits.findings import LaunchVerdict
 from audits.models import AuditRun
-from audits.risk import risk_list
+from audits.risk import latest_scans, risk_list
 from audits.runs import audit_runs_start
 from audits.status import audit_status
 from handover.checklist import sprint_checklist
@@ -126,7 +126,8 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
 def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
     """The launch verdict (go, no_go, unchecked; empty: never audited) and open blockers per client, from
     the latest finished run of each of its domains, and whether an audit is under way (one query): a
-    blocker anywhere is no-go, a run that could not check keeps the others from saying go."""
+    blocker anywhere (the latest repository scan's included) is no-go, a run that could not check keeps the
+    others from saying go; two queries."""
     latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created")
     rows = Domain.objects.filter(client_id__in=client_ids).annotate(
         counts=Subquery(latest.values("counts")[:1]),
@@ -144,6 +145,8 @@ def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
         blockers[client_id] = blockers.get(client_id, 0) + int(counts.get("blocker", 0))
         if verdict in (LaunchVerdict.UNCHECKED, ""):  # "": a run cut short before it could judge
             unchecked.add(client_id)
+    for client_id, scan in latest_scans(client_ids).items():  # its findings are on the risk list too
+        blockers[client_id] = blockers.get(client_id, 0) + int(scan.counts.get("blocker", 0))
     verdicts = {cid: (_verdict(n, cid in unchecked).value, n, cid in auditing) for cid, n in blockers.items()}
     return {cid: ("", 0, True) for cid in auditing} | verdicts
 

@@ -98,7 +98,7 @@ def test_the_query_count_does_not_grow_with_history(weeks: int, django_assert_ma
     add_routes(tenant.domain)
     period = history(tenant.client, weeks=weeks)
     week_events(tenant.client, tenant.domain, period)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):  # the latest repository scans' findings are one more
         data = build_report(tenant.client, WEEK, now=_now(tenant))
     assert data["summary"]["probes"] == 3 * 7 * 2 * 20
 
@@ -107,7 +107,7 @@ def test_many_clients_cost_the_queries_of_one(django_assert_max_num_queries) -> 
     tenants = [make_tenant() for _ in range(6)]
     for t in tenants:
         history(t.client, weeks=1)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         reports = build_reports([t.client for t in tenants], WEEK, now=_now(tenants[0]))
     assert [r["summary"]["probes"] for r in reports.values()] == [280] * 6
 

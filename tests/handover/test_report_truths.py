@@ -186,3 +186,27 @@ def test_a_week_nobody_watched_never_says_no_outage(tenant: Tenant) -> None:
     assert "None this week." not in rendered.text and "Not watched yet" in rendered.text
     assert "Outages         not watched yet" in rendered.text
     assert "no monitoring results yet" in rendered.subject and "no outage" not in rendered.subject
+
+
+def test_a_committed_key_counts_as_a_blocker_on_every_screen(tenant: Tenant) -> None:
+    """The repository scan's findings are on the risk list, so the dashboard, the weekly report and the
+    digest count its blockers too, and the founders' next steps name the key to rotate."""
+    from audits.risk import risk_list
+    from audits.secrets.demo import seed_repo_scan
+
+    history(tenant.client, weeks=1)
+    AuditRun.objects.create(
+        domain=tenant.domain, state="done", go=True, created=timezone.now(), finished_at=timezone.now()
+    )
+    seed_repo_scan(tenant.client)
+    blockers = risk_list(tenant.client).counts["blocker"]
+    assert blockers >= 2
+    dashboard = login(tenant.consultant).get(reverse("dashboard")).content.decode()
+    assert f"No-go · {blockers} blockers" in dashboard
+    report = build_report(tenant.client, WEEK)
+    assert report["summary"]["blockers"] == blockers and report["summary"]["go"] is False
+    rendered = render(report)
+    assert f"NO-GO ({blockers} open blockers)" in rendered.text
+    assert "sk_live" in rendered.text or "Stripe" in rendered.text, "the key to rotate is a next step"
+    rows = digest_rows([tenant.client])
+    assert rows[0].data["summary"]["blockers"] == blockers
