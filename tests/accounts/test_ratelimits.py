@@ -199,6 +199,7 @@ def test_wrong_passwords_from_one_address_get_a_429_with_retry_after(caplog: pyt
     seconds = _wait(response, 300)
     page = response.content.decode()
     assert "Too many failed sign-ins" in page and "minute" in page and "wrong-guess" not in page
+    assert reverse("account_reset_password") in page, "the page the message points to is one click away"
     # From that address even the right password waits: it could be the attacker's lucky guess.
     assert _sign_in(attacker, user.email, PASSWORD).status_code == 429
     assert seconds > 240  # the window is five minutes, counted from the first failure

@@ -116,3 +116,24 @@ def test_the_founder_home_lists_the_reports_sent_to_their_company_only(tenant: T
     home = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
     assert reverse("report_detail", args=[sent.code]) in home
     assert str(failed.code) not in home and str(elsewhere.code) not in home
+
+
+def test_the_digest_dates_the_last_report_by_when_it_was_sent(tenant: Tenant) -> None:
+    """A report on the week of 30 November sent on 1 December reads "Sent … 1 Dec", as the report says."""
+    WeeklyReport.objects.create(
+        client=tenant.client,
+        week=date(2026, 11, 30),
+        period_start=datetime(2026, 11, 23, tzinfo=UTC),
+        period_end=datetime(2026, 11, 30, tzinfo=UTC),
+        state=WeeklyReport.State.SENT,
+        sent_at=datetime(2026, 12, 1, 21, 3, tzinfo=UTC),
+        subject="Weekly status",
+    )
+    page = login(tenant.consultant).get(reverse("report_digest")).content.decode()
+    assert "1 Dec" in page and "30 Nov" not in page
+
+
+def test_the_preview_of_a_client_without_founders_says_who_gets_it(tenant: Tenant) -> None:
+    tenant.founder.memberships.all().delete()
+    page = login(tenant.consultant).get(reverse("report_preview", args=[tenant.client.code])).content.decode()
+    assert "as the founders will read it" not in page and "no founder is invited yet" in page
