@@ -211,7 +211,10 @@ def test_every_page_with_a_verdict_says_could_not_check(sandbox_env: Sandbox, te
         assert "Could not check" in page, name
         assert 'badge-go">Go<' not in page and "<strong>Go</strong>" not in page, name
     risk_page = http.get(pages["risk list"]).content.decode()
-    assert "No blocker seen, but part of the audit could not look: SPF for spf-servfail.test could not be checked. Not a go" in risk_page
+    assert (
+        "No blocker seen, but part of the audit could not look: SPF for spf-servfail.test could not be checked. Not a go"
+        in risk_page
+    )
     founder = login(tenant.founder).get(pages["client page"]).content.decode()
     assert "Could not check" in founder
 
