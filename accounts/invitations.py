@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.activity import record_activity
 from accounts.models import INVITATION_LIFETIME, Invitation, Membership, Role, User, Workspace, hash_token
 from launchready.models import Client
-from launchready.plaintext import render_subject, render_text
+from launchready.plaintext import render_email_html, render_subject, render_text
 
 
 class InvitationError(Exception):
@@ -61,7 +60,7 @@ def invitation_send_email(invitation: Invitation) -> None:
     }
     subject = render_subject("accounts/email/invitation-subject.txt", context)
     text = render_text("accounts/email/invitation-body-text.txt", context)
-    html = render_to_string("accounts/email/invitation-body-html.html", context)
+    html = render_email_html("accounts/email/invitation-body-html.html", context)
     message = EmailMultiAlternatives(subject, text, to=[invitation.email])
     message.attach_alternative(html, "text/html")
     message.send()

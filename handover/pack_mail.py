@@ -11,13 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
 from handover.models import PackVersion
-from launchready.plaintext import render_subject, render_text
+from launchready.plaintext import render_email_html, render_subject, render_text
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def pack_messages(version: PackVersion, addresses: list[str]) -> list[EmailMulti
     context = pack_context(version)
     subject = render_subject("email/pack_published-subject.txt", context)
     text = render_text("email/pack_published-body-text.txt", context)
-    html = render_to_string("email/pack_published-body-html.html", context)
+    html = render_email_html("email/pack_published-body-html.html", context)
     messages = []
     for address in addresses:
         message = EmailMultiAlternatives(subject, text, to=[address], headers={"Auto-Submitted": "auto-generated"})

@@ -9,6 +9,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from handover.models import PackVersion
+from launchready.bidi import neutralise
 
 
 def _local_only(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def _local_only(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[st
 
 def pack_print_html(version: PackVersion) -> str:
     """The document WeasyPrint lays out: the stored pack in its print frame."""
-    return render_to_string("handover/print.html", {"version": version, "client": version.client})
+    return neutralise(render_to_string("handover/print.html", {"version": version, "client": version.client}))
 
 
 def pack_pdf(version: PackVersion) -> bytes:

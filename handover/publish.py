@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from handover.models import PackVersion
 from handover.pack import build_pack
+from launchready.bidi import neutralise
 from launchready.markdown import for_markdown
 from launchready.models import Client
 
@@ -23,7 +24,7 @@ def pack_render(data: dict[str, Any], *, number: int | None = None, published_on
     context = {"pack": data, "number": number, "published_on": published_on}
     html = render_to_string("handover/_document.html", context)
     markdown = render_to_string("handover/pack.md", for_markdown(context))
-    return html, markdown
+    return neutralise(html), neutralise(markdown)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from handover.report import build_reports
 from handover.report_models import DigestSubscription, WeeklyReport
 from handover.report_schedule import next_send
 from launchready.models import Client
-from launchready.plaintext import render_subject, render_text
+from launchready.plaintext import render_email_html, render_subject, render_text
 
 
 @dataclass
@@ -174,5 +173,5 @@ def digest_message(membership: Membership, rows: list[DigestRow]) -> EmailMultiA
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(render_to_string("email/weekly_digest-body-html.html", context), "text/html")
+    message.attach_alternative(render_email_html("email/weekly_digest-body-html.html", context), "text/html")
     return message

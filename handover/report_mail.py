@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -34,7 +33,7 @@ from accounts.models import STAFF_ROLES, Membership, Role
 from handover.report import build_report, build_reports, period_for
 from handover.report_models import ReportOptOut, WeeklyReport
 from launchready.models import Client
-from launchready.plaintext import render_subject, render_text
+from launchready.plaintext import render_email_html, render_subject, render_text
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +142,7 @@ def render(data: dict[str, Any], *, opt_out_link: str = "") -> Rendered:
     return Rendered(
         subject[:300],
         render_text("email/weekly_report-body-text.txt", context),
-        render_to_string("email/weekly_report-body-html.html", context),
+        render_email_html("email/weekly_report-body-html.html", context),
     )
 
 

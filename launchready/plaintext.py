@@ -10,13 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.template import Context
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
+
+from launchready.bidi import neutralise
 
 
 def render_text(template_name: str, context: dict[str, Any]) -> str:
     template = get_template(template_name).template  # type: ignore[attr-defined]
     text = template.render(Context(context, autoescape=False))
-    return str.__str__(text)  # a plain str: no longer marked safe
+    return neutralise(str.__str__(text))  # a plain str (no longer marked safe), its bidi controls shown
+
+
+def render_email_html(template_name: str, context: dict[str, Any]) -> str:
+    """An email's HTML part: autoescaped as any page, its bidirectional controls shown as marks."""
+    return neutralise(render_to_string(template_name, context))
 
 
 def render_subject(template_name: str, context: dict[str, Any], limit: int = 300) -> str:

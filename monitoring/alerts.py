@@ -17,13 +17,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership, Role
 from launchready.models import Client
 from launchready.net import Net, current_config
-from launchready.plaintext import render_text
+from launchready.plaintext import render_email_html, render_text
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
 
 MAX_ATTEMPTS = 3
@@ -349,7 +348,7 @@ def _email(alert: Alert, facts: dict[str, Any]) -> None:
     if not to:
         raise TransportError("nobody to email: add recipients or a founder", permanent=True)
     text = render_text("monitoring/email/alert-body-text.txt", facts)
-    html = render_to_string("monitoring/email/alert-body-html.html", facts)
+    html = render_email_html("monitoring/email/alert-body-html.html", facts)
     mail = EmailMultiAlternatives(f"[Launch Ready] {facts['subject']}", text, to=to)
     mail.attach_alternative(html, "text/html")
     try:

@@ -10,6 +10,7 @@ import re
 from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
+from launchready.bidi import CONTROLS
 from launchready.sandbox.hostile_text import MARKER
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "data", "background", "ping"}
@@ -45,7 +46,7 @@ def markup_problems(html: str) -> list[str]:
         if tag in ("script", "style"):
             problems += _code_problems(tag, node.attributes.get("type") or "", node.text(deep=True))
     problems += [f"evaluated template text {m!r}" for m in EVALUATED.findall(html)]
-    return problems
+    return problems + bidi_problems(html)
 
 
 # htmx must never run script it is handed, nor send a request off the page's own origin.
@@ -75,11 +76,16 @@ def _code_problems(tag: str, kind: str, body: str) -> list[str]:
     return [f"<{tag}>: hostile text inside a {tag}"] if MARKER in body else []
 
 
+def bidi_problems(text: str) -> list[str]:
+    """A right-to-left override or any other bidirectional control left raw reorders the text around it."""
+    return [f"a raw bidirectional control U+{ord(c):04X}" for c in sorted(set(CONTROLS.findall(text)))]
+
+
 def text_problems(text: str) -> list[str]:
     """A plain-text part is no HTML context: hostile text is printed as it is, never HTML-escaped."""
     problems = [f"HTML escaping {s!r} in plain text" for s in ESCAPED_IN_TEXT if s in text]
     problems += [f"evaluated template text {m!r}" for m in EVALUATED.findall(text)]
-    return problems
+    return problems + bidi_problems(text)
 
 
 def markdown_problems(markdown: str) -> list[str]:

@@ -33,6 +33,7 @@ from selectolax.lexbor import LexborHTMLParser
 from audits.models import AuditFinding
 from handover.models import PackVersion
 from handover.pdf import pack_print_html
+from launchready.bidi import neutralise
 from launchready.markdown import md_code, md_escape
 from launchready.sandbox.hostile_text import (
     ALL,
@@ -301,6 +302,11 @@ def test_the_checker_sees_htmx_left_able_to_run_script() -> None:
     page = f'<head><meta name="htmx-config" content=\'{{"allowEval": true}}\'>{script}'
     assert len(htmx_problems(page)) == 4
     assert htmx_problems(script) == ["htmx is loaded without its hardened configuration"]
+
+
+def test_the_checker_sees_a_right_to_left_override_left_raw() -> None:
+    assert markup_problems(f"<p>{RIGHT_TO_LEFT}</p>") == ["a raw bidirectional control U+202E"]
+    assert text_problems(RIGHT_TO_LEFT) and not text_problems(neutralise(RIGHT_TO_LEFT))
 
 
 def test_the_checker_sees_a_link_that_runs_script_and_an_evaluated_template() -> None:

@@ -212,8 +212,8 @@ def test_every_page_with_a_verdict_says_could_not_check(sandbox_env: Sandbox, te
         assert 'badge-go">Go<' not in page and "<strong>Go</strong>" not in page, name
     risk_page = http.get(pages["risk list"]).content.decode()
     assert (
-        "No blocker seen, but part of the audit could not look: SPF for spf-servfail.test could not be checked. Not a go"
-        in risk_page
+        "No blocker seen, but part of the audit could not look: "
+        "SPF for spf-servfail.test could not be checked. Not a go" in risk_page
     )
     founder = login(tenant.founder).get(pages["client page"]).content.decode()
     assert "Could not check" in founder
