@@ -278,7 +278,7 @@ def uptime_30d(client: Client, now: datetime | None = None) -> Uptime:
     and overall, from the rollups' merged histograms."""
     now = now or timezone.now()
     monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by("url"))
-    by_monitor = rollup.windows([m.id for m in monitors], now - WINDOW, now)
+    by_monitor = rollup.windows([m.id for m in monitors], now - WINDOW, now, now)
     windows = [(m, by_monitor[m.id]) for m in monitors]
     merged = histogram.merge(w.histogram for _, w in windows)
     routes = []

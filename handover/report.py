@@ -212,8 +212,8 @@ class _Facts:
         for monitor in Monitor.objects.filter(client_id__in=ids).select_related("route__domain"):
             self.monitors[monitor.client_id].append(monitor)
         monitor_ids = [m.id for ms in self.monitors.values() for m in ms]
-        self.this_week = windows(monitor_ids, start, end)
-        self.last_week = windows(monitor_ids, start - WEEK, start)
+        self.this_week = windows(monitor_ids, start, end, now)
+        self.last_week = windows(monitor_ids, start - WEEK, start, now)
         self.incidents: dict[int, list[Incident]] = defaultdict(list)
         # Routes down now (open incidents, whatever the week) come with the week's: a report never calls a
         # week calm while a route is down.

@@ -11,7 +11,22 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    JSONField,
+    Max,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from launchready.formatting import Observed
@@ -163,20 +178,40 @@ def observed(counts: Iterable[tuple[int, int, int]], length: timedelta) -> Obser
     return Observed(probes, failures, seconds, window_seconds)
 
 
-def window(monitor: Monitor, start: datetime, end: datetime) -> Window:
-    """Uptime and latency over any window: whole days from daily rollups, the rest from hourly ones."""
-    return windows([monitor.id], start, end)[monitor.id]
+def window(monitor: Monitor, start: datetime, end: datetime, now: datetime | None = None) -> Window:
+    """Uptime and latency over any window: whole days from daily rollups, the rest from hourly ones, and what
+    the rollups do not hold yet from the raw probes."""
+    return windows([monitor.id], start, end, now)[monitor.id]
 
 
-def windows(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, Window]:
-    """`window` for many monitors at once, in two queries whatever their number or history: the daily
-    rollups of the window, then only the hourly rollups no daily one covers (the partial days at its
-    edges, and whole days whose daily rollup is not built yet)."""
+def rolled_up_until(monitor_ids: list[int], now: datetime | None = None) -> Coalesce:
+    """Where the rollups of these monitors stop being complete, as an SQL expression: the start of their latest
+    hourly rollup (the rollup task rebuilds the hour still going every few minutes, so that hour is partial),
+    or, when none was built while the raw probes are kept, the oldest hour they are kept for. Everything from
+    here on is read from the raw probes, so an outage of the last minutes counts as soon as it is probed."""
+    now = now or timezone.now()
+    kept_from = hour_start(now - raw_retention())
+    latest = Rollup.objects.filter(monitor_id__in=monitor_ids, period=Rollup.Period.HOUR, start__gte=kept_from)
+    return Coalesce(
+        Subquery(latest.order_by("-start").values("start")[:1]), Value(kept_from), output_field=DateTimeField()
+    )
+
+
+def windows(monitor_ids: list[int], start: datetime, end: datetime, now: datetime | None = None) -> dict[int, Window]:
+    """`window` for many monitors at once, in two queries whatever their number or history: the daily rollups
+    of the window whose whole day is rolled up, then, together, the hourly rollups no daily one covers (the
+    partial days at its edges, and whole days whose daily rollup is not complete yet) and the raw probes from
+    where the rollups stop (see `rolled_up_until`). Each stretch of time is read from one source only."""
+    rolled = rolled_up_until(monitor_ids, now)
+    day_rolled = ExpressionWrapper(rolled - Value(DAY, output_field=DurationField()), output_field=DateTimeField())
     days: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
     covered: dict[int, set[datetime]] = defaultdict(set)
-    for mid, begins, probes, failures, unknown, hist in Rollup.objects.filter(
-        monitor_id__in=monitor_ids, period=Rollup.Period.DAY, start__gte=start, start__lt=end
-    ).values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram"):
+    for mid, begins, probes, failures, unknown, hist in (
+        Rollup.objects.filter(monitor_id__in=monitor_ids, period=Rollup.Period.DAY, start__gte=start)
+        .filter(start__lte=end - DAY)
+        .filter(start__lte=day_rolled)  # a daily rollup counts once its whole day is rolled up
+        .values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram")
+    ):
         days[mid].append((probes, failures, unknown, hist))
         covered[mid].add(begins)
     first_whole = day_start(start) if day_start(start) == start else day_start(start) + DAY
@@ -188,14 +223,38 @@ def windows(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int,
         if missing:
             wanted |= Q(monitor_id__in=missing, start__gte=day, start__lt=day + DAY)
         day += DAY
-    hours: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
-    for mid, begins, probes, failures, unknown, hist in (
-        Rollup.objects.filter(monitor_id__in=monitor_ids, period=Rollup.Period.HOUR)
+    no_latency = Value(None, output_field=FloatField())
+    hourly = (
+        Rollup.objects.filter(monitor_id__in=monitor_ids, period=Rollup.Period.HOUR, start__lt=rolled)
         .filter(wanted)
-        .values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram")
-    ):
-        if day_start(begins) not in covered[mid]:
+        .annotate(latency=no_latency)
+        .values_list("monitor_id", "start", "probes", "failures", "unknown_seconds", "histogram", "latency")
+    )
+    # The raw probes not rolled up yet, one row each, shaped like a rollup: no histogram, its latency instead.
+    raw = (
+        Probe.objects.filter(monitor_id__in=monitor_ids, at__gte=start, at__lt=end)
+        .filter(at__gte=rolled)
+        .annotate(
+            n=Value(1, output_field=IntegerField()),
+            f=Case(When(ok=False, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            u=Value(0, output_field=IntegerField()),
+            h=Value(None, output_field=JSONField()),
+            latency=Case(When(ok=True, then=F("latency_ms")), default=no_latency, output_field=FloatField()),
+        )
+        .values_list("monitor_id", "at", "n", "f", "u", "h", "latency")
+    )
+    hours: dict[int, list[tuple[int, int, int, list[int]]]] = defaultdict(list)
+    live: dict[int, list[int]] = defaultdict(lambda: [0, 0, *histogram.empty()])
+    for mid, begins, probes, failures, unknown, hist, latency in hourly.union(raw, all=True):
+        if hist is None:
+            acc = live[mid]
+            acc[0], acc[1] = acc[0] + probes, acc[1] + failures
+            if latency is not None:
+                acc[2 + histogram.bucket_of(latency)] += 1
+        elif day_start(begins) not in covered[mid]:
             hours[mid].append((probes, failures, unknown, hist))
+    for mid, (n, f, *hist) in live.items():
+        hours[mid].append((n, f, 0, hist))
     out: dict[int, Window] = {}
     for mid in monitor_ids:
         parts = days[mid] + hours[mid]

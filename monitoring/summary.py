@@ -14,7 +14,7 @@ from launchready.formatting import Observed, uptime_text
 from launchready.models import Client
 from monitoring.alerts import unreachable_clients
 from monitoring.models import Incident, Monitor, Rollup
-from monitoring.rollup import day_start, observed
+from monitoring.rollup import day_start, observed, windows
 
 DOWN_LIST_LIMIT = 200
 OVERVIEW_PAGE_SIZE = 50
@@ -95,7 +95,8 @@ def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS)
     observed over (see monitoring.rollup.observed).
 
     The rollup task rebuilds only today's and yesterday's daily rollups, so the days before are settled: their
-    sums are cached per client under the window's first day, and only the two live days are read each time.
+    sums are cached per client under the window's first day. The two live days are read each time the way
+    every other figure reads a window (monitoring.rollup.windows), raw probes not rolled up yet included.
     """
     first = day_start(now) - timedelta(days=days - 1)
     live_from = day_start(now) - timedelta(days=1)
@@ -110,7 +111,7 @@ def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS)
         fresh |= _sums(Rollup.objects.filter(monitor__client_id__in=missing, start__gte=first, start__lt=live_from))
         cache.set_many({keys[cid]: fresh[cid] for cid in missing}, timeout=SETTLED_TTL)
         settled |= fresh
-    live = _sums(Rollup.objects.filter(monitor__client_id__in=client_ids, start__gte=max(first, live_from)))
+    live = _live_sums(client_ids, max(first, live_from), now)
     totals = {}
     for cid in client_ids:
         per_monitor: dict[int, list[int]] = {}
@@ -122,6 +123,17 @@ def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS)
         if seen.probes:
             totals[cid] = seen
     return totals
+
+
+def _live_sums(client_ids: list[int], start: datetime, now: datetime) -> dict[int, dict[int, tuple[int, int, int]]]:
+    """Probes, failures and probe interval of each monitor from `start` to now, by client."""
+    monitors = list(Monitor.objects.filter(client_id__in=client_ids).values_list("id", "client_id", "interval"))
+    live = windows([mid for mid, _, _ in monitors], start, now, now)
+    out: dict[int, dict[int, tuple[int, int, int]]] = {}
+    for mid, cid, interval in monitors:
+        if live[mid].probes:
+            out.setdefault(cid, {})[mid] = (live[mid].probes, live[mid].failures, interval)
+    return out
 
 
 def _sums(rollups: QuerySet[Rollup]) -> dict[int, dict[int, tuple[int, int, int]]]:

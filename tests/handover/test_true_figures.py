@@ -193,3 +193,56 @@ def test_the_sentence_joins_figure_and_span() -> None:
     assert uptime_text(Observed(2000, 1, month, month), "last 30 days") == "99.95%, last 30 days"
     assert uptime_text(Observed(0, 0, 0, month), "last 30 days") == "no data yet"
     assert uptime_text(Observed(1, 0, 30, month), "last 30 days") == "100% in under a minute"
+
+
+def _raw_probes(monitor: Monitor, times: list[datetime], failing: bool) -> None:
+    """Probes the rollup task has not rolled up yet (it runs every few minutes)."""
+    Probe.objects.bulk_create(
+        Probe(
+            monitor=monitor, at=at, ok=not failing, status=502 if failing else 200, latency_ms=None if failing else 90.0
+        )
+        for at in times
+    )
+
+
+def _figures(seen: dict[str, str], figure: str, over: str) -> dict[str, bool]:
+    """Which surfaces print `figure` over `over`, each in its own words."""
+    words = {
+        "founder home": f'<div class="n">{figure}</div><div class="l">uptime over {over}</div>',
+        "email subject": f"{figure} uptime over {over}",
+    }
+    return {surface: words.get(surface, f"{figure} over {over}") in seen[surface] for surface in SHARED_FIGURE}
+
+
+SHARED_FIGURE = ("founder home", "pack", "pack markdown", "overview", "monitors", "email subject", "email text")
+
+
+def test_it_counts_a_failure_of_this_hour_not_rolled_up_yet_on_every_surface(tenant: Tenant) -> None:
+    now = timezone.now()
+    tenant.client.timezone = "UTC"
+    tenant.client.save(update_fields=["timezone"])
+    existed_since(tenant.client, now - timedelta(minutes=41))
+    [monitor] = monitors_of(tenant.client)
+    _probes_just_now(monitor, now - timedelta(minutes=10), 30)  # up for 30 minutes, rolled up
+    failing = [now - timedelta(minutes=i, seconds=-5) for i in range(10, 0, -1)]
+    _raw_probes(monitor, failing, failing=True)  # then down for 10 minutes, not rolled up yet
+    probes = Probe.objects.filter(monitor=monitor).count()
+    figure = percent(100.0 * (probes - 10) / probes)
+    seen = _surfaces(tenant)
+    assert figure != "100%"
+    assert _figures(seen, figure, "40 minutes") == dict.fromkeys(SHARED_FIGURE, True)
+    assert "100%" not in seen["email subject"] and "100%" not in seen["pack"]
+
+
+def test_a_client_watched_for_minutes_shows_the_same_figure_everywhere(tenant: Tenant) -> None:
+    now = timezone.now()
+    tenant.client.timezone = "UTC"
+    tenant.client.save(update_fields=["timezone"])
+    existed_since(tenant.client, now - timedelta(minutes=5))
+    [monitor] = monitors_of(tenant.client)
+    _raw_probes(monitor, [now - timedelta(minutes=i, seconds=-5) for i in range(4, 0, -1)], failing=True)
+    seen = _surfaces(tenant)
+    assert _figures(seen, "0%", "4 minutes") == dict.fromkeys(SHARED_FIGURE, True)
+    for surface in SHARED_FIGURE:
+        assert not re.search(r"[Uu]ptime\W{0,20}(no data|no monitoring data)", seen[surface]), surface
+        assert "no results" not in seen[surface], surface

@@ -10,7 +10,17 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from monitoring.models import Monitor, Probe, Rollup, SchedulerGap
-from monitoring.rollup import LAST_TICK_KEY, day_start, note_tick, prune, rollup_day, rollup_hour, window
+from monitoring.rollup import (
+    LAST_TICK_KEY,
+    day_start,
+    hour_start,
+    note_tick,
+    prune,
+    rollup_day,
+    rollup_hour,
+    window,
+    windows,
+)
 from monitoring.scheduler import sync_monitors
 from tests.conftest import Tenant
 
@@ -115,3 +125,22 @@ def test_windows_of_many_monitors_match_one_at_a_time(tenant: Tenant, django_ass
     for monitor in monitors:
         one = window(monitor, today - timedelta(days=3), today)
         assert many[monitor.id] == one and one.probes == 60
+
+
+def test_a_window_counts_the_probes_not_rolled_up_yet_once(tenant: Tenant, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    sync_monitors()
+    monitor = Monitor.objects.first()
+    assert monitor is not None
+    now = timezone.now()
+    this_hour = hour_start(now)
+    _probes(monitor, this_hour - timedelta(hours=1), 60, 100.0)  # the last hour, rolled up whole
+    rollup_hour(this_hour - timedelta(hours=1))
+    Probe.objects.create(monitor=monitor, at=this_hour, ok=True, latency_ms=100.0)
+    rollup_hour(this_hour)  # this hour's rollup, partial: the task rebuilds it every few minutes
+    Probe.objects.bulk_create(
+        Probe(monitor=monitor, at=max(now - timedelta(seconds=i + 1), this_hour), ok=False, cause="status")
+        for i in range(3)
+    )
+    with django_assert_num_queries(2):
+        seen = windows([monitor.id], now - timedelta(days=1), now, now)[monitor.id]
+    assert (seen.probes, seen.failures) == (64, 3)
