@@ -40,6 +40,13 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _tick_error(form: ChecklistTickForm) -> str:
+    """What was wrong with a tick, in words: the notes' own error when they were the problem."""
+    if "notes" in form.errors:
+        return f"The notes were not saved: {form.errors['notes'][0]}"
+    return "Choose one of the ten Launch Ready items to tick."
+
+
 @login_required
 @require_POST
 def checklist_tick_view(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
@@ -55,13 +62,13 @@ def checklist_tick_view(request: AuthedRequest, sprint_code: UUID) -> HttpRespon
             user=request.user,
         )
     elif not _is_htmx(request):
-        messages.error(request, "Choose one of the ten Launch Ready items to tick.")
+        messages.error(request, _tick_error(form))
     if not _is_htmx(request):
         return redirect("sprint_detail", sprint.code)
     with timezone.override(sprint.client.timezone):
         context = {"sprint": sprint, "client": sprint.client, "checklist": sprint_checklist(sprint), "can_edit": True}
         if not form.is_valid():
-            context["tick_error"] = "Choose one of the ten Launch Ready items to tick."
+            context["tick_error"] = _tick_error(form)
         return render(request, "handover/_checklist.html", context)
 
 

@@ -225,3 +225,11 @@ def test_an_audit_that_did_not_finish_every_check_ticks_nothing(tenant: Tenant) 
     for item in ("domain_setup", "ssl", "redirects", "caching", "email_authentication", "cloudflare"):
         assert items[item].state == State.TODO, item
         assert items[item].reason == "The latest audit did not finish every check, so it cannot show this is in order."
+
+
+def test_notes_too_long_say_so_instead_of_blaming_the_item(tenant: Tenant) -> None:
+    http = login(tenant.consultant)
+    url = reverse("checklist_tick", args=[tenant.sprint.code])
+    response = http.post(url, {"item": "cloudflare", "done": "on", "notes": "x" * 3100}, follow=True)
+    page = response.content.decode()
+    assert "The notes were not saved" in page and "Choose one of the ten" not in page
