@@ -3,7 +3,7 @@ their own; query counts do not grow with the number of monitors."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -135,3 +135,15 @@ def test_the_overview_pages_its_client_lines_down_first(tenant: Tenant, django_a
     assert f"Clients 1–{OVERVIEW_PAGE_SIZE} of {OVERVIEW_PAGE_SIZE + 4}" in first
     second = http.get(reverse("monitoring_overview") + "?page=2", headers={"HX-Request": "true"}).content.decode()
     assert second.count('class="client-summary"') == 4 and 'hx-get="/monitoring/?page=2"' in second
+
+
+@pytest.mark.django_db
+def test_incident_times_are_in_the_clients_time_zone_and_say_so(tenant: Tenant) -> None:
+    tenant.client.timezone = "Europe/Berlin"
+    tenant.client.save()
+    monitor = Monitor.objects.create(client=tenant.client, route=tenant.route, url=tenant.route.url)
+    at = datetime(2026, 12, 1, 21, 3, 22, tzinfo=UTC)
+    incident = Incident.objects.create(monitor=monitor, started_at=at, cause="status")
+    IncidentEvent.objects.create(incident=incident, at=at, kind=IncidentEvent.Kind.OPENED)
+    page = login(tenant.consultant).get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
+    assert "1 Dec 22:03:22 CET" in page and "Times in Europe/Berlin" in page
