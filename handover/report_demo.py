@@ -14,7 +14,7 @@ from handover.report import client_zone, week_of
 from handover.report_mail import deliver, report_create
 from launchready.models import Client, Route
 from monitoring import histogram
-from monitoring.models import Deploy, Incident, IncidentEvent, Monitor, Rollup
+from monitoring.models import Alert, AlertChannel, Deploy, Incident, IncidentEvent, Monitor, Rollup
 from monitoring.rollup import day_start, hour_start
 from monitoring.scheduler import sync_monitors
 
@@ -82,6 +82,7 @@ def _history(client: Client, now: datetime) -> None:
             IncidentEvent.objects.create(
                 incident=incident, at=outage + timedelta(minutes=21), kind=IncidentEvent.Kind.RECOVERED
             )
+            _alerts_sent(incident)
         Deploy.objects.create(
             client=client,
             version="v2.3.0",
@@ -90,6 +91,31 @@ def _history(client: Client, now: datetime) -> None:
             smoke=Deploy.Smoke.PASSED,
             smoke_finished_at=outage + timedelta(days=1, hours=3, minutes=1),
         )
+
+
+def _alerts_sent(incident: Incident) -> None:
+    """The alerts the product would have sent for the seeded outage, to each of the client's channels, with
+    their lines on the timeline: a past outage that told nobody would be a story the demo does not tell."""
+    ended = incident.ended_at or incident.started_at
+    for channel in AlertChannel.objects.filter(client_id=incident.monitor.client_id, enabled=True):
+        for kind, at in ((Alert.Kind.DOWN, incident.started_at), (Alert.Kind.UP, ended)):
+            sent = at + timedelta(seconds=2)
+            Alert.objects.create(
+                channel=channel,
+                client_id=incident.monitor.client_id,
+                incident=incident,
+                kind=kind,
+                dedupe_key=f"incident:{incident.id}:{kind}:0",
+                state=Alert.State.SENT,
+                created=at,
+                sent_at=sent,
+            )
+            IncidentEvent.objects.create(
+                incident=incident,
+                at=sent,
+                kind=IncidentEvent.Kind.ALERT_SENT,
+                detail=f"{Alert.Kind(kind).label} alert sent to {channel}",
+            )
 
 
 def _days(monitors: list[Monitor], first: datetime, last: datetime) -> None:

@@ -35,3 +35,19 @@ def test_the_demo_has_a_preview_with_numbers_and_a_sent_report(tmp_path: Path) -
     assert reverse("report_detail", args=[sent.code]) in history
     seed_demo(tmp_path)  # a second start changes nothing
     assert WeeklyReport.objects.count() == 3
+
+
+def test_the_demo_outage_told_its_channel_as_the_product_would_have(tmp_path: Path) -> None:
+    """The seeded past outage has its alerts and their lines on the timeline, and the report counts them."""
+    from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
+
+    seed_demo(tmp_path)
+    brightpath = Client.objects.get(name="Brightpath Coaching")
+    incident = Incident.objects.get(monitor__client=brightpath)
+    channels = AlertChannel.objects.filter(client=brightpath).count()
+    assert channels >= 1
+    assert Alert.objects.filter(incident=incident, state=Alert.State.SENT).count() == 2 * channels
+    lines = IncidentEvent.objects.filter(incident=incident, kind=IncidentEvent.Kind.ALERT_SENT)
+    assert lines.count() == 2 * channels and all("alert sent to" in e.detail for e in lines)
+    sent = WeeklyReport.objects.get(client=brightpath)
+    assert sent.data["summary"]["alerts"] == 2 * channels
