@@ -159,22 +159,18 @@ def _code(text: str) -> str:
     return md_code(text) if " ".join(text.split()) else "(empty)"
 
 
-def _md_words(text: str) -> str:
-    return md_escape(text)
-
-
 def _md_inline(s: Shape) -> str:
     if s.kind == "none":
         return "none"
     if s.kind == "text":
-        return _md_words(s.text)
+        return md_escape(s.text)
     if s.kind == "code":
         return _code(s.text)
     if s.kind == "list":
         shown = ", ".join(_md_inline(i) for i in s.items) or "none"
         return shown + (f" and {s.more} more" if s.more else "")
     if s.kind == "pairs":
-        return "; ".join(f"{_md_words(k)}: {_md_inline(v)}" for k, v in s.pairs) or "none"
+        return "; ".join(f"{md_escape(k)}: {_md_inline(v)}" for k, v in s.pairs) or "none"
     return "; ".join(" · ".join(_md_inline(c) for c in row) for row in s.rows)
 
 
@@ -185,7 +181,7 @@ def _md_cell(s: Shape) -> str:
 
 def _md_table(s: Shape) -> list[str]:
     lines = [
-        "| " + " | ".join(_md_words(h) for h in s.headers) + " |",
+        "| " + " | ".join(md_escape(h) for h in s.headers) + " |",
         "|" + " --- |" * len(s.headers),
         *("| " + " | ".join(_md_cell(c) for c in row) + " |" for row in s.rows),
     ]
@@ -197,8 +193,8 @@ def evidence_markdown(evidence: Any, indent: str = "") -> str:
     s = evidence_shape(evidence)
     pairs = s.pairs if s.kind == "pairs" else (("Evidence", s),)
     # The one-line values first, as a list; then each table under its key, apart from the list.
-    lines = [f"- {_md_words(key)}: {_md_inline(value)}" for key, value in pairs if value.kind != "table"]
+    lines = [f"- {md_escape(key)}: {_md_inline(value)}" for key, value in pairs if value.kind != "table"]
     for key, value in pairs:
         if value.kind == "table":
-            lines += ["", f"{_md_words(key)}:", "", *_md_table(value)]
+            lines += ["", f"{md_escape(key)}:", "", *_md_table(value)]
     return "\n".join(f"{indent}{line}" if line else "" for line in lines).strip("\n")

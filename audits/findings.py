@@ -31,6 +31,13 @@ class LaunchVerdict(StrEnum):
     def label(self) -> str:
         return {"go": "Go", "no_go": "No-go", "unchecked": "Could not check"}[self.value]
 
+    @classmethod
+    def of(cls, blockers: int, unchecked: bool) -> LaunchVerdict:
+        """A blocker anywhere is no-go; otherwise anything that could not be checked keeps it from go."""
+        if blockers:
+            return cls.NO_GO
+        return cls.UNCHECKED if unchecked else cls.GO
+
 
 class Area(StrEnum):
     DNS = "dns"

@@ -19,6 +19,7 @@ from audits.findings import ITEM_LABELS, Item, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
 from audits.risk import latest_run_ids
 from handover.models import ChecklistTick, PackVersion
+from launchready.formatting import plural
 from launchready.models import Domain, Route, Sprint
 from monitoring.alerts import routed_channels
 from monitoring.models import Monitor
@@ -133,10 +134,6 @@ class _Evidence:
         return self.audit.findings
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _audit_evidence(client_id: int) -> _Audit:
     """What the latest audit of each domain and the latest repository scan leave open, by item, and the
     evidence of the good state they recorded."""
@@ -196,11 +193,11 @@ def uptime_reason(client_id: int) -> str:
     watched = sum(states.values())
     reasons = []
     if watched < routes:
-        reasons.append(f"{_plural(routes - watched, 'route')} of {routes} not monitored")
+        reasons.append(f"{plural(routes - watched, 'route')} of {routes} not monitored")
     if states.get(Monitor.State.DOWN):
-        reasons.append(f"{_plural(states[Monitor.State.DOWN], 'route')} down")
+        reasons.append(f"{plural(states[Monitor.State.DOWN], 'route')} down")
     if states.get(Monitor.State.UNKNOWN):
-        reasons.append(f"{_plural(states[Monitor.State.UNKNOWN], 'monitor')} not checked yet")
+        reasons.append(f"{plural(states[Monitor.State.UNKNOWN], 'monitor')} not checked yet")
     if not routed_channels(client_id):
         reasons.append("no alert channel to tell anyone")
     return "; ".join(reasons).capitalize() + ("." if reasons else "")
@@ -249,7 +246,7 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
     blockers = counts.get(Severity.BLOCKER.value, 0)
     if blockers:
         state.state, state.source = State.BLOCKED, "audit"
-        state.reason = f"{_plural(blockers, 'blocker')} open in the latest audit."
+        state.reason = f"{plural(blockers, 'blocker')} open in the latest audit."
         return state
     serious = sum(counts.get(s, 0) for s in SERIOUS)
     if item in AUDITED and ev.runs and item.value in ev.unseen and not serious:
@@ -261,7 +258,7 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
             return state
         if serious:
             state.state, state.source = State.ATTENTION, "audit"
-            state.reason = f"{_plural(serious, 'finding')} to work down (high or medium)."
+            state.reason = f"{plural(serious, 'finding')} to work down (high or medium)."
         else:
             state.reason = _no_evidence_reason(item, ev)
     elif item == Item.UPTIME:
@@ -270,7 +267,7 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
             state.reason = "Every route has an active monitor that is up, and alerts reach a channel."
             return state
         state.state, state.source = State.ATTENTION, "monitors"
-        state.reason = ev.uptime_reason or f"{_plural(serious, 'finding')} to work down."
+        state.reason = ev.uptime_reason or f"{plural(serious, 'finding')} to work down."
     elif item == Item.HANDOVER and ev.pack is not None:
         state.state, state.source = State.DONE, "pack"
         state.reason = (

@@ -15,6 +15,7 @@ from accounts.models import User
 from handover.models import PackVersion
 from handover.pack import build_pack
 from launchready.bidi import neutralise
+from launchready.formatting import plural
 from launchready.markdown import for_markdown
 from launchready.models import Client
 
@@ -33,10 +34,6 @@ class PublishWarning:
     text: str
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def publish_warnings(data: dict[str, Any]) -> list[PublishWarning]:
     """What a founder reading this pack should not be reassured about: each needs the consultant's confirm."""
     status = data["status"]
@@ -52,7 +49,7 @@ def publish_warnings(data: dict[str, Any]) -> list[PublishWarning]:
         warnings.append(
             PublishWarning(
                 "blockers",
-                f"{_plural(status['blockers'], 'launch blocker')} open" + (f": {titles}." if titles else "."),
+                f"{plural(status['blockers'], 'launch blocker')} open" + (f": {titles}." if titles else "."),
             )
         )
     if not any(entry["recorded"] for entry in data["access"]):

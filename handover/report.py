@@ -310,14 +310,6 @@ def covered(client: Client, period: Period, now: datetime) -> tuple[datetime, da
     return begin, max(min(period.end, now), begin)
 
 
-def _verdict(audited: bool, blockers: int, unfinished: bool) -> str:
-    if not audited:
-        return ""
-    if blockers:
-        return LaunchVerdict.NO_GO.value
-    return (LaunchVerdict.UNCHECKED if unfinished else LaunchVerdict.GO).value
-
-
 def week_label(client: Client, period: Period) -> str:
     """The week's dates, starting on the day the client was added when that falls inside it."""
     first = client.created.astimezone(client_zone(client)).date()
@@ -383,7 +375,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
             "audit_unfinished": client.id in facts.unfinished,
             # The launch verdict in words the emails and pages share: never "go" while part of the audit
             # could not look (no route answered, a check failed, DNS did not answer).
-            "verdict": _verdict(audited or bool(blockers), blockers, client.id in facts.unfinished),
+            "verdict": LaunchVerdict.of(blockers, client.id in facts.unfinished).value if audited or blockers else "",
         },
         "routes": routes,
         "incidents": incidents,

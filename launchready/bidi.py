@@ -14,6 +14,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The same characters in UTF-8, so a page is searched without being decoded (most pages have none).
+_UTF8_CONTROLS = re.compile(rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
 
 
 def neutralise(text: str) -> str:
@@ -32,6 +34,8 @@ class BidiControlMiddleware:
         if response.streaming or not response.get("Content-Type", "").startswith(("text/html", "text/markdown")):
             return response
         charset = response.charset or "utf-8"
+        if charset.lower().replace("_", "-") in ("utf-8", "utf8") and not _UTF8_CONTROLS.search(response.content):
+            return response
         text = response.content.decode(charset, errors="replace")
         if CONTROLS.search(text):
             response.content = neutralise(text).encode(charset)

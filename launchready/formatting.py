@@ -18,7 +18,8 @@ def percent(value: float | None, none: str = "no data yet") -> str:
     return f"{text}%"
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """'1 blocker', '3 blockers'."""
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
@@ -28,10 +29,10 @@ def span(seconds: float) -> str:
     if seconds < MINUTE:
         return "less than a minute"
     if seconds < 2 * HOUR:
-        return _plural(seconds // MINUTE, "minute")
+        return plural(seconds // MINUTE, "minute")
     if seconds < 2 * DAY:
-        return _plural(seconds // HOUR, "hour")
-    return _plural(seconds // DAY, "day")
+        return plural(seconds // HOUR, "hour")
+    return plural(seconds // DAY, "day")
 
 
 @dataclass(frozen=True)

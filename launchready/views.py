@@ -147,14 +147,8 @@ def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
             unchecked.add(client_id)
     for client_id, scan in latest_scans(client_ids).items():  # its findings are on the risk list too
         blockers[client_id] = blockers.get(client_id, 0) + int(scan.counts.get("blocker", 0))
-    verdicts = {cid: (_verdict(n, cid in unchecked).value, n, cid in auditing) for cid, n in blockers.items()}
+    verdicts = {cid: (LaunchVerdict.of(n, cid in unchecked).value, n, cid in auditing) for cid, n in blockers.items()}
     return {cid: ("", 0, True) for cid in auditing} | verdicts
-
-
-def _verdict(blockers: int, unchecked: bool) -> LaunchVerdict:
-    if blockers:
-        return LaunchVerdict.NO_GO
-    return LaunchVerdict.UNCHECKED if unchecked else LaunchVerdict.GO
 
 
 @login_required

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,16 +100,22 @@ def outsider(db: None) -> User:
     return UserFactory()
 
 
-@pytest.fixture
-def eager_tasks() -> Any:
-    """Run Celery tasks in-process (the integration tests use a real worker instead)."""
-    from launchready.celery import app
-
+@contextmanager
+def eager() -> Iterator[None]:
+    """Celery tasks run in-process while inside (the integration tests use a real worker instead)."""
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
+        app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    with eager():
+        yield
 
 
 def wait_until(predicate: Any, timeout: float = 30.0) -> bool:

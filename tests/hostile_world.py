@@ -38,7 +38,6 @@ from handover.report_digest import digest_message, digest_rows, digest_token, su
 from handover.report_mail import deliver, opt_out, opt_out_token, report_create
 from handover.report_models import ReportSchedule, WeeklyReport
 from handover.report_schedule import client_zone, week_of
-from launchready.celery import app
 from launchready.models import Client, Contact, Domain, Route
 from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_TEXT, IN_URL, LONG, fitted
 from monitoring.alerts import alerts_for_event, send, test_alert
@@ -47,6 +46,7 @@ from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor
 from monitoring.rollup import rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
 from monitoring.watches import baseline_approve, raise_event
+from tests.conftest import eager
 from tests.factories import ClientFactory, MembershipFactory, SprintFactory, WorkspaceFactory
 
 APPS = ("launchready", "accounts", "audits", "monitoring", "handover")
@@ -101,17 +101,6 @@ class HostileWorld:
     tokens: dict[str, str] = field(default_factory=dict)  # a URL's name to the token its link carries
     sent: list[mail.EmailMessage] = field(default_factory=list)
     email_templates: set[str] = field(default_factory=set)
-
-
-@contextmanager
-def _eager() -> Iterator[None]:
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
-        app.conf.task_eager_propagates = False
 
 
 @contextmanager
@@ -298,7 +287,7 @@ def build_hostile_world(net_config: Any) -> HostileWorld:
     """The world, with the sandbox's settings already in the environment."""
     mail.outbox = []
     world = _structure()
-    with _eager():
+    with eager():
         execute(AuditRun.objects.create(domain=world.objects["domain_code"]))
         execute(AuditRun.objects.create(domain=world.objects["domain_code"]))  # a second run: changes since
         _probe_rounds(world, net_config)

@@ -18,5 +18,6 @@ def evidence(value: Any) -> SafeString:
 
 
 @register.filter
-def evidence_md(value: Any, indent: str = "") -> str:
-    return evidence_markdown(value, indent)
+def evidence_md(value: Any, indent: str = "") -> SafeString:
+    """For the Markdown export only: its text is escaped for Markdown, so the template must not HTML-escape it."""
+    return SafeString(evidence_markdown(value, indent))  # escaped for Markdown, not HTML  # nosec B703

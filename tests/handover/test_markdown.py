@@ -53,3 +53,11 @@ def test_the_data_of_the_pack_escapes_itself_for_markdown() -> None:
     assert isinstance(data["client"], MarkdownText) and data["client"].__html__() == "A\\*B"
     assert data["routes"][0]["url"].__html__() == "https://x.test/\\_a\\_"
     assert data["count"] == 3
+
+
+def test_evidence_in_the_markdown_export_is_not_html_escaped_as_well() -> None:
+    from django.template import Context, Template
+
+    text = Template("{% load evidence_tags %}{{ e|evidence_md }}").render(Context({"e": {"TXT": 'v=spf1 "a" <b> & c'}}))
+    assert "&quot;" not in text and "&lt;" not in text and "&amp;" not in text
+    assert 'v=spf1 "a" <b> & c' in text  # inside a code span, where Markdown reads it literally
