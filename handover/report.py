@@ -122,7 +122,6 @@ def uptime_words(seen: formatting.Observed, full_week: bool = True) -> dict[str,
         "uptime_value": seen.uptime,
         "uptime_text": f"{percent(seen.uptime)} {over}" if over else formatting.uptime_text(seen, WHOLE_WEEK),
         "uptime_over": over,
-        "observed_seconds": seen.seconds,
     }
 
 

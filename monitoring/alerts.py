@@ -241,6 +241,8 @@ def open_incidents_to(channel: AlertChannel) -> list[Alert]:
     ]
     if not incidents:
         return []
+    mine = Alert.objects.filter(channel=channel, incident__in=incidents, kind=Alert.Kind.DOWN)
+    before = set(mine.values_list("id", flat=True))  # already queued: neither sent again nor counted again
     Alert.objects.bulk_create(
         [
             Alert(
@@ -259,9 +261,7 @@ def open_incidents_to(channel: AlertChannel) -> list[Alert]:
         ],
         ignore_conflicts=True,
     )
-    alerts = list(
-        Alert.objects.filter(channel=channel, incident__in=incidents, kind=Alert.Kind.DOWN, state=Alert.State.PENDING)
-    )
+    alerts = list(mine.filter(state=Alert.State.PENDING).exclude(id__in=before))
     from monitoring.tasks import send_alert_task
 
     ids = [a.id for a in alerts]
