@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from launchready.roles import STAFF_ROLES, Role
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -62,15 +64,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email.split("@")[0]
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    CONSULTANT = "consultant", "Consultant"
-    FOUNDER = "founder", "Founder"
-
-
-STAFF_ROLES = (Role.OWNER, Role.CONSULTANT)
 
 
 class Workspace(models.Model):

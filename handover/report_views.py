@@ -28,8 +28,9 @@ from handover.report_models import (
     with_covered_label,
 )
 from handover.report_schedule import next_send, preview_week
+from handover.scoping import get_report_for_user
 from launchready.models import Client
-from launchready.tenancy import get_client_for_user, get_report_for_user, get_rw_client_for_user, is_staff_of
+from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
 
 # The email's own HTML, shown in a sandboxed frame of our pages: its inline styles are the point of it.
 EMAIL_CSP = {

@@ -25,13 +25,8 @@ from handover.pack import build_pack
 from handover.pack_mail import founder_addresses
 from handover.pdf import pack_pdf
 from handover.publish import pack_publish, pack_render, publish_warnings, warnings_key
-from launchready.tenancy import (
-    get_client_for_user,
-    get_pack_version_for_user,
-    get_rw_client_for_user,
-    get_rw_sprint_for_user,
-    is_staff_of,
-)
+from handover.scoping import get_pack_version_for_user
+from launchready.tenancy import get_client_for_user, get_rw_client_for_user, get_rw_sprint_for_user, is_staff_of
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,13 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
-from accounts.models import STAFF_ROLES, Membership, Role, Workspace
 from launchready.domains import display_name, shown_name
+from launchready.roles import STAFF_ROLES, Role
 
 SPRINT_LENGTH = timedelta(hours=48)
 
@@ -23,12 +24,18 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
-def _staff_workspaces(user: Any) -> models.QuerySet[Membership, Any]:
-    return Membership.objects.filter(user=user, role__in=STAFF_ROLES).values("workspace_id")
+def _memberships() -> models.QuerySet[Any, Any]:
+    """Everyone's memberships of workspaces, reached by the model's label: the core imports no app."""
+    return apps.get_model("accounts", "Membership")._default_manager.all()
 
 
-def _founder_clients(user: Any) -> models.QuerySet[Membership, Any]:
-    return Membership.objects.filter(user=user, role=Role.FOUNDER).values("client_id")
+def staff_workspaces(user: Any) -> models.QuerySet[Any, Any]:
+    """The ids of the workspaces where this user is the consultancy's staff (owner or consultant)."""
+    return _memberships().filter(user=user, role__in=STAFF_ROLES).values("workspace_id")
+
+
+def _founder_clients(user: Any) -> models.QuerySet[Any, Any]:
+    return _memberships().filter(user=user, role=Role.FOUNDER).values("client_id")
 
 
 class ClientQuerySet(models.QuerySet["Client"]):
@@ -36,12 +43,12 @@ class ClientQuerySet(models.QuerySet["Client"]):
         """Clients this user may see: every client of their staff workspaces, and their own as a founder."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(Q(workspace__in=_staff_workspaces(user)) | Q(id__in=_founder_clients(user)))
+        return self.filter(Q(workspace__in=staff_workspaces(user)) | Q(id__in=_founder_clients(user)))
 
     def editable_by(self, user: object) -> ClientQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(workspace__in=_staff_workspaces(user))
+        return self.filter(workspace__in=staff_workspaces(user))
 
 
 class Client(models.Model):
@@ -62,7 +69,7 @@ class Client(models.Model):
         FIRST_CUSTOMERS_TO_GROWTH = "first_customers_to_growth", "First customers to growth"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="clients")
+    workspace = models.ForeignKey("accounts.Workspace", models.CASCADE, related_name="clients")
     name = models.CharField("company name", max_length=120)
     product_kind = models.CharField(
         "kind of product", max_length=32, choices=ProductKind.choices, default=ProductKind.OTHER

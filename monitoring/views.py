@@ -24,20 +24,14 @@ from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo, sudo_redirect
 from launchready.formatting import uptime_text
 from launchready.models import Client
-from launchready.tenancy import (
-    get_client_for_user,
-    get_rw_channel_for_user,
-    get_rw_client_for_user,
-    get_rw_monitor_for_user,
-    get_rw_token_for_user,
-    is_staff_of,
-)
+from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
 from monitoring import charts, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
 from monitoring.rollup import day_start, observed
+from monitoring.scoping import get_rw_channel_for_user, get_rw_monitor_for_user, get_rw_token_for_user
 from monitoring.summary import UPTIME_DAYS, client_summaries, down_now
 
 DOWN_FIRST = Case(

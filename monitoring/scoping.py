@@ -1,0 +1,39 @@
+"""The monitoring objects a user may change, built from the core's scoping primitive: 404 for strangers,
+403 for a founder."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from launchready.models import Client, staff_workspaces
+from launchready.tenancy import get_visible, require_staff
+from monitoring.models import AlertChannel, ApiToken, Monitor
+
+
+def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
+    monitor = get_visible(Monitor.objects.select_related("client__workspace"), user, code, "client")
+    require_staff(user, monitor.client.workspace_id)
+    return monitor
+
+
+def get_rw_channel_for_user(user: Any, code: UUID) -> AlertChannel:
+    """A client's channel (404 unless the client is visible, 403 for its founder), or a workspace default
+    channel (404 unless the user is staff of that workspace)."""
+    visible = Q(client__in=Client.objects.visible_to(user)) | Q(
+        client__isnull=True, workspace__in=staff_workspaces(user)
+    )
+    channel = get_object_or_404(
+        AlertChannel.objects.select_related("client__workspace", "workspace").filter(visible), code=code
+    )
+    require_staff(user, channel.owner_workspace_id)
+    return channel
+
+
+def get_rw_token_for_user(user: Any, code: UUID) -> ApiToken:
+    token = get_visible(ApiToken.objects.select_related("client__workspace"), user, code, "client")
+    require_staff(user, token.client.workspace_id)
+    return token
