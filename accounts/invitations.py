@@ -1,17 +1,14 @@
-"""Invitations: create one, send its email, accept it, revoke it."""
+"""Invitations: create one (its email is sent by a task), accept it, revoke it."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.activity import record_activity
 from accounts.models import INVITATION_LIFETIME, Invitation, Membership, Role, User, Workspace, hash_token
+from accounts.tasks import send_invitation
 from launchready.models import Client
-from launchready.plaintext import render_email_html, render_subject, render_text
 
 
 class InvitationError(Exception):
@@ -35,35 +32,8 @@ def invitation_create(
         expires=timezone.now() + INVITATION_LIFETIME,
     )
     record_activity(workspace, invited_by, "invitation.sent", invitation_label(invitation))
-    from accounts.tasks import send_invitation
-
     transaction.on_commit(lambda: send_invitation.delay(invitation.id))
     return invitation
-
-
-def invitation_url(token: str) -> str:
-    return settings.SITE_URL + reverse("invitation_accept", args=[token])
-
-
-def invitation_send_email(invitation: Invitation) -> None:
-    """Give the invitation a fresh token and email the link; the token is kept nowhere else."""
-    token = Invitation.new_token()
-    updated = Invitation.objects.filter(id=invitation.id, accepted_at__isnull=True, revoked_at__isnull=True).update(
-        token_hash=hash_token(token), sent_at=timezone.now()
-    )
-    if updated != 1:
-        return
-    context = {
-        "invitation": invitation,
-        "url": invitation_url(token),
-        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "Your consultant",
-    }
-    subject = render_subject("accounts/email/invitation-subject.txt", context)
-    text = render_text("accounts/email/invitation-body-text.txt", context)
-    html = render_email_html("accounts/email/invitation-body-html.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[invitation.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
 
 
 def invitation_for_token(token: str) -> Invitation:

@@ -8,6 +8,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from accounts.activity import activity_prune
+from accounts.invitation_mail import invitation_send_email
 from accounts.models import Invitation
 
 log = logging.getLogger(__name__)
@@ -15,8 +17,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(soft_time_limit=30, time_limit=45, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation(invitation_id: int) -> None:
-    from accounts.invitations import invitation_send_email
-
     invitation = Invitation.objects.select_related("workspace", "client", "invited_by").filter(id=invitation_id).first()
     if invitation is None or not invitation.is_pending:
         log.info("invitation %s is gone or no longer pending; not sending", invitation_id)
@@ -35,6 +35,4 @@ def expire_invitations() -> int:
 
 @shared_task(soft_time_limit=120, time_limit=180)
 def prune_activity() -> int:
-    from accounts.activity import activity_prune
-
     return activity_prune()

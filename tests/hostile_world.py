@@ -27,7 +27,8 @@ from django.test.signals import template_rendered
 from django.utils import timezone
 
 from accounts.activity import record_activity
-from accounts.invitations import invitation_create, invitation_send_email
+from accounts.invitation_mail import invitation_send_email
+from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership, Role, User, hash_token
 from audits.models import AssistantProbe, AuditRun
 from audits.secrets.demo import seed_repo_scan
