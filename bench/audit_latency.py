@@ -74,9 +74,10 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
 
 from audits.engine import checks_for, run_audit  # noqa: E402
+from audits.sandbox_targets import sandbox_target  # noqa: E402
 from audits.target import AuditTarget  # noqa: E402
 from launchready.net import Net, NetConfig  # noqa: E402
-from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world, sandbox_target  # noqa: E402
+from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world  # noqa: E402
 
 METHOD = """\
 Critical path: the longest chain of dependent network round trips, found by data flow through the

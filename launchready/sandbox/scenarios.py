@@ -12,7 +12,6 @@ from functools import cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from audits.target import AuditTarget, RouteSpec
 from launchready.sandbox.assistants import assistant_sites
 from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
@@ -595,23 +594,6 @@ FACTS_PRESENT = "ipv6-dnssec.test"
 
 # The scenarios whose problem sits on a host of its own.
 EXTRA_LABELS = {"dns.cname.dangling": ["shop"], "dns.cname.loop": ["portal"]}
-
-
-def sandbox_target(apex: str, *, labels: list[str] | None = None, trip: str | None = None) -> AuditTarget:
-    """The target a consultant would set up for a sandbox domain: app and api hosts, the usual routes."""
-    return AuditTarget(
-        apex=apex,
-        labels=labels if labels is not None else ["app", "api", *EXTRA_LABELS.get(trip or "", [])],
-        mail_providers=["google"],
-        dkim_selectors=["google"],
-        routes=[
-            RouteSpec(f"https://www.{apex}/", "homepage"),
-            RouteSpec(f"https://app.{apex}/login", "login", (200,), "Sign in"),
-            RouteSpec(f"https://app.{apex}/dashboard", "dashboard", (200, 302)),
-            RouteSpec(f"https://api.{apex}/health", "api_health"),
-            RouteSpec(f"https://api.{apex}/webhooks/stripe", "webhook", (200, 400, 405)),
-        ],
-    )
 
 
 # The demo workspace's domains: realistic, each with a few problems to work down.

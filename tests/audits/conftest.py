@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from audits.sandbox_targets import sandbox_target
 from audits.target import AuditTarget
-from launchready.sandbox.scenarios import sandbox_target
 
 
 def target_for(apex: str, *, labels: list[str] | None = None) -> AuditTarget:

@@ -167,7 +167,7 @@ def test_the_shell_audit_exits_2_when_it_could_not_check(world_sandbox: Sandbox)
 
 
 def test_a_dkim_key_dns_would_not_give_is_could_not_check_not_silently_clean(world_sandbox: Sandbox) -> None:
-    from launchready.sandbox.scenarios import sandbox_target
+    from audits.sandbox_targets import sandbox_target
 
     outcome = audit(world_sandbox.net_config(), sandbox_target("dkim-servfail.test"))
     (failed,) = [f for f in outcome.findings if f.check_id.startswith("email.dkim.")]
@@ -332,7 +332,7 @@ def test_the_shell_audit_leaves_out_usual_labels_that_have_no_record(world_sandb
 def test_the_chain_diagnosis_names_the_cause_with_the_severity_browsers_give_it(
     world_sandbox: Sandbox, apex: str, expected: tuple[str, Severity, str] | None
 ) -> None:
-    from launchready.sandbox.scenarios import sandbox_target
+    from audits.sandbox_targets import sandbox_target
 
     outcome = audit(world_sandbox.net_config(), sandbox_target(apex))
     chain = {"tls.chain_incomplete", "tls.chain_strict", "tls.untrusted"}
