@@ -12,5 +12,4 @@ urlpatterns = [
     path("clients/<uuid:client_code>/repository/", views.repo_scans, name="repo_scans"),
     path("clients/<uuid:client_code>/repository/scans/", views.repo_scans_status, name="repo_scans_status"),
     path("audit-runs/<uuid:run_code>/", views.audit_run_detail, name="audit_run_detail"),
-    path("audit-runs/<uuid:run_code>/approve-baseline/", views.approve_baseline, name="approve_baseline"),
 ]

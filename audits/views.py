@@ -6,7 +6,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -98,21 +97,6 @@ def audit_run_detail(request: AuthedRequest, run_code: UUID) -> HttpResponse:
         "can_edit": is_staff_of(request.user, run.domain.client.workspace_id),
     }
     return render(request, "audits/run_detail.html", context)
-
-
-@login_required
-@require_POST
-def approve_baseline(request: AuthedRequest, run_code: UUID) -> HttpResponse:
-    """Make this run's DNS records the baseline that the drift watch compares against."""
-    run = get_audit_run_for_user(request.user, run_code)
-    if not is_staff_of(request.user, run.domain.client.workspace_id):
-        raise PermissionDenied
-    from monitoring.watches import baseline_approve
-
-    baseline_approve(domain=run.domain, inventory=run.inventory, user=request.user)
-    count, name = len(run.inventory), run.domain.display_name
-    messages.success(request, f"{count} records approved as the DNS baseline of {name}.")
-    return redirect("audit_run_detail", run.code)
 
 
 @login_required

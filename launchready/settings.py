@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "audits",
     "monitoring",
     "handover",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -31,7 +31,6 @@ from accounts.invitation_mail import invitation_send_email
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership, Role, User, hash_token
 from audits.models import AssistantProbe, AuditRun
-from audits.secrets.demo import seed_repo_scan
 from audits.tasks import execute
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
@@ -49,6 +48,7 @@ from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
 from monitoring.watches import baseline_approve, raise_event
 from tests.conftest import eager
 from tests.factories import ClientFactory, MembershipFactory, SprintFactory, WorkspaceFactory
+from web.demo_repository import seed_repo_scan
 
 APPS = ("launchready", "accounts", "audits", "monitoring", "handover")
 

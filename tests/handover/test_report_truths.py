@@ -192,7 +192,7 @@ def test_a_committed_key_counts_as_a_blocker_on_every_screen(tenant: Tenant) -> 
     """The repository scan's findings are on the risk list, so the dashboard, the weekly report and the
     digest count its blockers too, and the founders' next steps name the key to rotate."""
     from audits.risk import risk_list
-    from audits.secrets.demo import seed_repo_scan
+    from web.demo_repository import seed_repo_scan
 
     history(tenant.client, weeks=1)
     AuditRun.objects.create(

@@ -79,20 +79,3 @@ def test_a_route_whose_p95_doubles_after_a_deploy_is_reported(tenant: Tenant, ch
     event = WatchEvent.objects.get()
     assert event.kind == "p95_regression" and event.detail == {"p95 before": "100 ms", "p95 after": "450 ms"}
     assert watch_p95(now) == 0
-
-
-def test_the_consultant_approves_a_run_as_the_baseline(tenant: Tenant) -> None:
-    from django.urls import reverse
-
-    from audits.models import AuditRun
-    from monitoring.models import DnsBaseline
-    from tests.conftest import login
-
-    run = AuditRun.objects.create(
-        domain=tenant.domain,
-        state="done",
-        inventory=[{"name": "www.example.com", "type": "A", "value": "192.0.2.1", "ttl": 300}],
-    )
-    assert login(tenant.founder).post(reverse("approve_baseline", args=[run.code])).status_code == 403
-    login(tenant.consultant).post(reverse("approve_baseline", args=[run.code]))
-    assert DnsBaseline.objects.get(domain=tenant.domain).records == [["www.example.com", "A", "192.0.2.1"]]

@@ -16,10 +16,11 @@ from accounts.models import Membership, Role, User, Workspace
 from audits.models import AssistantProbe, AuditRun
 from handover.models import AccessEntry, PackVersion
 from handover.publish import pack_publish
-from handover.report_demo import seed_report_history
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
 from launchready.sandbox.assistants import CHAT_PATH, LEAKY_CANARY, LEAKY_HOST
 from monitoring.models import AlertChannel
+from web.demo_reports import seed_report_history
+from web.demo_repository import seed_repo_scan
 
 DEMO_WORKSPACE = "Northstar Launch Studio"
 CONSULTANT_EMAIL = "demo@launchready.test"
@@ -174,8 +175,6 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
             if spec["name"] == "Brightpath Coaching":
                 Membership.objects.create(user=founder, workspace=workspace, role=Role.FOUNDER, client=client)
             if spec["name"] == "Studiokit":  # its repository was uploaded and scanned: a committed .env
-                from audits.secrets.demo import seed_repo_scan
-
                 seed_repo_scan(client)
             # Alerts reach the founders and the consultant (the console shows them under make run).
             AlertChannel.objects.create(client=client, kind=AlertChannel.Kind.EMAIL, name="Founders and consultant")

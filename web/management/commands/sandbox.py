@@ -10,11 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections, transaction
 
+from audits.models import AuditRun
+from audits.runs import audit_runs_start
+from launchready.models import Domain
 from launchready.sandbox.ca import SandboxCA
 from launchready.sandbox.dns_server import DnsServer
 from launchready.sandbox.scenarios import DEMO, HEALTHY, TRIPS, build_world
 from launchready.sandbox.web import WebSandbox
+from web.demo import demo_packs_refresh
 
 DNS_PORT, HTTP_PORT, HTTPS_PORT = 15353, 18080, 18443
 
@@ -70,11 +75,6 @@ class Command(BaseCommand):
 
     def _publish_demo_packs(self, stopping: threading.Event) -> None:
         """Once the demo's first audits are done, publish the handover packs again with their findings."""
-        from django.db import close_old_connections
-
-        from audits.models import AuditRun
-        from launchready.demo import demo_packs_refresh
-
         deadline = time.monotonic() + 300
         try:
             while not stopping.wait(3) and time.monotonic() < deadline:
@@ -90,11 +90,6 @@ class Command(BaseCommand):
             close_old_connections()
 
     def _audit_demo(self) -> None:
-        from django.db import transaction
-
-        from audits.runs import audit_runs_start
-        from launchready.models import Domain
-
         with transaction.atomic():
             fresh = list(Domain.objects.filter(name__in=list(DEMO), audit_runs__isnull=True))
             runs = audit_runs_start(domains=fresh)

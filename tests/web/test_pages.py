@@ -52,7 +52,7 @@ def test_dashboard_query_count_does_not_grow_with_clients(
 
 
 def test_dashboard_pages_clients_soonest_deadline_first(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    from launchready.views import DASHBOARD_PAGE_SIZE
+    from web.views import DASHBOARD_PAGE_SIZE
 
     workspace, now = tenant.client.workspace, timezone.now()
     Sprint.objects.filter(client=tenant.client).delete()  # the tenant's client comes last: no sprint

@@ -9,9 +9,9 @@ import pytest
 from audits.models import AuditRun
 from audits.risk import risk_list
 from audits.tasks import execute
-from launchready.demo import seed_demo
 from launchready.models import Domain
 from launchready.sandbox.runner import Sandbox
+from web.demo import seed_demo
 
 
 @pytest.mark.django_db(transaction=True)

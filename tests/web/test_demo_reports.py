@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from handover.report_models import WeeklyReport
-from launchready.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
 from launchready.models import Client
 from tests.conftest import login
+from web.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ import pytest
 from audits.models import AuditRun
 from audits.tasks import execute
 from handover.models import PackVersion
-from launchready.demo import demo_packs_refresh, seed_demo
-from launchready.management.commands.sandbox import Command
 from launchready.models import Domain
 from launchready.sandbox.runner import Sandbox
+from web.demo import demo_packs_refresh, seed_demo
+from web.management.commands.sandbox import Command
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from launchready.demo import seed_demo
+from web.demo import seed_demo
 
 
 class Command(BaseCommand):
