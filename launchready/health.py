@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db import connection
 
+from launchready.celery import app
+
 log = logging.getLogger(__name__)
 
 
@@ -29,8 +31,6 @@ def check_database() -> None:
 
 
 def check_broker() -> None:
-    from launchready.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
