@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from handover.report_models import WeeklyReport
 from launchready.models import Client
+from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
 from tests.conftest import login
 from web.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
 
@@ -16,8 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_a_preview_with_numbers_and_a_sent_report(tmp_path: Path) -> None:
-    from accounts.models import User
-
     seed_demo(tmp_path)
     brightpath = Client.objects.get(name="Brightpath Coaching")
     sent = WeeklyReport.objects.get(client=brightpath)
@@ -39,8 +39,6 @@ def test_the_demo_has_a_preview_with_numbers_and_a_sent_report(tmp_path: Path) -
 
 def test_the_demo_outage_told_its_channel_as_the_product_would_have(tmp_path: Path) -> None:
     """The seeded past outage has its alerts and their lines on the timeline, and the report counts them."""
-    from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
-
     seed_demo(tmp_path)
     brightpath = Client.objects.get(name="Brightpath Coaching")
     incident = Incident.objects.get(monitor__client=brightpath)

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from accounts.models import Role
 from audits.models import AuditFinding, AuditRun
+from launchready.countdown import countdown
 from launchready.models import Client, Domain, Route, Sprint
 from tests.conftest import Tenant, login
 from tests.factories import ClientFactory, DomainFactory, MembershipFactory, RouteFactory, SprintFactory
+from web.views import DASHBOARD_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +54,6 @@ def test_dashboard_query_count_does_not_grow_with_clients(
 
 
 def test_dashboard_pages_clients_soonest_deadline_first(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    from web.views import DASHBOARD_PAGE_SIZE
-
     workspace, now = tenant.client.workspace, timezone.now()
     Sprint.objects.filter(client=tenant.client).delete()  # the tenant's client comes last: no sprint
     for n in range(DASHBOARD_PAGE_SIZE + 5):  # deadlines from 1 h to 55 h away, made in a shuffled order
@@ -270,8 +270,6 @@ def test_switching_to_a_foreign_workspace_is_404(tenant: Tenant, other_tenant: T
 
 
 def test_countdown_words() -> None:
-    from launchready.countdown import countdown
-
     start = timezone.now()
     end = start + timedelta(hours=48)
     assert countdown(start, end, start + timedelta(hours=6, minutes=30)).text == "41 h 30 min left"
