@@ -18,9 +18,9 @@ from django.shortcuts import get_object_or_404
 from accounts.models import STAFF_ROLES, Membership
 from audits.models import AuditRun
 from handover.models import PackVersion
-from handover.report_models import WeeklyReport
 from launchready.models import Client, Contact, Domain, Route, Sprint
 from monitoring.models import AlertChannel, ApiToken, Monitor
+from reports.models import WeeklyReport
 
 M = TypeVar("M", bound=models.Model)
 

@@ -32,7 +32,6 @@ from audits.status import audit_status
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
 from handover.pack import open_risk_count, uptime_30d
-from handover.report_models import WeeklyReport, with_covered_label
 from launchready import health
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Domain, Route, Sprint
@@ -48,6 +47,7 @@ from launchready.tenancy import (
 )
 from monitoring.alerts import unreachable_clients
 from monitoring.models import Deploy, Monitor
+from reports.models import WeeklyReport, with_covered_label
 
 DASHBOARD_PAGE_SIZE = 50
 

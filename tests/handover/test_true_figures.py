@@ -14,14 +14,14 @@ from django.utils import timezone
 from accounts.models import Membership
 from handover.pack import build_pack
 from handover.publish import pack_publish, pack_render
-from handover.report_digest import digest_message, digest_rows
-from handover.report_mail import preview
-from handover.report_schedule import preview_week
 from launchready.formatting import Observed, percent, span, uptime_text
 from monitoring.models import Monitor, Probe, Rollup
 from monitoring.rollup import HOUR, day_start, hour_start, rollup_day, rollup_hour
+from reports.digest import digest_message, digest_rows
+from reports.mail import preview
+from reports.schedule import preview_week
 from tests.conftest import Tenant, login
-from tests.handover.report_data import existed_since, monitors_of
+from tests.reports.report_data import existed_since, monitors_of
 
 pytestmark = pytest.mark.django_db
 

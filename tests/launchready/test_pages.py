@@ -270,7 +270,7 @@ def test_switching_to_a_foreign_workspace_is_404(tenant: Tenant, other_tenant: T
 
 
 def test_countdown_words() -> None:
-    from launchready.countdown import countdown
+    from launchready.formatting import countdown
 
     start = timezone.now()
     end = start + timedelta(hours=48)

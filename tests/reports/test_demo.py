@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from handover.report_models import WeeklyReport
 from launchready.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
 from launchready.models import Client
+from reports.models import WeeklyReport
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
