@@ -43,7 +43,7 @@ typecheck: $(VENV)/.dev
 # bandit on the product's code (each accepted finding has an inline "# nosec <id>" with its reason; bandit's
 # notes about those markers are dropped), then pip-audit on the pinned requirements.
 security: $(VENV)/.dev
-	@set -o pipefail; $(BIN)/bandit -q -c pyproject.toml -r launchready accounts audits monitoring handover web 2>&1 \
+	@set -o pipefail; $(BIN)/bandit -q -c pyproject.toml -r launchready accounts audits monitoring handover reports web 2>&1 \
 		| { grep -v "nosec encountered" || true; }
 	@$(BIN)/python scripts/audit_dependencies.py
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audits.findings import Area, Finding, Item, LaunchVerdict, Severity
-from launchready.wording import possessive
+from launchready.formatting import possessive
 
 B, H, M, L, INFO = Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
 

@@ -15,7 +15,7 @@ What is measured
 
     Then it plays the scheduler and the workers as production does: the beat's `make_due_reports()`
     makes the week's rows, and --workers processes (default 2, one per core) each run the real task body
-    `handover.report_mail.deliver(report_id)` over EVERY row, in a different order (ascending, descending,
+    `reports.mail.deliver(report_id)` over EVERY row, in a different order (ascending, descending,
     …), then once more (the retried tasks). Each report is built, rendered and handed over SMTP to a sink
     (aiosmtpd, the product's SmtpSink, in a child process of its own). Every call races with the other
     workers on the same rows: the claim decides who sends.
@@ -98,9 +98,9 @@ def build_data(clients: int, days: int) -> dict[str, Any]:
 
     from accounts.models import Membership, Role, User, Workspace
     from audits.models import AuditFinding, AuditRun
-    from handover.report import period_for
     from launchready.models import Client, Domain, Route
     from monitoring.models import Alert, AlertChannel, Deploy, Incident, Monitor, WatchEvent
+    from reports.weeks import period_for
 
     started = time.monotonic()
     created = datetime(2026, 1, 1, tzinfo=UTC)
@@ -310,7 +310,7 @@ def worker(index: int, ids: list[int], port: int, passes: int, results: Any) -> 
         EMAIL_HOST_USER="",
         EMAIL_HOST_PASSWORD="",
     ).enable()
-    from handover.report_mail import deliver
+    from reports.mail import deliver
 
     order = ids if index % 2 == 0 else list(reversed(ids))
     if index >= 2:
@@ -336,11 +336,11 @@ def run_history(args: argparse.Namespace, days: int) -> dict[str, Any]:
     from django.db import connection, connections
     from django.test.utils import CaptureQueriesContext
 
-    from handover.report import build_report, build_reports
-    from handover.report_mail import prepare
-    from handover.report_models import WeeklyReport
-    from handover.report_schedule import make_due_reports
     from launchready.models import Client
+    from reports.mail import prepare
+    from reports.models import WeeklyReport
+    from reports.schedule import make_due_reports
+    from reports.weekly import build_report, build_reports
 
     data = build_data(args.clients, days)
     print(f"\n== {args.clients} clients, {days} days of history ==")

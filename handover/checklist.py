@@ -3,26 +3,20 @@ from the latest audit, the monitors and the published pack where they can tell, 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Count
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from audits.catalog import UNSEEN_ITEMS
 from audits.findings import ITEM_LABELS, Item, Severity
-from audits.models import OPEN, AuditFinding, AuditRun, RepoFinding, RepoScan
-from audits.risk import latest_run_ids
+from audits.selectors import SERIOUS, AuditFacts, OpenFinding, latest_audit_facts
 from handover.models import ChecklistTick, PackVersion
-from launchready.formatting import plural
-from launchready.models import Domain, Route, Sprint
-from monitoring.alerts import routed_channels
-from monitoring.models import Monitor
+from launchready.formatting import plural, short_date
+from launchready.models import Route, Sprint
+from monitoring.selectors import monitor_counts, routed_channel_names
 
 # The 48 hours, in the order the work is done; each Launch Ready item belongs to the stage that settles it.
 STAGES: list[tuple[str, str, list[Item]]] = [
@@ -40,7 +34,6 @@ STAGES: list[tuple[str, str, list[Item]]] = [
 ]
 # Items the audit judges: a clean area ticks them. Environment variables need a person to look.
 AUDITED = {Item.DOMAIN_SETUP, Item.EMAIL_AUTH, Item.CLOUDFLARE, Item.SSL, Item.REDIRECTS, Item.CACHING, Item.SECRETS}
-SERIOUS = (Severity.BLOCKER.value, Severity.HIGH.value, Severity.MEDIUM.value)
 
 
 class State(StrEnum):
@@ -48,13 +41,6 @@ class State(StrEnum):
     BLOCKED = "blocked"
     ATTENTION = "attention"
     TODO = "todo"
-
-
-@dataclass
-class OpenFinding:
-    title: str
-    severity: str
-    url: str  # the audit run, or the repository scans, where it was found
 
 
 @dataclass
@@ -98,24 +84,11 @@ class Checklist:
 
 
 @dataclass
-class _Audit:
-    """What the latest audit of each domain and the latest repository scan say, by item."""
-
-    runs: list[int] = field(default_factory=list)
-    audited_at: datetime | None = None
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    findings: dict[str, list[OpenFinding]] = field(default_factory=dict)
-    complete: bool = False  # every latest run finished all its checks
-    cdn: dict[str, str] = field(default_factory=dict)  # host: the CDN the audit saw answer for it
-
-
-@dataclass
 class _Evidence:
-    audit: _Audit
+    audit: AuditFacts
     uptime_reason: str
     pack: PackVersion | None
     ticks: dict[str, ChecklistTick]
-    unseen: dict[str, str] = field(default_factory=dict)  # item: the open finding that kept the audit from seeing it
 
     @property
     def runs(self) -> list[int]:
@@ -134,85 +107,29 @@ class _Evidence:
         return self.audit.findings
 
 
-def _audit_evidence(client_id: int) -> _Audit:
-    """What the latest audit of each domain and the latest repository scan leave open, by item, and the
-    evidence of the good state they recorded."""
-    domain_ids = list(Domain.objects.filter(client_id=client_id).values_list("id", flat=True))
-    run_ids = latest_run_ids(domain_ids) if domain_ids else []
-    scan = (
-        RepoScan.objects.finished()
-        .filter(client_id=client_id)
-        .order_by("-created")
-        .values("id", "client__code")
-        .first()
-    )
-    if not run_ids and not scan:
-        return _Audit()
-    ends = list(AuditRun.objects.filter(id__in=run_ids).values_list("finished_at", "state"))
-    audited_at = max((f for f, _ in ends if f), default=None)
-    complete = bool(ends) and all(state == AuditRun.State.DONE for _, state in ends)
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    findings: dict[str, list[OpenFinding]] = defaultdict(list)
-    audit_rows = AuditFinding.objects.filter(run_id__in=run_ids).filter(OPEN)
-    scan_rows = RepoFinding.objects.filter(scan_id=scan["id"] if scan else None).filter(OPEN)
-    for rows in (audit_rows, scan_rows):
-        for item, severity, n in rows.values_list("item", "severity").annotate(n=Count("id")).order_by():
-            counts[item][severity] = counts[item].get(severity, 0) + n
-    serious = audit_rows.filter(severity__in=SERIOUS).order_by("rank", "id")
-    for item, title, severity, run_code in serious.values_list("item", "title", "severity", "run__code"):
-        if len(findings[item]) < 5:
-            findings[item].append(OpenFinding(title, severity, reverse("audit_run_detail", args=[run_code])))
-    serious_in_repo = scan_rows.filter(severity__in=SERIOUS).order_by("rank", "id")
-    for item, title, severity, client_code in serious_in_repo.values_list(
-        "item", "title", "severity", "scan__client__code"
-    ):
-        if len(findings[item]) < 5:
-            findings[item].append(OpenFinding(title, severity, reverse("repo_scans", args=[client_code])))
-    cdn = {
-        host: str(evidence.get("cdn", ""))
-        for host, evidence in AuditFinding.objects.filter(run_id__in=run_ids, check_id="edge.cdn")
-        .filter(OPEN)
-        .values_list("subject", "evidence")
-        if isinstance(evidence, dict)
-    }
-    return _Audit(run_ids, audited_at, counts, findings, complete, cdn)
-
-
 def uptime_reason(client_id: int) -> str:
     """Empty when every route has an active monitor that is up and an alert channel is on; else why not."""
     routes = Route.objects.filter(domain__client_id=client_id).count()
     if not routes:
         return "No route is recorded yet."
-    states = dict(
-        Monitor.objects.filter(client_id=client_id, paused=False)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("state", "n")
-    )
-    watched = sum(states.values())
+    monitors = monitor_counts(client_id)
     reasons = []
-    if watched < routes:
-        reasons.append(f"{plural(routes - watched, 'route')} of {routes} not monitored")
-    if states.get(Monitor.State.DOWN):
-        reasons.append(f"{plural(states[Monitor.State.DOWN], 'route')} down")
-    if states.get(Monitor.State.UNKNOWN):
-        reasons.append(f"{plural(states[Monitor.State.UNKNOWN], 'monitor')} not checked yet")
-    if not routed_channels(client_id):
+    if monitors.watched < routes:
+        reasons.append(f"{plural(routes - monitors.watched, 'route')} of {routes} not monitored")
+    if monitors.down:
+        reasons.append(f"{plural(monitors.down, 'route')} down")
+    if monitors.unknown:
+        reasons.append(f"{plural(monitors.unknown, 'monitor')} not checked yet")
+    if not routed_channel_names(client_id):
         reasons.append("no alert channel to tell anyone")
     return "; ".join(reasons).capitalize() + ("." if reasons else "")
 
 
 def _evidence(sprint: Sprint) -> _Evidence:
-    audit = _audit_evidence(sprint.client_id)
+    audit = latest_audit_facts(sprint.client_id)
     ticks = {t.item: t for t in ChecklistTick.objects.filter(sprint=sprint).select_related("ticked_by")}
     pack = PackVersion.objects.filter(client_id=sprint.client_id).only("number", "published_at").first()
-    unseen: dict[str, str] = {}
-    blind = AuditFinding.objects.filter(run_id__in=audit.runs, check_id__in=UNSEEN_ITEMS).filter(OPEN).order_by("rank")
-    for check_id, title in blind.values_list("check_id", "title"):
-        for item in UNSEEN_ITEMS[check_id]:
-            unseen.setdefault(item.value, title)
-    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks, unseen)
+    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks)
 
 
 def _good_state(item: Item, ev: _Evidence) -> str:
@@ -249,8 +166,8 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
         state.reason = f"{plural(blockers, 'blocker')} open in the latest audit."
         return state
     serious = sum(counts.get(s, 0) for s in SERIOUS)
-    if item in AUDITED and ev.runs and item.value in ev.unseen and not serious:
-        state.reason = f"Not checked: {ev.unseen[item.value]}."  # a clean area is one that was seen
+    if item in AUDITED and ev.runs and item.value in ev.audit.unseen and not serious:
+        state.reason = f"Not checked: {ev.audit.unseen[item.value]}."  # a clean area is one that was seen
     elif item in AUDITED and ev.runs:
         good = "" if serious else _good_state(item, ev)
         if good:
@@ -270,9 +187,8 @@ def _judge(item: Item, ev: _Evidence) -> ItemState:
         state.reason = ev.uptime_reason or f"{plural(serious, 'finding')} to work down."
     elif item == Item.HANDOVER and ev.pack is not None:
         state.state, state.source = State.DONE, "pack"
-        state.reason = (
-            f"Handover pack v{ev.pack.number} published {timezone.localtime(ev.pack.published_at):%-d %b %Y}."
-        )
+        published = short_date(timezone.localtime(ev.pack.published_at))
+        state.reason = f"Handover pack v{ev.pack.number} published {published}."
         return state
     elif item == Item.HANDOVER:
         state.reason = "Ticks itself when the handover pack is published."

@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils.timezone import now
 
-from audits.findings import ITEM_LABELS, Item
+from audits.findings import ITEM_LABELS
 from launchready.models import Client, Sprint
 
 ITEM_CHOICES = [(item.value, label) for item, label in ITEM_LABELS.items()]
@@ -85,8 +85,3 @@ class PackVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Handover pack v{self.number} for {self.client}"
-
-
-__all__ = ["AccessEntry", "ChecklistTick", "Item", "PackVersion"]
-
-from handover.report_models import DigestSubscription, ReportOptOut, ReportSchedule, WeeklyReport  # noqa: E402, F401

@@ -11,22 +11,21 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Membership, Role
+from audits import selectors as audits
 from audits.findings import Item, Severity
-from audits.models import AuditFinding, RecordedFinding
-from audits.risk import risk_list
+from audits.selectors import RecordedFinding, RiskList
 from handover.checklist import sprint_checklist
 from handover.models import AccessEntry
 from handover.rollback import deploy_plan
 from launchready.domains import display_name
-from launchready.formatting import Observed, percent, uptime_span, uptime_text
+from launchready.formatting import Observed, latency, local_date, percent, plural, uptime_span, uptime_text
 from launchready.models import Client, Domain, Route
-from monitoring import histogram, rollup
-from monitoring.alerts import routed_channels
-from monitoring.models import Incident, Monitor, WatchEvent
+from monitoring import selectors as monitoring
 
 WINDOW_DAYS = 30
 WINDOW = timedelta(days=WINDOW_DAYS)
 WHOLE_WINDOW = f"last {WINDOW_DAYS} days"
+NO_DATA = "no data yet"
 
 HOST_PURPOSE = {
     Route.Kind.HOMEPAGE: "the public website",
@@ -74,14 +73,6 @@ STATUS_PAGES = {
     Domain.HostingProvider.RAILWAY: "https://status.railway.com",
     Domain.HostingProvider.CLOUDFLARE_PAGES: "https://www.cloudflarestatus.com",
 }
-
-
-def _date(at: datetime | None) -> str:
-    return f"{timezone.localtime(at):%-d %B %Y}" if at else ""
-
-
-def _ms(value: float | None) -> str:
-    return f"{value:,.0f} ms" if value is not None else "no data yet"
 
 
 # --- DNS ------------------------------------------------------------------------------------------
@@ -151,7 +142,7 @@ def _dns_section(domain: Domain, run: Any) -> dict[str, Any]:
     records = sorted(run.inventory if run else [], key=lambda r: _record_order(r, apex))
     return {
         "domain": domain.display_name,
-        "checked": _date(run.finished_at) if run else "",
+        "checked": local_date(run.finished_at) if run else "",
         "records": [
             {
                 "name": relative_name(r["name"], apex),
@@ -169,17 +160,13 @@ def _dns_section(domain: Domain, run: Any) -> dict[str, Any]:
 # --- Email authentication --------------------------------------------------------------------------
 
 
-def _on(finding: RecordedFinding, domain: Domain) -> bool:
-    """A finding of an audit of this domain (a repository scan's findings belong to no domain)."""
-    return isinstance(finding, AuditFinding) and finding.run.domain_id == domain.id
-
-
-def _email_section(domain: Domain, run: Any, open_findings: list[RecordedFinding]) -> list[dict[str, Any]]:
+def _email_section(domain: Domain, run: Any, open_here: list[RecordedFinding]) -> list[dict[str, Any]]:
+    """`open_here`: the open findings of this domain's audit."""
     inventory = run.inventory if run else []
     apex = domain.name.rstrip(".")
     problems = defaultdict(list)
-    for f in open_findings:
-        if _on(f, domain) and f.check_id.startswith("email.") and f.severity != Severity.INFO:
+    for f in open_here:
+        if f.check_id.startswith("email.") and f.severity != Severity.INFO:
             problems[f.check_id.split(".")[1]].append(f.title)
 
     def txt(name: str, prefix: str) -> str:
@@ -189,7 +176,7 @@ def _email_section(domain: Domain, run: Any, open_findings: list[RecordedFinding
                 return value
         return ""
 
-    checked = _date(run.finished_at) if run else ""
+    checked = local_date(run.finished_at) if run else ""
     rows = []
     for mechanism, key, record_name, record in (
         ("SPF", "spf", apex, txt(apex, "v=spf1")),
@@ -234,7 +221,7 @@ def _email_row(
 # --- Monitoring ------------------------------------------------------------------------------------
 
 
-def open_risk_count(risks: Any) -> int:
+def open_risk_count(risks: RiskList) -> int:
     """Open risks as founders count them: every open finding but the informational ones."""
     return sum(1 for f in risks.all_open if f.severity != Severity.INFO)
 
@@ -272,42 +259,45 @@ class Uptime:
     def text(self) -> str:
         return uptime_text(self.observed, WHOLE_WINDOW)
 
+    @property
+    def p95_text(self) -> str:
+        return latency(self.p95, none=NO_DATA)
+
 
 def uptime_30d(client: Client, now: datetime | None = None) -> Uptime:
     """Uptime and p95 over the last 30 days, or over the part of them the monitors actually watched, per route
     and overall, from the rollups' merged histograms."""
     now = now or timezone.now()
-    monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by("url"))
-    by_monitor = rollup.windows([m.id for m in monitors], now - WINDOW, now, now)
+    monitors = monitoring.monitors([client.id])
+    by_monitor = monitoring.windows([m.id for m in monitors], now - WINDOW, now, now)
     windows = [(m, by_monitor[m.id]) for m in monitors]
-    merged = histogram.merge(w.histogram for _, w in windows)
     routes = []
     for m, w in windows:
-        seen = rollup.observed([(w.probes, w.failures, m.interval)], WINDOW)
+        seen = monitoring.observed([(w.probes, w.failures, m.interval)], WINDOW)
         routes.append(
             {
                 "url": m.route.display_url,
                 "kind": m.route.get_kind_display(),
                 "interval": m.interval,
-                "state": m.get_state_display(),
+                "state": m.state_label,
                 "paused": m.paused,
                 "uptime": seen.uptime,
                 "uptime_text": uptime_text(seen, WHOLE_WINDOW),
                 "uptime_figure": percent(seen.uptime),
                 "uptime_span": uptime_span(seen, f"in the {WHOLE_WINDOW}"),
                 "p95": w.percentile(0.95),
-                "p95_text": _ms(w.percentile(0.95)),
+                "p95_text": latency(w.percentile(0.95), none=NO_DATA),
                 "budget_ms": m.latency_budget_ms,
             }
         )
-    total = rollup.observed(((w.probes, w.failures, m.interval) for m, w in windows), WINDOW)
-    return Uptime(routes, total, histogram.percentile(merged, 0.95))
+    total = monitoring.observed(((w.probes, w.failures, m.interval) for m, w in windows), WINDOW)
+    return Uptime(routes, total, monitoring.merged_percentile((w for _, w in windows), 0.95))
 
 
 # --- The pack --------------------------------------------------------------------------------------
 
 
-def _watch_list(client: Client, risks: Any, up: Uptime, now: datetime) -> list[str]:
+def _watch_list(client: Client, risks: RiskList, up: Uptime, now: datetime) -> list[str]:
     watch: list[str] = []
     certs = [f for f in risks.all_open if f.check_id == "tls.certificate"]
     if certs:
@@ -324,19 +314,14 @@ def _watch_list(client: Client, risks: Any, up: Uptime, now: datetime) -> list[s
                 f"{route['url']} was up {route['uptime_figure']} {route['uptime_span']}: "
                 "find out why before it costs customers."
             )
-    recent = Incident.objects.filter(monitor__client=client, started_at__gte=now - timedelta(days=7)).count()
+    recent = monitoring.recent_incident_count(client.id, now - timedelta(days=7))
     if recent:
-        watch.append(
-            f"{recent} incident{'s' if recent != 1 else ''} in the last 7 days: read the timelines under Monitoring."
-        )
-    for event in WatchEvent.objects.filter(client=client, created__gte=now - timedelta(days=14))[:5]:
-        watch.append(f"{event.title} (seen {_date(event.created)}).")
+        watch.append(f"{plural(recent, 'incident')} in the last 7 days: read the timelines under Monitoring.")
+    for event in monitoring.recent_watch_events(client.id, now - timedelta(days=14), limit=5):
+        watch.append(f"{event.title} (seen {local_date(event.created)}).")
     mediums = [f for f in risks.all_open if f.severity == Severity.MEDIUM]
     if mediums:
-        watch.append(
-            f"{len(mediums)} medium-risk item{'s' if len(mediums) != 1 else ''} left to fix; "
-            f"the top one: {mediums[0].title}."
-        )
+        watch.append(f"{plural(len(mediums), 'medium-risk item')} left to fix; the top one: {mediums[0].title}.")
     if any(f.check_id == "email.dmarc.none_with_reports" for f in risks.all_open):
         watch.append("Read the DMARC reports; when only your own services appear, move the policy to p=quarantine.")
     watch.append("Read the weekly status report, and reply to it if anything looks wrong.")
@@ -354,7 +339,7 @@ def _checked_off(client: Client) -> list[dict[str, str]]:
             continue
         if item.source == "consultant" and item.tick is not None:
             who = item.tick.ticked_by.name if item.tick.ticked_by and item.tick.ticked_by.name else "Checked by hand"
-            how = f"{who}: {item.tick.notes}" if item.tick.notes else f"{who}, {_date(item.tick.ticked_at)}."
+            how = f"{who}: {item.tick.notes}" if item.tick.notes else f"{who}, {local_date(item.tick.ticked_at)}."
         else:
             how = item.reason
         rows.append({"label": item.label, "how": how})
@@ -379,7 +364,7 @@ def _access(client: Client) -> list[dict[str, Any]]:
     return rows
 
 
-def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: Any) -> dict[str, Any]:
+def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: RiskList) -> dict[str, Any]:
     hosting = next((a for a in access if a["kind"] == AccessEntry.Kind.HOSTING), None)
     who = (
         f"{hosting['owner']}, who holds the hosting login ({hosting['login_location'] or 'location not recorded'})"
@@ -405,11 +390,12 @@ def _secrets(domains: list[Domain], access: list[dict[str, Any]], risks: Any) ->
 
 
 def _domain_map(
-    domains: list[Domain], open_findings: list[RecordedFinding], runs: dict[int, Any]
+    domains: list[Domain], open_by_domain: dict[int, list[RecordedFinding]], runs: dict[int, Any]
 ) -> list[dict[str, Any]]:
     result = []
     for domain in domains:
-        issues = sorted({f.title for f in open_findings if _on(f, domain) and f.check_id.startswith("redirect.")})
+        open_here = open_by_domain.get(domain.id, [])
+        issues = sorted({f.title for f in open_here if f.check_id.startswith("redirect.")})
         kinds: dict[str, list[str]] = defaultdict(list)
         for route in domain.routes.all():
             purpose = HOST_PURPOSE.get(route.kind)  # type: ignore[call-overload]
@@ -430,7 +416,7 @@ def _domain_map(
                     f"https://{display_name(domain.canonical_name)} (permanent, 301)",
                     "Every http:// address → the same address on https://",
                 ],
-                "redirects_checked": _date(runs[domain.id].finished_at) if domain.id in runs else "",
+                "redirects_checked": local_date(runs[domain.id].finished_at) if domain.id in runs else "",
                 "redirect_issues": issues,
                 "hosting": domain.get_hosting_provider_display(),
                 "mail": domain.mail_provider_labels,
@@ -494,26 +480,21 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
     """The pack as plain, JSON-ready data."""
     now = now or timezone.now()
     domains = list(client.domains.prefetch_related("routes"))
-    risks = risk_list(client)
+    risks = audits.risk_list(client)
     runs = {run.domain_id: run for run in risks.runs}
     audited = max((r.finished_at for r in risks.runs if r.finished_at), default=None)
     up = uptime_30d(client, now)
     open_findings = risks.all_open
-    fixed_rows = (
-        AuditFinding.objects.filter(run__domain__client=client, change=AuditFinding.Change.FIXED)
-        .exclude(severity=Severity.INFO)
-        .select_related("run__domain")
-        .order_by("rank", "id")
-    )
+    by_domain = audits.open_by_domain(risks)
     still_open = {(f.check_id, f.subject) for f in open_findings}
     fixed, seen = [], set()
-    for f in fixed_rows:
+    for f in audits.fixed_findings(client):
         key = (f.check_id, f.subject)
         if key not in seen and key not in still_open:
             seen.add(key)
-            fixed.append({"title": f.title, "severity": f.severity, "domain": f.run.domain.display_name})
+            fixed.append({"title": f.title, "severity": f.severity, "domain": f.domain})
     access = _access(client)
-    channels = [c.name for c in routed_channels(client.id)]
+    channels = monitoring.routed_channel_names(client.id)
     contacts = _contacts(client)
     serious = [f for f in open_findings if f.severity in (Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM)]
     counts = risks.counts
@@ -522,20 +503,20 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
         "product": client.get_product_kind_display(),
         "consultancy": client.workspace.name,
         "built_at": now.isoformat(),
-        "built_on": _date(now),
+        "built_on": local_date(now),
         "status": {
             "go": risks.go,
             "verdict": "Not audited yet" if risks.verdict is None else risks.verdict.label,
             "blockers": counts[Severity.BLOCKER.value],
             "open": open_risk_count(risks),
             "low": counts[Severity.LOW.value],
-            "audited_on": _date(audited),
+            "audited_on": local_date(audited),
             "uptime": up.uptime,
             "uptime_text": up.text,
             "uptime_figure": up.figure,
             "uptime_label": up.label,
             "p95": up.p95,
-            "p95_text": _ms(up.p95),
+            "p95_text": latency(up.p95, none=NO_DATA),
             "window_days": WINDOW_DAYS,
         },
         "fixed": fixed[:40],
@@ -552,9 +533,9 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
             for f in serious[:25]
         ],
         "watch": _watch_list(client, risks, up, now),
-        "domains": _domain_map(domains, open_findings, runs),
+        "domains": _domain_map(domains, by_domain, runs),
         "dns": [_dns_section(d, runs.get(d.id)) for d in domains],
-        "email": [row for d in domains for row in _email_section(d, runs.get(d.id), open_findings)],
+        "email": [row for d in domains for row in _email_section(d, runs.get(d.id), by_domain.get(d.id, []))],
         "access": access,
         "secrets": _secrets(domains, access, risks),
         "deploys": [deploy_plan(d) for d in domains],

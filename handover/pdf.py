@@ -23,7 +23,8 @@ def pack_print_html(version: PackVersion) -> str:
 
 
 def pack_pdf(version: PackVersion) -> bytes:
-    from weasyprint import CSS, HTML  # imported here: loading Pango costs time no other page should pay
+    # Imported lazily for start-up cost: loading Pango costs time no other page should pay.
+    from weasyprint import CSS, HTML
 
     html = pack_print_html(version)
     stylesheet = finders.find("css/app.css")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from handover.models import PackVersion
 from handover.pack import build_pack
+from handover.tasks import notify_pack_published
 from launchready.bidi import neutralise
 from launchready.formatting import plural
 from launchready.markdown import for_markdown
@@ -88,6 +89,4 @@ def pack_publish(*, client: Client, user: User | None, note: str = "") -> PackVe
 
 
 def _notify(version_id: int) -> None:
-    from handover.tasks import notify_pack_published
-
     notify_pack_published.delay(version_id)

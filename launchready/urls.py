@@ -12,7 +12,7 @@ urlpatterns = [
     path("", include("audits.urls")),
     path("", include("monitoring.urls")),
     path("", include("handover.urls")),
-    path("", include("handover.report_urls")),
+    path("", include("reports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

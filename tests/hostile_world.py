@@ -34,10 +34,6 @@ from audits.models import AssistantProbe, AuditRun
 from audits.tasks import execute
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
-from handover.report_digest import digest_message, digest_rows, digest_token, subscribe
-from handover.report_mail import deliver, opt_out, opt_out_token, report_create
-from handover.report_models import ReportSchedule, WeeklyReport
-from handover.report_schedule import client_zone, week_of
 from launchready.models import Client, Contact, Domain, Route
 from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_TEXT, IN_URL, LONG, fitted
 from monitoring.alerts import alerts_for_event, send, test_alert
@@ -46,11 +42,15 @@ from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor
 from monitoring.rollup import rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
 from monitoring.watches import baseline_approve, raise_event
+from reports.digest import digest_message, digest_rows, digest_token, subscribe
+from reports.mail import deliver, opt_out, opt_out_token, report_create
+from reports.models import ReportSchedule, WeeklyReport
+from reports.weeks import client_zone, week_of
 from tests.conftest import eager
 from tests.factories import ClientFactory, MembershipFactory, SprintFactory, WorkspaceFactory
 from web.demo_repository import seed_repo_scan
 
-APPS = ("launchready", "accounts", "audits", "monitoring", "handover")
+APPS = ("launchready", "accounts", "audits", "monitoring", "handover", "reports")
 
 # Text fields that cannot carry hostile text, each with the reason. Everything else is overwritten.
 EXEMPT: dict[str, str] = {

@@ -19,8 +19,8 @@ from django.urls.converters import UUIDConverter
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun
 from handover.publish import pack_publish
-from handover.report_models import WeeklyReport
 from monitoring.models import AlertChannel, ApiToken, Monitor
+from reports.models import WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
 from tests.urlwalk import walk

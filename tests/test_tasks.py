@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from launchready.celery import app
 
-PROJECT_APPS = ("accounts.", "launchready.", "audits.", "monitoring.", "handover.")
+PROJECT_APPS = ("accounts.", "launchready.", "audits.", "monitoring.", "handover.", "reports.")
 
 
 def test_every_task_has_a_soft_and_a_hard_time_limit() -> None:

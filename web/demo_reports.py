@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from django.core.mail import get_connection
 from django.utils import timezone
 
-from handover.report import client_zone, week_of
-from handover.report_mail import deliver, report_create
 from launchready.models import Client, Route
 from monitoring import histogram
 from monitoring.models import Alert, AlertChannel, Deploy, Incident, IncidentEvent, Monitor, Rollup
 from monitoring.rollup import day_start, hour_start
 from monitoring.scheduler import sync_monitors
+from reports.mail import deliver, report_create
+from reports.weeks import client_zone, week_of
 
 # Typical latency per route kind (ms) and how much slower this week is than the weeks before.
 BASE_MS = {Route.Kind.HOMEPAGE: 140, Route.Kind.LOGIN: 210, Route.Kind.DASHBOARD: 260, Route.Kind.API_HEALTH: 60}

@@ -29,7 +29,7 @@ from audits.status import audit_status
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
 from handover.pack import open_risk_count, uptime_30d
-from handover.report_models import WeeklyReport, with_covered_label
+from reports.models import WeeklyReport, with_covered_label
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Sprint
 from launchready.tenancy import (

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django import template
 
-from launchready.countdown import Countdown, countdown
 from launchready.domains import shown_name
+from launchready.formatting import Countdown, countdown
 from launchready.models import Sprint
 
 register = template.Library()

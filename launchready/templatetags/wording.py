@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django import template
 
-from launchready import wording
+from launchready import formatting
 
 register = template.Library()
 
@@ -14,10 +14,10 @@ register = template.Library()
 @register.filter
 def possessive(name: object) -> str:
     """`{{ client.name|possessive }}`: "Brightpath's", "Ghost Labs'"; escaped like any text where autoescape is on."""
-    return wording.possessive(str(name))
+    return formatting.possessive(str(name))
 
 
 @register.filter
 def ago(then: datetime | None, now: datetime | None = None) -> str:
     """`{{ m.last_checked_at|ago }}` or `|ago:now`: "just now" under a minute, else "5 minutes ago"."""
-    return wording.ago(then, now) if then else ""
+    return formatting.ago(then, now) if then else ""

@@ -31,10 +31,10 @@ from accounts.models import Membership, Role, hash_token
 from audits.models import AuditRun
 from handover.models import PackVersion
 from handover.publish import pack_publish
-from handover.report_digest import digest_token
-from handover.report_mail import opt_out_token
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
+from reports.digest import digest_token
+from reports.mail import opt_out_token
 from tests.conftest import Tenant
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_handover import _brightpath

@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from handover.report import client_zone, period_for, week_of
-from handover.report_mail import deliver, report_create
 from launchready.models import Route
 from launchready.sandbox.smtp import SmtpSink, html_body
+from reports.mail import deliver, report_create
+from reports.weeks import client_zone, period_for, week_of
 from tests.e2e.conftest import Screens
 from tests.factories import PASSWORD, ClientFactory, DomainFactory, MembershipFactory, UserFactory
-from tests.handover.report_data import history, week_events
+from tests.reports.report_data import history, week_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -14,14 +14,14 @@ from django.utils import timezone
 from accounts.models import Membership
 from handover.pack import build_pack
 from handover.publish import pack_publish, pack_render
-from handover.report_digest import digest_message, digest_rows
-from handover.report_mail import preview
-from handover.report_schedule import preview_week
 from launchready.formatting import Observed, percent, span, uptime_text
 from monitoring.models import Monitor, Probe, Rollup
 from monitoring.rollup import HOUR, day_start, hour_start, rollup_day, rollup_hour
+from reports.digest import digest_message, digest_rows
+from reports.mail import preview
+from reports.schedule import preview_week
 from tests.conftest import Tenant, login
-from tests.handover.report_data import existed_since, monitors_of
+from tests.reports.report_data import existed_since, monitors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +172,15 @@ def test_time_the_monitoring_did_not_run_is_neither_up_nor_down(tenant: Tenant) 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(100.0, "100%"), (99.999, "99.99%"), (99.95, "99.95%"), (25.0, "25%"), (99.5, "99.5%"), (None, "no data yet")],
+    [
+        (100.0, "100%"),
+        (99.999, "99.99%"),
+        (99.996, "99.99%"),
+        (99.95, "99.95%"),
+        (25.0, "25%"),
+        (99.5, "99.5%"),
+        (None, "no data yet"),
+    ],
 )
 def test_percentages_never_round_a_failure_up_to_100(value: float | None, text: str) -> None:
     assert percent(value) == text
@@ -246,3 +254,33 @@ def test_a_client_watched_for_minutes_shows_the_same_figure_everywhere(tenant: T
     for surface in SHARED_FIGURE:
         assert not re.search(r"[Uu]ptime\W{0,20}(no data|no monitoring data)", seen[surface]), surface
         assert "no results" not in seen[surface], surface
+
+
+def test_the_pack_and_the_report_print_the_same_figure_and_never_round_an_outage_up_to_100(tenant: Tenant) -> None:
+    """One failed probe in 20,160 is 99.995…% up: "100.00%" when rounded to two places, "99.99%" on every surface."""
+    now = timezone.now()
+    tenant.client.timezone = "UTC"  # the rollups' days are UTC days: the reported week is made of whole ones
+    tenant.client.save(update_fields=["timezone"])
+    existed_since(tenant.client, now - timedelta(days=40))
+    [monitor] = monitors_of(tenant.client)
+    Monitor.objects.filter(pk=monitor.pk).update(interval=30)
+    first_day = datetime.fromisoformat(preview(tenant.client, preview_week(tenant.client))[0]["week"]["start"])
+    Rollup.objects.bulk_create(
+        [Rollup(monitor=monitor, period="day", start=first_day, probes=2880, failures=1)]
+        + [
+            Rollup(monitor=monitor, period="day", start=first_day + timedelta(days=d), probes=2880, failures=0)
+            for d in range(1, 7)
+        ]
+        # The rollup task's latest hour: every daily rollup before it is complete.
+        + [Rollup(monitor=monitor, period="hour", start=hour_start(now), probes=0)]
+    )
+    status = build_pack(tenant.client)["status"]
+    data, email = preview(tenant.client, preview_week(tenant.client))
+    assert data["week"]["start"] == first_day.isoformat()
+    assert 99.995 < status["uptime"] < 100 and f"{status['uptime']:.2f}" == "100.00"
+    assert data["summary"]["uptime_value"] == status["uptime"]
+    assert status["uptime_figure"] == data["summary"]["uptime"] == data["routes"][0]["uptime"] == "99.99%"
+    html, markdown = pack_render(build_pack(tenant.client))
+    assert "99.99%" in html and "99.99%" in markdown and "99.99%" in email.subject and "99.99%" in email.text
+    for text in (html, markdown, email.subject, email.text, email.html):
+        assert not re.search(r"[\s>|]100(\.0+)?%[\s<,|]", text)  # a figure, not a table's width="100%"

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from audits.catalog import render
 from audits.findings import Finding
+from launchready.formatting import ago, possessive
 from launchready.models import Route
-from launchready.wording import ago, possessive
 from monitoring.models import Monitor
 from tests.conftest import Tenant, login
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from audits.models import AuditFinding, AuditRun
-from launchready.countdown import countdown
+from launchready.formatting import countdown
 from launchready.models import Client, Domain, Route, Sprint
 from tests.conftest import Tenant, login
 from tests.factories import ClientFactory, DomainFactory, MembershipFactory, RouteFactory, SprintFactory

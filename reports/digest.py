@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership
-from handover.report import build_reports
-from handover.report_models import DigestSubscription, WeeklyReport
-from handover.report_schedule import next_send
 from launchready.models import Client
 from launchready.plaintext import render_email_html, render_subject, render_text
+from reports.models import DigestSubscription, WeeklyReport
+from reports.schedule import next_send
+from reports.weekly import build_reports
 
 
 @dataclass
@@ -162,10 +162,10 @@ def digest_message(membership: Membership, rows: list[DigestRow]) -> EmailMultiA
         "site_url": settings.SITE_URL,
         "optout_url": link,
     }
-    subject = render_subject("email/weekly_digest-subject.txt", context)
+    subject = render_subject("reports/email/weekly_digest-subject.txt", context)
     message = EmailMultiAlternatives(
         subject[:300],
-        render_text("email/weekly_digest-body-text.txt", context),
+        render_text("reports/email/weekly_digest-body-text.txt", context),
         to=[membership.user.email],
         headers={
             "List-Unsubscribe": f"<{link}>",
@@ -173,5 +173,5 @@ def digest_message(membership: Membership, rows: list[DigestRow]) -> EmailMultiA
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(render_email_html("email/weekly_digest-body-html.html", context), "text/html")
+    message.attach_alternative(render_email_html("reports/email/weekly_digest-body-html.html", context), "text/html")
     return message

@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from audits.models import AuditFinding
-from handover.report import build_report, build_reports, duration, millis, percent, period_for, week_of
+from launchready.formatting import duration, latency, percent
 from monitoring.models import Monitor
 from monitoring.rollup import window
+from reports.weekly import build_report, build_reports
+from reports.weeks import period_for, week_of
 from tests.conftest import Tenant, make_tenant
-from tests.handover.report_data import WEEK, add_routes, history, week_events
+from tests.reports.report_data import WEEK, add_routes, history, week_events
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +126,8 @@ def test_a_week_is_the_clients_own_week() -> None:
 
 
 def test_numbers_read_well() -> None:
-    assert percent(None) == "no data" and percent(100.0) == "100%" and percent(99.999) == "99.99%"
-    assert millis(None) == "—" and millis(125.0) == "125 ms" and millis(2500.0) == "2.5 s"
+    assert percent(None, none="no data") == "no data" and percent(100.0) == "100%" and percent(99.999) == "99.99%"
+    assert latency(None) == "—" and latency(125.0) == "125 ms" and latency(2500.0) == "2.5 s"
     assert duration(45) == "45 s" and duration(14 * 60) == "14 min" and duration(3 * 3600 + 60) == "3 h 1 min"
     assert duration(3 * 86400) == "3 d 0 h"
 
@@ -133,7 +135,7 @@ def test_numbers_read_well() -> None:
 def test_windows_count_every_probe_once_across_daily_hourly_and_missing_rollups(tenant: Tenant) -> None:
     from monitoring.models import Probe, Rollup
     from monitoring.rollup import windows
-    from tests.handover.report_data import monitors_of, probe_days
+    from tests.reports.report_data import monitors_of, probe_days
 
     [monitor] = monitors_of(tenant.client)
     first = period_for(tenant.client, WEEK).start

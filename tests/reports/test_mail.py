@@ -17,12 +17,12 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from accounts.models import Role
-from handover.report_mail import deliver, opt_out_token, read_opt_out_token, recipients, report_create
-from handover.report_models import ReportOptOut, WeeklyReport
 from launchready.sandbox.smtp import SmtpSink, html_body, text_body
+from reports.mail import deliver, opt_out_token, read_opt_out_token, recipients, report_create
+from reports.models import ReportOptOut, WeeklyReport
 from tests.conftest import Tenant, make_tenant
 from tests.factories import MembershipFactory
-from tests.handover.report_data import WEEK, add_routes, history, week_events
+from tests.reports.report_data import WEEK, add_routes, history, week_events
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +216,7 @@ def test_a_mail_server_that_is_down_means_a_retry_then_a_clear_failure(tenant: T
 
 
 def test_a_claim_taken_over_stops_the_slow_worker(tenant: Tenant, smtp: SmtpSink) -> None:
-    from handover import report_mail
+    from reports import mail as report_mail
 
     report = report_create(client=tenant.client, sent_week=WEEK)
     claim = report_mail._claim(report.id)
@@ -226,7 +226,7 @@ def test_a_claim_taken_over_stops_the_slow_worker(tenant: Tenant, smtp: SmtpSink
 
 
 def test_the_beat_prepares_many_reports_at_once_and_leaves_claimed_ones_alone(smtp: SmtpSink) -> None:
-    from handover import report_mail
+    from reports import mail as report_mail
 
     tenants = [make_tenant() for _ in range(3)]
     rows = [report_create(client=t.client, sent_week=WEEK) for t in tenants]

@@ -17,20 +17,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.http import AuthedRequest
-from handover.report_digest import digest_rows, read_digest_token, subscribe, unsubscribe
-from handover.report_forms import ReportScheduleForm
-from handover.report_mail import opt_in, opt_out, preview, read_opt_out_token, recipients
-from handover.report_models import (
-    DigestSubscription,
-    ReportOptOut,
-    ReportSchedule,
-    WeeklyReport,
-    with_covered_label,
-)
-from handover.report_schedule import next_send, preview_week
-from handover.scoping import get_report_for_user
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
+from reports.digest import digest_rows, read_digest_token, subscribe, unsubscribe
+from reports.forms import ReportScheduleForm
+from reports.mail import opt_in, opt_out, preview, read_opt_out_token, recipients
+from reports.models import DigestSubscription, ReportOptOut, ReportSchedule, WeeklyReport, with_covered_label
+from reports.schedule import next_send, preview_week
+from reports.scoping import get_report_for_user
 
 # The email's own HTML, shown in a sandboxed frame of our pages: its inline styles are the point of it.
 EMAIL_CSP = {
@@ -77,7 +71,7 @@ def report_history(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "next_send": next_send(client),
         "people": recipients(client) if can_edit else None,
     }
-    return render(request, "handover/report/history.html", context)
+    return render(request, "reports/history.html", context)
 
 
 @login_required
@@ -92,7 +86,7 @@ def report_preview(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "people": recipients(client),
         "next_send": next_send(client),
     }
-    return render(request, "handover/report/preview.html", context)
+    return render(request, "reports/preview.html", context)
 
 
 @login_required
@@ -110,7 +104,7 @@ def report_detail(request: AuthedRequest, report_code: UUID) -> HttpResponse:
     if report.state != WeeklyReport.State.SENT and not can_edit:
         raise Http404
     context = {"report": report, "client": report.client, "can_edit": can_edit}
-    return render(request, "handover/report/detail.html", context)
+    return render(request, "reports/detail.html", context)
 
 
 @login_required
@@ -141,7 +135,7 @@ def report_digest(request: AuthedRequest) -> HttpResponse:
         Client.objects.visible_to(request.user).filter(workspace=membership.workspace).select_related("report_schedule")
     )
     subscribed = DigestSubscription.objects.filter(membership=membership).exists()
-    return render(request, "handover/report/digest.html", {"rows": digest_rows(clients), "subscribed": subscribed})
+    return render(request, "reports/digest.html", {"rows": digest_rows(clients), "subscribed": subscribed})
 
 
 @never_cache
@@ -150,11 +144,11 @@ def report_digest(request: AuthedRequest) -> HttpResponse:
 def report_digest_opt_out(request: HttpRequest, token: str) -> HttpResponse:
     membership = read_digest_token(token)
     if membership is None:
-        return render(request, "handover/report/opt_out_invalid.html", status=400)
+        return render(request, "reports/opt_out_invalid.html", status=400)
     if request.method == "POST":
         unsubscribe(membership)
     subscribed = DigestSubscription.objects.filter(membership=membership).exists()
-    return render(request, "handover/report/digest_opt_out.html", {"subscriber": membership, "subscribed": subscribed})
+    return render(request, "reports/digest_opt_out.html", {"subscriber": membership, "subscribed": subscribed})
 
 
 @never_cache
@@ -163,7 +157,7 @@ def report_digest_opt_out(request: HttpRequest, token: str) -> HttpResponse:
 def report_opt_out(request: HttpRequest, token: str) -> HttpResponse:
     found = read_opt_out_token(token)
     if found is None:
-        return render(request, "handover/report/opt_out_invalid.html", status=400)
+        return render(request, "reports/opt_out_invalid.html", status=400)
     client, email = found
     done = ""
     if request.method == "POST":
@@ -175,4 +169,4 @@ def report_opt_out(request: HttpRequest, token: str) -> HttpResponse:
             done = "opted_out"
     opted_out = ReportOptOut.objects.filter(client=client, email=email).exists()
     context = {"client": client, "email": email, "opted_out": opted_out, "done": done}
-    return render(request, "handover/report/opt_out.html", context)
+    return render(request, "reports/opt_out.html", context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from handover.report_models import ReportSchedule
+from reports.models import ReportSchedule
 
 HOURS = [(h, f"{h:02d}:00") for h in range(24)]
 

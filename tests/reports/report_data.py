@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from audits.models import AuditFinding, AuditRun
-from handover.report import Period, period_for
 from launchready.models import Client, Domain, Route
 from monitoring.models import Alert, AlertChannel, Deploy, Incident, Monitor, Probe, WatchEvent
 from monitoring.rollup import rollup_day, rollup_hour
 from monitoring.scheduler import sync_monitors
+from reports.weeks import Period, period_for
 
 WEEK = date(2026, 11, 16)  # the Monday the report is sent: it covers 9 to 15 November 2026
 HOURS = (10, 11)  # hours of each day that get probes (enough for rollups, quick to build)

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from handover.report import client_zone, first_week, local_midnight, period_for, week_of
-from handover.report_models import ReportSchedule, WeeklyReport
 from launchready.models import Client
+from reports.models import ReportSchedule, WeeklyReport
+from reports.weeks import client_zone, first_week, local_midnight, period_for, week_of
 
 LOST_AFTER = timedelta(minutes=5)  # a row still waiting this long lost its task: queue it again
 DEFAULT = ReportSchedule(weekday=0, hour=9)

@@ -30,10 +30,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import escape
 
 from accounts.models import STAFF_ROLES, Membership, Role
-from handover.report import build_report, build_reports, period_for
-from handover.report_models import ReportOptOut, WeeklyReport
 from launchready.models import Client
 from launchready.plaintext import render_email_html, render_subject, render_text
+from reports.models import ReportOptOut, WeeklyReport
+from reports.weekly import build_report, build_reports
+from reports.weeks import period_for
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +139,11 @@ def render(data: dict[str, Any], *, opt_out_link: str = "") -> Rendered:
         "optout_url": opt_out_link,
         "dashboard_url": f"{settings.SITE_URL}{reverse('client_detail', args=[data['client_code']])}",
     }
-    subject = render_subject("email/weekly_report-subject.txt", context)
+    subject = render_subject("reports/email/weekly_report-subject.txt", context)
     return Rendered(
         subject[:300],
-        render_text("email/weekly_report-body-text.txt", context),
-        render_email_html("email/weekly_report-body-html.html", context),
+        render_text("reports/email/weekly_report-body-text.txt", context),
+        render_email_html("reports/email/weekly_report-body-html.html", context),
     )
 
 

@@ -1,5 +1,9 @@
 """The weekly status report: each client's send schedule, one row per client and week (claimed before it
-is sent, so it goes out once), the snapshot of what was sent, and the recipients who opted out."""
+is sent, so it goes out once), the snapshot of what was sent, the recipients who opted out, and the
+consultants who asked for the digest.
+
+These tables and their migrations keep the label they were created under, `handover` (each model's
+`Meta.app_label`): moving the models here needed no migration."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from django.db import models
 from django.db.models.fields.json import KT
 from django.utils.timezone import now
 
+from launchready.formatting import possessive
 from launchready.models import Client
-from launchready.wording import possessive
+from reports.weeks import Period
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -33,6 +38,9 @@ class ReportSchedule(models.Model):
     hour = models.PositiveSmallIntegerField(
         "hour", default=9, validators=[MaxValueValidator(23)], help_text="In the client's time zone."
     )
+
+    class Meta:
+        app_label = "handover"
 
     def __str__(self) -> str:
         return f"Weekly report of {self.client}: {self.get_weekday_display()} {self.hour:02d}:00"
@@ -70,6 +78,7 @@ class WeeklyReport(models.Model):
     delivered = models.JSONField(default=list, blank=True, help_text="To-addresses the mail server accepted.")
 
     class Meta:
+        app_label = "handover"
         ordering = ["-week"]
         constraints = [models.UniqueConstraint(fields=["client", "week"], name="one_report_per_client_week")]
         indexes = [models.Index(fields=["state", "lease_until"])]
@@ -82,8 +91,6 @@ class WeeklyReport(models.Model):
         """The days reported on, in words: the seven days before the week it was sent in, or for a client's
         first report the days since it was added, as the report itself says (read from its data, or from a
         `covered_label` annotation where the data is deferred: see `with_covered_label`)."""
-        from handover.report import Period
-
         label = getattr(self, "covered_label", None)
         if label is None and "data" not in self.get_deferred_fields() and isinstance(self.data, dict):
             label = self.data.get("week", {}).get("label")
@@ -103,6 +110,7 @@ class ReportOptOut(models.Model):
     created = models.DateTimeField(default=now)
 
     class Meta:
+        app_label = "handover"
         ordering = ["email"]
         constraints = [models.UniqueConstraint(fields=["client", "email"], name="one_opt_out_per_address")]
 
@@ -119,6 +127,9 @@ class DigestSubscription(models.Model):
     last_week = models.DateField(null=True, blank=True, help_text="Monday of the last week claimed.")
     last_sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        app_label = "handover"
 
     def __str__(self) -> str:
         return f"Weekly digest for {self.membership}"

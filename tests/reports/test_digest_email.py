@@ -12,9 +12,9 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from accounts.models import Membership
-from handover.report_digest import send_digests
-from handover.report_models import DigestSubscription
 from launchready.sandbox.smtp import SmtpSink, html_body, text_body
+from reports.digest import send_digests
+from reports.models import DigestSubscription
 from tests.conftest import Tenant, login, make_tenant
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from handover import report_views as views
+from reports import views
 
 urlpatterns = [
     path("clients/<uuid:client_code>/reports/", views.report_history, name="report_history"),

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handover.report_models import ReportSchedule, WeeklyReport
-from handover.report_schedule import due_clients, make_due_reports, next_send
+from reports.models import ReportSchedule, WeeklyReport
+from reports.schedule import due_clients, make_due_reports, next_send
 from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_the_beat_makes_one_row_per_client_and_week_however_often_it_runs() -> N
 
 
 def test_the_schedule_form_refuses_an_hour_that_does_not_exist() -> None:
-    from handover.report_forms import ReportScheduleForm
+    from reports.forms import ReportScheduleForm
 
     form = ReportScheduleForm({"enabled": "on", "weekday": "0", "hour": "25"})
     assert not form.is_valid() and "hour" in form.errors

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handover.report_models import ReportSchedule, WeeklyReport
-from handover.report_schedule import make_due_reports
-from handover.tasks import send_weekly_report, weekly_reports_due
 from launchready.models import Client
 from launchready.sandbox.smtp import SmtpSink
+from reports.models import ReportSchedule, WeeklyReport
+from reports.schedule import make_due_reports
+from reports.tasks import send_weekly_report, weekly_reports_due
 from tests.conftest import make_tenant, start_worker, stop_worker, wait_until
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
-from handover.report_models import ReportSchedule, WeeklyReport
+from reports.models import ReportSchedule, WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory
-from tests.handover.report_data import existed_since, history
+from tests.reports.report_data import existed_since, history
 
 pytestmark = pytest.mark.django_db
 

@@ -12,15 +12,16 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from audits.models import AuditRun
-from handover.report import build_report, week_of
-from handover.report_digest import digest_message, digest_rows
-from handover.report_mail import preview, render
-from handover.report_models import WeeklyReport
-from handover.report_schedule import preview_week
 from monitoring.models import Incident, Monitor
+from reports.digest import digest_message, digest_rows
+from reports.mail import preview, render
+from reports.models import WeeklyReport
+from reports.schedule import preview_week
+from reports.weekly import build_report
+from reports.weeks import week_of
 from tests.conftest import Tenant, login
 from tests.factories import RouteFactory
-from tests.handover.report_data import WEEK, existed_since, history, monitors_of, probe_days
+from tests.reports.report_data import WEEK, existed_since, history, monitors_of, probe_days
 
 pytestmark = pytest.mark.django_db
 

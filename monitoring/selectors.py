@@ -1,0 +1,197 @@
+"""What other apps read of the monitoring: the monitors, uptime and latency over any window, incidents,
+alerts sent, deploys, watch events and where alerts go. Plain data out; the tables stay here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+
+from launchready.formatting import Observed
+from launchready.models import Route
+from monitoring import histogram, rollup
+from monitoring.alerts import routed_channels
+from monitoring.models import Alert, Deploy, Incident, Monitor, WatchEvent
+from monitoring.rollup import Window
+
+DRIFT_KINDS = (WatchEvent.Kind.DNS_DRIFT, WatchEvent.Kind.EMAIL_DRIFT, WatchEvent.Kind.P95_REGRESSION)
+
+
+# --- monitors, uptime and latency ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonitorFacts:
+    id: int
+    client_id: int
+    url: str
+    route: Route  # with its domain
+    interval: int
+    state_label: str
+    paused: bool
+    latency_budget_ms: int
+
+
+def monitors(client_ids: list[int]) -> list[MonitorFacts]:
+    """The monitors of these clients, by URL."""
+    return [
+        MonitorFacts(
+            m.id, m.client_id, m.url, m.route, m.interval, m.get_state_display(), m.paused, m.latency_budget_ms
+        )
+        for m in Monitor.objects.filter(client_id__in=client_ids).select_related("route__domain").order_by("url")
+    ]
+
+
+def windows(monitor_ids: list[int], start: datetime, end: datetime, now: datetime | None = None) -> dict[int, Window]:
+    """Probes, failures, time unknown and the latency histogram of each monitor over [start, end)."""
+    return rollup.windows(monitor_ids, start, end, now)
+
+
+def observed(counts: Iterable[tuple[int, int, int]], length: timedelta) -> Observed:
+    """Uptime over the time actually watched, from each monitor's (probes, failures, interval) in a window."""
+    return rollup.observed(counts, length)
+
+
+def merged_percentile(windows: Iterable[Window], fraction: float) -> float | None:
+    """A percentile of the latency of several monitors' windows together (their histograms merged)."""
+    return histogram.percentile(histogram.merge(w.histogram for w in windows), fraction)
+
+
+@dataclass(frozen=True)
+class MonitorCounts:
+    watched: int  # monitors not paused
+    down: int
+    unknown: int  # not checked yet
+
+
+def monitor_counts(client_id: int) -> MonitorCounts:
+    """How many of the client's active monitors there are, and how many are down or not checked yet (one query)."""
+    states = dict(
+        Monitor.objects.filter(client_id=client_id, paused=False)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("state", "n")
+    )
+    return MonitorCounts(sum(states.values()), states.get(Monitor.State.DOWN, 0), states.get(Monitor.State.UNKNOWN, 0))
+
+
+def routed_channel_names(client_id: int) -> list[str]:
+    """The names of the channels the client's alerts go to (its own, or its workspace's defaults)."""
+    return [c.name for c in routed_channels(client_id)]
+
+
+# --- incidents, alerts, deploys and watch events --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    client_id: int
+    monitor_id: int
+    route: Route  # with its domain
+    started_at: datetime
+    ended_at: datetime | None
+    cause_label: str  # empty when no cause was recorded
+
+
+def incidents(client_ids: list[int], start: datetime, end: datetime) -> list[IncidentFacts]:
+    """The outages of these clients' monitors that overlap [start, end), and every one still open whenever it
+    began, oldest first."""
+    return [
+        IncidentFacts(
+            i.monitor.client_id,
+            i.monitor_id,
+            i.monitor.route,
+            i.started_at,
+            i.ended_at,
+            i.get_cause_display() if i.cause else "",
+        )
+        for i in Incident.objects.filter(monitor__client_id__in=client_ids)
+        .filter(Q(ended_at__isnull=True) | Q(started_at__lt=end, ended_at__gte=start))
+        .select_related("monitor__route__domain")
+        .order_by("started_at")
+    ]
+
+
+def recent_incident_count(client_id: int, since: datetime) -> int:
+    return Incident.objects.filter(monitor__client_id=client_id, started_at__gte=since).count()
+
+
+def sent_alerts(client_ids: list[int], start: datetime, end: datetime) -> dict[int, list[tuple[str, int]]]:
+    """Each client's alerts sent in [start, end), test messages left out, as (kind in words, how many) by kind;
+    an alert a workspace default channel sent for the client counts as the client's."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Alert.objects.annotate(about=Coalesce("client_id", "channel__client_id"))
+        .filter(about__in=client_ids, state=Alert.State.SENT)
+        .filter(sent_at__gte=start, sent_at__lt=end)
+        .exclude(kind=Alert.Kind.TEST)
+        .values("about", "kind")
+        .annotate(n=Count("id"))
+    ):
+        counts[row["about"]][row["kind"]] = row["n"]
+    labels = dict(Alert.Kind.choices)
+    return {
+        client_id: [(labels.get(kind, kind), n) for kind, n in sorted(kinds.items())]
+        for client_id, kinds in counts.items()
+    }
+
+
+@dataclass(frozen=True)
+class DeployFacts:
+    client_id: int
+    version: str
+    commit: str
+    environment: str
+    created: datetime
+    smoke: str
+    smoke_label: str
+    smoke_results: list[dict[str, Any]]
+
+
+def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[DeployFacts]:
+    """The deploys these clients reported in [start, end), oldest first, with their smoke tests' results."""
+    return [
+        DeployFacts(
+            d.client_id,
+            d.version,
+            d.commit,
+            d.environment,
+            d.created,
+            d.smoke,
+            d.get_smoke_display(),
+            list(d.smoke_results or []),
+        )
+        for d in Deploy.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end).order_by(
+            "created"
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class WatchEventFacts:
+    client_id: int
+    kind_label: str
+    title: str
+    created: datetime
+
+
+def _event(event: WatchEvent) -> WatchEventFacts:
+    return WatchEventFacts(event.client_id, event.get_kind_display(), event.title, event.created)
+
+
+def drift_events(client_ids: list[int], start: datetime, end: datetime) -> list[WatchEventFacts]:
+    """What drifted for these clients in [start, end), oldest first: DNS or email authentication changed, or a
+    deploy made a route slower."""
+    rows = WatchEvent.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end)
+    return [_event(e) for e in rows.filter(kind__in=DRIFT_KINDS).order_by("created")]
+
+
+def recent_watch_events(client_id: int, since: datetime, limit: int) -> list[WatchEventFacts]:
+    """The client's latest watch events since `since`, newest first."""
+    return [_event(e) for e in WatchEvent.objects.filter(client_id=client_id, created__gte=since)[:limit]]
