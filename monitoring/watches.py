@@ -30,9 +30,7 @@ def raise_event(client_id: int, kind: str, key: str, title: str, detail: dict[st
     )
     if not created:
         return None
-    alerts_for(
-        client_id, Alert.Kind.WATCH, f"watch:{event.id}", payload={"subject": title, "detail": _sentence(detail)}
-    )
+    alerts_for(client_id, Alert.Kind.WATCH, f"watch:{event.id}", payload={"title": title, "detail": _sentence(detail)})
     return event
 
 

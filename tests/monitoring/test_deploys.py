@@ -16,8 +16,9 @@ from django.urls import reverse
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
 from monitoring.api import MAX_BODY_BYTES
-from monitoring.deploys import smoke_test, token_create
+from monitoring.deploys import token_create
 from monitoring.models import AlertChannel, ApiToken, Deploy
+from monitoring.smoke import smoke_test
 from tests.conftest import Tenant, login
 from tests.factories import DomainFactory
 
