@@ -52,7 +52,9 @@ def test_an_outage_raises_one_alert_per_channel_and_one_recovery(
     tenant = make_tenant()
     _channels(tenant)
     domain = DomainFactory(client=tenant.client, name="launch-ready.test")
-    route = Route.objects.create(domain=domain, host="app", path="/login", kind="login", expected_statuses=[200])
+    route = Route.objects.create(
+        domain=domain, host="app", path="/login", kind=Route.Kind.LOGIN, expected_statuses=[200]
+    )
     monitor = Monitor.objects.create(
         client=tenant.client, route=route, url="https://app.login-500.test/login", expected_statuses=[200]
     )

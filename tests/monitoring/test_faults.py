@@ -31,7 +31,9 @@ def test_monitors_held_by_a_dead_worker_are_probed_by_another(short_lease, sandb
     tenant.domain.delete()  # only the two monitors below
     domain = DomainFactory(client=tenant.client, name="launch-ready.test")
     for path in ("/login", "/dashboard"):
-        route = Route.objects.create(domain=domain, host="app", path=path, kind="login", expected_statuses=[200, 302])
+        route = Route.objects.create(
+            domain=domain, host="app", path=path, kind=Route.Kind.LOGIN, expected_statuses=[200, 302]
+        )
         Monitor.objects.create(client=tenant.client, route=route, url=route.url, expected_statuses=[200, 302])
     held = claim_due(timezone.now())  # a worker claims them ... and dies before probing
     assert len(held) == 2
