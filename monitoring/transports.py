@@ -15,7 +15,7 @@ from dataclasses import replace
 from django.core.mail import EmailMultiAlternatives
 
 from accounts.models import STAFF_ROLES, Membership, Role
-from launchready.net import FetchResult, Net, current_config
+from launchready.net import FetchError, FetchResult, Net, current_config
 from launchready.plaintext import render_email_html, render_text
 from monitoring.messages import Message, channel_test_message
 from monitoring.models import AlertChannel
@@ -78,7 +78,7 @@ class HttpTransport(Transport):
         result = asyncio.run(self._post(url, body, headers))
         status = result.final.status
         if result.error is not None:
-            raise TransportError(f"{result.error}: {result.final.detail}", permanent=result.error == "refused")
+            raise TransportError(f"{result.error}: {result.final.detail}", permanent=result.error == FetchError.REFUSED)
         if status is None or not 200 <= status < 300:
             raise TransportError(f"the endpoint answered {status}", permanent=status in GONE_STATUSES)
 
