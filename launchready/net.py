@@ -371,6 +371,14 @@ class TlsInfo:
 
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
+# DNS answers kept for their TTL across Nets, one cache per set of resolvers.
+_DNS_CACHES: dict[tuple[tuple[str, int], ...], dns.resolver.LRUCache] = {}
+
+
+def dns_cache_for(config: NetConfig) -> dns.resolver.LRUCache:
+    """The DNS cache shared by every long-lived prober asking these resolvers (the monitors' probe rounds)."""
+    return _DNS_CACHES.setdefault(config.resolvers, dns.resolver.LRUCache(max_size=50_000))
+
 
 class Net:
     """One audit's (or one probe round's) view of the internet, with its own budget and deadline."""

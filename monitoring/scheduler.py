@@ -8,14 +8,13 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-import dns.resolver
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from launchready.models import Route
-from launchready.net import FetchError, Net, NetConfig, current_config
+from launchready.net import FetchError, Net, NetConfig, current_config, dns_cache_for
 from monitoring.alerts import alerts_for_event
 from monitoring.models import Alert, Incident, IncidentEvent, Monitor, Probe
 
@@ -120,14 +119,6 @@ async def probe(monitor: Monitor, net: Net, semaphore: asyncio.Semaphore, wait: 
     if latency > monitor.latency_budget_ms:
         return outcome(False, Monitor.Cause.SLOW, f"took {latency:.0f} ms, budget {monitor.latency_budget_ms} ms")
     return outcome(True)
-
-
-# DNS answers kept for their TTL across rounds, one cache per set of resolvers.
-_DNS_CACHES: dict[tuple[tuple[str, int], ...], dns.resolver.LRUCache] = {}
-
-
-def dns_cache_for(config: NetConfig) -> dns.resolver.LRUCache:
-    return _DNS_CACHES.setdefault(config.resolvers, dns.resolver.LRUCache(max_size=50_000))
 
 
 async def probe_round(

@@ -1,4 +1,5 @@
-"""Celery tasks for monitoring: thin; the scheduler module does the work."""
+"""Celery tasks for monitoring: the beat's entry points and the post-deploy smoke test, each thin. The task
+that sends one alert is in alert_tasks.py, below the queueing that these tasks' work ends in."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring.alerts import send
+from monitoring.models import Deploy
+from monitoring.reminders import send_reminders
+from monitoring.requeue import requeue_lost_alerts
 from monitoring.rollup import note_tick, prune, rollup_day, rollup_hour
 from monitoring.scheduler import sync_monitors, tick
+from monitoring.smoke import smoke_test
+from monitoring.watches import watch_certificates, watch_drift, watch_p95
 
 
 @shared_task(soft_time_limit=50, time_limit=58, ignore_result=True)
@@ -37,20 +42,8 @@ def monitoring_prune() -> dict[str, int]:
     return prune()
 
 
-@shared_task(bind=True, soft_time_limit=30, time_limit=45, max_retries=3, acks_late=True)
-def send_alert_task(self, alert_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Thin: the claim inside `send` makes a redelivered or retried task harmless."""
-    outcome = send(alert_id)
-    if outcome == "retry":
-        raise self.retry(countdown=10 * (self.request.retries + 1))
-    return outcome
-
-
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
 def smoke_test_task(deploy_id: int) -> str:
-    from monitoring.deploys import smoke_test
-    from monitoring.models import Deploy
-
     deploy = Deploy.objects.select_related("client").filter(id=deploy_id, smoke=Deploy.Smoke.PENDING).first()
     if deploy is None:
         return "gone or done"
@@ -59,20 +52,14 @@ def smoke_test_task(deploy_id: int) -> str:
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
 def monitoring_reminders() -> int:
-    from monitoring.alerts import send_reminders
-
     return send_reminders()
 
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
 def monitoring_watches() -> dict[str, int]:
-    from monitoring.watches import watch_certificates, watch_drift, watch_p95
-
     return {"certificates": watch_certificates(), "drift": watch_drift(), "p95": watch_p95()}
 
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
 def monitoring_requeue_alerts() -> int:
-    from monitoring.alerts import requeue_lost_alerts
-
     return requeue_lost_alerts()

@@ -12,9 +12,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from audits.checks.tls import facts
 from launchready.models import Domain
 from launchready.net import Net
+from launchready.tls import certificate_facts
 from monitoring.alerts import alerts_for
 from monitoring.models import Alert, Deploy, DnsBaseline, Monitor, Probe, WatchEvent
 from monitoring.rollup import window
@@ -30,9 +30,7 @@ def raise_event(client_id: int, kind: str, key: str, title: str, detail: dict[st
     )
     if not created:
         return None
-    alerts_for(
-        client_id, Alert.Kind.WATCH, f"watch:{event.id}", payload={"subject": title, "detail": _sentence(detail)}
-    )
+    alerts_for(client_id, Alert.Kind.WATCH, f"watch:{event.id}", payload={"title": title, "detail": _sentence(detail)})
     return event
 
 
@@ -48,7 +46,7 @@ async def _expiries(hosts: list[str]) -> dict[str, dt.datetime | None]:
         infos = await asyncio.gather(*(net.handshake(h) for h in hosts))
     out: dict[str, dt.datetime | None] = {}
     for host, info in zip(hosts, infos, strict=True):
-        out[host] = facts(info)[0].not_after if info.ok else None
+        out[host] = certificate_facts(info)[0].not_after if info.ok else None
     return out
 
 

@@ -36,7 +36,8 @@ from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from launchready.models import Client, Contact, Domain, Route
 from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_TEXT, IN_URL, LONG, fitted
-from monitoring.alerts import alerts_for_event, send, test_alert
+from monitoring.alerts import alerts_for_event, test_alert
+from monitoring.delivery import alert_send
 from monitoring.deploys import token_create
 from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor, SchedulerGap
 from monitoring.rollup import rollup_hour
@@ -281,7 +282,7 @@ def _send_everything(world: HostileWorld) -> None:
     incident = Incident.objects.filter(monitor__client=client).order_by("-id").first()
     assert incident is not None, "the login route answers 500: an incident is open"
     for alert in alerts_for_event(incident, "down", sequence=99):
-        send(alert.id)
+        alert_send(alert_id=alert.id)
 
 
 def build_hostile_world(net_config: Any) -> HostileWorld:

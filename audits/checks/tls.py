@@ -11,7 +11,6 @@ from functools import cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
@@ -19,37 +18,10 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 from audits.findings import Finding, Severity
 from audits.target import AuditTarget
 from launchready.net import FetchError, Net, TlsInfo
+from launchready.tls import CertFacts, certificate_facts, name_attribute
 
 EXPIRY_HIGH_DAYS = 14
 EXPIRY_BLOCKER_DAYS = 3
-
-
-@dataclass
-class CertFacts:
-    host: str
-    issuer: str
-    subject: str
-    names: list[str]
-    not_before: dt.datetime
-    not_after: dt.datetime
-    key_type: str
-    key_bits: int
-    chain_length: int
-
-    @property
-    def lifetime_days(self) -> int:
-        return (self.not_after - self.not_before).days
-
-    def as_evidence(self) -> dict[str, object]:
-        return {
-            "issuer": self.issuer,
-            "subject": self.subject,
-            "names": self.names,
-            "not_before": self.not_before.isoformat(),
-            "not_after": self.not_after.isoformat(),
-            "key": f"{self.key_type} {self.key_bits} bits",
-            "chain_length": self.chain_length,
-        }
 
 
 @cache
@@ -65,46 +37,6 @@ def _store(ca_bundle: str | None) -> tuple[Store, list[x509.Certificate]]:
             warnings.simplefilter("ignore", CryptographyDeprecationWarning)
             roots.extend(x509.load_pem_x509_certificates(handle.read()))
     return Store(roots), roots
-
-
-def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
-    values = name.get_attributes_for_oid(oid)
-    return str(values[0].value) if values else ""
-
-
-def facts(info: TlsInfo) -> tuple[CertFacts, x509.Certificate, list[x509.Certificate]]:
-    chain = [x509.load_der_x509_certificate(der) for der in info.chain_der]
-    leaf = chain[0]
-    try:
-        san = leaf.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
-        names = san.get_values_for_type(x509.DNSName)  # type: ignore[attr-defined]
-    except x509.ExtensionNotFound:
-        names = [_attr(leaf.subject, NameOID.COMMON_NAME)]
-    key = leaf.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        key_type, bits = "RSA", key.key_size
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        key_type, bits = f"ECDSA {key.curve.name}", key.curve.key_size
-    elif isinstance(key, ed25519.Ed25519PublicKey):
-        key_type, bits = "Ed25519", 256
-    else:
-        key_type, bits = type(key).__name__, 0
-    issuer = _attr(leaf.issuer, NameOID.ORGANIZATION_NAME) or _attr(leaf.issuer, NameOID.COMMON_NAME)
-    return (
-        CertFacts(
-            info.host,
-            issuer,
-            _attr(leaf.subject, NameOID.COMMON_NAME),
-            list(names),
-            leaf.not_valid_before_utc,
-            leaf.not_valid_after_utc,
-            key_type,
-            bits,
-            len(chain),
-        ),
-        leaf,
-        chain[1:],
-    )
 
 
 def name_matches(host: str, names: list[str]) -> bool:
@@ -200,7 +132,7 @@ def _chain_problem(
         if strict is not None:
             return ChainProblem("strict", strict)
         return ChainProblem("untrusted", _first_reason(message))
-    name, issuer = _attr(last.subject, NameOID.COMMON_NAME), _attr(last.issuer, NameOID.COMMON_NAME)
+    name, issuer = name_attribute(last.subject, NameOID.COMMON_NAME), name_attribute(last.issuer, NameOID.COMMON_NAME)
     if last.issuer == last.subject:
         return ChainProblem("untrusted", f"issued by {name}, a root no browser trusts")
     if any(c.subject == last.issuer for c in intermediates):  # the issuer was sent; its signature does not match
@@ -235,7 +167,7 @@ def evaluate(
             )
         ], None
     try:
-        cert, leaf, intermediates = facts(info)
+        cert, leaf, intermediates = certificate_facts(info)
     except ValueError as exc:
         return [
             Finding(

@@ -28,7 +28,9 @@ def _down_monitors(tenant: Tenant, count: int) -> list[Monitor]:
     domain = DomainFactory(client=tenant.client, name=f"shop-{tenant.client.id}.test")
     monitors = []
     for n in range(count):
-        route = Route.objects.create(domain=domain, host="app", path=f"/p{n}", kind="login", expected_statuses=[200])
+        route = Route.objects.create(
+            domain=domain, host="app", path=f"/p{n}", kind=Route.Kind.LOGIN, expected_statuses=[200]
+        )
         monitors.append(Monitor.objects.create(client=tenant.client, route=route, url=FAILING, expected_statuses=[200]))
     return monitors
 
@@ -173,7 +175,7 @@ def test_the_dashboard_and_the_overview_flag_clients_nobody_hears(tenant: Tenant
     AlertChannel.objects.create(client=heard, kind="email", name="Own")
     for client in (tenant.client, heard):
         route = Route.objects.create(
-            domain=DomainFactory(client=client), path="/", kind="homepage", expected_statuses=[200]
+            domain=DomainFactory(client=client), path="/", kind=Route.Kind.HOMEPAGE, expected_statuses=[200]
         )
         Monitor.objects.create(client=client, route=route, url=route.url, expected_statuses=[200])
     http = login(tenant.consultant)

@@ -19,7 +19,7 @@ from launchready.crypto import decrypt
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.smtp import SmtpSink
-from monitoring.alerts import send
+from monitoring.delivery import alert_send
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent, Monitor
 from monitoring.scheduler import claim_due, probe_round, record
 from tests.conftest import Tenant, make_tenant, wait_until
@@ -52,7 +52,9 @@ def test_an_outage_raises_one_alert_per_channel_and_one_recovery(
     tenant = make_tenant()
     _channels(tenant)
     domain = DomainFactory(client=tenant.client, name="launch-ready.test")
-    route = Route.objects.create(domain=domain, host="app", path="/login", kind="login", expected_statuses=[200])
+    route = Route.objects.create(
+        domain=domain, host="app", path="/login", kind=Route.Kind.LOGIN, expected_statuses=[200]
+    )
     monitor = Monitor.objects.create(
         client=tenant.client, route=route, url="https://app.login-500.test/login", expected_statuses=[200]
     )
@@ -89,7 +91,7 @@ def test_a_claimed_alert_is_sent_once_even_when_two_workers_race(tenant: Tenant)
 
     def worker_thread() -> None:
         try:
-            results.append(send(alert.id))
+            results.append(alert_send(alert_id=alert.id))
         finally:
             connections.close_all()  # this thread's own connection
 
@@ -100,7 +102,7 @@ def test_a_claimed_alert_is_sent_once_even_when_two_workers_race(tenant: Tenant)
         thread.join()
     assert sorted(results) == ["not pending"] * 3 + ["sent"]
     assert len(mail.outbox) == 1
-    assert send(alert.id) == "not pending"  # a retried task after the channel answered
+    assert alert_send(alert_id=alert.id) == "not pending"  # a retried task after the channel answered
     assert len(mail.outbox) == 1
 
 
@@ -116,8 +118,8 @@ def test_a_failing_endpoint_is_retried_a_bounded_number_of_times_and_others_are_
     email = AlertChannel.objects.create(client=tenant.client, kind="email", name="Founders", recipients=["a@b.co"])
     failing = Alert.objects.create(channel=broken, kind=Alert.Kind.TEST)
     working = Alert.objects.create(channel=email, kind=Alert.Kind.TEST)
-    assert [send(failing.id) for _ in range(3)] == ["retry", "retry", "failed"]
-    assert send(working.id) == "sent"
+    assert [alert_send(alert_id=failing.id) for _ in range(3)] == ["retry", "retry", "failed"]
+    assert alert_send(alert_id=working.id) == "sent"
     broken.refresh_from_db()
     failing.refresh_from_db()
     assert failing.state == "failed" and failing.attempts == 3 and "500" in failing.error
@@ -165,8 +167,8 @@ def test_a_hanging_endpoint_times_out_and_other_channels_still_send(sandbox_env:
     email = AlertChannel.objects.create(client=tenant.client, kind="email", name="Founders", recipients=["a@b.co"])
     stuck = Alert.objects.create(channel=hanging, kind=Alert.Kind.TEST, dedupe_key="t1")
     fine = Alert.objects.create(channel=email, kind=Alert.Kind.TEST, dedupe_key="t2")
-    assert send(stuck.id) == "retry"
-    assert send(fine.id) == "sent"
+    assert alert_send(alert_id=stuck.id) == "retry"
+    assert alert_send(alert_id=fine.id) == "sent"
     stuck.refresh_from_db()
     hanging.refresh_from_db()
     assert stuck.state == "pending" and stuck.attempts == 1

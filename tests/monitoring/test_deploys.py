@@ -16,8 +16,9 @@ from django.urls import reverse
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
 from monitoring.api import MAX_BODY_BYTES
-from monitoring.deploys import smoke_test, token_create
+from monitoring.deploys import token_create
 from monitoring.models import AlertChannel, ApiToken, Deploy
+from monitoring.smoke import smoke_test
 from tests.conftest import Tenant, login
 from tests.factories import DomainFactory
 
@@ -48,7 +49,11 @@ def test_a_deploy_is_recorded_with_a_valid_token_only(tenant: Tenant, django_cap
 
 def _routes(tenant: Tenant, apex: str) -> None:
     domain = DomainFactory(client=tenant.client, name=apex)
-    for host, path, kind in [("www", "/", "homepage"), ("app", "/login", "login"), ("api", "/health", "api_health")]:
+    for host, path, kind in [
+        ("www", "/", Route.Kind.HOMEPAGE),
+        ("app", "/login", Route.Kind.LOGIN),
+        ("api", "/health", Route.Kind.API_HEALTH),
+    ]:
         Route.objects.create(
             domain=domain, host="" if host == "www" else host, path=path, kind=kind, expected_statuses=[200]
         )
@@ -59,7 +64,7 @@ def test_the_smoke_test_passes_on_a_healthy_deploy(sandbox_env: Sandbox, tenant:
     _routes(tenant, "launch-ready.test")
     deploy = smoke_test(Deploy.objects.create(client=tenant.client, version="v1"))
     assert deploy.smoke == "passed"
-    assert [r["kind"] for r in deploy.smoke_results] == ["homepage", "login", "api_health"]
+    assert [r["kind"] for r in deploy.smoke_results] == [Route.Kind.HOMEPAGE, Route.Kind.LOGIN, Route.Kind.API_HEALTH]
 
 
 def test_a_failed_smoke_test_alerts_the_channels(

@@ -31,7 +31,9 @@ def test_monitors_held_by_a_dead_worker_are_probed_by_another(short_lease, sandb
     tenant.domain.delete()  # only the two monitors below
     domain = DomainFactory(client=tenant.client, name="launch-ready.test")
     for path in ("/login", "/dashboard"):
-        route = Route.objects.create(domain=domain, host="app", path=path, kind="login", expected_statuses=[200, 302])
+        route = Route.objects.create(
+            domain=domain, host="app", path=path, kind=Route.Kind.LOGIN, expected_statuses=[200, 302]
+        )
         Monitor.objects.create(client=tenant.client, route=route, url=route.url, expected_statuses=[200, 302])
     held = claim_due(timezone.now())  # a worker claims them ... and dies before probing
     assert len(held) == 2
@@ -45,17 +47,15 @@ def test_monitors_held_by_a_dead_worker_are_probed_by_another(short_lease, sandb
 def test_alerts_whose_task_was_lost_with_the_broker_queue_are_sent_once(smtp_sink, worker) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from monitoring.alerts import requeue_lost_alerts
     from monitoring.models import Alert, AlertChannel
+    from monitoring.requeue import requeue_lost_alerts
 
     tenant = make_tenant()
     channel = AlertChannel.objects.create(
         client=tenant.client, kind="email", name="Team", recipients=["ops@example.com"]
     )
     # Queued, and its task lost: Redis restarted without keeping its queue (it keeps nothing on disk here).
-    alert = Alert.objects.create(
-        channel=channel, kind=Alert.Kind.TEST, dedupe_key="lost:1", payload={"subject": "Lost and found"}
-    )
+    alert = Alert.objects.create(channel=channel, kind=Alert.Kind.TEST, dedupe_key="lost:1")
     later = timezone.now() + timedelta(minutes=3)
     assert requeue_lost_alerts(later) == 1
     assert requeue_lost_alerts(later) == 1  # a second sweep before the worker got to it: queued twice
@@ -63,7 +63,9 @@ def test_alerts_whose_task_was_lost_with_the_broker_queue_are_sent_once(smtp_sin
     assert wait_until(lambda: Alert.objects.get(pk=alert.pk).state == "sent", timeout=30)
     assert wait_until(_worker_idle, timeout=30)  # the duplicate task has run too
 
-    assert len(smtp_sink.messages) == 1 and messages[0]["Subject"] == "[Launch Ready] Lost and found"
+    assert (
+        len(smtp_sink.messages) == 1 and messages[0]["Subject"] == f"[Launch Ready] Test alert for {tenant.client.name}"
+    )
     assert requeue_lost_alerts(later) == 0
 
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring.alerts import alerts_for_event, send_reminders
+from monitoring.alerts import alerts_for_event
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent, MaintenanceWindow, Monitor
+from monitoring.reminders import send_reminders
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.django_db

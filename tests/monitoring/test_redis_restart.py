@@ -85,7 +85,9 @@ def test_probes_resume_after_redis_restarts_and_nothing_is_alerted_twice(
     steady, outage = (
         Monitor.objects.create(
             client=tenant.client,
-            route=Route.objects.create(domain=domain, host="app", path=path, kind="login", expected_statuses=[200]),
+            route=Route.objects.create(
+                domain=domain, host="app", path=path, kind=Route.Kind.LOGIN, expected_statuses=[200]
+            ),
             url=url,
             expected_statuses=[200],
             interval=2,  # below the product's 30 s floor, so that the test sees many rounds in a few seconds

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def _monitor(tenant: Tenant, apex: str, host: str, path: str, **kwargs: object) -> Monitor:
     domain = DomainFactory(client=tenant.client, name=apex)
-    route = Route.objects.create(domain=domain, host=host, path=path, kind="login", expected_statuses=[200])
+    route = Route.objects.create(domain=domain, host=host, path=path, kind=Route.Kind.LOGIN, expected_statuses=[200])
     return Monitor.objects.create(client=tenant.client, route=route, url=route.url, expected_statuses=[200], **kwargs)
 
 
@@ -131,7 +131,8 @@ def test_the_probe_round_saves_every_monitors_state_in_a_bounded_number_of_queri
     monitors = [
         Monitor.objects.create(client=tenant.client, route=route, url=route.url, expected_statuses=[200])
         for route in (
-            Route.objects.create(domain=domain, host="app", path=f"/login?n={n}", kind="login") for n in range(30)
+            Route.objects.create(domain=domain, host="app", path=f"/login?n={n}", kind=Route.Kind.LOGIN)
+            for n in range(30)
         )
     ]
     claimed = claim_due(timezone.now())
