@@ -11,4 +11,3 @@ from launchready.tenancy import get_visible
 
 def get_pack_version_for_user(user: Any, code: UUID) -> PackVersion:
     return get_visible(PackVersion.objects.select_related("client__workspace"), user, code, "client")
-

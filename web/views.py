@@ -29,7 +29,6 @@ from audits.status import audit_status
 from handover.checklist import sprint_checklist
 from handover.models import PackVersion
 from handover.pack import open_risk_count, uptime_30d
-from reports.models import WeeklyReport, with_covered_label
 from launchready.forms import ClientForm, ContactForm, DomainForm, RouteForm, SprintForm
 from launchready.models import Client, Sprint
 from launchready.tenancy import (
@@ -45,6 +44,7 @@ from launchready.tenancy import (
 from monitoring.alerts import unreachable_clients
 from monitoring.models import Deploy, Monitor
 from monitoring.watches import baseline_approve
+from reports.models import WeeklyReport, with_covered_label
 from web.dashboard import client_verdicts, dashboard_rows, soonest_deadline_first
 
 DASHBOARD_PAGE_SIZE = 50

@@ -7,16 +7,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-<<<<<<<< HEAD:tests/web/test_demo_reports.py
 from accounts.models import User
-from reports.models import WeeklyReport
 from launchready.models import Client
 from monitoring.models import Alert, AlertChannel, Incident, IncidentEvent
-========
-from launchready.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
-from launchready.models import Client
 from reports.models import WeeklyReport
->>>>>>>> rep:tests/reports/test_demo.py
 from tests.conftest import login
 from web.demo import CONSULTANT_EMAIL, FOUNDER_EMAIL, seed_demo
 
