@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # lazy import: the handlers need the app registry, which is ready only now (Django's place for it)
         from accounts import signals  # noqa: F401  (connects the activity log to allauth's signals)

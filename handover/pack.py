@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Membership, Role
+from accounts.selectors import workspace_owner
 from audits import selectors as audits
 from audits.findings import Item, Severity
 from audits.selectors import RecordedFinding, RiskList
@@ -426,7 +426,7 @@ def _domain_map(
 
 
 def _contacts(client: Client) -> dict[str, Any]:
-    owner = Membership.objects.filter(workspace_id=client.workspace_id, role=Role.OWNER).select_related("user").first()
+    owner = workspace_owner(workspace_id=client.workspace_id)
     return {
         "client": [
             {"name": c.name, "role": c.role, "email": c.email, "phone": c.phone, "primary": c.is_primary}

@@ -14,7 +14,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Role
+from accounts.selectors import founder_emails
 from handover.models import PackVersion
 from launchready.plaintext import render_email_html, render_subject, render_text
 
@@ -22,10 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def founder_addresses(version: PackVersion) -> list[str]:
-    rows = Membership.objects.filter(
-        workspace_id=version.client.workspace_id, role=Role.FOUNDER, client_id=version.client_id, user__is_active=True
-    ).values_list("user__email", flat=True)
-    return sorted({email.lower() for email in rows if email})
+    return founder_emails(workspace_id=version.client.workspace_id, client_id=version.client_id)
 
 
 def pack_context(version: PackVersion) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Membership
+from accounts.selectors import membership_by_code
 from launchready.models import Client
 from launchready.plaintext import render_email_html, render_subject, render_text
 from reports.models import DigestSubscription, WeeklyReport
@@ -81,7 +82,7 @@ def read_digest_token(token: str) -> Membership | None:
         code = uuid.UUID(str(signing.loads(token, salt=DIGEST_SALT)["m"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    return Membership.objects.filter(code=code).select_related("workspace", "user").first()
+    return membership_by_code(code=code)
 
 
 def subscribe(membership: Membership) -> None:

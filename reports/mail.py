@@ -29,7 +29,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import escape
 
-from accounts.models import STAFF_ROLES, Membership, Role
+from accounts.models import STAFF_ROLES, Role
+from accounts.selectors import active_member_emails
 from launchready.models import Client
 from launchready.plaintext import render_email_html, render_subject, render_text
 from reports.models import ReportOptOut, WeeklyReport
@@ -109,16 +110,11 @@ def recipients(client: Client) -> Recipients:
     out = set(ReportOptOut.objects.filter(client=client).values_list("email", flat=True))
     founders: set[str] = set()
     consultants: set[str] = set()
-    members = Membership.objects.filter(workspace_id=client.workspace_id).values_list(
-        "role", "client_id", "user__email", "user__is_active"
-    )
-    for role, client_id, email, active in members:
-        if not active or not email:
-            continue
+    for role, client_id, email in active_member_emails(workspace_id=client.workspace_id):
         if role in STAFF_ROLES:
-            consultants.add(email.lower())
+            consultants.add(email)
         elif role == Role.FOUNDER and client_id == client.id:
-            founders.add(email.lower())
+            founders.add(email)
     consultants -= founders
     return Recipients(sorted(founders - out), sorted(consultants - out), sorted((founders | consultants) & out))
 
