@@ -13,7 +13,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audits.catalog import CATALOG, COULD_NOT_CHECK, render, severity_of, verdict_of
-from audits.engine import CHECK_PREFIXES, AuditOutcome
+from audits.engine import AuditOutcome, ids_of
 from audits.findings import Area, Finding, LaunchVerdict, Severity
 from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
 from launchready.models import Client, Domain
@@ -125,8 +125,7 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
     before = previous_run(run)
     if before is not None:
         # A check that failed or ran out of time proves nothing fixed: its earlier findings stay open.
-        unfinished = outcome.failed_checks + outcome.timed_out_checks
-        unproven = tuple(prefix for name in unfinished for prefix in CHECK_PREFIXES.get(name, ()))
+        unproven = ids_of(outcome.failed_checks + outcome.timed_out_checks)
         # Under one diagnosis (the domain does not exist…) the earlier findings are neither fixed nor open:
         # the diagnosis stands for them.
         gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
@@ -136,7 +135,7 @@ def audit_run_finish(run: AuditRun, outcome: AuditOutcome, history: History) -> 
                 _fixed_copy(
                     AuditFinding,
                     f,
-                    Change.STILL_OPEN if unproven and f.check_id.startswith(unproven) else Change.FIXED,
+                    Change.STILL_OPEN if f.check_id in unproven else Change.FIXED,
                     run=run,
                 )
                 for f in gone

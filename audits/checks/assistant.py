@@ -23,6 +23,7 @@ from audits.assistant import (
     extract_answer,
     redteam_set,
 )
+from audits.checks.declaration import Check
 from audits.findings import Finding
 from audits.keyshape import key_shaped
 from launchready.net import FetchError, FetchResult
@@ -203,3 +204,28 @@ def _error_params(spec: AssistantSpec, count: int, sent: int, errors: list[str])
         "detail": "; ".join(sorted(set(errors))[:3]),
         "answer_path": spec.answer_path or "the whole body",
     }
+
+
+def _has_assistant(target: AuditTarget) -> bool:
+    return target.assistant is not None
+
+
+# Probed only when the client has an assistant configured, with the audit of the domain that carries it.
+CHECKS = (
+    Check(
+        "assistant",
+        check_assistant,
+        frozenset(
+            {
+                "assistant.leak.canary",
+                "assistant.leak.key",
+                "assistant.leak.personal_data",
+                "assistant.timeout",
+                "assistant.error",
+                "assistant.unreachable",
+                "assistant.probed",
+            }
+        ),
+        applies=_has_assistant,
+    ),
+)

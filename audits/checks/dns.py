@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from audits.catalog import render, severity_of
+from audits.checks.declaration import Check
 from audits.findings import Finding, Severity
 from audits.target import CRITICAL_LABELS, AuditTarget
 from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
@@ -87,9 +88,26 @@ def fold_under(diagnosis: Finding, findings: list[Finding]) -> Finding:
 
 
 async def check_hosts(target: AuditTarget, net: Net) -> list[Finding]:
-    """Each host resolves (or the failure is named), no dangling CNAME, no CNAME loop, IPv6 noted."""
-    results = await asyncio.gather(*(_check_host(target, net, host) for host in target.hosts))
-    return [finding for findings in results for finding in findings]
+    """Each host resolves (or the failure is named), no dangling CNAME, no CNAME loop, IPv6 noted. The domain's
+    own nameserver question failing is a lookup failure of its apex too (the answer is shared with the
+    nameserver check, which then has nothing to add)."""
+    results, ns = await asyncio.gather(
+        asyncio.gather(*(_check_host(target, net, host) for host in target.hosts)), net.dns(target.apex, "NS")
+    )
+    return [finding for findings in results for finding in findings] + _nameservers_failed(target, ns)
+
+
+def _nameservers_failed(target: AuditTarget, ns: DnsAnswer) -> list[Finding]:
+    if not ns.is_failure:
+        return []
+    return [
+        Finding(
+            "dns.host.failure",
+            target.apex,
+            {"NS": str(ns.status)},
+            {"host": target.apex, "status": ns.status.value},
+        )
+    ]
 
 
 async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]:
@@ -173,18 +191,9 @@ def _is_cname_loop(answer: DnsAnswer) -> bool:
 
 async def check_nameservers(target: AuditTarget, net: Net) -> list[Finding]:
     ns = await net.dns(target.apex, "NS")
-    if ns.is_failure:
-        return [
-            Finding(
-                "dns.host.failure",
-                target.apex,
-                {"NS": str(ns.status)},
-                {"host": target.apex, "status": ns.status.value},
-            )
-        ]
     servers = sorted(ns.values)
     if not ns.ok:
-        return []
+        return []  # a failing question is the host check's finding on the apex
     findings: list[Finding] = []
     if len(servers) < 2:
         findings.append(Finding("dns.ns.too_few", target.apex, {"NS": servers}, {"domain": target.apex}))
@@ -320,3 +329,28 @@ async def check_dnssec(target: AuditTarget, net: Net) -> list[Finding]:
     if dnskey.ok or dnskey.is_failure:
         return []
     return [Finding("dns.dnssec.off", target.apex, {"DNSKEY": str(dnskey.status)}, {"domain": target.apex})]
+
+
+# What this module provides. The engine runs CHECKS beside each other; it asks the diagnosis first and judges
+# the TTLs on the record inventory at the end; CAA is judged after the TLS handshake, by the TLS check.
+CHECKS = (
+    Check(
+        "dns.hosts",
+        check_hosts,
+        frozenset(
+            {
+                "dns.host.missing",
+                "dns.host.failure",
+                "dns.host.refused",
+                "dns.cname.dangling",
+                "dns.cname.loop",
+                "dns.ipv6.missing",
+            }
+        ),
+    ),
+    Check("dns.nameservers", check_nameservers, frozenset({"dns.ns.too_few", "dns.ns.inconsistent", "dns.ns.refused"})),
+    Check("dns.dnssec", check_dnssec, frozenset({"dns.dnssec.off"})),
+)
+DIAGNOSIS_IDS = frozenset({"dns.domain.missing", "dns.domain.unreachable"})  # check_domain
+TTL_IDS = frozenset({"dns.ttl.long"})  # check_ttls
+CAA_IDS = frozenset({"dns.caa.missing", "dns.caa.dns_failure", "dns.caa.blocks_issuer"})  # check_caa

@@ -8,6 +8,7 @@ import ipaddress
 import re
 from urllib.parse import urljoin, urlsplit
 
+from audits.checks.declaration import Check
 from audits.findings import Finding
 from audits.target import AuditTarget
 from launchready.net import FetchResult, Hop, Net
@@ -185,3 +186,21 @@ async def _origin_exposed(target: AuditTarget, net: Net) -> list[Finding]:
                 )
             ]
     return []
+
+
+CHECKS = (
+    Check(
+        "edge",
+        check_edge,
+        frozenset(
+            {
+                "edge.no_cdn",
+                "edge.cdn",
+                "edge.origin_exposed",
+                "edge.static_no_cache",
+                "edge.shared_cache_private",
+                "edge.no_compression",
+            }
+        ),
+    ),
+)

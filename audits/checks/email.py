@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from audits.checks.declaration import Check
 from audits.email import dkim, dmarc, spf
 from audits.findings import Finding, Severity
 from audits.target import AuditTarget
@@ -287,3 +288,43 @@ def dkim_findings(target: AuditTarget, lookups: list[dkim.DkimLookup]) -> list[F
         if dkim.Code.SHA1_ONLY in codes:
             findings.append(Finding("email.dkim.sha1", subject, evidence, params))
     return findings
+
+
+CHECKS = (
+    Check(
+        "email",
+        check_email,
+        frozenset(
+            {
+                "email.mx.missing",
+                "email.mta_sts.missing",
+                "email.tls_rpt.missing",
+                "email.spf.missing",
+                "email.spf.multiple",
+                "email.spf.syntax",
+                "email.spf.too_many_lookups",
+                "email.spf.too_many_void",
+                "email.spf.permissive_all",
+                "email.spf.provider_missing",
+                "email.spf.dns_failure",
+                "email.dkim.missing",
+                "email.dkim.revoked",
+                "email.dkim.testing",
+                "email.dkim.weak_key",
+                "email.dkim.key_1024",
+                "email.dkim.sha1",
+                "email.dkim.invalid",
+                "email.dkim.dns_failure",
+                "email.dmarc.missing",
+                "email.dmarc.multiple",
+                "email.dmarc.syntax",
+                "email.dmarc.none_no_reports",
+                "email.dmarc.none_with_reports",
+                "email.dmarc.rua_unauthorised",
+                "email.dmarc.removed_tags",
+                "email.dmarc.psl_disagrees",
+                "email.dmarc.dns_failure",
+            }
+        ),
+    ),
+)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from audits.checks.declaration import Check
 from audits.checks.edge import asset_urls, is_session_cookie
 from audits.findings import Finding
 from audits.target import AuditTarget
@@ -216,3 +217,38 @@ async def check_exposure(target: AuditTarget, net: Net) -> list[Finding]:
         ):
             findings.append(Finding("exposure.admin_indexable", probes[key], {}, {"url": probes[key]}))
     return findings
+
+
+CHECKS = (
+    Check(
+        "headers",
+        check_headers,
+        frozenset(
+            {
+                "headers.unchecked",
+                "headers.hsts_missing",
+                "headers.hsts_short",
+                "headers.csp_missing",
+                "headers.frame_missing",
+                "headers.nosniff_missing",
+                "headers.referrer_missing",
+                "headers.cookie_insecure",
+                "headers.cors_reflects",
+                "headers.grade",
+            }
+        ),
+    ),
+    Check(
+        "exposure",
+        check_exposure,
+        frozenset(
+            {
+                "exposure.env_file",
+                "exposure.git",
+                "exposure.debug_page",
+                "exposure.source_map",
+                "exposure.admin_indexable",
+            }
+        ),
+    ),
+)

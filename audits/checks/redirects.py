@@ -7,6 +7,7 @@ import asyncio
 import re
 from urllib.parse import urlsplit
 
+from audits.checks.declaration import Check
 from audits.findings import Finding
 from audits.target import AuditTarget
 from launchready.net import FetchError, FetchResult, Hop, Net
@@ -189,3 +190,25 @@ async def check_mixed_content(target: AuditTarget, net: Net) -> list[Finding]:
                 )
             )
     return findings
+
+
+CHECKS = (
+    Check(
+        "redirects",
+        check_redirects,
+        frozenset(
+            {
+                "redirect.http_not_https",
+                "redirect.loop",
+                "redirect.too_many",
+                "redirect.long_chain",
+                "redirect.both_hosts_serve",
+                "redirect.wrong_canonical",
+                "redirect.drops_path",
+                "redirect.temporary",
+            }
+        ),
+    ),
+    Check("redirects.callbacks", check_callback_routes, frozenset({"redirect.on_callback"})),
+    Check("redirects.mixed_content", check_mixed_content, frozenset({"redirect.mixed_content"})),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+from audits.checks.declaration import Check
 from audits.findings import Finding, Severity
 from audits.target import CRITICAL_ROUTE_KINDS, AuditTarget, RouteSpec
 from launchready.net import FetchResult, Net
@@ -100,3 +101,20 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
 async def check_routes(target: AuditTarget, net: Net) -> list[Finding]:
     results = await asyncio.gather(*(check_route(route, net) for route in target.routes))
     return [f for group in results for f in group]
+
+
+CHECKS = (
+    Check(
+        "routes",
+        check_routes,
+        frozenset(
+            {
+                "route.unreachable",
+                "route.unexpected_status",
+                "route.keyword_missing",
+                "route.slow_ttfb",
+                "route.slow_p95",
+            }
+        ),
+    ),
+)

@@ -10,6 +10,7 @@ import json
 import re
 from urllib.parse import unquote, urljoin, urlsplit
 
+from audits.checks.declaration import Check
 from audits.findings import Finding
 from audits.secrets.detector import Hit, Kind, scan_text
 from audits.secrets.providers import with_article
@@ -127,3 +128,12 @@ def _record(
                 "rotation": hit.rotation,
             },
         )
+
+
+CHECKS = (
+    Check(
+        "secrets.bundles",
+        check_bundles,
+        frozenset({"secrets.bundle.key", "secrets.source_map.key", "secrets.bundle.publishable"}),
+    ),
+)

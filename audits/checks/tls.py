@@ -16,6 +16,8 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from audits.checks.declaration import Check
+from audits.checks.dns import CAA_IDS, check_caa
 from audits.findings import Finding, Severity
 from audits.target import AuditTarget
 from launchready.net import FetchError, Net, TlsInfo
@@ -317,3 +319,31 @@ async def check_tls(target: AuditTarget, net: Net) -> tuple[list[Finding], dict[
         if cert is not None:
             certs[info.host] = cert
     return findings, certs
+
+
+async def check_tls_and_caa(target: AuditTarget, net: Net) -> list[Finding]:
+    """The TLS checks, then CAA judged against the authority that issued the certificate seen."""
+    # The CAA question is asked at once (and shared), so judging it after the handshake costs no round trip.
+    caa_prefetch = asyncio.ensure_future(net.dns(target.apex, "CAA"))
+    findings, certs = await check_tls(target, net)
+    await caa_prefetch
+    issuer = next((c.issuer for c in certs.values()), None)
+    return findings + await check_caa(target, net, issuer)
+
+
+TLS_IDS = frozenset(
+    {
+        "tls.unreachable",
+        "tls.untrusted",
+        "tls.expired",
+        "tls.not_yet_valid",
+        "tls.expiring_soon",
+        "tls.hostname_mismatch",
+        "tls.chain_incomplete",
+        "tls.chain_strict",
+        "tls.weak_key",
+        "tls.certificate",
+        "tls.old_protocol",
+    }
+)
+CHECKS = (Check("tls", check_tls_and_caa, TLS_IDS | CAA_IDS),)

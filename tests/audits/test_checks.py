@@ -14,7 +14,7 @@ from audits.target import RouteSpec
 from launchready.net import FetchResult, Hop
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY, TRIPS
-from tests.audits.conftest import target_for
+from tests.audits.conftest import only_declared_ids, target_for
 
 EXTRA_LABELS = {"dns.cname.dangling": ["app", "api", "shop"], "dns.cname.loop": ["app", "api", "portal"]}
 # Checks that only ever report facts, or that guard the audit itself: nothing to trip on a domain.
@@ -48,7 +48,9 @@ NOT_TRIPPED_BY_A_DOMAIN |= {check_id for check_id in CATALOG if check_id.startsw
 
 
 def audit(sandbox: Sandbox, apex: str, labels: list[str] | None = None) -> AuditOutcome:
-    return asyncio.run(run_audit(target_for(apex, labels=labels), config=sandbox.net_config()))
+    """Audit one sandbox domain, checking on the way that each check produces only the ids it declares."""
+    target = target_for(apex, labels=labels)
+    return asyncio.run(run_audit(target, config=sandbox.net_config(), progress=only_declared_ids))
 
 
 @pytest.fixture(scope="module")
