@@ -29,9 +29,9 @@ from django.utils import timezone
 from accounts.activity import record_activity
 from accounts.invitations import invitation_create, invitation_send_email
 from accounts.models import Invitation, Membership, Role, User, hash_token
+from audits.lifecycle import audit_run_execute as execute
 from audits.models import AssistantProbe, AuditRun
 from audits.secrets.demo import seed_repo_scan
-from audits.tasks import execute
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from handover.report_digest import digest_message, digest_rows, digest_token, subscribe
