@@ -14,6 +14,7 @@ from audits.checks import dns as dns_checks
 from audits.checks.declaration import Check, CheckFn
 from audits.findings import Finding
 from audits.target import USUAL_LABELS, AuditTarget, RouteSpec
+from launchready.models import Route
 from launchready.net import DnsRecord, Net, NetConfig
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ async def _discover(target: AuditTarget, net: Net) -> None:
             "www" if settled == f"www.{target.apex}" else "apex" if settled == target.apex else target.canonical
         )
     if not target.routes:
-        target.routes.append(RouteSpec(target.homepage, "homepage", (200,)))
+        target.routes.append(RouteSpec(target.homepage, Route.Kind.HOMEPAGE, (200,)))
 
 
 async def _label_exists(host: str, net: Net) -> bool:

@@ -140,7 +140,8 @@ def history_for(run: AuditRun) -> History:
 
 def record_findings(run: AuditRun, findings: list[Finding], history: History) -> None:
     """Save findings as their check completes, so a run cut short keeps what it had found."""
-    AuditFinding.objects.bulk_create([recorded(AuditFinding, finding, history, run=run) for finding in findings])
+    apex = run.domain.name
+    AuditFinding.objects.bulk_create([recorded(AuditFinding, f, history, apex, run=run) for f in findings])
 
 
 @transaction.atomic

@@ -30,8 +30,9 @@ def change_of(fingerprint: tuple[str, str], history: History) -> str:
     return AuditFinding.Change.NEW
 
 
-def recorded(model: type[R], finding: Finding, history: History, **owner: Any) -> R:
-    """The row of one finding, its text rendered as the catalog says it today."""
+def recorded(model: type[R], finding: Finding, history: History, apex: str = "", **owner: Any) -> R:
+    """The row of one finding, its text rendered as the catalog says it today; `apex` is the audited domain
+    (none for a repository scan), under which the finding's host is ranked."""
     verdict = CATALOG[finding.check_id]
     text = render(finding)
     return model(
@@ -46,7 +47,7 @@ def recorded(model: type[R], finding: Finding, history: History, **owner: Any) -
         fix=text["fix"],
         evidence=_jsonable(finding.evidence),
         change=change_of((finding.check_id, finding.subject[:500]), history),
-        rank=impact_rank(finding),
+        rank=impact_rank(finding, apex),
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -12,11 +11,20 @@ from django.utils import timezone
 from audits.catalog import CATALOG, COULD_NOT_CHECK, severity_of, verdict_of
 from audits.findings import Area, Finding, LaunchVerdict, Severity
 from audits.models import AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
-from launchready.models import Client, Domain
+from launchready.models import Client, Domain, Route
 
-# Within a severity, the paths that touch the most users come first: sign-in and payment before a blog.
-KIND_WEIGHT = {"login": 0, "auth callback": 0, "checkout": 1, "dashboard": 2, "api health": 3, "webhook": 3}
+# Within a severity, the paths that touch the most users come first: sign-in and payment before a blog;
+# then the hosts, by their label under the domain (a finding about no one host weighs as the domain itself).
+KIND_WEIGHT: dict[str, int] = {
+    Route.Kind.LOGIN: 0,
+    Route.Kind.AUTH_CALLBACK: 0,
+    Route.Kind.CHECKOUT: 1,
+    Route.Kind.DASHBOARD: 2,
+    Route.Kind.API_HEALTH: 3,
+    Route.Kind.WEBHOOK: 3,
+}
 LABEL_WEIGHT = {"login": 0, "auth": 0, "app": 2, "api": 3, "www": 4, "": 4}
+ELSEWHERE = 5  # another label, or a host outside the domain (a CDN, a vendor's chat endpoint)
 AREA_ORDER = [
     Area.TLS,
     Area.SECRETS,
@@ -31,18 +39,27 @@ AREA_ORDER = [
 ]
 
 
-def _weight(finding: Finding) -> int:
-    kind = str(finding.params.get("kind", "")).lower()
-    if kind in KIND_WEIGHT:
-        return KIND_WEIGHT[kind]
-    host = urlsplit(finding.subject).hostname if "://" in finding.subject else finding.subject.split("#")[0]
-    label = (host or "").split(".")[0] if (host or "").count(".") >= 2 else ""
-    return LABEL_WEIGHT.get(label, 5)
+def host_label(host: str, apex: str) -> str | None:
+    """The first label of a host under the audited domain ("app" for app.example.com; "" for the domain itself
+    and when the finding is about no one host), or None for a host outside the domain."""
+    if not host or host == apex:
+        return ""
+    if apex and host.endswith(f".{apex}"):
+        return host[: -len(apex) - 1].split(".")[0]
+    return None
 
 
-def impact_rank(finding: Finding) -> int:
+def _weight(finding: Finding, apex: str) -> int:
+    if finding.route_kind in KIND_WEIGHT:
+        return KIND_WEIGHT[finding.route_kind]
+    label = host_label(finding.host, apex)
+    return ELSEWHERE if label is None else LABEL_WEIGHT.get(label, ELSEWHERE)
+
+
+def impact_rank(finding: Finding, apex: str = "") -> int:
+    """Lower is more urgent: severity first, then the route or host it touches, then the area."""
     severity = severity_of(finding)
-    weight = _weight(finding)
+    weight = _weight(finding, apex)
     area = CATALOG[finding.check_id].area
     return severity.rank * 10000 + weight * 100 + AREA_ORDER.index(area)
 

@@ -24,7 +24,7 @@ from audits.assistant import (
     redteam_set,
 )
 from audits.checks.declaration import Check
-from audits.findings import Finding
+from audits.findings import Finding, host_of
 from audits.keyshape import key_shaped
 from launchready.net import FetchError, FetchResult
 
@@ -65,6 +65,7 @@ class _Leaks:
 
     def __init__(self, spec: AssistantSpec, own_domains: set[str]) -> None:
         self.spec = spec
+        self.host = host_of(spec.url)
         self.own = own_domains
         self.found: dict[str, Finding] = {}
 
@@ -79,7 +80,9 @@ class _Leaks:
         if self.spec.canary and self.spec.canary.lower() in reply.lower():
             evidence = {"prompts": [], "reply": _excerpt(reply, self.spec.canary)}
             self._add(
-                "canary", Finding("assistant.leak.canary", url, evidence, {**base, "canary": self.spec.canary}), prompt
+                "canary",
+                Finding("assistant.leak.canary", url, evidence, {**base, "canary": self.spec.canary}, host=self.host),
+                prompt,
             )
         asked = {m.value for m in key_shaped(prompt.message)}
         for key in key_shaped(reply):
@@ -88,7 +91,9 @@ class _Leaks:
             evidence = {"prompts": [], "provider": key.provider, "key": key.redacted}
             params = {**base, "provider": key.provider, "redacted": key.redacted}
             self._add(
-                f"key:{key.redacted}", Finding("assistant.leak.key", f"{url}#{key.redacted}", evidence, params), prompt
+                f"key:{key.redacted}",
+                Finding("assistant.leak.key", f"{url}#{key.redacted}", evidence, params, host=self.host),
+                prompt,
             )
         in_prompt = {a.lower() for a in EMAIL.findall(prompt.message)}
         strangers = sorted({a for a in EMAIL.findall(reply) if a.lower() not in in_prompt and not _own(a, self.own)})
@@ -96,7 +101,7 @@ class _Leaks:
             examples = [mask_email(a) for a in strangers[:3]]
             evidence = {"prompts": [], "addresses": examples, "reply": _excerpt(reply, strangers[0])}
             params = {**base, "count": len(strangers), "examples": examples}
-            self._add("emails", Finding("assistant.leak.personal_data", url, evidence, params), prompt)
+            self._add("emails", Finding("assistant.leak.personal_data", url, evidence, params, host=self.host), prompt)
 
 
 def _failure(result: FetchResult) -> str | None:
@@ -114,6 +119,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
     if spec is None:
         return []
     prompts = redteam_set()[: max(1, spec.max_prompts)]
+    host = host_of(spec.url)
     own = {target.apex}
     leaks = _Leaks(spec, own)
     loop = asyncio.get_running_loop()
@@ -127,7 +133,8 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
         try:
             url, headers, body = build_request(spec, prompt.message)
         except AssistantConfigError as exc:
-            return [Finding("assistant.error", spec.url, {"error": str(exc)}, _error_params(spec, 1, 1, [str(exc)]))]
+            params = _error_params(spec, 1, 1, [str(exc)])
+            return [Finding("assistant.error", spec.url, {"error": str(exc)}, params, host=host)]
         sent += 1
         try:
             async with asyncio.timeout(spec.timeout):
@@ -154,6 +161,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
                     spec.url,
                     {"error": str(result.error), "detail": detail},
                     {"url": spec.url, "detail": detail},
+                    host=host,
                 )
             ]
         failure = _failure(result)
@@ -174,6 +182,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
                 spec.url,
                 {"timed_out": timeouts, "sent": sent, "timeout_seconds": spec.timeout},
                 {"count": timeouts, "sent": sent, "seconds": round(spec.timeout)},
+                host=host,
             )
         )
     if errors:
@@ -183,6 +192,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
                 spec.url,
                 {"errors": sorted(set(errors))[:5]},
                 _error_params(spec, len(errors), sent, errors),
+                host=host,
             )
         )
     categories = sorted({p.category for p in prompts[:sent]})
@@ -192,6 +202,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
             spec.url,
             {"prompts": [p.id for p in prompts[:sent]]},
             {"sent": sent, "categories": categories},
+            host=host,
         )
     )
     return findings

@@ -106,6 +106,7 @@ def _nameservers_failed(target: AuditTarget, ns: DnsAnswer) -> list[Finding]:
             target.apex,
             {"NS": str(ns.status)},
             {"host": target.apex, "status": ns.status.value},
+            host=target.apex,
         )
     ]
 
@@ -133,6 +134,7 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                         host,
                         {"cname_chain": [host, *chain]},
                         {"host": host, "target": chain[-1], "service": fp.service},
+                        host=host,
                     )
                 ]
     if addresses:
@@ -141,14 +143,18 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
             ip, reason = refused[0]
             findings.append(
                 Finding(
-                    "dns.host.refused", host, {"addresses": addresses}, {"host": host, "address": ip, "reason": reason}
+                    "dns.host.refused",
+                    host,
+                    {"addresses": addresses},
+                    {"host": host, "address": ip, "reason": reason},
+                    host=host,
                 )
             )
         if not aaaa.ok and critical and host == target.canonical_name:
-            findings.append(Finding("dns.ipv6.missing", host, {"A": a.values}, {"host": host}))
+            findings.append(Finding("dns.ipv6.missing", host, {"A": a.values}, {"host": host}, host=host))
         return findings
     if _is_cname_loop(a):
-        return [Finding("dns.cname.loop", host, {"error": a.error}, {"host": host})]
+        return [Finding("dns.cname.loop", host, {"error": a.error}, {"host": host}, host=host)]
     failed = a if a.is_failure else aaaa if aaaa.is_failure else None
     if failed is not None:
         return [
@@ -158,6 +164,7 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                 {"status": str(failed.status), "error": failed.error},
                 {"host": host, "status": failed.status.value},
                 severity=Severity.HIGH,
+                host=host,
             )
         ]
     if is_other_of_apex_and_www and target.canonical == "apex":
@@ -178,6 +185,7 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                 "target": "<your host's name>" if label else "<your host's IP address>",
             },
             severity=severity,
+            host=host,
         )
     ]
 

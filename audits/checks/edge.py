@@ -9,8 +9,8 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from audits.checks.declaration import Check
-from audits.findings import Finding
-from audits.target import AuditTarget
+from audits.findings import Finding, host_of
+from audits.target import PAGE_KINDS, AuditTarget
 from launchready.net import FetchResult, Hop, Net
 
 # Cloudflare's published IPv4 ranges (cloudflare.com/ips-v4); a response header usually tells first.
@@ -104,7 +104,13 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
     cdn = cdn_of(home.final)
     if cdn is not None:  # the good state, recorded as a fact: the checklist ticks only on evidence
         findings.append(
-            Finding("edge.cdn", target.canonical_name, {"cdn": cdn}, {"host": target.canonical_name, "cdn": cdn})
+            Finding(
+                "edge.cdn",
+                target.canonical_name,
+                {"cdn": cdn},
+                {"host": target.canonical_name, "cdn": cdn},
+                host=target.canonical_name,
+            )
         )
     else:
         findings.append(
@@ -113,10 +119,11 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                 target.canonical_name,
                 {"server": home.final.header("server")},
                 {"host": target.canonical_name},
+                host=target.canonical_name,
             )
         )
     assets = asset_urls(home)[:3]
-    pages = [target.homepage] + [r.url for r in target.routes if r.kind in ("login", "dashboard", "checkout")]
+    pages = [target.homepage] + [r.url for r in target.routes if r.kind in PAGE_KINDS]
     # The origin probe, the assets and the pages do not depend on each other: one round trip, not two.
     exposed, asset_results, page_results = await asyncio.gather(
         _origin_exposed(target, net) if cdn is not None else _nothing(),
@@ -136,6 +143,7 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                     url,
                     {"cache-control": result.final.header("cache-control")},
                     {"asset": url, "cache_control": result.final.header("cache-control") or "none"},
+                    host=host_of(url),
                 )
             )
             break
@@ -153,6 +161,7 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                     url,
                     {"cache-control": hop.header("cache-control"), "set-cookie": [c.split("=", 1)[0] for c in cookies]},
                     {"url": url, "cache_control": hop.header("cache-control")},
+                    host=host_of(url),
                 )
             )
     home_hop = home.final
@@ -162,7 +171,13 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
         and not home_hop.header("content-encoding")
     ):
         findings.append(
-            Finding("edge.no_compression", target.homepage, {"bytes": len(home.body)}, {"url": target.homepage})
+            Finding(
+                "edge.no_compression",
+                target.homepage,
+                {"bytes": len(home.body)},
+                {"url": target.homepage},
+                host=target.canonical_name,
+            )
         )
     return findings
 
@@ -183,6 +198,7 @@ async def _origin_exposed(target: AuditTarget, net: Net) -> list[Finding]:
                     host,
                     {"address": hop.address, "server": hop.header("server")},
                     {"record": host, "address": hop.address},
+                    host=host,
                 )
             ]
     return []

@@ -271,22 +271,24 @@ def dkim_findings(target: AuditTarget, lookups: list[dkim.DkimLookup]) -> list[F
             "bits": key.key_bits,
             "selectors_tried": tried,
         }
-        subject = f"{lookup.selector}._domainkey.{domain}"
+        name = f"{lookup.selector}._domainkey.{domain}"  # the selector's record: what the finding is about
         if dkim.Code.REVOKED in codes:
-            findings.append(Finding("email.dkim.revoked", subject, evidence, params))
+            findings.append(Finding("email.dkim.revoked", name, evidence, params, host=name))
             continue
         errors = [p for p in key.errors if p.code != dkim.Code.KEY_TOO_SHORT]
         if errors:
-            findings.append(Finding("email.dkim.invalid", subject, evidence, params | {"problem": errors[0].message}))
+            findings.append(
+                Finding("email.dkim.invalid", name, evidence, params | {"problem": errors[0].message}, host=name)
+            )
             continue
         if dkim.Code.KEY_TOO_SHORT in codes:
-            findings.append(Finding("email.dkim.weak_key", subject, evidence, params))
+            findings.append(Finding("email.dkim.weak_key", name, evidence, params, host=name))
         elif dkim.Code.WEAK_KEY in codes and key.key_bits and key.key_bits <= 1024:
-            findings.append(Finding("email.dkim.key_1024", subject, evidence, params))
+            findings.append(Finding("email.dkim.key_1024", name, evidence, params, host=name))
         if dkim.Code.TESTING in codes:
-            findings.append(Finding("email.dkim.testing", subject, evidence, params))
+            findings.append(Finding("email.dkim.testing", name, evidence, params, host=name))
         if dkim.Code.SHA1_ONLY in codes:
-            findings.append(Finding("email.dkim.sha1", subject, evidence, params))
+            findings.append(Finding("email.dkim.sha1", name, evidence, params, host=name))
     return findings
 
 

@@ -234,6 +234,7 @@ def evaluate(
                 host,
                 {"error": str(info.error), "detail": info.detail},
                 {"host": host, "detail": info.detail or str(info.error)},
+                host=host,
             )
         ], None
     try:
@@ -241,7 +242,11 @@ def evaluate(
     except ValueError as exc:
         return [
             Finding(
-                "tls.untrusted", host, {"detail": str(exc)[:200]}, {"host": host, "detail": "unreadable certificate"}
+                "tls.untrusted",
+                host,
+                {"detail": str(exc)[:200]},
+                {"host": host, "detail": "unreadable certificate"},
+                host=host,
             )
         ], None
     now = now or dt.datetime.now(dt.UTC)
@@ -250,25 +255,27 @@ def evaluate(
     findings: list[Finding] = []
     days_left = (cert.not_after - now).total_seconds() / 86400
     if cert.not_after <= now:
-        findings.append(Finding("tls.expired", host, evidence, params))
+        findings.append(Finding("tls.expired", host, evidence, params, host=host))
     elif cert.not_before > now:
-        findings.append(Finding("tls.not_yet_valid", host, evidence, params))
+        findings.append(Finding("tls.not_yet_valid", host, evidence, params, host=host))
     elif days_left < EXPIRY_BLOCKER_DAYS:
         findings.append(
-            Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, Severity.BLOCKER)
+            Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, Severity.BLOCKER, host=host)
         )
     elif days_left < EXPIRY_HIGH_DAYS:
-        findings.append(Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}))
+        findings.append(Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, host=host))
     if not name_matches(host, cert.names):
-        findings.append(Finding("tls.hostname_mismatch", host, evidence, params | {"names": cert.names}))
+        findings.append(Finding("tls.hostname_mismatch", host, evidence, params | {"names": cert.names}, host=host))
     problem = _chain_problem(cert, leaf, intermediates, ca_bundle)
     if problem is not None:
         check_id = CHAIN_CHECKS.get(problem.kind, "tls.untrusted")
         findings.append(
-            Finding(check_id, host, evidence | {"problem": problem.detail}, params | {"detail": problem.detail})
+            Finding(
+                check_id, host, evidence | {"problem": problem.detail}, params | {"detail": problem.detail}, host=host
+            )
         )
     if cert.key_type == "RSA" and cert.key_bits < 2048:
-        findings.append(Finding("tls.weak_key", host, evidence, params | {"bits": cert.key_bits}))
+        findings.append(Finding("tls.weak_key", host, evidence, params | {"bits": cert.key_bits}, host=host))
     acme = cert.lifetime_days <= 100
     days, until = cert.lifetime_days, params["not_after"]
     renewal = (
@@ -282,6 +289,7 @@ def evaluate(
             host,
             evidence,
             {"host": host, "issuer": cert.issuer, "lifetime": cert.lifetime_days, "renewal": renewal},
+            host=host,
         )
     )
     return findings, cert
@@ -291,7 +299,13 @@ async def check_old_protocols(host: str, net: Net) -> list[Finding]:
     info = await net.tls(host, max_version=ssl.TLSVersion.TLSv1_1)
     if info.error is None and info.protocol in ("TLSv1", "TLSv1.1"):
         return [
-            Finding("tls.old_protocol", host, {"accepted": info.protocol}, {"host": host, "protocol": info.protocol})
+            Finding(
+                "tls.old_protocol",
+                host,
+                {"accepted": info.protocol},
+                {"host": host, "protocol": info.protocol},
+                host=host,
+            )
         ]
     return []
 
