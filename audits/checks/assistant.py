@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audits.assistant import (
     MAX_RESPONSE_BYTES,
@@ -26,11 +26,8 @@ from audits.assistant import (
 from audits.checks.declaration import Check
 from audits.findings import Finding, host_of
 from audits.keyshape import key_shaped
-from launchready.net import FetchError, FetchResult
-
-if TYPE_CHECKING:
-    from audits.target import AuditTarget
-    from launchready.net import Net
+from audits.target import AuditTarget
+from launchready.net import FetchError, FetchResult, Net
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
 UNREACHABLE = {FetchError.REFUSED, FetchError.DNS, FetchError.CONNECT, FetchError.TLS, FetchError.BAD_URL}

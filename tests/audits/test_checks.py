@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 
-from audits.catalog import CATALOG, render, severity_of
-from audits.checks.routes import evaluate_route
+from audits.catalog import CATALOG, render, route_impact, severity_of
+from audits.checks.routes import evaluate_route, kind_label
 from audits.engine import AuditOutcome, run_audit
 from audits.findings import Severity
 from audits.target import RouteSpec
+from launchready.models import Route
 from launchready.net import FetchResult, Hop
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY, TRIPS
@@ -87,6 +88,15 @@ def test_severity_follows_the_route_kind(world_sandbox: Sandbox) -> None:
     login = next(f for f in outcome.findings if f.check_id == "route.unexpected_status")
     assert severity_of(login) == Severity.BLOCKER
     assert "500" in render(login)["title"]
+    assert render(login)["explanation"].endswith(route_impact(Route.Kind.LOGIN))
+    assert login.route_kind == Route.Kind.LOGIN and login.host == "app.login-500.test"
+
+
+def test_a_route_finding_names_its_kind_as_people_write_it() -> None:
+    labels = {kind: kind_label(kind) for kind in Route.Kind.values}
+    assert labels["api_health"] == "API health" and labels["auth_callback"] == "Auth callback"
+    assert labels["login"] == "Login" and labels["homepage"] == "Homepage"
+    assert kind_label("status_page") == "Status page"  # a kind the model does not know yet
 
 
 def test_email_findings_propose_the_exact_record(world_sandbox: Sandbox) -> None:
@@ -140,7 +150,7 @@ def _timed(ms: float) -> FetchResult:
 )
 def test_a_route_is_slow_when_more_than_one_sample_is_over_budget(samples_ms: list[float], slow: bool) -> None:
     first, *rest = (_timed(ms) for ms in samples_ms)
-    findings = evaluate_route(RouteSpec("https://app.example.test/", "homepage"), first, rest)
+    findings = evaluate_route(RouteSpec("https://app.example.test/", Route.Kind.HOMEPAGE), first, rest)
     assert [f.check_id for f in findings] == (["route.slow_p95"] if slow else [])
     if slow:
         assert findings[0].params["p95"] == max(samples_ms)

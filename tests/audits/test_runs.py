@@ -34,9 +34,9 @@ def _sandbox_domain(tenant: Tenant, apex: str) -> Domain:
         client=tenant.client, name=apex, hosts=["app", "api"], mail_providers=["google"], dkim_selectors=["google"]
     )
     Route.objects.create(
-        domain=domain, host="app", path="/login", kind="login", expected_statuses=[200], keyword="Sign in"
+        domain=domain, host="app", path="/login", kind=Route.Kind.LOGIN, expected_statuses=[200], keyword="Sign in"
     )
-    Route.objects.create(domain=domain, host="api", path="/health", kind="api_health", expected_statuses=[200])
+    Route.objects.create(domain=domain, host="api", path="/health", kind=Route.Kind.API_HEALTH, expected_statuses=[200])
     return domain
 
 
