@@ -14,7 +14,8 @@ from audits.target import RouteSpec
 from launchready.models import Route
 from launchready.net import FetchResult, Hop
 from launchready.sandbox.runner import Sandbox
-from launchready.sandbox.scenarios import HEALTHY, TRIPS
+from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world
+from launchready.sandbox.web import WebSandbox
 from tests.audits.conftest import only_declared_ids, target_for
 
 EXTRA_LABELS = {"dns.cname.dangling": ["app", "api", "shop"], "dns.cname.loop": ["app", "api", "portal"]}
@@ -81,6 +82,19 @@ def test_the_tripping_domain_trips_it_and_the_healthy_one_does_not(
     text = render(tripped[0])
     assert "…" not in text["title"] + text["explanation"] + text["fix"], text
     assert tripped[0].evidence or check_id.startswith(("headers.", "exposure.")), "a finding shows what was seen"
+
+
+def test_a_failing_nameserver_question_is_a_lookup_failure_of_the_apex() -> None:
+    apex = "ns-servfail.test"
+    world = build_world({apex: Knobs()})
+    world.zone.behave(apex, servfail=True, rdtypes=("NS",))
+    with Sandbox(world.zone, web=WebSandbox(world.sites)) as sandbox:
+        outcome = audit(sandbox, apex)
+    failures = [f for f in outcome.findings if f.check_id == "dns.host.failure"]
+    assert [(f.subject, f.evidence, f.params, f.host) for f in failures] == [
+        (apex, {"NS": "servfail"}, {"host": apex, "status": "servfail"}, apex)
+    ]
+    assert not outcome.partial and "dns.domain.unreachable" not in {f.check_id for f in outcome.findings}
 
 
 def test_severity_follows_the_route_kind(world_sandbox: Sandbox) -> None:
