@@ -8,12 +8,11 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-if TYPE_CHECKING:
-    from audits.models import AssistantProbe
-    from launchready.models import Domain
+from audits.models import AssistantProbe
+from launchready.models import Domain
 
 PLACEHOLDER = "{{message}}"
 REDTEAM_FILE = Path(__file__).resolve().parent / "data" / "assistant_redteam.json"

@@ -12,6 +12,7 @@ from typing import Any
 
 from audits.findings import Area, Finding, Item, LaunchVerdict, Severity
 from launchready.formatting import possessive
+from launchready.models import Route
 
 B, H, M, L, INFO = Severity.BLOCKER, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
 
@@ -998,6 +999,20 @@ CATALOG: dict[str, Verdict] = {
         "Re-run the audit; if it happens again, look for hosts that answer very slowly.",
     ),
 }
+
+
+# What it costs when a route answers with the wrong status, by the route's kind ({impact} above).
+ROUTE_IMPACT: dict[str, str] = {
+    Route.Kind.LOGIN: "Nobody can sign in.",
+    Route.Kind.DASHBOARD: "Signed-in users cannot reach the app.",
+    Route.Kind.API_HEALTH: "Monitors and the mobile app will treat the API as down.",
+    Route.Kind.CHECKOUT: "Customers cannot pay.",
+}
+OTHER_ROUTE_IMPACT = "Visitors to this page get an error."
+
+
+def route_impact(kind: str) -> str:
+    return ROUTE_IMPACT.get(kind, OTHER_ROUTE_IMPACT)
 
 
 # Findings that say part of the audit could not check what it set out to: while one is open, the verdict

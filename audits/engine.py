@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from audits.checks import assistant, edge, email, headers, redirects, routes, secrets, tls
 from audits.checks import dns as dns_checks
-from audits.checks import edge, headers, redirects, routes, secrets, tls
-from audits.checks.assistant import check_assistant
+from audits.checks.declaration import Check, CheckFn
 from audits.findings import Finding
 from audits.target import USUAL_LABELS, AuditTarget, RouteSpec
+from launchready.models import Route
 from launchready.net import DnsRecord, Net, NetConfig
 
 log = logging.getLogger(__name__)
@@ -21,34 +22,26 @@ log = logging.getLogger(__name__)
 DEFAULT_DEADLINE = 90.0
 Progress = Callable[[int, int, str, list[Finding]], Awaitable[None]]
 
+# Every check, as its module declares it, in the order they start.
+CHECKS: tuple[Check, ...] = (
+    *dns_checks.CHECKS,
+    *tls.CHECKS,
+    *redirects.CHECKS,
+    *routes.CHECKS,
+    *edge.CHECKS,
+    *headers.CHECKS,
+    *secrets.CHECKS,
+    *email.CHECKS,
+    *assistant.CHECKS,
+)
+BY_NAME = {check.name: check for check in CHECKS}
+# The engine's own findings, about the audit rather than the domain.
+OWN_IDS = frozenset({"audit.check_failed", "audit.deadline", "audit.no_route_reached"})
 
-# Which findings each check can produce: when a check fails or runs out of time, the previous run's
-# findings of that check are carried forward rather than counted as fixed.
-CHECK_PREFIXES: dict[str, tuple[str, ...]] = {
-    "dns.hosts": ("dns.host.", "dns.cname.", "dns.ipv6."),
-    "dns.nameservers": ("dns.ns.",),
-    "dns.dnssec": ("dns.dnssec.",),
-    "tls": ("tls.", "dns.caa."),
-    "redirects": (
-        "redirect.http_not_https",
-        "redirect.loop",
-        "redirect.too_many",
-        "redirect.long_chain",
-        "redirect.both_hosts_serve",
-        "redirect.wrong_canonical",
-        "redirect.drops_path",
-        "redirect.temporary",
-    ),
-    "redirects.callbacks": ("redirect.on_callback",),
-    "redirects.mixed_content": ("redirect.mixed_content",),
-    "routes": ("route.",),
-    "edge": ("edge.",),
-    "headers": ("headers.",),
-    "exposure": ("exposure.",),
-    "email": ("email.",),
-    "assistant": ("assistant.",),
-    "secrets.bundles": ("secrets.bundle.", "secrets.source_map."),
-}
+
+def ids_of(names: Iterable[str]) -> frozenset[str]:
+    """Every finding id these checks may produce."""
+    return frozenset(check_id for name in names for check_id in BY_NAME[name].ids)
 
 
 @dataclass
@@ -67,23 +60,6 @@ class AuditOutcome:
         return bool(self.failed_checks or self.timed_out_checks)
 
 
-def _email_checks() -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:
-    try:
-        from audits.checks import email  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # pragma: no cover - the email checks ship with the engine
-        return {}
-    return {"email": email.check_email}
-
-
-async def _tls_and_caa(target: AuditTarget, net: Net) -> list[Finding]:
-    # The CAA question is asked at once (and shared), so judging it after the handshake costs no round trip.
-    caa_prefetch = asyncio.ensure_future(net.dns(target.apex, "CAA"))
-    findings, certs = await tls.check_tls(target, net)
-    await caa_prefetch
-    issuer = next((c.issuer for c in certs.values()), None)
-    return findings + await dns_checks.check_caa(target, net, issuer)
-
-
 async def _discover(target: AuditTarget, net: Net) -> None:
     """For the shell audit, which has no client record: add the usual sub-domains (app, api …) that
     exist, take the canonical host to be where the apex settles (unless given), and check its homepage."""
@@ -100,7 +76,7 @@ async def _discover(target: AuditTarget, net: Net) -> None:
             "www" if settled == f"www.{target.apex}" else "apex" if settled == target.apex else target.canonical
         )
     if not target.routes:
-        target.routes.append(RouteSpec(target.homepage, "homepage", (200,)))
+        target.routes.append(RouteSpec(target.homepage, Route.Kind.HOMEPAGE, (200,)))
 
 
 async def _label_exists(host: str, net: Net) -> bool:
@@ -112,23 +88,8 @@ async def _label_exists(host: str, net: Net) -> bool:
     return bool(addresses) or has_alias or a.is_failure or cname.is_failure
 
 
-def checks_for(target: AuditTarget) -> dict[str, Callable[[AuditTarget, Net], Awaitable[list[Finding]]]]:
-    return {
-        "dns.hosts": dns_checks.check_hosts,
-        "dns.nameservers": dns_checks.check_nameservers,
-        "dns.dnssec": dns_checks.check_dnssec,
-        "tls": _tls_and_caa,
-        "redirects": redirects.check_redirects,
-        "redirects.callbacks": redirects.check_callback_routes,
-        "redirects.mixed_content": redirects.check_mixed_content,
-        "routes": routes.check_routes,
-        "edge": edge.check_edge,
-        "headers": headers.check_headers,
-        "exposure": headers.check_exposure,
-        "secrets.bundles": secrets.check_bundles,
-        **_email_checks(),
-        **({"assistant": check_assistant} if target.assistant is not None else {}),
-    }
+def checks_for(target: AuditTarget) -> dict[str, CheckFn]:
+    return {check.name: check.run for check in CHECKS if check.applies(target)}
 
 
 async def run_audit(

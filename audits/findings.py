@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class Severity(StrEnum):
@@ -105,7 +106,9 @@ class Finding:
 
     `subject` says what it is about (a host, a route, a selector) so that the same finding on the next
     run is recognised; `params` fill the catalog's title, explanation and fix; `severity` overrides the
-    catalog's default where the check knows better (a login route is worse than a blog route).
+    catalog's default where the check knows better (a login route is worse than a blog route). `host` is the
+    host it is about and `route_kind` the kind of route (a `Route.Kind`), when there is one: within a
+    severity, the risk list puts sign-in, payment and the API first.
     """
 
     check_id: str
@@ -113,3 +116,13 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None
+    host: str = field(default="", kw_only=True)
+    route_kind: str = field(default="", kw_only=True)
+
+
+def host_of(url: str) -> str:
+    """The host a URL is on, as a finding names it ("" when there is none to read)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a malformed address from a hostile page is no host
+        return ""

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audits.assistant import ANSWER_PATH, FORBIDDEN_HEADERS, AssistantConfigError, check_template
 from audits.models import AssistantProbe, new_canary
 from audits.secrets.archive import sniff
-from audits.secrets.scans import LIMITS
+from audits.secrets.lifecycle import LIMITS
 from launchready.domains import DomainError, normalise_hostname
 
 CANARY = re.compile(r"^LR-CANARY-[0-9A-F]{12}$")

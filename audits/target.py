@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from audits.assistant import AssistantSpec
-    from launchready.models import Domain
+from audits.assistant import AssistantSpec, assistant_domain
+from audits.models import AssistantProbe
+from launchready.models import Domain, Route
 
 # Hosts whose failure stops the launch (besides the canonical host): people sign in and call the API there.
 CRITICAL_LABELS = {"app", "api", "login", "auth", "dashboard"}
-CRITICAL_ROUTE_KINDS = {"login", "dashboard", "api_health"}
+CRITICAL_ROUTE_KINDS = {Route.Kind.LOGIN, Route.Kind.DASHBOARD, Route.Kind.API_HEALTH}
+# The app's own pages besides the homepage: their scripts, caching and mixed content are checked too.
+PAGE_KINDS = {Route.Kind.LOGIN, Route.Kind.DASHBOARD, Route.Kind.CHECKOUT}
+# Routes that must answer themselves: whoever calls them (a payment provider, a sign-in provider) does not
+# follow redirects.
+CALLBACK_KINDS = {Route.Kind.WEBHOOK, Route.Kind.AUTH_CALLBACK}
 USUAL_LABELS = ["app", "api", "admin", "portal", "dashboard"]
 
 
 @dataclass(frozen=True)
 class RouteSpec:
     url: str
-    kind: str = "other"
+    kind: str = Route.Kind.OTHER
     expected_statuses: tuple[int, ...] = (200,)
     keyword: str = ""
 
@@ -77,9 +81,6 @@ class AuditTarget:
 
 def _assistant_for(domain: Domain) -> AssistantSpec | None:
     """The client's assistant, when it is configured and this is the domain that carries its findings."""
-    from audits.assistant import AssistantSpec, assistant_domain
-    from audits.models import AssistantProbe
-
     probe = AssistantProbe.objects.filter(client_id=domain.client_id, enabled=True).first()
     if probe is None or assistant_domain(probe, list(domain.client.domains.all())) != domain:
         return None

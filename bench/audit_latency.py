@@ -72,6 +72,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
+import django  # noqa: E402
+
+django.setup()  # the checks read route kinds from the models
 
 from audits.engine import checks_for, run_audit  # noqa: E402
 from audits.sandbox_targets import sandbox_target  # noqa: E402

@@ -30,8 +30,8 @@ from accounts.activity import record_activity
 from accounts.invitation_mail import invitation_send_email
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership, Role, User, hash_token
+from audits.lifecycle import audit_run_execute as execute
 from audits.models import AssistantProbe, AuditRun
-from audits.tasks import execute
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from launchready.models import Client, Contact, Domain, Route

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from audits.models import RepoScan
-from audits.risk import repo_scan_finish
+from audits.secrets.lifecycle import repo_scan_finish
 from audits.secrets.repo import scan_upload
 from launchready.models import Client
 from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET

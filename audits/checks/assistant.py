@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audits.assistant import (
     MAX_RESPONSE_BYTES,
@@ -23,13 +23,11 @@ from audits.assistant import (
     extract_answer,
     redteam_set,
 )
-from audits.findings import Finding
+from audits.checks.declaration import Check
+from audits.findings import Finding, host_of
 from audits.keyshape import key_shaped
-from launchready.net import FetchError, FetchResult
-
-if TYPE_CHECKING:
-    from audits.target import AuditTarget
-    from launchready.net import Net
+from audits.target import AuditTarget
+from launchready.net import FetchError, FetchResult, Net
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
 UNREACHABLE = {FetchError.REFUSED, FetchError.DNS, FetchError.CONNECT, FetchError.TLS, FetchError.BAD_URL}
@@ -64,6 +62,7 @@ class _Leaks:
 
     def __init__(self, spec: AssistantSpec, own_domains: set[str]) -> None:
         self.spec = spec
+        self.host = host_of(spec.url)
         self.own = own_domains
         self.found: dict[str, Finding] = {}
 
@@ -78,7 +77,9 @@ class _Leaks:
         if self.spec.canary and self.spec.canary.lower() in reply.lower():
             evidence = {"prompts": [], "reply": _excerpt(reply, self.spec.canary)}
             self._add(
-                "canary", Finding("assistant.leak.canary", url, evidence, {**base, "canary": self.spec.canary}), prompt
+                "canary",
+                Finding("assistant.leak.canary", url, evidence, {**base, "canary": self.spec.canary}, host=self.host),
+                prompt,
             )
         asked = {m.value for m in key_shaped(prompt.message)}
         for key in key_shaped(reply):
@@ -87,7 +88,9 @@ class _Leaks:
             evidence = {"prompts": [], "provider": key.provider, "key": key.redacted}
             params = {**base, "provider": key.provider, "redacted": key.redacted}
             self._add(
-                f"key:{key.redacted}", Finding("assistant.leak.key", f"{url}#{key.redacted}", evidence, params), prompt
+                f"key:{key.redacted}",
+                Finding("assistant.leak.key", f"{url}#{key.redacted}", evidence, params, host=self.host),
+                prompt,
             )
         in_prompt = {a.lower() for a in EMAIL.findall(prompt.message)}
         strangers = sorted({a for a in EMAIL.findall(reply) if a.lower() not in in_prompt and not _own(a, self.own)})
@@ -95,7 +98,7 @@ class _Leaks:
             examples = [mask_email(a) for a in strangers[:3]]
             evidence = {"prompts": [], "addresses": examples, "reply": _excerpt(reply, strangers[0])}
             params = {**base, "count": len(strangers), "examples": examples}
-            self._add("emails", Finding("assistant.leak.personal_data", url, evidence, params), prompt)
+            self._add("emails", Finding("assistant.leak.personal_data", url, evidence, params, host=self.host), prompt)
 
 
 def _failure(result: FetchResult) -> str | None:
@@ -113,6 +116,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
     if spec is None:
         return []
     prompts = redteam_set()[: max(1, spec.max_prompts)]
+    host = host_of(spec.url)
     own = {target.apex}
     leaks = _Leaks(spec, own)
     loop = asyncio.get_running_loop()
@@ -126,7 +130,8 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
         try:
             url, headers, body = build_request(spec, prompt.message)
         except AssistantConfigError as exc:
-            return [Finding("assistant.error", spec.url, {"error": str(exc)}, _error_params(spec, 1, 1, [str(exc)]))]
+            params = _error_params(spec, 1, 1, [str(exc)])
+            return [Finding("assistant.error", spec.url, {"error": str(exc)}, params, host=host)]
         sent += 1
         try:
             async with asyncio.timeout(spec.timeout):
@@ -153,6 +158,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
                     spec.url,
                     {"error": str(result.error), "detail": detail},
                     {"url": spec.url, "detail": detail},
+                    host=host,
                 )
             ]
         failure = _failure(result)
@@ -173,6 +179,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
                 spec.url,
                 {"timed_out": timeouts, "sent": sent, "timeout_seconds": spec.timeout},
                 {"count": timeouts, "sent": sent, "seconds": round(spec.timeout)},
+                host=host,
             )
         )
     if errors:
@@ -182,6 +189,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
                 spec.url,
                 {"errors": sorted(set(errors))[:5]},
                 _error_params(spec, len(errors), sent, errors),
+                host=host,
             )
         )
     categories = sorted({p.category for p in prompts[:sent]})
@@ -191,6 +199,7 @@ async def check_assistant(target: AuditTarget, net: Net) -> list[Finding]:
             spec.url,
             {"prompts": [p.id for p in prompts[:sent]]},
             {"sent": sent, "categories": categories},
+            host=host,
         )
     )
     return findings
@@ -203,3 +212,28 @@ def _error_params(spec: AssistantSpec, count: int, sent: int, errors: list[str])
         "detail": "; ".join(sorted(set(errors))[:3]),
         "answer_path": spec.answer_path or "the whole body",
     }
+
+
+def _has_assistant(target: AuditTarget) -> bool:
+    return target.assistant is not None
+
+
+# Probed only when the client has an assistant configured, with the audit of the domain that carries it.
+CHECKS = (
+    Check(
+        "assistant",
+        check_assistant,
+        frozenset(
+            {
+                "assistant.leak.canary",
+                "assistant.leak.key",
+                "assistant.leak.personal_data",
+                "assistant.timeout",
+                "assistant.error",
+                "assistant.unreachable",
+                "assistant.probed",
+            }
+        ),
+        applies=_has_assistant,
+    ),
+)

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from audits.catalog import render, severity_of
+from audits.checks.declaration import Check
 from audits.findings import Finding, Severity
 from audits.target import CRITICAL_LABELS, AuditTarget
 from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
@@ -87,9 +88,27 @@ def fold_under(diagnosis: Finding, findings: list[Finding]) -> Finding:
 
 
 async def check_hosts(target: AuditTarget, net: Net) -> list[Finding]:
-    """Each host resolves (or the failure is named), no dangling CNAME, no CNAME loop, IPv6 noted."""
-    results = await asyncio.gather(*(_check_host(target, net, host) for host in target.hosts))
-    return [finding for findings in results for finding in findings]
+    """Each host resolves (or the failure is named), no dangling CNAME, no CNAME loop, IPv6 noted. The domain's
+    own nameserver question failing is a lookup failure of its apex too (the answer is shared with the
+    nameserver check, which then has nothing to add)."""
+    results, ns = await asyncio.gather(
+        asyncio.gather(*(_check_host(target, net, host) for host in target.hosts)), net.dns(target.apex, "NS")
+    )
+    return [finding for findings in results for finding in findings] + _nameservers_failed(target, ns)
+
+
+def _nameservers_failed(target: AuditTarget, ns: DnsAnswer) -> list[Finding]:
+    if not ns.is_failure:
+        return []
+    return [
+        Finding(
+            "dns.host.failure",
+            target.apex,
+            {"NS": str(ns.status)},
+            {"host": target.apex, "status": ns.status.value},
+            host=target.apex,
+        )
+    ]
 
 
 async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]:
@@ -115,6 +134,7 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                         host,
                         {"cname_chain": [host, *chain]},
                         {"host": host, "target": chain[-1], "service": fp.service},
+                        host=host,
                     )
                 ]
     if addresses:
@@ -123,14 +143,18 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
             ip, reason = refused[0]
             findings.append(
                 Finding(
-                    "dns.host.refused", host, {"addresses": addresses}, {"host": host, "address": ip, "reason": reason}
+                    "dns.host.refused",
+                    host,
+                    {"addresses": addresses},
+                    {"host": host, "address": ip, "reason": reason},
+                    host=host,
                 )
             )
         if not aaaa.ok and critical and host == target.canonical_name:
-            findings.append(Finding("dns.ipv6.missing", host, {"A": a.values}, {"host": host}))
+            findings.append(Finding("dns.ipv6.missing", host, {"A": a.values}, {"host": host}, host=host))
         return findings
     if _is_cname_loop(a):
-        return [Finding("dns.cname.loop", host, {"error": a.error}, {"host": host})]
+        return [Finding("dns.cname.loop", host, {"error": a.error}, {"host": host}, host=host)]
     failed = a if a.is_failure else aaaa if aaaa.is_failure else None
     if failed is not None:
         return [
@@ -140,6 +164,7 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                 {"status": str(failed.status), "error": failed.error},
                 {"host": host, "status": failed.status.value},
                 severity=Severity.HIGH,
+                host=host,
             )
         ]
     if is_other_of_apex_and_www and target.canonical == "apex":
@@ -160,6 +185,7 @@ async def _check_host(target: AuditTarget, net: Net, host: str) -> list[Finding]
                 "target": "<your host's name>" if label else "<your host's IP address>",
             },
             severity=severity,
+            host=host,
         )
     ]
 
@@ -173,18 +199,9 @@ def _is_cname_loop(answer: DnsAnswer) -> bool:
 
 async def check_nameservers(target: AuditTarget, net: Net) -> list[Finding]:
     ns = await net.dns(target.apex, "NS")
-    if ns.is_failure:
-        return [
-            Finding(
-                "dns.host.failure",
-                target.apex,
-                {"NS": str(ns.status)},
-                {"host": target.apex, "status": ns.status.value},
-            )
-        ]
     servers = sorted(ns.values)
     if not ns.ok:
-        return []
+        return []  # a failing question is the host check's finding on the apex
     findings: list[Finding] = []
     if len(servers) < 2:
         findings.append(Finding("dns.ns.too_few", target.apex, {"NS": servers}, {"domain": target.apex}))
@@ -320,3 +337,28 @@ async def check_dnssec(target: AuditTarget, net: Net) -> list[Finding]:
     if dnskey.ok or dnskey.is_failure:
         return []
     return [Finding("dns.dnssec.off", target.apex, {"DNSKEY": str(dnskey.status)}, {"domain": target.apex})]
+
+
+# What this module provides. The engine runs CHECKS beside each other; it asks the diagnosis first and judges
+# the TTLs on the record inventory at the end; CAA is judged after the TLS handshake, by the TLS check.
+CHECKS = (
+    Check(
+        "dns.hosts",
+        check_hosts,
+        frozenset(
+            {
+                "dns.host.missing",
+                "dns.host.failure",
+                "dns.host.refused",
+                "dns.cname.dangling",
+                "dns.cname.loop",
+                "dns.ipv6.missing",
+            }
+        ),
+    ),
+    Check("dns.nameservers", check_nameservers, frozenset({"dns.ns.too_few", "dns.ns.inconsistent", "dns.ns.refused"})),
+    Check("dns.dnssec", check_dnssec, frozenset({"dns.dnssec.off"})),
+)
+DIAGNOSIS_IDS = frozenset({"dns.domain.missing", "dns.domain.unreachable"})  # check_domain
+TTL_IDS = frozenset({"dns.ttl.long"})  # check_ttls
+CAA_IDS = frozenset({"dns.caa.missing", "dns.caa.dns_failure", "dns.caa.blocks_issuer"})  # check_caa

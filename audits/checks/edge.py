@@ -8,8 +8,9 @@ import ipaddress
 import re
 from urllib.parse import urljoin, urlsplit
 
-from audits.findings import Finding
-from audits.target import AuditTarget
+from audits.checks.declaration import Check
+from audits.findings import Finding, host_of
+from audits.target import PAGE_KINDS, AuditTarget
 from launchready.net import FetchResult, Hop, Net
 
 # Cloudflare's published IPv4 ranges (cloudflare.com/ips-v4); a response header usually tells first.
@@ -103,7 +104,13 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
     cdn = cdn_of(home.final)
     if cdn is not None:  # the good state, recorded as a fact: the checklist ticks only on evidence
         findings.append(
-            Finding("edge.cdn", target.canonical_name, {"cdn": cdn}, {"host": target.canonical_name, "cdn": cdn})
+            Finding(
+                "edge.cdn",
+                target.canonical_name,
+                {"cdn": cdn},
+                {"host": target.canonical_name, "cdn": cdn},
+                host=target.canonical_name,
+            )
         )
     else:
         findings.append(
@@ -112,10 +119,11 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                 target.canonical_name,
                 {"server": home.final.header("server")},
                 {"host": target.canonical_name},
+                host=target.canonical_name,
             )
         )
     assets = asset_urls(home)[:3]
-    pages = [target.homepage] + [r.url for r in target.routes if r.kind in ("login", "dashboard", "checkout")]
+    pages = [target.homepage] + [r.url for r in target.routes if r.kind in PAGE_KINDS]
     # The origin probe, the assets and the pages do not depend on each other: one round trip, not two.
     exposed, asset_results, page_results = await asyncio.gather(
         _origin_exposed(target, net) if cdn is not None else _nothing(),
@@ -135,6 +143,7 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                     url,
                     {"cache-control": result.final.header("cache-control")},
                     {"asset": url, "cache_control": result.final.header("cache-control") or "none"},
+                    host=host_of(url),
                 )
             )
             break
@@ -152,6 +161,7 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
                     url,
                     {"cache-control": hop.header("cache-control"), "set-cookie": [c.split("=", 1)[0] for c in cookies]},
                     {"url": url, "cache_control": hop.header("cache-control")},
+                    host=host_of(url),
                 )
             )
     home_hop = home.final
@@ -161,7 +171,13 @@ async def check_edge(target: AuditTarget, net: Net) -> list[Finding]:
         and not home_hop.header("content-encoding")
     ):
         findings.append(
-            Finding("edge.no_compression", target.homepage, {"bytes": len(home.body)}, {"url": target.homepage})
+            Finding(
+                "edge.no_compression",
+                target.homepage,
+                {"bytes": len(home.body)},
+                {"url": target.homepage},
+                host=target.canonical_name,
+            )
         )
     return findings
 
@@ -182,6 +198,25 @@ async def _origin_exposed(target: AuditTarget, net: Net) -> list[Finding]:
                     host,
                     {"address": hop.address, "server": hop.header("server")},
                     {"record": host, "address": hop.address},
+                    host=host,
                 )
             ]
     return []
+
+
+CHECKS = (
+    Check(
+        "edge",
+        check_edge,
+        frozenset(
+            {
+                "edge.no_cdn",
+                "edge.cdn",
+                "edge.origin_exposed",
+                "edge.static_no_cache",
+                "edge.shared_cache_private",
+                "edge.no_compression",
+            }
+        ),
+    ),
+)

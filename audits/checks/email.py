@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from audits.checks.declaration import Check
 from audits.email import dkim, dmarc, spf
 from audits.findings import Finding, Severity
 from audits.target import AuditTarget
@@ -270,20 +271,62 @@ def dkim_findings(target: AuditTarget, lookups: list[dkim.DkimLookup]) -> list[F
             "bits": key.key_bits,
             "selectors_tried": tried,
         }
-        subject = f"{lookup.selector}._domainkey.{domain}"
+        name = f"{lookup.selector}._domainkey.{domain}"  # the selector's record: what the finding is about
         if dkim.Code.REVOKED in codes:
-            findings.append(Finding("email.dkim.revoked", subject, evidence, params))
+            findings.append(Finding("email.dkim.revoked", name, evidence, params, host=name))
             continue
         errors = [p for p in key.errors if p.code != dkim.Code.KEY_TOO_SHORT]
         if errors:
-            findings.append(Finding("email.dkim.invalid", subject, evidence, params | {"problem": errors[0].message}))
+            findings.append(
+                Finding("email.dkim.invalid", name, evidence, params | {"problem": errors[0].message}, host=name)
+            )
             continue
         if dkim.Code.KEY_TOO_SHORT in codes:
-            findings.append(Finding("email.dkim.weak_key", subject, evidence, params))
+            findings.append(Finding("email.dkim.weak_key", name, evidence, params, host=name))
         elif dkim.Code.WEAK_KEY in codes and key.key_bits and key.key_bits <= 1024:
-            findings.append(Finding("email.dkim.key_1024", subject, evidence, params))
+            findings.append(Finding("email.dkim.key_1024", name, evidence, params, host=name))
         if dkim.Code.TESTING in codes:
-            findings.append(Finding("email.dkim.testing", subject, evidence, params))
+            findings.append(Finding("email.dkim.testing", name, evidence, params, host=name))
         if dkim.Code.SHA1_ONLY in codes:
-            findings.append(Finding("email.dkim.sha1", subject, evidence, params))
+            findings.append(Finding("email.dkim.sha1", name, evidence, params, host=name))
     return findings
+
+
+CHECKS = (
+    Check(
+        "email",
+        check_email,
+        frozenset(
+            {
+                "email.mx.missing",
+                "email.mta_sts.missing",
+                "email.tls_rpt.missing",
+                "email.spf.missing",
+                "email.spf.multiple",
+                "email.spf.syntax",
+                "email.spf.too_many_lookups",
+                "email.spf.too_many_void",
+                "email.spf.permissive_all",
+                "email.spf.provider_missing",
+                "email.spf.dns_failure",
+                "email.dkim.missing",
+                "email.dkim.revoked",
+                "email.dkim.testing",
+                "email.dkim.weak_key",
+                "email.dkim.key_1024",
+                "email.dkim.sha1",
+                "email.dkim.invalid",
+                "email.dkim.dns_failure",
+                "email.dmarc.missing",
+                "email.dmarc.multiple",
+                "email.dmarc.syntax",
+                "email.dmarc.none_no_reports",
+                "email.dmarc.none_with_reports",
+                "email.dmarc.rua_unauthorised",
+                "email.dmarc.removed_tags",
+                "email.dmarc.psl_disagrees",
+                "email.dmarc.dns_failure",
+            }
+        ),
+    ),
+)

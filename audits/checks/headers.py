@@ -8,9 +8,11 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from audits.checks.declaration import Check
 from audits.checks.edge import asset_urls, is_session_cookie
-from audits.findings import Finding
+from audits.findings import Finding, host_of
 from audits.target import AuditTarget
+from launchready.models import Route
 from launchready.net import FetchError, FetchResult, Hop, Net
 
 HSTS_MIN = 15552000  # six months
@@ -70,7 +72,7 @@ def header_findings(target: AuditTarget, home: Hop, login: Hop | None, grade: Gr
     findings: list[Finding] = []
     max_age = hsts_max_age(home.header("strict-transport-security"))
     if max_age is None:
-        findings.append(Finding("headers.hsts_missing", host, {}, {"host": host}))
+        findings.append(Finding("headers.hsts_missing", host, {}, {"host": host}, host=host))
         grade.deduct(20, "no HSTS")
     elif max_age < HSTS_MIN:
         findings.append(
@@ -79,24 +81,29 @@ def header_findings(target: AuditTarget, home: Hop, login: Hop | None, grade: Gr
                 host,
                 {"hsts": home.header("strict-transport-security")},
                 {"host": host, "max_age": max_age},
+                host=host,
             )
         )
         grade.deduct(10, "short HSTS")
     csp = home.header("content-security-policy")
     if not csp:
-        findings.append(Finding("headers.csp_missing", host, {}, {"host": host}))
+        findings.append(Finding("headers.csp_missing", host, {}, {"host": host}, host=host))
         grade.deduct(25, "no Content-Security-Policy")
     elif "'unsafe-inline'" in csp and "script-src" in csp:
         grade.deduct(10, "CSP allows inline scripts")
     frame_target = login or home
     if not frame_protected(frame_target):
-        findings.append(Finding("headers.frame_missing", frame_target.url, {}, {"url": frame_target.url}))
+        findings.append(
+            Finding(
+                "headers.frame_missing", frame_target.url, {}, {"url": frame_target.url}, host=host_of(frame_target.url)
+            )
+        )
         grade.deduct(20, "no frame protection")
     if (home.header("x-content-type-options") or "").lower() != "nosniff":
-        findings.append(Finding("headers.nosniff_missing", host, {}, {"host": host}))
+        findings.append(Finding("headers.nosniff_missing", host, {}, {"host": host}, host=host))
         grade.deduct(5, "no X-Content-Type-Options")
     if not home.header("referrer-policy"):
-        findings.append(Finding("headers.referrer_missing", host, {}, {"host": host}))
+        findings.append(Finding("headers.referrer_missing", host, {}, {"host": host}, host=host))
         grade.deduct(5, "no Referrer-Policy")
     for hop in filter(None, (home, login)):
         for cookie in hop.header_all("set-cookie"):
@@ -109,6 +116,7 @@ def header_findings(target: AuditTarget, home: Hop, login: Hop | None, grade: Gr
                         f"{hop.url}#{name}",
                         {"cookie": name, "missing": missing},
                         {"cookie": name, "url": hop.url, "missing": " and ".join(missing)},
+                        host=host_of(hop.url),
                     )
                 )
                 grade.deduct(20, f"cookie {name} without {', '.join(missing)}")
@@ -127,13 +135,14 @@ def homepage_unchecked(target: AuditTarget, home: FetchResult) -> list[Finding]:
             target.homepage,
             {"error": str(home.error), "detail": detail},
             {"url": target.homepage, "detail": detail},
+            host=target.canonical_name,
         )
     ]
 
 
 async def check_headers(target: AuditTarget, net: Net) -> list[Finding]:
-    login_route = next((r for r in target.routes if r.kind == "login"), None)
-    api_route = next((r for r in target.routes if r.kind == "api_health"), None)
+    login_route = next((r for r in target.routes if r.kind == Route.Kind.LOGIN), None)
+    api_route = next((r for r in target.routes if r.kind == Route.Kind.API_HEALTH), None)
     cors_url = api_route.url if api_route else target.homepage
     home, login, cors = await asyncio.gather(
         net.page(target.homepage),
@@ -149,7 +158,13 @@ async def check_headers(target: AuditTarget, net: Net) -> list[Finding]:
         credentials = (cors.final.header("access-control-allow-credentials") or "").lower() == "true"
         if allowed == EVIL_ORIGIN and credentials:
             findings.append(
-                Finding("headers.cors_reflects", cors_url, {"access-control-allow-origin": allowed}, {"url": cors_url})
+                Finding(
+                    "headers.cors_reflects",
+                    cors_url,
+                    {"access-control-allow-origin": allowed},
+                    {"url": cors_url},
+                    host=host_of(cors_url),
+                )
             )
             grade.deduct(50, "CORS reflects any origin with credentials")
     findings.append(
@@ -163,6 +178,7 @@ async def check_headers(target: AuditTarget, net: Net) -> list[Finding]:
                 "score": max(grade.score, 0),
                 "deductions": "; ".join(grade.deductions) or "no deductions",
             },
+            host=target.canonical_name,
         )
     )
     return findings
@@ -191,19 +207,43 @@ async def check_exposure(target: AuditTarget, net: Net) -> list[Finding]:
     env = by_name["env"]
     if env.ok and env.final.status == 200 and len(_ENV_LINE.findall(env.text)) >= 2:
         keys = [line.split("=", 1)[0] for line in _ENV_LINE.findall(env.text)][:10]
-        findings.append(Finding("exposure.env_file", probes["env"], {"variables": keys}, {"url": probes["env"]}))
+        findings.append(
+            Finding(
+                "exposure.env_file",
+                probes["env"],
+                {"variables": keys},
+                {"url": probes["env"]},
+                host=host_of(probes["env"]),
+            )
+        )
     git = by_name["git"]
     if git.ok and git.final.status == 200 and git.text.startswith("ref: "):
-        findings.append(Finding("exposure.git", probes["git"], {"HEAD": git.text[:60]}, {"url": probes["git"]}))
+        findings.append(
+            Finding(
+                "exposure.git",
+                probes["git"],
+                {"HEAD": git.text[:60]},
+                {"url": probes["git"]},
+                host=host_of(probes["git"]),
+            )
+        )
     debug = by_name["debug"]
     signature = next((s for s in DEBUG_SIGNATURES if s in debug.text), None) if debug.ok else None
     if signature:
         findings.append(
-            Finding("exposure.debug_page", probes["debug"], {"signature": signature}, {"url": probes["debug"]})
+            Finding(
+                "exposure.debug_page",
+                probes["debug"],
+                {"signature": signature},
+                {"url": probes["debug"]},
+                host=host_of(probes["debug"]),
+            )
         )
     for url, result in zip(scripts, results[len(names) :], strict=True):
         if result.ok and result.final.status == 200 and '"mappings"' in result.text:
-            findings.append(Finding("exposure.source_map", url + ".map", {}, {"url": url.split("?")[0] + ".map"}))
+            findings.append(
+                Finding("exposure.source_map", url + ".map", {}, {"url": url.split("?")[0] + ".map"}, host=host_of(url))
+            )
             break
     for key in ("admin", "admin_host"):
         admin = by_name.get(key)
@@ -214,5 +254,42 @@ async def check_exposure(target: AuditTarget, net: Net) -> list[Finding]:
             and "noindex" not in (admin.final.header("x-robots-tag") or "").lower()
             and "noindex" not in admin.text.lower()
         ):
-            findings.append(Finding("exposure.admin_indexable", probes[key], {}, {"url": probes[key]}))
+            findings.append(
+                Finding("exposure.admin_indexable", probes[key], {}, {"url": probes[key]}, host=host_of(probes[key]))
+            )
     return findings
+
+
+CHECKS = (
+    Check(
+        "headers",
+        check_headers,
+        frozenset(
+            {
+                "headers.unchecked",
+                "headers.hsts_missing",
+                "headers.hsts_short",
+                "headers.csp_missing",
+                "headers.frame_missing",
+                "headers.nosniff_missing",
+                "headers.referrer_missing",
+                "headers.cookie_insecure",
+                "headers.cors_reflects",
+                "headers.grade",
+            }
+        ),
+    ),
+    Check(
+        "exposure",
+        check_exposure,
+        frozenset(
+            {
+                "exposure.env_file",
+                "exposure.git",
+                "exposure.debug_page",
+                "exposure.source_map",
+                "exposure.admin_indexable",
+            }
+        ),
+    ),
+)

@@ -7,8 +7,10 @@ import asyncio
 import re
 from urllib.parse import urlsplit
 
+from audits.checks.declaration import Check
+from audits.checks.routes import kind_label
 from audits.findings import Finding
-from audits.target import AuditTarget
+from audits.target import CALLBACK_KINDS, PAGE_KINDS, AuditTarget
 from launchready.net import FetchError, FetchResult, Hop, Net
 
 PERMANENT = {301, 308}
@@ -58,10 +60,16 @@ def _chain(result: FetchResult) -> str:
 
 def _loop_or_too_many(url: str, result: FetchResult) -> list[Finding]:
     if result.error == FetchError.REDIRECT_LOOP:
-        return [Finding("redirect.loop", url, {"chain": _chain(result)}, {"url": url})]
+        return [Finding("redirect.loop", url, {"chain": _chain(result)}, {"url": url}, host=_host(url))]
     if result.error == FetchError.TOO_MANY_REDIRECTS:
         return [
-            Finding("redirect.too_many", url, {"chain": _chain(result)}, {"url": url, "limit": len(result.hops) - 1})
+            Finding(
+                "redirect.too_many",
+                url,
+                {"chain": _chain(result)},
+                {"url": url, "limit": len(result.hops) - 1},
+                host=_host(url),
+            )
         ]
     return []
 
@@ -80,7 +88,13 @@ async def check_redirects(target: AuditTarget, net: Net) -> list[Finding]:
     http_canonical = by_url[f"http://{canonical}/"]
     if http_canonical.ok and http_canonical.final.url.startswith("http://"):
         findings.append(
-            Finding("redirect.http_not_https", canonical, {"chain": _chain(http_canonical)}, {"host": canonical})
+            Finding(
+                "redirect.http_not_https",
+                canonical,
+                {"chain": _chain(http_canonical)},
+                {"host": canonical},
+                host=canonical,
+            )
         )
     for url, result in by_url.items():
         # Only the move onto the canonical host counts: where the app sends a visitor afterwards
@@ -93,6 +107,7 @@ async def check_redirects(target: AuditTarget, net: Net) -> list[Finding]:
                     url,
                     {"chain": _chain(result)},
                     {"url": url, "hops": len(move) - 1, "chain": _chain(result), "final": move[-1].url},
+                    host=_host(url),
                 )
             )
     findings.extend(_canonical(target, by_url))
@@ -110,6 +125,7 @@ async def check_redirects(target: AuditTarget, net: Net) -> list[Finding]:
                 other,
                 {"chain": _chain(deep_result)},
                 {"url": deep, "final": deep_result.final.url, "canonical": canonical},
+                host=other,
             )
         )
     return findings
@@ -150,32 +166,34 @@ def _canonical(target: AuditTarget, by_url: dict[str, FetchResult]) -> list[Find
                     f"https://{other}/",
                     {"status": first.status},
                     {"url": f"https://{other}/", "status": first.status},
+                    host=other,
                 )
             )
     return findings
 
 
 async def check_callback_routes(target: AuditTarget, net: Net) -> list[Finding]:
-    callbacks = [r for r in target.routes if r.kind in ("webhook", "auth_callback")]
+    callbacks = [r for r in target.routes if r.kind in CALLBACK_KINDS]
     results = await asyncio.gather(*(net.page(r.url, follow_redirects=False) for r in callbacks))
     findings = []
     for route, result in zip(callbacks, results, strict=True):
         hop = result.final
         if hop.status in (301, 302, 303, 307, 308):
-            kind = "webhook" if route.kind == "webhook" else "auth callback"
             findings.append(
                 Finding(
                     "redirect.on_callback",
                     route.url,
                     {"status": hop.status, "location": hop.location},
-                    {"kind": kind, "url": route.url, "final": hop.location or "?"},
+                    {"kind": kind_label(route.kind).lower(), "url": route.url, "final": hop.location or "?"},
+                    host=_host(route.url),
+                    route_kind=route.kind,
                 )
             )
     return findings
 
 
 async def check_mixed_content(target: AuditTarget, net: Net) -> list[Finding]:
-    pages = [target.homepage] + [r.url for r in target.routes if r.kind in ("login", "checkout", "dashboard")]
+    pages = [target.homepage] + [r.url for r in target.routes if r.kind in PAGE_KINDS]
     results = await asyncio.gather(*(net.page(url) for url in dict.fromkeys(pages)))
     findings = []
     for url, result in zip(dict.fromkeys(pages), results, strict=True):
@@ -185,7 +203,33 @@ async def check_mixed_content(target: AuditTarget, net: Net) -> list[Finding]:
         if insecure:
             findings.append(
                 Finding(
-                    "redirect.mixed_content", url, {"resources": insecure[:10]}, {"url": url, "resources": insecure[:5]}
+                    "redirect.mixed_content",
+                    url,
+                    {"resources": insecure[:10]},
+                    {"url": url, "resources": insecure[:5]},
+                    host=_host(url),
                 )
             )
     return findings
+
+
+CHECKS = (
+    Check(
+        "redirects",
+        check_redirects,
+        frozenset(
+            {
+                "redirect.http_not_https",
+                "redirect.loop",
+                "redirect.too_many",
+                "redirect.long_chain",
+                "redirect.both_hosts_serve",
+                "redirect.wrong_canonical",
+                "redirect.drops_path",
+                "redirect.temporary",
+            }
+        ),
+    ),
+    Check("redirects.callbacks", check_callback_routes, frozenset({"redirect.on_callback"})),
+    Check("redirects.mixed_content", check_mixed_content, frozenset({"redirect.mixed_content"})),
+)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import math
 
-from audits.findings import Finding, Severity
-from audits.target import CRITICAL_ROUTE_KINDS, AuditTarget, RouteSpec
+from audits.catalog import route_impact
+from audits.checks.declaration import Check
+from audits.findings import Finding, Severity, host_of
+from audits.target import CALLBACK_KINDS, CRITICAL_ROUTE_KINDS, AuditTarget, RouteSpec
+from launchready.models import Route
 from launchready.net import FetchResult, Net
 
 TTFB_BUDGET_MS = 2000
 P95_BUDGET_MS = 500
 SAMPLES = 5  # a small, bounded sample: the audit must stay polite to a founder's server
 SLOW_SAMPLES = 2  # one slow request in five is noise (a cold connection, a busy moment), not a slow route
-KIND_LABELS = {"api_health": "API health", "auth_callback": "Auth callback"}
 
 
 def p95(values: list[float]) -> float:
@@ -21,21 +23,14 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def _impact(route: RouteSpec) -> str:
-    if route.kind == "login":
-        return "Nobody can sign in."
-    if route.kind == "dashboard":
-        return "Signed-in users cannot reach the app."
-    if route.kind == "api_health":
-        return "Monitors and the mobile app will treat the API as down."
-    if route.kind == "checkout":
-        return "Customers cannot pay."
-    return "Visitors to this page get an error."
+def kind_label(kind: str) -> str:
+    """A route's kind as the findings name it ("API health")."""
+    return str(Route.Kind(kind).label) if kind in Route.Kind.values else kind.replace("_", " ").capitalize()
 
 
 async def check_route(route: RouteSpec, net: Net) -> list[Finding]:
     # No redirect following for webhooks and callbacks: they must answer themselves.
-    follow = route.kind not in ("webhook", "auth_callback")
+    follow = route.kind not in CALLBACK_KINDS
     first, *samples = await asyncio.gather(
         net.page(route.url, follow_redirects=follow),
         *(net.fetch(route.url, follow_redirects=follow, max_bytes=65536) for _ in range(SAMPLES - 1)),
@@ -45,8 +40,12 @@ async def check_route(route: RouteSpec, net: Net) -> list[Finding]:
 
 def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResult]) -> list[Finding]:
     severity = Severity.BLOCKER if route.kind in CRITICAL_ROUTE_KINDS else Severity.HIGH
-    kind = KIND_LABELS.get(route.kind, route.kind.replace("_", " ").capitalize())
-    params = {"kind": kind, "url": route.url, "expected": " or ".join(map(str, route.expected_statuses))}
+    params = {
+        "kind": kind_label(route.kind),
+        "url": route.url,
+        "expected": " or ".join(map(str, route.expected_statuses)),
+    }
+    host = host_of(route.url)
     final = first.final
     evidence = {"chain": [(h.url, h.status, h.error and str(h.error)) for h in first.hops]}
     if not first.ok:
@@ -57,6 +56,8 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
                 evidence | {"detail": final.detail},
                 params | {"detail": final.detail or str(final.error)},
                 severity,
+                host=host,
+                route_kind=route.kind,
             )
         ]
     findings: list[Finding] = []
@@ -66,8 +67,10 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
                 "route.unexpected_status",
                 route.url,
                 evidence,
-                params | {"status": final.status, "impact": _impact(route)},
+                params | {"status": final.status, "impact": route_impact(route.kind)},
                 severity,
+                host=host,
+                route_kind=route.kind,
             )
         )
     elif route.keyword and route.keyword.lower() not in first.text.lower():
@@ -78,11 +81,22 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
                 evidence | {"bytes": len(first.body)},
                 params | {"keyword": route.keyword},
                 severity,
+                host=host,
+                route_kind=route.kind,
             )
         )
     ttfb = sum(h.ttfb_ms for h in first.hops)
     if ttfb > TTFB_BUDGET_MS:
-        findings.append(Finding("route.slow_ttfb", route.url, {"ttfb_ms": round(ttfb)}, params | {"ttfb": round(ttfb)}))
+        findings.append(
+            Finding(
+                "route.slow_ttfb",
+                route.url,
+                {"ttfb_ms": round(ttfb)},
+                params | {"ttfb": round(ttfb)},
+                host=host,
+                route_kind=route.kind,
+            )
+        )
     timings = [sum(h.elapsed_ms for h in r.hops) for r in [first, *samples] if r.ok]
     slow = sum(t > P95_BUDGET_MS for t in timings)
     if len(timings) >= 3 and slow >= SLOW_SAMPLES and ttfb <= TTFB_BUDGET_MS:
@@ -92,6 +106,8 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
                 route.url,
                 {"samples_ms": [round(t) for t in timings]},
                 params | {"p95": round(p95(timings)), "samples": len(timings)},
+                host=host,
+                route_kind=route.kind,
             )
         )
     return findings
@@ -100,3 +116,20 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
 async def check_routes(target: AuditTarget, net: Net) -> list[Finding]:
     results = await asyncio.gather(*(check_route(route, net) for route in target.routes))
     return [f for group in results for f in group]
+
+
+CHECKS = (
+    Check(
+        "routes",
+        check_routes,
+        frozenset(
+            {
+                "route.unreachable",
+                "route.unexpected_status",
+                "route.keyword_missing",
+                "route.slow_ttfb",
+                "route.slow_p95",
+            }
+        ),
+    ),
+)

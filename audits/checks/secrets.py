@@ -10,16 +10,16 @@ import json
 import re
 from urllib.parse import unquote, urljoin, urlsplit
 
+from audits.checks.declaration import Check
 from audits.findings import Finding
 from audits.secrets.detector import Hit, Kind, scan_text
 from audits.secrets.providers import with_article
-from audits.target import AuditTarget
+from audits.target import PAGE_KINDS, AuditTarget
 from launchready.net import FetchResult, Net
 
 MAX_SCRIPTS = 12
 MAX_SCRIPT_BYTES = 3_000_000
 MAX_MAP_BYTES = 6_000_000
-PAGE_KINDS = ("login", "dashboard", "checkout")
 
 _SCRIPT = re.compile(r"<script\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
 _MAP_COMMENT = re.compile(r"[#@]\s*sourceMappingURL\s*=\s*([^\s'\"*]+)")
@@ -126,4 +126,14 @@ def _record(
                 "key": hit.redacted,
                 "rotation": hit.rotation,
             },
+            host=host,
         )
+
+
+CHECKS = (
+    Check(
+        "secrets.bundles",
+        check_bundles,
+        frozenset({"secrets.bundle.key", "secrets.source_map.key", "secrets.bundle.publishable"}),
+    ),
+)

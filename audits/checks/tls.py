@@ -15,6 +15,8 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from audits.checks.declaration import Check
+from audits.checks.dns import CAA_IDS, check_caa
 from audits.findings import Finding, Severity
 from audits.target import AuditTarget
 from launchready.net import FetchError, Net, TlsInfo
@@ -164,6 +166,7 @@ def evaluate(
                 host,
                 {"error": str(info.error), "detail": info.detail},
                 {"host": host, "detail": info.detail or str(info.error)},
+                host=host,
             )
         ], None
     try:
@@ -171,7 +174,11 @@ def evaluate(
     except ValueError as exc:
         return [
             Finding(
-                "tls.untrusted", host, {"detail": str(exc)[:200]}, {"host": host, "detail": "unreadable certificate"}
+                "tls.untrusted",
+                host,
+                {"detail": str(exc)[:200]},
+                {"host": host, "detail": "unreadable certificate"},
+                host=host,
             )
         ], None
     now = now or dt.datetime.now(dt.UTC)
@@ -180,25 +187,27 @@ def evaluate(
     findings: list[Finding] = []
     days_left = (cert.not_after - now).total_seconds() / 86400
     if cert.not_after <= now:
-        findings.append(Finding("tls.expired", host, evidence, params))
+        findings.append(Finding("tls.expired", host, evidence, params, host=host))
     elif cert.not_before > now:
-        findings.append(Finding("tls.not_yet_valid", host, evidence, params))
+        findings.append(Finding("tls.not_yet_valid", host, evidence, params, host=host))
     elif days_left < EXPIRY_BLOCKER_DAYS:
         findings.append(
-            Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, Severity.BLOCKER)
+            Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, Severity.BLOCKER, host=host)
         )
     elif days_left < EXPIRY_HIGH_DAYS:
-        findings.append(Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}))
+        findings.append(Finding("tls.expiring_soon", host, evidence, params | {"days": int(days_left)}, host=host))
     if not name_matches(host, cert.names):
-        findings.append(Finding("tls.hostname_mismatch", host, evidence, params | {"names": cert.names}))
+        findings.append(Finding("tls.hostname_mismatch", host, evidence, params | {"names": cert.names}, host=host))
     problem = _chain_problem(cert, leaf, intermediates, ca_bundle)
     if problem is not None:
         check_id = CHAIN_CHECKS.get(problem.kind, "tls.untrusted")
         findings.append(
-            Finding(check_id, host, evidence | {"problem": problem.detail}, params | {"detail": problem.detail})
+            Finding(
+                check_id, host, evidence | {"problem": problem.detail}, params | {"detail": problem.detail}, host=host
+            )
         )
     if cert.key_type == "RSA" and cert.key_bits < 2048:
-        findings.append(Finding("tls.weak_key", host, evidence, params | {"bits": cert.key_bits}))
+        findings.append(Finding("tls.weak_key", host, evidence, params | {"bits": cert.key_bits}, host=host))
     acme = cert.lifetime_days <= 100
     days, until = cert.lifetime_days, params["not_after"]
     renewal = (
@@ -212,6 +221,7 @@ def evaluate(
             host,
             evidence,
             {"host": host, "issuer": cert.issuer, "lifetime": cert.lifetime_days, "renewal": renewal},
+            host=host,
         )
     )
     return findings, cert
@@ -221,7 +231,13 @@ async def check_old_protocols(host: str, net: Net) -> list[Finding]:
     info = await net.tls(host, max_version=ssl.TLSVersion.TLSv1_1)
     if info.error is None and info.protocol in ("TLSv1", "TLSv1.1"):
         return [
-            Finding("tls.old_protocol", host, {"accepted": info.protocol}, {"host": host, "protocol": info.protocol})
+            Finding(
+                "tls.old_protocol",
+                host,
+                {"accepted": info.protocol},
+                {"host": host, "protocol": info.protocol},
+                host=host,
+            )
         ]
     return []
 
@@ -249,3 +265,31 @@ async def check_tls(target: AuditTarget, net: Net) -> tuple[list[Finding], dict[
         if cert is not None:
             certs[info.host] = cert
     return findings, certs
+
+
+async def check_tls_and_caa(target: AuditTarget, net: Net) -> list[Finding]:
+    """The TLS checks, then CAA judged against the authority that issued the certificate seen."""
+    # The CAA question is asked at once (and shared), so judging it after the handshake costs no round trip.
+    caa_prefetch = asyncio.ensure_future(net.dns(target.apex, "CAA"))
+    findings, certs = await check_tls(target, net)
+    await caa_prefetch
+    issuer = next((c.issuer for c in certs.values()), None)
+    return findings + await check_caa(target, net, issuer)
+
+
+TLS_IDS = frozenset(
+    {
+        "tls.unreachable",
+        "tls.untrusted",
+        "tls.expired",
+        "tls.not_yet_valid",
+        "tls.expiring_soon",
+        "tls.hostname_mismatch",
+        "tls.chain_incomplete",
+        "tls.chain_strict",
+        "tls.weak_key",
+        "tls.certificate",
+        "tls.old_protocol",
+    }
+)
+CHECKS = (Check("tls", check_tls_and_caa, TLS_IDS | CAA_IDS),)

@@ -25,6 +25,17 @@ from audits.secrets.detector import Hit, Kind, scan_bytes
 from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_files, history_blobs, open_repo
 from audits.secrets.providers import with_article
 
+# Every finding id the scan may produce.
+REPO_SCAN_IDS = frozenset(
+    {
+        "secrets.repo.key",
+        "secrets.repo.publishable",
+        "secrets.repo.env_file",
+        "secrets.repo.debug",
+        "env.undocumented",
+        "env.example_missing",
+    }
+)
 # Files of a .git folder that point at other places on disk (object alternates, a linked worktree's common
 # folder): never written, so that reading the upload can only ever read the upload.
 POINTERS_ELSEWHERE = ("objects/info/alternates", "objects/info/http-alternates", "commondir", "gitdir")

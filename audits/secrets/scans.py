@@ -1,36 +1,16 @@
-"""Repository scans as jobs: start one from an upload, run it in a worker, and make sure the upload is gone
-when it ends, whatever the outcome. No client source is kept.
-
-The upload waits for its worker in the database (any worker machine can read it there), encrypted with a
-key of its own that only the scan's task message carries. Once the scan ends the ciphertext is deleted and
-the message is gone with the key, so a database backup taken in between holds nothing readable."""
+"""Starting a repository scan from an upload: the scan's row, its upload held for the worker, and the scan
+enqueued once both are committed (audits/secrets/lifecycle.py holds the rest of its life)."""
 
 from __future__ import annotations
 
-import logging
-import tempfile
-from datetime import timedelta
-from pathlib import Path
-from typing import Any
-
-from celery.exceptions import SoftTimeLimitExceeded
-from cryptography.fernet import Fernet, InvalidToken
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
-from audits.models import RepoScan, RepoUpload
-from audits.risk import repo_scan_finish
-from audits.secrets.archive import ArchiveError, Limits
-from audits.secrets.repo import scan_upload
+from audits.models import RepoScan
+from audits.secrets.lifecycle import upload_hold
+from audits.tasks import repo_scan_task
 from launchready.models import Client
-
-log = logging.getLogger(__name__)
-
-LIMITS = Limits()
-RUNNING_TOO_LONG = timedelta(minutes=15)  # past the task's hard time limit: its worker is gone
-QUEUED_TOO_LONG = timedelta(hours=6)
 
 
 def display_name(name: str) -> str:
@@ -41,8 +21,6 @@ def display_name(name: str) -> str:
 
 def repo_scan_start(*, client: Client, upload: UploadedFile, kind: str, user: User | None) -> RepoScan:
     """Hold the upload until its scan ends and queue the scan once the rows are committed."""
-    from audits.tasks import repo_scan_task
-
     with transaction.atomic():
         scan = RepoScan.objects.create(
             client=client,
@@ -54,78 +32,3 @@ def repo_scan_start(*, client: Client, upload: UploadedFile, kind: str, user: Us
         key = upload_hold(scan, b"".join(upload.chunks()))
         transaction.on_commit(lambda: repo_scan_task.delay(scan.id, key))
     return scan
-
-
-def upload_hold(scan: RepoScan, data: bytes) -> str:
-    """Store the upload encrypted with a fresh key; the key is returned for the task message, never stored."""
-    key = Fernet.generate_key()
-    RepoUpload.objects.create(scan=scan, data=Fernet(key).encrypt(data))
-    return key.decode()
-
-
-def _upload_read(scan_id: int, key: str) -> bytes:
-    token = RepoUpload.objects.filter(scan_id=scan_id).values_list("data", flat=True).first()
-    if token is None:
-        raise ArchiveError("The uploaded file was no longer there; upload the repository again.")
-    try:
-        return Fernet(key.encode()).decrypt(bytes(token))
-    except (InvalidToken, ValueError):
-        raise ArchiveError("The uploaded file could not be read back; upload the repository again.") from None
-
-
-def repo_scan_execute(scan_id: int, key: str) -> RepoScan | None:
-    """Claim a queued scan (only one worker wins), scan its upload, record the findings; the upload is deleted
-    in every case. A reason is recorded for every failure; no exception leaves with client data in it."""
-    claimed = RepoScan.objects.filter(id=scan_id, state=RepoScan.State.QUEUED).update(
-        state=RepoScan.State.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        return None
-    scan = RepoScan.objects.get(id=scan_id)
-    try:
-        with tempfile.TemporaryDirectory(prefix="lr-upload-") as tmp:
-            path = Path(tmp) / "upload"
-            path.write_bytes(_upload_read(scan_id, key))
-            report = scan_upload(path, LIMITS)
-        return repo_scan_finish(scan, report.findings, report.stats)
-    except ArchiveError as exc:
-        return _fail(scan, str(exc))
-    except SoftTimeLimitExceeded:
-        return _fail(scan, "The scan took too long and was stopped.")
-    except Exception as exc:
-        # Only the kind of error is logged: a library's message could quote the client's files.
-        log.error("repository scan %s failed: %s", scan_id, type(exc).__name__)
-        return _fail(scan, f"The scan stopped on an unexpected error ({type(exc).__name__}).")
-    finally:
-        RepoUpload.objects.filter(scan_id=scan_id).delete()
-
-
-def _fail(scan: RepoScan, reason: str) -> RepoScan:
-    RepoScan.objects.filter(id=scan.id).update(state=RepoScan.State.FAILED, reason=reason, finished_at=timezone.now())
-    scan.refresh_from_db()
-    return scan
-
-
-def reap_stale_scans(now: Any = None) -> int:
-    """End scans whose worker stopped (or that no worker picked up), and delete their uploads."""
-    now = now or timezone.now()
-    stale = list(
-        RepoScan.objects.filter(state=RepoScan.State.RUNNING, started_at__lt=now - RUNNING_TOO_LONG).values_list(
-            "id", flat=True
-        )
-    )
-    lost = list(
-        RepoScan.objects.filter(state=RepoScan.State.QUEUED, created__lt=now - QUEUED_TOO_LONG).values_list(
-            "id", flat=True
-        )
-    )
-    ended = RepoScan.objects.filter(id__in=stale, state=RepoScan.State.RUNNING).update(
-        state=RepoScan.State.FAILED,
-        reason="The worker stopped during the scan; upload the repository again.",
-        finished_at=now,
-    )
-    ended += RepoScan.objects.filter(id__in=lost, state=RepoScan.State.QUEUED).update(
-        state=RepoScan.State.FAILED, reason="No worker picked the scan up within six hours.", finished_at=now
-    )
-    RepoUpload.objects.filter(scan_id__in=stale + lost).delete()
-    return ended

@@ -6,15 +6,17 @@ import asyncio
 
 import pytest
 
-from audits.catalog import CATALOG, render, severity_of
-from audits.checks.routes import evaluate_route
+from audits.catalog import CATALOG, render, route_impact, severity_of
+from audits.checks.routes import evaluate_route, kind_label
 from audits.engine import AuditOutcome, run_audit
 from audits.findings import Severity
 from audits.target import RouteSpec
+from launchready.models import Route
 from launchready.net import FetchResult, Hop
 from launchready.sandbox.runner import Sandbox
-from launchready.sandbox.scenarios import HEALTHY, TRIPS
-from tests.audits.conftest import target_for
+from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world
+from launchready.sandbox.web import WebSandbox
+from tests.audits.conftest import only_declared_ids, target_for
 
 EXTRA_LABELS = {"dns.cname.dangling": ["app", "api", "shop"], "dns.cname.loop": ["app", "api", "portal"]}
 # Checks that only ever report facts, or that guard the audit itself: nothing to trip on a domain.
@@ -48,7 +50,9 @@ NOT_TRIPPED_BY_A_DOMAIN |= {check_id for check_id in CATALOG if check_id.startsw
 
 
 def audit(sandbox: Sandbox, apex: str, labels: list[str] | None = None) -> AuditOutcome:
-    return asyncio.run(run_audit(target_for(apex, labels=labels), config=sandbox.net_config()))
+    """Audit one sandbox domain, checking on the way that each check produces only the ids it declares."""
+    target = target_for(apex, labels=labels)
+    return asyncio.run(run_audit(target, config=sandbox.net_config(), progress=only_declared_ids))
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +84,33 @@ def test_the_tripping_domain_trips_it_and_the_healthy_one_does_not(
     assert tripped[0].evidence or check_id.startswith(("headers.", "exposure.")), "a finding shows what was seen"
 
 
+def test_a_failing_nameserver_question_is_a_lookup_failure_of_the_apex() -> None:
+    apex = "ns-servfail.test"
+    world = build_world({apex: Knobs()})
+    world.zone.behave(apex, servfail=True, rdtypes=("NS",))
+    with Sandbox(world.zone, web=WebSandbox(world.sites)) as sandbox:
+        outcome = audit(sandbox, apex)
+    failures = [f for f in outcome.findings if f.check_id == "dns.host.failure"]
+    assert [(f.subject, f.evidence, f.params, f.host) for f in failures] == [
+        (apex, {"NS": "servfail"}, {"host": apex, "status": "servfail"}, apex)
+    ]
+    assert not outcome.partial and "dns.domain.unreachable" not in {f.check_id for f in outcome.findings}
+
+
 def test_severity_follows_the_route_kind(world_sandbox: Sandbox) -> None:
     outcome = audit(world_sandbox, "login-500.test")
     login = next(f for f in outcome.findings if f.check_id == "route.unexpected_status")
     assert severity_of(login) == Severity.BLOCKER
     assert "500" in render(login)["title"]
+    assert render(login)["explanation"].endswith(route_impact(Route.Kind.LOGIN))
+    assert login.route_kind == Route.Kind.LOGIN and login.host == "app.login-500.test"
+
+
+def test_a_route_finding_names_its_kind_as_people_write_it() -> None:
+    labels = {kind: kind_label(kind) for kind in Route.Kind.values}
+    assert labels["api_health"] == "API health" and labels["auth_callback"] == "Auth callback"
+    assert labels["login"] == "Login" and labels["homepage"] == "Homepage"
+    assert kind_label("status_page") == "Status page"  # a kind the model does not know yet
 
 
 def test_email_findings_propose_the_exact_record(world_sandbox: Sandbox) -> None:
@@ -138,7 +164,7 @@ def _timed(ms: float) -> FetchResult:
 )
 def test_a_route_is_slow_when_more_than_one_sample_is_over_budget(samples_ms: list[float], slow: bool) -> None:
     first, *rest = (_timed(ms) for ms in samples_ms)
-    findings = evaluate_route(RouteSpec("https://app.example.test/", "homepage"), first, rest)
+    findings = evaluate_route(RouteSpec("https://app.example.test/", Route.Kind.HOMEPAGE), first, rest)
     assert [f.check_id for f in findings] == (["route.slow_p95"] if slow else [])
     if slow:
         assert findings[0].params["p95"] == max(samples_ms)

@@ -19,8 +19,8 @@ from audits.findings import Finding
 from audits.models import RepoFinding, RepoScan, RepoUpload
 from audits.risk import export, risk_list
 from audits.secrets.archive import ArchiveError, Limits
+from audits.secrets.lifecycle import reap_stale_scans, repo_scan_execute, upload_hold
 from audits.secrets.repo import scan_upload
-from audits.secrets.scans import reap_stale_scans, repo_scan_execute, upload_hold
 from tests.audits.repos import AWS_SECRET, GITHUB_TOKEN, build_repo, bundle_of, tar_bytes, tar_of, zip_bytes, zip_of
 from tests.conftest import Tenant, login
 

@@ -12,8 +12,8 @@ from accounts.models import Role
 from audits.checks.headers import Grade, header_findings
 from audits.checks.redirects import insecure_resources
 from audits.engine import AuditOutcome
+from audits.lifecycle import audit_run_finish, history_for
 from audits.models import AuditFinding, AuditRun
-from audits.risk import audit_run_finish, history_for
 from audits.target import AuditTarget
 from launchready.net import Hop
 from tests.conftest import Tenant, login

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audits.lifecycle import audit_run_execute, reap_stale_runs
 from audits.models import AuditFinding, AuditRun
-from audits.risk import reap_stale_runs
 from audits.runs import audit_client
 from audits.status import audit_status
-from audits.tasks import execute
+from audits.tasks import schedule_daily_audits
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY
@@ -34,9 +34,9 @@ def _sandbox_domain(tenant: Tenant, apex: str) -> Domain:
         client=tenant.client, name=apex, hosts=["app", "api"], mail_providers=["google"], dkim_selectors=["google"]
     )
     Route.objects.create(
-        domain=domain, host="app", path="/login", kind="login", expected_statuses=[200], keyword="Sign in"
+        domain=domain, host="app", path="/login", kind=Route.Kind.LOGIN, expected_statuses=[200], keyword="Sign in"
     )
-    Route.objects.create(domain=domain, host="api", path="/health", kind="api_health", expected_statuses=[200])
+    Route.objects.create(domain=domain, host="api", path="/health", kind=Route.Kind.API_HEALTH, expected_statuses=[200])
     return domain
 
 
@@ -68,7 +68,7 @@ def test_each_finding_knows_its_change_since_the_last_run(sandbox_env: Sandbox) 
 
     def audit(hosts: list[str]) -> AuditRun:
         Domain.objects.filter(pk=domain.pk).update(hosts=hosts)
-        return execute(AuditRun.objects.create(domain=Domain.objects.get(pk=domain.pk)))
+        return audit_run_execute(AuditRun.objects.create(domain=Domain.objects.get(pk=domain.pk)))
 
     def change_of(run: AuditRun) -> str:
         return run.findings.get(check_id="dns.host.missing", subject=f"shop.{HEALTHY}").change
@@ -346,8 +346,6 @@ def test_the_shell_audit_says_go_no_go_and_could_not_run(world_sandbox: Sandbox)
 
 @pytest.mark.django_db
 def test_the_daily_re_audit_queues_domains_not_audited_for_a_day(tenant: Tenant) -> None:
-    from audits.tasks import schedule_daily_audits
-
     quiet = DomainFactory(client=tenant.client, daily_audit=False)
     recent = DomainFactory(client=tenant.client)
     AuditRun.objects.create(domain=recent, state=AuditRun.State.DONE)

@@ -20,10 +20,10 @@ from django.utils import timezone
 from audits.catalog import COULD_NOT_CHECK, render, severity_of, verdict_of
 from audits.engine import AuditOutcome, run_audit
 from audits.findings import LaunchVerdict, Severity
+from audits.lifecycle import audit_run_execute, audit_run_finish, history_for
 from audits.models import AuditFinding, AuditRun
-from audits.risk import audit_run_finish, history_for, risk_list
+from audits.risk import risk_list
 from audits.target import AuditTarget
-from audits.tasks import execute
 from handover.checklist import State, sprint_checklist
 from launchready.net import NetConfig
 from launchready.sandbox.runner import Sandbox
@@ -194,7 +194,7 @@ def test_every_page_with_a_verdict_says_could_not_check(sandbox_env: Sandbox, te
         mail_providers=["google"],
         dkim_selectors=["google"],
     )
-    run = execute(AuditRun.objects.create(domain=domain))
+    run = audit_run_execute(AuditRun.objects.create(domain=domain))
     assert run.verdict == "unchecked" and run.go is False
     assert run.findings.filter(check_id="email.spf.dns_failure").exists()
     assert not run.findings.filter(severity="blocker").exists()
@@ -259,7 +259,7 @@ def test_a_run_under_one_diagnosis_saves_one_finding_and_calls_nothing_fixed(
         run=before, check_id="headers.csp_missing", subject="www.nothing-here.test", area="headers",
         severity="medium", item="ssl", title="No CSP", explanation="e", fix="f",
     )  # fmt: skip
-    run = execute(AuditRun.objects.create(domain=domain))
+    run = audit_run_execute(AuditRun.objects.create(domain=domain))
     assert list(run.findings.values_list("check_id", "change")) == [("dns.domain.missing", "new")]
     assert run.verdict == "no_go"
     risks = risk_list(tenant.client)

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from audits.lifecycle import audit_run_execute as execute
 from audits.models import AuditRun
-from audits.tasks import execute
 from handover.models import AccessEntry, PackVersion
 from launchready.models import Contact, Domain, Route
 from launchready.sandbox.runner import Sandbox

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audits.lifecycle import audit_run_execute as execute
 from audits.models import AuditRun
-from audits.tasks import execute
 from handover.models import AccessEntry, PackVersion
 from handover.pack import build_pack
 from handover.publish import pack_publish

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from audits.lifecycle import audit_run_execute
 from audits.models import AuditRun
 from audits.risk import risk_list
-from audits.tasks import execute
 from launchready.models import Domain
 from launchready.sandbox.runner import Sandbox
 from web.demo import seed_demo
@@ -17,7 +17,9 @@ from web.demo import seed_demo
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_path: Path) -> None:
     seed_demo(tmp_path)
-    runs = {d.name: execute(AuditRun.objects.create(domain=d)) for d in Domain.objects.select_related("client")}
+    runs = {
+        d.name: audit_run_execute(AuditRun.objects.create(domain=d)) for d in Domain.objects.select_related("client")
+    }
     assert set(runs) == {"brightpath.test", "studiokit.test", "askmira.test"}
     assert runs["brightpath.test"].go is True
     assert runs["brightpath.test"].counts.get("medium", 0) >= 2

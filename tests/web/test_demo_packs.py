@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from audits.lifecycle import audit_run_execute as execute
 from audits.models import AuditRun
-from audits.tasks import execute
 from handover.models import PackVersion
 from launchready.models import Domain
 from launchready.sandbox.runner import Sandbox

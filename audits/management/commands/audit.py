@@ -54,7 +54,7 @@ class Command(BaseCommand):
         except Exception as exc:  # the audit itself could not run: say so in one line
             self.stderr.write(f"audit: could not run: {type(exc).__name__}: {exc}")
             sys.exit(2)
-        findings = sorted(outcome.findings, key=impact_rank)
+        findings = sorted(outcome.findings, key=lambda f: impact_rank(f, target.apex))
         verdict = verdict_of((f.check_id, severity_of(f).value) for f in findings)
         if verdict == LaunchVerdict.GO and outcome.partial:
             verdict = LaunchVerdict.UNCHECKED
