@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/launchready
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 
-.PHONY: run test check lint typecheck security services browser clean
+.PHONY: run test check lint layers typecheck security services browser clean
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The layer contracts in pyproject.toml: web, then handover and reports, then audits and monitoring, then accounts,
+# then the core; no import circle inside a package.
+layers: $(VENV)/.dev
+	@PYTHONPATH=. $(BIN)/lint-imports --no-cache
+
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
@@ -47,7 +52,7 @@ security: $(VENV)/.dev
 		| { grep -v "nosec encountered" || true; }
 	@$(BIN)/python scripts/audit_dependencies.py
 
-check: lint typecheck security
+check: lint layers typecheck security
 
 test: $(VENV)/.dev services browser check
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)

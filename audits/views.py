@@ -20,9 +20,9 @@ from audits.forms import AssistantProbeForm, RepoUploadForm
 from audits.models import AssistantProbe, RepoScan
 from audits.risk import export, risk_list
 from audits.runs import audit_client
+from audits.scans import repo_scan_start
 from audits.scoping import get_audit_run_for_user
 from audits.secrets.lifecycle import LIMITS
-from audits.secrets.scans import repo_scan_start
 from audits.status import audit_status
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
