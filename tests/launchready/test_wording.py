@@ -73,3 +73,9 @@ def test_the_monitoring_page_reads_well_for_a_name_ending_in_s(tenant: Tenant) -
     page = login(tenant.founder).get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
     assert "Ghost Labs&#x27; routes" in page and "Labs&#x27;s" not in page
     assert "checked just now" in page and "0 minutes ago" not in page
+
+
+@pytest.mark.parametrize(("value", "shown"), [(None, "—"), (125.4, "125 ms"), (999, "999 ms"), (1234, "1.2 s")])
+def test_every_template_words_a_response_time_as_the_pack_and_report_do(value: float | None, shown: str) -> None:
+    page = engines["django"].from_string("p95: {{ v|latency }}").render({"v": value})
+    assert page == f"p95: {shown}"
