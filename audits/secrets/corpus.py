@@ -193,7 +193,6 @@ def catalog_secrets(k: Keys) -> list[Sample]:
         ("planetscale", "DATABASE_PASSWORD={}", key("pscale_pw_", URLSAFE, 43)),
         ("neon", "NEON_API_KEY={}", key("napi_", ALNUM, 64)),
         ("supabase_management", "SUPABASE_ACCESS_TOKEN={}", key("sbp_", HEX, 40)),
-        ("mongodb_atlas", "MONGODB_ATLAS_CLIENT_SECRET={}", key("mdb_sa_sk_", URLSAFE, 40)),
         ("doppler", "DOPPLER_TOKEN={}", key("dp.pt.", ALNUM, 43)),
         ("vault", "VAULT_TOKEN={}", key("hvs.", URLSAFE, 92)),
         # payments beyond Stripe
@@ -215,6 +214,15 @@ def catalog_secrets(k: Keys) -> list[Sample]:
     paypal_secret = "E" + s(URLSAFE, 79)
     samples.append(
         Sample("paypal", "secret", f"PAYPAL_CLIENT_ID={paypal_id}\nPAYPAL_CLIENT_SECRET={paypal_secret}", paypal_secret)
+    )
+    atlas_id, atlas_secret = "mdb_sa_id_" + s(HEX, 24), "mdb_sa_sk_" + s(URLSAFE, 40)
+    samples.append(
+        Sample(
+            "mongodb_atlas",
+            "secret",
+            f"MONGODB_ATLAS_CLIENT_ID={atlas_id}\nMONGODB_ATLAS_CLIENT_SECRET={atlas_secret}",
+            atlas_secret,
+        )
     )
     razorpay_secret = s(ALNUM, 24)
     samples.append(
