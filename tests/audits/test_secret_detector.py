@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
-from audits.secrets.corpus import Keys, Sample, corpus, lookalikes, minified, secrets
-from audits.secrets.detector import RULES, Kind, fingerprint, scan_text
-from audits.secrets.providers import PROVIDERS
+from audits.secrets.catalog import catalog_matches
+from audits.secrets.corpus import ALNUM, Keys, Sample, catalog_secrets, corpus, lookalikes, minified, secrets
+from audits.secrets.detector import RULES, Kind, fingerprint, scan_bytes, scan_text
+from audits.secrets.providers import CATALOG_PROVIDERS, provider_for
 
 CORPUS = corpus()
 
@@ -35,15 +36,45 @@ def test_look_alikes_are_not_secrets_and_publishable_keys_are_info(sample: Sampl
         assert kinds == []
 
 
-def test_the_corpus_covers_at_least_twenty_providers_and_each_has_rotation_steps() -> None:
+def test_the_corpus_covers_at_least_sixty_providers_and_each_has_rotation_steps() -> None:
     providers = {s.provider for s in CORPUS if s.kind == "secret"}
-    assert len(providers) >= 20
+    assert len(providers) >= 60
     for slug in providers | {r.provider for r in RULES if isinstance(r.provider, str)}:
-        assert len(PROVIDERS[slug].rotation) > 60, slug
+        assert len(provider_for(slug).rotation) > 60, slug
+
+
+def test_a_catalog_provider_without_written_steps_gets_its_name_where_keys_live_and_rotate_then_redeploy() -> None:
+    key = "dop_v1_" + "9c1e4b7a2f5d8e3b6a0c9f2e5b8d1a4c7f0e3b6d9a2c5f8e1b4d7a0c3f6e9b2d"
+    [hit] = scan_text(f"DIGITALOCEAN_TOKEN={key}\n")
+    assert (hit.provider, hit.kind, hit.label) == ("digitalocean", Kind.SECRET, "DigitalOcean token")
+    assert "cloud.digitalocean.com → API → Tokens" in hit.rotation
+    assert hit.rotation.index("create a new") < hit.rotation.index("redeploy") < hit.rotation.index("revoke")
+    assert hit.prefix == "dop_v1_" and key not in hit.redacted + repr(hit)
+    every = {slug for slug, *_ in CATALOG_PROVIDERS}
+    assert len(every) >= 45
+    unknown = provider_for("acmecloud")  # a rule family listed nowhere: named after itself, same shape
+    assert unknown.label == "Acmecloud credential" and "redeploy" in unknown.rotation
+
+
+def test_the_catalog_reads_bytes_around_invalid_utf8_and_its_matches_stay_inside_the_detector() -> None:
+    key = "gsk_" + Keys(5).s(ALNUM, 52)
+    data = b"garbage \xc3\x28 \x80\n" + f'groq = Groq(api_key="{key}")\n'.encode()
+    assert [m.rule_id for m in catalog_matches(data)] == ["betterleaks.groq-api-key"]
+    [hit] = scan_bytes(data)
+    assert (hit.provider, hit.line, hit.fingerprint) == ("groq", 2, fingerprint(key))
+    assert catalog_matches(b"") == []
+
+
+def test_a_catalog_key_seen_in_a_test_or_template_is_not_reported() -> None:
+    live = "sk_live_" + "Hq4Zr8Lm2Xc6Vb9Nt3Wk7Pj1Sd5Fg0Ay"
+    assert [(h.provider, h.kind) for h in scan_text(f"CLERK_SECRET_KEY={live}")] == [("clerk", Kind.SECRET)]
+    assert scan_text(f"CLERK_SECRET_KEY={live.replace('live', 'test')}") == []
+    assert scan_text("DIGITALOCEAN_TOKEN=dop_v1_" + "x" * 64) == []
 
 
 def test_a_hit_never_holds_the_key_whole() -> None:
-    for sample in secrets(Keys(11)):
+    keys = Keys(11)
+    for sample in secrets(keys) + catalog_secrets(keys):
         for hit in scan_text(sample.text):
             shown = repr(hit) + hit.redacted
             assert not sample.key or sample.key not in shown
