@@ -493,14 +493,15 @@ def _plan_contact(row: CsvRow, plan: RowPlan, known: _Known, workspace: Workspac
     plan.label = name
     if not name:
         plan.error("contact_name", "Enter the contact's name.")
-    if client is None or not name:
+    if not name:
         return
-    key = ("contact", _client_key(client.name), name.casefold())
+    key = ("contact", _client_key(plan.client), name.casefold())
     if key in known.seen:
-        plan.error("contact_name", f"{name} of {client.name} is already on row {known.seen[key]}: keep one row.")
+        plan.error("contact_name", f"{name} of {plan.client} is already on row {known.seen[key]}: keep one row.")
         return
     known.seen[key] = row.number
-    original = known.contacts.get((client.pk, name.casefold())) if client.pk else None
+    # Without its client the row's own cells are still checked, so that one upload shows every mistake.
+    original = known.contacts.get((client.pk, name.casefold())) if client and client.pk else None
     initial = {f: getattr(original, f) for f in CONTACT_FIELDS} if original else {}
     data = _data(row, CONTACT, initial)
     data["name"] = original.name if original else name
@@ -515,11 +516,14 @@ def _plan_contact(row: CsvRow, plan: RowPlan, known: _Known, workspace: Workspac
     if plan.errors:
         return
     contact = form.save(commit=False)
+    if client is None:
+        return
     contact.client = client
     plan.record, plan.original, plan.action = contact, original, _changed(contact, original, CONTACT_FIELDS)
 
 
 def _apex(plan: RowPlan, row: CsvRow) -> str | None:
+    plan.label = row.cells.get("domain", "") if plan.kind == DOMAIN else row.cells.get("path", "")
     try:
         return parse_domain(row.cells.get("domain", "")).apex
     except DomainError as exc:
@@ -538,12 +542,12 @@ def _domains_of(client: Client, known: _Known) -> dict[str, Domain]:
 
 
 def _plan_domain(row: CsvRow, plan: RowPlan, known: _Known, workspace: Workspace) -> None:
-    client = _client_of(plan, known)
+    found = _client_of(plan, known)
     apex = _apex(plan, row)
-    if client is None or apex is None:
-        if apex is not None:
-            known.planned_domains[(_client_key(plan.client), apex)] = (row.number, None)
+    if apex is None:
         return
+    # Without its client the row's own cells are still checked, so that one upload shows every mistake.
+    client = found or Client(workspace=workspace, name=plan.client)
     plan.label = display_name(apex)
     key = (_client_key(client.name), apex)
     if key in known.planned_domains:
@@ -580,6 +584,9 @@ def _plan_domain(row: CsvRow, plan: RowPlan, known: _Known, workspace: Workspace
         known.planned_domains[key] = (row.number, None)
         return
     domain = form.save(commit=False)
+    if found is None:
+        known.planned_domains[key] = (row.number, None)
+        return
     domain.client = client
     plan.record, plan.original = domain, original
     known.planned_domains[key] = (row.number, domain)

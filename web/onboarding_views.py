@@ -75,7 +75,7 @@ def _preview(request: AuthedRequest, plan: Plan, text: str, filename: str) -> Ht
     kinds = (("Clients", CLIENT), ("Contacts", CONTACT), ("Domains", DOMAIN), ("Routes", ROUTE))
     summary = [
         {"label": label, "create": plan.count("create", kind), "update": plan.count("update", kind),
-         "unchanged": plan.count("unchanged", kind)}
+         "unchanged": plan.count("unchanged", kind), "errors": sum(1 for r in plan.errors if r.kind == kind)}
         for label, kind in kinds
     ]  # fmt: skip
     return _page(request, plan=plan, summary=summary, filename=filename, digest=csv_digest(text))
