@@ -137,12 +137,15 @@ class DomainForm(forms.ModelForm[Domain]):
             raise forms.ValidationError(str(exc)) from None
         if parsed.host and parsed.host != "www":
             self.extra_host = parsed.host
-        others = Domain.objects.filter(client=self.client, name=parsed.apex).exclude(pk=self.instance.pk)
-        if others.exists():
+        if self._client_has_domain(parsed.apex):
             raise forms.ValidationError("This client already has that domain.")
         if is_lookalike(parsed.apex) and parsed.apex != self.instance.name:
             self._warn_lookalike(parsed.apex)
         return parsed.apex
+
+    def _client_has_domain(self, apex: str) -> bool:
+        """Whether another of the client's domains has this name (the bulk import answers from what it loaded)."""
+        return Domain.objects.filter(client=self.client, name=apex).exclude(pk=self.instance.pk).exists()
 
     def _warn_lookalike(self, apex: str) -> None:
         """A name that mixes scripts or passes for a Latin one is kept only once the consultant, warned,
@@ -238,6 +241,7 @@ class RouteForm(forms.ModelForm[Route]):
         self.domain = domain
         self.pasted_host: str | None = None  # the host of a pasted address, once cleaned
         self.added_host = ""  # a sub-domain this route added to the domain's hosts
+        self.sibling_domains: list[Domain] | None = None  # the client's other domains, when already loaded
         choices = [("", f"{display_name(domain.canonical_name)} (canonical host)")]
         choices += [(label, f"{label}.{domain.display_name}") for label in domain.hosts]
         if self.instance.host and self.instance.host not in domain.hosts:
@@ -276,7 +280,7 @@ class RouteForm(forms.ModelForm[Route]):
         if parts.username is not None or parts.password is not None:
             raise forms.ValidationError("Paste the address without a user name or password.")
         try:
-            label = route_host_label(self.domain, parts.hostname or "")
+            label = route_host_label(self.domain, parts.hostname or "", siblings=self.sibling_domains)
         except DomainError as exc:
             raise forms.ValidationError(str(exc)) from None
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), label
@@ -296,11 +300,7 @@ class RouteForm(forms.ModelForm[Route]):
             cleaned["host"] = self.pasted_host  # the address pasted names its host: it wins over the list
         path = cleaned.get("path")
         if path is not None and "host" in cleaned:
-            existing = (
-                Route.objects.filter(domain=self.domain, host=cleaned["host"], path=path)
-                .exclude(pk=self.instance.pk)
-                .first()
-            )
+            existing = self._existing_route(cleaned["host"], path)
             if existing is not None:
                 existing.domain = self.domain
                 self.add_error(
@@ -309,6 +309,10 @@ class RouteForm(forms.ModelForm[Route]):
                     "edit that one instead.",
                 )
         return cleaned
+
+    def _existing_route(self, host: str, path: str) -> Route | None:
+        """Another route of the domain at this address (the bulk import answers from what it loaded)."""
+        return Route.objects.filter(domain=self.domain, host=host, path=path).exclude(pk=self.instance.pk).first()
 
     def save(self, commit: bool = True) -> Route:
         route = super().save(commit=False)
@@ -337,10 +341,11 @@ class RouteForm(forms.ModelForm[Route]):
             return None
 
 
-def route_host_label(domain: Domain, text: str) -> str:
+def route_host_label(domain: Domain, text: str, *, siblings: list[Domain] | None = None) -> str:
     """The host label of a route from the host of a pasted address: "" for the canonical host, the
     sub-domain (app, eu.api) for any other host under the apex. A DomainError says why any other host
-    cannot be a route of this domain, rather than dropping it."""
+    cannot be a route of this domain, rather than dropping it. `siblings`, the client's other domains
+    when the caller has them, saves looking them up."""
     name = normalise_hostname(text)
     apex = domain.name
     if name == domain.canonical_name:
@@ -352,12 +357,15 @@ def route_host_label(domain: Domain, text: str) -> str:
             f"{display_name(domain.canonical_name)}, or change the canonical host on the domain's page."
         )
     if not name.endswith("." + apex):
-        sibling = (
-            Domain.objects.filter(client_id=domain.client_id)
-            .exclude(pk=domain.pk)
-            .filter(name__in=_suffixes(name))
-            .first()
-        )
+        if siblings is None:
+            sibling = (
+                Domain.objects.filter(client_id=domain.client_id)
+                .exclude(pk=domain.pk)
+                .filter(name__in=_suffixes(name))
+                .first()
+            )
+        else:
+            sibling = next((d for d in siblings if d is not domain and d.name in _suffixes(name)), None)
         if sibling is not None:
             raise DomainError(
                 f"{display_name(name)} is on {sibling.display_name}, another of this client's domains: "

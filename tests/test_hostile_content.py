@@ -11,6 +11,8 @@ email template must be seen rendered while the world sends its mail.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -21,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.template import Context, Template
 from django.test import Client as HttpClient
@@ -341,3 +344,23 @@ def test_plain_text_templates_are_rendered_as_plain_text() -> None:
             if call.endswith(".txt"):
                 offenders.append(f"{path.relative_to(ROOT)}: {call}")
     assert not offenders, offenders
+
+
+@pytest.mark.django_db
+def test_the_csv_export_and_its_import_preview_keep_hostile_text_as_text(world: HostileWorld) -> None:
+    """The workspace exported to CSV carries its hostile text as data, no cell a spreadsheet would run as a
+    formula; uploaded back, the preview (and each row's error) shows that text as text."""
+    http = login(world.owner)
+    exported = http.get(reverse("onboarding_export"))
+    assert exported["Content-Type"].startswith("text/csv")
+    text = exported.content.decode()
+    assert MARKER in text
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], "a formula cell in the export"
+    upload = SimpleUploadedFile(f"{ALL[:60]}.csv", exported.content, "text/csv")
+    preview = http.post(reverse("onboarding_import"), {"file": upload})
+    assert preview.status_code == 200
+    body = preview.content.decode()
+    assert MARKER in body
+    found = markup_problems(body)
+    assert not found, found[:5]

@@ -173,3 +173,21 @@ def test_it_shows_a_founder_their_own_client_read_only(tenant: Tenant) -> None:
     assert http.get(reverse("client_edit", args=[tenant.client.code])).status_code == 403
     assert http.get(reverse("domain_edit", args=[tenant.domain.code])).status_code == 403
     assert http.post(reverse("founder_invite", args=[tenant.client.code]), {"email": "a@b.co"}).status_code == 403
+
+
+# Pages of the whole workspace, addressed by no object: they act on the signed-in consultant's own workspace.
+WORKSPACE_PAGES = ["dashboard", "onboarding_import", "onboarding_apply", "onboarding_template", "onboarding_export"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
+def test_workspace_pages_show_a_consultant_only_their_own_workspace(name: str) -> None:
+    tenant, other = make_tenant(), make_tenant()
+    for role, user in _foreign_users(tenant, other).items():
+        response = login(user).get(reverse(name))
+        body = response.content.decode(errors="replace") if response.status_code == 200 else ""
+        assert tenant.client.name not in body and tenant.domain.name not in body, f"{role} GET {name}"
+    for founder in (tenant.founder, other.founder):
+        assert login(founder).get(reverse(name)).status_code in (302, 404, 405), name
+        if name.startswith("onboarding_"):
+            assert login(founder).post(reverse(name), {"digest": "x"}).status_code == 404, name

@@ -2,11 +2,15 @@
 
 from django.urls import path
 
-from web import views
+from web import onboarding_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/import/", onboarding_views.onboarding_import, name="onboarding_import"),
+    path("dashboard/import/apply/", onboarding_views.onboarding_apply_csv, name="onboarding_apply"),
+    path("dashboard/import/template.csv", onboarding_views.onboarding_template_csv, name="onboarding_template"),
+    path("dashboard/export.csv", onboarding_views.onboarding_export_csv, name="onboarding_export"),
     path("clients/new/", views.client_new, name="client_new"),
     path("clients/<uuid:client_code>/", views.client_detail, name="client_detail"),
     path("clients/<uuid:client_code>/edit/", views.client_edit, name="client_edit"),
