@@ -213,7 +213,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "monitoring-watches": {"task": "monitoring.tasks.monitoring_watches", "schedule": 3600.0},
     "monitoring-requeue-alerts": {"task": "monitoring.tasks.monitoring_requeue_alerts", "schedule": 60.0},
     # Each client's weekly report goes out within two minutes of its hour (claimed: once, whatever the beats).
-    "weekly-reports": {"task": "reports.tasks.weekly_reports_due", "schedule": 120.0},
+    "weekly-reports": {"task": "handover.tasks.weekly_reports_due", "schedule": 120.0},
 }
 
 

@@ -9,7 +9,8 @@ from reports.mail import deliver, prepare
 from reports.schedule import make_due_reports
 
 
-@shared_task(soft_time_limit=120, time_limit=150, ignore_result=True)
+# Both keep the names they had in handover.tasks, so that messages queued under them are still run.
+@shared_task(name="handover.tasks.weekly_reports_due", soft_time_limit=120, time_limit=150, ignore_result=True)
 def weekly_reports_due() -> int:
     """Every few minutes: make the rows of the reports that fell due and queue them."""
     ids = make_due_reports()
@@ -20,7 +21,14 @@ def weekly_reports_due() -> int:
     return len(ids)
 
 
-@shared_task(bind=True, soft_time_limit=90, time_limit=120, max_retries=3, acks_late=True)
+@shared_task(
+    name="handover.tasks.send_weekly_report",
+    bind=True,
+    soft_time_limit=90,
+    time_limit=120,
+    max_retries=3,
+    acks_late=True,
+)
 def send_weekly_report(self, report_id: int) -> str:  # type: ignore[no-untyped-def]
     """Thin: the claim inside `deliver` makes a redelivered, retried or duplicated task harmless."""
     outcome = deliver(report_id)

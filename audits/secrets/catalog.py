@@ -7,6 +7,8 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+
 if TYPE_CHECKING:
     from kingfisher_sdk import Scanner
 
@@ -26,7 +28,8 @@ def _scanner() -> Scanner:
     # Imported on first scan: loading the native engine and its compiled rules costs a third of a second.
     import kingfisher_sdk
 
-    return kingfisher_sdk.Scanner(kingfisher_sdk.Rules())
+    # Its compiled rules are cached under the product's own var/, never in the user's home.
+    return kingfisher_sdk.Scanner(kingfisher_sdk.Rules(cache_dir=settings.VAR_DIR / "cache" / "kingfisher"))
 
 
 def catalog_matches(data: bytes) -> list[Match]:
