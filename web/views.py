@@ -67,10 +67,8 @@ def home(request: AuthedRequest) -> HttpResponse:
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
     membership = request.membership
-    if membership is None:
-        return redirect("workspace_new")
-    if membership.client is not None:  # a founder's home is their company's page
-        return redirect("client_detail", membership.client.code)
+    if membership is None or membership.client is not None:  # no dashboard: home says where they go instead
+        return home(request)
     clients = Client.objects.visible_to(request.user).filter(workspace=membership.workspace)
     page = Paginator(soonest_deadline_first(clients), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = dashboard_rows(page.object_list)

@@ -246,6 +246,7 @@ def test_founder_home_is_their_own_client(tenant: Tenant) -> None:
 def test_a_user_without_a_workspace_is_asked_to_create_one(outsider) -> None:  # type: ignore[no-untyped-def]
     http = login(outsider)
     assert http.get("/")["Location"] == reverse("workspace_new")
+    assert http.get(reverse("dashboard"))["Location"] == reverse("workspace_new")
     http.post(reverse("workspace_new"), {"name": "Solo Studio"})
     membership = outsider.memberships.get()
     assert membership.role == Role.OWNER and membership.workspace.name == "Solo Studio"
