@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.selectors import founder_emails
 from handover.models import PackVersion
+from launchready.formatting import local_date
 from launchready.plaintext import render_email_html, render_subject, render_text
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def founder_addresses(version: PackVersion) -> list[str]:
 def pack_context(version: PackVersion) -> dict[str, Any]:
     status = version.data.get("status", {})
     with timezone.override(version.client.timezone):
-        published_on = f"{timezone.localtime(version.published_at):%-d %B %Y}"
+        published_on = local_date(version.published_at)
     return {
         "client": version.client.name,
         "consultancy": version.data.get("consultancy", version.client.workspace.name),

@@ -16,7 +16,7 @@ from handover.models import PackVersion
 from handover.pack import build_pack
 from handover.tasks import notify_pack_published
 from launchready.bidi import neutralise
-from launchready.formatting import plural
+from launchready.formatting import local_date, plural
 from launchready.markdown import for_markdown
 from launchready.models import Client
 
@@ -72,7 +72,7 @@ def pack_publish(*, client: Client, user: User | None, note: str = "") -> PackVe
     now = timezone.now()
     with timezone.override(client.timezone):
         data = build_pack(client, now)
-        published_on = f"{timezone.localtime(now):%-d %B %Y}"
+        published_on = local_date(now)
         html, markdown = pack_render(data, number=number, published_on=published_on)
     version = PackVersion.objects.create(
         client=client,
