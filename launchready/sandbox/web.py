@@ -82,6 +82,8 @@ class Site:
         return self.pages.get("*")
 
 
+REQUEST_WAIT = 10.0  # seconds a new connection may take to send its request
+IDLE_WAIT = 5.0  # seconds a kept-alive connection may sit idle before the sandbox closes it
 NOT_FOUND = Page(status=404, body="<h1>Not found</h1>", headers=[("Content-Type", "text/html")])
 
 
@@ -94,6 +96,7 @@ class WebSandbox:
         self.http_port = http_port
         self.https_port = https_port
         self.requests = 0
+        self.connections = 0  # connections that carried at least one request (kept-alive ones count once)
         self.received: list[dict[str, object]] = []  # every request with a body (webhooks, alerts), in order
         self._servers: list[asyncio.Server] = []
         self._by_ip: dict[str, list[Site]] = {}
@@ -164,40 +167,56 @@ class WebSandbox:
         writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ip: str, scheme: str) -> None:
+        """Answer requests on one connection for as long as the client keeps it open, as servers do
+        (HTTP/1.1 persistent connections); the odd pages (garbage, a hang, a drip) close it after them."""
+        first = True
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            while await self._serve_one(reader, writer, ip, scheme, first):
+                first = False
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _serve_one(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ip: str, scheme: str, first: bool
+    ) -> bool:
+        """One request and its answer; whether the connection stays open for the next."""
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_WAIT if first else IDLE_WAIT)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError, ssl.SSLError):
-            writer.close()
-            return
+            return False
+        if first:
+            self.connections += 1
         self.requests += 1
         try:
             lines = head.decode("latin-1").split("\r\n")
-            method, target, _ = lines[0].split(" ", 2)
+            method, target, version = lines[0].split(" ", 2)
             headers = {
                 k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
             }
         except ValueError:
-            writer.close()
-            return
+            return False
         length = headers.get("content-length", "0")
         body = b""
         if length.isdigit() and int(length) > 0:
+            if int(length) > 1_000_000:
+                return False
             try:
-                body = await asyncio.wait_for(reader.readexactly(min(int(length), 1_000_000)), 10)
+                body = await asyncio.wait_for(reader.readexactly(int(length)), REQUEST_WAIT)
             except (asyncio.IncompleteReadError, TimeoutError, ConnectionError, ssl.SSLError):
-                writer.close()
-                return
+                return False
             self.received.append(
                 {"method": method, "host": headers.get("host", ""), "path": target, "headers": headers, "body": body}
             )
+        elif "transfer-encoding" in headers:  # a chunked body the sandbox does not read: end the connection
+            headers["connection"] = "close"
+        if version.strip() != "HTTP/1.1":
+            headers["connection"] = "close"
         site = self.site_for(ip, headers.get("host", ""))
         try:
-            await self._answer(writer, site, scheme, method, target, headers, body)
+            return await self._answer(writer, site, scheme, method, target, headers, body)
         except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                writer.close()
+            return False
 
     async def _answer(
         self,
@@ -208,10 +227,9 @@ class WebSandbox:
         target: str,
         headers: dict[str, str],
         body: bytes = b"",
-    ) -> None:
+    ) -> bool:
         if site is None:
-            await _write(writer, NOT_FOUND, method, headers)
-            return
+            return await _write(writer, NOT_FOUND, method, headers)
         if site.latency:
             await asyncio.sleep(site.latency)
         host = headers.get("host", site.hosts[0]).split(":")[0]
@@ -223,21 +241,22 @@ class WebSandbox:
                 page = page.respond(method, body)
         if site.headers:
             page = replace(page, headers=[*page.headers, *site.headers])
-        await _write(writer, page, method, headers, target)
+        return await _write(writer, page, method, headers, target)
 
 
 async def _write(
     writer: asyncio.StreamWriter, page: Page, method: str, request_headers: dict[str, str], target: str = "/"
-) -> None:
+) -> bool:
+    """Write the page's answer; whether the connection may carry another request."""
     if page.hang:
         await asyncio.sleep(3600)
-        return
+        return False
     if page.delay:
         await asyncio.sleep(page.delay)
     if page.garbage:
         writer.write(b"\x00\xffTHIS IS NOT HTTP\x00" + os.urandom(256))
         await writer.drain()
-        return
+        return False
     body = page.body.encode() if isinstance(page.body, str) else page.body
     # "{origin}" in a header echoes the request's Origin (a CORS mistake); "{path}" keeps the path in a redirect.
     origin = request_headers.get("origin", "")
@@ -255,7 +274,9 @@ async def _write(
         headers.append(("Vary", "Accept-Encoding"))
     length = page.size or len(body)
     headers.append(("Content-Length", str(length)))
-    headers.append(("Connection", "close"))
+    # Filler and dripped bodies, broken headers and a client that asked for it end the connection.
+    keep = not (page.size or page.drip or page.bad_header) and request_headers.get("connection", "").lower() != "close"
+    headers.append(("Connection", "keep-alive" if keep else "close"))
     head = f"HTTP/1.1 {page.status} {REASONS.get(page.status, 'Status')}\r\n"
     raw = head.encode() + b"".join(f"{k}: {v}\r\n".encode("latin-1", "replace") for k, v in headers)
     if page.bad_header:
@@ -263,7 +284,7 @@ async def _write(
     writer.write(raw + b"\r\n")
     await writer.drain()
     if method == "HEAD":
-        return
+        return keep
     if page.size:
         chunk = b"A" * 65536
         sent = 0
@@ -272,14 +293,15 @@ async def _write(
             writer.write(part)
             await writer.drain()
             sent += len(part)
-        return
+        return False
     if page.drip:
         for i in range(len(body)):
             if writer.is_closing():
-                return
+                return False
             writer.write(body[i : i + 1])
             await writer.drain()
             await asyncio.sleep(page.drip)
-        return
+        return False
     writer.write(body)
     await writer.drain()
+    return keep

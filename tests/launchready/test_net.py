@@ -51,6 +51,7 @@ def _front_pages() -> dict[str, Page]:
         "/prg": Page(status=303, location="/prg"),
         "/temporary": Page(status=307, location="/thanks"),
         "/thanks": Page(body="thanks"),
+        "/slow-ish": Page(body="in a while", delay=0.05),
         "/hang": Page(hang=True),
         "/drip": Page(body="x" * 60, drip=1.0),
         "/huge": Page(size=100 * 1024 * 1024),
@@ -609,7 +610,7 @@ def test_it_records_every_hop_with_its_status_address_and_headers(sb: Sandbox) -
     first, last = result.hops
     assert (first.url, first.status, first.address) == ("http://front.net.test/to-inside", 301, FRONT)
     assert first.header("location") == first.location == "http://inside.net.test/admin"
-    assert first.header_all("connection") == ["close"]
+    assert first.header_all("connection") == ["keep-alive"]
     assert (last.url, last.status, last.address) == ("http://inside.net.test/admin", 200, INSIDE)
     assert last.header("X-Served-By") == "inside"
     assert last.http_version == "HTTP/1.1"
@@ -624,6 +625,48 @@ def test_it_fetches_a_shared_page_once(sb: Sandbox) -> None:
     results = _with_net(_config(sb), work)
     assert [result.text for result in results] == ["hello from the front"] * 3
     assert sb.web.requests == before + 1
+
+
+# --- Timing on the lane ----------------------------------------------------------------------------
+
+
+def test_timed_samples_are_taken_one_after_another_on_one_kept_alive_connection(sb: Sandbox) -> None:
+    async def work(net: Net) -> list[FetchResult]:
+        return await net.timed("https://front.net.test/", count=5)
+
+    requests, connections = sb.web.requests, sb.web.connections
+    results = _with_net(_config(sb), work)
+    assert [result.text for result in results] == ["hello from the front"] * 5
+    assert (sb.web.requests - requests, sb.web.connections - connections) == (5, 1)
+    assert all(result.final.elapsed_ms >= result.final.ttfb_ms > 0 for result in results)
+
+
+def test_timed_samples_stop_at_the_first_failure(sb: Sandbox) -> None:
+    results = _with_net(_config(sb), lambda net: net.timed("https://front.net.test/garbage", count=5))
+    assert [result.error for result in results] == [FetchError.PROTOCOL]
+
+
+def test_a_busy_event_loop_does_not_count_in_timed_samples(sb: Sandbox) -> None:
+    """The audit's own loop is blocked for a second while the requests are in flight: a request timed on
+    that loop counts the second, the lane's samples do not."""
+    stall = 1.0
+
+    async def work(net: Net) -> tuple[FetchResult, list[FetchResult]]:
+        async def block_the_loop() -> None:
+            await asyncio.sleep(0.01)  # the requests are on their way
+            time.sleep(stall)  # the point: this loop does nothing else for a second
+
+        plain, timed, _ = await asyncio.gather(
+            net.fetch("https://front.net.test/slow-ish"),
+            net.timed("https://front.net.test/slow-ish", count=3),
+            block_the_loop(),
+        )
+        return plain, timed
+
+    plain, timed = _with_net(_config(sb), work)
+    assert plain.ok and all(sample.ok for sample in timed) and len(timed) == 3
+    assert plain.final.elapsed_ms >= stall * 1000
+    assert sum(sample.final.elapsed_ms for sample in timed) < stall * 1000
 
 
 # --- Configuration ---------------------------------------------------------------------------------
