@@ -54,11 +54,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
-import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import weakref
@@ -80,7 +77,8 @@ from audits.engine import checks_for, run_audit  # noqa: E402
 from audits.sandbox_targets import sandbox_target  # noqa: E402
 from audits.target import AuditTarget  # noqa: E402
 from launchready.net import Net, NetConfig  # noqa: E402
-from launchready.sandbox.scenarios import HEALTHY, TRIPS, Knobs, build_world  # noqa: E402
+from launchready.sandbox.process import SandboxProcess  # noqa: E402
+from launchready.sandbox.scenarios import HEALTHY, TRIPS  # noqa: E402
 
 METHOD = """\
 Critical path: the longest chain of dependent network round trips, found by data flow through the
@@ -93,68 +91,7 @@ for a trip slower than that in the audit, the same trip made again alone after t
 slow by design stays slow; this machine's load does not count). Ratio = wall / critical path."""
 
 
-# --- The sandbox, in a child process (or in this one) -----------------------------------------------
-
-
-def _knobs(trip: str | None) -> Knobs:
-    return Knobs() if trip is None else TRIPS[trip][1]
-
-
-def serve_sandbox(spec: dict[str, Any]) -> None:
-    """Child-process mode: build the world, serve it, print where it is, answer `stats` until `stop`."""
-    from launchready.sandbox.runner import Sandbox
-    from launchready.sandbox.web import WebSandbox
-
-    world = build_world(
-        {apex: _knobs(trip) for apex, trip in spec["domains"]},
-        latency=spec["latency"],
-        dns_latency=spec["dns_latency"],
-    )
-    sandbox = Sandbox(world.zone, web=WebSandbox(world.sites)).start()
-    if spec.get("dns_rcvbuf"):
-        _grow_receive_buffer(sandbox, spec["dns_rcvbuf"])
-    print(json.dumps(_describe(sandbox, world)), flush=True)
-    for line in sys.stdin:
-        if line.strip() == "stats":
-            print(json.dumps(_stats(sandbox)), flush=True)
-        elif line.strip() == "stop":
-            break
-    sandbox.stop()
-
-
-def _dns_sockets(sandbox: Any) -> list[socket.socket]:
-    udp = sandbox.dns._udp  # one transport, or one per address the server listens on
-    return [t.get_extra_info("socket") for t in (udp if isinstance(udp, list) else [udp])]
-
-
-def _grow_receive_buffer(sandbox: Any, size: int) -> None:
-    """Give the sandbox's DNS sockets a larger receive buffer, as a busy resolver would be set up."""
-    for sock in _dns_sockets(sandbox):
-        try:  # FORCE passes net.core.rmem_max (as root)
-            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", socket.SO_RCVBUF), size)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-
-
-def _describe(sandbox: Any, world: Any) -> dict[str, Any]:
-    return {
-        "env": sandbox.env(),
-        "dns": [sandbox.dns.host, sandbox.dns.port],
-        "dns_rcvbuf": _dns_sockets(sandbox)[0].getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
-        "http_port": sandbox.web.http_port,
-        "https_port": sandbox.web.https_port,
-        "ca": str(sandbox.web.ca.bundle_path),
-        "sites": [{"ip": s.ip, "hosts": s.hosts, "https": s.https, "tls_garbage": s.tls_garbage} for s in world.sites],
-    }
-
-
-def _stats(sandbox: Any) -> dict[str, float]:
-    # cpu_seconds: the serving process's CPU time (this whole process when the sandbox runs in it).
-    return {
-        "dns_queries": sandbox.dns.queries,
-        "http_requests": sandbox.web.requests,
-        "cpu_seconds": time.process_time(),
-    }
+# --- The sandbox, in a child process (launchready/sandbox/process.py) or in this one -----------------
 
 
 def udp_receive_errors() -> int | None:
@@ -164,83 +101,6 @@ def udp_receive_errors() -> int | None:
         return int(lines[1][lines[0].index("RcvbufErrors")])
     except (OSError, ValueError, IndexError):
         return None
-
-
-class SandboxProcess:
-    """The sandbox served by a child process of this script: `info` says where, `stats()` counts."""
-
-    def __init__(
-        self,
-        domains: list[tuple[str, str | None]],
-        *,
-        latency: float,
-        dns_latency: float,
-        in_process: bool = False,
-        dns_rcvbuf: int = 0,
-    ) -> None:
-        spec = {"domains": domains, "latency": latency, "dns_latency": dns_latency, "dns_rcvbuf": dns_rcvbuf}
-        self._sandbox: Any = None
-        self._proc: subprocess.Popen[str] | None = None
-        if in_process:
-            from launchready.sandbox.runner import Sandbox
-            from launchready.sandbox.web import WebSandbox
-
-            world = build_world(
-                {apex: _knobs(trip) for apex, trip in domains}, latency=latency, dns_latency=dns_latency
-            )
-            self._sandbox = Sandbox(world.zone, web=WebSandbox(world.sites)).start()
-            if dns_rcvbuf:
-                _grow_receive_buffer(self._sandbox, dns_rcvbuf)
-            self.info = _describe(self._sandbox, world)
-            return
-        self._proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve-sandbox", json.dumps(spec)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the sandbox process did not start")
-        self.info = json.loads(line)
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid if self._proc is not None else os.getpid()
-
-    def config(self) -> NetConfig:
-        return NetConfig.from_env(self.info["env"])
-
-    def stats(self) -> dict[str, float]:
-        if self._sandbox is not None:
-            return _stats(self._sandbox)
-        assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write("stats\n")
-        self._proc.stdin.flush()
-        return json.loads(self._proc.stdout.readline())
-
-    def close(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.stop()
-            self._sandbox = None
-        if self._proc is not None:
-            try:
-                assert self._proc.stdin is not None
-                self._proc.stdin.write("stop\n")
-                self._proc.stdin.close()
-                self._proc.wait(15)
-            except (OSError, subprocess.TimeoutExpired):
-                self._proc.terminate()  # our own child, by its Popen handle
-                self._proc.wait(5)
-            self._proc = None
-
-    def __enter__(self) -> SandboxProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def target_for(apex: str, trip: str | None = None) -> AuditTarget:
@@ -759,11 +619,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--detail", choices=["healthy", "all"], default="all", help="whose chains to print")
     parser.add_argument("--deadline", type=float, default=90.0, help="the audit's deadline, seconds")
     parser.add_argument("--in-process-sandbox", action="store_true", help="serve the sandbox from this process")
-    parser.add_argument("--serve-sandbox", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_sandbox:
-        serve_sandbox(json.loads(args.serve_sandbox))
-        return
     domains: list[tuple[str, str | None]] = [(HEALTHY, None), *((TRIPS[t][0], t) for t in args.trip)]
     where = "in this process" if args.in_process_sandbox else "in a child process"
     print(

@@ -9,13 +9,12 @@ What is measured (DESIGN.md section 9, "Audit throughput")
     Then, one after another, against that same sandbox, each timed from start to finish:
 
     LaunchReady   the full audit (`audits.engine.run_audit`: DNS, TLS, redirects, routes, edge, headers,
-                  email) of all N domains in this process: one asyncio.gather of N audits, of which
-                  --concurrency are in flight at once (default 2; 0: all N at once). One healthy domain
-                  is audited alone first (a warm-up, and the reference its healthy peers' findings are
-                  compared with). The default is the highest bound at which every audit still came out
-                  as expected on this 2-core machine: an audit costs ~0.2 s of CPU on the one core this
-                  process runs on, so more in flight adds no throughput, and many more make the audits'
-                  own timeouts fire (see bench/README.md).
+                  email) of all N domains in this process, through the batch runner `manage.py audit
+                  DOMAIN...` uses (`audits.batch.audit_many`): at most --concurrency in flight (default
+                  the command's; 0: no bound), each started once the process's event loop keeps up,
+                  route timing taken by the product's timing process (launchready/timing.py), whose CPU
+                  is counted with this process's. One healthy domain is audited alone first (a warm-up,
+                  and the reference its healthy peers' findings are compared with).
     checkdmarc    SPF and DMARC only: its own `check_spf` and `check_dmarc`, called for each domain in
                   turn exactly as its `check_domains` (the CLI) calls them, in a subprocess of this
                   script using its own virtual environment. Its CLI takes nameservers as bare addresses
@@ -41,7 +40,7 @@ What it prints
     domain's check was found. Nothing is asserted.
 
 Run from the repository root (the default run takes a few minutes on 2 cores):
-    .venv/bin/python bench/audit_peers.py [--domains 200] [--concurrency 2] [--skip sslyze]
+    .venv/bin/python bench/audit_peers.py [--domains 200] [--concurrency 8] [--skip sslyze]
 """
 
 from __future__ import annotations
@@ -68,11 +67,19 @@ for path in (str(ROOT), str(BENCH)):
         sys.path.insert(0, path)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
 
-from audit_latency import SandboxProcess, target_for, udp_receive_errors  # noqa: E402
+from audit_latency import target_for, udp_receive_errors  # noqa: E402
 
-from audits.engine import AuditOutcome, run_audit  # noqa: E402
+from audits.batch import (  # noqa: E402
+    COULD_NOT_RUN,
+    DEFAULT_CONCURRENCY,
+    DomainAudit,
+    audit_many,
+)
+from audits.engine import run_audit  # noqa: E402
 from launchready.net import NetConfig  # noqa: E402
+from launchready.sandbox.process import SandboxProcess  # noqa: E402
 from launchready.sandbox.scenarios import TRIPS  # noqa: E402
+from launchready.timing import TimingProcess  # noqa: E402
 
 VENVS = BENCH / ".venvs"
 
@@ -154,18 +161,32 @@ def peer_domains(n: int) -> list[tuple[str, str | None]]:
 
 async def audit_all(
     domains: list[tuple[str, str | None]], config: NetConfig, concurrency: int, deadline: float
-) -> tuple[float, list[AuditOutcome | BaseException]]:
-    gate = asyncio.Semaphore(concurrency) if concurrency > 0 else None
-
-    async def one(apex: str, trip: str | None) -> AuditOutcome:
-        if gate is None:
-            return await run_audit(target_for(apex, trip), config=config, deadline=deadline)
-        async with gate:
-            return await run_audit(target_for(apex, trip), config=config, deadline=deadline)
-
+) -> tuple[float, list[DomainAudit], int]:
+    """The product's batch runner (what `manage.py audit DOMAIN...` uses) on the sandbox targets; the wall
+    time, the results and the most audits that were in flight at once."""
+    in_flight = [0]
     started = time.monotonic()
-    outcomes = await asyncio.gather(*(one(apex, trip) for apex, trip in domains), return_exceptions=True)
-    return time.monotonic() - started, outcomes
+    results = await audit_many(
+        [target_for(apex, trip) for apex, trip in domains],
+        config=config,
+        concurrency=concurrency,
+        deadline=deadline,
+        on_start=lambda _: in_flight.append(in_flight[-1] + 1),
+        on_done=lambda _: in_flight.append(in_flight[-1] - 1),
+    )
+    return time.monotonic() - started, results, max(in_flight)
+
+
+def timer_cpu() -> float:
+    """CPU seconds of the product's timing process (launchready.timing), 0 when none runs."""
+    pid = TimingProcess.child_pid()
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def product(args: argparse.Namespace, sandbox: SandboxProcess, domains: list[tuple[str, str | None]]) -> Row:
@@ -173,8 +194,11 @@ def product(args: argparse.Namespace, sandbox: SandboxProcess, domains: list[tup
     reference_apex = next(apex for apex, trip in domains if trip is None)
     alone = asyncio.run(run_audit(target_for(reference_apex), config=config, deadline=args.deadline))
     reference = {f.check_id for f in alone.findings}
+    timer_before = timer_cpu()
     with Phase(sandbox, children=False) as phase:
-        wall, outcomes = asyncio.run(audit_all(domains, config, args.concurrency, args.deadline))
+        wall, results, peak = asyncio.run(audit_all(domains, config, args.concurrency, args.deadline))
+    timer_seconds = timer_cpu() - timer_before
+    phase.cpu += timer_seconds
     row = phase.fill(
         Row(
             "LaunchReady",
@@ -185,15 +209,16 @@ def product(args: argparse.Namespace, sandbox: SandboxProcess, domains: list[tup
             wall,
         )
     )
-    crashed = [o for o in outcomes if isinstance(o, BaseException)]
-    done = [(d, o) for d, o in zip(domains, outcomes, strict=True) if isinstance(o, AuditOutcome)]
+    crashed = [r for r in results if r.verdict == COULD_NOT_RUN]
+    done = [(d, r) for d, r in zip(domains, results, strict=True) if r.verdict != COULD_NOT_RUN]
     partial = [d[0] for d, o in done if o.partial]
     seconds = sorted(o.seconds for _, o in done)
     row.notes.append(
         f"{len(done)} audits finished, {len(crashed)} raised, {len(partial)} partial (a check failed or ran out of "
-        f"time); per-audit seconds in the crowd: median {statistics.median(seconds):.2f}, "
+        f"time); at most {peak} in flight; per-audit seconds in the crowd: median {statistics.median(seconds):.2f}, "
         f"p95 {seconds[int(0.95 * (len(seconds) - 1))]:.2f}, max {seconds[-1]:.2f}; "
-        f"lone audit of {reference_apex}: {alone.seconds:.2f} s"
+        f"lone audit of {reference_apex}: {alone.seconds:.2f} s; CPU: {row.cpu - timer_seconds:.1f} s in this "
+        f"process, {timer_seconds:.1f} s in its timing process ({row.cpu / len(domains) * 1000:.0f} ms per audit)"
     )
     healthy = [(d, o) for d, o in done if d[1] is None]
     differing: Counter[str] = Counter()
@@ -390,8 +415,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=2,
-        help="product audits in flight at once (0: all N in one gather; see the README for what that does)",
+        default=DEFAULT_CONCURRENCY,
+        help=f"product audits in flight at most (default {DEFAULT_CONCURRENCY}, the command's; 0: no bound)",
     )
     parser.add_argument("--dns-latency-ms", type=float, default=50.0, help="delay before every DNS answer")
     parser.add_argument("--http-latency-ms", type=float, default=100.0, help="delay before every HTTP response")

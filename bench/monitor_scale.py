@@ -15,7 +15,7 @@ What is measured
     are timed by wrapping the module functions the task looks up; product code is not changed.
 
     The sandbox (DNS, HTTP and HTTPS for every domain; no injected latency unless --http-latency-ms or
-    --dns-latency-ms) is served by a child process (bench/audit_latency.py's SandboxProcess) so that its
+    --dns-latency-ms) is served by a child process (launchready/sandbox/process.py's SandboxProcess) so that its
     TLS and DNS work does not share this interpreter's lock with the scheduler; its CPU is reported on
     its own line. Its DNS socket gets a 4 MiB receive buffer (--sandbox-dns-rcvbuf), as a busy resolver's
     would have: with the system default (208 KiB here) part of each round's burst of DNS questions is
@@ -880,8 +880,9 @@ def main(argv: list[str] | None = None) -> None:
     recreate_database(args.database)
     try:
         setup_django()
-        from audit_latency import SandboxProcess
         from django.conf import settings
+
+        from launchready.sandbox.process import SandboxProcess
 
         settings.MONITORING_TICK_SECONDS = args.tick_seconds
         from django.db import connection

@@ -14,7 +14,6 @@ import ipaddress
 import os
 import re
 import ssl
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -326,6 +325,9 @@ class FetchResult:
     hops: list[Hop]
     body: bytes = b""
     truncated: bool = False
+    # For a request timed by launchready.timing: how long the timing loop was busy with other work while
+    # the request was in flight, which its timers may have counted; the server took no less than the rest.
+    lag_ms: float = 0.0
 
     @property
     def final(self) -> Hop:
@@ -401,7 +403,6 @@ class Net:
         self._resolver.cache = dns_cache
         self._clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
         self._memo: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
-        self._twin: Net | None = None  # this Net's counterpart on the timing lane, made on first use
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -677,33 +678,6 @@ class Net:
             ("GET", url, follow_redirects), lambda: self.fetch(url, follow_redirects=follow_redirects)
         )
 
-    async def timed(
-        self, url: str, *, count: int, follow_redirects: bool = True, max_bytes: int | None = None
-    ) -> list[FetchResult]:
-        """`count` GETs of one URL, one after another on one kept-alive connection, timed on the timing
-        lane (see TimingLane): what their hops' `elapsed_ms` and `ttfb_ms` measure is the server, not
-        the queue of this event loop. The run stops at the first request that fails."""
-        lane = TimingLane.current()
-        if self._twin is None:
-            self._twin = Net(self.config)
-            self._twin.deadline = self.deadline
-        twin = self._twin
-        before = twin.dns_queries
-        results = await lane.run(twin.sample_run(url, count, follow_redirects, max_bytes))
-        self.dns_queries += twin.dns_queries - before
-        return results
-
-    async def sample_run(
-        self, url: str, count: int, follow_redirects: bool, max_bytes: int | None
-    ) -> list[FetchResult]:
-        results: list[FetchResult] = []
-        for _ in range(count):
-            result = await self.fetch(url, follow_redirects=follow_redirects, max_bytes=max_bytes)
-            results.append(result)
-            if not result.ok or self.expired:
-                break
-        return results
-
     async def handshake(self, host: str, port: int = 443) -> TlsInfo:
         """A TLS handshake shared by every check of this audit."""
         return await self.shared(("TLS", host, port), lambda: self.tls(host, port))
@@ -752,68 +726,12 @@ class Net:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
-        twin, self._twin = self._twin, None
-        if twin is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(TimingLane.current().run(twin.aclose()), 2)
 
     async def __aenter__(self) -> Net:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-# --- The timing lane -------------------------------------------------------------------------------
-
-LANE_CHAINS = 32  # sample runs timed at once on the lane; more wait their turn, untimed
-
-
-class TimingLane:
-    """A second event loop, in a thread of its own, on which requests are timed.
-
-    An audit shares its process's event loop with every other audit in flight: a response that has
-    arrived waits behind their work before the coroutine that asked for it runs again, and a timer
-    around the request counts that wait as the server's. Two audits at once are enough to make a
-    healthy route look slow. The lane runs nothing but sample runs, at most LANE_CHAINS of them at
-    once, so its own queue stays short; the wait for a turn happens before a run's timers start. The
-    thread shares the interpreter lock with the busy loop, which hands it over within its switch
-    interval (5 ms by default) whenever the lane has something to do.
-    """
-
-    _instance: TimingLane | None = None
-    _lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        self._slots = asyncio.Semaphore(LANE_CHAINS)
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(started,), name="timing-lane", daemon=True)
-        self._thread.start()
-        started.wait()
-
-    def _main(self, started: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.call_soon(started.set)
-        self.loop.run_forever()
-
-    @classmethod
-    def current(cls) -> TimingLane:
-        """The process's lane, started on first use (and again in a child process after a fork)."""
-        with cls._lock:
-            lane = cls._instance
-            if lane is None or lane.pid != os.getpid() or not lane._thread.is_alive():
-                lane = cls._instance = TimingLane()
-            return lane
-
-    async def run(self, work: Any) -> Any:
-        """Run a coroutine on the lane and wait for it here; cancelling the wait cancels the work."""
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._in_turn(work), self.loop))
-
-    async def _in_turn(self, work: Any) -> Any:
-        async with self._slots:
-            return await work
 
 
 # --- helpers ---------------------------------------------------------------------------------------

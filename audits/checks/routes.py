@@ -11,6 +11,7 @@ from audits.findings import Finding, Severity, host_of
 from audits.target import CALLBACK_KINDS, CRITICAL_ROUTE_KINDS, AuditTarget, RouteSpec
 from launchready.models import Route
 from launchready.net import FetchResult, Net
+from launchready.timing import timed
 
 TTFB_BUDGET_MS = 2000
 P95_BUDGET_MS = 500
@@ -31,18 +32,19 @@ def kind_label(kind: str) -> str:
 async def check_route(route: RouteSpec, net: Net) -> list[Finding]:
     # No redirect following for webhooks and callbacks: they must answer themselves.
     follow = route.kind not in CALLBACK_KINDS
-    # The page (shared with the other checks) says what the route answers; the samples, timed on the
-    # timing lane, say how fast: with other audits in flight, the page's own timer would count their work.
+    # The page (shared with the other checks) says what the route answers; the samples, timed in the
+    # timing process, say how fast: with other audits in flight, the page's own timer counts their work.
     first, samples = await asyncio.gather(
         net.page(route.url, follow_redirects=follow),
-        net.timed(route.url, count=SAMPLES, follow_redirects=follow, max_bytes=65536),
+        timed(net, route.url, count=SAMPLES, follow_redirects=follow, max_bytes=65536),
     )
     return evaluate_route(route, first, samples)
 
 
 def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResult]) -> list[Finding]:
     """Judge a route by its page (status, keyword) and by its timing samples (first byte, p95); the
-    first sample, on a new connection, is the one a first visitor waits for."""
+    first sample, on a new connection, is the one a first visitor waits for. Each sample counts for its
+    time less what the timer spent on other work meanwhile (FetchResult.lag_ms)."""
     severity = Severity.BLOCKER if route.kind in CRITICAL_ROUTE_KINDS else Severity.HIGH
     params = {
         "kind": kind_label(route.kind),
@@ -89,8 +91,9 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
                 route_kind=route.kind,
             )
         )
-    cold = samples[0] if samples and samples[0].ok else first
-    ttfb = sum(h.ttfb_ms for h in cold.hops)
+    # What the timing process spent on other work while a sample was in flight is not the server's.
+    answered = [r for r in samples if r.ok]
+    ttfb = max(0.0, sum(h.ttfb_ms for h in answered[0].hops) - answered[0].lag_ms) if answered else 0.0
     if ttfb > TTFB_BUDGET_MS:
         findings.append(
             Finding(
@@ -102,7 +105,7 @@ def evaluate_route(route: RouteSpec, first: FetchResult, samples: list[FetchResu
                 route_kind=route.kind,
             )
         )
-    timings = [sum(h.elapsed_ms for h in r.hops) for r in samples if r.ok]
+    timings = [max(0.0, sum(h.elapsed_ms for h in r.hops) - r.lag_ms) for r in answered]
     slow = sum(t > P95_BUDGET_MS for t in timings)
     if len(timings) >= 3 and slow >= SLOW_SAMPLES and ttfb <= TTFB_BUDGET_MS:
         findings.append(

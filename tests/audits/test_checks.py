@@ -149,8 +149,9 @@ def test_the_cdn_in_front_is_recorded_as_evidence_and_its_absence_as_a_finding(
     assert "edge.no_cdn" in bare and "edge.cdn" not in bare
 
 
-def _timed(ms: float) -> FetchResult:
-    return FetchResult([Hop("https://app.example.test/", status=200, elapsed_ms=ms, ttfb_ms=ms / 2)])
+def _timed(ms: float, lag_ms: float = 0.0) -> FetchResult:
+    hop = Hop("https://app.example.test/", status=200, elapsed_ms=ms, ttfb_ms=ms / 2)
+    return FetchResult([hop], lag_ms=lag_ms)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +169,12 @@ def test_a_route_is_slow_when_more_than_one_sample_is_over_budget(samples_ms: li
     assert [f.check_id for f in findings] == (["route.slow_p95"] if slow else [])
     if slow:
         assert findings[0].params["p95"] == max(samples_ms)
+
+
+def test_what_the_timer_spent_on_other_work_is_not_counted_against_the_route() -> None:
+    route = RouteSpec("https://app.example.test/", Route.Kind.HOMEPAGE)
+    busy = [_timed(900, lag_ms=820), _timed(700, lag_ms=650), *(_timed(100) for _ in range(3))]
+    assert evaluate_route(route, _timed(5000), busy) == []  # the page's own timer counts for nothing
+    slow = [_timed(900, lag_ms=100), _timed(700, lag_ms=50), *(_timed(100) for _ in range(3))]
+    (finding,) = evaluate_route(route, _timed(50), slow)
+    assert finding.check_id == "route.slow_p95" and finding.evidence["samples_ms"] == [800, 650, 100, 100, 100]

@@ -1,118 +1,155 @@
-"""`manage.py audit DOMAIN [--json] [--host NAME ...]`: the quick audit from the shell, without a client record.
+"""`manage.py audit DOMAIN... [--file FILE] [--json] [--concurrency N]`: the audit from the shell, without
+a client record, for one domain or hundreds in one process.
 
-Exit status: 0 go, 1 no-go, 2 could not run or could not check (part of the audit saw nothing to judge).
+One domain prints its risk list; several print a table, one row per domain, in the order given. With
+--json, one JSON document per domain and per line (JSON Lines), as each audit ends. On a terminal the
+progress is shown on stderr while the audits run.
+
+Exit status, the worst of all domains: 1 when a domain is no-go; otherwise 2 when one could not be
+checked (part of its audit saw nothing to judge) or not audited at all (not a domain, the audit broke);
+0 when every domain is go. Bad arguments and settings exit 2 before any audit starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
 
-from audits.catalog import CATALOG, COULD_NOT_CHECK, render, severity_of, verdict_of
-from audits.engine import run_audit
-from audits.findings import LaunchVerdict
-from audits.risk import impact_rank
-from audits.target import AuditTarget
-from launchready.domains import DomainError, normalise_label, parse_domain
+from audits.batch import (
+    COULD_NOT_RUN,
+    DEFAULT_CONCURRENCY,
+    DomainAudit,
+    as_json,
+    audit_many,
+    exit_status,
+    read_domains,
+)
+from audits.catalog import render, severity_of
+from audits.findings import LaunchVerdict, Severity
+from launchready.formatting import plural
 from launchready.net import NetConfig, NetConfigError
 
-EXIT_STATUS = {LaunchVerdict.GO: 0, LaunchVerdict.NO_GO: 1, LaunchVerdict.UNCHECKED: 2}
 HEADLINES = {
     LaunchVerdict.GO: "GO: no launch blocker",
     LaunchVerdict.NO_GO: "NO-GO: fix the blockers below before launch",
     LaunchVerdict.UNCHECKED: "COULD NOT CHECK: no blocker seen, but part of the audit saw nothing to judge; not a go",
 }
+SHORT = {
+    LaunchVerdict.GO: "GO",
+    LaunchVerdict.NO_GO: "NO-GO",
+    LaunchVerdict.UNCHECKED: "COULD NOT CHECK",
+    COULD_NOT_RUN: "COULD NOT RUN",
+}
 COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 
 
 class Command(BaseCommand):
-    help = "Audit a domain (apex, www, the usual sub-domains that exist, and --host names) and print the risk list."
+    help = (
+        "Audit domains (apex, www, the usual sub-domains that exist, and --host names) and print each risk list; "
+        "several domains print a table."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("domain")
-        parser.add_argument("--json", action="store_true", help="print findings as JSON")
-        parser.add_argument("--host", action="append", default=[], help="another host label or name to include")
+        parser.add_argument("domains", nargs="*", metavar="DOMAIN")
+        parser.add_argument("--file", help="read domains from this file, one per line ('-': standard input)")
+        parser.add_argument("--json", action="store_true", help="print one JSON document per domain and line")
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=DEFAULT_CONCURRENCY,
+            help=f"audits in flight at once (default {DEFAULT_CONCURRENCY}; 0: all at once)",
+        )
+        parser.add_argument(
+            "--host", action="append", default=[], help="another host to include (with several domains: a label)"
+        )
         parser.add_argument(
             "--canonical", choices=["www", "apex"], help="the canonical host (default: where the apex settles)"
         )
-        parser.add_argument("--deadline", type=float, default=90.0, help="seconds the whole audit may take")
+        parser.add_argument("--deadline", type=float, default=90.0, help="seconds each audit may take")
         parser.add_argument("--all", action="store_true", help="also print info findings")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            target = self._target(options)
+            domains = self._domains(options)
             config = NetConfig.from_env()
-        except (DomainError, NetConfigError) as exc:
+        except (OSError, NetConfigError, ValueError) as exc:
             self.stderr.write(f"audit: {exc}")
             sys.exit(2)
-        try:
-            outcome = asyncio.run(run_audit(target, config=config, deadline=options["deadline"]))
-        except Exception as exc:  # the audit itself could not run: say so in one line
-            self.stderr.write(f"audit: could not run: {type(exc).__name__}: {exc}")
-            sys.exit(2)
-        findings = sorted(outcome.findings, key=lambda f: impact_rank(f, target.apex))
-        verdict = verdict_of((f.check_id, severity_of(f).value) for f in findings)
-        if verdict == LaunchVerdict.GO and outcome.partial:
-            verdict = LaunchVerdict.UNCHECKED
-        self._print(target, findings, verdict, options, outcome.seconds)
-        if verdict == LaunchVerdict.UNCHECKED:
-            unchecked = [render(f)["title"] for f in findings if f.check_id in COULD_NOT_CHECK]
-            self.stderr.write(f"audit: could not check: {'; '.join(unchecked) or 'some checks did not finish'}")
-        sys.exit(EXIT_STATUS[verdict])
+        progress = Progress(self.stderr, len(domains)) if len(domains) > 1 else None
 
-    def _target(self, options: dict[str, Any]) -> AuditTarget:
-        parsed = parse_domain(options["domain"])
-        labels: list[str] = []
-        # The host named in front of the domain (shop.example.com) is audited with it, never dropped.
-        for host in ([f"{parsed.host}.{parsed.apex}"] if parsed.host else []) + options["host"]:
-            name = host.lower().rstrip(".")
-            if name.endswith("." + parsed.apex):
-                name = name[: -len(parsed.apex) - 1]
-            elif "." in name:
-                raise DomainError(f"--host {host} is not a name under {parsed.apex}")
-            label = ".".join(normalise_label(part) for part in name.split("."))
-            if label and label != "www" and label not in labels:
-                labels.append(label)
-        return AuditTarget(
-            apex=parsed.apex,
-            canonical=options["canonical"] or "www",
-            canonical_known=options["canonical"] is not None,
-            labels=labels,
-            probe_usual_labels=True,
+        def done(result: DomainAudit) -> None:
+            if progress is not None:
+                progress.done(result)
+            if options["json"]:
+                self._emit_json(result)
+
+        results = asyncio.run(
+            audit_many(
+                domains,
+                config=config,
+                concurrency=max(0, options["concurrency"]),
+                hosts=options["host"],
+                canonical=options["canonical"],
+                deadline=options["deadline"],
+                on_start=progress.start if progress is not None else None,
+                on_done=done,
+            )
         )
+        if progress is not None:
+            progress.clear()
+        if not options["json"]:
+            if len(results) == 1:
+                self._print_one(results[0], options["all"])
+            else:
+                self._print_table(results)
+        for result in results:
+            self._explain(result, single=len(results) == 1)
+        sys.exit(exit_status(results))
 
-    def _print(
-        self, target: AuditTarget, findings: list[Any], verdict: LaunchVerdict, options: dict[str, Any], seconds: float
-    ) -> None:
-        if options["json"]:
-            payload = {
-                "domain": target.apex,
-                "go": verdict == LaunchVerdict.GO,
-                "verdict": verdict.value,
-                "seconds": round(seconds, 2),
-                "findings": [
-                    {
-                        "check_id": f.check_id,
-                        "severity": severity_of(f).value,
-                        "area": CATALOG[f.check_id].area.value,
-                        "subject": f.subject,
-                        **render(f),
-                        "evidence": f.evidence,
-                    }
-                    for f in findings
-                ],
-            }
-            self.stdout.write(json.dumps(payload, indent=2, default=str))
+    def _domains(self, options: dict[str, Any]) -> list[str]:
+        domains = list(options["domains"])
+        if options["file"]:
+            if options["file"] == "-":
+                domains += read_domains(sys.stdin)
+            else:
+                try:
+                    with open(options["file"], encoding="utf-8", errors="replace") as lines:
+                        domains += read_domains(lines)
+                except OSError as exc:
+                    raise OSError(f"cannot read {options['file']}: {exc.strerror or exc}") from None
+        domains = read_domains(domains)
+        if not domains:
+            raise ValueError("no domain given: name one or more, or --file FILE")
+        if len(domains) > 1 and any("." in host.strip(".") for host in options["host"]):
+            raise ValueError("with several domains, --host takes a label (shop), not a full name")
+        return domains
+
+    def _emit_json(self, result: DomainAudit) -> None:
+        self.stdout.write(json.dumps(as_json(result), default=str))
+        self.stdout.flush()
+
+    def _explain(self, result: DomainAudit, *, single: bool) -> None:
+        """One stderr line for a domain that could not be audited or checked."""
+        if result.verdict == COULD_NOT_RUN:
+            self.stderr.write(f"audit: {result.error}" if single else f"audit: {result.given}: {result.error}")
+        elif result.verdict == LaunchVerdict.UNCHECKED:
+            unchecked = "; ".join(result.unchecked) or "some checks did not finish"
+            where = "" if single else f"{result.domain}: "
+            self.stderr.write(f"audit: {where}could not check: {unchecked}")
+
+    def _print_one(self, result: DomainAudit, show_info: bool) -> None:
+        if result.verdict == COULD_NOT_RUN:
             return
         colour = sys.stdout.isatty()
-        self.stdout.write(f"{target.apex}: {HEADLINES[verdict]}  ({seconds:.1f} s)\n")
-        for finding in findings:
+        self.stdout.write(f"{result.domain}: {HEADLINES[LaunchVerdict(result.verdict)]}  ({result.seconds:.1f} s)\n")
+        for finding in result.findings:
             severity = severity_of(finding).value
-            if severity == "info" and not options["all"]:
+            if severity == "info" and not show_info:
                 continue
             text = render(finding)
             tag = f"{COLOURS[severity]}{severity.upper():8}\033[0m" if colour else f"{severity.upper():8}"
@@ -123,3 +160,67 @@ class Command(BaseCommand):
             for line in text["fix"].splitlines():
                 self.stdout.write(f"         fix: {line}")
             self.stdout.write("")
+
+    def _print_table(self, results: list[DomainAudit]) -> None:
+        width = max(80, shutil.get_terminal_size((120, 24)).columns)
+        name = max(6, *(len(r.domain) for r in results))
+        head = f"{'DOMAIN':{name}}  {'VERDICT':15}  BLOCKER  HIGH  MEDIUM  SECONDS  FIRST TO FIX"
+        self.stdout.write(head)
+        for result in results:
+            first = result.error if result.verdict == COULD_NOT_RUN else _first_to_fix(result)
+            row = (
+                f"{result.domain:{name}}  {SHORT[result.verdict]:15}  {result.count(Severity.BLOCKER):7}  "
+                f"{result.count(Severity.HIGH):4}  {result.count(Severity.MEDIUM):6}  {result.seconds:7.1f}  "
+            )
+            room = max(20, width - len(row))
+            self.stdout.write(row + (first if len(first) <= room else first[: room - 1] + "…"))
+        tally = ", ".join(f"{n} {SHORT[v].lower()}" for v in SHORT if (n := sum(r.verdict == v for r in results)))
+        self.stdout.write(
+            f"\n{plural(len(results), 'domain')}: {tally}. `manage.py audit DOMAIN` prints one domain's risk list."
+        )
+
+
+def _first_to_fix(result: DomainAudit) -> str:
+    for finding in result.findings:
+        if severity_of(finding) != Severity.INFO:
+            return str(render(finding)["title"])
+    return "nothing"
+
+
+class Progress:
+    """A one-line count of the batch on a terminal's stderr, rewritten in place; nothing elsewhere."""
+
+    def __init__(self, stream: OutputWrapper, total: int) -> None:
+        self.stream, self.total = stream, total
+        self.live = stream.isatty()
+        self.finished = 0
+        self.running = 0
+        self.no_go = 0
+        self.not_seen = 0
+
+    def start(self, given: str) -> None:
+        self.running += 1
+        self._show(f"auditing {given}")
+
+    def done(self, result: DomainAudit) -> None:
+        self.running -= 1
+        self.finished += 1
+        self.no_go += result.verdict == LaunchVerdict.NO_GO
+        self.not_seen += result.verdict in (LaunchVerdict.UNCHECKED, COULD_NOT_RUN)
+        self._show(f"{result.domain} {SHORT[result.verdict].lower()}")
+
+    def _show(self, last: str) -> None:
+        if not self.live:
+            return
+        line = (
+            f"{self.finished} of {self.total} audited ({self.no_go} no-go, {self.not_seen} not seen), "
+            f"{self.running} in flight; {last}"
+        )
+        width = shutil.get_terminal_size((120, 24)).columns - 1
+        self.stream.write("\r\033[K" + line[:width], ending="")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.live:
+            self.stream.write("\r\033[K", ending="")
+            self.stream.flush()

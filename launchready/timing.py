@@ -1,0 +1,404 @@
+"""Requests timed in a process of their own, so that what is measured is the server and not the auditor.
+
+An audit shares its process's event loop with every other audit in flight: a response that has
+arrived waits behind their work before the coroutine that asked for it runs again, and a timer around
+the request counts that wait as the server's. Two or three audits at once are enough to make a healthy
+route look slow, and a thread would not help: it waits for the interpreter lock instead.
+
+So the samples that judge a route's speed are taken by a small child process (`python -m
+launchready.timing`), started on first use and shared by every audit of its parent. It does nothing
+but time requests, through Net like every request of an audit (same settings, same guard), each run
+of samples one after another on one kept-alive connection. The operating system wakes a process that
+mostly sleeps promptly even when its parent keeps a core busy, so its timers see the network. Its own
+lateness is measured as well (LagMeter): a sample during which its loop was busy for long is taken
+again, and each sample carries the time its loop was busy while it was in flight (FetchResult.lag_ms),
+which whoever judges the timing subtracts: what remains is no more than the server took.
+
+Parent and child speak JSON lines over the child's standard input and output. If the child cannot be
+started or dies, timed() logs one line and returns no samples: the route is then judged without them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import IO, Any
+
+from launchready.net import FetchError, FetchResult, Hop, Net, NetConfig
+
+log = logging.getLogger(__name__)
+
+# A sample during which the timing loop was busy for longer than this, and for more than a quarter of the
+# sample, is taken again: what the server took is then too uncertain.
+LAG_LIMIT_MS = 25.0
+RETAKES = 2  # at most this many more requests for one sample
+TICK = 0.005  # seconds between the lag meter's ticks
+# Sample runs in flight in the child: the limit grows by one each time a run ends with the loop keeping
+# up lately (late by less than KEEPING_UP), and halves when it was late by more than LAG_LIMIT_MS (the
+# child then does more than its core can time well); runs beyond the limit wait, untimed.
+RUNS_AT_FIRST, RUNS_AT_MOST = 4, 256
+KEEPING_UP = 0.010
+LATELY = 0.25  # seconds
+START_TIMEOUT = 20.0  # seconds the child may take to say it is ready
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def timed(
+    net: Net, url: str, *, count: int, follow_redirects: bool = True, max_bytes: int | None = None
+) -> list[FetchResult]:
+    """`count` GETs of one URL, one after another on one new connection, timed in the timing process
+    (bodies are not kept). The run stops at the first request that fails; [] when there is no timer."""
+    remaining = None if net.deadline is None else max(0.05, net.deadline - time.monotonic())
+    request = {
+        "config": _config_to_json(net.config),
+        "url": url,
+        "count": count,
+        "follow_redirects": follow_redirects,
+        "max_bytes": max_bytes,
+        "deadline": remaining,
+    }
+    try:
+        answer = await asyncio.wrap_future(TimingProcess.current().ask(request))
+    except TimingUnavailable as exc:
+        log.warning("route timing unavailable, %s judged without samples: %s", url, exc)
+        return []
+    net.dns_queries += int(answer.get("dns_queries", 0))
+    return [_result_from_json(item) for item in answer["results"]]
+
+
+# --- The parent's side -----------------------------------------------------------------------------
+
+
+class TimingUnavailable(RuntimeError):
+    """The timing process could not be started, or ended before it answered."""
+
+
+class TimingProcess:
+    """The child that times requests, and a thread that hands its answers to whoever asked."""
+
+    _instance: TimingProcess | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, concurrent.futures.Future[dict[str, Any]]] = {}
+        self._write_lock = threading.Lock()
+        # Our own interpreter and module; requests are JSON lines this code writes.
+        self._proc = subprocess.Popen(  # nosec B603
+            [sys.executable, "-m", "launchready.timing"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            bufsize=1,
+        )
+        self._reader = threading.Thread(target=self._read, name="timing-answers", daemon=True)
+        self._ready = threading.Event()
+        self._reader.start()
+        if not self._ready.wait(START_TIMEOUT) or self._proc.poll() is not None:
+            self.close()
+            raise TimingUnavailable("the timing process did not start")
+
+    @classmethod
+    def current(cls) -> TimingProcess:
+        """This process's timer, started on first use, again after it died, and anew after a fork."""
+        with cls._lock:
+            timer = cls._instance
+            if timer is None or timer.pid != os.getpid() or not timer.alive:
+                cls._instance = None
+                timer = cls._instance = TimingProcess()
+            return timer
+
+    @classmethod
+    def child_pid(cls) -> int | None:
+        """The process id of this process's timer, if one is running (for benchmarks that count its CPU)."""
+        timer = cls._instance
+        return timer._proc.pid if timer is not None and timer.pid == os.getpid() and timer.alive else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None and self._reader.is_alive()
+
+    def ask(self, request: dict[str, Any]) -> concurrent.futures.Future[dict[str, Any]]:
+        future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        number = next(self._ids)
+        self._waiting[number] = future
+        line = json.dumps({"id": number, **request}) + "\n"
+        try:
+            with self._write_lock:
+                stdin = self._stdin()
+                stdin.write(line)
+                stdin.flush()
+        except (OSError, ValueError) as exc:  # a closed pipe: the child is gone
+            self._waiting.pop(number, None)
+            future.set_exception(TimingUnavailable(f"the timing process is gone ({type(exc).__name__})"))
+        return future
+
+    def _stdin(self) -> IO[str]:
+        if self._proc.stdin is None:
+            raise ValueError("no pipe to the timing process")
+        return self._proc.stdin
+
+    def _read(self) -> None:
+        stdout = self._proc.stdout
+        try:
+            for line in stdout if stdout is not None else ():
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if message.get("ready"):
+                    self._ready.set()
+                    continue
+                future = self._waiting.pop(int(message.get("id", 0)), None)
+                if future is not None and not future.done():
+                    future.set_result(message)
+        finally:
+            waiting, self._waiting = self._waiting, {}
+            for future in waiting.values():
+                if not future.done():
+                    future.set_exception(TimingUnavailable("the timing process ended"))
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self._proc.stdin.close()
+        try:
+            self._proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()  # our own child, by its Popen handle
+            self._proc.wait(5)
+
+
+# --- The child's side ------------------------------------------------------------------------------
+
+
+class LagMeter:
+    """How late the loop it runs on wakes up: a tick every TICK seconds while anyone is timing."""
+
+    def __init__(self) -> None:
+        self.ticks: deque[tuple[float, float]] = deque(maxlen=16384)  # (woke at, seconds late)
+        self._users = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def acquire(self) -> None:
+        self._users += 1
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._tick())
+
+    def release(self) -> None:
+        self._users -= 1
+        if self._users == 0 and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            self.ticks.append((now, now - before - TICK))
+
+    def recent(self, window: float) -> float:
+        """The longest the loop was late in the last `window` seconds (a tick overdue counts too)."""
+        now = time.monotonic()
+        worst = max(0.0, now - self.ticks[-1][0] - TICK) if self.ticks else 0.0
+        for woke, late in reversed(self.ticks):
+            if woke < now - window:
+                break
+            worst = max(worst, late)
+        return worst
+
+    def blocked(self, start: float, end: float) -> float:
+        """Seconds between start and end during which the loop was late, busy with something else: no
+        more than that can a timer running between them have counted of this process's own work."""
+        total = 0.0
+        for woke, late in reversed(self.ticks):
+            if woke < start:
+                break
+            total += max(0.0, min(woke, end) - max(woke - late, start))
+        return total
+
+
+class Gate:
+    """Lets sample runs in, as many at once as the timing loop keeps up with (additive increase,
+    multiplicative decrease, as TCP finds its window)."""
+
+    def __init__(self) -> None:
+        self.limit = RUNS_AT_FIRST
+        self.active = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    async def enter(self) -> None:
+        while self.active >= self.limit:
+            turn = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn in self._waiting:
+                    self._waiting.remove(turn)
+                raise
+        self.active += 1
+
+    def leave(self, late: float) -> None:
+        """A run ended; `late`: the most the loop was late lately, in seconds."""
+        self.active -= 1
+        if late * 1000 > LAG_LIMIT_MS:
+            self.limit = max(RUNS_AT_FIRST, self.limit // 2)
+        elif late < KEEPING_UP:
+            self.limit = min(RUNS_AT_MOST, self.limit + 1)
+        for _ in range(self.limit - self.active):  # each one woken checks again for room
+            if not self._waiting:
+                break
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+
+
+class Timer:
+    """The child's work: sample runs, as many at once as the Gate lets in, each on a Net of its own."""
+
+    def __init__(self) -> None:
+        self.meter = LagMeter()
+        self.gate = Gate()
+
+    async def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        await self.gate.enter()
+        self.meter.acquire()
+        results: list[FetchResult] = []
+        try:
+            config = _config_from_json(request["config"])
+            async with Net(config, deadline=request.get("deadline")) as net:
+                results = await self.run(
+                    net, request["url"], int(request["count"]), request["follow_redirects"], request["max_bytes"]
+                )
+                queries = net.dns_queries
+        finally:
+            self.gate.leave(self.meter.recent(LATELY))
+            self.meter.release()
+        return {"id": request["id"], "results": [_result_to_json(r) for r in results], "dns_queries": queries}
+
+    async def run(
+        self, net: Net, url: str, count: int, follow_redirects: bool, max_bytes: int | None
+    ) -> list[FetchResult]:
+        results: list[FetchResult] = []
+        for _ in range(count):
+            result = await self.sample(net, url, follow_redirects, max_bytes)
+            results.append(result)
+            if not result.ok or net.expired:
+                break
+        return results
+
+    async def sample(self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None) -> FetchResult:
+        """One timed request; taken again (the least busy one kept) when the loop was busy for long."""
+        best = await self._timed_fetch(net, url, follow_redirects, max_bytes)
+        for _ in range(RETAKES):
+            elapsed = sum(hop.elapsed_ms for hop in best.hops)
+            if best.lag_ms <= max(LAG_LIMIT_MS, elapsed / 4) or not best.ok or net.expired:
+                break
+            await asyncio.sleep(TICK * 4)  # let the loop catch up first
+            again = await self._timed_fetch(net, url, follow_redirects, max_bytes)
+            best = again if not again.ok or again.lag_ms < best.lag_ms else best
+        return best
+
+    async def _timed_fetch(self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None) -> FetchResult:
+        started = time.monotonic()
+        result = await net.fetch(url, follow_redirects=follow_redirects, max_bytes=max_bytes)
+        # The meter's next tick may not have come yet: wait for it, so that the end is covered.
+        ended = time.monotonic()
+        await asyncio.sleep(TICK)
+        result.lag_ms = self.meter.blocked(started, ended) * 1000
+        result.body = b""  # the parent judges time and status; the page itself it fetched on its own
+        return result
+
+
+async def serve() -> None:
+    """The child's main loop: requests from standard input, answers on standard output, until EOF."""
+    loop = asyncio.get_running_loop()
+    timer = Timer()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="timing-requests", daemon=True).start()
+    running: set[asyncio.Task[None]] = set()
+
+    async def handle(line: str) -> None:
+        try:
+            request = json.loads(line)
+            answer = await timer.answer(request)
+        except Exception as exc:  # a request this child cannot serve still gets an answer
+            answer = {"id": _id_of(line), "results": [], "error": type(exc).__name__}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+    sys.stdout.write(json.dumps({"ready": True}) + "\n")
+    sys.stdout.flush()
+    while (line := await lines.get()) is not None:
+        task = asyncio.ensure_future(handle(line))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    for task in running:
+        task.cancel()
+
+
+def _id_of(line: str) -> int:
+    try:
+        return int(json.loads(line).get("id", 0))
+    except (ValueError, AttributeError, TypeError):
+        return 0
+
+
+# --- Over the pipe ---------------------------------------------------------------------------------
+
+
+def _config_to_json(config: NetConfig) -> dict[str, Any]:
+    data = dataclasses.asdict(config)
+    data["port_map"] = [[k, v] for k, v in config.port_map.items()]
+    return data
+
+
+def _config_from_json(data: dict[str, Any]) -> NetConfig:
+    data = dict(data)
+    data["resolvers"] = tuple((str(host), int(port)) for host, port in data["resolvers"])
+    data["port_map"] = {int(k): int(v) for k, v in data["port_map"]}
+    return NetConfig(**data)
+
+
+def _result_to_json(result: FetchResult) -> dict[str, Any]:
+    return {
+        "hops": [dataclasses.asdict(hop) for hop in result.hops],
+        "truncated": result.truncated,
+        "lag_ms": result.lag_ms,
+    }
+
+
+def _result_from_json(data: dict[str, Any]) -> FetchResult:
+    hops = []
+    for item in data["hops"]:
+        hop = Hop(**{**item, "headers": [tuple(pair) for pair in item["headers"]]})
+        hop.error = FetchError(hop.error) if hop.error else None
+        hops.append(hop)
+    return FetchResult(hops, truncated=bool(data["truncated"]), lag_ms=float(data["lag_ms"]))
+
+
+if __name__ == "__main__":
+    asyncio.run(serve())

@@ -1,0 +1,165 @@
+"""Many audits in one process: `manage.py audit DOMAIN...`, and timing that measures servers, not the auditor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from audits.batch import COULD_NOT_RUN, DomainAudit, audit_many, exit_status, read_domains
+from audits.findings import LaunchVerdict
+from audits.sandbox_targets import sandbox_target
+from launchready.sandbox.process import SandboxProcess
+from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.scenarios import HEALTHY, TRIPS
+from tests.conftest import ROOT
+
+TIMING = {"route.slow_p95", "route.slow_ttfb"}
+CROWD = 50
+SLOW = ("slow-000.test", "slow-001.test")  # the route.slow_p95 scenario, twice, among the healthy ones
+
+
+@pytest.fixture(scope="module")
+def crowd() -> Iterator[SandboxProcess]:
+    """Fifty domains served from a child process, so that the server keeps a core of its own while this
+    process runs fifty audits: what the audits time is then the server, or nothing at all. Fifty audits
+    start with three thousand DNS questions at once: the server's socket gets room for them, as a busy
+    resolver's would."""
+    domains: list[tuple[str, str | None]] = [(f"crowd-{i:03d}.test", None) for i in range(CROWD - len(SLOW))]
+    domains += [(apex, "route.slow_p95") for apex in SLOW]
+    # Some network delay, as the internet has, keeps fifty audits in flight at once: with none, audits
+    # end about as fast as they start.
+    with SandboxProcess(domains, latency=0.05, dns_latency=0.02, dns_rcvbuf=8 * 1024 * 1024) as sandbox:
+        yield sandbox
+
+
+def test_fifty_audits_at_once_report_no_healthy_route_as_slow(crowd: SandboxProcess) -> None:
+    apexes = [f"crowd-{i:03d}.test" for i in range(CROWD - len(SLOW))] + list(SLOW)
+    targets = [sandbox_target(apex) for apex in apexes]
+    in_flight: list[int] = [0]
+
+    def started(_: str) -> None:
+        in_flight.append(in_flight[-1] + 1)
+
+    def ended(_: DomainAudit) -> None:
+        in_flight.append(in_flight[-1] - 1)
+
+    results = asyncio.run(audit_many(targets, config=crowd.config(), concurrency=0, on_start=started, on_done=ended))
+    assert [r.domain for r in results] == apexes
+    print(f"at most {max(in_flight)} audits in flight")
+    assert max(in_flight) >= CROWD // 2  # a crowd indeed: the audits' starts are spaced, not queued
+    timing = {r.domain: sorted({f.check_id for f in r.findings} & TIMING) for r in results}
+    assert {apex: found for apex, found in timing.items() if found} == {apex: ["route.slow_p95"] for apex in SLOW}
+    # The slow ones are slow on their API health route only, where the sandbox waits 600 ms to answer.
+    for result in results[-len(SLOW) :]:
+        (slow,) = [f for f in result.findings if f.check_id == "route.slow_p95"]
+        assert slow.subject == f"https://api.{result.domain}/health"
+        assert len(slow.evidence["samples_ms"]) == 5
+    assert all(r.verdict != COULD_NOT_RUN for r in results)
+    assert not [r.domain for r in results if r.verdict == LaunchVerdict.UNCHECKED]
+
+
+# --- The batch's parts ---------------------------------------------------------------------------------
+
+
+def test_a_file_of_domains_skips_blank_lines_comments_and_repeats() -> None:
+    lines = ["# the agency's book\n", "brightpath.test\n", "\n", "  Ghost-Labs.test  # since May\n", "brightpath.test"]
+    assert read_domains(lines) == ["brightpath.test", "Ghost-Labs.test"]
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "status"),
+    [
+        pytest.param([LaunchVerdict.GO, LaunchVerdict.GO], 0, id="all go"),
+        pytest.param([LaunchVerdict.GO, LaunchVerdict.UNCHECKED], 2, id="one not checked"),
+        pytest.param([LaunchVerdict.GO, COULD_NOT_RUN], 2, id="one not run"),
+        pytest.param([COULD_NOT_RUN, LaunchVerdict.NO_GO, LaunchVerdict.UNCHECKED], 1, id="a blocker anywhere"),
+    ],
+)
+def test_the_exit_status_is_the_worst_verdict(verdicts: list[str], status: int) -> None:
+    assert exit_status(DomainAudit(f"d{i}.test", verdict=v) for i, v in enumerate(verdicts)) == status
+
+
+# --- The command ---------------------------------------------------------------------------------------
+
+
+def _cli(sandbox: Sandbox, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "audit", *args],
+        cwd=ROOT,
+        env={**os.environ, **sandbox.env()},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+EXPIRED = TRIPS["tls.expired"][0]
+
+
+def test_several_domains_print_a_table_in_the_order_given_and_exit_with_the_worst(world_sandbox: Sandbox) -> None:
+    result = _cli(world_sandbox, HEALTHY, EXPIRED, "not a domain")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["DOMAIN", "VERDICT"]
+    rows = {line.split()[0]: line for line in lines[1:4]}
+    assert list(rows) == [HEALTHY, EXPIRED, "not"]
+    assert "  GO  " in rows[HEALTHY] and "NO-GO" in rows[EXPIRED] and "COULD NOT RUN" in rows["not"]
+    assert "certificate" in rows[EXPIRED].lower()  # the first thing to fix
+    assert "3 domains: 1 go, 1 no-go, 1 could not run." in result.stdout
+    assert "audit: not a domain: A domain name cannot contain spaces." in result.stderr
+
+
+def test_json_lines_give_one_document_per_domain(world_sandbox: Sandbox, tmp_path: Path) -> None:
+    book = tmp_path / "book.txt"
+    book.write_text(f"# two clients\n{HEALTHY}\n\n{EXPIRED}\n{HEALTHY}\n", encoding="utf-8")
+    result = _cli(world_sandbox, "--file", str(book), "--json", "--concurrency", "2")
+    assert result.returncode == 1, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(d["domain"] for d in documents) == sorted([HEALTHY, EXPIRED])
+    by_domain = {d["domain"]: d for d in documents}
+    assert by_domain[HEALTHY]["verdict"] == "go" and by_domain[HEALTHY]["go"] is True
+    assert by_domain[EXPIRED]["verdict"] == "no_go"
+    assert any(f["check_id"] == "tls.expired" for f in by_domain[EXPIRED]["findings"])
+    assert result.stderr == ""  # no progress line off a terminal
+
+
+def test_domains_can_come_from_standard_input(world_sandbox: Sandbox) -> None:
+    result = _cli(world_sandbox, "--file", "-", "--json", stdin=f"{HEALTHY}\nnot a domain\n")
+    assert result.returncode == 2
+    documents = {d["given"] if "given" in d else d["domain"]: d for d in map(json.loads, result.stdout.splitlines())}
+    assert documents["not a domain"] == {
+        "domain": "not a domain",
+        "go": False,
+        "verdict": "could_not_run",
+        "seconds": 0.0,
+        "given": "not a domain",
+        "error": "A domain name cannot contain spaces.",
+        "findings": [],
+    }
+    assert documents[HEALTHY]["verdict"] == "go"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param([], "audit: no domain given", id="nothing to audit"),
+        pytest.param(["--file", "/nonexistent/book.txt"], "audit: cannot read /nonexistent/book.txt", id="no file"),
+        pytest.param(
+            ["a.test", "b.test", "--host", "shop.a.test"],
+            "audit: with several domains, --host takes a label",
+            id="host",
+        ),
+    ],
+)
+def test_bad_arguments_get_one_line_and_status_2(world_sandbox: Sandbox, args: list[str], message: str) -> None:
+    result = _cli(world_sandbox, *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
