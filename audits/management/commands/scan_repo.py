@@ -1,4 +1,4 @@
-"""`manage.py scan_repo PATH [--json] [--no-history]`: the repository scan of a folder, a zip or tar(.gz)
+"""`manage.py scan_repo PATH [--json | --sarif] [--no-history]`: the repository scan of a folder, a zip or tar(.gz)
 archive or a git bundle, from a shell or CI; `--files NAME ...` scans only the files named (the pre-commit hook).
 
 Exit status: 0 passed, 1 blocked (a secret key or a committed .env file), 2 could not scan (one line on stderr).
@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from audits.secrets.archive import ArchiveError
 from audits.secrets.report import EXIT_UNSCANNED, Scan, as_json, as_text, scan_named_files, scan_target
+from audits.secrets.sarif import as_sarif
 
 
 class Command(BaseCommand):
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="*", metavar="PATH", help="a folder, zip, tar.gz, tar or git bundle")
         output = parser.add_mutually_exclusive_group()
         output.add_argument("--json", action="store_true", help="print the report as JSON")
+        output.add_argument("--sarif", action="store_true", help="print the report as SARIF 2.1.0 (code scanning)")
         parser.add_argument("--no-history", action="store_true", help="read the files only, not the git history")
         parser.add_argument(
             "--files", action="store_true", help="scan only the files named (as a pre-commit hook passes them)"
@@ -55,6 +57,8 @@ class Command(BaseCommand):
 
     def _print(self, scan: Scan, options: dict[str, Any]) -> None:
         if options["json"]:
-            self.stdout.write(json.dumps(as_json(scan), indent=2, ensure_ascii=False))
+            self.stdout.write(json.dumps(as_json(scan), indent=2))
+        elif options["sarif"]:
+            self.stdout.write(json.dumps(as_sarif(scan), indent=2))
         else:
             self.stdout.write(as_text(scan), ending="")
