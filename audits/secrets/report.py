@@ -7,7 +7,7 @@ The JSON report (`--json`) keeps this shape; a field is only ever added, and `fo
 
     {
       "format": "launchready-scan/1",
-      "target": "the PATH as given",
+      "target": "the PATH as given" | "3 files named",
       "kind": "directory" | "files" | "zip" | "tar.gz" | "tar" | "bundle",
       "history": true,                  # whether git history was read
       "verdict": "passed" | "blocked",  # blocked: at least one blocker (a secret key, a committed .env file)
@@ -94,7 +94,7 @@ def scan_target(path: Path, *, history: bool = True, limits: Limits | None = Non
 def scan_named_files(names: Iterable[str], *, limits: Limits | None = None) -> Scan:
     """Scan the files named (a commit's staged files): never the history, nor the whole-repository checks."""
     names = list(names)
-    return Scan(" ".join(names), "files", False, scan_files(names, limits))
+    return Scan(f"{plural(len(names), 'file')} named", "files", False, scan_files(names, limits))
 
 
 def _entry(scan: Scan, finding: Finding) -> dict[str, Any]:
@@ -155,12 +155,12 @@ def as_text(scan: Scan, *, show_info: bool = True) -> str:
     findings = scan.findings
     blockers = sum(1 for f in findings if severity_of(f) == Severity.BLOCKER)
     history = "with git history" if scan.history else "without git history"
-    kind = "files" if scan.kind == "files" else f"{scan.kind}, {history}"
+    what = scan.target if scan.kind == "files" else f"{scan.target} ({scan.kind}, {history})"
     if blockers:
         headline = f"BLOCKED: {plural(blockers, 'blocker')} (a secret to rotate or a file that must not be committed)"
     else:
         headline = "PASSED: no secret found" if not findings else "PASSED: no blocker"
-    lines = [f"{scan.target} ({kind}): {headline}", ""]
+    lines = [f"{what}: {headline}", ""]
     for finding in findings:
         severity = severity_of(finding)
         if severity == Severity.INFO and not show_info:

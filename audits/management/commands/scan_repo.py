@@ -20,6 +20,7 @@ from audits.secrets.sarif import as_sarif
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # the scan needs no database, static files or site settings
     help = (
         "Scan a folder, an archive or a git bundle (its files and git history) for committed keys, .env files "
         "and debug settings. Exit 0 passed, 1 blocked, 2 could not scan."
