@@ -54,7 +54,7 @@ def run_entry(repo: Path, names: list[str]) -> subprocess.CompletedProcess[str]:
 
 def test_the_hook_is_declared_for_pre_commit_python() -> None:
     declared = hook()
-    assert declared["language"] == "python"
+    assert declared["language"] == "python" and declared["language_version"] == "python3.11"
     assert declared["entry"] == "launchready-scan-repo --files"
     assert declared["require_serial"] is True and declared["types"] == ["file"]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
