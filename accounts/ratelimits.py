@@ -20,6 +20,7 @@ from django.shortcuts import render
 
 INVITE = "invite"
 API_DEPLOYS = "api_deploys"  # calls with a valid token: per token and per address
+API_SCANS = "api_scans"  # repositories sent to be scanned with a valid token: per token and per address
 API_DEPLOYS_FAILED = "api_deploys_failed"  # failed token checks per address
 # Wrong secrets per token prefix, from every address (a rate's name, not a secret).
 API_DEPLOYS_WRONG_SECRET = "api_deploys_wrong_secret"  # nosec B105
@@ -102,7 +103,8 @@ def invitation_limited(request: HttpRequest) -> HttpResponse | None:
     return too_many(request, message, seconds)
 
 
-# --- The deploy API: a valid token keeps its own budget, whatever others send with its visible prefix ---
+# --- The token APIs (deploys, scans): a valid token keeps its own budget, whatever others send with its visible
+# prefix ---
 
 
 def api_failure_counted(request: HttpRequest, prefix: str) -> bool:
@@ -114,9 +116,10 @@ def api_failure_counted(request: HttpRequest, prefix: str) -> bool:
     return within
 
 
-def api_call_counted(request: HttpRequest, prefix: str) -> bool:
-    """Counts a call made with a valid token; False once the token, or its address, is over its rate."""
-    return ratelimit.consume(request, action=API_DEPLOYS, key=prefix)
+def api_call_counted(request: HttpRequest, prefix: str, action: str = API_DEPLOYS) -> bool:
+    """Counts a call made with a valid token; False once the token, or its address, is over its rate (the
+    deploy API's, or `action`'s: an upload to scan has a rate of its own)."""
+    return ratelimit.consume(request, action=action, key=prefix)
 
 
 # --- Sign-in: failures per account from one address, beside allauth's per address and per account ---

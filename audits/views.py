@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import sudo_redirect
+from audits import ci
 from audits.findings import ITEM_LABELS, Area, Severity
 from audits.forms import AssistantProbeForm, RepoUploadForm
 from audits.models import AssistantProbe, RepoScan
@@ -145,7 +146,15 @@ def repo_scans(request: AuthedRequest, client_code: UUID) -> HttpResponse:
             scan = repo_scan_start(client=client, upload=upload, kind=form.kind, user=request.user)
             messages.success(request, f"{scan.filename} uploaded. The scan runs now; the file is deleted when it ends.")
             return redirect("repo_scans", client.code)
-    context = {"client": client, "form": form, "can_edit": can_edit, **_scans(client)}
+    api_url = request.build_absolute_uri(reverse("api_scans"))
+    context = {
+        "client": client,
+        "form": form,
+        "can_edit": can_edit,
+        "ci_shell": ci.shell(api_url),
+        "ci_workflow": ci.github_actions(api_url),
+        **_scans(client),
+    }
     return render(request, "audits/repo_scans.html", context, status=400 if form.errors else 200)
 
 

@@ -153,6 +153,8 @@ ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names
     # Ours, counted by the same limiter (accounts/ratelimits.py).
     "invite": "20/h/user,40/h/ip",
     "api_deploys": "60/m/key,120/m/ip",
+    # A repository sent from CI to be scanned (up to 50 MB each): per token and per address.
+    "api_scans": "30/h/key,60/h/ip",
     "login_failed_here": "5/5m/key",
     # The deploy API's failed token checks: per address, and per token prefix after a wrong secret.
     "api_deploys_failed": "10/m/ip",

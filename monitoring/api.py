@@ -25,6 +25,7 @@ from accounts.ratelimits import (
     retry_after,
 )
 from monitoring.deploys import deploy_record, token_check
+from monitoring.models import ApiToken
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,13 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-def _answer(status: int, error: str, *, log_line: str = "", retry: int = 0) -> JsonResponse:
+def answer(status: int, error: str, *, log_line: str = "", retry: int = 0, api: str = "deploy API") -> JsonResponse:
     """An error answer. With a log line, that line is the request's only one (Django's own is skipped)."""
     response = JsonResponse({"error": error, "retry_after": retry} if retry else {"error": error}, status=status)
     if retry:
         response["Retry-After"] = str(retry)
     if log_line:
-        log.warning("deploy API %d: %s", status, log_line)
+        log.warning("%s %d: %s", api, status, log_line)
         response._has_been_logged = True  # type: ignore[attr-defined]  # Django's marker: logged already
     return response
 
@@ -84,14 +85,14 @@ def body_capped(request: HttpRequest, cap: int) -> bytes | None:
 
 def _too_large(declared: int | None) -> JsonResponse:
     sent = f"{declared} bytes declared" if declared is not None else f"more than {MAX_BODY_BYTES} bytes sent"
-    return _answer(
+    return answer(
         413,
         f"the body must be at most {MAX_BODY_BYTES} bytes",
         log_line=f"body refused, {sent} (the cap is {MAX_BODY_BYTES})",
     )
 
 
-def _slow_down(wait: int) -> str:
+def slow_down(wait: int) -> str:
     return f"too many requests: retry in {in_words(wait)}"
 
 
@@ -100,50 +101,23 @@ def _fields(raw: bytes) -> dict[str, str] | JsonResponse:
     try:
         body: Any = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return _answer(400, "the body is not JSON")
+        return answer(400, "the body is not JSON")
     if not isinstance(body, dict):
-        return _answer(400, "the body must be a JSON object")
+        return answer(400, "the body must be a JSON object")
     values = {}
     for field, limit in LIMITS.items():
         value = body.get(field, "")
         if not isinstance(value, str) or len(value) > limit:
-            return _answer(400, f"{field} must be text of at most {limit} characters")
+            return answer(400, f"{field} must be text of at most {limit} characters")
         values[field] = value.strip()
     if not values["version"] and not values["commit"]:
-        return _answer(400, "give a version or a commit")
+        return answer(400, "give a version or a commit")
     return values
 
 
-def _json_even_when_broken(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
-    """A fault of ours is a JSON 500 too (and a logged traceback), never Django's HTML page."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest) -> JsonResponse:
-        try:
-            return view(request)
-        except Exception:
-            log.exception("deploy API 500: the deploy could not be recorded")
-            response = JsonResponse({"error": "the deploy could not be recorded: retry in a minute"}, status=500)
-            response._has_been_logged = True  # type: ignore[attr-defined]
-            return response
-
-    return wrapped
-
-
-@csrf_exempt  # authenticated by its bearer token, never by a cookie
-@_json_even_when_broken
-def deploys(request: HttpRequest) -> JsonResponse:
-    if request.method != "POST":
-        response = _answer(405, "use POST")
-        response["Allow"] = "POST"
-        return response
-    declared = declared_length(request)
-    if declared is not None and declared > MAX_BODY_BYTES:
-        return _too_large(declared)
-    if (request.content_type or "").lower() != "application/json":
-        return _answer(415, "send the body as JSON, with Content-Type: application/json")
-    if chunked_unreadable(request):
-        return _answer(411, "send the body with a Content-Length header")
+def token_gate(request: HttpRequest, *, action: str = API_DEPLOYS, api: str = "deploy API") -> ApiToken | JsonResponse:
+    """The live token of the request's `Authorization: Bearer` header, counted against `action`'s rate; or the
+    401 or 429 that refuses it. Shared by the token APIs (deploys here, repository scans in web/api.py)."""
     header = request.headers.get("Authorization", "")
     check = token_check(header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else "")
     token = check.token
@@ -152,11 +126,54 @@ def deploys(request: HttpRequest) -> JsonResponse:
     if token is None:
         if not api_failure_counted(request, check.prefix):
             wait = retry_after(request, (API_DEPLOYS_FAILED, None), (API_DEPLOYS_WRONG_SECRET, check.prefix or None))
-            return _answer(429, _slow_down(wait), log_line=f"too many failed checks ({check.refusal})", retry=wait)
-        return _answer(401, "missing, unknown or revoked token", log_line=f"refused: {check.refusal}")
-    if not api_call_counted(request, token.prefix):
-        wait = retry_after(request, (API_DEPLOYS, token.prefix))
-        return _answer(429, _slow_down(wait), log_line=f"too many calls with token #{token.pk}", retry=wait)
+            line = f"too many failed checks ({check.refusal})"
+            return answer(429, slow_down(wait), log_line=line, retry=wait, api=api)
+        return answer(401, "missing, unknown or revoked token", log_line=f"refused: {check.refusal}", api=api)
+    if not api_call_counted(request, token.prefix, action):
+        wait = retry_after(request, (action, token.prefix))
+        return answer(429, slow_down(wait), log_line=f"too many calls with token #{token.pk}", retry=wait, api=api)
+    return token
+
+
+def json_even_when_broken(
+    failure: str, api: str = "deploy API"
+) -> Callable[[Callable[..., JsonResponse]], Callable[..., JsonResponse]]:
+    """A fault of ours is a JSON 500 too ("<failure>: retry in a minute", and a logged traceback), never
+    Django's HTML page."""
+
+    def decorate(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except Exception:
+                log.exception("%s 500: %s", api, failure)
+                response = JsonResponse({"error": f"{failure}: retry in a minute"}, status=500)
+                response._has_been_logged = True  # type: ignore[attr-defined]
+                return response
+
+        return wrapped
+
+    return decorate
+
+
+@csrf_exempt  # authenticated by its bearer token, never by a cookie
+@json_even_when_broken("the deploy could not be recorded")
+def deploys(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = answer(405, "use POST")
+        response["Allow"] = "POST"
+        return response
+    declared = declared_length(request)
+    if declared is not None and declared > MAX_BODY_BYTES:
+        return _too_large(declared)
+    if (request.content_type or "").lower() != "application/json":
+        return answer(415, "send the body as JSON, with Content-Type: application/json")
+    if chunked_unreadable(request):
+        return answer(411, "send the body with a Content-Length header")
+    token = token_gate(request)
+    if isinstance(token, JsonResponse):
+        return token
     raw = body_capped(request, MAX_BODY_BYTES)
     if raw is None:
         return _too_large(None)

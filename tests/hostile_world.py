@@ -11,12 +11,15 @@ Only then are the pack published and the emails sent, so what they froze is made
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.core import mail
@@ -31,7 +34,7 @@ from accounts.invitation_mail import invitation_send_email
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership, Role, User, hash_token
 from audits.lifecycle import audit_run_execute as execute
-from audits.models import AssistantProbe, AuditRun
+from audits.models import AssistantProbe, AuditRun, RepoScan
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from launchready.models import Client, Contact, Domain, Route
@@ -185,7 +188,8 @@ def _probe_rounds(world: HostileWorld, config: Any) -> None:
 
 
 def _through_the_api(world: HostileWorld) -> None:
-    """A deploy reported by the client's CI with hostile text in every field, through the real endpoint."""
+    """A deploy reported by the client's CI with hostile text in every field, and a repository it sends to be
+    scanned, through the real endpoints."""
     token, secret = token_create(client=world.client, name="CI", user=world.owner)
     world.objects["token_code"] = token
     body = {"version": fitted(100), "commit": fitted(64), "environment": fitted(40)}
@@ -193,6 +197,20 @@ def _through_the_api(world: HostileWorld) -> None:
         "/api/v1/deploys", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
     )
     assert response.status_code == 201, response.content
+    # A repository sent by the same CI, named with hostile text (the name is shown on the repository page).
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("app/main.py", "print('hello')\n")
+    response = HttpClient().generic(
+        "POST",
+        "/api/v1/scans",
+        archive.getvalue(),
+        content_type="application/octet-stream",
+        QUERY_STRING=urlencode({"name": fitted(200)}),
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 202, response.content
+    world.objects["scan_code"] = RepoScan.objects.get(code=response.json()["scan"])
 
 
 def _records(world: HostileWorld) -> None:

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.urls.converters import UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
-from audits.models import AuditRun
+from audits.models import AuditRun, RepoScan
 from handover.publish import pack_publish
+from monitoring.deploys import token_create
 from monitoring.models import AlertChannel, ApiToken, Monitor
 from reports.models import WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
@@ -93,7 +94,11 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "token_code": lambda t: ApiToken.objects.create(
         client=t.client, name="CI", prefix=uuid.uuid4().hex[:12], digest="x"
     ),
+    "scan_code": lambda t: RepoScan.objects.create(client=t.client, filename="acme.zip", kind="zip"),
 }
+# URLs that only a bearer token opens (the client's CI), never a session: a signed-in stranger gets the 401 of
+# anyone without the token, and another client's token gets 404 (test_another_clients_token_gets_404).
+TOKEN_URLS = {"api_scan"}
 
 URLS = tenant_urls()
 # What a POST-only action needs beside the common fields to act rather than ask: publishing the pack of a
@@ -136,6 +141,9 @@ def test_it_answers_404_to_every_foreign_role(url: TenantUrl) -> None:
         http = login(user)
         get = http.get(path)
         post = http.post(path, {"name": "x", "email": "x@example.com", "confirm_name": tenant.client.name})
+        if url.name in TOKEN_URLS:
+            assert get.status_code == 401 and post.status_code == 405, f"{role} {url.name}: a session opened it"
+            continue
         assert get.status_code in (404, 405), f"{role} GET {url.name}: {get.status_code}"
         assert post.status_code == 404, f"{role} POST {url.name}: {post.status_code}"
 
@@ -145,6 +153,10 @@ def test_it_answers_404_to_every_foreign_role(url: TenantUrl) -> None:
 def test_it_lets_the_workspace_owner_in(url: TenantUrl) -> None:
     tenant = make_tenant()
     http = login(tenant.owner)
+    if url.name in TOKEN_URLS:  # the client's own token opens it
+        _, secret = token_create(client=tenant.client, name="CI", user=tenant.owner)
+        assert http.get(_url(url, tenant), HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200, url.name
+        return
     response = http.get(_url(url, tenant))
     if response.status_code == 405:  # a POST-only action: it must act, not hide
         data = {"email": "new@example.com", "confirm_name": tenant.client.name, **POST_EXTRA.get(url.name, {})}
@@ -160,6 +172,9 @@ def test_it_sends_anonymous_visitors_to_sign_in(tenant: Tenant) -> None:
 
     for url in URLS:
         response = HttpClient().get(_url(url, tenant))
+        if url.name in TOKEN_URLS:  # no sign-in page for CI: the token is missing
+            assert response.status_code == 401 and response.json()["error"], url.name
+            continue
         assert response.status_code in (302, 405), url.name
         if response.status_code == 302:
             assert response["Location"].startswith("/accounts/login/")
@@ -191,3 +206,18 @@ def test_workspace_pages_show_a_consultant_only_their_own_workspace(name: str) -
         assert login(founder).get(reverse(name)).status_code in (302, 404, 405), name
         if name.startswith("onboarding_"):
             assert login(founder).post(reverse(name), {"digest": "x"}).status_code == 404, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(TOKEN_URLS))
+def test_another_clients_token_gets_404(name: str) -> None:
+    tenant, other = make_tenant(), make_tenant()
+    url = next(u for u in URLS if u.name == name)
+    path = _url(url, tenant)
+    _, own = token_create(client=tenant.client, name="CI", user=None)
+    neighbour = ClientFactory(workspace=tenant.client.workspace)
+    for who, client in (("another workspace's client", other.client), ("another client of the workspace", neighbour)):
+        _, secret = token_create(client=client, name="CI", user=None)
+        answer = login(other.owner).get(path, HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert answer.status_code == 404, f"{who}'s token GET {name}: {answer.status_code}"
+    assert login(other.owner).get(path, HTTP_AUTHORIZATION=f"Bearer {own}").status_code == 200

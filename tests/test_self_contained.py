@@ -50,7 +50,12 @@ def test_it_never_names_a_path_outside_the_repository_in_build_files(name: str) 
 
 def test_the_vendored_suites_carry_their_licences() -> None:
     data = ROOT / "tests/data"
-    for suite, licence in (("spf", "rfc7208-tests.LICENSE"), ("psl", "LICENSE"), ("dmarc", "LICENSE")):
+    for suite, licence in (
+        ("spf", "rfc7208-tests.LICENSE"),
+        ("psl", "LICENSE"),
+        ("dmarc", "LICENSE"),
+        ("sarif", "NOTICE"),
+    ):
         assert (data / suite / licence).read_text(encoding="utf-8").strip()
         assert f"`{suite}/" in (data / "README.md").read_text(encoding="utf-8")
 

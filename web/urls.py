@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import onboarding_views, views
+from web import api, onboarding_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,4 +27,7 @@ urlpatterns = [
     path("sprints/<uuid:sprint_code>/", views.sprint_detail, name="sprint_detail"),
     path("sprints/<uuid:sprint_code>/edit/", views.sprint_edit, name="sprint_edit"),
     path("audit-runs/<uuid:run_code>/approve-baseline/", views.approve_baseline, name="approve_baseline"),
+    # The client's CI: a repository to scan, with the client's deploy token (web/api.py).
+    path("api/v1/scans", api.scans, name="api_scans"),
+    path("api/v1/scans/<uuid:scan_code>", api.scan_detail, name="api_scan"),
 ]

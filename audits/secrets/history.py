@@ -170,6 +170,24 @@ def head_files(repo: Repo) -> dict[str, bytes]:
     return dict(_paths(repo, commit.tree if isinstance(commit, Commit) else None))
 
 
+def head_blobs(repo: Repo, files: dict[str, bytes], budget: Budget) -> Iterator[tuple[str, bytes]]:
+    """The contents of the files at HEAD (`files` from head_files), within the budget; no other commit is read."""
+    try:
+        for path, sha in sorted(files.items()):
+            blob = _get(repo, ObjectID(sha))
+            budget.check_time()
+            if not isinstance(blob, Blob):
+                continue
+            if blob.raw_length() > budget.limits.file_bytes:
+                budget.skipped_large += 1
+                continue
+            yield path, blob.as_raw_string()
+    except ArchiveError:
+        raise
+    except Exception as exc:  # dulwich's errors for missing or malformed objects
+        raise ArchiveError(f"The git data is damaged ({type(exc).__name__}); it could not be read in full.") from exc
+
+
 def _paths(repo: Repo, tree_id: ObjectID | None) -> Iterator[tuple[str, bytes]]:
     stack: list[tuple[ObjectID | None, str]] = [(tree_id, "")]
     while stack:

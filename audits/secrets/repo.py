@@ -22,7 +22,15 @@ from audits.secrets.archive import (
     write_git_file,
 )
 from audits.secrets.detector import Hit, Kind, scan_bytes
-from audits.secrets.history import HistoryBlob, bundle_repo, check_git_file, head_files, history_blobs, open_repo
+from audits.secrets.history import (
+    HistoryBlob,
+    bundle_repo,
+    check_git_file,
+    head_blobs,
+    head_files,
+    history_blobs,
+    open_repo,
+)
 from audits.secrets.providers import with_article
 
 # Every finding id the scan may produce.
@@ -133,10 +141,21 @@ DEBUG_RULES = [
 ]
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is: a file and line (0 when the finding is about the whole file), and the commit when
+    the place is in git history only."""
+
+    path: str
+    line: int = 0
+    commit: str = ""
+
+
 @dataclass
 class Leak:
     hit: Hit
     places: list[str] = field(default_factory=list)
+    locations: list[Location] = field(default_factory=list)
     in_tree: bool = False
     in_history: bool = False
     deleted: bool = False
@@ -146,6 +165,8 @@ class Leak:
 class RepoReport:
     findings: list[Finding]
     stats: dict[str, int]
+    # (check id, subject) -> where each finding was seen, for the command line's report and SARIF
+    locations: dict[tuple[str, str], list[Location]] = field(default_factory=dict)
 
 
 def git_blob_id(data: bytes) -> bytes:
@@ -154,11 +175,13 @@ def git_blob_id(data: bytes) -> bytes:
 
 
 class Collector:
-    """What the scan has seen so far, kept redacted."""
+    """What the scan has seen so far, kept redacted. `environment` off leaves out the checks that need the whole
+    repository (variables .env.example does not list), for a scan of a few files."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, environment: bool = True) -> None:
+        self.environment = environment
         self.leaks: dict[tuple[str, str], Leak] = {}
-        self.env_files: dict[str, str] = {}  # path -> where
+        self.env_files: dict[str, tuple[str, Location]] = {}  # path -> (where, location)
         self.uses: dict[str, str] = {}  # variable -> first file that reads it
         self.documented: set[str] | None = None
         self.example_path = ""
@@ -172,16 +195,17 @@ class Collector:
         self.tree_blobs.add(git_blob_id(data))
         vendored = path.startswith(VENDORED) or any(f"/{v}" in path for v in VENDORED)
         for hit in scan_bytes(data):
-            self._leak(hit, f"{path} line {hit.line}", in_tree=True)
+            self._leak(hit, f"{path} line {hit.line}", Location(path, hit.line), in_tree=True)
         if is_env_file(path):
-            self.env_files.setdefault(path, "the working tree")
+            self.env_files.setdefault(path, ("the working tree", Location(path)))
         if vendored or b"\x00" in data[:8000]:
             return
         text = data.decode("utf-8", "replace")
-        if posixpath.basename(path) in EXAMPLE_NAMES and (self.documented is None or "/" not in path):
-            self.documented = (self.documented or set()) | set(_DOCUMENTED.findall(text))
-            self.example_path = self.example_path or path
-        self._env_uses(path, text)
+        if self.environment:
+            if posixpath.basename(path) in EXAMPLE_NAMES and (self.documented is None or "/" not in path):
+                self.documented = (self.documented or set()) | set(_DOCUMENTED.findall(text))
+                self.example_path = self.example_path or path
+            self._env_uses(path, text)
         for rule in DEBUG_RULES:
             if rule.applies.search(path):
                 match = rule.pattern.search(text)
@@ -191,18 +215,20 @@ class Collector:
     def history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
         where = f"git history: {blob.path} in commit {blob.commit}" + (" (file since deleted)" if deleted else "")
         if is_env_file(blob.path):
-            self.env_files.setdefault(blob.path, where)
+            self.env_files.setdefault(blob.path, (where, Location(blob.path, 0, blob.commit)))
         if git_blob_id(blob.data) in self.tree_blobs:
             return  # the same bytes as a working-tree file: already scanned
         self.stats["blobs"] += 1
         self.stats["bytes"] += len(blob.data)
         for hit in scan_bytes(blob.data):
-            self._leak(hit, f"{where}, line {hit.line}", in_tree=False, deleted=deleted)
+            place = Location(blob.path, hit.line, blob.commit)
+            self._leak(hit, f"{where}, line {hit.line}", place, in_tree=False, deleted=deleted)
 
-    def _leak(self, hit: Hit, place: str, *, in_tree: bool, deleted: bool = False) -> None:
+    def _leak(self, hit: Hit, place: str, location: Location, *, in_tree: bool, deleted: bool = False) -> None:
         leak = self.leaks.setdefault((hit.provider, hit.fingerprint), Leak(hit))
         if len(leak.places) < 5:
             leak.places.append(place)
+            leak.locations.append(location)
         leak.in_tree |= in_tree
         leak.in_history |= not in_tree
         leak.deleted |= deleted
@@ -216,27 +242,38 @@ class Collector:
                             self.uses.setdefault(name, path)
 
     def findings(self) -> list[Finding]:
-        found = [self._leak_finding(leak) for leak in self.leaks.values()]
-        for path, where in sorted(self.env_files.items()):
-            found.append(
-                Finding(
-                    "secrets.repo.env_file",
-                    f"repo#{path}",
-                    {"file": path, "found in": where},
-                    {"path": path, "where": where},
-                )
+        return [finding for finding, _ in self.located()]
+
+    def located(self) -> list[tuple[Finding, list[Location]]]:
+        """Every finding with the places it was seen (the first five of a key's)."""
+        found = [(self._leak_finding(leak), leak.locations) for leak in self.leaks.values()]
+        for path, (where, location) in sorted(self.env_files.items()):
+            finding = Finding(
+                "secrets.repo.env_file",
+                f"repo#{path}",
+                {"file": path, "found in": where},
+                {"path": path, "where": where},
             )
-        found.extend(self._env_findings())
+            found.append((finding, [location]))
+        if self.environment:
+            found.extend(self._env_findings())
         for path, line, rule in self.debug:
-            found.append(
-                Finding(
-                    "secrets.repo.debug",
-                    f"repo#{path}#{rule.setting}",
-                    {"file": path, "line": line, "setting": rule.setting},
-                    {"path": path, "line": line, "setting": rule.setting, "fix": rule.fix},
-                )
+            finding = Finding(
+                "secrets.repo.debug",
+                f"repo#{path}#{rule.setting}",
+                {"file": path, "line": line, "setting": rule.setting},
+                {"path": path, "line": line, "setting": rule.setting, "fix": rule.fix},
             )
+            found.append((finding, [Location(path, line)]))
         return found
+
+    def report(self) -> RepoReport:
+        located = self.located()
+        return RepoReport(
+            [finding for finding, _ in located],
+            self.stats,
+            {(finding.check_id, finding.subject): places for finding, places in located},
+        )
 
     def _leak_finding(self, leak: Leak) -> Finding:
         hit = leak.hit
@@ -265,23 +302,29 @@ class Collector:
             },
         )
 
-    def _env_findings(self) -> list[Finding]:
+    def _env_findings(self) -> list[tuple[Finding, list[Location]]]:
         missing = sorted(set(self.uses) - (self.documented or set()))
         if not missing:
             return []
         check_id = "env.example_missing" if self.documented is None else "env.undocumented"
         names = ", ".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+        # Where it is fixed: the example file when there is one, else the first file that reads a variable.
+        where = [Location(self.example_path)] if self.example_path else []
+        where += [Location(path) for path in dict.fromkeys(self.uses[name] for name in missing)][:5]
         return [
-            Finding(
-                check_id,
-                "repo#environment",
-                {"variables": {name: self.uses[name] for name in missing[:60]}, "example file": self.example_path},
-                {
-                    "count": len(missing),
-                    "variables": f"{len(missing)} environment variable{'s' if len(missing) != 1 else ''}",
-                    "names": names,
-                    "lines": "\n".join(f"{n}=" for n in missing),
-                },
+            (
+                Finding(
+                    check_id,
+                    "repo#environment",
+                    {"variables": {name: self.uses[name] for name in missing[:60]}, "example file": self.example_path},
+                    {
+                        "count": len(missing),
+                        "variables": f"{len(missing)} environment variable{'s' if len(missing) != 1 else ''}",
+                        "names": names,
+                        "lines": "\n".join(f"{n}=" for n in missing),
+                    },
+                ),
+                where[:5],
             )
         ]
 
@@ -296,8 +339,9 @@ def _strip_top(paths: list[str]) -> str:
     return f"{tops.pop()}/" if len(tops) == 1 and all("/" in p for p in paths) else ""
 
 
-def scan_upload(path: Path, limits: Limits | None = None) -> RepoReport:
-    """Scan an uploaded file. Raises ArchiveError, with a reason to show, when it cannot be scanned."""
+def scan_upload(path: Path, limits: Limits | None = None, *, history: bool = True) -> RepoReport:
+    """Scan an uploaded file. Raises ArchiveError, with a reason to show, when it cannot be scanned. Without
+    `history` only the files are read (a bundle's files at HEAD), never the git history."""
     limits = limits or Limits()
     size = path.stat().st_size
     if size > limits.upload_bytes:
@@ -313,17 +357,21 @@ def scan_upload(path: Path, limits: Limits | None = None) -> RepoReport:
     with tempfile.TemporaryDirectory(prefix="lr-repo-") as tmp:
         root = Path(tmp)
         if kind == "bundle":
-            _scan_bundle(path, root, budget, collector)
+            _scan_bundle(path, root, budget, collector, history)
         else:
-            _scan_archive(path, kind, root, budget, collector)
+            _scan_archive(path, kind, root, budget, collector, history)
     collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
-    return RepoReport(collector.findings(), collector.stats)
+    return collector.report()
 
 
-def _scan_bundle(path: Path, root: Path, budget: Budget, collector: Collector) -> None:
+def _scan_bundle(path: Path, root: Path, budget: Budget, collector: Collector, history: bool) -> None:
     repo = bundle_repo(path.read_bytes(), root / "bundle", budget)
     try:
         current = head_files(repo)
+        if not history:
+            for name, data in head_blobs(repo, current, budget):
+                collector.tree_file(name, data)
+            return
         blobs = list(history_blobs(repo, budget))
         # A bundle has no working tree: the files at HEAD stand for it; every other blob is history.
         for blob in blobs:
@@ -337,13 +385,17 @@ def _scan_bundle(path: Path, root: Path, budget: Budget, collector: Collector) -
         repo.close()
 
 
-def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: Collector) -> None:
+def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: Collector, history: bool) -> None:
     tree: list[tuple[str, bytes]] = []
     git_dirs: dict[str, Path] = {}
+    seen_git: set[str] = set()  # every repository's folder, read or not, so the paths come out the same
     for member in members(path, kind, budget):
         git_dir = git_dir_of(member.path)
         if git_dir is None:
             tree.append((member.path, member.data))
+            continue
+        seen_git.add(git_dir)
+        if not history:
             continue
         relative = member.path[len(git_dir) + 1 :] if git_dir else member.path
         if relative.endswith(POINTERS_ELSEWHERE):
@@ -354,7 +406,7 @@ def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: 
             write_git_file(folder, relative, member.data)
         except (FileExistsError, IsADirectoryError, NotADirectoryError):
             continue  # a duplicate name, or a file where a folder was: the first one stands
-    top = _strip_top([p for p, _ in tree] + [f"{g}/.git" if g else ".git" for g in git_dirs])
+    top = _strip_top([p for p, _ in tree] + [f"{g}/.git" if g else ".git" for g in seen_git])
     for name, data in tree:
         collector.tree_file(name[len(top) :], data)
     present = {name[len(top) :] for name, _ in tree}

@@ -4,6 +4,8 @@ and then deleted), and packed the three ways a consultant uploads them."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -52,6 +54,23 @@ def build_repo(root: Path) -> Path:
     porcelain.commit(repo, message=b"Payments", author=DEV, committer=DEV)
     repo.close()
     return root
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run the real `git` in a test's own repository (the product never runs it), with no user or system
+    configuration: what the tests see does not depend on the machine's git settings."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cwd),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
+    }
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return done.stdout
 
 
 def _write(root: Path, files: dict[str, str]) -> None:

@@ -1,0 +1,72 @@
+"""The copy-paste CI snippets of the repository scan page: the client's CI sends its repository to
+`POST /api/v1/scans` (web/api.py) with one of the client's deploy tokens, waits for the verdict and fails the job
+unless it passed. Plain shell (git, curl, python3), and the same as a GitHub Actions workflow."""
+
+from __future__ import annotations
+
+import textwrap
+
+# Waits up to 10 minutes for a worker (the scan itself takes seconds).
+POLLS, POLL_SECONDS = 120, 5
+
+_SHELL = """\
+# Launch Ready secret scan: sends the repository with its whole history, waits for the verdict and fails
+# unless it passed. Needs LAUNCH_READY_TOKEN (one of this client's deploy tokens), git, curl and python3.
+set -eu
+field() {{
+  python3 -c '
+import json, sys
+answer = json.load(sys.stdin)
+sys.exit("Launch Ready: " + answer["error"]) if "error" in answer else print(answer[sys.argv[1]])
+' "$1"
+}}
+trap 'rm -f launch-ready.bundle' EXIT
+git bundle create launch-ready.bundle --all
+scan=$(curl -sS -X POST "{api_url}" \\
+  -H "Authorization: Bearer $LAUNCH_READY_TOKEN" \\
+  -H "Content-Type: application/octet-stream" \\
+  --data-binary @launch-ready.bundle | field url)
+state=pending
+for _ in $(seq {polls}); do
+  verdict=$(curl -sS "$scan" -H "Authorization: Bearer $LAUNCH_READY_TOKEN")
+  state=$(printf '%s' "$verdict" | field state)
+  [ "$state" = pending ] || break
+  sleep {seconds}
+done
+printf '%s' "$verdict" | python3 -c '
+import json, sys
+scan = json.load(sys.stdin)
+print("Launch Ready secret scan:", scan["state"], scan.get("reason", ""))
+for finding in scan.get("findings", []):
+    print("-", finding["severity"].upper(), finding["title"])
+'
+[ "$state" = passed ]
+"""
+
+_WORKFLOW = """\
+# .github/workflows/launch-ready-scan.yml
+name: Launch Ready secret scan
+on: [push, pull_request]
+jobs:
+  scan:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0  # the whole history: a key deleted in a later commit is still found
+      - name: Scan the repository
+        env:
+          LAUNCH_READY_TOKEN: ${{{{ secrets.LAUNCH_READY_TOKEN }}}}
+        run: |
+{script}"""
+
+
+def shell(api_url: str) -> str:
+    """The plain-shell snippet for this endpoint."""
+    return _SHELL.format(api_url=api_url, polls=POLLS, seconds=POLL_SECONDS)
+
+
+def github_actions(api_url: str) -> str:
+    """The GitHub Actions workflow: the same script as a step, the token from the repository's secrets."""
+    script = "\n".join(line for line in shell(api_url).splitlines() if not line.startswith("set -eu"))
+    return _WORKFLOW.format(script=textwrap.indent(script, " " * 10))

@@ -1,0 +1,65 @@
+"""`manage.py scan_repo PATH [--json | --sarif] [--no-history]`: the repository scan of a folder, a zip or tar(.gz)
+archive or a git bundle, from a shell or CI; `--files NAME ...` scans only the files named (the pre-commit hook).
+
+Exit status: 0 passed, 1 blocked (a secret key or a committed .env file), 2 could not scan (one line on stderr).
+The scanning and the formats are in audits/secrets/report.py and audits/secrets/sarif.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from audits.secrets.archive import ArchiveError
+from audits.secrets.report import EXIT_UNSCANNED, Scan, as_json, as_text, scan_named_files, scan_target
+from audits.secrets.sarif import as_sarif
+
+
+class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # the scan needs no database, static files or site settings
+    help = (
+        "Scan a folder, an archive or a git bundle (its files and git history) for committed keys, .env files "
+        "and debug settings. Exit 0 passed, 1 blocked, 2 could not scan."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="*", metavar="PATH", help="a folder, zip, tar.gz, tar or git bundle")
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="print the report as JSON")
+        output.add_argument("--sarif", action="store_true", help="print the report as SARIF 2.1.0 (code scanning)")
+        parser.add_argument("--no-history", action="store_true", help="read the files only, not the git history")
+        parser.add_argument(
+            "--files", action="store_true", help="scan only the files named (as a pre-commit hook passes them)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        paths: list[str] = options["paths"]
+        if not options["files"] and len(paths) != 1:
+            self.stderr.write("scan_repo: name one PATH (a folder, an archive or a git bundle), or use --files")
+            sys.exit(EXIT_UNSCANNED)
+        shown = "the files named" if options["files"] else paths[0]
+        try:
+            if options["files"]:
+                scan = scan_named_files(paths)
+            else:
+                scan = scan_target(Path(paths[0]), history=not options["no_history"])
+        except ArchiveError as exc:
+            self.stderr.write(f"scan_repo: {shown}: could not scan: {exc}")
+            sys.exit(EXIT_UNSCANNED)
+        except Exception as exc:  # only the kind: a library's message could quote the files
+            self.stderr.write(f"scan_repo: {shown}: could not scan: unexpected {type(exc).__name__}")
+            sys.exit(EXIT_UNSCANNED)
+        self._print(scan, options)
+        sys.exit(scan.exit_status)
+
+    def _print(self, scan: Scan, options: dict[str, Any]) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(as_json(scan), indent=2))
+        elif options["sarif"]:
+            self.stdout.write(json.dumps(as_sarif(scan), indent=2))
+        else:
+            self.stdout.write(as_text(scan), ending="")

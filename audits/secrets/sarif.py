@@ -1,0 +1,136 @@
+"""A repository scan as SARIF 2.1.0, the format GitHub code scanning (and other code-review tools) read.
+
+One rule per kind of finding, with the catalog's severity as its default level and GitHub's `security-severity`;
+one result per place a finding was seen, with a path relative to the scanned folder, its line, and a fingerprint
+that stays the same from run to run (the finding's subject and path; never the key: a key's subject holds only its
+provider and the first 8 hex digits of its SHA-256). Messages show keys redacted, as every report does."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import quote
+
+from audits.catalog import CATALOG, render, severity_of
+from audits.findings import Finding, Severity
+from audits.secrets.repo import REPO_SCAN_IDS, Location
+from audits.secrets.report import Scan
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+TOOL = "Launch Ready secret scan"
+FINGERPRINT = "launchreadyFinding/v1"
+
+# id -> (name, short description, help): what the rule is about, whatever the finding's own details
+RULES: dict[str, tuple[str, str, str]] = {
+    "secrets.repo.key": (
+        "CommittedSecretKey",
+        "A secret key is committed to the repository",
+        "Anyone who can read the repository, or any clone, fork or backup of it, can use this key. Rotate it at "
+        "the provider now, read it from the environment, and rewrite git history before sharing the repository.",
+    ),
+    "secrets.repo.publishable": (
+        "CommittedPublishableKey",
+        "A publishable key is committed to the repository",
+        "The key is meant to be public, so this is not a leak. Keep it in configuration so each environment can "
+        "use its own, and check its restrictions at the provider.",
+    ),
+    "secrets.repo.env_file": (
+        "CommittedEnvFile",
+        "A .env file is committed to the repository",
+        "Environment files hold an app's passwords and keys. Rotate every value it held, add .env to .gitignore, "
+        "commit only a .env.example with the names, and rewrite git history.",
+    ),
+    "secrets.repo.debug": (
+        "ProductionDebugMode",
+        "Production settings are left in debug mode",
+        "In production a debug mode shows visitors stack traces, settings and sometimes an interactive console. "
+        "Turn it off in the production configuration.",
+    ),
+    "env.undocumented": (
+        "UndocumentedEnvironmentVariable",
+        "Environment variables read in code are missing from .env.example",
+        "Whoever deploys or takes over the app will not know to set them. List their names in .env.example, "
+        "without values.",
+    ),
+    "env.example_missing": (
+        "MissingEnvExample",
+        "No .env.example documents the environment variables the code reads",
+        "Commit a .env.example at the root with one line per variable the app reads (names only, no values).",
+    ),
+}
+LEVELS = {
+    Severity.BLOCKER: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub's scale: 9.0 and over critical, 7.0 high, 4.0 medium, 0.1 low.
+SECURITY_SEVERITY = {
+    Severity.BLOCKER: "9.5",
+    Severity.HIGH: "7.5",
+    Severity.MEDIUM: "5.0",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+RULE_IDS = sorted(REPO_SCAN_IDS)
+
+
+def _rule(check_id: str) -> dict[str, Any]:
+    name, short, help_text = RULES[check_id]
+    severity = CATALOG[check_id].severity
+    return {
+        "id": check_id,
+        "name": name,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": help_text},
+        "help": {"text": help_text},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": {"tags": ["security", "secrets"], "security-severity": SECURITY_SEVERITY[severity]},
+    }
+
+
+def _message(finding: Finding, place: Location) -> str:
+    text = render(finding)
+    message = text["title"]
+    if finding.params.get("key"):
+        message += f" ({finding.params['key']})"
+    if place.commit:
+        message += f", in git history: commit {place.commit}"
+    return f"{message}. " + " ".join(line.strip() for line in text["fix"].splitlines() if line.strip())
+
+
+def _result(finding: Finding, place: Location) -> dict[str, Any]:
+    identity = f"{finding.check_id}\n{finding.subject}\n{place.path}"
+    return {
+        "ruleId": finding.check_id,
+        "ruleIndex": RULE_IDS.index(finding.check_id),
+        "level": LEVELS[severity_of(finding)],
+        "message": {"text": _message(finding, place)},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": quote(place.path, safe="/"), "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": max(place.line, 1)},
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()[:32]},
+    }
+
+
+def as_sarif(scan: Scan) -> dict[str, Any]:
+    """The scan as one SARIF 2.1.0 log with one run."""
+    results = [
+        _result(finding, place) for finding in scan.findings for place in scan.locations(finding) or [Location(".")]
+    ]
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": TOOL, "rules": [_rule(check_id) for check_id in RULE_IDS]}},
+                "results": results,
+            }
+        ],
+    }

@@ -1,0 +1,206 @@
+"""`manage.py scan_repo`, run for real on folders, archives and git bundles made here: its exit status (0 passed,
+1 blocked, 2 could not scan), its text and JSON reports, and that no key is ever printed whole."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET
+from tests.audits.repos import GITHUB_TOKEN, git
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = (FAKE_STRIPE_SECRET, GITHUB_TOKEN)
+CLEAN = {
+    "README.md": "# Shop\nSet STRIPE_SECRET_KEY in the host's environment settings.\n",
+    ".env.example": "STRIPE_SECRET_KEY=\n",
+    "app/pay.py": 'import os\nKEY = os.environ["STRIPE_SECRET_KEY"]\n',
+}
+LEAKY = CLEAN | {
+    "app/pay.py": f'import os\nKEY = "{FAKE_STRIPE_SECRET}"\n',
+    "deploy/ci.yml": f"steps:\n  - run: echo ok\n    env:\n      TOKEN: {GITHUB_TOKEN}\n",
+}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """The command as manage.py runs it: its exit status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as stop:
+        call_command("scan_repo", *args, stdout=out, stderr=err)
+    return int(stop.value.code or 0), out.getvalue(), err.getvalue()
+
+
+def redacted(secret: str, prefix: str) -> str:
+    return f"{prefix}•••• (sha256 {hashlib.sha256(secret.encode()).hexdigest()[:8]})"
+
+
+def assert_no_secret(*outputs: str) -> None:
+    for output in outputs:
+        for secret in SECRETS:
+            assert secret not in output
+            assert secret[-16:] not in output  # not even its tail
+
+
+def plant(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_a_clean_folder_passes(tmp_path: Path) -> None:
+    status, out, err = run(str(plant(tmp_path / "shop", CLEAN)))
+    assert status == 0, out + err
+    assert "PASSED: no secret found" in out and err == ""
+    status, out, _ = run(str(tmp_path / "shop"), "--json")
+    report = json.loads(out)
+    assert status == 0
+    assert report["verdict"] == "passed" and report["findings"] == [] and report["kind"] == "directory"
+
+
+def test_a_folder_with_a_live_key_is_blocked_with_the_key_redacted(tmp_path: Path) -> None:
+    folder = plant(tmp_path / "shop", LEAKY)
+    status, out, err = run(str(folder))
+    assert status == 1
+    assert "BLOCKED: 2 blockers" in out
+    assert redacted(FAKE_STRIPE_SECRET, "sk_live_") in out and redacted(GITHUB_TOKEN, "ghp_") in out
+    assert "at:       app/pay.py:2" in out and "at:       deploy/ci.yml:4" in out
+    assert "provider: Stripe secret key" in out
+    assert "Developers → API keys" in out  # Stripe's own rotation steps
+    status_json, out_json, _ = run(str(folder), "--json")
+    assert status_json == 1
+    assert_no_secret(out, err, out_json)
+
+
+def test_the_json_report_keeps_its_documented_shape(tmp_path: Path) -> None:
+    status, out, _ = run(str(plant(tmp_path / "shop", LEAKY)), "--json")
+    report = json.loads(out)
+    assert status == 1
+    assert set(report) == {"format", "target", "kind", "history", "verdict", "counts", "stats", "findings"}
+    assert report["format"] == "launchready-scan/1" and report["verdict"] == "blocked"
+    assert report["counts"] == {"blocker": 2, "high": 0, "medium": 0, "low": 0, "info": 0}
+    assert report["stats"]["files"] == 4
+    stripe = next(f for f in report["findings"] if f["provider"] == "Stripe secret key")
+    assert set(stripe) == {
+        "check_id", "severity", "title", "explanation", "fix", "provider", "key", "seen_in", "locations",
+    }  # fmt: skip
+    assert stripe["check_id"] == "secrets.repo.key" and stripe["severity"] == "blocker"
+    assert stripe["key"] == redacted(FAKE_STRIPE_SECRET, "sk_live_")
+    assert stripe["locations"] == [{"path": "app/pay.py", "line": 2, "commit": None}]
+    assert stripe["fix"].startswith("Rotate the key now.")
+
+
+def test_a_zip_is_read_member_by_member(tmp_path: Path) -> None:
+    folder = plant(tmp_path / "shop", LEAKY)
+    upload = tmp_path / "shop.zip"
+    with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"shop-main/{path.relative_to(folder)}")
+    status, out, err = run(str(upload), "--json")
+    report = json.loads(out)
+    assert status == 1 and report["kind"] == "zip"
+    paths = {place["path"] for f in report["findings"] for place in f["locations"]}
+    assert paths == {"app/pay.py", "deploy/ci.yml"}  # the archive's one top folder is not part of the path
+    assert_no_secret(out, err)
+
+
+def _history_repo(root: Path) -> Path:
+    """A git repository (made with git) whose key was committed, then removed in the next commit."""
+    plant(root, LEAKY | {".gitignore": ".env\n", ".env": f"STRIPE_SECRET_KEY={FAKE_STRIPE_SECRET}\n"})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Payments")
+    plant(root, CLEAN)
+    (root / "deploy/ci.yml").unlink()
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Read the key from the environment")
+    return root
+
+
+def test_a_git_bundle_made_by_git_is_scanned_with_its_history(tmp_path: Path) -> None:
+    repo = _history_repo(tmp_path / "shop")
+    bundle = tmp_path / "shop.bundle"
+    git(repo, "bundle", "create", "-q", str(bundle), "--all")
+    first = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()[:7]
+    status, out, err = run(str(bundle), "--json")
+    report = json.loads(out)
+    assert status == 1 and report["kind"] == "bundle" and report["history"] is True
+    keys = {f["provider"]: f for f in report["findings"] if f["check_id"] == "secrets.repo.key"}
+    assert set(keys) == {"Stripe secret key", "GitHub token"}
+    assert keys["GitHub token"]["seen_in"] == "git history only"
+    assert keys["GitHub token"]["locations"] == [{"path": "deploy/ci.yml", "line": 4, "commit": first}]
+    # The ignored .env was never committed: it is no finding.
+    assert not [f for f in report["findings"] if f["check_id"] == "secrets.repo.env_file"]
+    status, out_text, _ = run(str(bundle))
+    assert status == 1 and f"deploy/ci.yml:4 in commit {first} (git history)" in out_text
+    assert_no_secret(out, err, out_text)
+
+
+def test_without_history_only_the_files_are_read(tmp_path: Path) -> None:
+    repo = _history_repo(tmp_path / "shop")
+    bundle = tmp_path / "shop.bundle"
+    git(repo, "bundle", "create", "-q", str(bundle), "--all")
+    for target in (repo, bundle):
+        status, out, _ = run(str(target), "--no-history", "--json")
+        report = json.loads(out)
+        assert status == 0, (target, report["findings"])
+        assert report["history"] is False and report["stats"]["blobs"] == 0
+        assert "without git history" in run(str(target), "--no-history")[1]
+        # With history the key removed in the last commit is still found.
+        assert run(str(target))[0] == 1
+
+
+def test_a_working_copy_leaves_out_what_git_ignores(tmp_path: Path) -> None:
+    repo = _history_repo(tmp_path / "shop")
+    assert (repo / ".env").exists()
+    status, out, _ = run(str(repo), "--json")
+    report = json.loads(out)
+    assert status == 1
+    assert not [f for f in report["findings"] if f["check_id"] == "secrets.repo.env_file"]
+    stripe = next(f for f in report["findings"] if f["provider"] == "Stripe secret key")
+    assert [place["path"] for place in stripe["locations"]] == ["app/pay.py"]
+    assert stripe["seen_in"] == "git history only"  # the working copy now reads it from the environment
+    assert_no_secret(out)
+
+
+def test_a_malformed_archive_cannot_be_scanned(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 40)
+    status, out, err = run(str(broken))
+    assert status == 2 and out == ""
+    assert err.count("\n") <= 1 and err.startswith(f"scan_repo: {broken}: could not scan: ")
+    assert "damaged" in err
+    not_archive = tmp_path / "notes.txt"
+    not_archive.write_text("hello")
+    status, _, err = run(str(not_archive))
+    assert status == 2 and "not a zip, tar.gz or git bundle" in err
+
+
+def test_a_missing_path_cannot_be_scanned(tmp_path: Path) -> None:
+    status, out, err = run(str(tmp_path / "nowhere"))
+    assert status == 2 and out == ""
+    assert err.strip() == f"scan_repo: {tmp_path / 'nowhere'}: could not scan: No such file or folder."
+    status, _, err = run()
+    assert status == 2 and "name one PATH" in err
+
+
+def test_the_exit_status_is_the_process_own(tmp_path: Path) -> None:
+    """As CI sees it: a separate process, its status and its streams."""
+    folder = plant(tmp_path / "shop", LEAKY)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    command = [sys.executable, str(ROOT / "manage.py"), "scan_repo"]
+    blocked = subprocess.run([*command, str(folder)], capture_output=True, text=True, env=env, timeout=120)
+    missing = subprocess.run([*command, str(tmp_path / "no")], capture_output=True, text=True, env=env, timeout=120)
+    assert blocked.returncode == 1 and "BLOCKED" in blocked.stdout
+    assert missing.returncode == 2 and missing.stdout == "" and len(missing.stderr.strip().splitlines()) == 1
+    assert_no_secret(blocked.stdout, blocked.stderr)

@@ -1,0 +1,198 @@
+"""`POST /api/v1/scans` and `GET /api/v1/scans/<id>`: the client's CI sends its repository with the client's deploy
+token through the real endpoint; the scan's task runs (in process here; tests/integration runs a real worker) and
+the verdict comes back with the findings redacted; the findings join the client's risk list and checklist."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from audits.ci import github_actions, shell
+from audits.models import RepoScan, RepoUpload
+from audits.selectors import risk_list
+from handover.checklist import State, sprint_checklist
+from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET
+from monitoring.deploys import token_create
+from monitoring.models import ApiToken
+from tests.audits.repos import AWS_SECRET, GITHUB_TOKEN, build_repo, bundle_of, zip_bytes
+from tests.conftest import Tenant, login, make_tenant
+from tests.factories import ClientFactory
+from web.api import MAX_UPLOAD_BYTES
+
+URL = "/api/v1/scans"
+
+
+def send(token: str | None, body: bytes, content_type: str = "application/octet-stream", **extra: Any) -> Any:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    if not body:  # the test client leaves out the length of an empty body; curl sends Content-Length: 0
+        headers |= {"CONTENT_LENGTH": "0", "CONTENT_TYPE": content_type}
+    return HttpClient().generic("POST", URL, body, content_type=content_type, **headers, **extra)
+
+
+def verdict(token: str | None, url: str) -> Any:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return HttpClient().get(url, **headers)
+
+
+def no_secret(*texts: str) -> None:
+    for text in texts:
+        for secret in (AWS_SECRET, GITHUB_TOKEN, FAKE_STRIPE_SECRET):
+            assert secret not in text
+
+
+@pytest.fixture(scope="module")
+def leaky_bundle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    folder = tmp_path_factory.mktemp("ci")
+    return bundle_of(build_repo(folder / "acme"), folder / "acme.bundle").read_bytes()
+
+
+@pytest.mark.django_db
+def test_a_repository_from_ci_is_scanned_and_fails_with_redacted_findings(
+    tenant: Tenant,
+    leaky_bundle: bytes,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    _, secret = token_create(client=tenant.client, name="GitHub Actions", user=tenant.consultant)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = send(secret, leaky_bundle, QUERY_STRING="name=acme.bundle")
+    assert started.status_code == 202, started.content
+    body = started.json()
+    scan = RepoScan.objects.get(code=body["scan"])
+    assert body["state"] == "pending" and body["client"] == tenant.client.name
+    assert body["url"] == f"http://testserver/api/v1/scans/{scan.code}" and started["Location"] == body["url"]
+    assert scan.filename == "acme.bundle" and scan.kind == "bundle" and scan.triggered_by is None
+    assert not RepoUpload.objects.exists()  # scanned, and the upload deleted
+
+    answer = verdict(secret, body["url"])
+    assert answer.status_code == 200
+    result = answer.json()
+    assert result["state"] == "failed" and result["counts"]["blocker"] >= 4
+    keys = [f for f in result["findings"] if f["check_id"] == "secrets.repo.key"]
+    assert {f["severity"] for f in keys} == {"blocker"} and len(keys) == 3
+    assert any("sk_live_••••" in f["evidence"]["key"] for f in keys)
+    assert all(f["fix"].startswith("Rotate the key now.") for f in keys)
+    no_secret(answer.content.decode(), started.content.decode())
+
+    # The client's risk list and the sprint's checklist now carry the repository's findings.
+    risks = risk_list(tenant.client)
+    assert risks.scan == scan and risks.go is False
+    secrets_item = next(i for i in sprint_checklist(tenant.sprint).items if i.item.value == "secrets")
+    assert secrets_item.state == State.BLOCKED
+    assert any("committed to the repository" in f.title for f in secrets_item.findings)
+
+
+@pytest.mark.django_db
+def test_a_clean_repository_passes_and_a_waiting_one_is_pending(
+    tenant: Tenant, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    clean = zip_bytes({"app/main.py": b"print('hello')\n"})
+    waiting = send(secret, clean)  # its task is queued only once the request's transaction commits
+    assert waiting.status_code == 202
+    assert verdict(secret, waiting.json()["url"]).json()["state"] == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        done = send(secret, clean)
+    result = verdict(secret, done.json()["url"]).json()
+    assert result["state"] == "passed" and result["findings"] == [] and result["counts"]["blocker"] == 0
+    assert result["file"] == "ci-upload.zip" and result["kind"] == "zip"
+
+
+@pytest.mark.django_db
+def test_an_upload_that_cannot_be_scanned_says_why(
+    tenant: Tenant, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = send(secret, zip_bytes({"../../outside.py": b"x = 1\n"}))
+    result = verdict(secret, started.json()["url"]).json()
+    assert result["state"] == "error" and "leaves its folder" in result["reason"]
+    assert "findings" not in result
+
+
+@pytest.mark.django_db
+def test_another_clients_scan_is_404(leaky_bundle: bytes) -> None:
+    mine, theirs = make_tenant(), make_tenant()
+    _, my_secret = token_create(client=mine.client, name="CI", user=mine.consultant)
+    _, their_secret = token_create(client=theirs.client, name="CI", user=theirs.consultant)
+    url = send(my_secret, leaky_bundle).json()["url"]
+    assert verdict(my_secret, url).status_code == 200
+    refused = verdict(their_secret, url)
+    assert refused.status_code == 404 and refused.json() == {"error": "no such scan for this token's client"}
+    same_workspace = token_create(client=ClientFactory(workspace=mine.client.workspace), name="CI", user=None)[1]
+    assert verdict(same_workspace, url).status_code == 404  # another client of the same consultant
+    unknown = reverse("api_scan", args=["00000000-0000-4000-8000-000000000000"])
+    assert verdict(my_secret, unknown).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_token_is_needed_and_a_session_is_not_one(tenant: Tenant, leaky_bundle: bytes) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    url = send(secret, leaky_bundle).json()["url"]
+    assert send(None, leaky_bundle).status_code == 401
+    assert send("lr_nope_nope", leaky_bundle).json() == {"error": "missing, unknown or revoked token"}
+    signed_in = login(tenant.owner)
+    assert signed_in.get(url).status_code == 401  # a cookie never stands for the token
+    ApiToken.objects.filter(client=tenant.client).update(revoked_at="2026-01-01T00:00:00Z")
+    assert verdict(secret, url).status_code == 401
+    assert RepoScan.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, content_type, status, error",
+    [
+        (b"", "application/octet-stream", 400, "the body is empty"),
+        (b"just some text, not a repository", "application/octet-stream", 400, "not a zip, tar.gz, tar or git bundle"),
+        (b"archive=x", "application/x-www-form-urlencoded", 415, "send the repository itself as the body"),
+        (b'{"repo": "x"}', "application/json", 415, "send the repository itself as the body"),
+    ],
+    ids=["empty", "not an archive", "a form", "json"],
+)
+def test_a_bad_upload_gets_a_clear_answer(
+    tenant: Tenant, body: bytes, content_type: str, status: int, error: str
+) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    answer = send(secret, body, content_type)
+    assert answer.status_code == status
+    assert error in answer.json()["error"]
+    assert not RepoScan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(tenant: Tenant) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    answer = send(secret, b"PK\x03\x04", CONTENT_LENGTH=str(MAX_UPLOAD_BYTES + 1))
+    assert answer.status_code == 413 and "at most 50 MB" in answer.json()["error"]
+    assert HttpClient().get(URL).status_code == 405
+    assert json.loads(HttpClient().get(URL).content)["error"].startswith("use POST")
+
+
+def test_the_snippets_send_the_repository_and_fail_on_the_verdict() -> None:
+    """Their text; tests/integration/test_scan_api_worker.py runs the shell one for real."""
+    api = "https://launchready.example/api/v1/scans"
+    workflow = yaml.safe_load(github_actions(api))
+    (step,) = [s for s in workflow["jobs"]["scan"]["steps"] if "run" in s]
+    assert step["env"] == {"LAUNCH_READY_TOKEN": "${{ secrets.LAUNCH_READY_TOKEN }}"}
+    assert workflow["jobs"]["scan"]["steps"][0]["with"]["fetch-depth"] == 0
+    for script in (shell(api), step["run"]):
+        assert "git bundle create" in script and f'"{api}"' in script and "application/octet-stream" in script
+        checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stderr
+        assert script.rstrip().endswith('[ "$state" = passed ]')
+
+
+@pytest.mark.django_db
+def test_the_repository_page_shows_the_snippets_with_this_sites_address(tenant: Tenant) -> None:
+    page = login(tenant.founder).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "From CI" in page and "http://testserver/api/v1/scans" in page
+    assert "secrets.LAUNCH_READY_TOKEN" in page and "launchready-secrets" in page
+    assert reverse("deploy_tokens", args=[tenant.client.code]) not in page  # founders do not manage tokens
+    staff = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert reverse("deploy_tokens", args=[tenant.client.code]) in staff
