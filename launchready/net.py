@@ -325,8 +325,8 @@ class FetchResult:
     hops: list[Hop]
     body: bytes = b""
     truncated: bool = False
-    # For a request timed by launchready.timing: how long the timing loop was busy with other work while
-    # the request was in flight, which its timers may have counted; the server took no less than the rest.
+    # For a request timed by launchready.timing: how late the timing loop was when the answer came in,
+    # which its timers counted; the server took no less than the rest.
     lag_ms: float = 0.0
 
     @property

@@ -10,9 +10,9 @@ launchready.timing`), started on first use and shared by every audit of its pare
 but time requests, through Net like every request of an audit (same settings, same guard), each run
 of samples one after another on one kept-alive connection. The operating system wakes a process that
 mostly sleeps promptly even when its parent keeps a core busy, so its timers see the network. Its own
-lateness is measured as well (LagMeter): a sample during which its loop was busy for long is taken
-again, and each sample carries the time its loop was busy while it was in flight (FetchResult.lag_ms),
-which whoever judges the timing subtracts: what remains is no more than the server took.
+lateness is measured as well (LagMeter): each sample carries how late the loop was when the answer
+came in (FetchResult.lag_ms), which whoever judges the timing subtracts, and a sample over a budget by
+no more than that is taken again.
 
 Parent and child speak JSON lines over the child's standard input and output. If the child cannot be
 started or dies, timed() logs one line and returns no samples: the route is then judged without them.
@@ -40,26 +40,32 @@ from launchready.net import FetchError, FetchResult, Hop, Net, NetConfig
 
 log = logging.getLogger(__name__)
 
-# A sample during which the timing loop was busy for longer than this, and for more than a quarter of the
-# sample, is taken again: what the server took is then too uncertain.
-LAG_LIMIT_MS = 25.0
+LAG_LIMIT_MS = 50.0  # the timing loop late by more than this lately: fewer sample runs at once
 RETAKES = 2  # at most this many more requests for one sample
 TICK = 0.005  # seconds between the lag meter's ticks
 # Sample runs in flight in the child: the limit grows by one each time a run ends with the loop keeping
 # up lately (late by less than KEEPING_UP), and halves when it was late by more than LAG_LIMIT_MS (the
 # child then does more than its core can time well); runs beyond the limit wait, untimed.
-RUNS_AT_FIRST, RUNS_AT_MOST = 4, 256
-KEEPING_UP = 0.010
+RUNS_AT_FIRST, RUNS_AT_MOST = 16, 256
+KEEPING_UP = 0.020
 LATELY = 0.25  # seconds
 START_TIMEOUT = 20.0  # seconds the child may take to say it is ready
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def timed(
-    net: Net, url: str, *, count: int, follow_redirects: bool = True, max_bytes: int | None = None
+    net: Net,
+    url: str,
+    *,
+    count: int,
+    follow_redirects: bool = True,
+    max_bytes: int | None = None,
+    budgets_ms: tuple[float, ...] = (),
 ) -> list[FetchResult]:
     """`count` GETs of one URL, one after another on one new connection, timed in the timing process
-    (bodies are not kept). The run stops at the first request that fails; [] when there is no timer."""
+    (bodies are not kept). A sample over one of the budgets (total or first byte) by no more than the
+    timer was late is taken again. The run stops at the first request that fails; [] when there is no
+    timer."""
     remaining = None if net.deadline is None else max(0.05, net.deadline - time.monotonic())
     request = {
         "config": _config_to_json(net.config),
@@ -67,6 +73,7 @@ async def timed(
         "count": count,
         "follow_redirects": follow_redirects,
         "max_bytes": max_bytes,
+        "budgets_ms": list(budgets_ms),
         "deadline": remaining,
     }
     try:
@@ -223,15 +230,16 @@ class LagMeter:
             worst = max(worst, late)
         return worst
 
-    def blocked(self, start: float, end: float) -> float:
-        """Seconds between start and end during which the loop was late, busy with something else: no
-        more than that can a timer running between them have counted of this process's own work."""
-        total = 0.0
+    def late_around(self, moment: float) -> float:
+        """How late the loop was around a moment (the ticks that woke from a tick before it to two after):
+        an answer that arrived then waited about that long for its coroutine to run."""
+        worst = 0.0
         for woke, late in reversed(self.ticks):
-            if woke < start:
+            if woke < moment - TICK:
                 break
-            total += max(0.0, min(woke, end) - max(woke - late, start))
-        return total
+            if woke <= moment + 2 * TICK:
+                worst = max(worst, late)
+        return worst
 
 
 class Gate:
@@ -285,7 +293,12 @@ class Timer:
             config = _config_from_json(request["config"])
             async with Net(config, deadline=request.get("deadline")) as net:
                 results = await self.run(
-                    net, request["url"], int(request["count"]), request["follow_redirects"], request["max_bytes"]
+                    net,
+                    request["url"],
+                    int(request["count"]),
+                    request["follow_redirects"],
+                    request["max_bytes"],
+                    [float(b) for b in request.get("budgets_ms", [])],
                 )
                 queries = net.dns_queries
         finally:
@@ -294,37 +307,61 @@ class Timer:
         return {"id": request["id"], "results": [_result_to_json(r) for r in results], "dns_queries": queries}
 
     async def run(
-        self, net: Net, url: str, count: int, follow_redirects: bool, max_bytes: int | None
+        self, net: Net, url: str, count: int, follow_redirects: bool, max_bytes: int | None, budgets: list[float]
     ) -> list[FetchResult]:
-        results: list[FetchResult] = []
+        samples: list[tuple[FetchResult, float, float]] = []
         for _ in range(count):
-            result = await self.sample(net, url, follow_redirects, max_bytes)
-            results.append(result)
-            if not result.ok or net.expired:
+            sample = await self.sample(net, url, follow_redirects, max_bytes, budgets)
+            samples.append(sample)
+            if not sample[0].ok or net.expired:
                 break
-        return results
+        await asyncio.sleep(2 * TICK)  # the ticks just after the last answer, which say how late it was read
+        return [self._judged(*sample) for sample in samples]
 
-    async def sample(self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None) -> FetchResult:
-        """One timed request; taken again (the least busy one kept) when the loop was busy for long."""
+    async def sample(
+        self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None, budgets: list[float]
+    ) -> tuple[FetchResult, float, float]:
+        """One timed request, with when its first byte and its end were read. Lateness only ever adds to
+        a timer, so a sample within every budget stands as it is; one over a budget that its lateness
+        could explain is taken again (the least late kept)."""
         best = await self._timed_fetch(net, url, follow_redirects, max_bytes)
         for _ in range(RETAKES):
-            elapsed = sum(hop.elapsed_ms for hop in best.hops)
-            if best.lag_ms <= max(LAG_LIMIT_MS, elapsed / 4) or not best.ok or net.expired:
+            if not best[0].ok or net.expired or not budgets or not _over(best[0], min(budgets)):
+                break
+            await asyncio.sleep(2 * TICK)  # its lateness shows in the ticks that follow
+            if not _in_doubt(self._judged(*best), budgets):
                 break
             await asyncio.sleep(TICK * 4)  # let the loop catch up first
             again = await self._timed_fetch(net, url, follow_redirects, max_bytes)
-            best = again if not again.ok or again.lag_ms < best.lag_ms else best
+            await asyncio.sleep(2 * TICK)
+            if not again[0].ok or self._judged(*again).lag_ms < best[0].lag_ms:
+                best = again
         return best
 
-    async def _timed_fetch(self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None) -> FetchResult:
+    async def _timed_fetch(
+        self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None
+    ) -> tuple[FetchResult, float, float]:
         started = time.monotonic()
         result = await net.fetch(url, follow_redirects=follow_redirects, max_bytes=max_bytes)
-        # The meter's next tick may not have come yet: wait for it, so that the end is covered.
         ended = time.monotonic()
-        await asyncio.sleep(TICK)
-        result.lag_ms = self.meter.blocked(started, ended) * 1000
         result.body = b""  # the parent judges time and status; the page itself it fetched on its own
+        return result, started + sum(hop.ttfb_ms for hop in result.hops[:1]) / 1000, ended
+
+    def _judged(self, result: FetchResult, first_byte: float, ended: float) -> FetchResult:
+        """The sample with its lateness: how late the loop was when its first byte and its end were read."""
+        result.lag_ms = max(self.meter.late_around(first_byte), self.meter.late_around(ended)) * 1000
         return result
+
+
+def _over(result: FetchResult, budget: float) -> bool:
+    return max(sum(h.elapsed_ms for h in result.hops), sum(h.ttfb_ms for h in result.hops)) > budget
+
+
+def _in_doubt(result: FetchResult, budgets: list[float]) -> bool:
+    """Whether the sample is over a budget only by as much as the timer was late."""
+    elapsed = sum(hop.elapsed_ms for hop in result.hops)
+    ttfb = sum(hop.ttfb_ms for hop in result.hops)
+    return any(measured > budget >= measured - result.lag_ms for measured in (elapsed, ttfb) for budget in budgets)
 
 
 async def serve() -> None:
