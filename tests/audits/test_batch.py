@@ -163,3 +163,10 @@ def test_bad_arguments_get_one_line_and_status_2(world_sandbox: Sandbox, args: l
     result = _cli(world_sandbox, *args)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_control_characters_in_what_was_asked_never_reach_the_terminal(world_sandbox: Sandbox) -> None:
+    result = _cli(world_sandbox, "evil\x1b[2J\x1b[31m.test", "bell\x07.test")
+    assert result.returncode == 2
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout + result.stderr
+    assert "evil\\x1b[2J\\x1b[31m.test" in result.stdout and "bell\\x07.test" in result.stderr

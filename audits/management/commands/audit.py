@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import sys
 from typing import Any
@@ -45,6 +46,15 @@ SHORT = {
     LaunchVerdict.UNCHECKED: "COULD NOT CHECK",
     COULD_NOT_RUN: "COULD NOT RUN",
 }
+# Control characters (an escape sequence in a TXT record, a domain list) never reach the terminal as such.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: object) -> str:
+    """Text from a domain or a file as a terminal may print it: control characters escaped."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
 COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 
 
@@ -136,11 +146,12 @@ class Command(BaseCommand):
     def _explain(self, result: DomainAudit, *, single: bool) -> None:
         """One stderr line for a domain that could not be audited or checked."""
         if result.verdict == COULD_NOT_RUN:
-            self.stderr.write(f"audit: {result.error}" if single else f"audit: {result.given}: {result.error}")
+            where = "" if single else f"{result.given}: "
+            self.stderr.write(shown(f"audit: {where}{result.error}"))
         elif result.verdict == LaunchVerdict.UNCHECKED:
             unchecked = "; ".join(result.unchecked) or "some checks did not finish"
             where = "" if single else f"{result.domain}: "
-            self.stderr.write(f"audit: {where}could not check: {unchecked}")
+            self.stderr.write(shown(f"audit: {where}could not check: {unchecked}"))
 
     def _print_one(self, result: DomainAudit, show_info: bool) -> None:
         if result.verdict == COULD_NOT_RUN:
@@ -153,23 +164,23 @@ class Command(BaseCommand):
                 continue
             text = render(finding)
             tag = f"{COLOURS[severity]}{severity.upper():8}\033[0m" if colour else f"{severity.upper():8}"
-            self.stdout.write(f"{tag} {text['title']}  [{finding.check_id}]")
-            self.stdout.write(f"         {text['explanation']}")
+            self.stdout.write(f"{tag} {shown(text['title'])}  [{finding.check_id}]")
+            self.stdout.write(f"         {shown(text['explanation'])}")
             for consequence in finding.evidence.get("consequences", []):
-                self.stdout.write(f"         follows: {consequence}")
+                self.stdout.write(f"         follows: {shown(consequence)}")
             for line in text["fix"].splitlines():
-                self.stdout.write(f"         fix: {line}")
+                self.stdout.write(f"         fix: {shown(line)}")
             self.stdout.write("")
 
     def _print_table(self, results: list[DomainAudit]) -> None:
         width = max(80, shutil.get_terminal_size((120, 24)).columns)
-        name = max(6, *(len(r.domain) for r in results))
+        name = max(6, *(len(shown(r.domain)) for r in results))
         head = f"{'DOMAIN':{name}}  {'VERDICT':15}  BLOCKER  HIGH  MEDIUM  SECONDS  FIRST TO FIX"
         self.stdout.write(head)
         for result in results:
-            first = result.error if result.verdict == COULD_NOT_RUN else _first_to_fix(result)
+            first = shown(result.error if result.verdict == COULD_NOT_RUN else _first_to_fix(result))
             row = (
-                f"{result.domain:{name}}  {SHORT[result.verdict]:15}  {result.count(Severity.BLOCKER):7}  "
+                f"{shown(result.domain):{name}}  {SHORT[result.verdict]:15}  {result.count(Severity.BLOCKER):7}  "
                 f"{result.count(Severity.HIGH):4}  {result.count(Severity.MEDIUM):6}  {result.seconds:7.1f}  "
             )
             room = max(20, width - len(row))
@@ -200,14 +211,14 @@ class Progress:
 
     def start(self, given: str) -> None:
         self.running += 1
-        self._show(f"auditing {given}")
+        self._show(f"auditing {shown(given)}")
 
     def done(self, result: DomainAudit) -> None:
         self.running -= 1
         self.finished += 1
         self.no_go += result.verdict == LaunchVerdict.NO_GO
         self.not_seen += result.verdict in (LaunchVerdict.UNCHECKED, COULD_NOT_RUN)
-        self._show(f"{result.domain} {SHORT[result.verdict].lower()}")
+        self._show(f"{shown(result.domain)} {SHORT[result.verdict].lower()}")
 
     def _show(self, last: str) -> None:
         if not self.live:
