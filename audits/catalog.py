@@ -838,6 +838,18 @@ CATALOG: dict[str, Verdict] = {
         "productionBrowserSourceMaps: false; Vite: build.sourcemap: false; webpack: devtool: false or "
         "'hidden-source-map' uploaded privately to your error tracker), and read the key on the server only.",
     ),
+    "secrets.bundle.google_key": _v(
+        S,
+        M,
+        Item.SECRETS,
+        "A Google API key is public in {url}: restrict it",
+        "Anyone who opens the site can read this key ({key}). A Google key in a web page is normal for Maps or "
+        "Firebase, but an unrestricted one works for every API enabled on its project, Gemini and the paid Maps "
+        "APIs among them, from any site or script, and the bill comes to you.",
+        "In the Google Cloud console, APIs & Services, Credentials, open the key: under Application restrictions "
+        "choose Websites and list your domains; under API restrictions allow only the APIs this page calls. If "
+        "the key was never meant for the browser (Gemini, server-side APIs), rotate it instead: {rotation}",
+    ),
     "secrets.bundle.publishable": _v(
         S,
         INFO,

@@ -28,7 +28,7 @@ import itertools
 import json
 import logging
 import os
-import subprocess
+import subprocess  # only to start our own child process  # nosec B404
 import sys
 import threading
 import time

@@ -18,6 +18,7 @@ from audits.target import PAGE_KINDS, AuditTarget
 from launchready.net import FetchResult, Net
 
 MAX_SCRIPTS = 12
+GOOGLE_KEY = "gcp_api_key"  # the provider of a Google API key that nothing around names Gemini or Firebase
 MAX_SCRIPT_BYTES = 3_000_000
 MAX_MAP_BYTES = 6_000_000
 
@@ -110,6 +111,9 @@ def _record(
         host = urlsplit(url).hostname or target.canonical_name
         if hit.kind == Kind.PUBLISHABLE:
             check_id = "secrets.bundle.publishable"
+        elif hit.provider == GOOGLE_KEY:
+            # A Google key with nothing around it that says Gemini: made for a page, or one to restrict.
+            check_id = "secrets.bundle.google_key"
         else:
             check_id = "secrets.source_map.key" if in_map else "secrets.bundle.key"
         key = (hit.provider, hit.fingerprint)
@@ -134,6 +138,8 @@ CHECKS = (
     Check(
         "secrets.bundles",
         check_bundles,
-        frozenset({"secrets.bundle.key", "secrets.source_map.key", "secrets.bundle.publishable"}),
+        frozenset(
+            {"secrets.bundle.key", "secrets.source_map.key", "secrets.bundle.publishable", "secrets.bundle.google_key"}
+        ),
     ),
 )

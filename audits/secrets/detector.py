@@ -245,7 +245,8 @@ def _supabase_key(secret: str, around: str) -> Kind | None:
 
 
 GOOGLE_AI_WORDS = re.compile(r"gemini|generativelanguage|google_?ai|genai|aistudio", re.IGNORECASE)
-FIREBASE_WORDS = re.compile(r"firebase|authDomain|messagingSenderId|maps\.googleapis|google_?maps", re.IGNORECASE)
+# A Firebase web config (its apiKey is public by design); a Maps or bare key is one to restrict instead.
+FIREBASE_WORDS = re.compile(r"firebase|authDomain|messagingSenderId", re.IGNORECASE)
 
 
 def _google_provider(around: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
+import subprocess  # only to start our own child process  # nosec B404
 import sys
 import time
 from pathlib import Path

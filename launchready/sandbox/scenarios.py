@@ -246,6 +246,7 @@ def _bundle(script: str, k: Knobs, headers: list[tuple[str, str]]) -> Page:
 FAKE_STRIPE_SECRET = "sk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj5Gu8Ip2Ko7Lr4Mt"
 FAKE_STRIPE_PUBLISHABLE = "pk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj5Gu8Ip2Ko7Lr4Mt"
 FAKE_AWS_KEY_ID = "AKIA" + "Q3Z7XK2M9WPL4TRB"
+FAKE_GOOGLE_KEY = "AIza" + "SyB7kQ2mZ9xV4nL8pR3tW6yH1cF5dJ0gK2s"
 FAKE_OPENAI_KEY = "sk-proj-" + "Vq7Lr2Xk9Mt4Wn8Pz3Hc6Js1Db5Fg0Ya7Ue2Io9Kl4Nb8Rq3Tm6Wx1Ze5Cv0Bs7Gh"
 
 
@@ -429,6 +430,10 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "secrets.source_map.key": (
         "map-key.test",
         Knobs(map_leak=f'const s3 = new S3Client({{ credentials: {{ accessKeyId: "{FAKE_AWS_KEY_ID}" }} }});'),
+    ),
+    "secrets.bundle.google_key": (
+        "google-key.test",
+        Knobs(bundle_leak=f'const map=new google.maps.Map(el,{{center:c}});loadScript("/js?key={FAKE_GOOGLE_KEY}");'),
     ),
     "secrets.bundle.publishable": (
         "publishable-key.test",

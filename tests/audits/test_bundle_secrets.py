@@ -11,10 +11,11 @@ import pytest
 from audits.catalog import render, severity_of
 from audits.checks.secrets import check_bundles, inline_map, map_sources, script_urls, source_map_ref
 from audits.findings import Finding, Severity
+from audits.secrets.detector import Kind, scan_text
 from audits.target import AuditTarget
 from launchready.net import FetchResult, Hop, Net
 from launchready.sandbox.runner import Sandbox
-from launchready.sandbox.scenarios import FAKE_AWS_KEY_ID, FAKE_STRIPE_SECRET, HEALTHY
+from launchready.sandbox.scenarios import FAKE_AWS_KEY_ID, FAKE_GOOGLE_KEY, FAKE_STRIPE_SECRET, HEALTHY
 from tests.audits.conftest import target_for
 
 
@@ -52,6 +53,36 @@ def test_a_publishable_key_alone_is_only_info(world_sandbox: Sandbox) -> None:
     assert finding.check_id == "secrets.bundle.publishable"
     assert severity_of(finding) == Severity.INFO
     assert render(finding)["title"].startswith("A publishable Stripe key (pk_live_) is in")
+
+
+def test_a_google_key_in_a_page_is_one_to_restrict(world_sandbox: Sandbox) -> None:
+    (finding,) = bundles(world_sandbox, "google-key.test")
+    assert finding.check_id == "secrets.bundle.google_key" and severity_of(finding) == Severity.MEDIUM
+    text = render(finding)
+    url = "https://www.google-key.test/static/app.3f9a1c.js"
+    assert text["title"] == f"A Google API key is public in {url}: restrict it"
+    assert "Application restrictions" in text["fix"] and "API restrictions" in text["fix"]
+    assert FAKE_GOOGLE_KEY not in json.dumps(finding.evidence) + json.dumps(text) + finding.subject
+
+
+@pytest.mark.parametrize(
+    ("script", "provider", "kind"),
+    [
+        pytest.param(
+            'initializeApp({apiKey:"%s",authDomain:"acme.firebaseapp.com"})',
+            "firebase",
+            Kind.PUBLISHABLE,
+            id="firebase",
+        ),
+        pytest.param('new google.maps.Map(el);load("/js?key=%s")', "gcp_api_key", Kind.SECRET, id="maps"),
+        pytest.param('fetch(GEMINI_URL+"?key=%s",{body:prompt})', "google_ai", Kind.SECRET, id="gemini"),
+    ],
+)
+def test_what_is_around_a_google_key_says_what_it_is(script: str, provider: str, kind: Kind) -> None:
+    """A Firebase web config is public by design; a Maps or bare key is one to restrict (the bundle check
+    reports it so); with Gemini around it, the key bills per call and is a leak."""
+    (hit,) = scan_text(script % FAKE_GOOGLE_KEY)
+    assert (hit.provider, hit.kind) == (provider, kind)
 
 
 def test_the_healthy_domain_leaks_nothing(world_sandbox: Sandbox) -> None:
