@@ -169,21 +169,24 @@ def build(clients: int, days: int, raw_hours: float, workspace_name: str, email:
     ids = [c.id for c in client_objs]
     templates = [(cid, CATALOG[cid]) for cid in FINDING_CHECKS if cid in CATALOG]
     with connection.cursor() as cur:
-        # Daily audits: one run a day per domain, the last one today.
+        # Daily audits: one run a day per domain, the last one today; one domain in three has had a blocker
+        # (the first finding below) for a week, and its runs' counts and verdict say so.
         cur.execute(
             """
             INSERT INTO audits_auditrun (code, domain_id, "group", state, scheduled, created, started_at,
-                finished_at, heartbeat_at, checks_total, checks_done, current_check, reason, go, counts,
+                finished_at, heartbeat_at, checks_total, checks_done, current_check, reason, go, verdict, counts,
                 inventory, dns_queries, seconds)
             SELECT gen_random_uuid(), d.id, gen_random_uuid(), 'done', true, t, t, t + interval '20 seconds', t,
-                60, 60, '', '', (d.id %% 3 <> 0), '{"blocker": 0, "high": 2, "medium": 6, "low": 4, "info": 2}'::jsonb,
+                60, 60, '', '', NOT b.blocker, CASE WHEN b.blocker THEN 'no_go' ELSE 'go' END,
+                jsonb_build_object('blocker', b.blocker::int, 'high', 2, 'medium', 6, 'low', 4, 'info', 2),
                 '[{"name": "example", "type": "A", "value": "192.0.2.1", "ttl": 300}]'::jsonb, 120, 20.0
             FROM launchready_domain d
             CROSS JOIN generate_series(%s::timestamptz - (%s - 1) * interval '1 day', %s::timestamptz,
                 interval '1 day') AS t
+            CROSS JOIN LATERAL (SELECT (d.id %% 3 = 0 AND t > %s::timestamptz - interval '7 days') AS blocker) b
             WHERE d.client_id = ANY(%s)
             """,
-            [now - timezone.timedelta(hours=1), days, now - timezone.timedelta(hours=1), ids],
+            [now - timezone.timedelta(hours=1), days, now - timezone.timedelta(hours=1), now, ids],
         )
         # Findings: every run has most of the template; one in three domains has a blocker that appeared a
         # week ago; a finding fixed ten days ago disappears from the later runs.
@@ -347,6 +350,54 @@ def query_counts(email: str, client_code: str) -> dict[str, tuple[int, int]]:
             raise SystemExit(f"{url} answered {response.status_code}")
         counts[name] = (len(ctx.captured_queries), len(response.content))
     return counts
+
+
+def profile_pages(email: str, codes: list[str], repeat: int, top: int) -> None:
+    """Each page through Django's test client in this process: the first visit (an empty cache), then
+    `repeat` more of different clients timed (CPU and wall per request), then the same under cProfile; prints
+    the functions the time goes to, the product's own first."""
+    import cProfile
+    import pstats
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client as HttpClient
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    http = HttpClient()
+    http.force_login(User.objects.get(email=email))
+    cache.clear()
+    print(f"\nprofile: each page once with an empty cache, then {repeat} more timed, then {repeat} under cProfile")
+    for name in MIX:
+        urls = [pages(codes[(7 * i) % len(codes)])[name] for i in range(repeat + 1)]
+        cpu0 = time.process_time()
+        http.get(urls[0])
+        cold = time.process_time() - cpu0
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for url in urls[1:]:
+            http.get(url)
+        cpu, wall = (time.process_time() - cpu0) / repeat, (time.perf_counter() - wall0) / repeat
+        print(
+            f"\n=== {name}: first visit {1000 * cold:.1f} ms CPU; "
+            f"then {1000 * cpu:.1f} ms CPU, {1000 * wall:.1f} ms wall"
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            http.get(urls[-1])
+        timed = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
+        total = sum(float(q["time"]) for q in timed)
+        print(f"  {len(timed)} queries, {1000 * total:.1f} ms in the database driver; the slowest:")
+        for q in timed[:5]:
+            print(f"    {1000 * float(q['time']):6.1f} ms  {q['sql'][:160]}")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for url in urls[1:]:
+            http.get(url)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(r"^(?!.*(site-packages|pyenv|<frozen))", top)
+        stats.sort_stats("tottime").print_stats(top)
 
 
 # --- Serving and load ------------------------------------------------------------------------------------
@@ -569,6 +620,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reuse-db", action="store_true", help="use the data a --keep-db run left in --database rather than build it"
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile each page N times in this process (cProfile) and stop, without serving it",
+    )
+    parser.add_argument("--profile-top", type=int, default=25, help="functions listed per page by --profile")
     args = parser.parse_args(argv)
 
     prepare_environment(args.database)
@@ -598,6 +657,9 @@ def main(argv: list[str] | None = None) -> None:
         print("\nqueries per page (small: 2 clients, 1 day; full) and the full page's size:")
         for name in MIX:
             print(f"  {name:<22} {small_q[name][0]:>4} {full_q[name][0]:>6}   {full_q[name][1] / 1024:>8.0f} KiB")
+        if args.profile:
+            profile_pages("big@bench.test", full.client_codes, args.profile, args.profile_top)
+            return
         connection.close()
 
         server = Gunicorn(args.database, args.workers, args.threads)
