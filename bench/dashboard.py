@@ -23,10 +23,19 @@ What is measured
     full data set and on a small one (a second consultancy with two clients and one day of history), to
     show that they do not grow with the data.
 
+    CPU per request: after the two scenarios, each page alone for --cpu-seconds with --cpu-users users and no
+    pause; gunicorn's CPU (its master and workers, from /proc) and PostgreSQL's over the requests served. It
+    moves far less with other work on the machine than latency does.
+
+    --profile N instead serves nothing: each page once with an empty cache, then N times more (different
+    clients) timed and under cProfile, in this process, printing CPU and wall per request, the slowest
+    queries and the functions the time goes to.
+
 What it prints
-    Build time and row counts; queries per page, small and full; per scenario and page: requests, p50, p95,
-    p99 and max latency, requests per second, and errors; CPU used by gunicorn, PostgreSQL and this process;
-    a summary beside the target: p95 under 100 ms with 20 concurrent users. Nothing is asserted.
+    The load average; build time and row counts; queries per page, small and full; per scenario and page:
+    requests, p50, p95, p99 and max latency, requests per second, gunicorn's and PostgreSQL's CPU per request,
+    and errors; CPU used by gunicorn, PostgreSQL and this process; a summary beside the target: p95 under
+    100 ms with 20 concurrent users. Nothing is asserted.
 
 Run from the repository root:
     .venv/bin/python bench/dashboard.py                       # 200 clients, 30 days, 30 s per scenario
@@ -279,6 +288,10 @@ def build(clients: int, days: int, raw_hours: float, workspace_name: str, email:
             [now - timezone.timedelta(hours=3), days, now - timezone.timedelta(hours=3), ids],
         )
         cur.execute("ANALYZE")
+    # What a deployment runs once over data recorded before the product kept its counts (manage.py refresh_status).
+    from monitoring.tallies import recount
+
+    recount(list(Monitor.objects.filter(client_id__in=ids).values_list("id", flat=True)), now)
     return Built(time.perf_counter() - started, row_counts(), [str(c.code) for c in client_objs])
 
 
@@ -503,11 +516,18 @@ class Scenario:
 
 
 async def load(
-    base: str, cookies: dict[str, str], codes: list[str], users: int, scenario: Scenario, think: float
+    base: str,
+    cookies: dict[str, str],
+    codes: list[str],
+    users: int,
+    scenario: Scenario,
+    think: float,
+    only: str | None = None,
 ) -> None:
+    """`users` consultants fetching pages in the MIX (or only the page `only`) until the scenario's time is up."""
     import httpx
 
-    names = [name for name, weight in MIX.items() for _ in range(weight)]
+    names = [only] if only else [name for name, weight in MIX.items() for _ in range(weight)]
     deadline = time.monotonic() + scenario.seconds
 
     async def user(n: int) -> None:
@@ -558,16 +578,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def print_scenario(s: Scenario) -> None:
+@dataclass
+class PageCpu:
+    requests: int
+    gunicorn_ms: float  # gunicorn's CPU (master and workers) per request
+    postgres_ms: float  # every PostgreSQL process's CPU per request
+
+
+def cpu_per_page(
+    server: Gunicorn, cookies: dict[str, str], codes: list[str], seconds: float, users: int
+) -> dict[str, PageCpu]:
+    """Each page alone for `seconds`, `users` at a time without pausing: the CPU gunicorn and PostgreSQL used,
+    divided by the requests served. Less sensitive to other work on the machine than latency is."""
+    out = {}
+    for name in MIX:
+        scenario = Scenario(f"{name} alone", seconds)
+        before = (server.cpu(), postgres_cpu())
+        asyncio.run(load(server.base, cookies, codes, users, scenario, 0.0, only=name))
+        after = (server.cpu(), postgres_cpu())
+        n = max(1, len(scenario.latencies.get(name, [])))
+        out[name] = PageCpu(n, 1000 * (after[0] - before[0]) / n, 1000 * (after[1] - before[1]) / n)
+    return out
+
+
+def print_scenario(s: Scenario, cpu: dict[str, PageCpu] | None = None) -> None:
     print(f"\n--- {s.name}: {s.seconds:g} s ---")
-    print(f"  {'page':<22}{'requests':>9}{'per s':>8}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}")
+    heading = f"  {'page':<22}{'requests':>9}{'per s':>8}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}"
+    print(heading + (f"{'CPU/request':>14}{'PostgreSQL':>12}" if cpu else ""))
     everything: list[float] = []
     for name in MIX:
         values = s.latencies.get(name, [])
         everything += values
+        per_request = f"{cpu[name].gunicorn_ms:>12.1f}ms{cpu[name].postgres_ms:>10.1f}ms" if cpu else ""
         print(
             f"  {name:<22}{len(values):>9,}{len(values) / s.seconds:>8.1f}{percentile(values, 0.5):>7.0f}ms"
             f"{percentile(values, 0.95):>7.0f}ms{percentile(values, 0.99):>7.0f}ms{max(values, default=0):>7.0f}ms"
+            + per_request
         )
     print(
         f"  {'all pages':<22}{len(everything):>9,}{len(everything) / s.seconds:>8.1f}"
@@ -613,6 +659,10 @@ def main(argv: list[str] | None = None) -> None:
         help="visit every client's pages once before measuring (a warm cache: the steady state, not a fresh deploy)",
     )
     parser.add_argument("--think-ms", type=float, default=1000.0, help="mean pause between a user's pages")
+    parser.add_argument(
+        "--cpu-seconds", type=float, default=8.0, help="seconds per page when measuring CPU per request"
+    )
+    parser.add_argument("--cpu-users", type=int, default=4, help="users at once when measuring CPU per request")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--database", default=f"launchready_bench_dashboard_{os.getpid()}")
@@ -683,8 +733,15 @@ def main(argv: list[str] | None = None) -> None:
             ),
             run_scenario(server, cookies, full.client_codes, args, f"{args.users} users, no pause (stress)", 0.0),
         ]
+        started = time.perf_counter()
+        cpu = cpu_per_page(server, cookies, full.client_codes, args.cpu_seconds, args.cpu_users)
+        print(
+            f"\nCPU per request: each page alone, {args.cpu_users} users without pausing, {args.cpu_seconds:g} s "
+            f"each ({time.perf_counter() - started:.0f} s); gunicorn's CPU and PostgreSQL's over the requests served"
+        )
         for s in scenarios:
-            print_scenario(s)
+            print_scenario(s, cpu)
+        print(f"\nload average at the end: {Path('/proc/loadavg').read_text().strip()}")
         print(
             f"\n=== Summary (target, DESIGN.md section 9: p95 under {TARGET_P95_MS:g} ms with {TARGET_USERS} "
             "concurrent users) ==="

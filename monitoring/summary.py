@@ -12,9 +12,10 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from launchready.formatting import Observed, uptime_text
 from launchready.models import Client
+from monitoring import tallies
 from monitoring.alerts import unreachable_clients
 from monitoring.models import Incident, Monitor, Rollup
-from monitoring.rollup import day_start, observed, windows
+from monitoring.rollup import day_start, observed
 
 DOWN_LIST_LIMIT = 200
 OVERVIEW_PAGE_SIZE = 50
@@ -95,8 +96,9 @@ def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS)
     observed over (see monitoring.rollup.observed).
 
     The rollup task rebuilds only today's and yesterday's daily rollups, so the days before are settled: their
-    sums are cached per client under the window's first day. The two live days are read each time the way
-    every other figure reads a window (monitoring.rollup.windows), raw probes not rolled up yet included.
+    sums are cached per client under the window's first day. The two live days come from each monitor's
+    tallies (monitoring/tallies.py), the probes counted as they are recorded: an outage of the last minute is
+    in the figure at once, and the page reads one row per monitor whatever the time of day.
     """
     first = day_start(now) - timedelta(days=days - 1)
     live_from = day_start(now) - timedelta(days=1)
@@ -111,7 +113,7 @@ def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS)
         fresh |= _sums(Rollup.objects.filter(monitor__client_id__in=missing, start__gte=first, start__lt=live_from))
         cache.set_many({keys[cid]: fresh[cid] for cid in missing}, timeout=SETTLED_TTL)
         settled |= fresh
-    live = _live_sums(client_ids, max(first, live_from), now)
+    live = _live_sums(client_ids, first, now)
     totals = {}
     for cid in client_ids:
         per_monitor: dict[int, list[int]] = {}
@@ -125,14 +127,18 @@ def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS)
     return totals
 
 
-def _live_sums(client_ids: list[int], start: datetime, now: datetime) -> dict[int, dict[int, tuple[int, int, int]]]:
-    """Probes, failures and probe interval of each monitor from `start` to now, by client."""
-    monitors = list(Monitor.objects.filter(client_id__in=client_ids).values_list("id", "client_id", "interval"))
-    live = windows([mid for mid, _, _ in monitors], start, now, now)
+def _live_sums(client_ids: list[int], first: datetime, now: datetime) -> dict[int, dict[int, tuple[int, int, int]]]:
+    """Probes, failures and probe interval of each monitor today and yesterday (those of them from `first` on),
+    by client, from the monitors' tallies."""
+    today, since = day_start(now).date(), first.date()
+    rows = Monitor.objects.filter(client_id__in=client_ids).values_list("id", "client_id", "interval", *tallies.FIELDS)
     out: dict[int, dict[int, tuple[int, int, int]]] = {}
-    for mid, cid, interval in monitors:
-        if live[mid].probes:
-            out.setdefault(cid, {})[mid] = (live[mid].probes, live[mid].failures, interval)
+    for mid, cid, interval, day, probes, failures, prev_probes, prev_failures in rows:
+        counted = tallies.live_days(day, probes, failures, prev_probes, prev_failures, today)
+        days = [c for at, c in counted.items() if at >= since]
+        n, f = sum(c[0] for c in days), sum(c[1] for c in days)
+        if n:
+            out.setdefault(cid, {})[mid] = (n, f, interval)
     return out
 
 
