@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from launchready.models import Route
 from launchready.net import FetchError, Net, NetConfig, current_config, dns_cache_for
-from monitoring import tallies
+from monitoring import client_status, tallies
 from monitoring.alerts import alerts_for_event
 from monitoring.models import Alert, Incident, IncidentEvent, Monitor, Probe
 
@@ -66,6 +66,7 @@ def sync_monitors() -> int:
         for route in missing
     ]
     Monitor.objects.bulk_create(monitors, ignore_conflicts=True)
+    client_status.refresh({m.client_id for m in monitors})
     return len(monitors)
 
 
@@ -136,7 +137,8 @@ async def probe_round(
 
 
 def record(monitors: list[Monitor], outcomes: list[ProbeOutcome], now: datetime) -> None:
-    """Save the probes, move each monitor's state, open or close incidents, release the claims."""
+    """Save the probes, move each monitor's state, open or close incidents, release the claims; the clients
+    whose monitors changed state get their status rows refreshed."""
     by_id = {m.id: m for m in monitors}
     Probe.objects.bulk_create(
         [
@@ -153,9 +155,13 @@ def record(monitors: list[Monitor], outcomes: list[ProbeOutcome], now: datetime)
             for o in outcomes
         ]
     )
+    down = {m.id for m in monitors if m.state == Monitor.State.DOWN}
     for outcome in outcomes:
         advance(by_id[outcome.monitor_id], outcome, now)
     save_states(monitors, outcomes)
+    # A monitor that went down or came back changes its client's counts (and opened or closed an incident):
+    # those clients' status rows are refreshed, once per round whatever their number.
+    client_status.refresh({m.client_id for m in monitors if (m.state == Monitor.State.DOWN) != (m.id in down)})
 
 
 STATE_FIELDS = (

@@ -61,6 +61,10 @@ def live_days(
     return {}
 
 
+def monitor_ids(client_ids: list[int]) -> list[int]:
+    return list(Monitor.objects.filter(client_id__in=client_ids).order_by("id").values_list("id", flat=True))
+
+
 def recount(monitor_ids: list[int] | None = None, now: datetime | None = None, batch: int = 500) -> int:
     """Set the counts of these monitors (all, by default) from the rollups and raw probes of today and yesterday,
     as monitoring.rollup.windows reads them; each batch's rows are locked meanwhile, so a probe round recording at

@@ -25,7 +25,7 @@ from accounts.sudo import require_sudo, sudo_redirect
 from launchready.formatting import uptime_text
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
-from monitoring import charts, series
+from monitoring import charts, client_status, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
@@ -59,7 +59,7 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
     """Charts for many monitors from a few queries, whatever their number or the length of their history."""
     now = timezone.now()
     ids = [m.id for m in monitors]
-    daily = series.daily_counts(ids, now, charts.BAR_DAYS)
+    daily = series.daily_counts(monitors, now, charts.BAR_DAYS)
     p95s = series.hourly_p95(ids, now, charts.LINE_HOURS)
     deploys: dict[int, list[Any]] = defaultdict(list)
     for client_id, created, version, commit in Deploy.objects.filter(
@@ -112,7 +112,8 @@ def overview(request: AuthedRequest) -> HttpResponse:
         raise Http404
     monitors = Monitor.objects.visible_to(request.user).filter(client__workspace=membership.workspace)
     down = down_now(monitors)
-    clients, page = client_summaries(monitors, timezone.now(), request.GET.get("page"))
+    visible = Client.objects.visible_to(request.user).filter(workspace=membership.workspace)
+    clients, page = client_summaries(visible, timezone.now(), request.GET.get("page"))
     context = {"down": down, "clients": clients, "page": page, "now": timezone.now()}
     template = (
         "monitoring/_overview_rows.html" if request.headers.get("HX-Request") == "true" else "monitoring/overview.html"
@@ -126,6 +127,7 @@ def monitor_pause(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
     monitor = get_rw_monitor_for_user(request.user, monitor_code)
     pause = request.POST.get("pause") == "1"
     Monitor.objects.filter(pk=monitor.pk).update(paused=pause, next_due_at=timezone.now())
+    client_status.refresh([monitor.client_id])
     messages.success(request, f"{'Paused' if pause else 'Resumed'} {monitor.url}.")
     return redirect("client_monitoring", monitor.client.code)
 
