@@ -5,12 +5,12 @@ history or the time of day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower
 
 from launchready.formatting import Observed, uptime_text
@@ -21,6 +21,13 @@ from monitoring.models import Monitor, Rollup
 from monitoring.rollup import day_start, observed
 
 DOWN_LIST_LIMIT = 200
+# What the list of routes down shows of each: its state, cause and last check, its client, its route's address.
+DOWN_FIELDS = (
+    *("id", "code", "paused", "state", "last_cause", "last_error", "last_checked_at", "url"),
+    *("client__id", "client__code", "client__name", "client__workspace_id"),
+    *("route__id", "route__host", "route__path", "route__domain__id", "route__domain__name"),
+    "route__domain__canonical_host",
+)
 OVERVIEW_PAGE_SIZE = 50
 UPTIME_DAYS = 30
 SETTLED_TTL = 26 * 3600  # a settled sum is asked for under its day's key until the next day
@@ -48,6 +55,7 @@ def down_now(monitors: QuerySet[Monitor]) -> list[Monitor]:
     return list(
         monitors.filter(paused=False, state=Monitor.State.DOWN)
         .select_related("client", "route__domain")
+        .only(*DOWN_FIELDS)
         .order_by("client__name", "url")[:DOWN_LIST_LIMIT]
     )
 
@@ -59,20 +67,17 @@ def client_summaries(
     open, then by name. A page of them (and the page, for its links), ordered and counted in the database from
     the clients' status rows (launchready/status.py), so the page's cost stays the same whatever the number of
     clients and monitors."""
+    latest_check = Monitor.objects.filter(client=OuterRef("pk")).order_by(F("last_checked_at").desc(nulls_last=True))
     ordered = (
         clients.filter(status__monitors__gt=0)
         .select_related("status")
         .only("id", "code", "name", "workspace_id", "status")
+        .annotate(last_checked_at=Subquery(latest_check.values("last_checked_at")[:1]))  # for the page's rows only
         .order_by("-status__active_down", "-status__open_incidents", Lower("name"), "id")
     )
-    shown = Paginator(ordered, OVERVIEW_PAGE_SIZE).get_page(page)
+    shown: Page[Any] = Paginator(ordered, OVERVIEW_PAGE_SIZE).get_page(page)
     ids = [c.id for c in shown]
-    monitors = monitor_rows(ids)
-    uptime = uptime_totals(ids, now, monitors=monitors)
-    last: dict[int, datetime] = {}
-    for row in monitors:
-        if row.last_checked_at is not None and (row.client_id not in last or row.last_checked_at > last[row.client_id]):
-            last[row.client_id] = row.last_checked_at
+    uptime = uptime_totals(ids, now)
     unreachable = unreachable_clients(list(shown))
     rows = []
     for client in shown:
@@ -85,47 +90,25 @@ def client_summaries(
                 status.paused,
                 uptime.get(client.id),
                 status.open_incidents,
-                last.get(client.id),
+                client.last_checked_at,
                 client.id in unreachable,
             )
         )
     return rows, shown
 
 
-class MonitorRow(NamedTuple):
-    id: int
-    client_id: int
-    interval: int
-    last_checked_at: datetime | None
-    tally_day: date | None
-    tally_probes: int
-    tally_failures: int
-    tally_prev_probes: int
-    tally_prev_failures: int
-
-
-def monitor_rows(client_ids: list[int]) -> list[MonitorRow]:
-    """What the overview reads of these clients' monitors: one row each, their tallies included."""
-    rows = Monitor.objects.filter(client_id__in=client_ids).values_list(
-        "id", "client_id", "interval", "last_checked_at", *tallies.FIELDS
-    )
-    return [MonitorRow(*row) for row in rows]
-
-
-def uptime_totals(
-    client_ids: list[int], now: datetime, days: int = UPTIME_DAYS, monitors: list[MonitorRow] | None = None
-) -> dict[int, Observed]:
+def uptime_totals(client_ids: list[int], now: datetime, days: int = UPTIME_DAYS) -> dict[int, Observed]:
     """Uptime of each client's monitors over the last `days` days, today included, and the time it was
-    observed over (see monitoring.rollup.observed). `monitors`: their rows, when the caller has read them.
+    observed over (see monitoring.rollup.observed).
 
     The rollup task rebuilds only today's and yesterday's daily rollups, so the days before are settled: their
     sums are cached per client under the window's first day. The two live days come from each monitor's
     tallies (monitoring/tallies.py), the probes counted as they are recorded: an outage of the last minute is
-    in the figure at once, and the page reads one row per monitor whatever the time of day.
+    in the figure at once, and the page reads one row of numbers per monitor whatever the time of day.
     """
     first = day_start(now) - timedelta(days=days - 1)
     settled = _settled_sums(client_ids, now, days)
-    live = _live_sums(monitor_rows(client_ids) if monitors is None else monitors, first, now)
+    live = _live_sums(client_ids, first, now)
     totals = {}
     for cid in client_ids:
         per_monitor: dict[int, list[int]] = {}
@@ -171,21 +154,19 @@ def settle(now: datetime, batch: int = 200) -> int:
     return len(ids)
 
 
-def _live_sums(
-    monitors: list[MonitorRow], first: datetime, now: datetime
-) -> dict[int, dict[int, tuple[int, int, int]]]:
+def _live_sums(client_ids: list[int], first: datetime, now: datetime) -> dict[int, dict[int, tuple[int, int, int]]]:
     """Probes, failures and probe interval of each monitor today and yesterday (those of them from `first` on),
-    by client, from the monitors' tallies."""
-    today, since = day_start(now).date(), first.date()
+    by client, summed from the monitors' tallies in the database."""
+    probes, failures = tallies.live_expressions(day_start(now).date(), first.date())
+    rows = (
+        Monitor.objects.filter(client_id__in=client_ids)
+        .annotate(n=probes, f=failures)
+        .filter(n__gt=0)
+        .values_list("client_id", "id", "interval", "n", "f")
+    )
     out: dict[int, dict[int, tuple[int, int, int]]] = {}
-    for m in monitors:
-        counted = tallies.live_days(
-            m.tally_day, m.tally_probes, m.tally_failures, m.tally_prev_probes, m.tally_prev_failures, today
-        )
-        days = [c for at, c in counted.items() if at >= since]
-        n, f = sum(c[0] for c in days), sum(c[1] for c in days)
-        if n:
-            out.setdefault(m.client_id, {})[m.id] = (n, f, m.interval)
+    for cid, mid, interval, n, f in rows:
+        out.setdefault(cid, {})[mid] = (n, f, interval)
     return out
 
 

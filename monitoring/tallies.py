@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from monitoring.models import Monitor
@@ -59,6 +60,23 @@ def live_days(
     if tally_day == today - ONE_DAY:
         return {tally_day: (probes, failures)}
     return {}
+
+
+def live_expressions(today: date, since: date) -> tuple[Case, Case]:
+    """`live_days` in SQL, summed: each monitor's probes and failures of today and yesterday (yesterday's only when
+    it is on or after `since`), to annotate a queryset of monitors with."""
+    yesterday = today - ONE_DAY
+    counted = yesterday >= since
+
+    def total(current: str, previous: str) -> Case:
+        return Case(
+            When(tally_day=today, then=F(current) + F(previous) if counted else F(current)),
+            When(tally_day=yesterday, then=F(current) if counted else Value(0)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+
+    return total("tally_probes", "tally_prev_probes"), total("tally_failures", "tally_prev_failures")
 
 
 def monitor_ids(client_ids: list[int]) -> list[int]:

@@ -23,6 +23,7 @@ from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo, sudo_redirect
 from launchready.formatting import uptime_text
+from launchready.jinja import jinja_partial
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
 from monitoring import charts, client_status, series
@@ -95,14 +96,15 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
         .prefetch_related("events")
         .order_by("-started_at")[:20]
     )
-    context = {
-        "client": client,
-        "rows": monitor_rows(monitors),
-        "incidents": incidents,
-        "can_edit": is_staff_of(request.user, client.workspace_id),
-    }
-    template = "monitoring/_monitors.html" if request.headers.get("HX-Request") == "true" else "monitoring/client.html"
-    return render(request, template, context)
+    can_edit = is_staff_of(request.user, client.workspace_id)
+    # The monitors in Jinja2 (jinja/monitoring/_monitors.html), the page around them in Django's templates.
+    monitors_html = jinja_partial(
+        request, "monitoring/_monitors.html", {"client": client, "rows": monitor_rows(monitors), "can_edit": can_edit}
+    )
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(monitors_html)
+    context = {"client": client, "monitors_html": monitors_html, "incidents": incidents, "can_edit": can_edit}
+    return render(request, "monitoring/client.html", context)
 
 
 @login_required
@@ -114,11 +116,12 @@ def overview(request: AuthedRequest) -> HttpResponse:
     down = down_now(monitors)
     visible = Client.objects.visible_to(request.user).filter(workspace=membership.workspace)
     clients, page = client_summaries(visible, timezone.now(), request.GET.get("page"))
+    # The lines in Jinja2 (jinja/monitoring/_overview_rows.html), the page around them in Django's templates.
     context = {"down": down, "clients": clients, "page": page, "now": timezone.now()}
-    template = (
-        "monitoring/_overview_rows.html" if request.headers.get("HX-Request") == "true" else "monitoring/overview.html"
-    )
-    return render(request, template, context)
+    rows_html = jinja_partial(request, "monitoring/_overview_rows.html", context)
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(rows_html)
+    return render(request, "monitoring/overview.html", {**context, "rows_html": rows_html})
 
 
 @login_required

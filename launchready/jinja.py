@@ -1,0 +1,48 @@
+"""The Jinja2 environment of the row-heavy partials (templates under jinja/): a dashboard page of fifty
+clients, the monitoring overview's lines, a client's monitors. Django's own Jinja2 backend renders them, with
+autoescaping on as in every Django template; the helpers are those the Django templates use, worded by
+launchready/formatting.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from jinja2 import Environment, StrictUndefined
+
+from launchready import formatting
+
+
+def url(name: str, *args: Any) -> str:
+    """`{{ url('client_detail', client.code) }}`, as `{% url 'client_detail' client.code %}`."""
+    return reverse(name, args=args)
+
+
+def pluralize(n: int, suffix: str = "s") -> str:
+    """`{{ n|pluralize }}`: "" for one, "s" otherwise, as Django's filter."""
+    return "" if n == 1 else suffix
+
+
+def ago(then: datetime | None, now: datetime | None = None) -> str:
+    return formatting.ago(then, now) if then else ""
+
+
+def environment(**options: Any) -> Environment:
+    # A name a template gets wrong fails its tests rather than printing nothing.
+    options["undefined"] = StrictUndefined
+    env = Environment(**options)  # noqa: S701 - Django's backend turns autoescaping on
+    env.globals.update(url=url, countdown=formatting.countdown)
+    env.filters.update(pluralize=pluralize, ago=ago, latency=formatting.latency)
+    return env
+
+
+def jinja_partial(request: HttpRequest, name: str, context: dict[str, Any]) -> SafeString:
+    """A partial under jinja/, rendered to be placed in a Django page as it is (`{{ rows_html }}`) or sent alone
+    to htmx."""
+    html = render_to_string(name, context, request, using="jinja2")
+    # Markup made by a template that escaped every value it printed (autoescaping is on): not to be escaped again.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
