@@ -6,19 +6,36 @@ launchready/formatting.py."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined
 
 from launchready import formatting
 
 
+PLACEHOLDER = UUID(int=0)
+
+
+@lru_cache(maxsize=256)
+def _around_codes(prefix: str, name: str, arity: int) -> tuple[str, ...] | None:
+    """The path of a URL that takes `arity` UUIDs, cut where they go; None when they do not appear as given."""
+    parts = reverse(name, args=[PLACEHOLDER] * arity).split(str(PLACEHOLDER))
+    return tuple(parts) if len(parts) == arity + 1 else None
+
+
 def url(name: str, *args: Any) -> str:
-    """`{{ url('client_detail', client.code) }}`, as `{% url 'client_detail' client.code %}`."""
+    """`{{ url('client_detail', client.code) }}`, as `{% url 'client_detail' client.code %}`. A URL addressed by
+    UUIDs (every tenant object's) is reversed once and filled in after: a page of fifty rows links to a hundred."""
+    if args and all(isinstance(a, UUID) for a in args):
+        parts = _around_codes(get_script_prefix(), name, len(args))
+        if parts is not None:
+            return parts[0] + "".join(str(code) + part for code, part in zip(args, parts[1:], strict=True))
     return reverse(name, args=args)
 
 
