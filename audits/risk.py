@@ -129,8 +129,8 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     runs = list(latest_runs(client.domains.all()).values())
     by_id = {run.id: run for run in runs}
     rows = list(AuditFinding.objects.filter(run__in=runs).order_by("rank", "id"))
-    for row in rows:  # the runs read above, with their domains, rather than a copy of each joined to every row
-        row.run = by_id[row.run_id]
+    for finding in rows:  # the runs read above, with their domains, rather than a copy of each joined to every row
+        finding.run = by_id[finding.run_id]
     scan = latest_scan(client)
     scan_rows = list(RepoFinding.objects.filter(scan=scan)) if scan is not None else []
     for row in scan_rows:

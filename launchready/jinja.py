@@ -18,7 +18,6 @@ from jinja2 import Environment, StrictUndefined
 
 from launchready import formatting
 
-
 PLACEHOLDER = UUID(int=0)
 
 
