@@ -52,7 +52,9 @@ def environment(**options: Any) -> Environment:
     options["undefined"] = StrictUndefined
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescaping on
     env.globals.update(url=url, countdown=formatting.countdown)
-    env.filters.update(pluralize=pluralize, ago=ago, latency=formatting.latency)
+    env.filters.update(
+        pluralize=pluralize, ago=ago, latency=formatting.latency, timeline_moment=formatting.timeline_moment
+    )
     return env
 
 

@@ -3,6 +3,7 @@ overview of every client's monitors, what is down first; pause and resume."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -103,8 +104,18 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
     )
     if request.headers.get("HX-Request") == "true":
         return HttpResponse(monitors_html)
-    context = {"client": client, "monitors_html": monitors_html, "incidents": incidents, "can_edit": can_edit}
+    incidents_html = jinja_partial(
+        request, "monitoring/_incidents.html", {"incidents": incidents, "zone": _zone(client.timezone)}
+    )
+    context = {"client": client, "monitors_html": monitors_html, "incidents_html": incidents_html, "can_edit": can_edit}
     return render(request, "monitoring/client.html", context)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # a name the form never lets through: UTC, not an error
+        return zoneinfo.ZoneInfo("UTC")
 
 
 @login_required

@@ -36,3 +36,17 @@ def test_url_follows_the_script_prefix() -> None:
 
 def test_pluralize_is_djangos() -> None:
     assert [pluralize(n) for n in (0, 1, 2)] == ["s", "", "s"]
+
+
+def test_a_timeline_moment_is_djangos_date_format() -> None:
+    import zoneinfo
+    from datetime import UTC, datetime
+
+    from django.utils.dateformat import format as date_format
+
+    from launchready.formatting import timeline_moment
+
+    for zone in ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"):
+        tz = zoneinfo.ZoneInfo(zone)
+        for at in (datetime(2026, 12, 1, 21, 3, 22, tzinfo=UTC), datetime(2026, 7, 4, 9, 0, 5, tzinfo=UTC)):
+            assert timeline_moment(at, tz) == date_format(at.astimezone(tz), "j M H:i:s T")
