@@ -99,6 +99,8 @@ class ClientStatus(models.Model):
     which nothing reads (every read starts from the client); launchready/signals.py deletes it with the client."""
 
     client = models.OneToOneField(Client, models.CASCADE, primary_key=True, related_name="status", db_constraint=False)
+    # Kept by the core (launchready/status.py): the deadline the dashboard orders its clients by.
+    sprint_deadline = models.DateTimeField(null=True, blank=True, help_text="The first open sprint's deadline.")
     # Kept by the audits (audits/client_status.py): the latest finished run of each domain and repository scan.
     verdict = models.CharField(max_length=10, blank=True, help_text="go, no_go or unchecked; empty: never audited.")
     blockers = models.PositiveIntegerField(default=0)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from launchready.models import Client, ClientStatus
+from launchready.models import Client, ClientStatus, Sprint
 
 Compute = Callable[[list[int]], dict[int, dict[str, Any]]]
 
@@ -82,3 +82,24 @@ def status_of(client: Client) -> ClientStatus:
         return client.status
     except ClientStatus.DoesNotExist:
         return ClientStatus(client=client)
+
+
+SPRINT_FIELDS = ("sprint_deadline",)
+
+
+def _sprint_deadlines(client_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The deadline of each client's first open sprint (by start), as the dashboard orders clients by it."""
+    out: dict[int, dict[str, Any]] = {}
+    for client_id, deadline in (
+        Sprint.objects.current()
+        .filter(client_id__in=client_ids)
+        .order_by("client_id", "started_at", "id")
+        .values_list("client_id", "deadline")
+    ):
+        out.setdefault(client_id, {"sprint_deadline": deadline})
+    return out
+
+
+def refresh_sprints(client_ids: Iterable[int]) -> None:
+    """Recompute the core's part of these clients' rows (their open sprint's deadline) from their sprints."""
+    refresh(client_ids, SPRINT_FIELDS, _sprint_deadlines)

@@ -27,19 +27,18 @@ class ClientRow:
 
 def soonest_deadline_first(clients: QuerySet[Client]) -> QuerySet[Client]:
     """Clients in a sprint by its deadline, the soonest first, then the others by name; ordered in the
-    database, and counted by subqueries that run only for the rows of the page asked for, so that a page
-    of them costs the same whatever their number."""
-    first_open = Sprint.objects.current().filter(client=OuterRef("pk")).order_by("started_at")
+    database by the deadline kept in each client's status row, and counted by subqueries that run only for the
+    rows of the page asked for, so that a page of them costs the same whatever their number."""
     domains = Domain.objects.filter(client=OuterRef("pk")).order_by().values("client")
     routes = Route.objects.filter(domain__client=OuterRef("pk")).order_by().values("domain__client")
     return (
         clients.select_related("status")
         .annotate(
-            deadline=Subquery(first_open.values("deadline")[:1]),
             domain_count=Coalesce(Subquery(domains.annotate(n=Count("id")).values("n")), 0),
             route_count=Coalesce(Subquery(routes.annotate(n=Count("id")).values("n")), 0),
         )
-        .order_by(F("deadline").asc(nulls_last=True), "name", "id")
+        # The first open sprint's deadline, kept in each client's status row (launchready/status.py).
+        .order_by(F("status__sprint_deadline").asc(nulls_last=True), "name", "id")
     )
 
 

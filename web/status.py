@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from audits import client_status as audit_status
+from launchready import status
 from launchready.models import Client
 from monitoring import client_status as monitor_status
 from monitoring import tallies
@@ -19,6 +20,7 @@ def refresh_all(now: datetime | None = None, client_ids: list[int] | None = None
     Returns (clients, monitors)."""
     ids = list(Client.objects.order_by("id").values_list("id", flat=True)) if client_ids is None else client_ids
     for i in range(0, len(ids), BATCH):
+        status.refresh_sprints(ids[i : i + BATCH])
         audit_status.refresh(ids[i : i + BATCH])
         monitor_status.refresh(ids[i : i + BATCH])
     monitors = tallies.recount(None if client_ids is None else tallies.monitor_ids(ids), now)

@@ -10,21 +10,21 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from audits.client_status import client_verdicts
 from audits.lifecycle import audit_run_perform, audit_runs_create, reap_stale_runs
 from audits.models import AuditRun, RepoScan
-from launchready.models import Client, ClientStatus, Domain, Route
+from launchready.models import Client, ClientStatus, Domain, Route, Sprint
 from launchready.sandbox.runner import Sandbox
 from monitoring.models import Incident, Monitor
 from monitoring.rollup import day_start
 from monitoring.scheduler import ProbeOutcome, record, sync_monitors
 from monitoring.tallies import recount
 from tests.conftest import Tenant, login, make_tenant
-from tests.factories import ClientFactory, DomainFactory, RouteFactory
+from tests.factories import ClientFactory, DomainFactory, RouteFactory, SprintFactory
 from tests.monitoring.test_tallies import _reference as uptime_reference
 from web.status import refresh_all
 
@@ -144,6 +144,27 @@ def test_deleting_a_domain_or_a_client_changes_the_row(tenant: Tenant) -> None:
     assert not ClientStatus.objects.filter(client_id=client_id).exists()  # nothing left behind
 
 
+@pytest.mark.django_db
+def test_a_sprint_planned_started_completed_or_deleted_moves_the_client_on_the_dashboard(tenant: Tenant) -> None:
+    now = timezone.now()
+    later = ClientFactory(workspace=tenant.workspace, name="Aardvark later")
+    first = SprintFactory(client=later, started_at=now, deadline=now + timedelta(hours=47), state=Sprint.State.PLANNED)
+    assert _row(later, ("sprint_deadline",)) == (first.deadline,)
+
+    def order() -> list[str]:
+        return [r.client.name for r in login(tenant.consultant).get(reverse("dashboard")).context["rows"]]
+
+    assert order() == [tenant.client.name, "Aardvark later"]  # the tenant's sprint ends sooner
+    first.deadline = now + timedelta(hours=1)
+    first.save()
+    assert order() == ["Aardvark later", tenant.client.name]
+    first.state = Sprint.State.COMPLETED
+    first.save()
+    assert _row(later, ("sprint_deadline",)) == (None,) and order() == [tenant.client.name, "Aardvark later"]
+    Sprint.objects.filter(client=tenant.client).delete()  # no open sprint left: by name
+    assert order() == ["Aardvark later", tenant.client.name]
+
+
 # --- The backfill ---------------------------------------------------------------------------------------------
 
 
@@ -225,8 +246,11 @@ def _seed(tenant: Tenant) -> list[Client]:
     def run(domain: Domain, ago: int, **values: Any) -> None:
         AuditRun.objects.create(domain=domain, created=now - timedelta(hours=ago), **values)
 
-    client("Never audited")
-    _, [d] = client("First audit queued")
+    c, _ = client("Never audited")
+    SprintFactory(client=c, started_at=now, deadline=now + timedelta(hours=5), state=Sprint.State.PLANNED)
+    c, [d] = client("First audit queued")
+    SprintFactory(client=c, started_at=now - timedelta(hours=40), deadline=now + timedelta(hours=8))
+    SprintFactory(client=c, started_at=now - timedelta(days=9), deadline=now - timedelta(days=7), state="completed")
     run(d, 0, state="queued")
     _, [a, b] = client("Go on both", 2)
     run(a, 30, state="done", verdict="no_go", go=False, counts={"blocker": 2})  # an older run: superseded
@@ -277,6 +301,14 @@ def test_the_pages_show_the_figures_the_aggregates_showed(tenant: Tenant) -> Non
     old = client_verdicts(ids)  # the dashboard's verdicts as computed before the status rows, from the runs
 
     rows = http.get(reverse("dashboard")).context["rows"]
+    first_open = Sprint.objects.current().filter(client=OuterRef("pk")).order_by("started_at")
+    old_order = (  # the dashboard's order as computed before the status rows: a subquery per client
+        Client.objects.filter(workspace=tenant.workspace)
+        .annotate(deadline=Subquery(first_open.values("deadline")[:1]))
+        .order_by(F("deadline").asc(nulls_last=True), "name", "id")
+        .values_list("id", flat=True)
+    )
+    assert [r.client.id for r in rows] == list(old_order)
 
     shown = {r.client.id: (r.verdict, r.blockers, r.auditing) for r in rows}
     assert shown == {cid: old.get(cid, ("", 0, False)) for cid in ids}
