@@ -9,9 +9,14 @@ What is measured
     so the risk list has new, still-open and fixed findings to rank), hourly and daily monitor rollups with
     their latency histograms, raw probes for today (at most --raw-hours hours of them, one a minute per
     route), an incident and a deploy a day per client. Bulk data is made in SQL; the rows are the product's
-    own models and every page reads them through the product's code.
+    own models and every page reads them through the product's code. Rows made in SQL bypass the code that
+    keeps the clients' status rows and the monitors' counts of the day, so the bench then runs what a deployment
+    runs once over such data (web/status.py, manage.py refresh_status); --reuse-db runs it again.
 
-    The product is then served by gunicorn (--workers, --threads; DEBUG off) and --users simulated
+    The product is then served by gunicorn (--workers, --threads; DEBUG off) with a Redis of its own, into which
+    the bench first puts what the rollup task keeps there (every five minutes in production): the charts'
+    settled history and the overview's settled days (--empty-cache leaves it empty: the first visit of each
+    client's pages fills it, as on the code before the rollup task did it). Then --users simulated
     consultants, signed in through the real login form, fetch the consultant's pages in a mix for --seconds
     per scenario: the dashboard, a client's page, its monitoring page (uptime bars and p95 lines of its 25
     routes), its risk list, and the monitoring overview (what is down first, every client's monitors).
@@ -27,9 +32,10 @@ What is measured
     pause; gunicorn's CPU (its master and workers, from /proc) and PostgreSQL's over the requests served. It
     moves far less with other work on the machine than latency does.
 
-    --profile N instead serves nothing: each page once with an empty cache, then N times more (different
-    clients) timed and under cProfile, in this process, printing CPU and wall per request, the slowest
-    queries and the functions the time goes to.
+    --profile N instead serves nothing: each page once (the cache as the rollup task leaves it), then N times
+    more (different clients) timed and under cProfile, in this process, printing CPU per request (median and
+    least: the least moves least with other work on the machine) and wall, the slowest queries and the
+    functions the time goes to.
 
 What it prints
     The load average; build time and row counts; queries per page, small and full; per scenario and page:
