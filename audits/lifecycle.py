@@ -16,12 +16,14 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
+from audits import client_status
 from audits.catalog import verdict_of
 from audits.engine import AuditOutcome, checks_for, ids_of, run_audit
 from audits.findings import Finding, LaunchVerdict, Severity
 from audits.models import OPEN, AuditFinding, AuditRun
 from audits.recording import History, fixed_copy, recorded
 from audits.target import AuditTarget
+from launchready import status
 from launchready.models import Domain
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ QUEUED_TOO_LONG = timedelta(hours=6)  # a long daily backlog is still worked thr
 def audit_runs_create(*, domains: list[Domain], user: User | None = None, scheduled: bool = False) -> list[AuditRun]:
     """A queued run for each domain, skipping those already being audited; the runs started together share a
     group. The caller enqueues them once they are committed."""
-    with transaction.atomic():
+    with transaction.atomic(), status.batched():  # each client's status row refreshed once, not once per run
         # Lock the domains: a double click, or the daily schedule firing at the same moment, must not
         # start two audits of one domain.
         list(Domain.objects.select_for_update().filter(id__in=[d.id for d in domains]).values_list("id", flat=True))
@@ -84,6 +86,7 @@ def audit_run_perform(run_id: int) -> AuditRun | None:
             reason=f"The audit stopped: {type(exc).__name__}.",
             finished_at=timezone.now(),
         )
+        client_status.refresh_for_domains([run.domain_id])
         raise
 
 
@@ -211,4 +214,5 @@ def reap_stale_runs(now: datetime | None = None) -> int:
         ended += AuditRun.objects.filter(pk=run.pk, state=run.state).update(
             state=state, reason=reason, finished_at=now, go=None if not has_findings else False, verdict=verdict
         )
+        client_status.refresh_for_domains([run.domain_id])
     return ended

@@ -127,7 +127,10 @@ def latest_scans(client_ids: list[int]) -> dict[int, RepoScan]:
 def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList:
     """The open findings of each domain's latest audit and of the latest repository scan, ranked together."""
     runs = list(latest_runs(client.domains.all()).values())
-    rows = AuditFinding.objects.filter(run__in=runs).select_related("run__domain").order_by("rank", "id")
+    by_id = {run.id: run for run in runs}
+    rows = list(AuditFinding.objects.filter(run__in=runs).order_by("rank", "id"))
+    for finding in rows:  # the runs read above, with their domains, rather than a copy of each joined to every row
+        finding.run = by_id[finding.run_id]
     scan = latest_scan(client)
     scan_rows = list(RepoFinding.objects.filter(scan=scan)) if scan is not None else []
     for row in scan_rows:

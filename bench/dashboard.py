@@ -9,9 +9,14 @@ What is measured
     so the risk list has new, still-open and fixed findings to rank), hourly and daily monitor rollups with
     their latency histograms, raw probes for today (at most --raw-hours hours of them, one a minute per
     route), an incident and a deploy a day per client. Bulk data is made in SQL; the rows are the product's
-    own models and every page reads them through the product's code.
+    own models and every page reads them through the product's code. Rows made in SQL bypass the code that
+    keeps the clients' status rows and the monitors' counts of the day, so the bench then runs what a deployment
+    runs once over such data (web/status.py, manage.py refresh_status); --reuse-db runs it again.
 
-    The product is then served by gunicorn (--workers, --threads; DEBUG off) and --users simulated
+    The product is then served by gunicorn (--workers, --threads; DEBUG off) with a Redis of its own, into which
+    the bench first puts what the rollup task keeps there (every five minutes in production): the charts'
+    settled history and the overview's settled days (--empty-cache leaves it empty: the first visit of each
+    client's pages fills it, as on the code before the rollup task did it). Then --users simulated
     consultants, signed in through the real login form, fetch the consultant's pages in a mix for --seconds
     per scenario: the dashboard, a client's page, its monitoring page (uptime bars and p95 lines of its 25
     routes), its risk list, and the monitoring overview (what is down first, every client's monitors).
@@ -23,10 +28,20 @@ What is measured
     full data set and on a small one (a second consultancy with two clients and one day of history), to
     show that they do not grow with the data.
 
+    CPU per request: after the two scenarios, each page alone for --cpu-seconds with --cpu-users users and no
+    pause; gunicorn's CPU (its master and workers, from /proc) and PostgreSQL's over the requests served. It
+    moves far less with other work on the machine than latency does.
+
+    --profile N instead serves nothing: each page once (the cache as the rollup task leaves it), then N times
+    more (different clients) timed and under cProfile, in this process, printing CPU per request (median and
+    least: the least moves least with other work on the machine) and wall, the slowest queries and the
+    functions the time goes to.
+
 What it prints
-    Build time and row counts; queries per page, small and full; per scenario and page: requests, p50, p95,
-    p99 and max latency, requests per second, and errors; CPU used by gunicorn, PostgreSQL and this process;
-    a summary beside the target: p95 under 100 ms with 20 concurrent users. Nothing is asserted.
+    The load average; build time and row counts; queries per page, small and full; per scenario and page:
+    requests, p50, p95, p99 and max latency, requests per second, gunicorn's and PostgreSQL's CPU per request,
+    and errors; CPU used by gunicorn, PostgreSQL and this process; a summary beside the target: p95 under
+    100 ms with 20 concurrent users. Nothing is asserted.
 
 Run from the repository root:
     .venv/bin/python bench/dashboard.py                       # 200 clients, 30 days, 30 s per scenario
@@ -169,21 +184,24 @@ def build(clients: int, days: int, raw_hours: float, workspace_name: str, email:
     ids = [c.id for c in client_objs]
     templates = [(cid, CATALOG[cid]) for cid in FINDING_CHECKS if cid in CATALOG]
     with connection.cursor() as cur:
-        # Daily audits: one run a day per domain, the last one today.
+        # Daily audits: one run a day per domain, the last one today; one domain in three has had a blocker
+        # (the first finding below) for a week, and its runs' counts and verdict say so.
         cur.execute(
             """
             INSERT INTO audits_auditrun (code, domain_id, "group", state, scheduled, created, started_at,
-                finished_at, heartbeat_at, checks_total, checks_done, current_check, reason, go, counts,
+                finished_at, heartbeat_at, checks_total, checks_done, current_check, reason, go, verdict, counts,
                 inventory, dns_queries, seconds)
             SELECT gen_random_uuid(), d.id, gen_random_uuid(), 'done', true, t, t, t + interval '20 seconds', t,
-                60, 60, '', '', (d.id %% 3 <> 0), '{"blocker": 0, "high": 2, "medium": 6, "low": 4, "info": 2}'::jsonb,
+                60, 60, '', '', NOT b.blocker, CASE WHEN b.blocker THEN 'no_go' ELSE 'go' END,
+                jsonb_build_object('blocker', b.blocker::int, 'high', 2, 'medium', 6, 'low', 4, 'info', 2),
                 '[{"name": "example", "type": "A", "value": "192.0.2.1", "ttl": 300}]'::jsonb, 120, 20.0
             FROM launchready_domain d
             CROSS JOIN generate_series(%s::timestamptz - (%s - 1) * interval '1 day', %s::timestamptz,
                 interval '1 day') AS t
+            CROSS JOIN LATERAL (SELECT (d.id %% 3 = 0 AND t > %s::timestamptz - interval '7 days') AS blocker) b
             WHERE d.client_id = ANY(%s)
             """,
-            [now - timezone.timedelta(hours=1), days, now - timezone.timedelta(hours=1), ids],
+            [now - timezone.timedelta(hours=1), days, now - timezone.timedelta(hours=1), now, ids],
         )
         # Findings: every run has most of the template; one in three domains has a blocker that appeared a
         # week ago; a finding fixed ten days ago disappears from the later runs.
@@ -276,6 +294,11 @@ def build(clients: int, days: int, raw_hours: float, workspace_name: str, email:
             [now - timezone.timedelta(hours=3), days, now - timezone.timedelta(hours=3), ids],
         )
         cur.execute("ANALYZE")
+    # The rows were made in SQL, past the code that keeps the clients' status rows and the monitors' counts of
+    # the day: what a deployment runs once over data recorded before it kept them (manage.py refresh_status).
+    from web.status import refresh_all
+
+    refresh_all(now, ids)
     return Built(time.perf_counter() - started, row_counts(), [str(c.code) for c in client_objs])
 
 
@@ -306,8 +329,10 @@ def row_counts() -> dict[str, int]:
 def built(email: str) -> Built:
     """What an earlier --keep-db run built for this consultant."""
     from launchready.models import Client
+    from web.status import refresh_all
 
     clients = Client.objects.filter(workspace__memberships__user__email=email).order_by("id")
+    refresh_all(client_ids=list(clients.values_list("id", flat=True)))  # as after an upgrade (refresh_status)
     codes = clients.values_list("code", flat=True)
     return Built(0.0, row_counts(), [str(c) for c in codes])
 
@@ -349,6 +374,98 @@ def query_counts(email: str, client_code: str) -> dict[str, tuple[int, int]]:
     return counts
 
 
+def profile_pages(email: str, codes: list[str], repeat: int, top: int, settle: bool) -> None:
+    """Each page through Django's test client in this process: the first visit (the cache as the rollup task
+    leaves it, or empty), then `repeat` more of different clients timed (CPU and wall per request), then the
+    same under cProfile; prints the functions the time goes to, the product's own first."""
+    import cProfile
+    import pstats
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client as HttpClient
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    from accounts.models import User
+
+    # A local-memory cache as large as the server's Redis (its default keeps 300 entries).
+    override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "bench-profile",
+                "OPTIONS": {"MAX_ENTRIES": 10**7},
+            }
+        }
+    ).enable()
+    http = HttpClient()
+    http.force_login(User.objects.get(email=email))
+    cache.clear()
+    if settle:  # what the rollup task leaves in the cache every five minutes
+        from django.utils import timezone
+
+        from monitoring.charts import BAR_DAYS, LINE_HOURS
+        from monitoring.series import settle as settle_charts
+        from monitoring.summary import settle as settle_uptime
+
+        now = timezone.now()
+        settle_charts(now, BAR_DAYS, LINE_HOURS)
+        settle_uptime(now)
+    print(f"\nprofile: each page once with an empty cache, then {repeat} more timed, then {repeat} under cProfile")
+    for name in MIX:
+        urls = [pages(codes[(7 * i) % len(codes)])[name] for i in range(repeat + 1)]
+        cpu0 = time.process_time()
+        http.get(urls[0])
+        cold = time.process_time() - cpu0
+        cpus, walls = [], []
+        for url in urls[1:]:
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            http.get(url)
+            cpus.append(time.process_time() - cpu0)
+            walls.append(time.perf_counter() - wall0)
+        print(
+            f"\n=== {name}: first visit {1000 * cold:.1f} ms CPU; then CPU {1000 * percentile(cpus, 0.5):.1f} ms "
+            f"median, {1000 * min(cpus):.1f} ms least; wall {1000 * percentile(walls, 0.5):.1f} ms median"
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            http.get(urls[-1])
+        timed = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
+        total = sum(float(q["time"]) for q in timed)
+        print(f"  {len(timed)} queries, {1000 * total:.1f} ms in the database driver; the slowest:")
+        for q in timed[:5]:
+            print(f"    {1000 * float(q['time']):6.1f} ms  {q['sql'][:160]}")
+        profiler = cProfile.Profile(time.process_time)  # CPU time, not time spent waiting for the database
+        profiler.enable()
+        for url in urls[1:]:
+            http.get(url)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        print("  CPU per request under cProfile, by what it was spent on (overlapping: rendering calls the ORM too):")
+        for label, ms in cpu_breakdown(stats, repeat).items():
+            print(f"    {label:<44}{ms:>7.1f} ms")
+        stats.sort_stats("cumulative").print_stats(r"^(?!.*(site-packages|pyenv|<frozen))", top)
+        stats.sort_stats("tottime").print_stats(top)
+
+
+# (label, file suffix, function name): the cumulative CPU of these functions is what the breakdown shows.
+BREAKDOWN = [
+    ("the whole request", "django/test/client.py", "request"),
+    ("templates (Django's render)", "django/template/backends/django.py", "render"),
+    ("queries: SQL compiled, sent, rows read", "django/db/models/sql/compiler.py", "execute_sql"),
+    ("model instances made from rows", "django/db/models/query.py", "__iter__"),
+    ("the cache (get, set, pickling)", "django/core/cache/backends/locmem.py", "get_many"),
+]
+
+
+def cpu_breakdown(stats: object, requests: int) -> dict[str, float]:
+    out = {}
+    table = stats.stats  # type: ignore[attr-defined]
+    for label, suffix, name in BREAKDOWN:
+        total = sum(ct for (path, _, func), (_, _, _, ct, _) in table.items() if path.endswith(suffix) and func == name)
+        out[label] = 1000 * total / requests
+    return out
+
+
 # --- Serving and load ------------------------------------------------------------------------------------
 
 
@@ -374,6 +491,7 @@ class Gunicorn:
             "DEBUG": "false",
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         }
+        self.env = env
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
@@ -400,6 +518,22 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.1)
         raise SystemExit("gunicorn did not start within 30 s")
+
+    def settle(self) -> float:
+        """What the rollup task does every five minutes after rebuilding the live rollups, against this server's
+        cache: the charts' settled history and the overview's settled days put there. Returns its seconds."""
+        code = (
+            "import django; django.setup()\n"
+            "from django.utils import timezone\n"
+            "from monitoring.charts import BAR_DAYS, LINE_HOURS\n"
+            "from monitoring.series import settle\n"
+            "from monitoring.summary import settle as settle_uptime\n"
+            "now = timezone.now(); settle(now, BAR_DAYS, LINE_HOURS); settle_uptime(now)\n"
+        )
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": "launchready.settings"}
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
+        return time.perf_counter() - started
 
     @property
     def base(self) -> str:
@@ -452,11 +586,18 @@ class Scenario:
 
 
 async def load(
-    base: str, cookies: dict[str, str], codes: list[str], users: int, scenario: Scenario, think: float
+    base: str,
+    cookies: dict[str, str],
+    codes: list[str],
+    users: int,
+    scenario: Scenario,
+    think: float,
+    only: str | None = None,
 ) -> None:
+    """`users` consultants fetching pages in the MIX (or only the page `only`) until the scenario's time is up."""
     import httpx
 
-    names = [name for name, weight in MIX.items() for _ in range(weight)]
+    names = [only] if only else [name for name, weight in MIX.items() for _ in range(weight)]
     deadline = time.monotonic() + scenario.seconds
 
     async def user(n: int) -> None:
@@ -507,16 +648,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def print_scenario(s: Scenario) -> None:
+@dataclass
+class PageCpu:
+    requests: int
+    gunicorn_ms: float  # gunicorn's CPU (master and workers) per request
+    postgres_ms: float  # every PostgreSQL process's CPU per request
+
+
+def cpu_per_page(
+    server: Gunicorn, cookies: dict[str, str], codes: list[str], seconds: float, users: int
+) -> dict[str, PageCpu]:
+    """Each page alone for `seconds`, `users` at a time without pausing: the CPU gunicorn and PostgreSQL used,
+    divided by the requests served. Less sensitive to other work on the machine than latency is."""
+    out = {}
+    for name in MIX:
+        scenario = Scenario(f"{name} alone", seconds)
+        before = (server.cpu(), postgres_cpu())
+        asyncio.run(load(server.base, cookies, codes, users, scenario, 0.0, only=name))
+        after = (server.cpu(), postgres_cpu())
+        n = max(1, len(scenario.latencies.get(name, [])))
+        out[name] = PageCpu(n, 1000 * (after[0] - before[0]) / n, 1000 * (after[1] - before[1]) / n)
+    return out
+
+
+def print_scenario(s: Scenario, cpu: dict[str, PageCpu] | None = None) -> None:
     print(f"\n--- {s.name}: {s.seconds:g} s ---")
-    print(f"  {'page':<22}{'requests':>9}{'per s':>8}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}")
+    heading = f"  {'page':<22}{'requests':>9}{'per s':>8}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}"
+    print(heading + (f"{'CPU/request':>14}{'PostgreSQL':>12}" if cpu else ""))
     everything: list[float] = []
     for name in MIX:
         values = s.latencies.get(name, [])
         everything += values
+        per_request = f"{cpu[name].gunicorn_ms:>12.1f}ms{cpu[name].postgres_ms:>10.1f}ms" if cpu else ""
         print(
             f"  {name:<22}{len(values):>9,}{len(values) / s.seconds:>8.1f}{percentile(values, 0.5):>7.0f}ms"
             f"{percentile(values, 0.95):>7.0f}ms{percentile(values, 0.99):>7.0f}ms{max(values, default=0):>7.0f}ms"
+            + per_request
         )
     print(
         f"  {'all pages':<22}{len(everything):>9,}{len(everything) / s.seconds:>8.1f}"
@@ -561,7 +728,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="visit every client's pages once before measuring (a warm cache: the steady state, not a fresh deploy)",
     )
+    parser.add_argument(
+        "--empty-cache",
+        action="store_true",
+        help="do not run the rollup task's cache fill first: the first visit of each client's pages fills it",
+    )
     parser.add_argument("--think-ms", type=float, default=1000.0, help="mean pause between a user's pages")
+    parser.add_argument(
+        "--cpu-seconds", type=float, default=8.0, help="seconds per page when measuring CPU per request"
+    )
+    parser.add_argument("--cpu-users", type=int, default=4, help="users at once when measuring CPU per request")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--database", default=f"launchready_bench_dashboard_{os.getpid()}")
@@ -569,6 +745,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reuse-db", action="store_true", help="use the data a --keep-db run left in --database rather than build it"
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile each page N times in this process (cProfile) and stop, without serving it",
+    )
+    parser.add_argument("--profile-top", type=int, default=25, help="functions listed per page by --profile")
     args = parser.parse_args(argv)
 
     prepare_environment(args.database)
@@ -598,9 +782,14 @@ def main(argv: list[str] | None = None) -> None:
         print("\nqueries per page (small: 2 clients, 1 day; full) and the full page's size:")
         for name in MIX:
             print(f"  {name:<22} {small_q[name][0]:>4} {full_q[name][0]:>6}   {full_q[name][1] / 1024:>8.0f} KiB")
+        if args.profile:
+            profile_pages("big@bench.test", full.client_codes, args.profile, args.profile_top, not args.empty_cache)
+            return
         connection.close()
 
         server = Gunicorn(args.database, args.workers, args.threads)
+        if not args.empty_cache:
+            print(f"\nthe rollup task's cache fill (charts' and overview's settled history): {server.settle():.1f} s")
         cookies = asyncio.run(sign_in(server.base, "big@bench.test"))
         # Warm each worker's imports and template cache before measuring.
         warm = Scenario("warm-up", 3)
@@ -621,8 +810,15 @@ def main(argv: list[str] | None = None) -> None:
             ),
             run_scenario(server, cookies, full.client_codes, args, f"{args.users} users, no pause (stress)", 0.0),
         ]
+        started = time.perf_counter()
+        cpu = cpu_per_page(server, cookies, full.client_codes, args.cpu_seconds, args.cpu_users)
+        print(
+            f"\nCPU per request: each page alone, {args.cpu_users} users without pausing, {args.cpu_seconds:g} s "
+            f"each ({time.perf_counter() - started:.0f} s); gunicorn's CPU and PostgreSQL's over the requests served"
+        )
         for s in scenarios:
-            print_scenario(s)
+            print_scenario(s, cpu)
+        print(f"\nload average at the end: {Path('/proc/loadavg').read_text().strip()}")
         print(
             f"\n=== Summary (target, DESIGN.md section 9: p95 under {TARGET_P95_MS:g} ms with {TARGET_USERS} "
             "concurrent users) ==="

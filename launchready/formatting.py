@@ -164,6 +164,13 @@ def moment(at: datetime, tz: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+def timeline_moment(at: datetime, tz: tzinfo) -> str:
+    """A moment of an incident's timeline, to the second, with the zone's abbreviation: '1 Dec 22:03:22 CET'
+    (as Django's date format "j M H:i:s T")."""
+    local = at.astimezone(tz)
+    return f"{local.day} {local:%b %H:%M:%S} {local.tzname() or ''}".rstrip()
+
+
 def clock(at: datetime, tz: tzinfo) -> str:
     """The time of day only, in the reader's time zone: '14:05'."""
     return f"{at.astimezone(tz):%H:%M}"

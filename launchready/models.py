@@ -89,6 +89,36 @@ class Client(models.Model):
         return self.name
 
 
+class ClientStatus(models.Model):
+    """A client at a glance, one row per client: its launch verdict and its monitors' counts, as the dashboard,
+    the client page and the monitoring overview show them. Kept by the code that changes what it says
+    (launchready/status.py), so that a page of fifty clients reads fifty rows instead of aggregating their audit
+    runs, monitors and incidents. A client without a row has never been audited and has no monitor.
+
+    No database constraint on the client: a refresh racing with the client's deletion may leave a row behind,
+    which nothing reads (every read starts from the client); launchready/signals.py deletes it with the client."""
+
+    client = models.OneToOneField(Client, models.CASCADE, primary_key=True, related_name="status", db_constraint=False)
+    # Kept by the core (launchready/status.py): the deadline the dashboard orders its clients by.
+    sprint_deadline = models.DateTimeField(null=True, blank=True, help_text="The first open sprint's deadline.")
+    # Kept by the audits (audits/client_status.py): the latest finished run of each domain and repository scan.
+    verdict = models.CharField(max_length=10, blank=True, help_text="go, no_go or unchecked; empty: never audited.")
+    blockers = models.PositiveIntegerField(default=0)
+    auditing = models.BooleanField(default=False, help_text="An audit of one of its domains is queued or running.")
+    # Kept by the monitoring (monitoring/client_status.py).
+    monitors = models.PositiveIntegerField(default=0)
+    down = models.PositiveIntegerField(default=0, help_text="Monitors down, paused ones included.")
+    active_down = models.PositiveIntegerField(default=0, help_text="Monitors down and not paused.")
+    paused = models.PositiveIntegerField(default=0)
+    open_incidents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "client statuses"
+
+    def __str__(self) -> str:
+        return f"Status of client {self.client_id}"
+
+
 class Contact(models.Model):
     """A person at the client: who to call, who approves, who holds which login."""
 

@@ -96,7 +96,13 @@ TEMPLATES = [
             ],
             "builtins": ["launchready.templatetags.wording"],
         },
-    }
+    },
+    {  # the row-heavy partials (launchready/jinja.py); autoescaping on, as Django's backend sets it
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "launchready.jinja.environment"},
+    },
 ]
 
 DATABASES = {"default": CONFIG.database}

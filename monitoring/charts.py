@@ -10,7 +10,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from launchready.formatting import percent
+from launchready.formatting import percent, plural
 from monitoring.rollup import day_start, hour_start
 
 BAR_DAYS = 90
@@ -26,46 +26,70 @@ class Line:
     markers: list[tuple[float, str]] = field(default_factory=list)  # deploy markers: x and label
 
 
-def _colour(uptime: float | None) -> str:
+# The bar's bands of daily uptime, best first: each is drawn as one path of its days' cells.
+BANDS: tuple[tuple[str, str], ...] = (
+    ("#12805c", "99.9% up or more"),
+    ("#7cc4a4", "99% to 99.9% up"),
+    ("#e8a33d", "95% to 99% up"),
+    ("#b42318", "under 95% up"),
+    ("#dfe3ea", "no data"),  # unknown, not up
+)
+NO_DATA = len(BANDS) - 1
+
+
+def _band(uptime: float | None) -> int:
     if uptime is None:
-        return "#dfe3ea"  # no data: unknown, not up
+        return NO_DATA
     if uptime >= 99.9:
-        return "#12805c"
+        return 0
     if uptime >= 99:
-        return "#7cc4a4"
+        return 1
     if uptime >= 95:
-        return "#e8a33d"
-    return "#b42318"
+        return 2
+    return 3
 
 
 @lru_cache(maxsize=8)
 def _days(today: datetime, days: int) -> tuple[tuple[datetime, str, str], ...]:
-    """The bar's days, oldest first, each with the start of its cell's markup and its label: the same for
-    every route on a page, so made once."""
+    """The bar's days, oldest first, each with its cell as path data and its label: the same for every route on
+    a page, so made once."""
     width = WIDTH / days
     cell_width = round(max(width - 1, 1), 2)
     slots = []
     for i in range(days):
         day = today - timedelta(days=days - 1 - i)
-        rect = f'<rect x="{round(i * width, 2)}" y="0" width="{cell_width}" height="24" rx="1.5" fill="'
-        slots.append((day, rect, f"{day:%d %b}: "))
+        slots.append((day, f"M{round(i * width, 2)} 0h{cell_width}v24h-{cell_width}z", f"{day:%d %b}: "))
     return tuple(slots)
 
 
 def uptime_bar(daily: list[tuple[datetime, int, int]], now: datetime, days: int = BAR_DAYS) -> SafeString:
-    """One cell per day, oldest first, coloured by that day's uptime, from (day start, probes, failures)."""
+    """One cell per day, oldest first, coloured by that day's uptime, from (day start, probes, failures); the
+    cells of a colour are one path, whose title says which days they are (the best days and those without data
+    are counted, the others listed with their figure), and the bar's accessible name sums it up. A few paths
+    rather than one rectangle and title per day: a page of 25 routes would carry 2,250 of each."""
     by_day = {day_start(start): (n, f) for start, n, f in daily}
-    cells = []
-    for day, rect, label in _days(day_start(now), days):
+    cells: list[list[str]] = [[] for _ in BANDS]
+    listed: list[list[str]] = [[] for _ in BANDS]
+    for day, cell, label in _days(day_start(now), days):
         n, f = by_day.get(day, (0, 0))
         uptime = 100.0 * (n - f) / n if n else None
-        text = f"{percent(uptime)} up" if uptime is not None else "no data"
-        # Written out here rather than by a template loop (2,250 cells on a page of 25 routes); the labels
-        # are a date and a number of our own, so there is nothing in them to escape.
-        cells.append(f'{rect}{_colour(uptime)}"><title>{label}{text}</title></rect>')
+        band = _band(uptime)
+        cells[band].append(cell)
+        if band not in (0, NO_DATA):
+            listed[band].append(f"{label}{percent(uptime)} up")
+    paths, summary = [], []
+    for band, (colour, words) in enumerate(BANDS):
+        if not cells[band]:
+            continue
+        counted = f"{words}, {plural(len(cells[band]), 'day')}"
+        summary.append(counted)
+        title = f"{counted}: {'; '.join(listed[band])}" if listed[band] else counted
+        # The labels are dates and numbers of our own: there is nothing in them to escape.
+        paths.append(f'<path fill="{colour}" d="{"".join(cells[band])}"><title>{title}</title></path>')
+    name = f"Uptime by day, last {days} days: {'; '.join(summary)}"
     return mark_safe(  # noqa: S308 - numbers, dates and colours from here  # nosec B308 B703
         '<svg class="uptime-bar" viewBox="0 0 600 24" preserveAspectRatio="none" role="img" '
-        f'aria-label="Uptime, last {days} days">{"".join(cells)}</svg>'
+        f'aria-label="{name}">{"".join(paths)}</svg>'
     )
 
 

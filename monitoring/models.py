@@ -70,6 +70,13 @@ class Monitor(models.Model):
     last_cause = models.CharField(max_length=10, choices=Cause.choices, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created = models.DateTimeField(default=now)
+    # The probes of the two latest days (UTC) counted as they are recorded (monitoring/tallies.py): the live part
+    # of the overview's uptime, read from this row rather than from the raw probes and the rollups still changing.
+    tally_day = models.DateField(null=True, blank=True, help_text="The day of the latest probe counted.")
+    tally_probes = models.PositiveIntegerField(default=0)
+    tally_failures = models.PositiveIntegerField(default=0)
+    tally_prev_probes = models.PositiveIntegerField(default=0, help_text="Probes of the day before tally_day.")
+    tally_prev_failures = models.PositiveIntegerField(default=0)
 
     objects = MonitorQuerySet.as_manager()
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from launchready.models import Route
 from launchready.net import FetchError, Net, NetConfig, current_config, dns_cache_for
+from monitoring import client_status, tallies
 from monitoring.alerts import alerts_for_event
 from monitoring.models import Alert, Incident, IncidentEvent, Monitor, Probe
 
@@ -65,6 +66,7 @@ def sync_monitors() -> int:
         for route in missing
     ]
     Monitor.objects.bulk_create(monitors, ignore_conflicts=True)
+    client_status.refresh({m.client_id for m in monitors})
     return len(monitors)
 
 
@@ -135,7 +137,8 @@ async def probe_round(
 
 
 def record(monitors: list[Monitor], outcomes: list[ProbeOutcome], now: datetime) -> None:
-    """Save the probes, move each monitor's state, open or close incidents, release the claims."""
+    """Save the probes, move each monitor's state, open or close incidents, release the claims; the clients
+    whose monitors changed state get their status rows refreshed."""
     by_id = {m.id: m for m in monitors}
     Probe.objects.bulk_create(
         [
@@ -152,9 +155,13 @@ def record(monitors: list[Monitor], outcomes: list[ProbeOutcome], now: datetime)
             for o in outcomes
         ]
     )
+    down = {m.id for m in monitors if m.state == Monitor.State.DOWN}
     for outcome in outcomes:
         advance(by_id[outcome.monitor_id], outcome, now)
-    save_states(list(by_id.values()))
+    save_states(monitors, outcomes)
+    # A monitor that went down or came back changes its client's counts (and opened or closed an incident):
+    # those clients' status rows are refreshed, once per round whatever their number.
+    client_status.refresh({m.client_id for m in monitors if (m.state == Monitor.State.DOWN) != (m.id in down)})
 
 
 STATE_FIELDS = (
@@ -171,20 +178,24 @@ STATE_FIELDS = (
 )
 
 
-def save_states(monitors: list[Monitor]) -> None:
-    """One UPDATE per monitor, sent as a single batch (psycopg pipelines executemany). Django's bulk_update
+def save_states(monitors: list[Monitor], outcomes: list[ProbeOutcome]) -> None:
+    """One UPDATE per probe, sent as a single batch (psycopg pipelines executemany): its monitor's new state,
+    and the probe counted in the monitor's tallies of the day (monitoring/tallies.py). Django's bulk_update
     builds a CASE-WHEN expression per field and row, which cost more CPU than the probes themselves."""
-    if not monitors:
+    if not outcomes:
         return
+    by_id = {m.id: m for m in monitors}
     fields = [Monitor._meta.get_field(name) for name in STATE_FIELDS]
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)  # type: ignore[union-attr, arg-type]
     table = connection.ops.quote_name(Monitor._meta.db_table)
     rows = [
-        [f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields] + [m.id]  # type: ignore[union-attr]
-        for m in monitors
+        [f.get_db_prep_save(getattr(by_id[o.monitor_id], f.attname), connection) for f in fields]  # type: ignore[union-attr]
+        + tallies.params(o.at, o.ok)
+        + [o.monitor_id]
+        for o in outcomes
     ]
     with connection.cursor() as cursor:
-        sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - names from the model  # nosec B608
+        sql = f"UPDATE {table} SET {assignments}, {tallies.SET_SQL} WHERE id = %s"  # noqa: S608 - names from the model  # nosec B608
         cursor.executemany(sql, rows)
 
 

@@ -3,21 +3,22 @@ the latency line.
 
 The rollup task rebuilds only today's and yesterday's daily rollups and this hour's and the last one's
 hourly rollups; everything older is settled. The settled part of each monitor's series is kept in the
-cache and only what settled since it was last read is added (one hour, or one day); the live part is
-read on every request. A page of charts costs the same whatever the length of the history."""
+cache and only what settled since it was last read is added (one hour, or one day): by the rollup task as
+soon as an hour or a day settles (`settle`), or by the page that finds it missing. The live part is read on
+every request: the last two hours' rollups, and yesterday's and today's counts from the monitor's tallies.
+A page of charts costs the same whatever the length of the history."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q
 
-from monitoring import histogram
-from monitoring.models import Probe, Rollup
+from monitoring import histogram, tallies
+from monitoring.models import Monitor, Rollup
 from monitoring.rollup import DAY, HOUR, day_start, hour_start
 
 SETTLED_TTL = 26 * 3600
@@ -25,20 +26,21 @@ SETTLED_TTL = 26 * 3600
 Day = tuple[datetime, int, int]  # day start, probes, failures
 
 
-def daily_counts(ids: list[int], now: datetime, days: int) -> dict[int, list[Day]]:
-    """(day, probes, failures) of each monitor over the last `days` days, oldest first; today's from the raw
-    probes, so that a monitor made a minute ago shows at once."""
+def daily_counts(monitors: Sequence[Monitor], now: datetime, days: int) -> dict[int, list[Day]]:
+    """(day, probes, failures) of each monitor over the last `days` days, oldest first. Yesterday and today come
+    from the monitors' tallies (monitoring/tallies.py): every probe recorded counts at once, so a monitor made a
+    minute ago shows, and no raw probe is read."""
     today = day_start(now)
     first, live_from = today - timedelta(days=days - 1), today - DAY
-    series = _settled(ids, f"bar-settled:{days}", first, live_from, _daily)
-    for mid, counts in _daily(ids, max(first, live_from), today).items():
-        series[mid] |= counts
-    for row in (
-        Probe.objects.filter(monitor_id__in=ids, at__gte=today)
-        .values("monitor_id")
-        .annotate(n=Count("id"), f=Count("id", filter=Q(ok=False)))
-    ):
-        series[row["monitor_id"]][today] = (row["n"], row["f"])
+    series = _settled([m.id for m in monitors], f"bar-settled:{days}", first, live_from, _daily)
+    for m in monitors:
+        counted = tallies.live_days(
+            m.tally_day, m.tally_probes, m.tally_failures, m.tally_prev_probes, m.tally_prev_failures, today.date()
+        )
+        for day, (n, f) in counted.items():
+            start = datetime(day.year, day.month, day.day, tzinfo=today.tzinfo)
+            if n and start >= first:
+                series[m.id][start] = (n, f)
     return {mid: [(day, n, f) for day, (n, f) in sorted(counts.items())] for mid, counts in series.items()}
 
 
@@ -54,6 +56,25 @@ def hourly_p95(ids: list[int], now: datetime, hours: int) -> dict[int, dict[date
 
 
 Fetch = Callable[[list[int], datetime, datetime], dict[int, dict[datetime, Any]]]
+SETTLED_UNTIL = "charts-settled-until"
+
+
+def settle(now: datetime, days: int, hours: int, batch: int = 500) -> int:
+    """Add to every monitor's cached settled points what has settled since they were last extended: called by
+    the rollup task once it has rebuilt the live hours and days, so that a page finds its charts' history in the
+    cache even on the first visit of a client in the hour (only the live part is read then). Once an hour:
+    until the next hour starts nothing more settles. Returns the monitors whose points were extended."""
+    this_hour = hour_start(now)
+    if cache.get(SETTLED_UNTIL) == this_hour:
+        return 0
+    ids = list(Monitor.objects.order_by("id").values_list("id", flat=True))
+    today = day_start(now)
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        _settled(chunk, f"bar-settled:{days}", today - timedelta(days=days - 1), today - DAY, _daily)
+        _settled(chunk, f"p95-settled:{hours}", this_hour - timedelta(hours=hours - 1), this_hour - HOUR, _p95s)
+    cache.set(SETTLED_UNTIL, this_hour, timeout=2 * 3600)
+    return len(ids)
 
 
 def _settled(

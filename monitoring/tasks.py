@@ -9,12 +9,15 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from monitoring.charts import BAR_DAYS, LINE_HOURS
 from monitoring.models import Deploy
 from monitoring.reminders import send_reminders
 from monitoring.requeue import requeue_lost_alerts
 from monitoring.rollup import note_tick, prune, rollup_day, rollup_hour
 from monitoring.scheduler import sync_monitors, tick
+from monitoring.series import settle as settle_charts
 from monitoring.smoke import smoke_test
+from monitoring.summary import settle as settle_uptime
 from monitoring.watches import watch_certificates, watch_drift, watch_p95
 
 
@@ -29,12 +32,17 @@ def monitoring_tick() -> int:
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
 def monitoring_rollup() -> None:
-    """Every few minutes: this hour and the last one, today and yesterday, rebuilt from what is stored."""
+    """Every few minutes: this hour and the last one, today and yesterday, rebuilt from what is stored; the
+    cached history of the charts and the overview extended by what settled since."""
     now = timezone.now()
     for hour in (now - timedelta(hours=1), now):
         rollup_hour(hour)
     for day in (now - timedelta(days=1), now):
         rollup_day(day)
+    # What settled (an hour, once an hour; a day, once a day) goes into the charts' and overview's caches now,
+    # rather than on the next visit of each client's pages.
+    settle_charts(now, BAR_DAYS, LINE_HOURS)
+    settle_uptime(now)
 
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)

@@ -3,6 +3,7 @@ overview of every client's monitors, what is down first; pause and resume."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,9 +24,10 @@ from accounts.activity import record_activity
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo, sudo_redirect
 from launchready.formatting import uptime_text
+from launchready.jinja import jinja_partial
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
-from monitoring import charts, series
+from monitoring import charts, client_status, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
@@ -59,7 +61,7 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
     """Charts for many monitors from a few queries, whatever their number or the length of their history."""
     now = timezone.now()
     ids = [m.id for m in monitors]
-    daily = series.daily_counts(ids, now, charts.BAR_DAYS)
+    daily = series.daily_counts(monitors, now, charts.BAR_DAYS)
     p95s = series.hourly_p95(ids, now, charts.LINE_HOURS)
     deploys: dict[int, list[Any]] = defaultdict(list)
     for client_id, created, version, commit in Deploy.objects.filter(
@@ -95,14 +97,25 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
         .prefetch_related("events")
         .order_by("-started_at")[:20]
     )
-    context = {
-        "client": client,
-        "rows": monitor_rows(monitors),
-        "incidents": incidents,
-        "can_edit": is_staff_of(request.user, client.workspace_id),
-    }
-    template = "monitoring/_monitors.html" if request.headers.get("HX-Request") == "true" else "monitoring/client.html"
-    return render(request, template, context)
+    can_edit = is_staff_of(request.user, client.workspace_id)
+    # The monitors in Jinja2 (jinja/monitoring/_monitors.html), the page around them in Django's templates.
+    monitors_html = jinja_partial(
+        request, "monitoring/_monitors.html", {"client": client, "rows": monitor_rows(monitors), "can_edit": can_edit}
+    )
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(monitors_html)
+    incidents_html = jinja_partial(
+        request, "monitoring/_incidents.html", {"incidents": incidents, "zone": _zone(client.timezone)}
+    )
+    context = {"client": client, "monitors_html": monitors_html, "incidents_html": incidents_html, "can_edit": can_edit}
+    return render(request, "monitoring/client.html", context)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # a name the form never lets through: UTC, not an error
+        return zoneinfo.ZoneInfo("UTC")
 
 
 @login_required
@@ -112,12 +125,14 @@ def overview(request: AuthedRequest) -> HttpResponse:
         raise Http404
     monitors = Monitor.objects.visible_to(request.user).filter(client__workspace=membership.workspace)
     down = down_now(monitors)
-    clients, page = client_summaries(monitors, timezone.now(), request.GET.get("page"))
+    visible = Client.objects.visible_to(request.user).filter(workspace=membership.workspace)
+    clients, page = client_summaries(visible, timezone.now(), request.GET.get("page"))
+    # The lines in Jinja2 (jinja/monitoring/_overview_rows.html), the page around them in Django's templates.
     context = {"down": down, "clients": clients, "page": page, "now": timezone.now()}
-    template = (
-        "monitoring/_overview_rows.html" if request.headers.get("HX-Request") == "true" else "monitoring/overview.html"
-    )
-    return render(request, template, context)
+    rows_html = jinja_partial(request, "monitoring/_overview_rows.html", context)
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(rows_html)
+    return render(request, "monitoring/overview.html", {**context, "rows_html": rows_html})
 
 
 @login_required
@@ -126,6 +141,7 @@ def monitor_pause(request: AuthedRequest, monitor_code: UUID) -> HttpResponse:
     monitor = get_rw_monitor_for_user(request.user, monitor_code)
     pause = request.POST.get("pause") == "1"
     Monitor.objects.filter(pk=monitor.pk).update(paused=pause, next_due_at=timezone.now())
+    client_status.refresh([monitor.client_id])
     messages.success(request, f"{'Paused' if pause else 'Resumed'} {monitor.url}.")
     return redirect("client_monitoring", monitor.client.code)
 

@@ -332,6 +332,24 @@ def test_the_matrix_fails_when_autoescaping_is_off(world: HostileWorld) -> None:
         assert markup_problems(login(world.owner).get(url).content.decode())
 
 
+@pytest.mark.django_db
+def test_the_matrix_fails_when_the_jinja2_partials_do_not_escape(world: HostileWorld) -> None:
+    """The same mutation for the row-heavy partials rendered by Jinja2 (jinja/): the dashboard's rows, the
+    overview's lines and a client's monitors are markup once its autoescaping is off."""
+    jinja = settings.TEMPLATES[1]
+    templates = [settings.TEMPLATES[0], {**jinja, "OPTIONS": {**jinja["OPTIONS"], "autoescape": False}}]
+    urls = [
+        reverse("dashboard"),
+        reverse("monitoring_overview"),
+        reverse("client_monitoring", args=[world.client.code]),
+    ]
+    for url in urls:
+        assert not markup_problems(login(world.owner).get(url).content.decode()), url
+    with override_settings(TEMPLATES=templates):
+        for url in urls:
+            assert markup_problems(login(world.owner).get(url).content.decode()), url
+
+
 def test_plain_text_templates_are_rendered_as_plain_text() -> None:
     """A subject or a text part rendered the HTML way is HTML-escaped ("A &amp; B") and comes back marked
     safe, so a page that shows it prints it raw: they go through launchready/plaintext.py."""

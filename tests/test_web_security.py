@@ -78,13 +78,20 @@ def test_every_post_without_a_csrf_token_is_refused(tenant: Tenant) -> None:
 
 
 def test_every_post_form_in_the_templates_carries_a_csrf_token() -> None:
+    """Django's templates and the Jinja2 partials (jinja/, where the token is `{{ csrf_input }}`)."""
     form = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
-    missing = []
-    for path in (ROOT / "templates").rglob("*.html"):
-        for body in form.findall(path.read_text()):
-            if "{% csrf_token %}" not in body and '{% include "_form.html" %}' not in body:
-                missing.append(str(path.relative_to(ROOT)))
+    missing, forms = [], 0
+    for folder, tokens in (
+        ("templates", ("{% csrf_token %}", '{% include "_form.html" %}')),
+        ("jinja", ("{{ csrf_input }}",)),
+    ):
+        for path in (ROOT / folder).rglob("*.html"):
+            for body in form.findall(path.read_text()):
+                forms += 1
+                if not any(token in body for token in tokens):
+                    missing.append(str(path.relative_to(ROOT)))
     assert missing == []
+    assert forms > 30
 
 
 @pytest.mark.django_db

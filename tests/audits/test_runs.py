@@ -372,3 +372,31 @@ def test_the_audit_status_adds_up_every_domain_under_way(tenant: Tenant) -> None
     assert status.headline == "Audit running: 6 of 18 checks done; 1 more domain waiting"
     assert [r.domain for r in status.queued] == [third]
     assert audit_status(make_tenant().client).headline == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("domains", [1, 6])
+def test_the_risk_list_costs_the_same_queries_whatever_the_domains_and_their_history(
+    tenant: Tenant, domains: int, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(domains):
+        domain = tenant.domain if n == 0 else DomainFactory(client=tenant.client)
+        for days in range(3):  # older runs: not on the list
+            created = timezone.now() - timedelta(days=days)
+            run = AuditRun.objects.create(
+                domain=domain, state="done", verdict="no_go", go=False, created=created, counts={"blocker": 1}
+            )
+            AuditFinding.objects.create(
+                run=run,
+                check_id="tls.expired",
+                area="tls",
+                severity="blocker",
+                item="ssl",
+                title=f"Expired on {n}",
+                explanation="e",
+                fix="f",
+            )
+    http = login(tenant.consultant)
+    with django_assert_max_num_queries(9):
+        page = http.get(reverse("client_risks", args=[tenant.client.code])).content.decode()
+    assert all(f"Expired on {n}" in page for n in range(domains))

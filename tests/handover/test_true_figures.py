@@ -17,6 +17,7 @@ from handover.publish import pack_publish, pack_render
 from launchready.formatting import Observed, percent, span, uptime_text
 from monitoring.models import Monitor, Probe, Rollup
 from monitoring.rollup import HOUR, day_start, hour_start, rollup_day, rollup_hour
+from monitoring.tallies import recount
 from reports.digest import digest_message, digest_rows
 from reports.mail import preview
 from reports.schedule import preview_week
@@ -40,6 +41,7 @@ def _probes_just_now(monitor: Monitor, now: datetime, minutes: int, failures: in
         rollup_hour(hour)
     for day in sorted({day_start(at) for at in times}):
         rollup_day(day)
+    recount([monitor.id])  # the overview's live days, counted as the recorder counts them
 
 
 def _watched_for(monitor: Monitor, now: datetime, days: int, failures: int = 0) -> None:
@@ -57,6 +59,7 @@ def _watched_for(monitor: Monitor, now: datetime, days: int, failures: int = 0) 
         if back >= 29:
             rows += [Rollup(monitor=monitor, period="hour", start=day + h * HOUR, probes=60) for h in range(24)]
     Rollup.objects.bulk_create(rows)
+    recount([monitor.id])
 
 
 def _day_one(tenant: Tenant) -> Monitor:
@@ -211,6 +214,7 @@ def _raw_probes(monitor: Monitor, times: list[datetime], failing: bool) -> None:
         )
         for at in times
     )
+    recount([monitor.id])  # and counted in the monitor's tallies, as the scheduler counts what it records
 
 
 def _figures(seen: dict[str, str], figure: str, over: str) -> dict[str, bool]:

@@ -45,7 +45,7 @@ def test_dashboard_query_count_does_not_grow_with_clients(
 ) -> None:  # type: ignore[no-untyped-def]
     _fill_workspace(tenant, clients)
     http = login(tenant.consultant)
-    with django_assert_max_num_queries(9):  # the latest repository scans' blockers are one
+    with django_assert_max_num_queries(7):  # the verdicts come with the clients, from their status rows
         response = http.get(reverse("dashboard"))
     page = response.content.decode()
     assert page.count("<tr>") == clients + 2  # header row, tenant's client, the new ones
@@ -63,7 +63,7 @@ def test_dashboard_pages_clients_soonest_deadline_first(tenant: Tenant, django_a
             client=client, started_at=now - timedelta(hours=48 - hours), deadline=now + timedelta(hours=hours)
         )
     http = login(tenant.consultant)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         first = http.get(reverse("dashboard")).content.decode()
     names = re.findall(r"<strong>([^<]+)</strong></a>", first)
     assert names == [f"Client {h:02d}" for h in range(1, DASHBOARD_PAGE_SIZE + 1)]  # the soonest deadlines first
