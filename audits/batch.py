@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,12 +68,22 @@ class DomainAudit:
         return [render(f)["title"] for f in self.findings if f.check_id in COULD_NOT_CHECK]
 
 
+MAX_DOMAINS = 10_000  # in one batch
+MAX_LINE = 1_000  # characters of one line that are read (a domain is at most 253)
+_USERINFO = re.compile(r"(?<=//)[^/@\s]*@")
+
+
 def read_domains(lines: Iterable[str]) -> list[str]:
-    """Domains from a file, one per line; blank lines and `#` comments are skipped, repeats dropped."""
+    """Domains from a file, one per line; blank lines and `#` comments are skipped, repeats dropped,
+    credentials in a URL (user:password@) never kept. Raises ValueError past MAX_DOMAINS."""
     domains: list[str] = []
+    seen: set[str] = set()
     for line in lines:
-        text = line.split("#", 1)[0].strip()
-        if text and text.lower() not in (d.lower() for d in domains):
+        text = _USERINFO.sub("", line[:MAX_LINE].split("#", 1)[0].strip())
+        if text and text.lower() not in seen:
+            if len(domains) == MAX_DOMAINS:
+                raise ValueError(f"more than {MAX_DOMAINS:,} domains: split the list into batches")
+            seen.add(text.lower())
             domains.append(text)
     return domains
 

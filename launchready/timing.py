@@ -28,13 +28,14 @@ import itertools
 import json
 import logging
 import os
+import queue
 import subprocess  # only to start our own child process  # nosec B404
 import sys
 import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from launchready.net import FetchError, FetchResult, Hop, Net, NetConfig
 
@@ -50,6 +51,7 @@ RUNS_AT_FIRST, RUNS_AT_MOST = 16, 256
 KEEPING_UP = 0.020
 LATELY = 0.25  # seconds
 START_TIMEOUT = 20.0  # seconds the child may take to say it is ready
+RETRY_AFTER = 60.0  # seconds before starting a child again after one would not start
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -76,11 +78,17 @@ async def timed(
         "budgets_ms": list(budgets_ms),
         "deadline": remaining,
     }
+    # The run's own bound: its requests' deadlines one after another, retakes included, within the audit's.
+    bound = count * (1 + RETAKES) * net.config.request_deadline + START_TIMEOUT
     try:
-        answer = await asyncio.wrap_future(TimingProcess.current().ask(request))
-    except TimingUnavailable as exc:
-        log.warning("route timing unavailable, %s judged without samples: %s", url, exc)
+        async with asyncio.timeout(min(bound, remaining + 1.0) if remaining is not None else bound):
+            # Starting the child waits for it: off this loop, which other audits share.
+            timer = await asyncio.to_thread(TimingProcess.current)
+            answer = await asyncio.wrap_future(timer.ask(request))
+    except (TimingUnavailable, TimeoutError) as exc:
+        TimingProcess.report_trouble(exc)
         return []
+    TimingProcess.report_trouble(None)
     net.dns_queries += int(answer.get("dns_queries", 0))
     return [_result_from_json(item) for item in answer["results"]]
 
@@ -97,12 +105,16 @@ class TimingProcess:
 
     _instance: TimingProcess | None = None
     _lock = threading.Lock()
+    _failed_at = -RETRY_AFTER  # when a child last would not start (monotonic seconds)
+    _troubled = False  # a trouble was logged and no answer has come since
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self._ids = itertools.count(1)
         self._waiting: dict[int, concurrent.futures.Future[dict[str, Any]]] = {}
-        self._write_lock = threading.Lock()
+        # Requests go to the child through a thread of their own, so that a child that stops reading
+        # (stopped, stuck) never blocks whoever asks; their futures are bounded by the caller.
+        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         # Our own interpreter and module; requests are JSON lines this code writes.
         self._proc = subprocess.Popen(  # nosec B603
             [sys.executable, "-m", "launchready.timing"],
@@ -113,21 +125,47 @@ class TimingProcess:
             bufsize=1,
         )
         self._reader = threading.Thread(target=self._read, name="timing-answers", daemon=True)
+        self._writer = threading.Thread(target=self._write, name="timing-requests", daemon=True)
         self._ready = threading.Event()
         self._reader.start()
+        self._writer.start()
         if not self._ready.wait(START_TIMEOUT) or self._proc.poll() is not None:
             self.close()
             raise TimingUnavailable("the timing process did not start")
 
     @classmethod
     def current(cls) -> TimingProcess:
-        """This process's timer, started on first use, again after it died, and anew after a fork."""
+        """This process's timer, started on first use, again after it died, and anew after a fork; a
+        child that would not start is not tried again for RETRY_AFTER seconds. Blocks while it starts."""
         with cls._lock:
             timer = cls._instance
             if timer is None or timer.pid != os.getpid() or not timer.alive:
                 cls._instance = None
-                timer = cls._instance = TimingProcess()
+                if time.monotonic() - cls._failed_at < RETRY_AFTER:
+                    raise TimingUnavailable("the timing process would not start a moment ago")
+                try:
+                    timer = cls._instance = TimingProcess()
+                except (TimingUnavailable, OSError) as exc:
+                    cls._failed_at = time.monotonic()
+                    raise TimingUnavailable(str(exc) or type(exc).__name__) from None
             return timer
+
+    @classmethod
+    def report_trouble(cls, trouble: BaseException | None) -> None:
+        """One log line when timing stops working (not one per route), one when it works again."""
+        if trouble is None:
+            if cls._troubled:
+                cls._troubled = False
+                log.info("route timing works again")
+            return
+        if not cls._troubled:
+            cls._troubled = True
+            reason = "no answer in time" if isinstance(trouble, TimeoutError) else str(trouble)
+            log.warning(
+                "route timing unavailable (%s): routes are judged without speed samples until it works again; "
+                "the timing process is started again on a later audit",
+                reason,
+            )
 
     @classmethod
     def child_pid(cls) -> int | None:
@@ -143,21 +181,21 @@ class TimingProcess:
         future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
         number = next(self._ids)
         self._waiting[number] = future
-        line = json.dumps({"id": number, **request}) + "\n"
-        try:
-            with self._write_lock:
-                stdin = self._stdin()
-                stdin.write(line)
-                stdin.flush()
-        except (OSError, ValueError) as exc:  # a closed pipe: the child is gone
-            self._waiting.pop(number, None)
-            future.set_exception(TimingUnavailable(f"the timing process is gone ({type(exc).__name__})"))
+        self._outbox.put(json.dumps({"id": number, **request}) + "\n")
         return future
 
-    def _stdin(self) -> IO[str]:
-        if self._proc.stdin is None:
-            raise ValueError("no pipe to the timing process")
-        return self._proc.stdin
+    def _write(self) -> None:
+        stdin = self._proc.stdin
+        try:
+            while (line := self._outbox.get()) is not None and stdin is not None:
+                stdin.write(line)
+                stdin.flush()
+        except (OSError, ValueError):  # a closed pipe: the child is gone, and the reader says so
+            pass
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                if stdin is not None:
+                    stdin.close()
 
     def _read(self) -> None:
         stdout = self._proc.stdout
@@ -174,16 +212,14 @@ class TimingProcess:
                 if future is not None and not future.done():
                     future.set_result(message)
         finally:
+            self._ready.set()  # a child that ends before it is ready is not waited for
             waiting, self._waiting = self._waiting, {}
             for future in waiting.values():
                 if not future.done():
                     future.set_exception(TimingUnavailable("the timing process ended"))
 
     def close(self) -> None:
-        with self._write_lock:
-            if self._proc.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self._proc.stdin.close()
+        self._outbox.put(None)
         try:
             self._proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -400,7 +436,7 @@ async def serve() -> None:
 def _id_of(line: str) -> int:
     try:
         return int(json.loads(line).get("id", 0))
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, OverflowError):
         return 0
 
 

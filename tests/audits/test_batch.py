@@ -159,6 +159,11 @@ def test_domains_can_come_from_standard_input(world_sandbox: Sandbox) -> None:
             "audit: with several domains, --host takes a label",
             id="host",
         ),
+        pytest.param(["a.test", "--host", "bad_label!"], "audit: --host bad_label!: ", id="bad host label"),
+        pytest.param(["a.test", "--deadline", "nan"], "audit: --deadline takes seconds between 1 and 3600", id="nan"),
+        pytest.param(["a.test", "--deadline", "0"], "audit: --deadline takes seconds between 1 and 3600", id="zero"),
+        pytest.param(["a.test", "--concurrency", "-3"], "audit: --concurrency takes 0", id="negative"),
+        pytest.param(["--file", "/dev/zero"], "audit: /dev/zero is larger than 10 MB", id="endless file"),
     ],
 )
 def test_bad_arguments_get_one_line_and_status_2(world_sandbox: Sandbox, args: list[str], message: str) -> None:
@@ -167,8 +172,26 @@ def test_bad_arguments_get_one_line_and_status_2(world_sandbox: Sandbox, args: l
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_control_characters_in_what_was_asked_never_reach_the_terminal(world_sandbox: Sandbox) -> None:
-    result = _cli(world_sandbox, "evil\x1b[2J\x1b[31m.test", "bell\x07.test")
+def test_a_password_in_a_web_address_is_never_echoed(world_sandbox: Sandbox) -> None:
+    result = _cli(world_sandbox, f"https://founder:hunter2@{HEALTHY}/", "https://me:pw@not a domain/", "--json")
+    assert "hunter2" not in result.stdout + result.stderr and "me:pw" not in result.stdout + result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["domain"] in (HEALTHY, "https://not a domain/")
+
+
+def test_a_long_list_is_read_once_and_a_long_line_does_not_widen_the_table(
+    world_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    book = tmp_path / "book.txt"
+    book.write_text("\n".join([HEALTHY] * 200_000 + ["x" * 5_000_000]), encoding="utf-8")
+    result = _cli(world_sandbox, "--file", str(book))
     assert result.returncode == 2
-    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout + result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) < 400
+    assert len(result.stderr) < 2_000
+
+
+def test_control_characters_in_what_was_asked_never_reach_the_terminal(world_sandbox: Sandbox) -> None:
+    result = _cli(world_sandbox, "evil\x1b[2J\x1b[31m.test", "bell\x07.test", "moc.elgoog\u202e.test")
+    assert result.returncode == 2
+    assert not {"\x1b", "\x07", "\u202e"} & set(result.stdout + result.stderr)
+    assert "\\u202e" in result.stdout
     assert "evil\\x1b[2J\\x1b[31m.test" in result.stdout and "bell\\x07.test" in result.stderr

@@ -754,3 +754,65 @@ def test_it_refuses_to_ask_a_nameserver_at_a_private_address_and_says_so(sb: San
     refused = asyncio.run(ask())
     assert (refused.status, refused.is_failure) == (DnsStatus.REFUSED, True)
     assert refused.error == "127.0.0.53 is a loopback address; not asked"
+
+
+@pytest.fixture
+def fresh_timer() -> Iterator[None]:
+    """No timing process before or after: the next one is started anew."""
+    from launchready import timing
+
+    def reset() -> None:
+        timer, timing.TimingProcess._instance = timing.TimingProcess._instance, None
+        if timer is not None:
+            timer._proc.kill()
+            timer.close()
+        timing.TimingProcess._failed_at = -timing.RETRY_AFTER
+        timing.TimingProcess._troubled = False
+
+    reset()
+    yield
+    reset()
+
+
+def test_a_timing_process_that_will_not_start_leaves_routes_untimed_with_one_log_line(
+    sb: Sandbox, fresh_timer: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from launchready import timing
+
+    monkeypatch.setattr(timing.sys, "executable", "/bin/false")
+    starts: list[int] = []
+    original = timing.TimingProcess.__init__
+
+    def counted(self: timing.TimingProcess) -> None:
+        starts.append(1)
+        original(self)
+
+    monkeypatch.setattr(timing.TimingProcess, "__init__", counted)
+
+    async def work(net: Net) -> list[list[FetchResult]]:
+        return [await timed(net, "https://front.net.test/", count=3) for _ in range(3)]
+
+    assert _with_net(_config(sb), work) == [[], [], []]
+    assert len(starts) == 1  # not tried again at once
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "judged without speed samples" in warnings[0]
+
+
+def test_a_stopped_timing_process_costs_a_bounded_wait_not_a_hang(sb: Sandbox, fresh_timer: None) -> None:
+    import os
+    import signal
+
+    from launchready import timing
+
+    assert len(_with_net(_config(sb), lambda net: timed(net, "https://front.net.test/", count=1))) == 1
+    child = timing.TimingProcess.child_pid()
+    assert child is not None
+    os.kill(child, signal.SIGSTOP)
+    try:
+        # Far more requests than a pipe holds, with the child reading none of them.
+        async def many(net: Net) -> list[list[FetchResult]]:
+            return list(await asyncio.gather(*(timed(net, "https://front.net.test/", count=1) for _ in range(300))))
+
+        assert _with_net(_config(sb), many, deadline=2.0) == [[]] * 300
+    finally:
+        os.kill(child, signal.SIGCONT)

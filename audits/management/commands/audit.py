@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import shutil
 import sys
@@ -32,6 +33,7 @@ from audits.batch import (
 )
 from audits.catalog import render, severity_of
 from audits.findings import LaunchVerdict, Severity
+from launchready.domains import DomainError, normalise_label
 from launchready.formatting import plural
 from launchready.net import NetConfig, NetConfigError
 
@@ -46,13 +48,21 @@ SHORT = {
     LaunchVerdict.UNCHECKED: "COULD NOT CHECK",
     COULD_NOT_RUN: "COULD NOT RUN",
 }
-# Control characters (an escape sequence in a TXT record, a domain list) never reach the terminal as such.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (an escape sequence in a TXT record, a domain list) and the marks that reverse the
+# direction of text never reach the terminal as such.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_FILE_BYTES = 10 * 1024 * 1024
+NAME_WIDTH = 40  # the table's domain column at most
 
 
 def shown(text: object) -> str:
     """Text from a domain or a file as a terminal may print it: control characters escaped."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return _CONTROL.sub(_escape, str(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
 COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
@@ -61,13 +71,19 @@ COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "l
 class Command(BaseCommand):
     help = (
         "Audit domains (apex, www, the usual sub-domains that exist, and --host names) and print each risk list; "
-        "several domains print a table."
+        "several domains print a table. Exit status: 1 when a domain is no-go; otherwise 2 when one could not be "
+        "checked or audited; 0 when all are go."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("domains", nargs="*", metavar="DOMAIN")
-        parser.add_argument("--file", help="read domains from this file, one per line ('-': standard input)")
-        parser.add_argument("--json", action="store_true", help="print one JSON document per domain and line")
+        parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="a domain or a web address")
+        parser.add_argument(
+            "--file",
+            help="read domains from this file, one per line, '#' comments, repeats dropped ('-': standard input)",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print one JSON document per domain and line (JSON Lines)"
+        )
         parser.add_argument(
             "--concurrency",
             type=int,
@@ -80,7 +96,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--canonical", choices=["www", "apex"], help="the canonical host (default: where the apex settles)"
         )
-        parser.add_argument("--deadline", type=float, default=90.0, help="seconds each audit may take")
+        parser.add_argument("--deadline", type=float, default=90.0, help="seconds each audit may take (default 90)")
         parser.add_argument("--all", action="store_true", help="also print info findings")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -93,10 +109,12 @@ class Command(BaseCommand):
         progress = Progress(self.stderr, len(domains)) if len(domains) > 1 else None
 
         def done(result: DomainAudit) -> None:
+            if options["json"]:
+                if progress is not None:
+                    progress.clear()  # a terminal shows both streams: the document on a line of its own
+                self._emit_json(result)
             if progress is not None:
                 progress.done(result)
-            if options["json"]:
-                self._emit_json(result)
 
         results = asyncio.run(
             audit_many(
@@ -124,19 +142,23 @@ class Command(BaseCommand):
     def _domains(self, options: dict[str, Any]) -> list[str]:
         domains = list(options["domains"])
         if options["file"]:
-            if options["file"] == "-":
-                domains += read_domains(sys.stdin)
-            else:
-                try:
-                    with open(options["file"], encoding="utf-8", errors="replace") as lines:
-                        domains += read_domains(lines)
-                except OSError as exc:
-                    raise OSError(f"cannot read {options['file']}: {exc.strerror or exc}") from None
+            domains += read_domains(_read_list(options["file"]).splitlines())
         domains = read_domains(domains)
         if not domains:
             raise ValueError("no domain given: name one or more, or --file FILE")
         if len(domains) > 1 and any("." in host.strip(".") for host in options["host"]):
             raise ValueError("with several domains, --host takes a label (shop), not a full name")
+        for host in options["host"]:
+            try:
+                for part in host.lower().rstrip(".").split("."):
+                    normalise_label(part)
+            except DomainError as exc:
+                raise ValueError(f"--host {shown(host)}: {exc}") from None
+        deadline = options["deadline"]
+        if not (math.isfinite(deadline) and 1 <= deadline <= 3600):
+            raise ValueError("--deadline takes seconds between 1 and 3600")
+        if options["concurrency"] < 0:
+            raise ValueError("--concurrency takes 0 (no bound) or more")
         return domains
 
     def _emit_json(self, result: DomainAudit) -> None:
@@ -174,13 +196,15 @@ class Command(BaseCommand):
 
     def _print_table(self, results: list[DomainAudit]) -> None:
         width = max(80, shutil.get_terminal_size((120, 24)).columns)
-        name = max(6, *(len(shown(r.domain)) for r in results))
+        name = min(NAME_WIDTH, max(6, *(len(shown(r.domain)) for r in results)))
         head = f"{'DOMAIN':{name}}  {'VERDICT':15}  BLOCKER  HIGH  MEDIUM  SECONDS  FIRST TO FIX"
         self.stdout.write(head)
         for result in results:
             first = shown(result.error if result.verdict == COULD_NOT_RUN else _first_to_fix(result))
+            domain = shown(result.domain)
+            domain = domain if len(domain) <= name else domain[: name - 1] + "…"
             row = (
-                f"{shown(result.domain):{name}}  {SHORT[result.verdict]:15}  {result.count(Severity.BLOCKER):7}  "
+                f"{domain:{name}}  {SHORT[result.verdict]:15}  {result.count(Severity.BLOCKER):7}  "
                 f"{result.count(Severity.HIGH):4}  {result.count(Severity.MEDIUM):6}  {result.seconds:7.1f}  "
             )
             room = max(20, width - len(row))
@@ -189,6 +213,21 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\n{plural(len(results), 'domain')}: {tally}. `manage.py audit DOMAIN` prints one domain's risk list."
         )
+
+
+def _read_list(path: str) -> str:
+    """The domain list's text, read no further than MAX_FILE_BYTES (a device that never ends included)."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise OSError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{shown(path)} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: split the list")
+    return data.decode("utf-8", errors="replace")
 
 
 def _first_to_fix(result: DomainAudit) -> str:
@@ -228,10 +267,10 @@ class Progress:
             f"{self.running} in flight; {last}"
         )
         width = shutil.get_terminal_size((120, 24)).columns - 1
-        self.stream.write("\r\033[K" + line[:width], ending="")
+        self.stream.write("\r\033[K" + line[:width], style_func=lambda text: text, ending="")
         self.stream.flush()
 
     def clear(self) -> None:
         if self.live:
-            self.stream.write("\r\033[K", ending="")
+            self.stream.write("\r\033[K", style_func=lambda text: text, ending="")
             self.stream.flush()
