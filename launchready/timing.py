@@ -83,7 +83,9 @@ async def timed(
     try:
         async with asyncio.timeout(min(bound, remaining + 1.0) if remaining is not None else bound):
             # Starting the child waits for it: off this loop, which other audits share.
-            timer = await asyncio.to_thread(TimingProcess.current)
+            timer = TimingProcess.running()
+            if timer is None:
+                timer = await asyncio.to_thread(TimingProcess.current)
             answer = await asyncio.wrap_future(timer.ask(request))
     except (TimingUnavailable, TimeoutError) as exc:
         TimingProcess.report_trouble(exc)
@@ -168,10 +170,16 @@ class TimingProcess:
             )
 
     @classmethod
+    def running(cls) -> TimingProcess | None:
+        """This process's timer when it is up, without waiting for anything."""
+        timer = cls._instance
+        return timer if timer is not None and timer.pid == os.getpid() and timer.alive else None
+
+    @classmethod
     def child_pid(cls) -> int | None:
         """The process id of this process's timer, if one is running (for benchmarks that count its CPU)."""
-        timer = cls._instance
-        return timer._proc.pid if timer is not None and timer.pid == os.getpid() and timer.alive else None
+        timer = cls.running()
+        return timer._proc.pid if timer is not None else None
 
     @property
     def alive(self) -> bool:

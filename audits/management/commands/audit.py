@@ -140,10 +140,10 @@ class Command(BaseCommand):
         sys.exit(exit_status(results))
 
     def _domains(self, options: dict[str, Any]) -> list[str]:
-        domains = list(options["domains"])
+        lines = list(options["domains"])
         if options["file"]:
-            domains += read_domains(_read_list(options["file"]).splitlines())
-        domains = read_domains(domains)
+            lines += _read_list(options["file"]).splitlines()
+        domains = read_domains(lines)
         if not domains:
             raise ValueError("no domain given: name one or more, or --file FILE")
         if len(domains) > 1 and any("." in host.strip(".") for host in options["host"]):
