@@ -17,6 +17,7 @@ from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
 FINGERPRINTS = Path(__file__).resolve().parent.parent / "data" / "takeover_fingerprints.json"
 LONG_TTL = 3600
 INVENTORY_TYPES = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA"]
+DMARC_TYPES = ["TXT", "CNAME"]  # what a _dmarc name holds (a policy, or an alias to a provider's)
 
 
 @dataclass(frozen=True)
@@ -304,8 +305,8 @@ async def check_caa(target: AuditTarget, net: Net, issuer_org: str | None) -> li
 
 async def record_inventory(target: AuditTarget, net: Net) -> list[DnsRecord]:
     """Every record of the apex, www and the hosts in use, for the handover pack."""
-    names = [*target.hosts, f"_dmarc.{target.apex}"]
-    questions = [(name, rtype) for name in names for rtype in INVENTORY_TYPES]
+    questions = [(name, rtype) for name in target.hosts for rtype in INVENTORY_TYPES]
+    questions += [(f"_dmarc.{target.apex}", rtype) for rtype in DMARC_TYPES]
     answers = await asyncio.gather(*(net.dns(name, rtype) for name, rtype in questions))
     seen: set[tuple[str, str, str]] = set()
     records: list[DnsRecord] = []
