@@ -13,16 +13,16 @@ What is measured
     keeps the clients' status rows and the monitors' counts of the day, so the bench then runs what a deployment
     runs once over such data (web/status.py, manage.py refresh_status); --reuse-db runs it again.
 
-    The product is then served by gunicorn (--workers, --threads; DEBUG off) with a Redis of its own, into which
-    the bench first puts what the rollup task keeps there (every five minutes in production): the charts'
-    settled history and the overview's settled days (--empty-cache leaves it empty: the first visit of each
-    client's pages fills it, as on the code before the rollup task did it). Then --users simulated
-    consultants, signed in through the real login form, fetch the consultant's pages in a mix for --seconds
-    per scenario: the dashboard, a client's page, its monitoring page (uptime bars and p95 lines of its 25
-    routes), its risk list, and the monitoring overview (what is down first, every client's monitors).
-    Two scenarios: each user pausing --think-ms between pages (people reading pages), and no pause at all
-    (20 requests always in flight: a stress figure). The load generator runs in this process on the same two
-    cores, so it takes CPU from the server it measures.
+    The product is then served by gunicorn (--workers, --worker-class, --threads; DEBUG off) with a Redis of its
+    own, into which the bench first puts what the rollup task keeps there (every five minutes in production):
+    the charts' settled history and the overview's settled days (--empty-cache leaves it empty: the first visit
+    of each client's pages fills it, as on the code before the rollup task did it). Then --users simulated
+    consultants, signed in through the real login form, fetch the consultant's pages in a mix for --seconds per
+    scenario: the dashboard, a client's page, its monitoring page (uptime bars and p95 lines of its 25 routes),
+    its risk list, and the monitoring overview (what is down first, every client's monitors). Two scenarios:
+    each user pausing --think-ms between pages (people reading pages), and no pause at all (20 requests always
+    in flight: a stress figure). The load generator runs in this process on the same two cores, so it takes CPU
+    from the server it measures.
 
     Query counts per page are measured in-process (Django's test client and CaptureQueriesContext) on the
     full data set and on a small one (a second consultancy with two clients and one day of history), to
@@ -478,7 +478,7 @@ def free_port() -> int:
 class Gunicorn:
     """The product as served in production: gunicorn, with a Redis of its own for the cache."""
 
-    def __init__(self, database: str, workers: int, threads: int) -> None:
+    def __init__(self, database: str, workers: int, threads: int, worker_class: str = "gthread") -> None:
         self.port, redis_port = free_port(), free_port()
         self.redis = subprocess.Popen(
             ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -501,9 +501,8 @@ class Gunicorn:
                 "--workers",
                 str(workers),
                 "--worker-class",
-                "gthread",
-                "--threads",
-                str(threads),
+                worker_class,
+                *(["--threads", str(threads)] if worker_class == "gthread" else []),
                 "--log-level",
                 "warning",
             ],
@@ -739,7 +738,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--cpu-users", type=int, default=4, help="users at once when measuring CPU per request")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    parser.add_argument(
+        "--worker-class",
+        choices=["gthread", "sync"],
+        default="gthread",
+        help="gunicorn's worker class: threads in each worker (as the Dockerfile serves), or one request at a time",
+    )
     parser.add_argument("--database", default=f"launchready_bench_dashboard_{os.getpid()}")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument(
@@ -787,7 +792,9 @@ def main(argv: list[str] | None = None) -> None:
             return
         connection.close()
 
-        server = Gunicorn(args.database, args.workers, args.threads)
+        server = Gunicorn(args.database, args.workers, args.threads, args.worker_class)
+        threads = f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+        print(f"\ngunicorn: {args.workers} {args.worker_class} workers{threads}, DEBUG off")
         if not args.empty_cache:
             print(f"\nthe rollup task's cache fill (charts' and overview's settled history): {server.settle():.1f} s")
         cookies = asyncio.run(sign_in(server.base, "big@bench.test"))
