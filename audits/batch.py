@@ -74,18 +74,30 @@ _USERINFO = re.compile(r"(?<=//)[^/@\s]*@")
 
 
 def read_domains(lines: Iterable[str]) -> list[str]:
-    """Domains from a file, one per line; blank lines and `#` comments are skipped, repeats dropped,
-    credentials in a URL (user:password@) never kept. Raises ValueError past MAX_DOMAINS."""
+    """Domains from a file, one per line; blank lines and `#` comments are skipped, repeats dropped (the
+    same domain spelt otherwise too: Example.com, https://example.com/, www.example.com.), credentials in a
+    URL (user:password@) never kept. Raises ValueError past MAX_DOMAINS."""
     domains: list[str] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for line in lines:
         text = _USERINFO.sub("", line[:MAX_LINE].split("#", 1)[0].strip())
-        if text and text.lower() not in seen:
+        key = _same_audit(text)
+        if text and key not in seen:
             if len(domains) == MAX_DOMAINS:
                 raise ValueError(f"more than {MAX_DOMAINS:,} domains: split the list into batches")
-            seen.add(text.lower())
+            seen.add(key)
             domains.append(text)
     return domains
+
+
+def _same_audit(text: str) -> tuple[str, str]:
+    """What decides a domain's audit: its apex and the host named in front of it (www is always audited);
+    text that is not a domain stands for itself, so that it is reported once."""
+    try:
+        parsed = parse_domain(text)
+    except DomainError:
+        return ("", text.lower())
+    return (parsed.apex, "" if parsed.host == "www" else parsed.host)
 
 
 def target_for(domain: str, hosts: Sequence[str] = (), canonical: str | None = None) -> AuditTarget:
@@ -131,8 +143,9 @@ async def audit_domain(
     started = time.monotonic()
     try:
         outcome = await run_audit(target, config=config, deadline=deadline)
-    except Exception as exc:  # the audit itself broke: this domain says so, the others go on
-        log.exception("audit of %s could not run", target.apex)
+    except Exception as exc:  # the audit itself broke: this domain says so in one line, the others go on
+        log.error("audit of %s could not run: %s", target.apex, type(exc).__name__)
+        log.debug("audit of %s could not run", target.apex, exc_info=True)
         result.error = f"could not run: {type(exc).__name__}: {exc}"
         result.seconds = time.monotonic() - started
         return result

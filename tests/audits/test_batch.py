@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from audits.batch import COULD_NOT_RUN, DomainAudit, audit_many, exit_status, read_domains
+from audits.batch import COULD_NOT_RUN, DomainAudit, audit_domain, audit_many, exit_status, read_domains
 from audits.findings import LaunchVerdict
 from audits.sandbox_targets import sandbox_target
+from launchready.net import NetConfig
 from launchready.sandbox.process import SandboxProcess
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY, TRIPS
@@ -75,6 +79,32 @@ def test_a_file_of_domains_skips_blank_lines_comments_and_repeats() -> None:
     assert read_domains(lines) == ["brightpath.test", "Ghost-Labs.test"]
 
 
+def test_one_domain_spelt_several_ways_is_audited_once() -> None:
+    lines = ["Example.test", "https://example.test/", "www.example.test.", "shop.example.test", "SHOP.Example.test"]
+    assert read_domains([*lines, "not a domain", "Not A Domain"]) == [
+        "Example.test",
+        "shop.example.test",
+        "not a domain",
+    ]
+
+
+def test_an_audit_that_breaks_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the engine fell over")
+
+    monkeypatch.setattr("audits.batch.run_audit", broken)
+    with caplog.at_level("INFO", logger="audits.batch"):
+        result = asyncio.run(audit_domain(HEALTHY, config=NetConfig()))
+    assert result.verdict == COULD_NOT_RUN
+    assert result.error == "could not run: RuntimeError: the engine fell over"
+    records = [r for r in caplog.records if r.levelname != "DEBUG"]
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in records] == [
+        ("ERROR", f"audit of {HEALTHY} could not run: RuntimeError", None)
+    ]
+
+
 @pytest.mark.parametrize(
     ("verdicts", "status"),
     [
@@ -91,11 +121,13 @@ def test_the_exit_status_is_the_worst_verdict(verdicts: list[str], status: int) 
 # --- The command ---------------------------------------------------------------------------------------
 
 
-def _cli(sandbox: Sandbox, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    sandbox: Sandbox, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "audit", *args],
         cwd=ROOT,
-        env={**os.environ, **sandbox.env()},
+        env={**os.environ, **sandbox.env(), **(env or {})},
         input=stdin,
         capture_output=True,
         text=True,
@@ -107,7 +139,8 @@ EXPIRED = TRIPS["tls.expired"][0]
 
 
 def test_several_domains_print_a_table_in_the_order_given_and_exit_with_the_worst(world_sandbox: Sandbox) -> None:
-    result = _cli(world_sandbox, HEALTHY, EXPIRED, "not a domain")
+    # A narrow terminal's width does not cut the lines written to a pipe or a file.
+    result = _cli(world_sandbox, HEALTHY, EXPIRED, "not a domain", env={"COLUMNS": "80"})
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:2] == ["DOMAIN", "VERDICT"]
@@ -115,6 +148,7 @@ def test_several_domains_print_a_table_in_the_order_given_and_exit_with_the_wors
     assert list(rows) == [HEALTHY, EXPIRED, "not"]
     assert "  GO  " in rows[HEALTHY] and "NO-GO" in rows[EXPIRED] and "COULD NOT RUN" in rows["not"]
     assert "certificate" in rows[EXPIRED].lower()  # the first thing to fix
+    assert "…" not in result.stdout and max(map(len, lines)) > 80
     assert "3 domains: 1 go, 1 no-go, 1 could not run." in result.stdout
     assert "audit: not a domain: A domain name cannot contain spaces." in result.stderr
 
@@ -195,3 +229,20 @@ def test_control_characters_in_what_was_asked_never_reach_the_terminal(world_san
     assert not {"\x1b", "\x07", "\u202e"} & set(result.stdout + result.stderr)
     assert "\\u202e" in result.stdout
     assert "evil\\x1b[2J\\x1b[31m.test" in result.stdout and "bell\\x07.test" in result.stderr
+
+
+def test_ctrl_c_stops_the_batch_with_one_line_and_status_130(world_sandbox: Sandbox) -> None:
+    domains = sorted({apex for apex, _knobs in TRIPS.values()})[:12]
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "audit", "--concurrency", "1", *domains],
+        cwd=ROOT,
+        env={**os.environ, **world_sandbox.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # started, and in the middle of the batch
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert re.fullmatch(r"audit: interrupted; \d+ of 12 audited\n", stderr) and stdout == ""

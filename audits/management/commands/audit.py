@@ -116,18 +116,25 @@ class Command(BaseCommand):
             if progress is not None:
                 progress.done(result)
 
-        results = asyncio.run(
-            audit_many(
-                domains,
-                config=config,
-                concurrency=max(0, options["concurrency"]),
-                hosts=options["host"],
-                canonical=options["canonical"],
-                deadline=options["deadline"],
-                on_start=progress.start if progress is not None else None,
-                on_done=done,
+        try:
+            results = asyncio.run(
+                audit_many(
+                    domains,
+                    config=config,
+                    concurrency=max(0, options["concurrency"]),
+                    hosts=options["host"],
+                    canonical=options["canonical"],
+                    deadline=options["deadline"],
+                    on_start=progress.start if progress is not None else None,
+                    on_done=done,
+                )
             )
-        )
+        except KeyboardInterrupt:
+            if progress is not None:
+                progress.clear()
+            finished = f"; {progress.finished} of {progress.total} audited" if progress is not None else ""
+            self.stderr.write(f"audit: interrupted{finished}")
+            sys.exit(130)
         if progress is not None:
             progress.clear()
         if not options["json"]:
@@ -195,7 +202,8 @@ class Command(BaseCommand):
             self.stdout.write("")
 
     def _print_table(self, results: list[DomainAudit]) -> None:
-        width = max(80, shutil.get_terminal_size((120, 24)).columns)
+        # Cut to a terminal's width; a file or a pipe gets every line whole.
+        width = max(80, shutil.get_terminal_size().columns) if self.stdout.isatty() else 0
         name = min(NAME_WIDTH, max(6, *(len(shown(r.domain)) for r in results)))
         head = f"{'DOMAIN':{name}}  {'VERDICT':15}  BLOCKER  HIGH  MEDIUM  SECONDS  FIRST TO FIX"
         self.stdout.write(head)
@@ -207,7 +215,7 @@ class Command(BaseCommand):
                 f"{domain:{name}}  {SHORT[result.verdict]:15}  {result.count(Severity.BLOCKER):7}  "
                 f"{result.count(Severity.HIGH):4}  {result.count(Severity.MEDIUM):6}  {result.seconds:7.1f}  "
             )
-            room = max(20, width - len(row))
+            room = max(20, width - len(row)) if width else len(first)
             self.stdout.write(row + (first if len(first) <= room else first[: room - 1] + "…"))
         tally = ", ".join(f"{n} {SHORT[v].lower()}" for v in SHORT if (n := sum(r.verdict == v for r in results)))
         self.stdout.write(
