@@ -11,7 +11,7 @@ from django.utils.timezone import now
 from audits.catalog import severity_of
 from audits.inbound.text import clean
 from audits.inbound.verdict import Envelope, MessageVerdict, message_verdict
-from audits.models import ReceivedMessage
+from audits.models import MailAddress, ReceivedMessage
 from launchready.crypto import DecryptionError
 from launchready.net import Net, NetConfig
 
@@ -64,9 +64,9 @@ async def _judge(raw: bytes, envelope: Envelope, config: NetConfig | None) -> Me
 
 def received_message_verify(message_id: int, *, config: NetConfig | None = None) -> ReceivedMessage | None:
     """Judge a stored message and keep its verdict; None when there is no such message or nothing left to read."""
-    message = ReceivedMessage.objects.filter(id=message_id).first()
-    if message is None:
-        return None
+    message = ReceivedMessage.objects.select_related("address").filter(id=message_id).first()
+    if message is None or message.address.kind != MailAddress.Kind.SEND_TEST:
+        return None  # a DMARC report is not a real send: the report parser reads it
     try:
         raw = message.raw
     except DecryptionError:

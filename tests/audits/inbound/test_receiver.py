@@ -13,10 +13,12 @@ import pytest
 from django.utils.timezone import now
 
 from audits.inbound.addresses import address_text, dmarc_address_for
+from audits.inbound.dmarc_reports import reports_in
 from audits.inbound.limits import ReceiverLimits
 from audits.inbound.mailbox import messages_wipe_expired
 from audits.inbound.verification import received_message_verify
 from audits.models import MailAddress, ReceivedMessage
+from launchready.sandbox.dmarc_reports import Source, aggregate_xml, gzipped, report_email
 from launchready.sandbox.mail_sender import GOOD_IP, SENDER, SENDER_HOST, VARIANTS, build_message, send, sender_keys
 from launchready.sandbox.runner import Sandbox
 from tests.audits.inbound.conftest import MAIL_DOMAIN, Running, start_receiver, stop_receiver
@@ -230,3 +232,16 @@ def test_a_hostile_message_through_the_receiver_is_kept_and_judged(
     stored = ReceivedMessage.objects.get(id=message.id)  # the verdict as PostgreSQL kept it
     assert stored.state == ReceivedMessage.State.VERIFIED
     assert stored.verdict["findings"] and stored.verdict["passed"] is False
+
+
+def test_a_dmarc_report_mailed_to_the_rua_address_is_kept_for_the_report_parser(
+    receiver: Running, issued: tuple[MailAddress, str]
+) -> None:
+    rua = address_text(dmarc_address_for(issued[0].client), MAIL_DOMAIN)
+    xml = aggregate_xml(SENDER, [Source(GOOD_IP, 42)])
+    raw = report_email(rua, SENDER, gzipped(xml), name="report.xml.gz", content_type="application/gzip")
+    assert send_raw(receiver.port, rua, raw)[0] == 250
+    message = ReceivedMessage.objects.get(id=receiver.stored[0])
+    assert received_message_verify(message.id) is None  # not a real send: no email verdict
+    reports, problems = reports_in(message.raw)
+    assert problems == [] and [(r.source_ip, r.count) for r in reports[0].records] == [(GOOD_IP, 42)]
