@@ -814,6 +814,248 @@ CATALOG: dict[str, Verdict] = {
         "TLS reports tell you when other servers cannot deliver mail to you securely.",
         'Optional: _smtp._tls.{domain}. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}"',
     ),
+    # --- A real send: one message the product's receiver was sent ---------------------------------------
+    "email.send.authenticated": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "This email passed DMARC for {domain}",
+        "Receivers can tell it really comes from {domain}: {how} passed for a domain aligned with the From "
+        "address, under p={policy}.",
+        "Nothing to fix. Keep sending through the same service and domain.",
+    ),
+    "email.send.spf_fail": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The server that sent this email ({ip}) is not in {domain}'s SPF record",
+        "SPF for {domain} says {result} for {ip}, so receivers treat this email as possibly forged; unless an "
+        "aligned DKIM signature saves it, DMARC fails too. This is what happens when a sending service is not "
+        "listed in SPF.",
+        "Add the sending service's include (from its DNS settings page), or this address, to the one SPF record:\n"
+        '{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.send.spf_none": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The envelope domain {domain} has no SPF record",
+        "The email's return path (MAIL FROM) is at {domain}, which publishes no SPF record, so SPF cannot pass "
+        "and cannot count for DMARC.",
+        'Publish an SPF record for the return-path domain:\n{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.send.spf_error": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "SPF for {domain} could not be evaluated ({result})",
+        "A receiver checking this email would get an SPF {result}: {problem}. SPF then counts as failed for DMARC, "
+        "and some receivers delay the email.",
+        "Fix {domain}'s SPF record as the problem says (run the audit to see the record's full analysis), then "
+        "send the test again.",
+    ),
+    "email.send.dkim_missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "This email has no DKIM signature",
+        "Without a signature, DMARC for {domain} rests on SPF alone, which breaks as soon as the email is "
+        "forwarded; Gmail and Yahoo expect bulk senders to sign.",
+        'Turn on DKIM signing with your own domain in the sending service (often called "domain '
+        'authentication") and publish the key record it gives you at <selector>._domainkey.{domain}.',
+    ),
+    "email.send.dkim_body_hash": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM signature of {domain} does not match the email's body",
+        "The body changed after it was signed (a footer, tracking links or a re-encoding added by a later hop), "
+        "so receivers see DKIM fail for {domain}.",
+        "Make the signing step the last one that touches the body: turn off footers or link rewriting added after "
+        "your provider signs, or let the last relay sign with d={domain}.",
+    ),
+    "email.send.dkim_signature": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM signature of {domain} does not verify",
+        "{problem}: the signed headers were changed on the way, or the key published at {name} is not the one the "
+        "sender signs with. Receivers treat the email as unsigned.",
+        "Copy the DKIM record again from the sending service, exactly as given, to {name}; if it already matches, "
+        "stop anything that rewrites the headers after signing.",
+    ),
+    "email.send.dkim_expired": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM signature of {domain} had expired when it arrived",
+        "Its x= tag says it expired at {expired}; receivers treat an expired signature as no signature.",
+        "Give signatures a lifetime of days (or none) in the signer's settings, and check the sending server's clock.",
+    ),
+    "email.send.dkim_key_missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM key {name} does not exist",
+        "The email is signed with selector {selector} for {domain}, but no key is published there, so no "
+        "receiver can verify the signature.",
+        "Publish the DKIM record the sending service shows for selector {selector} at {name}.",
+    ),
+    "email.send.dkim_key_invalid": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM key {name} cannot be used",
+        "Receivers cannot verify the signature: {problem}.",
+        "Copy the DKIM record again from the sending service, exactly as given, to {name}.",
+    ),
+    "email.send.dkim_weak_key": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The DKIM key of {domain} is only {bits} bits",
+        "Receivers refuse signatures made with keys under 1024 bits (RFC 8301), so this email counts as unsigned.",
+        "Generate a 2048-bit key in the sending service and publish its new record at {name}.",
+    ),
+    "email.send.dkim_key_1024": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "The DKIM key of {domain} is {bits} bits",
+        "The signature verifies, but keys under 2048 bits are below today's recommendation.",
+        "Rotate to a 2048-bit key in the sending service when convenient, and publish it at {name}.",
+    ),
+    "email.send.dkim_length": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The DKIM signature of {domain} covers only the first {length} bytes of the body",
+        "The l= tag lets anyone append text and links to a signed email of yours and keep the signature valid.",
+        "Turn off the body length (l=) option in the signer.",
+    ),
+    "email.send.dkim_dns_failure": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The DKIM key {name} could not be read",
+        "{problem}: receivers see a temporary error and may delay the email; this is not the same as a missing key.",
+        "Check that {domain}'s nameservers answer TXT questions for {name}, then send the test again.",
+    ),
+    "email.send.dkim_malformed": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "A DKIM signature of this email is malformed",
+        "Receivers ignore it: {problem}.",
+        "Check the signer's settings in the sending service (or the library that signs), then send the test again.",
+    ),
+    "email.send.dmarc_fail": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "This email fails DMARC for {domain}",
+        "Neither SPF nor DKIM passed for a domain aligned with the From address: SPF {spf_result} for "
+        "{spf_domain}, DKIM passed for {dkim_domains}. Under p={policy}, receivers {effect}.",
+        "Send with {domain} itself: set up the sending service's domain authentication so that it signs with "
+        "d={domain} (or a subdomain of it) and uses a return path under {domain}, then send the test again.",
+    ),
+    "email.send.dmarc_missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "{domain} has no DMARC policy",
+        "This email's From domain publishes no DMARC record: receivers cannot tell it from a forgery, and Gmail "
+        "and Yahoo require DMARC from bulk senders.",
+        'Publish a DMARC record to start collecting reports:\n_dmarc.{domain}. 3600 IN TXT "{record}"',
+    ),
+    "email.send.dmarc_dns_failure": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "DMARC for {domain} could not be read",
+        "DNS failed while looking for the policy; receivers see a temporary error. This is not the same as having "
+        "no record.",
+        "Check that the domain's nameservers answer TXT questions for _dmarc.{domain}, then send the test again.",
+    ),
+    "email.send.no_tls": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The sending server did not use TLS",
+        "The email crossed the internet unencrypted although the receiver offered STARTTLS: anyone on the path "
+        "could read or change sign-up links and reset tokens.",
+        'Turn on TLS for outgoing mail in the sending server or service (STARTTLS, "opportunistic" at least).',
+    ),
+    "email.send.no_reverse_dns": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The sending server {ip} has no reverse DNS name",
+        "Gmail, Yahoo and Microsoft expect a sending address to have a PTR record; without one the email is "
+        "likely to be rejected or sent to spam.",
+        "Send through a mail service (it sets this for you), or have the owner of {ip} (the hosting provider) set "
+        "its reverse DNS to a host name that resolves back to {ip}.",
+    ),
+    "email.send.reverse_dns_mismatch": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The reverse DNS name of {ip} ({name}) does not point back to it",
+        "Receivers confirm a sender's PTR name by resolving it again; {name} does not resolve to {ip}, which "
+        "counts against the email.",
+        "Add an A (or AAAA) record for {name} pointing at {ip}, or change the PTR record to a name that does.",
+    ),
+    "email.send.helo_invalid": _v(
+        EM,
+        L,
+        Item.EMAIL_AUTH,
+        "The sending server introduced itself as {helo}",
+        "In its HELO it {problem}; receivers use the HELO name in spam scoring and in SPF.",
+        "Set the sending server's host name (its HELO/EHLO name) to its public name, the one its reverse DNS gives.",
+    ),
+    "email.send.from_invalid": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The email's From header {problem}",
+        "Receivers need exactly one From address to apply DMARC; Gmail rejects email whose From header is broken.",
+        "Send with one From header holding one address at your own domain, e.g. From: Your App <hello@yourdomain>.",
+    ),
+    "email.send.date_invalid": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The email's Date header {problem}",
+        "Receivers expect a valid Date (RFC 5322); a missing or wrong one is a spam signal.",
+        "Let the mail library set Date itself (in the sender's time zone), and keep the server's clock in sync.",
+    ),
+    "email.send.message_id_invalid": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The email's Message-ID header {problem}",
+        "Gmail rejects email without a valid Message-ID, and threading breaks.",
+        "Let the mail library make the Message-ID, e.g. <unique-id@{domain}>.",
+    ),
+    "email.send.unsubscribe_missing": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "This bulk email has {problem}",
+        "Gmail and Yahoo require bulk senders to offer one-click unsubscribe (RFC 8058); without it, marketing "
+        "email is rejected or sent to spam.",
+        "Add both headers to bulk email:\nList-Unsubscribe: <https://{domain}/unsubscribe/…>\n"
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+    ),
+    "email.send.malformed": _v(
+        EM,
+        M,
+        Item.EMAIL_AUTH,
+        "The email is not well-formed",
+        "Its structure has defects ({defects}); receivers may show it wrongly or score it as spam.",
+        "Build emails with the framework's mail library rather than by hand, and check the template's multipart "
+        "boundaries and encodings.",
+    ),
     # --- Secrets in public bundles and client repositories ------------------------------------------
     "secrets.bundle.key": _v(
         S,

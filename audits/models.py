@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import uuid
@@ -12,7 +13,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 
 from audits.findings import LaunchVerdict
-from launchready.crypto import decrypt, encrypt
+from launchready.crypto import decrypt, decrypt_bytes, encrypt, encrypt_bytes
 from launchready.models import Client, Domain
 
 
@@ -245,3 +246,79 @@ class AssistantProbe(models.Model):
     def headers(self, value: dict[str, str]) -> None:
         self.secret_headers = encrypt(json.dumps(value)) if value else ""
         self.header_names = sorted(value)
+
+
+def new_mail_token() -> str:
+    """The part of an issued address that makes it unguessable: 24 lower-case base32 characters (120 bits)."""
+    return base64.b32encode(secrets.token_bytes(15)).decode().lower()
+
+
+class MailAddress(models.Model):
+    """An address the product's mail receiver issued for a client: a one-time address for a real-send test
+    (test-<token>@<mail domain>) or the mailbox DMARC aggregate reports are sent to (dmarc-<token>@…).
+    The receiver accepts mail for these addresses only."""
+
+    class Kind(models.TextChoices):
+        SEND_TEST = "send_test", "Real-send test"
+        DMARC_REPORTS = "dmarc_reports", "DMARC reports"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="mail_addresses")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    token = models.CharField(max_length=32, unique=True, default=new_mail_token)
+    created = models.DateTimeField(default=now)
+    expires = models.DateTimeField(null=True, blank=True, help_text="No mail is accepted after this (none: never).")
+    created_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "kind", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} address of {self.client}"
+
+    @property
+    def local_part(self) -> str:
+        prefix = "test" if self.kind == self.Kind.SEND_TEST else "dmarc"
+        return f"{prefix}-{self.token}"
+
+
+class ReceivedMessage(models.Model):
+    """One message the receiver accepted for an issued address: what the SMTP session showed (the connecting
+    address, HELO, MAIL FROM, TLS), the message itself encrypted at rest until its retention ends, and the
+    verdict worked out from it."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        VERIFIED = "verified", "Verified"
+        FAILED = "failed", "Could not be verified"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    address = models.ForeignKey(MailAddress, models.CASCADE, related_name="messages")
+    received = models.DateTimeField(default=now)
+    peer = models.GenericIPAddressField(help_text="The address that connected to the receiver.")
+    helo = models.CharField(max_length=255, blank=True)
+    mail_from = models.CharField(max_length=320, blank=True, help_text="The envelope sender (MAIL FROM).")
+    recipient = models.CharField(max_length=320)
+    tls_version = models.CharField(max_length=16, blank=True, help_text="Empty when the sender did not use TLS.")
+    tls_cipher = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    content = models.TextField(blank=True, help_text="The raw message, encrypted (Fernet); wiped after retention.")
+    wipe_after = models.DateTimeField(db_index=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED)
+    verdict = models.JSONField(default=dict, blank=True)
+    verified = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "-received"])]
+
+    def __str__(self) -> str:
+        return f"Message for {self.address}"
+
+    @property
+    def raw(self) -> bytes:
+        """The message as received; empty once wiped."""
+        return decrypt_bytes(self.content) if self.content else b""
+
+    @raw.setter
+    def raw(self, value: bytes) -> None:
+        self.content = encrypt_bytes(value)

@@ -6,6 +6,8 @@ from celery import group, shared_task
 from django.db import transaction
 
 from audits.engine import DEFAULT_DEADLINE
+from audits.inbound.mailbox import messages_wipe_expired
+from audits.inbound.verification import received_message_verify
 from audits.lifecycle import audit_run_perform, audit_runs_create, domains_due_for_daily_audit, reap_stale_runs
 from audits.secrets.lifecycle import reap_stale_scans, repo_scan_execute
 
@@ -40,3 +42,13 @@ def schedule_daily_audits() -> int:
     ids = [run.id for run in audit_runs_create(domains=domains_due_for_daily_audit(), scheduled=True)]
     transaction.on_commit(lambda: enqueue_group(ids))
     return len(ids)
+
+
+@shared_task(soft_time_limit=60, time_limit=90, acks_late=True)
+def verify_received_message_task(message_id: int) -> str:
+    return "verified" if received_message_verify(message_id) is not None else "nothing to verify"
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def wipe_received_mail() -> int:
+    return messages_wipe_expired()

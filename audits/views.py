@@ -18,6 +18,8 @@ from accounts.sudo import sudo_redirect
 from audits import ci
 from audits.findings import ITEM_LABELS, Area, Severity
 from audits.forms import AssistantProbeForm, RepoUploadForm
+from audits.inbound.addresses import send_test_address_issue
+from audits.inbound.send_tests import send_test_for
 from audits.models import AssistantProbe, RepoScan
 from audits.risk import export, risk_list
 from audits.runs import audit_client
@@ -179,3 +181,28 @@ def repo_scans_status(request: AuthedRequest, client_code: UUID) -> HttpResponse
     """The scans list alone, polled while a scan is queued or running."""
     client = get_client_for_user(request.user, client_code)
     return render(request, "audits/_repo_scans.html", {"client": client, **_scans(client)})
+
+
+@login_required
+def send_test(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """The real-send test: the address to send the app's sign-up or reset email to, and the verdict on what came.
+    Staff issue a new address (POST); founders see the test and its verdict."""
+    client = get_client_for_user(request.user, client_code)
+    if request.method == "POST":
+        client = get_rw_client_for_user(request.user, client_code)
+        if not send_test_for(client).receiver_on:
+            messages.error(request, "The mail receiver is not set up on this installation.")
+        else:
+            send_test_address_issue(client=client, user=request.user)
+            messages.success(request, "A new test address is ready: send one email to it.")
+        return redirect("send_test", client.code)
+    can_edit = is_staff_of(request.user, client.workspace_id)
+    context = {"client": client, "test": send_test_for(client), "can_edit": can_edit}
+    return render(request, "audits/send_test.html", context)
+
+
+@login_required
+def send_test_status(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """The test's state and verdict alone, polled while mail may still arrive or is being judged."""
+    client = get_client_for_user(request.user, client_code)
+    return render(request, "audits/_send_test.html", {"client": client, "test": send_test_for(client)})

@@ -27,6 +27,26 @@ class ConfigError(Exception):
     """A required setting is missing or malformed; the message names it and says what is wrong."""
 
 
+DEV_MAIL_DOMAIN = "mail.launchready.test"
+_HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class MailReceiver:
+    """The product's own SMTP receiver (real-send tests and DMARC reports); off when `domain` is empty."""
+
+    domain: str = ""  # the mail domain its addresses live under (test-<token>@domain, dmarc-<token>@domain)
+    host: str = "127.0.0.1"  # the address it listens on
+    port: int = 2525
+    tls_cert: str = ""  # PEM chain for STARTTLS; empty in development: the sandbox CA issues one
+    tls_key: str = ""
+    retention_days: int = 7  # received messages are wiped after this many days (their verdicts stay)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.domain)
+
+
 @dataclass
 class Config:
     production: bool
@@ -40,6 +60,7 @@ class Config:
     default_from_email: str
     csrf_trusted_origins: list[str] = field(default_factory=list)
     site_url: str = "http://127.0.0.1:8000"
+    mail_receiver: MailReceiver = field(default_factory=MailReceiver)
 
 
 def _require(env: environ.Env, name: str) -> str:
@@ -174,6 +195,42 @@ def _email(env: environ.Env, production: bool) -> tuple[dict[str, Any], str]:
     return email, sender
 
 
+def _whole_number(env: environ.Env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+def _readable(env: environ.Env, name: str) -> str:
+    path = env.str(name, default="").strip()
+    if path and not os.path.isfile(path):
+        raise ConfigError(f"{name} is not a readable file: {path}")
+    return path
+
+
+def _mail_receiver(env: environ.Env, production: bool) -> MailReceiver:
+    """LAUNCHREADY_MAIL_DOMAIN turns the receiver on (in development it is on by default, under a sandbox name);
+    in production it then needs the certificate and key it offers with STARTTLS."""
+    raw = env.str("LAUNCHREADY_MAIL_DOMAIN", default="").strip().lower().rstrip(".")
+    domain = raw or ("" if production else DEV_MAIL_DOMAIN)
+    if domain and not _HOST_NAME.fullmatch(domain):
+        raise ConfigError(f"LAUNCHREADY_MAIL_DOMAIN is not a host name: {raw!r}")
+    # In production the receiver listens on every interface of its container; on a developer's machine, on loopback.
+    every_interface = "0.0.0.0"  # noqa: S104 - the container's published port is the only way in  # nosec B104
+    host = env.str("LAUNCHREADY_SMTP_HOST", default="").strip() or (every_interface if production else "127.0.0.1")
+    port = _whole_number(env, "LAUNCHREADY_SMTP_PORT", 2525, 1, 65535)
+    cert, key = _readable(env, "LAUNCHREADY_SMTP_TLS_CERT"), _readable(env, "LAUNCHREADY_SMTP_TLS_KEY")
+    if bool(cert) != bool(key):
+        raise ConfigError("LAUNCHREADY_SMTP_TLS_CERT and LAUNCHREADY_SMTP_TLS_KEY are set together or not at all")
+    if production and domain and not cert:
+        raise ConfigError("LAUNCHREADY_SMTP_TLS_CERT is not set (the receiver offers STARTTLS with it)")
+    retention = _whole_number(env, "LAUNCHREADY_MAIL_RETENTION_DAYS", 7, 1, 90)
+    return MailReceiver(domain, host, port, cert, key, retention)
+
+
 def load(environ_map: dict[str, str] | None = None) -> Config:
     """Build the configuration from the environment; raise ConfigError naming the first bad variable."""
     env = environ.Env()
@@ -195,6 +252,7 @@ def load(environ_map: dict[str, str] | None = None) -> Config:
     redis_url = _redis_url(env, production)
     encryption_keys = _encryption_keys(env, production)
     email, sender = _email(env, production)
+    mail_receiver = _mail_receiver(env, production)
     site_url = env.str("SITE_URL", default="").strip().rstrip("/")
     if production and not site_url.startswith("https://"):
         raise ConfigError("SITE_URL must be the https:// address the product is served at")
@@ -210,4 +268,5 @@ def load(environ_map: dict[str, str] | None = None) -> Config:
         default_from_email=sender,
         csrf_trusted_origins=[site_url] if site_url else [],
         site_url=site_url or "http://127.0.0.1:8000",
+        mail_receiver=mail_receiver,
     )

@@ -1,5 +1,5 @@
-"""Secrets at rest: channel credentials are encrypted with Fernet keys from LAUNCHREADY_ENCRYPTION_KEYS
-(newest first; MultiFernet decrypts with any of them, so a key can be rotated in)."""
+"""Secrets at rest: channel credentials and received mail are encrypted with Fernet keys from
+LAUNCHREADY_ENCRYPTION_KEYS (newest first; MultiFernet decrypts with any of them, so a key can be rotated in)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,17 @@ def encrypt(text: str) -> str:
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError("a stored secret cannot be decrypted with the configured keys") from None
+
+
+def encrypt_bytes(data: bytes) -> str:
+    return fernet().encrypt(data).decode()
+
+
+def decrypt_bytes(token: str) -> bytes:
+    try:
+        return fernet().decrypt(token.encode())
     except InvalidToken:
         raise DecryptionError("a stored secret cannot be decrypted with the configured keys") from None
 

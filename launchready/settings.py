@@ -37,6 +37,7 @@ ALLOWED_HOSTS = CONFIG.allowed_hosts
 CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
 SITE_URL = CONFIG.site_url
 LAUNCHREADY_ENCRYPTION_KEYS = CONFIG.encryption_keys
+LAUNCHREADY_MAIL_RECEIVER = CONFIG.mail_receiver
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -210,6 +211,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-activity": {"task": "accounts.tasks.prune_activity", "schedule": 86400.0},
     "daily-audits": {"task": "audits.tasks.schedule_daily_audits", "schedule": 900.0},
     "reap-stale-audit-runs": {"task": "audits.tasks.reap_stale_audit_runs", "schedule": 120.0},
+    "wipe-received-mail": {"task": "audits.tasks.wipe_received_mail", "schedule": 3600.0},
     "monitoring-tick": {
         "task": "monitoring.tasks.monitoring_tick",
         "schedule": MONITORING_TICK_SECONDS,
@@ -335,6 +337,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one line per request is noise; net.py records what matters
+        "mail.log": {"level": "WARNING"},  # aiosmtpd: a line per connection, with the sender's address
     },
 }
 

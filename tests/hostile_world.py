@@ -33,6 +33,9 @@ from accounts.activity import record_activity
 from accounts.invitation_mail import invitation_send_email
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership, Role, User, hash_token
+from audits.inbound.addresses import dmarc_address_for, send_test_address_issue
+from audits.inbound.mailbox import Session, message_store
+from audits.inbound.verification import received_message_verify
 from audits.lifecycle import audit_run_execute as execute
 from audits.models import AssistantProbe, AuditRun, RepoScan
 from handover.models import AccessEntry, ChecklistTick
@@ -77,6 +80,8 @@ EXEMPT: dict[str, str] = {
     "audits.RepoScan.kind": "the product's archive kind",
     "audits.AssistantProbe.secret_headers": "ciphertext (Fernet)",
     "audits.AssistantProbe.canary": "made by the product",
+    "audits.MailAddress.token": "made by the product (random base32), the unguessable part of an issued address",
+    "audits.ReceivedMessage.content": "ciphertext (Fernet)",
     "monitoring.Probe.cause": "the product's cause key",
     "monitoring.AlertChannel.secret": "ciphertext (Fernet)",
     "monitoring.Alert.dedupe_key": "the product's own key, never shown",
@@ -236,6 +241,20 @@ def _records(world: HostileWorld) -> None:
     ReportSchedule.objects.create(client=client, weekday=0, hour=9)
     opt_out(client, "gone@lrx.test")
     SchedulerGap.objects.create(start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=2))
+    _real_send(client)
+
+
+def _real_send(client: Client) -> None:
+    """A real-send test address and a message it received whose every header is hostile, judged by the product."""
+    address = send_test_address_issue(client=client)
+    dmarc_address_for(client)
+    raw = (
+        f"From: {ALL[:200]} <x@{HOSTILE_TEXT}>\r\nSubject: {ALL[:300]}\r\nMessage-ID: <{IN_URL}@{HOSTILE_TEXT}>\r\n"
+        f"List-Unsubscribe: <javascript:alert(1)>\r\n\r\n{LONG}\r\n"
+    ).encode("utf-8", errors="replace")
+    session = Session(peer="127.0.0.9", helo=ALL[:200], mail_from=f"{IN_URL}@{HOSTILE_TEXT}")
+    stored = message_store(address_id=address.id, recipient=ALL[:300], session=session, raw=raw, retention_days=7)
+    received_message_verify(stored.id)
 
 
 def _value_for(model_field: models.Field[Any, Any], n: int) -> str:

@@ -16,6 +16,8 @@ TASK_NAMES = {
     "audits.tasks.repo_scan_task",
     "audits.tasks.run_audit_task",
     "audits.tasks.schedule_daily_audits",
+    "audits.tasks.verify_received_message_task",
+    "audits.tasks.wipe_received_mail",
     "handover.tasks.notify_pack_published",
     "handover.tasks.send_weekly_report",
     "handover.tasks.weekly_reports_due",

@@ -8,6 +8,7 @@ import base64
 import json
 from dataclasses import dataclass, field, replace
 from functools import cache
+from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -16,6 +17,7 @@ from launchready.sandbox.assistants import assistant_sites
 from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.hostile_text import ASCII, COOKIE_NAME, HOSTILE_TEXT, IN_URL, hostile_sites
+from launchready.sandbox.mail_sender import add_sender_records, sender_keys
 from launchready.sandbox.web import Page, Site
 
 HEALTHY = "launch-ready.test"
@@ -633,8 +635,15 @@ DEMO: dict[str, Knobs] = {
 }
 
 
-def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0, dns_latency: float = 0.0) -> World:
-    """The shared mail records plus the given domains (by default the healthy one, every tripping one and the demo)."""
+def build_world(
+    domains: dict[str, Knobs] | None = None,
+    *,
+    latency: float = 0.0,
+    dns_latency: float = 0.0,
+    mail_keys: Path | None = None,
+) -> World:
+    """The shared mail records plus the given domains (by default the healthy one, every tripping one, the demo
+    and the mail sender's domains, whose DKIM keys are kept in `mail_keys` when given)."""
     world = shared_world()
     if domains is None:
         domains = {
@@ -647,6 +656,7 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
         }
         build_hostile(world)
         build_hostile_text(world)
+        add_sender_records(world.zone, sender_keys(mail_keys))
     for apex, knobs in domains.items():
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
     if HEALTHY in domains and "askmira.test" in domains:

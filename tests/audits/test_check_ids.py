@@ -17,17 +17,26 @@ from audits.catalog import CATALOG
 from audits.checks import dns
 from audits.engine import CHECKS, OWN_IDS
 from audits.findings import Finding
+from audits.inbound.verdict import SEND_IDS
 from audits.secrets.repo import REPO_SCAN_IDS
 from tests.audits.conftest import only_declared_ids
 
 AUDITS = Path(__file__).resolve().parents[2] / "audits"
-# The modules that produce findings: the checks, the engine and the repository scan.
-SOURCES = sorted([*(AUDITS / "checks").glob("*.py"), AUDITS / "engine.py", AUDITS / "secrets" / "repo.py"])
+# The modules that produce findings: the checks, the engine, the repository scan and a real send's verdict.
+SOURCES = sorted(
+    [
+        *(AUDITS / "checks").glob("*.py"),
+        AUDITS / "engine.py",
+        AUDITS / "secrets" / "repo.py",
+        AUDITS / "inbound" / "verdict.py",
+    ]
+)
 PRODUCERS: dict[str, frozenset[str]] = {check.name: check.ids for check in CHECKS} | {
     "the domain's diagnosis": dns.DIAGNOSIS_IDS,
     "the TTL advice": dns.TTL_IDS,
     "the engine": OWN_IDS,
     "the repository scan": REPO_SCAN_IDS,
+    "a real send's verdict": SEND_IDS,
 }
 ID_SHAPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NOT_IDS = {"env.example"}  # shaped like an id: a file name the repository scan looks for

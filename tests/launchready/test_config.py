@@ -216,3 +216,52 @@ def test_session_cookies_are_secure_and_http_only_in_production() -> None:
         [sys.executable, "-c", script], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["True", "True", "Lax", "__Host-sessionid"]
+
+
+def test_the_mail_receiver_is_on_in_development_under_a_sandbox_name() -> None:
+    receiver = load({}).mail_receiver
+    assert receiver.enabled and receiver.domain == "mail.launchready.test"
+    assert (receiver.host, receiver.port, receiver.retention_days) == ("127.0.0.1", 2525, 7)
+
+
+def test_the_mail_receiver_is_off_in_production_until_given_a_domain() -> None:
+    assert not load(production_env()).mail_receiver.enabled
+
+
+def test_the_mail_receiver_in_production_needs_its_certificate(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="LAUNCHREADY_SMTP_TLS_CERT is not set"):
+        load(production_env(LAUNCHREADY_MAIL_DOMAIN="mail.launchready.example"))
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("chain"), key.write_text("key")
+    receiver = load(
+        production_env(
+            LAUNCHREADY_MAIL_DOMAIN="Mail.LaunchReady.example.",
+            LAUNCHREADY_SMTP_TLS_CERT=str(cert),
+            LAUNCHREADY_SMTP_TLS_KEY=str(key),
+            LAUNCHREADY_SMTP_PORT="25",
+        )
+    ).mail_receiver
+    assert (receiver.domain, receiver.host, receiver.port) == ("mail.launchready.example", "0.0.0.0", 25)  # noqa: S104
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LAUNCHREADY_MAIL_DOMAIN", "not a domain", "LAUNCHREADY_MAIL_DOMAIN is not a host name"),
+        ("LAUNCHREADY_MAIL_DOMAIN", "localhost", "LAUNCHREADY_MAIL_DOMAIN is not a host name"),
+        ("LAUNCHREADY_SMTP_PORT", "smtp", "LAUNCHREADY_SMTP_PORT must be a whole number"),
+        ("LAUNCHREADY_SMTP_PORT", "70000", "LAUNCHREADY_SMTP_PORT must be a whole number"),
+        ("LAUNCHREADY_SMTP_TLS_CERT", "/nonexistent/cert.pem", "LAUNCHREADY_SMTP_TLS_CERT is not a readable file"),
+        ("LAUNCHREADY_MAIL_RETENTION_DAYS", "0", "LAUNCHREADY_MAIL_RETENTION_DAYS must be a whole number"),
+    ],
+)
+def test_it_names_a_bad_mail_receiver_setting(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load({name: value})
+
+
+def test_a_certificate_without_its_key_is_refused(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("chain")
+    with pytest.raises(ConfigError, match="set together"):
+        load({"LAUNCHREADY_SMTP_TLS_CERT": str(cert)})

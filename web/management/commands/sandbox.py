@@ -47,7 +47,7 @@ class Command(BaseCommand):
         asyncio.run(self._serve(ca, options))
 
     async def _serve(self, ca: SandboxCA, options: dict[str, Any]) -> None:
-        world = build_world()
+        world = build_world(mail_keys=settings.VAR_DIR / "sandbox")
         dns = DnsServer(world.zone, port=options["dns_port"])
         web = WebSandbox(world.sites, ca=ca, http_port=options["http_port"], https_port=options["https_port"])
         await dns.start()

@@ -1,0 +1,1 @@
+"""Email the product receives: the SMTP receiver, the addresses it issues and the verdict on each message."""
