@@ -21,8 +21,15 @@ from audits.secrets.repo import REPO_SCAN_IDS
 from tests.audits.conftest import only_declared_ids
 
 AUDITS = Path(__file__).resolve().parents[2] / "audits"
-# The modules that produce findings: the checks, the engine and the repository scan.
-SOURCES = sorted([*(AUDITS / "checks").glob("*.py"), AUDITS / "engine.py", AUDITS / "secrets" / "repo.py"])
+# The modules that produce findings: the checks, the engine and the repository scan (with its log-hygiene rules).
+SOURCES = sorted(
+    [
+        *(AUDITS / "checks").glob("*.py"),
+        AUDITS / "engine.py",
+        AUDITS / "secrets" / "repo.py",
+        AUDITS / "secrets" / "lognames.py",
+    ]
+)
 PRODUCERS: dict[str, frozenset[str]] = {check.name: check.ids for check in CHECKS} | {
     "the domain's diagnosis": dns.DIAGNOSIS_IDS,
     "the TTL advice": dns.TTL_IDS,

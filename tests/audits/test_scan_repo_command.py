@@ -85,13 +85,13 @@ def test_the_json_report_keeps_its_documented_shape(tmp_path: Path) -> None:
     status, out, _ = run(str(plant(tmp_path / "shop", LEAKY)), "--json")
     report = json.loads(out)
     assert status == 1
-    assert set(report) == {"format", "target", "kind", "history", "verdict", "counts", "stats", "findings"}
+    assert set(report) == {"format", "target", "kind", "history", "verdict", "fail_on", "counts", "stats", "findings"}
     assert report["format"] == "launchready-scan/1" and report["verdict"] == "blocked"
     assert report["counts"] == {"blocker": 2, "high": 0, "medium": 0, "low": 0, "info": 0}
     assert report["stats"]["files"] == 4
     stripe = next(f for f in report["findings"] if f["provider"] == "Stripe secret key")
     assert set(stripe) == {
-        "check_id", "severity", "title", "explanation", "fix", "provider", "key", "seen_in", "locations",
+        "check_id", "severity", "title", "explanation", "fix", "provider", "key", "seen_in", "logged", "locations",
     }  # fmt: skip
     assert stripe["check_id"] == "secrets.repo.key" and stripe["severity"] == "blocker"
     assert stripe["key"] == redacted(FAKE_STRIPE_SECRET, "sk_live_")
