@@ -245,7 +245,7 @@ class Syntax:
         entries = self.pairs(node)
         if entries is not None:
             for entry_key, value in entries:
-                self._value(value, entry_key, call, out, walk, depth + 1)
+                self._value(value, entry_key if _KEY.match(entry_key) else "", call, out, walk, depth + 1)
             return
         path = self.path(node)
         if path is not None:

@@ -5,8 +5,9 @@ TypeScript, Ruby, PHP and Go source.
 Cheap before exact: each file is searched, as bytes, for the places a logging call may begin (`log`, `print`,
 `puts`, `console.`, …) that have a sensitive word within the next kilobyte; only there is a piece of the file,
 from the start of that call, parsed with tree-sitter (audits/secrets/logcalls.py), and the parse tree decides
-whether it is a logging call and what it writes. Tests, minified files and files over 2 MB are left out; a file
-gives at most MAX_CALLS pieces to parse and a scan keeps at most MAX_FINDINGS findings."""
+whether it is a logging call and what it writes. Tests, minified files and files over 2 MB are left out. Each
+file and each scan has its limits (places looked at, pieces and bytes parsed, findings kept): a repository made
+to be slow costs a bounded time, and what it left unread is counted."""
 
 from __future__ import annotations
 
@@ -29,9 +30,14 @@ LANGUAGES = {
     ".go": "go",
 }  # fmt: skip
 MAX_FILE = 2 << 20  # bigger source files are generated
+MAX_HINTS = 20_000  # places in one file that may begin a logging call
 MAX_CALLS = 300  # pieces parsed in one file
+LONG_PIECE = 4096  # bytes of one call parsed at most
+MAX_BRACKETS = 64  # brackets followed to find where a call ends
+MAX_SPAN = 1024  # bytes after a place that begins a call searched for a sensitive word
+SCAN_HINTS = 500_000  # places looked at in one scan (a real repository has a few thousand)
+SCAN_PARSED = 16 << 20  # bytes parsed in one scan
 MAX_FINDINGS = 100  # (rule, file, name) findings kept in one scan
-LONG_PIECE = 8192  # bytes of one call parsed at most
 MAX_LINES = 20  # lines kept per finding
 
 # Code that does not run in production: tests and their fixtures.
@@ -55,14 +61,14 @@ _HINTS["typescript"] = _HINTS["tsx"] = _HINTS["javascript"]
 # A word a logged name or key must hold for a rule to apply (lowercased; a superset: the parse tree decides).
 _SENSITIVE = re.compile(
     rb"passw|passp|passwd|_pass\b|pass_|pwd|\bpw\b|token|jwt|bearer|secret|api_?key|private_?key|access_?key"
-    rb"|credential|auth|cookie|session|sid\b|card|\bcc_?n|\bpan\b|cvv|cvc|mail|\$_(?:post|request|get|server)"
+    rb"|credential|auth|cookie|session|sid\b|card|\bcc_?n|\bpan\b|cvv|cvc|mail|\$_(?:post|request|get|server|env)|environ|\benv\b"
     rb"|params|headers|getenv|(?:req(?:uest)?|\br|event)\W{1,4}(?:body|raw|data|post|form|json|get_?json|values"
     rb"|all|input|get_?content|get_?parsed|content|payload|text|header|meta|environ|env)"
 )
 # A literal of every alternative of _SENSITIVE, searched first.
 _WORDS = re.compile(
     rb"pass|pw|token|jwt|bearer|secret|key|cred|auth|cookie|session|sid|card|cc|pan|cvv|cvc|mail|\$_|params|headers"
-    rb"|getenv|req|r\.body|r\.header|r\.form|r\.postform|event"
+    rb"|getenv|req|r\.body|r\.header|r\.form|r\.postform|event|env"
 )
 _CHAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$@.:\\>-?")
 _NOT_FIRST = frozenset(b".:>-?0123456789")
@@ -83,8 +89,9 @@ def language_of(path: str) -> str | None:
 
 
 def is_checked(path: str, data: bytes) -> bool:
-    """Source that runs in production and is written by hand: not a test, not minified, not generated."""
-    if language_of(path) is None or len(data) > MAX_FILE or _TESTS.search(path):
+    """Source that runs in production and is written by hand: not a test, not minified, not generated, not
+    binary."""
+    if language_of(path) is None or len(data) > MAX_FILE or _TESTS.search(path) or b"\x00" in data[:8000]:
         return False
     minified = path.endswith((".min.js", ".min.mjs", ".bundle.js")) or (len(data) > 4096 and b"\n" not in data[:4096])
     return not minified
@@ -128,7 +135,7 @@ class _Blocks:
 def _call_end(low: bytes, start: int) -> int:
     """Where a call that begins at `start` ends, near enough: the end of its line when the line's brackets
     balance (or it has none: Ruby's `puts x`), else after the bracket that closes its arguments and those of the
-    calls chained to it (`log.WithField(…).Info(…)`); within LONG_PIECE bytes."""
+    calls chained to it (`log.WithField(…).Info(…)`); within LONG_PIECE bytes and MAX_BRACKETS brackets."""
     limit = min(len(low), start + LONG_PIECE)
     line_end = low.find(b"\n", start, limit)
     line_end = limit if line_end == -1 else line_end
@@ -138,12 +145,14 @@ def _call_end(low: bytes, start: int) -> int:
     if opening == -1:
         return min(line_end, start + 1024)
     depth = 0
-    for bracket in _BRACKETS.finditer(low, opening, limit):
+    for seen, bracket in enumerate(_BRACKETS.finditer(low, opening, limit)):
         depth += 1 if bracket.group() == b"(" else -1
         if depth == 0:
             after = bracket.end()
             if not low.startswith((b".", b"->", b"?."), after):
                 return after
+        if seen >= MAX_BRACKETS:
+            break
     return limit
 
 
@@ -166,16 +175,48 @@ def _chain_start(low: bytes, position: int, hint_end: int) -> int:
     return start
 
 
-def _candidates(low: bytes, language: str) -> list[tuple[int, int]]:
-    """(start, end) of each place that may be a logging call writing a sensitive name, in file order."""
+def _commented(before: bytes, language: str) -> bool:
+    """Whether the line before a call opens a comment: `#` (not PHP's `#[` attribute), `//` (not a URL's)."""
+    for mark in _LINE_COMMENTS[language]:
+        at = before.find(mark)
+        while at != -1:
+            url = mark == b"//" and before[at - 1 : at] == b":"
+            attribute = mark == b"#" and before[at + 1 : at + 2] == b"["
+            if not url and not attribute:
+                return True
+            at = before.find(mark, at + 1)
+    return False
+
+
+@dataclass
+class Budget:
+    """What one scan may still spend on log hygiene, and what it left out for want of it."""
+
+    hints: int = SCAN_HINTS
+    parsed: int = SCAN_PARSED
+    stats: Counter[str] = field(default_factory=lambda: Counter(log_calls=0, log_left_out=0))
+
+
+def _candidates(low: bytes, language: str, budget: Budget) -> list[tuple[int, int]]:
+    """(start, end) of each place that may be a logging call writing a sensitive name, in file order. The bytes
+    searched are bounded too (twice the file, and some): places packed close together are not each searched far."""
     found: dict[int, int] = {}
+    looked = 0
+    searched, most = 0, 2 * len(low) + 65536
     for hint in _HINTS[language]:
         for match in hint.finditer(low):
+            looked += 1
+            if looked > MAX_HINTS or looked > budget.hints or searched > most:
+                budget.stats["log_left_out"] += 1
+                budget.hints -= looked - 1
+                return sorted(found.items())
             end = _call_end(low, match.start())
-            if not _sensitive(low, match.start(), end):
+            searched += min(end - match.start(), MAX_SPAN)
+            if not _sensitive(low, match.start(), min(end, match.start() + MAX_SPAN)):
                 continue
             start = _chain_start(low, match.start(), match.end())
             found[start] = max(end, found.get(start, 0))
+    budget.hints -= looked
     return sorted(found.items())
 
 
@@ -190,16 +231,22 @@ class LogLeak:
 
 @dataclass
 class LogHygiene:
-    """What the log-hygiene rules have found in a scan's files so far."""
+    """What the log-hygiene rules have found in a scan's files so far. `stats` counts the logging calls read
+    (`log_calls`: those that name a sensitive word, each parsed) and the places left unread because a file or the
+    scan reached a limit (`log_left_out`)."""
 
     leaks: dict[tuple[str, str, str], LogLeak] = field(default_factory=dict)
-    stats: Counter[str] = field(default_factory=lambda: Counter(log_calls=0))
+    budget: Budget = field(default_factory=Budget)
+
+    @property
+    def stats(self) -> Counter[str]:
+        return self.budget.stats
 
     def tree_file(self, path: str, data: bytes) -> None:
         """Read one working-tree file (any file: those not in a checked language are skipped at once)."""
         if not is_checked(path, data):
             return
-        for leak in file_leaks(path, data, self.stats):
+        for leak in file_leaks(path, data, self.budget):
             key = (leak.rule, leak.path, leak.name)
             if key in self.leaks:
                 known = self.leaks[key]
@@ -207,7 +254,7 @@ class LogHygiene:
             elif len(self.leaks) < MAX_FINDINGS:
                 self.leaks[key] = leak
             else:
-                self.stats["log_findings_left_out"] += 1
+                self.stats["log_left_out"] += 1
 
     def located(self) -> list[tuple[Finding, list[tuple[str, int]]]]:
         """Each finding with the places (path, line) it was seen, the first five."""
@@ -232,33 +279,32 @@ class LogHygiene:
         )
 
 
-def file_leaks(path: str, data: bytes, stats: Counter[str] | None = None) -> list[LogLeak]:
+def file_leaks(path: str, data: bytes, budget: Budget | None = None) -> list[LogLeak]:
     """The sensitive names the logging calls of one source file write, with their lines."""
     language = language_of(path)
-    stats = stats if stats is not None else Counter()
+    budget = budget if budget is not None else Budget()
     if language is None:
         return []
     low = data.lower()
     blocks: _Blocks | None = None
-    comments = _LINE_COMMENTS[language]
     found: dict[tuple[str, str], LogLeak] = {}
     counted_to, line = 0, 1
     parsed = 0
-    for start, end in _candidates(low, language):
-        line_start = low.rfind(b"\n", 0, start) + 1
-        if any(mark in low[line_start:start] for mark in comments):
-            continue  # commented out (or after a string holding the marker, which is rare)
+    for start, end in _candidates(low, language, budget):
+        if _commented(low[low.rfind(b"\n", 0, start) + 1 : start], language):
+            continue
         blocks = blocks or _Blocks.of(low, language)
         if blocks.inside(start):
-            continue
-        if parsed >= MAX_CALLS:
-            stats["log_calls_left_out"] += 1
+            continue  # in a docstring or a block comment
+        if parsed >= MAX_CALLS or budget.parsed < end - start:
+            budget.stats["log_left_out"] += 1
             continue
         parsed += 1
+        budget.parsed -= end - start
         is_log, names = logged_at_start(language, data[start:end])
         if not is_log:
             continue
-        stats["log_calls"] += 1
+        budget.stats["log_calls"] += 1
         line += data.count(b"\n", counted_to, start)
         counted_to = start
         for name in names:

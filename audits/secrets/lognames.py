@@ -64,6 +64,8 @@ _BODIES = {
 _HEADER_SETS = {"headers", "header", "meta", "environ", "env", "rawheaders", "getheaders", "allheaders"}
 _WHOLE_HEADERS = {"headers", "getallheaders", "apacherequestheaders"}  # a name that is all the headers on its own
 _PHP_BODIES = {"$_POST", "$_REQUEST", "$_GET"}
+# The whole environment, every key the app was given among it.
+_ENVIRONMENTS = {("process", "env"), ("os", "environ"), ("$_ENV",), ("os", "Environ"), ("getenv",)}
 
 
 def words(name: str) -> list[str]:
@@ -117,14 +119,17 @@ def _bare(segment: str) -> str:
 def rule_of_path(path: list[str], language: str) -> str | None:
     """The rule for a name expression given as its segments (`request.headers` is request, headers;
     `params[:password]` is params, password; `[]` stands for an index that is not a name), or None."""
-    while path and path[-1] == "[]":
-        path = path[:-1]  # passwords[0] is one of the passwords
-    if not path:
+    entry = path
+    while entry and entry[-1] == "[]":
+        entry = entry[:-1]  # passwords[0] is one of the passwords
+    if not entry:
         return None
+    found = rule_of_words(words(entry[-1]))
+    if found or entry is not path:
+        return found  # headers[name] is one header, which one is not known
     last = path[-1]
-    found = rule_of_words(words(last))
-    if found:
-        return found
+    if tuple(path) in _ENVIRONMENTS or (language == "ruby" and path == ["ENV"]):
+        return API_KEY
     bare = _bare(last)
     base = _bare(path[-2]) if len(path) > 1 else ""
     if base in _REQUESTS or (language == "go" and base == "r") or base == "event":
