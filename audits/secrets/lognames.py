@@ -54,6 +54,8 @@ _SECRETS = {"apikey", "secretkey", "privatekey", "accesskey", "secret", "clients
 _CARDS = {"pan", "cvv", "cvc", "ccnum", "ccnumber", "cardnumber", "creditcard", "creditcardnumber", "cardno", "ccn"}
 _COOKIES = {"cookie", "cookies", "sessionid", "sessid", "phpsessid"}
 _EMAILS = {"email", "emails", "emailaddress"}
+# Connection strings with the database's password in them.
+_HOLD_A_PASSWORD = {("database", "url"), ("db", "url"), ("connection", "string"), ("conn", "str")}
 
 # The part of a request that holds everything sent: its body, its headers (Authorization and Cookie among them).
 _REQUESTS = {"request", "req", "rq", "httprequest"}
@@ -88,6 +90,7 @@ def rule_of_words(parts: list[str]) -> str | None:
         return COOKIE
     if (
         last in _PASSWORDS
+        or pair in _HOLD_A_PASSWORD
         or (last == "pass" and len(parts) > 1)
         or (last == "confirmation" and "password" in parts)
         or (len(parts) == 1 and last.endswith("password"))
@@ -95,7 +98,7 @@ def rule_of_words(parts: list[str]) -> str | None:
         return PASSWORD
     if last in _TOKENS or (len(parts) == 1 and last.endswith("token")):
         return None if pair[0] in _PAGING else TOKEN
-    if last in _SECRETS or (last == "key" and pair[0] in _KEY_KINDS):
+    if last in _SECRETS or (last == "key" and pair[0] in _KEY_KINDS) or parts[-3:] == ["secret", "key", "base"]:
         return API_KEY
     if last in _EMAILS or pair in {("email", "address"), ("email", "addr"), ("e", "mail"), ("mail", "address")}:
         return None if any(word in _NOT_PERSONAL for word in parts) else EMAIL

@@ -46,6 +46,10 @@ TRIPS = [
      {(B, "request.body", 4)}),
     ("app/pay.py", "logger.info('charge %s', card_number)\n", {(CARD, "card_number", 1)}),
     ("app/cfg.py", "print(os.environ)\n", {(K, "os.environ", 1)}),
+    ("app/cfg.py", 'print(os.environ.get("DATABASE_URL"))\n', {(P, 'os.environ.get("DATABASE_URL")', 1)}),
+    ("app/views.py", 'logger.debug("headers %s", dict(request.headers))\n', {(H, "request.headers", 1)}),
+    ("app/views.py", 'logger.info("Password: %(pw)s", {"pw": password})\nlogger.info(f"{token=}")\n',
+     {(P, "password", 1), (T, "token", 2)}),
     # JavaScript and TypeScript: console, winston, pino
     ("src/server.js", "app.post('/x', (req, res) => {\n  console.log(req.body);\n});\n", {(B, "req.body", 2)}),
     ("src/server.js", 'console.log("auth", req.headers.authorization);\n', {(A, "req.headers.authorization", 1)}),
@@ -60,6 +64,7 @@ TRIPS = [
     ("app/models/user.rb", "def debug\n  puts user.password\nend\n", {(P, "user.password", 2)}),
     ("app/jobs/sync.rb", 'logger.debug { "token=#{access_token}" }\n', {(T, "access_token", 1)}),
     ("app/controllers/hooks_controller.rb", "Rails.logger.info(params.to_json)\n", {(B, "params.to_json", 1)}),
+    ("config/boot.rb", 'puts ENV["SECRET_KEY_BASE"]\n', {(K, 'ENV["SECRET_KEY_BASE"]', 1)}),
     # PHP
     ("public/login.php", "<?php\nerror_log($_POST['password']);\n", {(P, "$_POST['password']", 2)}),
     ("src/Auth.php", "<?php\n$logger->info('x', ['token' => $token]);\n", {(T, "$token", 2)}),
@@ -83,16 +88,19 @@ QUIET = [
      'logger.info("used %d tokens", usage.total_tokens)\nprint("token:", token_count)\n'
      'logger.info("headers", response.headers)\nlog.info(request.headers["User-Agent"])\n'
      'logger.info("page %s", next_page_token)\nprint(settings.DEFAULT_FROM_EMAIL)\n'
-     'logger.info({"password": "[redacted]"})\nlogger.info("auth=%s", mask(token))\n'),
+     'logger.info({"password": "[redacted]"})\nlogger.info("auth=%s", mask(token))\n'
+     'logger.info("API key created: %s", api_key.prefix)\nprint(f"Token expires at {token.expires_at}")\n'
+     'logger.info("auth header: %s", bool(request.headers.get("Authorization")))\n'),
     ("src/app.js", "console.log(req.method, req.path);\nlogger.info({ userId: user.id }, 'login');\n"
      "Math.log(password);\nconsole.log(`card ${card.last4} ${card.brand}`);\nconsole.error(err.message);\n"
-     "catalog.info(token);\nconsole.log('token:', token.length);\n"),
+     "catalog.info(token);\nconsole.log('token:', token.length);\nconsole.log('Token:', token ? 'set' : 'missing');\n"
+     "logger.info('Session created', { sessionId: session.id });\nconsole.log(process.env.NODE_ENV);\n"),
     ("app/models/user.rb", 'Rails.logger.info("user #{user.id} signed in")\nputs "password reset"\n'
      "logger.info(params[:page])\n"),
     ("src/Auth.php", "<?php\n$logger->info('user logged in', ['id' => $user->id]);\nerror_log('token expired');\n"
      "Log::info('reset', ['password' => '***']);\n"),
     ("main.go", 'package main\nfunc f() {\n\tlog.Printf("user %d", u.ID)\n\tslog.Info("login", "user", u.ID)\n'
-     '\tfmt.Fprintf(w, "%s", token)\n\tfmt.Println(r.Header.Get("User-Agent"))\n}\n'),
+     '\tfmt.Fprintf(w, "%s", token)\n\tfmt.Println(r.Header.Get("User-Agent"))\n\tlog.Printf("%+v", r)\n}\n'),
 ]  # fmt: skip
 
 
