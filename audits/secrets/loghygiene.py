@@ -60,15 +60,17 @@ _HINTS = {
 _HINTS["typescript"] = _HINTS["tsx"] = _HINTS["javascript"]
 # A word a logged name or key must hold for a rule to apply (lowercased; a superset: the parse tree decides).
 _SENSITIVE = re.compile(
-    rb"passw|passp|passwd|_pass\b|pass_|pwd|\bpw\b|token|jwt|bearer|secret|api_?key|private_?key|access_?key"
-    rb"|credential|auth|cookie|session|sid\b|card|\bcc_?n|\bpan\b|cvv|cvc|mail|\$_(?:post|request|get|server|env)|environ|\benv\b"
-    rb"|params|headers|getenv|(?:req(?:uest)?|\br|event)\W{1,4}(?:body|raw|data|post|form|json|get_?json|values"
-    rb"|all|input|get_?content|get_?parsed|content|payload|text|header|meta|environ|env)"
+    rb"passw|passp|_pass\b|pass_|pwd|\bpw\b|_pw\b|\bpw_|token|jwt|bearer|secret|api[_-]?key|private_?key|access_?key"
+    rb"|credential|auth|cookie|session|sid\b|card|\bcc_?n|_cc_?n|\bpan\b|cvv|cvc|mail"
+    rb"|database_?url|db_?url|conn(?:ection)?_?str"
+    rb"|\$_(?:post|request|get|server|env)|environ|\benv\b|params|headers|getenv"
+    rb"|(?:req(?:uest)?|\br|event)\W{1,4}(?:body|raw|data|post|form|json|get_?json|values|all|input|get_?content"
+    rb"|get_?parsed|content|payload|text|header|meta|environ|env)"
 )
 # A literal of every alternative of _SENSITIVE, searched first.
 _WORDS = re.compile(
-    rb"pass|pw|token|jwt|bearer|secret|key|cred|auth|cookie|session|sid|card|cc|pan|cvv|cvc|mail|\$_|params|headers"
-    rb"|getenv|req|r\.body|r\.header|r\.form|r\.postform|event|env"
+    rb"pass|pw|token|jwt|bearer|secret|key|cred|auth|cookie|session|sid|card|cc|pan|cvv|cvc|mail|database|db_?url"
+    rb"|conn|\$_|params|headers|getenv|req|r\.body|r\.header|r\.form|r\.postform|event|env"
 )
 _CHAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$@.:\\>-?")
 _NOT_FIRST = frozenset(b".:>-?0123456789")

@@ -55,7 +55,7 @@ _CARDS = {"pan", "cvv", "cvc", "ccnum", "ccnumber", "cardnumber", "creditcard", 
 _COOKIES = {"cookie", "cookies", "sessionid", "sessid", "phpsessid"}
 _EMAILS = {"email", "emails", "emailaddress"}
 # Connection strings with the database's password in them.
-_HOLD_A_PASSWORD = {("database", "url"), ("db", "url"), ("connection", "string"), ("conn", "str")}
+_HOLD_A_PASSWORD = {("database", "url"), ("db", "url"), ("connection", "string"), ("conn", "string"), ("conn", "str")}
 
 # The part of a request that holds everything sent: its body, its headers (Authorization and Cookie among them).
 _REQUESTS = {"request", "req", "rq", "httprequest"}
