@@ -65,6 +65,8 @@ TRIPS = [
     ("app/jobs/sync.rb", 'logger.debug { "token=#{access_token}" }\n', {(T, "access_token", 1)}),
     ("app/controllers/hooks_controller.rb", "Rails.logger.info(params.to_json)\n", {(B, "params.to_json", 1)}),
     ("config/boot.rb", 'puts ENV["SECRET_KEY_BASE"]\n', {(K, 'ENV["SECRET_KEY_BASE"]', 1)}),
+    ("app/controllers/debug.rb", 'def x\n  pp params\n  p current_user.email\n  warn "t #{token}"\nend\n',
+     {(B, "params", 2), (E, "current_user.email", 3), (T, "token", 4)}),
     # PHP
     ("public/login.php", "<?php\nerror_log($_POST['password']);\n", {(P, "$_POST['password']", 2)}),
     ("src/Auth.php", "<?php\n$logger->info('x', ['token' => $token]);\n", {(T, "$token", 2)}),
@@ -154,6 +156,12 @@ def test_names_are_read_by_their_last_word() -> None:
     assert rule_of_words(words("encrypted_password")) is None and rule_of_words(words("PHP_AUTH_PW")) == P
     assert rule_of_words(words("cache_key")) is None and rule_of_words(words("public_key")) is None
     assert rule_of_words(words("session_id")) == C and rule_of_words(words("sender_email")) is None
+    assert rule_of_words(words("user_pw")) == P and rule_of_words(words("DATABASE_URL")) == P
+    assert rule_of_words(words("conn_string")) == P and rule_of_words(words("SECRET_KEY_BASE")) == K
+    assert found("src/a.js", 'console.log(req.headers["x-api-key"], cc_number)\n') == {
+        (K, 'req.headers["x-api-key"]', 1),
+        (CARD, "cc_number", 1),
+    }
 
 
 def test_commented_out_calls_docstrings_and_block_comments_are_left_alone() -> None:
