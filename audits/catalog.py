@@ -1157,6 +1157,98 @@ CATALOG: dict[str, Verdict] = {
         "variables a deploy needs.",
         "Commit a .env.example at the root with one line per variable (names only, no values):\n{lines}",
     ),
+    # --- Log hygiene in client repositories -------------------------------------------------------------
+    "secrets.log.password": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs a password: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. Logs are kept for weeks, copied to log services "
+        "and read by more people and tools than the database; a password in them can be used by anyone who reads "
+        "them.",
+        "Take {logged} out of the log call and log who it concerns by id (user.id) instead, or a fixed "
+        '"[redacted]" where the field must show. Treat the passwords already logged as exposed: purge or expire '
+        "those log files and ask the users concerned to reset their passwords.",
+    ),
+    "secrets.log.token": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs a token: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. Whoever reads the logs, or a log service they "
+        "are shipped to, can act as the user or the app with that token until it expires.",
+        "Log an identifier instead (the user's or the session's id), or at most the token's first few characters; "
+        "never the whole token. Revoke the tokens already written and purge those logs.",
+    ),
+    "secrets.log.api_key": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs an API key or secret: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. Every log store and log service that line reached "
+        "now holds the key, and anyone who can read them can use it as the app does.",
+        "Log the key's name, or its last 4 characters at most, never its value. Rotate the key at its provider, "
+        "since it has been written out, and purge those logs.",
+    ),
+    "secrets.log.authorization": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs an Authorization header: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. The Authorization header carries the caller's "
+        "token or password (Basic auth is only base64), so the logs hold working credentials.",
+        "Log the scheme (Bearer, Basic) or the authenticated user's id, never the header's value. Revoke the "
+        "tokens already logged and purge those logs.",
+    ),
+    "secrets.log.cookie": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs a cookie or session id: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. A session cookie is as good as a password while "
+        "the session lasts: whoever reads it in the logs can take the session over.",
+        "Log the user's id instead; where a cookie must be mentioned, log its name only. Sign out the sessions "
+        "already logged and purge those logs.",
+    ),
+    "secrets.log.headers": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs whole request headers: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs: every header, the Authorization header and the "
+        "cookies among them, for every request that passes there.",
+        "Log only the headers you need, by name (User-Agent, a request id), or redact Authorization, Cookie, "
+        "Set-Cookie and X-Api-Key before logging the rest.",
+    ),
+    "secrets.log.request_body": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs a whole request body: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs: whatever the client sent, which is a password on "
+        "a sign-in form, a card number at checkout and personal details everywhere else.",
+        "Log the fields you need by name (an id, a type, a count), or pass the body through a redaction that drops "
+        "password, token, secret, card and email fields before it is logged.",
+    ),
+    "secrets.log.card": _v(
+        S,
+        H,
+        Item.SECRETS,
+        "{path} logs a card number: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. A card number must never be stored in the clear "
+        "(PCI DSS), and log files are stored, copied and kept.",
+        "Log the card's brand and last 4 digits at most, or the payment provider's id for it. Purge the logs that "
+        "hold card numbers.",
+    ),
+    "secrets.log.email": _v(
+        S,
+        M,
+        Item.SECRETS,
+        "{path} logs an email address: {logged}",
+        "{call} on line {line}{more} writes {logged} to the logs. An email address is personal data: logs keep it "
+        "outside the app's retention and deletion rules, where an erasure request does not reach.",
+        "Log the user's id instead, or a masked address (j•••@example.com) where a person must recognise it.",
+    ),
     # --- The audit itself ---------------------------------------------------------------------------
     # --- AI assistant ----------------------------------------------------------------------------
     "assistant.leak.canary": _v(

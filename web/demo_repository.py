@@ -1,5 +1,6 @@
 """The demo workspace's repository scan: a small made-up client repository (a Next.js app with a committed
-.env and a key pasted into its config), scanned when the demo is seeded so the risk list shows the result."""
+.env, a key pasted into its config and a login route that logs what it should not), scanned when the demo is seeded
+so the risk list shows the result."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ DEMO_REPOSITORY = {
     "studiokit-main/lib/db.ts": "export const db = new Pool({ connectionString: process.env.DATABASE_URL });\n",
     "studiokit-main/lib/mail.ts": "const key = process.env.RESEND_API_KEY;\nconst from = process.env.MAIL_FROM;\n",
     "studiokit-main/app/api/checkout/route.ts": "const stripe = new Stripe(process.env.STRIPE_SECRET_KEY!);\n",
+    "studiokit-main/app/api/login/route.ts": "export async function POST(req: Request) {\n"
+    "  const { email, password } = await req.json();\n"
+    '  console.log("login attempt", email, req.headers.get("authorization"));\n'
+    "  return signIn(email, password);\n}\n",
     "studiokit-main/Dockerfile": 'FROM node:20-alpine\nENV NODE_ENV=production\nCMD ["npm", "start"]\n',
 }
 

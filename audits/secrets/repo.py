@@ -1,6 +1,7 @@
 """The repository scan: an uploaded archive or git bundle, its working tree and its whole git history, turned
 into findings (committed keys, committed .env files, environment variables .env.example does not document,
-production settings left in debug mode). Pure: it reads a file and returns findings; the caller stores them."""
+production settings left in debug mode, and in the working tree's source, logging calls that write secrets or
+personal data). Pure: it reads a file and returns findings; the caller stores them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from audits.secrets.history import (
     history_blobs,
     open_repo,
 )
+from audits.secrets.loghygiene import LogHygiene
+from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.providers import with_article
 
 # Every finding id the scan may produce.
@@ -43,6 +46,7 @@ REPO_SCAN_IDS = frozenset(
         "env.undocumented",
         "env.example_missing",
     }
+    | LOG_RULE_IDS
 )
 # Files of a .git folder that point at other places on disk (object alternates, a linked worktree's common
 # folder): never written, so that reading the upload can only ever read the upload.
@@ -187,6 +191,7 @@ class Collector:
         self.example_path = ""
         self.debug: list[tuple[str, int, DebugRule]] = []
         self.tree_blobs: set[bytes] = set()
+        self.logging = LogHygiene()  # the working tree's files only: a logging call in history no longer runs
         self.stats = {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0}
 
     def tree_file(self, path: str, data: bytes) -> None:
@@ -200,6 +205,7 @@ class Collector:
             self.env_files.setdefault(path, ("the working tree", Location(path)))
         if vendored or b"\x00" in data[:8000]:
             return
+        self.logging.tree_file(path, data)
         text = data.decode("utf-8", "replace")
         if self.environment:
             if posixpath.basename(path) in EXAMPLE_NAMES and (self.documented is None or "/" not in path):
@@ -265,13 +271,15 @@ class Collector:
                 {"path": path, "line": line, "setting": rule.setting, "fix": rule.fix},
             )
             found.append((finding, [Location(path, line)]))
+        for finding, places in self.logging.located():
+            found.append((finding, [Location(path, line) for path, line in places]))
         return found
 
     def report(self) -> RepoReport:
         located = self.located()
         return RepoReport(
             [finding for finding, _ in located],
-            self.stats,
+            self.stats | dict(self.logging.stats),
             {(finding.check_id, finding.subject): places for finding, places in located},
         )
 

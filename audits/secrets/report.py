@@ -10,10 +10,13 @@ The JSON report (`--json`) keeps this shape; a field is only ever added, and `fo
       "target": "the PATH as given" | "3 files named",
       "kind": "directory" | "files" | "zip" | "tar.gz" | "tar" | "bundle",
       "history": true,                  # whether git history was read
-      "verdict": "passed" | "blocked",  # blocked: at least one blocker (a secret key, a committed .env file)
+      "verdict": "passed" | "blocked",  # blocked: at least one blocker (a secret key, a committed .env file),
+                                        # or with --fail-on high|medium a finding that severe
+      "fail_on": "blocker" | "high" | "medium",
       "counts": {"blocker": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
       "stats": {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0,
-                "skipped_links": 0, "skipped_large": 0},
+                "skipped_links": 0, "skipped_large": 0,
+                "log_calls": 0, "log_left_out": 0},    # logging calls parsed; places left unread at a limit
       "findings": [
         {
           "check_id": "secrets.repo.key",
@@ -22,12 +25,16 @@ The JSON report (`--json`) keeps this shape; a field is only ever added, and `fo
           "provider": "AWS secret access key" | null,
           "key": "AKIA•••• (sha256 1a2b3c4d)" | null,    # never the whole key
           "seen_in": "the working tree" | "git history only" | null,
+          "logged": "request.headers" | null,             # a log-hygiene finding: the name logged, never a value
           "locations": [{"path": "app/settings.py", "line": 3 | null, "commit": "abc1234" | null}]
         }
       ]
     }
 
-Findings come most severe first. Exit status: 0 passed, 1 blocked, 2 could not scan.
+Findings come most severe first. Exit status: 0 passed, 1 blocked, 2 could not scan. The log-hygiene findings
+(secrets.log.*: a logging call that writes a password, a token, a key, an Authorization header, a cookie, whole
+request headers or body, a card number: high; an email address: medium) are reported but block only with
+--fail-on high (or medium).
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ class Scan:
     kind: str
     history: bool
     report: RepoReport
+    # The least severe finding that blocks: a blocker by default (a secret key, a committed .env file); `high` also
+    # blocks on the high findings (debug settings, logging calls that write passwords, tokens, keys, cookies).
+    fail_on: Severity = Severity.BLOCKER
 
     @property
     def findings(self) -> list[Finding]:
@@ -63,8 +73,12 @@ class Scan:
         return sorted(self.report.findings, key=lambda f: (severity_of(f).rank, f.check_id, f.subject))
 
     @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if severity_of(f).rank <= self.fail_on.rank]
+
+    @property
     def verdict(self) -> str:
-        return BLOCKED if any(severity_of(f) == Severity.BLOCKER for f in self.report.findings) else PASSED
+        return BLOCKED if self.blocking else PASSED
 
     @property
     def exit_status(self) -> int:
@@ -74,27 +88,31 @@ class Scan:
         return self.report.locations.get((finding.check_id, finding.subject), [])
 
 
-def scan_target(path: Path, *, history: bool = True, limits: Limits | None = None) -> Scan:
+def scan_target(
+    path: Path, *, history: bool = True, limits: Limits | None = None, fail_on: Severity = Severity.BLOCKER
+) -> Scan:
     """Scan a folder, a zip or tar(.gz) archive, or a git bundle. Raises ArchiveError with one line to show
     when it cannot be scanned (not there, unreadable, not an archive, damaged, over a limit)."""
     try:
         if path.is_dir():
-            return Scan(str(path), "directory", history, scan_directory(path, limits, history=history))
+            return Scan(str(path), "directory", history, scan_directory(path, limits, history=history), fail_on)
         if not path.exists():
             raise ArchiveError("No such file or folder.")
         if not path.is_file():
             raise ArchiveError("This is neither a folder nor a file.")
         with open(path, "rb") as f:
             kind = sniff(f.read(512)) or "unknown"
-        return Scan(str(path), kind, history, scan_upload(path, limits, history=history))
+        return Scan(str(path), kind, history, scan_upload(path, limits, history=history), fail_on)
     except OSError as exc:
         raise ArchiveError(f"It could not be read ({exc.strerror or type(exc).__name__}).") from exc
 
 
-def scan_named_files(names: Iterable[str], *, limits: Limits | None = None) -> Scan:
+def scan_named_files(
+    names: Iterable[str], *, limits: Limits | None = None, fail_on: Severity = Severity.BLOCKER
+) -> Scan:
     """Scan the files named (a commit's staged files): never the history, nor the whole-repository checks."""
     names = list(names)
-    return Scan(f"{plural(len(names), 'file')} named", "files", False, scan_files(names, limits))
+    return Scan(f"{plural(len(names), 'file')} named", "files", False, scan_files(names, limits), fail_on)
 
 
 def _entry(scan: Scan, finding: Finding) -> dict[str, Any]:
@@ -108,6 +126,7 @@ def _entry(scan: Scan, finding: Finding) -> dict[str, Any]:
         "provider": finding.params.get("provider"),
         "key": finding.params.get("key"),
         "seen_in": finding.evidence.get("seen in"),
+        "logged": finding.params.get("logged"),
         "locations": [
             {"path": place.path, "line": place.line or None, "commit": place.commit or None}
             for place in scan.locations(finding)
@@ -125,6 +144,7 @@ def as_json(scan: Scan) -> dict[str, Any]:
         "kind": scan.kind,
         "history": scan.history,
         "verdict": scan.verdict,
+        "fail_on": scan.fail_on.value,
         "counts": {severity.value: counts.get(severity.value, 0) for severity in Severity},
         "stats": dict(scan.report.stats),
         "findings": [_entry(scan, f) for f in findings],
@@ -142,11 +162,15 @@ def _read_what(scan: Scan) -> str:
     text = f"Read {plural(stats.get('files', 0), 'file')}"
     if scan.history:
         text += f" and {plural(stats.get('blobs', 0), 'earlier file version')} from git history"
+    if stats.get("log_calls"):
+        text += f", and checked {plural(stats['log_calls'], 'logging call')}"
     skipped = []
     if stats.get("skipped_links"):
         skipped.append(plural(stats["skipped_links"], "link or special file"))
     if stats.get("skipped_large"):
         skipped.append(f"{plural(stats['skipped_large'], 'file')} over the size limit")
+    if stats.get("log_left_out"):
+        skipped.append(f"{plural(stats['log_left_out'], 'possible logging call')} over the log-hygiene limits")
     return text + (f"; skipped {' and '.join(skipped)}." if skipped else ".")
 
 
@@ -158,6 +182,8 @@ def as_text(scan: Scan, *, show_info: bool = True) -> str:
     what = scan.target if scan.kind == "files" else f"{scan.target} ({scan.kind}, {history})"
     if blockers:
         headline = f"BLOCKED: {plural(blockers, 'blocker')} (a secret to rotate or a file that must not be committed)"
+    elif scan.blocking:
+        headline = f"BLOCKED: {plural(len(scan.blocking), 'finding')} at {scan.fail_on.value} or above (--fail-on)"
     else:
         headline = "PASSED: no secret found" if not findings else "PASSED: no blocker"
     lines = [f"{what}: {headline}", ""]
@@ -171,6 +197,8 @@ def as_text(scan: Scan, *, show_info: bool = True) -> str:
             lines.append(f"         provider: {finding.params['provider']}")
         if finding.params.get("key"):
             lines.append(f"         key:      {finding.params['key']}")
+        if finding.params.get("logged"):
+            lines.append(f"         logs:     {finding.params['logged']} ({finding.params['call']})")
         for place in scan.locations(finding):
             lines.append(f"         at:       {place_text(place)}")
         for number, line in enumerate(text["fix"].splitlines()):

@@ -1,9 +1,10 @@
 """A repository scan as SARIF 2.1.0, the format GitHub code scanning (and other code-review tools) read.
 
-One rule per kind of finding, with the catalog's severity as its default level and GitHub's `security-severity`;
-one result per place a finding was seen, with a path relative to the scanned folder, its line, and a fingerprint
-that stays the same from run to run (the finding's subject and path; never the key: a key's subject holds only its
-provider and the first 8 hex digits of its SHA-256). Messages show keys redacted, as every report does."""
+One rule per kind of finding (each log-hygiene rule among them), with the catalog's severity as its default level
+and GitHub's `security-severity`; one result per place a finding was seen, with a path relative to the scanned
+folder, its line, and a fingerprint that stays the same from run to run (the finding's subject and path; never the
+key: a key's subject holds only its provider and the first 8 hex digits of its SHA-256). Messages show keys
+redacted, as every report does."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 from audits.catalog import CATALOG, render, severity_of
 from audits.findings import Finding, Severity
+from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.repo import REPO_SCAN_IDS, Location
 from audits.secrets.report import Scan
 
@@ -57,6 +59,61 @@ RULES: dict[str, tuple[str, str, str]] = {
         "No .env.example documents the environment variables the code reads",
         "Commit a .env.example at the root with one line per variable the app reads (names only, no values).",
     ),
+    "secrets.log.password": (
+        "LoggedPassword",
+        "A logging call writes a password",
+        "Logs are kept, copied to log services and read by more people than the database. Log the user's id "
+        'instead of the password (or a fixed "[redacted]"), purge the logs that hold passwords and have the users '
+        "concerned reset them.",
+    ),
+    "secrets.log.token": (
+        "LoggedToken",
+        "A logging call writes a token",
+        "Whoever reads the logs can act as the user or the app with the token until it expires. Log an identifier "
+        "(the user's or the session's id) instead, revoke the tokens already logged and purge those logs.",
+    ),
+    "secrets.log.api_key": (
+        "LoggedApiKey",
+        "A logging call writes an API key or secret",
+        "Every log store the line reached now holds the key. Log the key's name, or its last 4 characters at most; "
+        "rotate the key at its provider and purge those logs.",
+    ),
+    "secrets.log.authorization": (
+        "LoggedAuthorizationHeader",
+        "A logging call writes an Authorization header",
+        "The header carries the caller's token or password. Log the scheme or the authenticated user's id, never "
+        "the header's value; revoke the tokens already logged.",
+    ),
+    "secrets.log.cookie": (
+        "LoggedCookie",
+        "A logging call writes a cookie or session id",
+        "A session cookie lets whoever reads it take the session over. Log the user's id, or the cookie's name "
+        "only; sign out the sessions already logged.",
+    ),
+    "secrets.log.headers": (
+        "LoggedRequestHeaders",
+        "A logging call writes whole request headers",
+        "Request headers include Authorization and Cookie. Log only the headers needed, by name, or redact "
+        "Authorization, Cookie, Set-Cookie and X-Api-Key first.",
+    ),
+    "secrets.log.request_body": (
+        "LoggedRequestBody",
+        "A logging call writes a whole request body",
+        "A request body holds whatever the client sent: passwords, card numbers, personal details. Log the fields "
+        "needed by name, or redact password, token, secret, card and email fields first.",
+    ),
+    "secrets.log.card": (
+        "LoggedCardNumber",
+        "A logging call writes a card number",
+        "Card numbers must never be stored in the clear (PCI DSS), and logs are stored. Log the brand and the last "
+        "4 digits at most, or the payment provider's id for the card; purge the logs that hold card numbers.",
+    ),
+    "secrets.log.email": (
+        "LoggedEmailAddress",
+        "A logging call writes an email address",
+        "An email address is personal data, and logs keep it outside the app's retention and deletion rules. Log "
+        "the user's id instead, or a masked address.",
+    ),
 }
 LEVELS = {
     Severity.BLOCKER: "error",
@@ -76,6 +133,10 @@ SECURITY_SEVERITY = {
 RULE_IDS = sorted(REPO_SCAN_IDS)
 
 
+def _tags(check_id: str) -> list[str]:
+    return ["security", "log-hygiene"] if check_id in LOG_RULE_IDS else ["security", "secrets"]
+
+
 def _rule(check_id: str) -> dict[str, Any]:
     name, short, help_text = RULES[check_id]
     severity = CATALOG[check_id].severity
@@ -86,7 +147,7 @@ def _rule(check_id: str) -> dict[str, Any]:
         "fullDescription": {"text": help_text},
         "help": {"text": help_text},
         "defaultConfiguration": {"level": LEVELS[severity]},
-        "properties": {"tags": ["security", "secrets"], "security-severity": SECURITY_SEVERITY[severity]},
+        "properties": {"tags": _tags(check_id), "security-severity": SECURITY_SEVERITY[severity]},
     }
 
 

@@ -22,13 +22,15 @@ from audits.secrets.repo import REPO_SCAN_IDS
 from tests.audits.conftest import only_declared_ids
 
 AUDITS = Path(__file__).resolve().parents[2] / "audits"
-# The modules that produce findings: the checks, the engine, the repository scan and a real send's verdict.
+# The modules that produce findings: the checks, the engine, the repository scan (with its log-hygiene rules)
+# and a real send's verdict.
 SOURCES = sorted(
     [
         *(AUDITS / "checks").glob("*.py"),
         AUDITS / "engine.py",
         AUDITS / "secrets" / "repo.py",
         AUDITS / "inbound" / "verdict.py",
+        AUDITS / "secrets" / "lognames.py",
     ]
 )
 PRODUCERS: dict[str, frozenset[str]] = {check.name: check.ids for check in CHECKS} | {

@@ -88,6 +88,20 @@ def test_the_hook_blocks_a_staged_env_file_and_skips_a_deleted_file(tmp_path: Pa
     assert gone.returncode == 0 and "Read 0 files." in gone.stdout
 
 
+def test_the_hook_reports_unsafe_logging_and_blocks_on_it_with_fail_on_high(tmp_path: Path) -> None:
+    names = staged_repo(tmp_path / "app", {"src/auth.py": "def login(user):\n    print(user.password)\n"})
+    reported = run_entry(tmp_path / "app", names)
+    assert reported.returncode == 0, reported.stdout + reported.stderr  # high: reported, not a blocker by default
+    assert "1 file named: PASSED: no blocker" in reported.stdout
+    assert "HIGH     src/auth.py logs a password: user.password  [secrets.log.password]" in reported.stdout
+    assert "at:       src/auth.py:2" in reported.stdout
+    # In .pre-commit-config.yaml: `args: [--fail-on, high]`, which pre-commit puts before the file names.
+    blocked = run_entry(tmp_path / "app", ["--fail-on", "high", *names])
+    assert blocked.returncode == 1 and "BLOCKED: 1 finding at high or above (--fail-on)" in blocked.stdout
+    safe = staged_repo(tmp_path / "safe", {"src/auth.py": "def login(user):\n    print(user.id)\n"})
+    assert run_entry(tmp_path / "safe", ["--fail-on", "high", *safe]).returncode == 0
+
+
 @pytest.mark.skipif(not (ROOT / ".git").exists(), reason="pre-commit installs the hook from a git repository")
 def test_pre_commit_installs_the_hook_from_this_repository_and_blocks(tmp_path: Path) -> None:
     """pre-commit itself: it clones this repository, installs it with pip into an environment of its own and

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET
 from tests.audits.repos import GITHUB_TOKEN, git
@@ -85,13 +85,13 @@ def test_the_json_report_keeps_its_documented_shape(tmp_path: Path) -> None:
     status, out, _ = run(str(plant(tmp_path / "shop", LEAKY)), "--json")
     report = json.loads(out)
     assert status == 1
-    assert set(report) == {"format", "target", "kind", "history", "verdict", "counts", "stats", "findings"}
+    assert set(report) == {"format", "target", "kind", "history", "verdict", "fail_on", "counts", "stats", "findings"}
     assert report["format"] == "launchready-scan/1" and report["verdict"] == "blocked"
     assert report["counts"] == {"blocker": 2, "high": 0, "medium": 0, "low": 0, "info": 0}
     assert report["stats"]["files"] == 4
     stripe = next(f for f in report["findings"] if f["provider"] == "Stripe secret key")
     assert set(stripe) == {
-        "check_id", "severity", "title", "explanation", "fix", "provider", "key", "seen_in", "locations",
+        "check_id", "severity", "title", "explanation", "fix", "provider", "key", "seen_in", "logged", "locations",
     }  # fmt: skip
     assert stripe["check_id"] == "secrets.repo.key" and stripe["severity"] == "blocker"
     assert stripe["key"] == redacted(FAKE_STRIPE_SECRET, "sk_live_")
@@ -204,3 +204,62 @@ def test_the_exit_status_is_the_process_own(tmp_path: Path) -> None:
     assert blocked.returncode == 1 and "BLOCKED" in blocked.stdout
     assert missing.returncode == 2 and missing.stdout == "" and len(missing.stderr.strip().splitlines()) == 1
     assert_no_secret(blocked.stdout, blocked.stderr)
+
+
+# A logging call per language that writes what it should not, in a repository with no key: the names are reported,
+# never the values (this password constant among them).
+LOGGING = CLEAN | {
+    "app/auth.py": 'import logging\nlog = logging.getLogger(__name__)\nSECRET = "hunter2-correct-horse"\n\n'
+    'def login(user, password):\n    log.info("login %s %s", user.email, password)\n    log.info("ok %s", SECRET)\n',
+    "web/server.ts": "app.use((req, res, next) => {\n  console.log(req.headers.authorization);\n  next();\n});\n",
+    "lib/pay.rb": "def charge(card_number)\n  puts card_number\nend\n",
+    "src/Mail.php": "<?php\nerror_log($_POST['password']);\n",
+    "cmd/main.go": 'package main\n\nfunc f() {\n\tlog.Printf("token=%s", token)\n}\n',
+}
+
+
+def test_logging_calls_that_write_secrets_are_reported_with_file_line_name_and_fix(tmp_path: Path) -> None:
+    folder = plant(tmp_path / "shop", LOGGING)
+    status, out, err = run(str(folder))
+    assert status == 0 and err == "" and "PASSED: no blocker" in out  # high, not blockers
+    assert "HIGH     app/auth.py logs a password: password  [secrets.log.password]" in out
+    assert "logs:     password (log.info)\n         at:       app/auth.py:6\n" in out
+    assert "HIGH     app/auth.py logs an API key or secret: SECRET  [secrets.log.api_key]" in out
+    assert "at:       web/server.ts:2" in out and "logs an Authorization header: req.headers.authorization" in out
+    assert "HIGH     lib/pay.rb logs a card number: card_number" in out and "at:       lib/pay.rb:2" in out
+    assert "src/Mail.php logs a password: $_POST['password']" in out and "at:       src/Mail.php:2" in out
+    assert "cmd/main.go logs a token: token" in out and "at:       cmd/main.go:4" in out
+    assert "MEDIUM   app/auth.py logs an email address: user.email" in out
+    assert "fix:      Take password out of the log call and log who it concerns by id (user.id)" in out
+    assert "and checked 6 logging calls." in out
+    assert "hunter2" not in out
+
+    status, out, _ = run(str(folder), "--json")
+    report = json.loads(out)
+    assert status == 0 and report["verdict"] == "passed" and report["fail_on"] == "blocker"
+    assert report["counts"] == {"blocker": 0, "high": 6, "medium": 1, "low": 0, "info": 0}
+    logged = {(f["check_id"], f["logged"], f["locations"][0]["path"], f["locations"][0]["line"]) for f in
+              report["findings"] if f["check_id"].startswith("secrets.log.")}  # fmt: skip
+    assert logged == {
+        ("secrets.log.password", "password", "app/auth.py", 6),
+        ("secrets.log.email", "user.email", "app/auth.py", 6),
+        ("secrets.log.api_key", "SECRET", "app/auth.py", 7),
+        ("secrets.log.authorization", "req.headers.authorization", "web/server.ts", 2),
+        ("secrets.log.card", "card_number", "lib/pay.rb", 2),
+        ("secrets.log.password", "$_POST['password']", "src/Mail.php", 2),
+        ("secrets.log.token", "token", "cmd/main.go", 4),
+    }
+    assert report["stats"]["log_calls"] == 6 and report["stats"]["log_left_out"] == 0
+    assert "hunter2" not in out
+
+
+def test_fail_on_high_blocks_a_build_on_unsafe_logging(tmp_path: Path) -> None:
+    folder = plant(tmp_path / "shop", LOGGING)
+    status, out, _ = run(str(folder), "--fail-on", "high")
+    assert status == 1 and "BLOCKED: 6 findings at high or above (--fail-on)" in out
+    status, out, _ = run(str(folder), "--fail-on", "medium", "--json")
+    assert status == 1 and json.loads(out)["verdict"] == "blocked" and json.loads(out)["fail_on"] == "medium"
+    safe = plant(tmp_path / "safe", CLEAN | {"app/auth.py": 'log.info("user %s logged in", user.id)\n'})
+    assert run(str(safe), "--fail-on", "medium")[0] == 0
+    with pytest.raises(CommandError, match="invalid choice: 'low'"):  # from a shell: argparse's exit status 2
+        run(str(safe), "--fail-on", "low")

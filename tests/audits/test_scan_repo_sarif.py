@@ -10,11 +10,12 @@ import pytest
 from jsonschema import Draft4Validator
 
 from audits.catalog import CATALOG
+from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.repo import REPO_SCAN_IDS
 from audits.secrets.sarif import RULES
 from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET
 from tests.audits.repos import GITHUB_TOKEN, git
-from tests.audits.test_scan_repo_command import CLEAN, LEAKY, assert_no_secret, plant, redacted, run
+from tests.audits.test_scan_repo_command import CLEAN, LEAKY, LOGGING, assert_no_secret, plant, redacted, run
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "data/sarif/sarif-schema-2.1.0.json").read_text())
 VALIDATOR = Draft4Validator(SCHEMA)
@@ -105,3 +106,36 @@ def test_every_rule_is_described(check_id: str) -> None:
     name, short, help_text = RULES[check_id]
     assert name.isidentifier() and short and help_text
     assert CATALOG[check_id]  # and has its verdict text
+
+
+def test_log_hygiene_findings_are_valid_sarif_with_a_rule_each(tmp_path: Path) -> None:
+    status, log, raw = sarif_of(str(plant(tmp_path / "shop", LOGGING)))
+    assert status == 0
+    errors = sorted(VALIDATOR.iter_errors(log), key=str)
+    assert not errors, [e.message for e in errors[:5]]
+    (run_,) = log["runs"]
+    rules = {rule["id"]: rule for rule in run_["tool"]["driver"]["rules"]}
+    assert set(rules) >= LOG_RULE_IDS
+    for rule_id in LOG_RULE_IDS:
+        rule = rules[rule_id]
+        assert rule["name"].startswith("Logged") and rule["shortDescription"]["text"].startswith("A logging call")
+        assert rule["help"]["text"] == rule["fullDescription"]["text"] and "Log " in rule["help"]["text"]
+        assert rule["properties"]["tags"] == ["security", "log-hygiene"]
+    assert rules["secrets.log.password"]["defaultConfiguration"]["level"] == "error"
+    assert rules["secrets.log.email"]["defaultConfiguration"]["level"] == "warning"
+    results = [r for r in run_["results"] if r["ruleId"] in LOG_RULE_IDS]
+    where = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+         r["locations"][0]["physicalLocation"]["region"]["startLine"], r["level"])
+        for r in results
+    }  # fmt: skip
+    assert ("secrets.log.password", "app/auth.py", 6, "error") in where
+    assert ("secrets.log.email", "app/auth.py", 6, "warning") in where
+    assert ("secrets.log.authorization", "web/server.ts", 2, "error") in where
+    assert ("secrets.log.password", "src/Mail.php", 2, "error") in where
+    indexed = run_["tool"]["driver"]["rules"]
+    assert len(results) == 7 and all(rules[r["ruleId"]] == indexed[r["ruleIndex"]] for r in results)
+    password = next(r for r in results if r["ruleId"] == "secrets.log.password" and "auth.py" in r["message"]["text"])
+    assert password["message"]["text"].startswith("app/auth.py logs a password: password. Take password out")
+    assert len({r["partialFingerprints"]["launchreadyFinding/v1"] for r in results}) == 7
+    assert "hunter2" not in raw

@@ -3,15 +3,20 @@ the published pack, and by the consultant's hand otherwise; in a fixed number of
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
-from audits.models import AuditFinding, AuditRun
+from audits.models import AuditFinding, AuditRun, RepoScan
+from audits.secrets.lifecycle import repo_scan_finish
+from audits.secrets.repo import scan_upload
 from handover.checklist import State, sprint_checklist
 from handover.models import ChecklistTick
 from handover.publish import pack_publish
 from monitoring.models import AlertChannel, Monitor
 from monitoring.scheduler import sync_monitors
+from tests.audits.repos import zip_bytes
 from tests.conftest import Tenant, login
 from tests.factories import RouteFactory
 
@@ -96,6 +101,20 @@ def test_a_key_committed_to_the_repository_unticks_secrets_handling(tenant: Tena
     assert (secrets.state, secrets.source) == (State.BLOCKED, "audit")
     assert secrets.findings[0].title == "A Stripe secret key is committed to the repository"
     assert secrets.findings[0].url == reverse("repo_scans", args=[tenant.client.code])
+
+
+def test_logging_calls_that_write_secrets_keep_secrets_handling_open(tenant: Tenant, tmp_path: Path) -> None:
+    _run(tenant)
+    assert _states(tenant)["secrets"] == (State.DONE, "audit")
+    scan = RepoScan.objects.create(client=tenant.client, filename="app.zip", kind="zip")
+    upload = tmp_path / "app.zip"
+    upload.write_bytes(zip_bytes({"shop-main/app/views.py": b"def login(request):\n    logger.info(request.POST)\n"}))
+    report = scan_upload(upload)
+    repo_scan_finish(scan, report.findings, report.stats)
+    secrets = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "secrets")
+    assert (secrets.state, secrets.source) == (State.ATTENTION, "audit")
+    assert secrets.reason == "1 finding to work down (high or medium)."
+    assert [f.title for f in secrets.findings] == ["app/views.py logs a whole request body: request.POST"]
 
 
 def test_a_manual_tick_never_hides_an_open_blocker(tenant: Tenant) -> None:

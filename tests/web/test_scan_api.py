@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from audits.ci import github_actions, shell
-from audits.models import RepoScan, RepoUpload
+from audits.models import AuditRun, RepoScan, RepoUpload
 from audits.selectors import risk_list
 from handover.checklist import State, sprint_checklist
 from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET
@@ -102,6 +102,52 @@ def test_a_clean_repository_passes_and_a_waiting_one_is_pending(
     result = verdict(secret, done.json()["url"]).json()
     assert result["state"] == "passed" and result["findings"] == [] and result["counts"]["blocker"] == 0
     assert result["file"] == "ci-upload.zip" and result["kind"] == "zip"
+
+
+# A repository with no key in it whose code logs what it should not: the values never leave the scan.
+LOGGING_REPOSITORY = {
+    "shop-main/app/auth.py": b'import logging\nlog = logging.getLogger(__name__)\nPASSWORD = "correct-horse-42"\n'
+    b'def login(request, user):\n    log.info("login %s %s", user.email, PASSWORD)\n'
+    b'    log.info("user %s logged in", user.id)\n',
+    "shop-main/web/server.js": b"app.post('/pay', (req, res) => {\n  console.log(req.headers);\n});\n",
+    "shop-main/tests/test_auth.py": b"print(password)\n",
+}
+
+
+@pytest.mark.django_db
+def test_logging_calls_that_write_secrets_are_counted_on_the_verdict_risk_list_and_checklist(
+    tenant: Tenant, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = send(secret, zip_bytes(LOGGING_REPOSITORY))
+    answer = verdict(secret, started.json()["url"])
+    result = answer.json()
+    # High findings are to work down, not blockers: the job passes unless a key or a .env is committed.
+    assert result["state"] == "passed"
+    assert result["counts"] == {"blocker": 0, "high": 2, "medium": 1, "low": 0, "info": 0}
+    logged = {f["check_id"]: f for f in result["findings"] if f["check_id"].startswith("secrets.log.")}
+    assert set(logged) == {"secrets.log.password", "secrets.log.headers", "secrets.log.email"}
+    password = logged["secrets.log.password"]
+    assert password["severity"] == "high" and password["title"] == "app/auth.py logs a password: PASSWORD"
+    assert password["evidence"] == {
+        "file": "app/auth.py", "line": 5, "logged": "PASSWORD", "call": "log.info", "lines": [5],
+    }  # fmt: skip
+    assert logged["secrets.log.headers"]["evidence"]["logged"] == "req.headers"
+    assert "correct-horse-42" not in answer.content.decode()  # names, never values
+    scan = RepoScan.objects.get(code=started.json()["scan"])
+    assert scan.stats["log_calls"] == 2  # the two that name a sensitive word, parsed
+
+    risks = risk_list(tenant.client)
+    assert risks.go is True and {f.check_id for f in risks.all_open} >= set(logged)
+    AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.DONE, go=True)  # the domain audited clean
+    secrets_item = next(i for i in sprint_checklist(tenant.sprint).items if i.item.value == "secrets")
+    assert secrets_item.state == State.ATTENTION and secrets_item.reason == "3 findings to work down (high or medium)."
+    assert {f.title for f in secrets_item.findings} == {
+        "app/auth.py logs a password: PASSWORD",
+        "web/server.js logs whole request headers: req.headers",
+        "app/auth.py logs an email address: user.email",
+    }
 
 
 @pytest.mark.django_db

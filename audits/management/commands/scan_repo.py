@@ -1,7 +1,9 @@
-"""`manage.py scan_repo PATH [--json | --sarif] [--no-history]`: the repository scan of a folder, a zip or tar(.gz)
-archive or a git bundle, from a shell or CI; `--files NAME ...` scans only the files named (the pre-commit hook).
+"""`manage.py scan_repo PATH [--json | --sarif] [--no-history] [--fail-on high]`: the repository scan of a folder, a
+zip or tar(.gz) archive or a git bundle, from a shell or CI; `--files NAME ...` scans only the files named (the
+pre-commit hook).
 
-Exit status: 0 passed, 1 blocked (a secret key or a committed .env file), 2 could not scan (one line on stderr).
+Exit status: 0 passed, 1 blocked (a secret key or a committed .env file; with --fail-on high, any high finding too,
+such as a logging call that writes a password or a token), 2 could not scan (one line on stderr).
 The scanning and the formats are in audits/secrets/report.py and audits/secrets/sarif.py.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from audits.findings import Severity
 from audits.secrets.archive import ArchiveError
 from audits.secrets.report import EXIT_UNSCANNED, Scan, as_json, as_text, scan_named_files, scan_target
 from audits.secrets.sarif import as_sarif
@@ -22,8 +25,9 @@ from audits.secrets.sarif import as_sarif
 class Command(BaseCommand):
     requires_system_checks: list[str] = []  # the scan needs no database, static files or site settings
     help = (
-        "Scan a folder, an archive or a git bundle (its files and git history) for committed keys, .env files "
-        "and debug settings. Exit 0 passed, 1 blocked, 2 could not scan."
+        "Scan a folder, an archive or a git bundle (its files and git history) for committed keys, .env files, "
+        "debug settings and logging calls that write secrets or personal data. Exit 0 passed, 1 blocked, 2 could "
+        "not scan."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,6 +36,13 @@ class Command(BaseCommand):
         output.add_argument("--json", action="store_true", help="print the report as JSON")
         output.add_argument("--sarif", action="store_true", help="print the report as SARIF 2.1.0 (code scanning)")
         parser.add_argument("--no-history", action="store_true", help="read the files only, not the git history")
+        parser.add_argument(
+            "--fail-on",
+            choices=[Severity.BLOCKER.value, Severity.HIGH.value, Severity.MEDIUM.value],
+            default=Severity.BLOCKER.value,
+            help="the least severe finding that blocks (default blocker; high also blocks on logging calls that "
+            "write passwords, tokens, keys or cookies, and on debug settings)",
+        )
         parser.add_argument(
             "--files", action="store_true", help="scan only the files named (as a pre-commit hook passes them)"
         )
@@ -43,10 +54,11 @@ class Command(BaseCommand):
             sys.exit(EXIT_UNSCANNED)
         shown = "the files named" if options["files"] else paths[0]
         try:
+            fail_on = Severity(options["fail_on"])
             if options["files"]:
-                scan = scan_named_files(paths)
+                scan = scan_named_files(paths, fail_on=fail_on)
             else:
-                scan = scan_target(Path(paths[0]), history=not options["no_history"])
+                scan = scan_target(Path(paths[0]), history=not options["no_history"], fail_on=fail_on)
         except ArchiveError as exc:
             self.stderr.write(f"scan_repo: {shown}: could not scan: {exc}")
             sys.exit(EXIT_UNSCANNED)
