@@ -31,6 +31,7 @@ from monitoring import charts, client_status, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
+from monitoring.heartbeat_views import heartbeat_rows
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
 from monitoring.rollup import day_start, observed
 from monitoring.scoping import get_rw_channel_for_user, get_rw_monitor_for_user, get_rw_token_for_user
@@ -107,7 +108,15 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
     incidents_html = jinja_partial(
         request, "monitoring/_incidents.html", {"incidents": incidents, "zone": _zone(client.timezone)}
     )
-    context = {"client": client, "monitors_html": monitors_html, "incidents_html": incidents_html, "can_edit": can_edit}
+    heartbeats, heartbeat_outages = heartbeat_rows(client)
+    context = {
+        "client": client,
+        "monitors_html": monitors_html,
+        "incidents_html": incidents_html,
+        "can_edit": can_edit,
+        "heartbeats": heartbeats,
+        "heartbeat_outages": heartbeat_outages,
+    }
     return render(request, "monitoring/client.html", context)
 
 
