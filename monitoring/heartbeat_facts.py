@@ -29,7 +29,9 @@ class HeartbeatFacts:
     state_label: str
     running: bool
     last_ping_at: datetime | None
+    last_ping_kind: str  # "succeeded", "started", "failed"; "" before the first ping
     last_ping_text: str  # "3 minutes ago (succeeded)", "never"
+    last_ping_moment: str  # "Mon 3 Mar 14:05 CET (succeeded)", "never": for what is read later (the pack)
     expected_at: datetime | None
     expected_text: str  # "in 12 minutes (Mon 3 Mar 15:05 CET)", "—"
     run_seconds: float | None
@@ -49,10 +51,8 @@ def facts(heartbeat: Heartbeat, now: datetime) -> HeartbeatFacts:
     """The heartbeat (with its client) in words, at `now`."""
     tz = schedule.zone(heartbeat.client.timezone)
     status = schedule.status(heartbeat, now, tz)
-    if heartbeat.last_ping_at is None:
-        last = "never"
-    else:
-        last = f"{ago(heartbeat.last_ping_at, now)} ({heartbeat.get_last_ping_kind_display().lower()})"
+    kind = heartbeat.get_last_ping_kind_display().lower() if heartbeat.last_ping_kind else ""
+    last = "never" if heartbeat.last_ping_at is None else f"{ago(heartbeat.last_ping_at, now)} ({kind})"
     expected = status.expected_at
     if expected is None or heartbeat.paused:
         expected_text = "—"
@@ -74,7 +74,9 @@ def facts(heartbeat: Heartbeat, now: datetime) -> HeartbeatFacts:
         state_label="Late: a run never finished" if status.stuck else status.label,
         running=status.running,
         last_ping_at=heartbeat.last_ping_at,
+        last_ping_kind=kind,
         last_ping_text=last,
+        last_ping_moment=f"{_when(heartbeat.last_ping_at, tz)} ({kind})" if heartbeat.last_ping_at else "never",
         expected_at=expected,
         expected_text=expected_text,
         run_seconds=run,

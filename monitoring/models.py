@@ -380,6 +380,11 @@ class Deploy(models.Model):
     def __str__(self) -> str:
         return f"Deploy {self.version or self.commit[:8]} of {self.client}"
 
+    @property
+    def jobs_missed(self) -> int:
+        """Heartbeats that did not ping between the deploy and their first expected time after it."""
+        return sum(1 for c in self.job_checks or [] if c.get("state") == "missed")
+
 
 class MaintenanceWindow(models.Model):
     """Planned work: alerts are held while a window is open (one-off, or weekly in the client's time zone)."""

@@ -20,6 +20,7 @@ from monitoring.alerts import routed_channels
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
 from monitoring.models import Alert, Deploy, Heartbeat, HeartbeatOutage, Incident, Monitor, WatchEvent
 from monitoring.rollup import Window
+from monitoring.snippets import PLACEHOLDER, cron_line
 
 DRIFT_KINDS = (WatchEvent.Kind.DNS_DRIFT, WatchEvent.Kind.EMAIL_DRIFT, WatchEvent.Kind.P95_REGRESSION)
 
@@ -233,3 +234,8 @@ def heartbeat_outages(client_ids: list[int], start: datetime, end: datetime) -> 
         .select_related("heartbeat")
         .order_by("started_at")
     ]
+
+
+def ping_example() -> str:
+    """A crontab line that reports its runs, with a placeholder where the job's own ping URL goes."""
+    return cron_line(PLACEHOLDER, "0 3 * * *")

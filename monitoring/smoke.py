@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from launchready.formatting import moment
 from launchready.models import Client, Route
 from launchready.net import Net
 from monitoring import heartbeat_schedule as schedule
@@ -145,3 +146,23 @@ def _settle(check: dict[str, Any], deploy: Deploy, heartbeat: Heartbeat | None, 
     if now >= expected_by:
         return {**check, "state": MISSED}
     return check
+
+
+def job_check_lines(deploy: Deploy, tz: Any) -> list[tuple[str, str, str]]:
+    """Each job check of a deploy in words: (state, the job's name, what happened), missed ones first."""
+    lines = []
+    for check in deploy.job_checks or []:
+        state, name = check.get("state", ""), str(check.get("name", ""))
+        expected_by = moment(datetime.fromisoformat(check["expected_by"]), tz) if check.get("expected_by") else ""
+        if state == PINGED:
+            pinged = moment(datetime.fromisoformat(check["pinged_at"]), tz)
+            words = f"ran {pinged}, and reported a failure" if check.get("failed") else f"pinged {pinged}"
+        elif state == MISSED:
+            words = f"not pinged since the deploy: expected by {expected_by}"
+        elif state == GONE:
+            words = "removed since the deploy"
+        else:
+            words = f"waiting for its first ping since the deploy (expected by {expected_by})"
+        lines.append((state, name, words))
+    order = {MISSED: 0, WAITING: 1, PINGED: 2, GONE: 3}
+    return sorted(lines, key=lambda line: order.get(line[0], 9))
