@@ -19,12 +19,15 @@ from launchready.tenancy import get_rw_client_for_user
 from monitoring import lateness, pings
 from monitoring.forms import HeartbeatForm
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
+from monitoring.heartbeat_schedule import State
 from monitoring.models import Heartbeat, HeartbeatOutage
 from monitoring.pings import heartbeat_create, ping_url
 from monitoring.scoping import get_rw_heartbeat_for_user
 from monitoring.snippets import Snippet, snippets
 
 RECENT_OUTAGES = 10
+# Late and failing first, then those running well, then those never pinged, then those paused.
+ORDER = {State.FAILED: 0, State.LATE: 0, State.UP: 1, State.NEVER: 2, State.PAUSED: 3}
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,14 @@ class HeartbeatRow:
 
 
 def heartbeat_rows(client: Client) -> tuple[list[HeartbeatRow], list[HeartbeatOutage]]:
-    """The client's heartbeats, late and failing first, and their latest outages (two queries)."""
+    """The client's heartbeats (late and failing first) and their latest outages: two queries."""
     now = timezone.now()
     heartbeats = list(Heartbeat.objects.filter(client=client).select_related("client"))
     rows = []
     for heartbeat in heartbeats:
         url = ping_url(heartbeat)
         rows.append(HeartbeatRow(facts(heartbeat, now), url, snippets(heartbeat, url)))
-    rows.sort(key=lambda r: (not r.facts.alarming, r.facts.paused, r.facts.name.lower()))
+    rows.sort(key=lambda r: (ORDER.get(r.facts.state, 1), r.facts.name.lower()))
     outages = list(
         HeartbeatOutage.objects.filter(heartbeat__client=client).select_related("heartbeat")[:RECENT_OUTAGES]
     )
