@@ -16,8 +16,9 @@ from launchready.sandbox.hostile_text import MARKER, SCRIPT, fitted
 from monitoring import lateness
 from monitoring.delivery import alert_send
 from monitoring.messages import alert_message
-from monitoring.models import Alert, AlertChannel, Deploy, Heartbeat, HeartbeatOutage, MaintenanceWindow
+from monitoring.models import Alert, AlertChannel, Deploy, Heartbeat, HeartbeatOutage, MaintenanceWindow, Monitor
 from monitoring.pings import heartbeat_create, record_ping
+from monitoring.tasks import monitoring_heartbeats
 from tests.conftest import Tenant, make_tenant
 from tests.hostile_checks import markup_problems, text_problems
 
@@ -205,8 +206,6 @@ def test_the_clients_maintenance_holds_the_alert_until_it_ends(tenant: Tenant) -
 
 @pytest.mark.django_db
 def test_a_route_monitors_maintenance_window_does_not_hold_heartbeats(tenant: Tenant) -> None:
-    from monitoring.models import Monitor
-
     _channels(tenant)
     monitor = Monitor.objects.create(client=tenant.client, route=tenant.route, url=tenant.route.url)
     MaintenanceWindow.objects.create(
@@ -272,3 +271,11 @@ def test_a_hostile_name_stays_text_in_the_alert(tenant: Tenant) -> None:
     assert not text_problems(message.body) and SCRIPT in message.body
     html = message.alternatives[0][0]  # type: ignore[attr-defined]
     assert MARKER in html and not markup_problems(html)
+
+
+@pytest.mark.django_db
+def test_the_beats_task_sweeps_and_settles_the_deploys_checks(tenant: Tenant) -> None:
+    heartbeat = _heartbeat(tenant)
+    _ping(heartbeat, "success", T0)  # long ago: late now
+    assert monitoring_heartbeats() == {"late": 1, "job_checks": 0}
+    assert monitoring_heartbeats() == {"job_checks": 0}
