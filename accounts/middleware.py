@@ -13,6 +13,9 @@ from accounts.models import Membership
 SESSION_KEY = "workspace"
 # Paths a member who still has to set up two-factor authentication may reach.
 MFA_SETUP_ALLOWED = ("/accounts/", "/static/", "/healthz", "/invitations/")
+# Paths that never need the workspace: passed by before the session is read (a job's ping must not load one,
+# even when a browser with a session cookie opens its URL).
+NO_WORKSPACE = ("/static/", "/healthz", "/ping/")
 
 
 def active_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:
@@ -30,8 +33,10 @@ class WorkspaceMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.memberships = []  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
+        if request.path.startswith(NO_WORKSPACE):
+            return self.get_response(request)
         user = request.user
-        if user.is_authenticated and not request.path.startswith(("/static/", "/healthz")):
+        if user.is_authenticated:
             memberships = list(
                 Membership.objects.filter(user=user).select_related("workspace", "client").order_by("workspace__name")
             )

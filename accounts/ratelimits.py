@@ -1,5 +1,5 @@
-"""Rate limits beyond allauth's own: sending invitations, the deploy API, and the sign-in's failures per
-account and address. The rates sit with allauth's in ACCOUNT_RATE_LIMITS and are counted by allauth's
+"""Rate limits beyond allauth's own: sending invitations, the deploy API, heartbeat pings, and the sign-in's
+failures per account and address. The rates sit with allauth's in ACCOUNT_RATE_LIMITS and are counted by allauth's
 rate limiter in the shared cache, the same machinery that already guards login, sign-up and password reset.
 
 Every answer over a limit is a 429 with a Retry-After header that says when the next attempt can pass."""
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
+from allauth.core.internal import ratelimit as ratelimit_internal
 from allauth.core.internal.ratelimit import get_cache_key, get_ip, get_rates
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +25,8 @@ API_SCANS = "api_scans"  # repositories sent to be scanned with a valid token: p
 API_DEPLOYS_FAILED = "api_deploys_failed"  # failed token checks per address
 # Wrong secrets per token prefix, from every address (a rate's name, not a secret).
 API_DEPLOYS_WRONG_SECRET = "api_deploys_wrong_secret"  # nosec B105
+HEARTBEAT_PINGS = "heartbeat_pings"  # pings per heartbeat (keyed by its URL's digest), from every address
+HEARTBEAT_UNKNOWN = "heartbeat_unknown"  # pings to a URL no heartbeat has, per address
 LOGIN_FAILED = "login_failed"  # allauth's: failures per address, and per account from every address
 LOGIN_FAILED_HERE = "login_failed_here"  # ours: failures per account from one address
 
@@ -120,6 +123,24 @@ def api_call_counted(request: HttpRequest, prefix: str, action: str = API_DEPLOY
     """Counts a call made with a valid token; False once the token, or its address, is over its rate (the
     deploy API's, or `action`'s: an upload to scan has a rate of its own)."""
     return ratelimit.consume(request, action=action, key=prefix)
+
+
+# --- Heartbeat pings: a GET counts too (allauth's own limiter passes GETs over unless asked) ---
+
+
+def _counted(request: HttpRequest, action: str, key: str | None = None) -> bool:
+    usage = ratelimit_internal.consume(request, app="allauth.account", action=action, key=key, limit_get=True)
+    return usage is not None
+
+
+def heartbeat_ping_counted(request: HttpRequest, digest: str) -> bool:
+    """Counts a ping against its heartbeat's rate; False once the heartbeat is over it."""
+    return _counted(request, HEARTBEAT_PINGS, digest)
+
+
+def heartbeat_miss_counted(request: HttpRequest) -> bool:
+    """Counts a ping to a URL no heartbeat has against the address; False once the address is over its rate."""
+    return _counted(request, HEARTBEAT_UNKNOWN)
 
 
 # --- Sign-in: failures per account from one address, beside allauth's per address and per account ---

@@ -476,6 +476,50 @@ def verify_monitoring_steps(up: Uptime, channels: list[str]) -> list[str]:
     ]
 
 
+def jobs_section(client: Client, channels: list[str], now: datetime) -> dict[str, Any]:
+    """How to tell the jobs run: the client's heartbeats (never their ping URLs: whoever holds one can report a
+    run) and how to read them."""
+    beats = monitoring.heartbeats([client.id], now)
+    rows = [
+        {
+            "name": b.name,
+            "kind": b.kind_label,
+            "schedule": b.schedule_text,
+            "state": b.state_label,
+            "state_key": b.state,
+            # A moment, not "5 minutes ago": the published pack is read long after it was built.
+            "last_ping": b.last_ping_moment,
+            "run": b.run_text,
+        }
+        for b in beats
+    ]
+    if not beats:
+        steps = [
+            "No background job reports to Launch Ready yet. If the app has any (nightly backups, scheduled emails, "
+            "queue workers), ask us for a heartbeat for each: a job that stops is otherwise noticed by a customer "
+            "first."
+        ]
+        return {"heartbeats": [], "steps": steps, "example": ""}
+    told = (
+        f"Launch Ready tells {', '.join(channels)} once when a job is late, reports a failure or starts and never "
+        "finishes, and once more when it runs again."
+        if channels
+        else "No alert channel is set up, so a job that stops would go unnoticed: ask us to add one."
+    )
+    steps = [
+        "Each job below calls its own ping URL when it finishes well, with /start when it begins (so its run time is "
+        "measured) and /fail when it fails. Launch Ready expects each ping on the schedule shown, plus its grace.",
+        "To tell the jobs run: open Launch Ready → Monitoring → Heartbeats. Each should show Up, with a last ping "
+        "after its latest scheduled time.",
+        told,
+        "After a deploy, its smoke test waits for each job's first ping and names any that did not come in time.",
+        "The ping URLs are on the monitoring page, not in this pack: whoever holds one can report a run. If one has "
+        "been shared too widely, ask us for a new one.",
+        "For a new job, ask us for a heartbeat and add its ping to the job, as in this crontab line:",
+    ]
+    return {"heartbeats": rows, "steps": steps, "example": monitoring.ping_example()}
+
+
 def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
     """The pack as plain, JSON-ready data."""
     now = now or timezone.now()
@@ -540,6 +584,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
         "secrets": _secrets(domains, access, risks),
         "deploys": [deploy_plan(d) for d in domains],
         "monitoring": {"routes": up.routes, "channels": channels, "steps": verify_monitoring_steps(up, channels)},
+        "jobs": jobs_section(client, channels, now),
         "incident": incident_checklist(domains, channels, contacts),
         "contacts": contacts,
     }

@@ -40,6 +40,8 @@ _TEXT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)[^/\s:@]*:[^/\s@]+@", re.IGNORECASE),
         r"\g<scheme>" + REDACTED + "@",
     ),
+    # A heartbeat's ping URL carries its secret in the path (a server's request line, say)
+    (re.compile(r"(/ping/)[A-Za-z0-9_\-]{16,64}"), r"\1" + REDACTED),
     # Well-known key shapes
     (re.compile(r"\b(sk|rk)_(live|test)_[A-Za-z0-9]{8,}"), REDACTED),
     (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),

@@ -166,6 +166,10 @@ ACCOUNT_RATE_LIMITS = {  # rates, not passwords (bandit B105 reads the key names
     # The deploy API's failed token checks: per address, and per token prefix after a wrong secret.
     "api_deploys_failed": "10/m/ip",
     "api_deploys_wrong_secret": "30/m/key",
+    # Heartbeat pings: per heartbeat (a job and its /start make two a run; a worker pings once a minute), and the
+    # pings to URLs no heartbeat has, per address (someone guessing, or a job left pinging a deleted heartbeat).
+    "heartbeat_pings": "60/m/key",
+    "heartbeat_unknown": "30/m/ip",
 }
 # The rate limits count client addresses. Behind proxies that append to X-Forwarded-For (a load balancer
 # that terminates TLS: 1), the address is the one the nearest trusted proxy saw, not the proxy's own.
@@ -206,6 +210,8 @@ MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)
 MONITORING_LEASE_SECONDS = env_int("MONITORING_LEASE_SECONDS", 40)
 # The scheduler's beat: each tick claims what falls due before the next one and probes it on its due second.
 MONITORING_TICK_SECONDS = 3.0
+# How often the heartbeats are looked at: a failure or a late job is alerted within this of happening.
+HEARTBEAT_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-invitations": {"task": "accounts.tasks.expire_invitations", "schedule": 3600.0},
     "prune-activity": {"task": "accounts.tasks.prune_activity", "schedule": 86400.0},
@@ -222,6 +228,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "monitoring-reminders": {"task": "monitoring.tasks.monitoring_reminders", "schedule": 300.0},
     "monitoring-watches": {"task": "monitoring.tasks.monitoring_watches", "schedule": 3600.0},
     "monitoring-requeue-alerts": {"task": "monitoring.tasks.monitoring_requeue_alerts", "schedule": 60.0},
+    # Heartbeats late or failing alerted, recoveries told, deploys' job checks settled (claimed: once each).
+    "monitoring-heartbeats": {
+        "task": "monitoring.tasks.monitoring_heartbeats",
+        "schedule": HEARTBEAT_SWEEP_SECONDS,
+        "options": {"expires": HEARTBEAT_SWEEP_SECONDS},
+    },
     # Each client's weekly report goes out within two minutes of its hour (claimed: once, whatever the beats).
     "weekly-reports": {"task": "handover.tasks.weekly_reports_due", "schedule": 120.0},
 }

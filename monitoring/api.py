@@ -83,6 +83,21 @@ def body_capped(request: HttpRequest, cap: int) -> bytes | None:
     return None
 
 
+def body_head(request: HttpRequest, limit: int) -> bytes:
+    """The first `limit` bytes of the body, whatever its length; b"" for a chunked body this server cannot
+    end (reading it would block)."""
+    if chunked_unreadable(request):
+        return b""
+    stream: _Readable = _unframed_stream(request) or request
+    data = b""
+    while len(data) < limit:
+        chunk = stream.read(limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _too_large(declared: int | None) -> JsonResponse:
     sent = f"{declared} bytes declared" if declared is not None else f"more than {MAX_BODY_BYTES} bytes sent"
     return answer(

@@ -1,4 +1,5 @@
-"""The alert channel form: the webhook URL and signing secret go straight into the encrypted field."""
+"""The alert channel form (the webhook URL and signing secret go straight into the encrypted field), the
+monitor form and the heartbeat form."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 from django import forms
 
 from launchready.domains import DomainError, parse_domain
-from monitoring.models import AlertChannel, Monitor
+from monitoring.heartbeat_schedule import CRON_EXAMPLE, cron_problem
+from monitoring.models import AlertChannel, Heartbeat, Monitor
 
 
 class AlertChannelForm(forms.Form):
@@ -76,4 +78,53 @@ class MonitorForm(forms.ModelForm[Monitor]):
         for field in ("alert_after", "recover_after"):
             if not 1 <= (cleaned.get(field) or 0) <= 10:
                 self.add_error(field, "Between 1 and 10.")
+        return cleaned
+
+
+class HeartbeatForm(forms.ModelForm[Heartbeat]):
+    """A job's name and kind, and when it should ping: every period, or at the times of a cron expression read
+    in the client's time zone; with the grace a ping may come late by."""
+
+    class Meta:
+        model = Heartbeat
+        fields = ["name", "kind", "schedule", "period_minutes", "grace_minutes", "cron"]
+        labels = {
+            "name": "Name",
+            "kind": "What it is",
+            "schedule": "When it pings",
+            "period_minutes": "Period (minutes)",
+            "grace_minutes": "Grace (minutes)",
+            "cron": "Cron expression",
+        }
+        help_texts = {
+            "name": "As the founder's team knows it: “Nightly backup”, “Invoice emails”, “Queue worker”.",
+            "period_minutes": "For “every period”: how often it runs (60 is hourly, 1440 daily).",
+            "grace_minutes": "How late a ping may come before it counts as late, and how long a run may take "
+            "between /start and its end.",
+        }
+        widgets = {"schedule": forms.RadioSelect}
+
+    def __init__(self, *args: Any, client: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["cron"].help_text = (
+            f"For “cron expression”: the job's crontab line's five fields, such as {CRON_EXAMPLE}, "
+            f"read in {client.timezone} (the client's time zone)."
+        )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data.get("name", "").split())
+        if not name:
+            raise forms.ValidationError("Give the job a name.")
+        taken = Heartbeat.objects.filter(client=self.client, name__iexact=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("Another heartbeat of this client has that name.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cron = " ".join((cleaned.get("cron") or "").split())
+        cleaned["cron"] = cron
+        if cleaned.get("schedule") == Heartbeat.Schedule.CRON and (problem := cron_problem(cron)):
+            self.add_error("cron", problem)
         return cleaned

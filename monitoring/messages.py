@@ -71,10 +71,13 @@ def alert_message(alert: Alert) -> Message:
         subject=alert_subject(alert.kind, {"url": url or "", "client": who, "payload": alert.payload}),
         client=who,
         url=url,
-        cause=incident.get_cause_display() if incident else None,
+        # An alert about no incident (a heartbeat's) carries its cause and times in its payload.
+        cause=incident.get_cause_display() if incident else alert.payload.get("cause"),
         detail=alert.payload.get("detail") or (incident.detail if incident else ""),
-        started_at=incident.started_at.isoformat() if incident else None,
-        ended_at=incident.ended_at.isoformat() if incident and incident.ended_at else None,
+        started_at=incident.started_at.isoformat() if incident else alert.payload.get("since"),
+        ended_at=(incident.ended_at.isoformat() if incident.ended_at else None)
+        if incident
+        else alert.payload.get("until"),
         incident=str(incident.code) if incident else None,
         link=_link(client),
         about=client,

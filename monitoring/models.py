@@ -281,6 +281,9 @@ class Alert(models.Model):
         DEPLOY = "deploy", "Deploy smoke test"
         WATCH = "watch", "Watch"
         FLAPPING = "flapping", "Flapping"
+        LATE = "late", "Job late"
+        JOB_FAILED = "job_fail", "Job failed"
+        JOB_BACK = "job_back", "Job running again"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -362,13 +365,25 @@ class Deploy(models.Model):
     smoke = models.CharField(max_length=8, choices=Smoke.choices, default=Smoke.PENDING)
     smoke_results = models.JSONField(default=list, blank=True)
     smoke_finished_at = models.DateTimeField(null=True, blank=True)
+    # "Every job pinged since the deploy": one entry per heartbeat, waiting until it pings or its first expected
+    # ping after the deploy is overdue (monitoring/smoke.py); a warning beside the smoke test, never its verdict.
+    job_checks = models.JSONField(default=list, blank=True)
+    jobs_waiting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["client", "-created"])]
+        indexes = [
+            models.Index(fields=["client", "-created"]),
+            models.Index(fields=["created"], condition=models.Q(jobs_waiting=True), name="deploys_waiting_on_jobs"),
+        ]
 
     def __str__(self) -> str:
         return f"Deploy {self.version or self.commit[:8]} of {self.client}"
+
+    @property
+    def jobs_missed(self) -> int:
+        """Heartbeats that did not ping between the deploy and their first expected time after it."""
+        return sum(1 for c in self.job_checks or [] if c.get("state") == "missed")
 
 
 class MaintenanceWindow(models.Model):
@@ -449,3 +464,94 @@ class WatchEvent(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Heartbeat(models.Model):
+    """A background job, cron job or worker that says it ran by calling its ping URL: late when no ping comes
+    within its period (or after its cron time) plus grace, failed when it pings /fail.
+
+    The ping URL's secret is kept twice: its SHA-256 (the ping's one indexed lookup) and, for the pages that
+    show the URL to copy, encrypted at rest like the channels' secrets. The fields from `last_ping_at` on are
+    written by the pings (monitoring/pings.py); `alerted` and `failures_seen` only by the lateness sweep
+    (monitoring/lateness.py), with a conditional update, so an event is alerted once whatever the workers."""
+
+    class Kind(models.TextChoices):
+        JOB = "job", "Background job"
+        CRON = "cron", "Cron job"
+        WORKER = "worker", "Worker"
+
+    class Schedule(models.TextChoices):
+        PERIOD = "period", "Every period"
+        CRON = "cron", "Cron expression"
+
+    class Ping(models.TextChoices):
+        START = "start", "Started"
+        SUCCESS = "success", "Succeeded"
+        FAIL = "fail", "Failed"
+
+    class Alerted(models.TextChoices):
+        UP = "up", "Nothing to tell"
+        DOWN = "down", "Told it is late or failing"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="heartbeats")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CRON)
+    schedule = models.CharField(max_length=8, choices=Schedule.choices, default=Schedule.PERIOD)
+    period_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 31)]
+    )
+    grace_minutes = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 7)],
+        help_text="How long after the expected time a ping may still come before it is late.",
+    )
+    cron = models.CharField(max_length=100, blank=True, help_text="Read in the client's time zone.")
+    token_digest = models.CharField(max_length=64, unique=True)
+    token_sealed = models.TextField(help_text="The ping URL's secret, encrypted (Fernet).")
+    paused = models.BooleanField(default=False)
+    created = models.DateTimeField(default=now)
+    resumed_at = models.DateTimeField(null=True, blank=True, help_text="The schedule counts from here once resumed.")
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    last_ping_kind = models.CharField(max_length=8, choices=Ping.choices, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="A run in progress: /start with no end yet.")
+    last_run_seconds = models.FloatField(null=True, blank=True, help_text="From /start to the success or failure.")
+    last_body = models.TextField(blank=True, help_text="The start of the latest ping's body, bounded.")
+    failures = models.PositiveIntegerField(default=0, help_text="/fail pings received.")
+    failures_seen = models.PositiveIntegerField(default=0, help_text="Failures the sweep has accounted for.")
+    due_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep should look at it next.")
+    alerted = models.CharField(max_length=4, choices=Alerted.choices, default=Alerted.UP)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["paused", "alerted", "due_at"]), models.Index(fields=["client", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HeartbeatOutage(models.Model):
+    """One stretch of a heartbeat being late or failing, from the sweep's alert to the ping that ended it."""
+
+    class Cause(models.TextChoices):
+        LATE = "late", "Late"
+        FAILED = "failed", "Failed"
+        STUCK = "stuck", "Started, never finished"
+
+    heartbeat = models.ForeignKey(Heartbeat, models.CASCADE, related_name="outages")
+    cause = models.CharField(max_length=8, choices=Cause.choices)
+    started_at = models.DateTimeField(help_text="When it became late, or the failing ping.")
+    alerted_at = models.DateTimeField(default=now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    told = models.PositiveSmallIntegerField(default=0, help_text="Channels its alert went to (0: nobody was told).")
+    end_detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["heartbeat", "ended_at"]), models.Index(fields=["started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_cause_display()}: {self.heartbeat} from {self.started_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from launchready.models import Client, staff_workspaces
 from launchready.tenancy import get_visible, require_staff
-from monitoring.models import AlertChannel, ApiToken, Monitor
+from monitoring.models import AlertChannel, ApiToken, Heartbeat, Monitor
 
 
 def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
@@ -37,3 +37,9 @@ def get_rw_token_for_user(user: Any, code: UUID) -> ApiToken:
     token = get_visible(ApiToken.objects.select_related("client__workspace"), user, code, "client")
     require_staff(user, token.client.workspace_id)
     return token
+
+
+def get_rw_heartbeat_for_user(user: Any, code: UUID) -> Heartbeat:
+    heartbeat = get_visible(Heartbeat.objects.select_related("client__workspace"), user, code, "client")
+    require_staff(user, heartbeat.client.workspace_id)
+    return heartbeat

@@ -1,11 +1,12 @@
 """What other apps read of the monitoring: the monitors, uptime and latency over any window, incidents,
-alerts sent, deploys, watch events and where alerts go. Plain data out; the tables stay here."""
+alerts sent, deploys, watch events, heartbeats and their outages, and where alerts go. Plain data out; the
+tables stay here."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,8 +17,10 @@ from launchready.formatting import Observed
 from launchready.models import Route
 from monitoring import histogram, rollup
 from monitoring.alerts import routed_channels
-from monitoring.models import Alert, Deploy, Incident, Monitor, WatchEvent
+from monitoring.heartbeat_facts import HeartbeatFacts, facts
+from monitoring.models import Alert, Deploy, Heartbeat, HeartbeatOutage, Incident, Monitor, WatchEvent
 from monitoring.rollup import Window
+from monitoring.snippets import PLACEHOLDER, cron_line
 
 DRIFT_KINDS = (WatchEvent.Kind.DNS_DRIFT, WatchEvent.Kind.EMAIL_DRIFT, WatchEvent.Kind.P95_REGRESSION)
 
@@ -152,6 +155,8 @@ class DeployFacts:
     smoke: str
     smoke_label: str
     smoke_results: list[dict[str, Any]]
+    # "Every job pinged since the deploy": name, state (waiting, pinged, missed, gone), expected_by, pinged_at.
+    job_checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[DeployFacts]:
@@ -166,6 +171,7 @@ def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[Deplo
             d.smoke,
             d.get_smoke_display(),
             list(d.smoke_results or []),
+            list(d.job_checks or []),
         )
         for d in Deploy.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end).order_by(
             "created"
@@ -195,3 +201,41 @@ def drift_events(client_ids: list[int], start: datetime, end: datetime) -> list[
 def recent_watch_events(client_id: int, since: datetime, limit: int) -> list[WatchEventFacts]:
     """The client's latest watch events since `since`, newest first."""
     return [_event(e) for e in WatchEvent.objects.filter(client_id=client_id, created__gte=since)[:limit]]
+
+
+# --- heartbeats ------------------------------------------------------------------------------------------
+
+
+def heartbeats(client_ids: list[int], now: datetime) -> list[HeartbeatFacts]:
+    """The heartbeats of these clients at `now`, in words, by name (no ping URL: it is a secret of the page)."""
+    rows = Heartbeat.objects.filter(client_id__in=client_ids).select_related("client").order_by("name", "id")
+    return [facts(h, now) for h in rows]
+
+
+@dataclass(frozen=True)
+class HeartbeatOutageFacts:
+    client_id: int
+    name: str
+    cause_label: str
+    started_at: datetime
+    ended_at: datetime | None
+    detail: str
+
+
+def heartbeat_outages(client_ids: list[int], start: datetime, end: datetime) -> list[HeartbeatOutageFacts]:
+    """The times these clients' heartbeats were late or failing that overlap [start, end), and every one still
+    going whenever it began, oldest first."""
+    return [
+        HeartbeatOutageFacts(
+            o.heartbeat.client_id, o.heartbeat.name, o.get_cause_display(), o.started_at, o.ended_at, o.detail
+        )
+        for o in HeartbeatOutage.objects.filter(heartbeat__client_id__in=client_ids)
+        .filter(Q(ended_at__isnull=True) | Q(started_at__lt=end, ended_at__gte=start))
+        .select_related("heartbeat")
+        .order_by("started_at")
+    ]
+
+
+def ping_example() -> str:
+    """A crontab line that reports its runs, with a placeholder where the job's own ping URL goes."""
+    return cron_line(PLACEHOLDER, "0 3 * * *")

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from monitoring import lateness
 from monitoring.charts import BAR_DAYS, LINE_HOURS
 from monitoring.models import Deploy
 from monitoring.reminders import send_reminders
@@ -16,7 +17,7 @@ from monitoring.requeue import requeue_lost_alerts
 from monitoring.rollup import note_tick, prune, rollup_day, rollup_hour
 from monitoring.scheduler import sync_monitors, tick
 from monitoring.series import settle as settle_charts
-from monitoring.smoke import smoke_test
+from monitoring.smoke import follow_job_checks, smoke_test
 from monitoring.summary import settle as settle_uptime
 from monitoring.watches import watch_certificates, watch_drift, watch_p95
 
@@ -71,3 +72,9 @@ def monitoring_watches() -> dict[str, int]:
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
 def monitoring_requeue_alerts() -> int:
     return requeue_lost_alerts()
+
+
+@shared_task(soft_time_limit=12, time_limit=14, ignore_result=True)
+def monitoring_heartbeats() -> dict[str, int]:
+    """Every few seconds: heartbeats late or failing alerted, returns told, deploys' job checks settled."""
+    return {**lateness.sweep(), "job_checks": follow_job_checks()}

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from monitoring import api, views
+from monitoring import api, heartbeat_views, ping_endpoint, views
+from monitoring.models import Heartbeat
 
 urlpatterns = [
     path("api/v1/deploys", api.deploys, name="api_deploys"),
@@ -14,4 +15,13 @@ urlpatterns = [
     path("workspace/alert-channels/", views.workspace_channels, name="workspace_alert_channels"),
     path("alert-channels/<uuid:channel_code>/test/", views.channel_test, name="alert_channel_test"),
     path("alert-channels/<uuid:channel_code>/toggle/", views.channel_toggle, name="alert_channel_toggle"),
+    path("clients/<uuid:client_code>/heartbeats/new/", heartbeat_views.heartbeat_add, name="heartbeat_add"),
+    path("heartbeats/<uuid:heartbeat_code>/edit/", heartbeat_views.heartbeat_edit, name="heartbeat_edit"),
+    path("heartbeats/<uuid:heartbeat_code>/pause/", heartbeat_views.heartbeat_pause, name="heartbeat_pause"),
+    path("heartbeats/<uuid:heartbeat_code>/new-url/", heartbeat_views.heartbeat_new_url, name="heartbeat_new_url"),
+    path("heartbeats/<uuid:heartbeat_code>/delete/", heartbeat_views.heartbeat_delete, name="heartbeat_delete"),
+    # The public ping URLs a client's jobs call (monitoring/ping_endpoint.py).
+    path("ping/<str:token>", ping_endpoint.ping, name="heartbeat_ping"),
+    path("ping/<str:token>/start", ping_endpoint.ping, {"kind": Heartbeat.Ping.START}, name="heartbeat_ping_start"),
+    path("ping/<str:token>/fail", ping_endpoint.ping, {"kind": Heartbeat.Ping.FAIL}, name="heartbeat_ping_fail"),
 ]

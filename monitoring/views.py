@@ -31,9 +31,11 @@ from monitoring import charts, client_status, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
+from monitoring.heartbeat_views import heartbeat_rows
 from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
 from monitoring.rollup import day_start, observed
 from monitoring.scoping import get_rw_channel_for_user, get_rw_monitor_for_user, get_rw_token_for_user
+from monitoring.smoke import job_check_lines
 from monitoring.summary import UPTIME_DAYS, client_summaries, down_now
 
 DOWN_FIRST = Case(
@@ -107,7 +109,15 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
     incidents_html = jinja_partial(
         request, "monitoring/_incidents.html", {"incidents": incidents, "zone": _zone(client.timezone)}
     )
-    context = {"client": client, "monitors_html": monitors_html, "incidents_html": incidents_html, "can_edit": can_edit}
+    heartbeats, heartbeat_outages = heartbeat_rows(client)
+    context = {
+        "client": client,
+        "monitors_html": monitors_html,
+        "incidents_html": incidents_html,
+        "can_edit": can_edit,
+        "heartbeats": heartbeats,
+        "heartbeat_outages": heartbeat_outages,
+    }
     return render(request, "monitoring/client.html", context)
 
 
@@ -242,10 +252,12 @@ def tokens(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         record_activity(client.workspace, request.user, "token.created", f"API token: {token.name}", request)
         messages.warning(request, f"Token {token.name} (copy it now, it is shown once): {value}")
         return redirect("deploy_tokens", client.code)
+    deploys = list(Deploy.objects.filter(client=client)[:20])
+    zone = _zone(client.timezone)
     context = {
         "client": client,
         "tokens": ApiToken.objects.filter(client=client),
-        "deploys": Deploy.objects.filter(client=client)[:20],
+        "deploys": [(d, job_check_lines(d, zone)) for d in deploys],
         "api_url": request.build_absolute_uri("/api/v1/deploys"),
     }
     return render(request, "monitoring/tokens.html", context)

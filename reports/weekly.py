@@ -1,6 +1,7 @@
 """The weekly status report's facts: for a client and a week, uptime and p95 per route with the trend against
-the week before, incidents, alerts sent, certificate expiry, drift, findings fixed and new, deploys and the
-next steps. Built for any number of clients in a fixed number of queries per time zone, whatever the history.
+the week before, incidents, background jobs late or failing, alerts sent, certificate expiry, drift, findings
+fixed and new, deploys and the next steps. Built for any number of clients in a fixed number of queries per
+time zone, whatever the history.
 
 The facts come out as plain JSON (numbers and the words to show them), so that what was sent can be kept as
 a snapshot and rendered again exactly."""
@@ -140,6 +141,10 @@ class _Facts:
                 self.incidents[incident.client_id].append(incident)
         self.down_now = {client_id: len(monitors) for client_id, monitors in down.items()}
         self.alerts = monitoring.sent_alerts(ids, start, end)
+        self.jobs: dict[int, list[monitoring.HeartbeatOutageFacts]] = defaultdict(list)
+        for outage in monitoring.heartbeat_outages(ids, start, end):
+            if outage.started_at < end:
+                self.jobs[outage.client_id].append(outage)
         latest = audits.latest_audits(ids)
         self.audited, self.unfinished = latest.audited, latest.unfinished
         # The latest repository scan's findings are on the risk list: a committed key is a blocker here too.
@@ -213,6 +218,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
         },
         "routes": routes,
         "incidents": incidents,
+        "jobs": _jobs(facts.jobs.get(client.id, []), tz, now),
         "alerts": [{"label": label, "count": n} for label, n in alerts],
         "certificates": _certificates(facts.certificates.get(client.id, []), now),
         "drift": [
@@ -284,6 +290,21 @@ def _incidents(
     return rows
 
 
+def _jobs(outages: list[monitoring.HeartbeatOutageFacts], tz: zoneinfo.ZoneInfo, now: datetime) -> list[dict[str, Any]]:
+    """The week's background jobs late or failing (heartbeats), oldest first."""
+    return [
+        {
+            "name": o.name,
+            "cause": o.cause_label,
+            "started": moment(o.started_at, tz),
+            "ongoing": o.ended_at is None,
+            "duration": duration(((o.ended_at or now) - o.started_at).total_seconds()),
+            "detail": o.detail,
+        }
+        for o in outages
+    ]
+
+
 def _certificates(certs: list[tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
     rows = []
     for host, not_after in sorted(set(certs)):
@@ -324,6 +345,7 @@ def _deploy(deploy: monitoring.DeployFacts, tz: zoneinfo.ZoneInfo) -> dict[str, 
         "smoke_label": deploy.smoke_label,
         "checked": len(deploy.smoke_results),
         "failing": failing,
+        "jobs_missed": [str(c.get("name", "")) for c in deploy.job_checks if c.get("state") == "missed"],
     }
 
 

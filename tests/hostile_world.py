@@ -42,17 +42,20 @@ from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from launchready.models import Client, Contact, Domain, Route
 from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_TEXT, IN_URL, LONG, fitted
+from monitoring import lateness
 from monitoring.alerts import alerts_for_event, test_alert
 from monitoring.delivery import alert_send
 from monitoring.deploys import token_create
-from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor, SchedulerGap
+from monitoring.models import Alert, AlertChannel, Heartbeat, Incident, MaintenanceWindow, Monitor, SchedulerGap
+from monitoring.pings import heartbeat_create, ping_token, record_ping
 from monitoring.rollup import rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
+from monitoring.smoke import follow_job_checks
 from monitoring.watches import baseline_approve, raise_event
 from reports.digest import digest_message, digest_rows, digest_token, subscribe
 from reports.mail import deliver, opt_out, opt_out_token, report_create
 from reports.models import ReportSchedule, WeeklyReport
-from reports.weeks import client_zone, week_of
+from reports.weeks import client_zone, period_for, week_of
 from tests.conftest import eager
 from tests.factories import ClientFactory, MembershipFactory, SprintFactory, WorkspaceFactory
 from web.demo_repository import seed_repo_scan
@@ -87,6 +90,8 @@ EXEMPT: dict[str, str] = {
     "monitoring.Alert.dedupe_key": "the product's own key, never shown",
     "monitoring.ApiToken.prefix": "made by the product (random hex), the token's public part",
     "monitoring.ApiToken.digest": "a hash of the token's secret, never shown",
+    "monitoring.Heartbeat.token_digest": "a hash of the ping URL's secret, never shown",
+    "monitoring.Heartbeat.token_sealed": "ciphertext (Fernet)",
     "handover.PackVersion.html": "the product's own rendering of the pack, made here from hostile records",
     "handover.PackVersion.markdown": "the product's own rendering of the pack, made here from hostile records",
     "handover.WeeklyReport.html": "the product's own rendering of the report, made here from hostile records",
@@ -166,8 +171,21 @@ def _structure() -> HostileWorld:
     webhook = AlertChannel(client=client, kind=AlertChannel.Kind.WEBHOOK, name="Hook")
     webhook.config = {"url": f"https://api.{HOSTILE_TEXT}/health", "signing_secret": "whsec-lrx"}
     webhook.save()
+    # Heartbeats named with hostile text before the deploy, so that its smoke test's job checks carry it too: one
+    # that will report a failure (its ping URLs are walked), one late during last week (the weekly report's), one
+    # failing and back, one on a cron expression (made hostile with the rest: pages must still read it).
+    heartbeats = {
+        key: heartbeat_create(client=client, name=fitted(100), **fields)
+        for key, fields in {
+            "failing": {"kind": Heartbeat.Kind.JOB},
+            "late": {"period_minutes": 30, "grace_minutes": 10},
+            "back": {"kind": Heartbeat.Kind.WORKER},
+            "cron": {"schedule": Heartbeat.Schedule.CRON, "cron": "0 3 * * *"},
+        }.items()
+    }
     objects = {
         "client_code": client,
+        "heartbeat_code": heartbeats["failing"],
         "domain_code": domain,
         "route_code": routes[1],
         "sprint_code": sprint,
@@ -242,6 +260,7 @@ def _records(world: HostileWorld) -> None:
     opt_out(client, "gone@lrx.test")
     SchedulerGap.objects.create(start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=2))
     _real_send(client)
+    _heartbeat_pings(world)
 
 
 def _real_send(client: Client) -> None:
@@ -255,6 +274,28 @@ def _real_send(client: Client) -> None:
     session = Session(peer="127.0.0.9", helo=ALL[:200], mail_from=f"{IN_URL}@{HOSTILE_TEXT}")
     stored = message_store(address_id=address.id, recipient=ALL[:300], session=session, raw=raw, retention_days=7)
     received_message_verify(stored.id)
+
+
+def _heartbeat_pings(world: HostileWorld) -> None:
+    """Pings through the real endpoint, hostile bodies included; the late one pinged last week."""
+    client = world.client
+    failing = world.objects["heartbeat_code"]
+    token = ping_token(failing)
+    world.tokens.update({name: token for name in ("heartbeat_ping", "heartbeat_ping_start", "heartbeat_ping_fail")})
+    http = HttpClient()
+    assert http.post(f"/ping/{token}/start", ALL.encode(), content_type="text/plain").status_code == 200
+    assert http.post(f"/ping/{token}/fail", LONG.encode(), content_type="text/plain").status_code == 200
+    back = Heartbeat.objects.select_related("client").get(client=client, kind=Heartbeat.Kind.WORKER)
+    back_token = ping_token(back)
+    assert http.post(f"/ping/{back_token}/fail", ALL.encode(), content_type="text/plain").status_code == 200
+    assert http.post(f"/ping/{back_token}", ALL.encode(), content_type="text/plain").status_code == 200
+    cron = Heartbeat.objects.select_related("client").get(client=client, schedule=Heartbeat.Schedule.CRON)
+    record_ping(cron, Heartbeat.Ping.SUCCESS, ALL[:1000], timezone.now() - timedelta(hours=2))
+    last_week = period_for(client, week_of(timezone.now(), client_zone(client)))
+    late = Heartbeat.objects.select_related("client").get(client=client, period_minutes=30)
+    record_ping(late, Heartbeat.Ping.SUCCESS, ALL[:1000], last_week.start + timedelta(hours=1))
+    lateness.sweep(last_week.start + timedelta(hours=3))
+    follow_job_checks(timezone.now() + timedelta(days=3))  # the deploy's checks: each job missed its time
 
 
 def _value_for(model_field: models.Field[Any, Any], n: int) -> str:
@@ -309,13 +350,18 @@ def _send_everything(world: HostileWorld) -> None:
     invitation_send_email(Invitation.objects.get(id=world.objects["invitation_code"].id))
     token = Invitation.new_token()  # the link's token, known here (the email's own is made at send time)
     Invitation.objects.filter(id=world.objects["invitation_code"].id).update(token_hash=hash_token(token))
-    world.tokens = {
-        "invitation_accept": token,
-        "report_opt_out": opt_out_token(client, world.founder.email),
-        "report_digest_opt_out": digest_token(staff),
-    }
+    world.tokens.update(
+        {
+            "invitation_accept": token,
+            "report_opt_out": opt_out_token(client, world.founder.email),
+            "report_digest_opt_out": digest_token(staff),
+        }
+    )
     channel = world.objects["channel_code"]
     test_alert(channel)
+    lateness.sweep()  # the failure and the failure-and-back, named with the hostile text written over them
+    for alert in Alert.objects.filter(kind__in=(Alert.Kind.LATE, Alert.Kind.JOB_FAILED, Alert.Kind.JOB_BACK)):
+        alert_send(alert_id=alert.id)
     incident = Incident.objects.filter(monitor__client=client).order_by("-id").first()
     assert incident is not None, "the login route answers 500: an incident is open"
     for alert in alerts_for_event(incident, "down", sequence=99):

@@ -235,6 +235,23 @@ def test_hostile_text_from_the_audited_domain_reaches_the_pages(world: HostileWo
 
 
 @pytest.mark.django_db
+def test_hostile_heartbeats_reach_every_surface(world: HostileWorld) -> None:
+    """The heartbeats' hostile names and ping bodies made it to the page, the alerts, the pack, the weekly report
+    and the deploy's job checks: the checks above had them to read."""
+    subjects = [m.subject for m in world.sent]
+    for prefix in ("Failed: ", "Late: ", "Running again: "):
+        assert any(s.startswith(f"[Launch Ready] {prefix}") and MARKER in s for s in subjects), prefix
+    page = login(world.owner).get(reverse("client_monitoring", args=[world.client.code])).content.decode()
+    assert page.count('class="monitor heartbeat"') == 4 and escape(ALL[:40]) in page
+    pack = PackVersion.objects.get(pk=world.objects["pack_code"].pk)
+    assert len(pack.data["jobs"]["heartbeats"]) == 4 and MARKER in pack.markdown.split("How to tell the jobs run")[1]
+    report = world.objects["report_code"]
+    assert report.data["jobs"] and all(MARKER in j["name"] for j in report.data["jobs"])
+    deploy = Deploy.objects.get(client=world.client)
+    assert deploy.job_checks and all(MARKER in c["name"] for c in deploy.job_checks)
+
+
+@pytest.mark.django_db
 def test_every_email_keeps_hostile_text_as_text(world: HostileWorld) -> None:
     assert world.sent, "the world sent its mail"
     for message in world.sent:

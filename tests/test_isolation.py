@@ -21,6 +21,7 @@ from audits.models import AuditRun, RepoScan
 from handover.publish import pack_publish
 from monitoring.deploys import token_create
 from monitoring.models import AlertChannel, ApiToken, Monitor
+from monitoring.pings import heartbeat_create
 from reports.models import WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
 from tests.factories import ClientFactory, ContactFactory, InvitationFactory, MembershipFactory
@@ -95,6 +96,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
         client=t.client, name="CI", prefix=uuid.uuid4().hex[:12], digest="x"
     ),
     "scan_code": lambda t: RepoScan.objects.create(client=t.client, filename="acme.zip", kind="zip"),
+    "heartbeat_code": lambda t: heartbeat_create(client=t.client, name="Nightly backup"),
 }
 # URLs that only a bearer token opens (the client's CI), never a session: a signed-in stranger gets the 401 of
 # anyone without the token, and another client's token gets 404 (test_another_clients_token_gets_404).

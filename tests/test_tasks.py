@@ -21,6 +21,7 @@ TASK_NAMES = {
     "handover.tasks.notify_pack_published",
     "handover.tasks.send_weekly_report",
     "handover.tasks.weekly_reports_due",
+    "monitoring.tasks.monitoring_heartbeats",
     "monitoring.tasks.monitoring_prune",
     "monitoring.tasks.monitoring_reminders",
     "monitoring.tasks.monitoring_requeue_alerts",

@@ -22,8 +22,17 @@ from tests.test_isolation import OBJECT_FOR
 ROOT = Path(__file__).resolve().parents[1]
 # Views that take no cookie-authenticated POST: the deploy and scan APIs authenticate by their bearer token.
 # The token APIs (bearer token, no cookie) and the report opt-outs: mail providers POST those one-click links
-# (RFC 8058) with no session and no form, and the signed token in the URL is what protects them.
-CSRF_EXEMPT = {"api_deploys", "api_scans", "report_opt_out", "report_digest_opt_out"}
+# (RFC 8058) with no session and no form, and the signed token in the URL is what protects them. The heartbeat
+# pings: a job's curl posts them, they read no session, and the secret in the URL is all they go by.
+CSRF_EXEMPT = {
+    "api_deploys",
+    "api_scans",
+    "report_opt_out",
+    "report_digest_opt_out",
+    "heartbeat_ping",
+    "heartbeat_ping_start",
+    "heartbeat_ping_fail",
+}
 EVIL = ["//evil.example/", "https://evil.example/", "/\\evil.example", "http:evil.example", "\\\\evil.example"]
 
 

@@ -1,10 +1,12 @@
 """In a real browser: the consultant reads a client's monitoring page (per-route status, 90-day uptime
 bars, p95 lines with a deploy marker, the incident and its timeline) and the overview of every client,
-after real probe rounds on the sandbox; the founder sees their own monitoring page, on a phone too."""
+after real probe rounds on the sandbox; the founder sees their own monitoring page, on a phone too. And the
+heartbeats: one added through the form, jobs pinging over HTTP, late, failing and never pinged ones shown."""
 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -15,7 +17,9 @@ from django.utils import timezone
 from accounts.models import Role
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
-from monitoring.models import Deploy, Monitor
+from monitoring import lateness
+from monitoring.models import Alert, AlertChannel, Deploy, Heartbeat, Monitor
+from monitoring.pings import heartbeat_create, ping_token, ping_url, record_ping
 from monitoring.rollup import rollup_day, rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record
 from tests.e2e.conftest import Screens
@@ -90,4 +94,75 @@ def test_consultant_and_founder_read_the_monitoring_pages(
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
     screens.shot(phone, "founder-phone")
     assert phone.goto(live_server.url + reverse("monitoring_overview")).status == 404
+    phone.close()
+
+
+def test_consultant_adds_a_heartbeat_and_reads_the_jobs_on_the_monitoring_page(
+    live_server, browser, screens: Screens
+) -> None:  # type: ignore[no-untyped-def]
+    consultant = UserFactory(email="dana@northstar.example")
+    membership = MembershipFactory(user=consultant, role=Role.OWNER)
+    client = ClientFactory(workspace=membership.workspace, name="Brightpath", timezone="Europe/Paris")
+    founder = UserFactory(email="amelia@brightpath.example")
+    MembershipFactory(user=founder, workspace=membership.workspace, role=Role.FOUNDER, client=client)
+    AlertChannel.objects.create(client=client, kind="email", name="Founders", recipients=["amelia@example.com"])
+    worker = heartbeat_create(client=client, name="Queue worker", kind="worker", period_minutes=5, grace_minutes=5)
+    resizer = heartbeat_create(client=client, name="Image resizer", kind="job", period_minutes=60)
+    digest = heartbeat_create(client=client, name="Weekly digest", schedule="cron", cron="0 9 * * mon")
+    record_ping(  # last pinged eight days ago, the Monday before last: late
+        Heartbeat.objects.select_related("client").get(pk=digest.pk), "success", "", timezone.now() - timedelta(days=8)
+    )
+    heartbeat_create(client=client, name="Invoice emails", kind="job")  # never pinged
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _sign_in(page, live_server, consultant.email)
+    page.goto(live_server.url + reverse("client_monitoring", args=[client.code]))
+    page.click("text=Add a heartbeat")
+    page.fill("input[name=name]", "Nightly backup")
+    page.select_option("select[name=kind]", "cron")
+    page.check("input[name=schedule][value=cron]")
+    page.fill("input[name=cron]", "0 3 * * *")
+    page.fill("input[name=grace_minutes]", "30")
+    page.click("main button[type=submit]")
+    assert "Heartbeat Nightly backup added" in page.inner_text("main")
+    backup = Heartbeat.objects.get(name="Nightly backup")
+    assert backup.cron == "0 3 * * *" and ping_url(backup) in page.inner_text("main")
+    screens.shot(page, "heartbeat-added")
+
+    # The jobs ping over HTTP as they would from the client's servers.
+    def ping(heartbeat: Heartbeat, suffix: str = "", body: bytes | None = None) -> None:
+        url = f"{live_server.url}/ping/{ping_token(heartbeat)}{suffix}"  # the test's own live server
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as answer:  # noqa: S310
+            assert answer.status == 200 and answer.read() == b"OK\n"
+
+    ping(backup, "/start")
+    Heartbeat.objects.filter(pk=backup.pk).update(started_at=timezone.now() - timedelta(minutes=4, seconds=12))
+    ping(backup, "", b"backup: 12.4 GB in 4 min")
+    ping(worker)
+    ping(resizer, "/start")
+    ping(resizer, "/fail", b"PIL.UnidentifiedImageError: cannot identify image file 'upload-8812.heic'")
+    lateness.sweep()
+    assert sorted(Alert.objects.values_list("kind", flat=True)) == ["job_fail", "late"]
+
+    page.goto(live_server.url + reverse("client_monitoring", args=[client.code]))
+    states = page.locator("[data-heartbeat]").evaluate_all("els => els.map(e => e.dataset.heartbeat)")
+    assert states == ["failed", "late", "up", "up", "never"]
+    section = page.inner_text("#heartbeats")
+    assert "Last run took: 4 min" in section and "Late and failing, lately" in section
+    assert "cannot identify image file" in section
+    page.locator("#heartbeats .monitor").nth(0).locator("summary").click()  # the failing job's URL, snippets, body
+    assert page.locator("#heartbeats [data-copy]").first.is_visible()
+    screens.shot(page, "heartbeats-desktop")
+    assert not errors, errors
+    page.close()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(phone, live_server, founder.email)
+    phone.goto(live_server.url + reverse("client_monitoring", args=[client.code]))
+    phone.locator("#heartbeats .monitor").nth(2).locator("summary").click()  # the backup's snippets
+    assert "Nightly backup" in phone.inner_text("#heartbeats") and "Add a heartbeat" not in phone.inner_text("main")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    screens.shot(phone, "heartbeats-founder-phone")
     phone.close()
