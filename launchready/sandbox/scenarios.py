@@ -16,6 +16,7 @@ from launchready.sandbox.assistants import assistant_sites
 from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.hostile_text import ASCII, COOKIE_NAME, HOSTILE_TEXT, IN_URL, hostile_sites
+from launchready.sandbox.saas_app import SAAS_APPS, Flaw, SaasApp
 from launchready.sandbox.web import Page, Site
 
 HEALTHY = "launch-ready.test"
@@ -636,6 +637,7 @@ DEMO: dict[str, Knobs] = {
 def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0, dns_latency: float = 0.0) -> World:
     """The shared mail records plus the given domains (by default the healthy one, every tripping one and the demo)."""
     world = shared_world()
+    everything = domains is None
     if domains is None:
         domains = {
             HEALTHY: Knobs(),
@@ -651,8 +653,23 @@ def build_world(domains: dict[str, Knobs] | None = None, *, latency: float = 0.0
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
     if HEALTHY in domains and "askmira.test" in domains:
         build_assistants(world)
+    if everything:  # last, so that every other site keeps the address it always had
+        for apex, flaw in SAAS_APPS.items():
+            build_saas_app(world, apex, flaw)
     world.zone.latency = dns_latency
     return world
+
+
+def build_saas_app(world: World, apex: str, flaw: Flaw = Flaw.NONE) -> SaasApp:
+    """The fake SaaS app on a domain of its own: the app on app.<apex> (and on the apex, as apps are after a
+    domain change), its API on api.<apex>; DNS and mail as on the healthy domain."""
+    app = SaasApp(apex, flaw)
+    world.site([f"app.{apex}"], pages={"*": Page(app=app.web)})
+    world.site([apex], pages={"*": Page(app=app.web)})
+    world.site([f"api.{apex}"], pages={"*": Page(app=app.api)})
+    _dns_extras(world, apex, Knobs())
+    _mail(world, apex, Knobs())
+    return app
 
 
 def build_dns_only(world: World, apex: str, address: str) -> None:
