@@ -50,6 +50,7 @@ class StepOutcome:
     url: str = ""
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     request_body: str = ""
+    request_form: list[tuple[str, str]] = field(default_factory=list)
     hops: list[HopRecord] = field(default_factory=list)
     final: FetchResult | None = None
     body_text: str = ""

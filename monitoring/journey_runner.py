@@ -30,6 +30,7 @@ from monitoring.journey_steps import (
     JourneySpec,
     MissingVariable,
     StepSpec,
+    carried_as_credentials,
     fill,
     header_problem,
     json_string_part,
@@ -87,6 +88,7 @@ async def run_journey(
     redactor = Redactor(spec.secrets)
     jar = CookieJar()
     values: dict[str, str] = {**spec.variables, **spec.secrets}
+    credentials = carried_as_credentials(spec.steps, is_sensitive_name)
     outcomes: list[StepOutcome] = []
     started = time.monotonic()
     async with Net(net_config, deadline=deadline) as net:
@@ -99,7 +101,7 @@ async def run_journey(
             else:
                 try:
                     async with asyncio.timeout(remaining):
-                        await _run_step(outcome, spec, values, jar, net, redactor)
+                        await _run_step(outcome, spec, values, jar, net, redactor, credentials)
                 except TimeoutError:
                     outcome.problem = f"the journey ran out of its {deadline:.0f} s during this step"
             if not outcome.ok:
@@ -111,13 +113,19 @@ async def run_journey(
 
 
 async def _run_step(
-    outcome: StepOutcome, spec: JourneySpec, values: dict[str, str], jar: CookieJar, net: Net, redactor: Redactor
+    outcome: StepOutcome,
+    spec: JourneySpec,
+    values: dict[str, str],
+    jar: CookieJar,
+    net: Net,
+    redactor: Redactor,
+    credentials: set[str],
 ) -> None:
     step = outcome.step
     try:
         url = fill(step.url, values, url_part)
         headers = [(name, fill(value, values)) for name, value in step.headers]
-        content, content_type, shown_body = _body(step, values)
+        content, content_type, shown_body, form = _body(step, values)
     except MissingVariable as missing:
         outcome.url = step.url
         outcome.problem = (
@@ -137,6 +145,7 @@ async def _run_step(
         headers.append(("Content-Type", content_type))
     outcome.request_headers = headers
     outcome.request_body = shown_body
+    outcome.request_form = form
     method = step.method
     current = url
     seen: dict[tuple[str, str, str], int] = {}
@@ -194,19 +203,19 @@ async def _run_step(
     if result is None or outcome.loop or outcome.too_many_redirects or outcome.error is not None:
         return
     outcome.body_text = result.text
-    _extract(outcome, values, jar, redactor)
+    _extract(outcome, values, jar, redactor, credentials)
     outcome.checks = _checks(outcome)
 
 
-def _body(step: StepSpec, values: dict[str, str]) -> tuple[bytes | None, str, str]:
-    """(bytes sent, their content type, the body as text for the evidence) of a step."""
+def _body(step: StepSpec, values: dict[str, str]) -> tuple[bytes | None, str, str, list[tuple[str, str]]]:
+    """(bytes sent, their content type, the body as text, its form fields) of a step."""
     if step.body_kind == "form":
         pairs = [(fill(n, values), fill(v, values)) for n, v in step.form]
         encoded = urlencode(pairs)
         if len(encoded) > MAX_BODY:
             raise ValueError(f"its form body is over {MAX_BODY // 1024} KB once the variables are filled in")
         shown = "&".join(f"{n}={v}" for n, v in pairs)
-        return encoded.encode(), "application/x-www-form-urlencoded", shown
+        return encoded.encode(), "application/x-www-form-urlencoded", shown, pairs
     if step.body_kind == "json":
         text = fill(step.json_body, values, json_string_part)
         if len(text) > MAX_BODY:
@@ -215,11 +224,15 @@ def _body(step: StepSpec, values: dict[str, str]) -> tuple[bytes | None, str, st
             json.loads(text)
         except ValueError:
             raise ValueError("its JSON body is not valid JSON once the variables are filled in") from None
-        return text.encode(), "application/json", text
-    return None, "", ""
+        return text.encode(), "application/json", text, []
+    return None, "", "", []
 
 
-def _extract(outcome: StepOutcome, values: dict[str, str], jar: CookieJar, redactor: Redactor) -> None:
+def _extract(
+    outcome: StepOutcome, values: dict[str, str], jar: CookieJar, redactor: Redactor, credentials: set[str]
+) -> None:
+    """Take each extraction's value into its variable; a value that is a credential (taken from a cookie or a
+    header, named like one, or sent as one later) is never shown again."""
     response = outcome.final
     for item in outcome.step.extractions:
         found: str | None
@@ -243,7 +256,7 @@ def _extract(outcome: StepOutcome, values: dict[str, str], jar: CookieJar, redac
         if found is not None:
             found = found[:MAX_VARIABLE]
             values[item.variable] = found
-            if item.source in ("cookie", "header") or is_sensitive_name(item.variable):
+            if item.source in ("cookie", "header") or is_sensitive_name(item.variable) or item.variable in credentials:
                 redactor.add(item.variable, found)
         outcome.extracted.append((item.variable, found is not None, found or ""))
         if found is None:

@@ -182,6 +182,22 @@ def json_string_part(value: str) -> str:
     return json.dumps(value)[1:-1]
 
 
+def carried_as_credentials(steps: Iterable[StepSpec], sensitive: Callable[[str], bool]) -> set[str]:
+    """The variables a journey sends as credentials: in a header, or in a form field or a JSON body's key named
+    like a password or token. Their values are secrets wherever they came from."""
+    names: set[str] = set()
+    for step in steps:
+        for _, value in step.headers:
+            names.update(variables_in(value))
+        for field_name, value in step.form:
+            if sensitive(field_name):
+                names.update(variables_in(value))
+        for key, value in re.findall(r'"([^"\\]{1,100})"\s*:\s*"([^"]*)"', step.json_body):
+            if sensitive(key):
+                names.update(variables_in(value))
+    return names
+
+
 # --- the rules -------------------------------------------------------------------------------------
 
 
