@@ -4,13 +4,15 @@ and never read out, a run kept with its redacted evidence, and the journey expor
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from launchready.models import Client, Domain
+from launchready.models import Client, Domain, Route
 from launchready.net import NetConfig
+from monitoring import journey_templates
 from monitoring.journey_evidence import run_evidence
 from monitoring.journey_runner import JOURNEY_DEADLINE, run
 from monitoring.journey_steps import (
@@ -59,21 +61,24 @@ def journey_spec(journey: Journey) -> JourneySpec:
     return JourneySpec(journey.name, steps, client_domains(journey.client), variables, secrets)
 
 
+def step_row_fields(spec: StepSpec) -> dict[str, Any]:
+    """A step's fields as its row keeps them."""
+    return {
+        "name": spec.name,
+        "method": spec.method,
+        "url": spec.url,
+        "headers": [list(h) for h in spec.headers],
+        "body_kind": spec.body_kind,
+        "form": [list(f) for f in spec.form],
+        "json_body": spec.json_body,
+        "extractions": [e.as_dict() for e in spec.extractions],
+        "assertions": [a.as_dict() for a in spec.assertions],
+        "follow_redirects": spec.follow_redirects,
+    }
+
+
 def _step_row(journey: Journey, order: int, spec: StepSpec) -> JourneyStep:
-    return JourneyStep(
-        journey=journey,
-        order=order,
-        name=spec.name,
-        method=spec.method,
-        url=spec.url,
-        headers=[list(h) for h in spec.headers],
-        body_kind=spec.body_kind,
-        form=[list(f) for f in spec.form],
-        json_body=spec.json_body,
-        extractions=[e.as_dict() for e in spec.extractions],
-        assertions=[a.as_dict() for a in spec.assertions],
-        follow_redirects=spec.follow_redirects,
-    )
+    return JourneyStep(journey=journey, order=order, **step_row_fields(spec))
 
 
 def save_steps(journey: Journey, steps: list[StepSpec]) -> None:
@@ -173,3 +178,59 @@ def journey_export(journey: Journey) -> dict[str, Any]:
             for s in journey.steps.order_by("order")
         ],
     }
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    title: str
+    description: str
+    steps: list[StepSpec]
+
+
+def _route_url(client: Client, kind: str) -> str:
+    route = Route.objects.filter(domain__client=client, kind=kind).select_related("domain").order_by("created").first()
+    return route.url if route is not None else ""
+
+
+def templates_for(client: Client) -> list[Template]:
+    """The usual journeys, prefilled from the client's routes (login, dashboard, API), or from its first
+    domain's usual addresses when it has no such route."""
+    domain = Domain.objects.filter(client=client).order_by("created").first()
+    base = f"https://app.{domain.name}" if domain is not None else "https://app.example.com"
+    login = _route_url(client, Route.Kind.LOGIN) or f"{base}/login"
+    dashboard = _route_url(client, Route.Kind.DASHBOARD) or f"{base}/dashboard"
+    api = _route_url(client, Route.Kind.API_HEALTH)
+    origin = login.split("/", 3)
+    site = "/".join(origin[:3])
+    return [
+        Template(
+            "sign_in",
+            "Sign in → dashboard → API",
+            "Takes the form's CSRF token, signs in with the test account, opens the dashboard"
+            + (" and calls the API with a bearer token." if api else "."),
+            journey_templates.sign_in(login, dashboard, api),
+        ),
+        Template(
+            "sign_up",
+            "Sign-up page reachable",
+            "The sign-up form answers.",
+            journey_templates.sign_up_reachable(f"{site}/signup"),
+        ),
+        Template(
+            "password_reset",
+            "Password reset accepted",
+            "Asks for a reset link for the test account.",
+            journey_templates.password_reset(f"{site}/password/reset"),
+        ),
+    ]
+
+
+def create_from_template(client: Client, key: str) -> Journey:
+    template = next((t for t in templates_for(client) if t.key == key), None)
+    if template is None or not client_domains(client):
+        return create_journey(client, "New journey", [])
+    name = template.title
+    if Journey.objects.filter(client=client, name=name).exists():
+        name = f"{name} ({Journey.objects.filter(client=client).count() + 1})"
+    return create_journey(client, name, template.steps)

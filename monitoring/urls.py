@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import api, views
+from monitoring import api, journey_views, views
 
 urlpatterns = [
     path("api/v1/deploys", api.deploys, name="api_deploys"),
@@ -14,4 +14,13 @@ urlpatterns = [
     path("workspace/alert-channels/", views.workspace_channels, name="workspace_alert_channels"),
     path("alert-channels/<uuid:channel_code>/test/", views.channel_test, name="alert_channel_test"),
     path("alert-channels/<uuid:channel_code>/toggle/", views.channel_toggle, name="alert_channel_toggle"),
+    path("clients/<uuid:client_code>/journeys/", journey_views.journeys, name="journeys"),
+    path("clients/<uuid:client_code>/journeys/new/", journey_views.journey_new, name="journey_new"),
+    path("journeys/<uuid:journey_code>/", journey_views.journey_detail, name="journey_detail"),
+    path("journeys/<uuid:journey_code>/steps/new/", journey_views.journey_step_new, name="journey_step_new"),
+    path("journeys/<uuid:journey_code>/secrets/", journey_views.journey_secret, name="journey_secret"),
+    path("journeys/<uuid:journey_code>/run/", journey_views.journey_run, name="journey_run"),
+    path("journey-steps/<uuid:step_code>/", journey_views.journey_step, name="journey_step"),
+    path("journey-steps/<uuid:step_code>/delete/", journey_views.journey_step_delete, name="journey_step_delete"),
+    path("journey-runs/<uuid:journey_run_code>/", journey_views.journey_run_detail, name="journey_run_detail"),
 ]

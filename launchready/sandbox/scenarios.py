@@ -291,7 +291,7 @@ def _app_and_api(
         "/health": health,
         "/webhooks/stripe": Page(status=301, location=f"https://{api}/webhooks/stripe/")
         if k.webhook_redirect
-        else Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain")]),
+        else Page(respond=_webhook_refusing_unsigned),
         "*": Page(status=404, body="{}", headers=[("Content-Type", "application/json")]),
     }
     if k.health_unreachable or k.routes_garbage:
@@ -307,6 +307,13 @@ def _app_and_api(
         latency=k.latency,
         headers=[] if k.origin_exposed else edge,
     )
+
+
+def _webhook_refusing_unsigned(method: str, body: bytes) -> Page:
+    """A webhook as it should be: POST only, and a post without a signature refused with 400."""
+    if method != "POST":
+        return Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain"), ("Allow", "POST")])
+    return Page(status=400, body='{"error": "missing signature"}', headers=[("Content-Type", "application/json")])
 
 
 def _dns_extras(world: World, apex: str, k: Knobs) -> None:
