@@ -13,7 +13,7 @@ import asyncio
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -64,6 +64,8 @@ class JourneyResult:
     @property
     def summary(self) -> str:
         failing = self.failing
+        if not self.steps:
+            return "The journey has no step yet"
         if failing is None:
             return f"All {len(self.steps)} steps passed in {self.ms:.0f} ms"
         assert failing.explanation is not None  # noqa: S101 - set for every failing step  # nosec B101
@@ -84,7 +86,7 @@ async def run_journey(
     """Run the steps in order until one fails. The Net is the journey's own: no connection or cookie of
     another journey can serve it."""
     base = config or current_config()
-    net_config = NetConfig(**{**base.__dict__, "request_deadline": min(base.request_deadline, STEP_DEADLINE)})
+    net_config = replace(base, request_deadline=min(base.request_deadline, STEP_DEADLINE))
     redactor = Redactor(spec.secrets)
     jar = CookieJar()
     values: dict[str, str] = {**spec.variables, **spec.secrets}

@@ -171,6 +171,9 @@ def journey_secret(request: AuthedRequest, journey_code: UUID) -> HttpResponse:
 @require_POST
 def journey_run(request: AuthedRequest, journey_code: UUID) -> HttpResponse:
     journey = get_rw_journey_for_user(request.user, journey_code)
+    if not journey.steps.exists():
+        messages.error(request, f"{journey.name} has no step to run yet.")
+        return redirect("journey_detail", journey.code)
     run = run_journey_now(journey, deadline=MANUAL_DEADLINE)
     if request.headers.get("HX-Request") == "true":
         return render(request, "monitoring/_journey_run.html", {"run": run, "journey": journey})

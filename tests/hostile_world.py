@@ -42,6 +42,8 @@ from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_
 from monitoring.alerts import alerts_for_event, test_alert
 from monitoring.delivery import alert_send
 from monitoring.deploys import token_create
+from monitoring.journey_templates import sign_in
+from monitoring.journeys import create_journey, run_journey_now, set_secret
 from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor, SchedulerGap
 from monitoring.rollup import rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
@@ -79,6 +81,8 @@ EXEMPT: dict[str, str] = {
     "audits.AssistantProbe.canary": "made by the product",
     "monitoring.Probe.cause": "the product's cause key",
     "monitoring.AlertChannel.secret": "ciphertext (Fernet)",
+    "monitoring.JourneySecret.ciphertext": "ciphertext (Fernet)",
+    "monitoring.JourneySecret.name": "checked as a variable name on input",
     "monitoring.Alert.dedupe_key": "the product's own key, never shown",
     "monitoring.ApiToken.prefix": "made by the product (random hex), the token's public part",
     "monitoring.ApiToken.digest": "a hash of the token's secret, never shown",
@@ -236,6 +240,20 @@ def _records(world: HostileWorld) -> None:
     ReportSchedule.objects.create(client=client, weekday=0, hour=9)
     opt_out(client, "gone@lrx.test")
     SchedulerGap.objects.create(start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=2))
+    _journey(world)
+
+
+def _journey(world: HostileWorld) -> None:
+    """A sign-in journey run against the hostile domain: its evidence holds the site's headers, cookies and
+    answers; the steps' own texts are made hostile with every other field."""
+    app = f"https://app.{HOSTILE_TEXT}"
+    journey = create_journey(world.client, "Sign in", sign_in(f"{app}/login", f"{app}/dashboard"))
+    journey.variables = {"who": ALL[:200]}
+    journey.save()
+    set_secret(journey, "password", "lrx-secret-password")
+    world.objects["journey_code"] = journey
+    world.objects["step_code"] = journey.steps.order_by("order").first()
+    world.objects["journey_run_code"] = run_journey_now(journey)
 
 
 def _value_for(model_field: models.Field[Any, Any], n: int) -> str:
