@@ -102,8 +102,8 @@ class JourneyForm(forms.ModelForm[Journey]):
 
     class Meta:
         model = Journey
-        fields = ["name", "interval", "enabled"]
-        labels = {"enabled": "Run as a monitor"}
+        fields = ["name", "enabled"]
+        labels = {"enabled": "Enabled: runs in the post-deploy smoke test"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,7 +11,7 @@ from launchready.formatting import latency
 from launchready.net import FetchError
 from launchready.psl import registrable_domain
 from monitoring.journey_results import Explanation, StepOutcome
-from monitoring.journey_steps import variables_in
+from monitoring.journey_steps import SOURCES, variables_in
 
 SIGN_IN_WORDS = ("login", "log-in", "signin", "sign-in", "sign_in", "auth")
 CSRF_WORDS = ("csrf", "forgery", "xsrf", "authenticity token")
@@ -156,10 +156,11 @@ def _lost_session(outcome: StepOutcome, earlier: list[StepOutcome], name: str) -
     if outcome.loop:
         ending = "the browser then goes round a redirect loop"
     parent = registrable_domain(target) or target
+    scope = "for that host only (no Domain attribute)" if "for that host only" in reason else reason
     return Explanation(
         f"{name}: the session is lost on the way to {target}: {cookie} was set for {setter} only",
-        f"The cookie {cookie} was set by {setter} (in “{where}”) and is {reason}. The journey was then sent to "
-        f"{target}, which receives no session, and {ending}: a customer who signs in lands signed out.",
+        f"The cookie {cookie} was set by {setter} in “{where}”, {scope}. The journey was then sent to {target}, "
+        f"which never receives it, and {ending}: a customer who signs in lands signed out.",
         f"Set {cookie} with Domain={parent} so that every host of the domain receives it, or keep the redirect "
         f"after sign-in on {setter} (check the app's base or canonical URL setting after a domain change).",
     )
@@ -308,10 +309,17 @@ def _failed_checks(outcome: StepOutcome, name: str) -> Explanation:
             "or raise the budget if the wait is expected.",
         )
     if first is not None and first.kind == "extraction":
+        missing = [
+            e for e in outcome.step.extractions if (e.variable, False) in {(v, f) for v, f, _ in outcome.extracted}
+        ]
+        item = missing[0] if missing else None
+        what = f"the {SOURCES.get(item.source, item.source)} {item.expression}" if item else "the extraction"
+        variable = f"{{{{{item.variable}}}}}" if item else "a variable"
         return Explanation(
-            f"{name} found nothing for {first.label.removeprefix('Take ')}",
-            f"{first.detail} (it answered {status_words(outcome.status)}): the page changed or the step landed "
-            "somewhere else, and the next steps need the value.",
+            f"{name} found no value for {variable}",
+            f"{what[0].upper()}{what[1:]} matched nothing in the answer from "
+            f"{_short(outcome.final_url)}, which answered {status_words(outcome.status)}: the page changed or the "
+            "step landed somewhere else, and the next steps need the value.",
             "Open the answer below and correct the selector, path or pattern.",
         )
     if first is not None and first.kind == "status":

@@ -186,3 +186,18 @@ def test_a_redirect_loop_between_hosts_is_bounded_and_named(world_sandbox: Sandb
     )
     assert many.failing is not None and many.failing.too_many_redirects and len(many.failing.hops) == 11
     assert many.failing.explanation is not None and "redirected more than 10 times" in many.failing.explanation.summary
+
+
+def test_a_value_not_found_names_what_was_looked_for(world_sandbox: Sandbox) -> None:
+    step = StepSpec(
+        "Open the sign-in page",
+        "https://app.launch-ready.test/login",
+        extractions=(Extraction("csrf_token", "css", "input[name=csrfmiddlewaretoken]", "value"),),
+    )
+    result = run(JourneySpec("Sign in", (step,), ("launch-ready.test",)), world_sandbox.net_config())
+    assert result.failing is not None and result.failing.explanation is not None
+    assert result.failing.explanation.summary == "“Open the sign-in page” found no value for {{csrf_token}}"
+    assert result.failing.explanation.detail.startswith(
+        "The CSS selector input[name=csrfmiddlewaretoken] matched nothing in the answer from "
+        "app.launch-ready.test/login, which answered 200 (OK): the page changed"
+    )
