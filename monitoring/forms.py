@@ -102,13 +102,20 @@ class JourneyForm(forms.ModelForm[Journey]):
 
     class Meta:
         model = Journey
-        fields = ["name", "enabled"]
-        labels = {"enabled": "Enabled: runs in the post-deploy smoke test"}
+        fields = ["name", "enabled", "interval", "alert_after", "recover_after"]
+        labels = {"enabled": "Enabled: runs as a monitor and in the post-deploy smoke test"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["variables_text"] = form_text(sorted((self.instance.variables or {}).items()))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field in ("alert_after", "recover_after"):
+            if not 1 <= (cleaned.get(field) or 0) <= 10:
+                self.add_error(field, "Between 1 and 10.")
+        return cleaned
 
     def clean_variables_text(self) -> dict[str, str]:
         try:

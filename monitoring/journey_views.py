@@ -55,7 +55,7 @@ def journey_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_rw_client_for_user(request.user, client_code)
     journey = create_from_template(client, request.POST.get("template", ""))
     record_activity(client.workspace, request.user, "journey.created", journey.name, request)
-    messages.success(request, f"{journey.name} created: fill in its secrets, then run it.")
+    messages.success(request, f"{journey.name} created: fill in its secrets, run it, then enable it as a monitor.")
     return redirect("journey_detail", journey.code)
 
 

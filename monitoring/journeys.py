@@ -14,7 +14,7 @@ from launchready.models import Client, Domain, Route
 from launchready.net import NetConfig
 from monitoring import journey_templates
 from monitoring.journey_evidence import run_evidence
-from monitoring.journey_runner import JOURNEY_DEADLINE, run
+from monitoring.journey_runner import JOURNEY_DEADLINE, JourneyResult, run
 from monitoring.journey_steps import (
     MAX_STEPS,
     NAME,
@@ -129,8 +129,12 @@ def run_journey_now(
     config: NetConfig | None = None,
     deadline: float = JOURNEY_DEADLINE,
 ) -> JourneyRun:
-    """Run the journey, keep the run with its redacted evidence, and drop the runs past RUNS_KEPT."""
-    result = run(journey_spec(journey), config, deadline=deadline)
+    """Run the journey and keep the run with its redacted evidence."""
+    return record_run(journey, run(journey_spec(journey), config, deadline=deadline), trigger)
+
+
+def record_run(journey: Journey, result: JourneyResult, trigger: str) -> JourneyRun:
+    """Keep a run with its redacted evidence, drop the runs past RUNS_KEPT, and say so in one log line."""
     failing = result.failing
     explanation = failing.explanation if failing is not None else None
     redact = result.redactor.text
@@ -228,9 +232,10 @@ def templates_for(client: Client) -> list[Template]:
 
 def create_from_template(client: Client, key: str) -> Journey:
     template = next((t for t in templates_for(client) if t.key == key), None)
+    # Off until the consultant turns it on: a journey still without its secrets would fail and alert.
     if template is None or not client_domains(client):
-        return create_journey(client, "New journey", [])
+        return create_journey(client, "New journey", [], enabled=False)
     name = template.title
     if Journey.objects.filter(client=client, name=name).exists():
         name = f"{name} ({Journey.objects.filter(client=client).count() + 1})"
-    return create_journey(client, name, template.steps)
+    return create_journey(client, name, template.steps, enabled=False)

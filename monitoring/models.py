@@ -281,6 +281,7 @@ class Alert(models.Model):
         DEPLOY = "deploy", "Deploy smoke test"
         WATCH = "watch", "Watch"
         FLAPPING = "flapping", "Flapping"
+        JOURNEY = "journey", "Journey"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -469,12 +470,22 @@ class Journey(models.Model):
     enabled = models.BooleanField(default=True)
     variables = models.JSONField(default=dict, blank=True, help_text="Plain {{variables}}: name to value.")
     created = models.DateTimeField(default=now)
+    # As a monitor (monitoring/journey_scheduler.py): due every `interval`, failing after N runs in a row.
+    state = models.CharField(max_length=8, choices=Monitor.State.choices, default=Monitor.State.UNKNOWN)
+    next_due_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    alert_after = models.PositiveSmallIntegerField(default=2, help_text="Failed runs in a row before an alert.")
+    recover_after = models.PositiveSmallIntegerField(default=2, help_text="Passed runs in a row before recovery.")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    outages = models.PositiveIntegerField(default=0, help_text="Outages so far: each one's alerts are its own.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
 
     objects = JourneyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["client", "name"])]
+        indexes = [models.Index(fields=["client", "name"]), models.Index(fields=["enabled", "next_due_at"])]
 
     def __str__(self) -> str:
         return self.name

@@ -42,9 +42,10 @@ from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_
 from monitoring.alerts import alerts_for_event, test_alert
 from monitoring.delivery import alert_send
 from monitoring.deploys import token_create
+from monitoring.journey_scheduler import tick as journey_tick
 from monitoring.journey_templates import sign_in
 from monitoring.journeys import create_journey, run_journey_now, set_secret
-from monitoring.models import AlertChannel, Incident, MaintenanceWindow, Monitor, SchedulerGap
+from monitoring.models import Alert, AlertChannel, Incident, Journey, MaintenanceWindow, Monitor, SchedulerGap
 from monitoring.rollup import rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
 from monitoring.watches import baseline_approve, raise_event
@@ -254,6 +255,9 @@ def _journey(world: HostileWorld) -> None:
     world.objects["journey_code"] = journey
     world.objects["step_code"] = journey.steps.order_by("order").first()
     world.objects["journey_run_code"] = run_journey_now(journey)
+    for _ in range(journey.alert_after):  # as a monitor: the login answers 500, so it fails and alerts
+        Journey.objects.filter(pk=journey.pk).update(next_due_at=timezone.now())
+        journey_tick(timezone.now())
 
 
 def _value_for(model_field: models.Field[Any, Any], n: int) -> str:
@@ -315,6 +319,10 @@ def _send_everything(world: HostileWorld) -> None:
     }
     channel = world.objects["channel_code"]
     test_alert(channel)
+    journey_alerts = list(Alert.objects.filter(kind=Alert.Kind.JOURNEY))
+    assert journey_alerts, "the journey failed twice as a monitor: its alert is queued"
+    for alert in journey_alerts:
+        alert_send(alert_id=alert.id)
     incident = Incident.objects.filter(monitor__client=client).order_by("-id").first()
     assert incident is not None, "the login route answers 500: an incident is open"
     for alert in alerts_for_event(incident, "down", sequence=99):

@@ -19,6 +19,7 @@ TASK_NAMES = {
     "handover.tasks.notify_pack_published",
     "handover.tasks.send_weekly_report",
     "handover.tasks.weekly_reports_due",
+    "monitoring.tasks.journeys_tick",
     "monitoring.tasks.monitoring_prune",
     "monitoring.tasks.monitoring_reminders",
     "monitoring.tasks.monitoring_requeue_alerts",
