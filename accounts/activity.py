@@ -33,6 +33,7 @@ VERBS: dict[str, str] = {
     "channel.changed": "changed an alert channel",
     "channel.deleted": "deleted an alert channel",
     "journey.created": "created a journey",
+    "journey.deleted": "deleted a journey",
     "journey.secret_set": "set a journey secret",
     "journey.secret_deleted": "deleted a journey secret",
     "client.deleted": "deleted a client",

@@ -84,6 +84,17 @@ def journey_detail(request: AuthedRequest, journey_code: UUID) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def journey_delete(request: AuthedRequest, journey_code: UUID) -> HttpResponse:
+    journey = get_rw_journey_for_user(request.user, journey_code)
+    client = journey.client
+    journey.delete()  # its steps, secrets and runs with it
+    record_activity(client.workspace, request.user, "journey.deleted", journey.name, request)
+    messages.success(request, f"{journey.name} deleted, with its secrets and runs.")
+    return redirect("journeys", client.code)
+
+
+@login_required
 def journey_step_new(request: AuthedRequest, journey_code: UUID) -> HttpResponse:
     journey = get_rw_journey_for_user(request.user, journey_code)
     domains = client_domains(journey.client)

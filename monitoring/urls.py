@@ -17,6 +17,7 @@ urlpatterns = [
     path("clients/<uuid:client_code>/journeys/", journey_views.journeys, name="journeys"),
     path("clients/<uuid:client_code>/journeys/new/", journey_views.journey_new, name="journey_new"),
     path("journeys/<uuid:journey_code>/", journey_views.journey_detail, name="journey_detail"),
+    path("journeys/<uuid:journey_code>/delete/", journey_views.journey_delete, name="journey_delete"),
     path("journeys/<uuid:journey_code>/steps/new/", journey_views.journey_step_new, name="journey_step_new"),
     path("journeys/<uuid:journey_code>/secrets/", journey_views.journey_secret, name="journey_secret"),
     path("journeys/<uuid:journey_code>/run/", journey_views.journey_run, name="journey_run"),

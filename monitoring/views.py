@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from monitoring import charts, client_status, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
-from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
+from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Journey, JourneyRun, Monitor
 from monitoring.rollup import day_start, observed
 from monitoring.scoping import get_rw_channel_for_user, get_rw_monitor_for_user, get_rw_token_for_user
 from monitoring.summary import UPTIME_DAYS, client_summaries, down_now
@@ -98,6 +98,12 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
         .order_by("-started_at")[:20]
     )
     can_edit = is_staff_of(request.user, client.workspace_id)
+    latest = JourneyRun.objects.filter(journey=OuterRef("pk")).order_by("-started_at")
+    journeys = (
+        Journey.objects.filter(client=client)
+        .annotate(last_summary=Subquery(latest.values("summary")[:1]), last_ok=Subquery(latest.values("ok")[:1]))
+        .order_by(DOWN_FIRST, "name")
+    )
     # The monitors in Jinja2 (jinja/monitoring/_monitors.html), the page around them in Django's templates.
     monitors_html = jinja_partial(
         request, "monitoring/_monitors.html", {"client": client, "rows": monitor_rows(monitors), "can_edit": can_edit}
@@ -107,7 +113,13 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
     incidents_html = jinja_partial(
         request, "monitoring/_incidents.html", {"incidents": incidents, "zone": _zone(client.timezone)}
     )
-    context = {"client": client, "monitors_html": monitors_html, "incidents_html": incidents_html, "can_edit": can_edit}
+    context = {
+        "client": client,
+        "monitors_html": monitors_html,
+        "incidents_html": incidents_html,
+        "can_edit": can_edit,
+        "journeys": journeys,
+    }
     return render(request, "monitoring/client.html", context)
 
 

@@ -19,7 +19,7 @@ from monitoring.journey_text import (
     parse_form,
     parse_headers,
 )
-from monitoring.journeys import journey_spec
+from monitoring.journeys import RUNS_KEPT, journey_spec, run_journey_now, set_secret
 from monitoring.models import Journey, JourneyRun, JourneySecret
 from tests.conftest import Tenant, login
 from tests.factories import DomainFactory
@@ -164,3 +164,33 @@ def test_assertion_header_and_form_lines_read_back() -> None:
         ("Accept", "*/*"),
     ]
     assert parse_form("email={{email}}\nnext=/a=b") == [("email", "{{email}}"), ("next", "/a=b")]
+
+
+def test_a_journey_is_deleted_with_its_secrets_and_runs(tenant: Tenant) -> None:
+    journey = Journey.objects.create(client=tenant.client, name="Sign in")
+    set_secret(journey, "password", "s3cret-value")
+    JourneyRun.objects.create(journey=journey, summary="x")
+    http = login(tenant.consultant)
+    assert login(tenant.founder).post(reverse("journey_delete", args=[journey.code])).status_code == 403
+    answer = http.post(reverse("journey_delete", args=[journey.code]))
+    assert answer["Location"] == reverse("journeys", args=[tenant.client.code])
+    assert not Journey.objects.exists() and not JourneySecret.objects.exists() and not JourneyRun.objects.exists()
+
+
+def test_only_the_latest_runs_are_kept(tenant: Tenant) -> None:
+    journey = Journey.objects.create(client=tenant.client, name="Empty")
+    for _ in range(RUNS_KEPT + 3):
+        run_journey_now(journey)
+    assert journey.runs.count() == RUNS_KEPT
+
+
+def test_the_monitoring_page_lists_the_journeys_with_their_state(tenant: Tenant) -> None:
+    failing = Journey.objects.create(client=tenant.client, name="Sign in", state="down")
+    JourneyRun.objects.create(journey=failing, summary="“Sign in” answered 500 (Internal Server Error)")
+    Journey.objects.create(client=tenant.client, name="Sign-up page", enabled=False)
+    url = reverse("client_monitoring", args=[tenant.client.code])
+    staff = login(tenant.consultant).get(url).content.decode()
+    assert "“Sign in” answered 500 (Internal Server Error)" in staff and 'badge-stop">Failing' in staff
+    assert reverse("journey_detail", args=[failing.code]) in staff and 'class="badge">Off' in staff
+    founder = login(tenant.founder).get(url).content.decode()
+    assert "Failing" in founder and reverse("journey_detail", args=[failing.code]) not in founder
