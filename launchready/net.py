@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import ipaddress
 import os
 import re
@@ -545,6 +546,7 @@ class Net:
                 verify=tls_context(self.config.ca_bundle) if verify else _insecure_context(),
                 follow_redirects=False,
                 trust_env=False,
+                cookies=_no_cookies(),
                 timeout=httpx.Timeout(
                     connect=self.config.connect_timeout,
                     read=self.config.read_timeout,
@@ -768,6 +770,13 @@ async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, boo
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks), False
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A jar that keeps nothing: a request carries the cookies its caller sends, never ones an earlier answer
+    set on the same client (a journey keeps its own jar, with the browser's rules, and two journeys on one
+    Net must not share a session)."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _timed(hop: Hop, started: float) -> Hop:

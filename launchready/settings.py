@@ -223,6 +223,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": MONITORING_TICK_SECONDS,
         "options": {"expires": MONITORING_TICK_SECONDS},
     },
+    # Journeys run as monitors: a round may take a journey's whole deadline, so it comes less often.
+    "journeys-tick": {
+        "task": "monitoring.tasks.journeys_tick",
+        "schedule": 15.0,
+        "options": {"expires": 15.0},
+    },
     "monitoring-rollup": {"task": "monitoring.tasks.monitoring_rollup", "schedule": 300.0},
     "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": 3600.0},
     "monitoring-reminders": {"task": "monitoring.tasks.monitoring_reminders", "schedule": 300.0},

@@ -284,6 +284,7 @@ class Alert(models.Model):
         LATE = "late", "Job late"
         JOB_FAILED = "job_fail", "Job failed"
         JOB_BACK = "job_back", "Job running again"
+        JOURNEY = "journey", "Journey"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -532,6 +533,45 @@ class Heartbeat(models.Model):
         return self.name
 
 
+class JourneyQuerySet(models.QuerySet["Journey"]):
+    def visible_to(self, user: Any) -> JourneyQuerySet:
+        return self.filter(client__in=Client.objects.visible_to(user))
+
+
+class Journey(models.Model):
+    """What a customer does, as ordered HTTP steps on the client's hosts (monitoring/journey_runner.py runs
+    them): sign in with the form's CSRF token, open the dashboard, call the API."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, models.CASCADE, related_name="journeys")
+    name = models.CharField(max_length=120)
+    interval = models.PositiveIntegerField(
+        "interval (seconds)", default=300, validators=[MinValueValidator(60), MaxValueValidator(3600)]
+    )
+    enabled = models.BooleanField(default=True)
+    variables = models.JSONField(default=dict, blank=True, help_text="Plain {{variables}}: name to value.")
+    created = models.DateTimeField(default=now)
+    # As a monitor (monitoring/journey_scheduler.py): due every `interval`, failing after N runs in a row.
+    state = models.CharField(max_length=8, choices=Monitor.State.choices, default=Monitor.State.UNKNOWN)
+    next_due_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    alert_after = models.PositiveSmallIntegerField(default=2, help_text="Failed runs in a row before an alert.")
+    recover_after = models.PositiveSmallIntegerField(default=2, help_text="Passed runs in a row before recovery.")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    outages = models.PositiveIntegerField(default=0, help_text="Outages so far: each one's alerts are its own.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JourneyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["client", "name"]), models.Index(fields=["enabled", "next_due_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class HeartbeatOutage(models.Model):
     """One stretch of a heartbeat being late or failing, from the sweep's alert to the ping that ended it."""
 
@@ -555,3 +595,90 @@ class HeartbeatOutage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_cause_display()}: {self.heartbeat} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class JourneyStep(models.Model):
+    """One request of a journey. URL, headers and body may hold {{variables}}; extractions and assertions are
+    lists of the shapes in monitoring/journey_steps.py."""
+
+    class BodyKind(models.TextChoices):
+        NONE = "none", "No body"
+        FORM = "form", "Form fields"
+        JSON = "json", "JSON"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    journey = models.ForeignKey(Journey, models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+    method = models.CharField(
+        max_length=8, default="GET", choices=[(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")]
+    )
+    url = models.CharField("address", max_length=600)
+    headers = models.JSONField(default=list, blank=True, help_text="[name, value] pairs.")
+    body_kind = models.CharField(max_length=4, choices=BodyKind.choices, default=BodyKind.NONE)
+    form = models.JSONField(default=list, blank=True, help_text="[name, value] pairs of a form body.")
+    json_body = models.TextField(blank=True)
+    extractions = models.JSONField(default=list, blank=True)
+    assertions = models.JSONField(default=list, blank=True)
+    follow_redirects = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["journey", "order"]
+        constraints = [models.UniqueConstraint(fields=["journey", "order"], name="one_step_per_place")]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+
+class JourneySecret(models.Model):
+    """A secret {{variable}} of a journey (a test account's password, a bearer token): encrypted at rest like
+    channel secrets, never shown again, redacted from every run's evidence."""
+
+    journey = models.ForeignKey(Journey, models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=64)
+    ciphertext = models.TextField()
+    updated = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["journey", "name"], name="one_secret_per_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (secret)"
+
+    @property
+    def value(self) -> str:
+        return decrypt(self.ciphertext)
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.ciphertext = encrypt(text)
+
+
+class JourneyRun(models.Model):
+    """One run of a journey: the verdict, the failing step explained, and each step's evidence (redacted and
+    truncated: requests, hops, answers, extractions, assertions)."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Run now"
+        MONITOR = "monitor", "Monitor"
+        DEPLOY = "deploy", "Deploy smoke test"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    journey = models.ForeignKey(Journey, models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.MANUAL)
+    started_at = models.DateTimeField(default=now)
+    ms = models.FloatField(default=0)
+    ok = models.BooleanField(default=False)
+    failing_step = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Its order, from 0.")
+    summary = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    fix = models.TextField(blank=True)
+    steps = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["journey", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.journey} at {self.started_at:%Y-%m-%d %H:%M}: {'passed' if self.ok else 'failed'}"

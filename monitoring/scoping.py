@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from launchready.models import Client, staff_workspaces
 from launchready.tenancy import get_visible, require_staff
-from monitoring.models import AlertChannel, ApiToken, Heartbeat, Monitor
+from monitoring.models import AlertChannel, ApiToken, Heartbeat, Journey, JourneyRun, JourneyStep, Monitor
 
 
 def get_rw_monitor_for_user(user: Any, code: UUID) -> Monitor:
@@ -43,3 +43,21 @@ def get_rw_heartbeat_for_user(user: Any, code: UUID) -> Heartbeat:
     heartbeat = get_visible(Heartbeat.objects.select_related("client__workspace"), user, code, "client")
     require_staff(user, heartbeat.client.workspace_id)
     return heartbeat
+
+
+def get_rw_journey_for_user(user: Any, code: UUID) -> Journey:
+    journey = get_visible(Journey.objects.select_related("client__workspace"), user, code, "client")
+    require_staff(user, journey.client.workspace_id)
+    return journey
+
+
+def get_rw_journey_step_for_user(user: Any, code: UUID) -> JourneyStep:
+    step = get_visible(JourneyStep.objects.select_related("journey__client__workspace"), user, code, "journey__client")
+    require_staff(user, step.journey.client.workspace_id)
+    return step
+
+
+def get_rw_journey_run_for_user(user: Any, code: UUID) -> JourneyRun:
+    run = get_visible(JourneyRun.objects.select_related("journey__client__workspace"), user, code, "journey__client")
+    require_staff(user, run.journey.client.workspace_id)
+    return run

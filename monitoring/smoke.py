@@ -1,7 +1,9 @@
-"""The smoke test after a deploy: one route of each kind that matters, probed at once; a failure alerts. Then
-"every job pinged since the deploy": each heartbeat of the client waits for its first ping after the deploy
-until its first expected time after it, plus grace; one that does not come is a warning on the deploy (the
-verdict stays the routes', given in seconds for CI to read, and the job's own lateness alert is what tells)."""
+"""The smoke test after a deploy: one route of each kind that matters, probed at once, then the client's
+enabled journeys (signed in, as a customer is); an error or a step over 2 s fails it, and a failure alerts.
+Then "every job pinged since the deploy": each heartbeat of the client waits for its first ping after the
+deploy until its first expected time after it, plus grace; one that does not come is a warning on the deploy
+(the verdict stays the routes' and journeys', given in seconds for CI to read, and the job's own lateness
+alert is what tells)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from launchready.models import Client, Route
 from launchready.net import Net
 from monitoring import heartbeat_schedule as schedule
 from monitoring.alerts import alerts_for
-from monitoring.models import Alert, Deploy, Heartbeat
+from monitoring.journeys import run_journey_now
+from monitoring.models import Alert, Deploy, Heartbeat, Journey, JourneyRun
 
 SMOKE_KINDS = [Route.Kind.HOMEPAGE, Route.Kind.LOGIN, Route.Kind.DASHBOARD, Route.Kind.API_HEALTH]
 SMOKE_BUDGET_MS = 2000
@@ -60,8 +63,32 @@ async def _probe(routes: list[Route]) -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(one(r) for r in routes)))
 
 
+def smoke_journeys(client: Client) -> list[dict[str, Any]]:
+    """Each enabled journey of the client run once, as a result row like a route's: its failing step, or
+    its first step over the budget."""
+    results = []
+    for journey in Journey.objects.filter(client=client, enabled=True, steps__isnull=False).distinct():
+        run = run_journey_now(journey, trigger=JourneyRun.Trigger.DEPLOY)
+        slow = [s for s in run.steps if s["ran"] and s["ms"] > SMOKE_BUDGET_MS]
+        problem = "" if run.ok else run.summary
+        if not problem and slow:
+            problem = f"“{slow[0]['name']}” took {slow[0]['ms']:.0f} ms (budget {SMOKE_BUDGET_MS} ms)"
+        results.append(
+            {
+                "url": journey.name,
+                "kind": "journey",
+                "status": None,
+                "ms": round(run.ms),
+                "ok": not problem,
+                "problem": problem,
+                "run": str(run.code),
+            }
+        )
+    return results
+
+
 def smoke_test(deploy: Deploy) -> Deploy:
-    results = asyncio.run(_probe(smoke_routes(deploy.client)))
+    results = asyncio.run(_probe(smoke_routes(deploy.client))) + smoke_journeys(deploy.client)
     passed = all(r["ok"] for r in results)
     deploy.smoke = Deploy.Smoke.PASSED if passed else Deploy.Smoke.FAILED
     deploy.smoke_results = results

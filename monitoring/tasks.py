@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring import lateness
+from monitoring import journey_scheduler, lateness
 from monitoring.charts import BAR_DAYS, LINE_HOURS
 from monitoring.models import Deploy
 from monitoring.reminders import send_reminders
@@ -29,6 +29,12 @@ def monitoring_tick() -> int:
     sync_monitors()
     # Claim what falls due before the next beat too, and probe each on its due second.
     return tick(lookahead=settings.MONITORING_TICK_SECONDS)
+
+
+@shared_task(soft_time_limit=100, time_limit=110, ignore_result=True)
+def journeys_tick() -> int:
+    """Runs every few seconds: every journey that is due, all at once (each bounded by its own deadline)."""
+    return journey_scheduler.tick()
 
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)

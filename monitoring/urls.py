@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import api, heartbeat_views, ping_endpoint, views
+from monitoring import api, heartbeat_views, journey_views, ping_endpoint, views
 from monitoring.models import Heartbeat
 
 urlpatterns = [
@@ -24,4 +24,14 @@ urlpatterns = [
     path("ping/<str:token>", ping_endpoint.ping, name="heartbeat_ping"),
     path("ping/<str:token>/start", ping_endpoint.ping, {"kind": Heartbeat.Ping.START}, name="heartbeat_ping_start"),
     path("ping/<str:token>/fail", ping_endpoint.ping, {"kind": Heartbeat.Ping.FAIL}, name="heartbeat_ping_fail"),
+    path("clients/<uuid:client_code>/journeys/", journey_views.journeys, name="journeys"),
+    path("clients/<uuid:client_code>/journeys/new/", journey_views.journey_new, name="journey_new"),
+    path("journeys/<uuid:journey_code>/", journey_views.journey_detail, name="journey_detail"),
+    path("journeys/<uuid:journey_code>/delete/", journey_views.journey_delete, name="journey_delete"),
+    path("journeys/<uuid:journey_code>/steps/new/", journey_views.journey_step_new, name="journey_step_new"),
+    path("journeys/<uuid:journey_code>/secrets/", journey_views.journey_secret, name="journey_secret"),
+    path("journeys/<uuid:journey_code>/run/", journey_views.journey_run, name="journey_run"),
+    path("journey-steps/<uuid:step_code>/", journey_views.journey_step, name="journey_step"),
+    path("journey-steps/<uuid:step_code>/delete/", journey_views.journey_step_delete, name="journey_step_delete"),
+    path("journey-runs/<uuid:journey_run_code>/", journey_views.journey_run_detail, name="journey_run_detail"),
 ]

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,7 +32,7 @@ from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.heartbeat_views import heartbeat_rows
-from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Monitor
+from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Journey, JourneyRun, Monitor
 from monitoring.rollup import day_start, observed
 from monitoring.scoping import get_rw_channel_for_user, get_rw_monitor_for_user, get_rw_token_for_user
 from monitoring.smoke import job_check_lines
@@ -100,6 +100,12 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
         .order_by("-started_at")[:20]
     )
     can_edit = is_staff_of(request.user, client.workspace_id)
+    latest = JourneyRun.objects.filter(journey=OuterRef("pk")).order_by("-started_at")
+    journeys = (
+        Journey.objects.filter(client=client)
+        .annotate(last_summary=Subquery(latest.values("summary")[:1]), last_ok=Subquery(latest.values("ok")[:1]))
+        .order_by(DOWN_FIRST, "name")
+    )
     # The monitors in Jinja2 (jinja/monitoring/_monitors.html), the page around them in Django's templates.
     monitors_html = jinja_partial(
         request, "monitoring/_monitors.html", {"client": client, "rows": monitor_rows(monitors), "can_edit": can_edit}
@@ -117,6 +123,7 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
         "can_edit": can_edit,
         "heartbeats": heartbeats,
         "heartbeat_outages": heartbeat_outages,
+        "journeys": journeys,
     }
     return render(request, "monitoring/client.html", context)
 

@@ -46,7 +46,19 @@ from monitoring import lateness
 from monitoring.alerts import alerts_for_event, test_alert
 from monitoring.delivery import alert_send
 from monitoring.deploys import token_create
-from monitoring.models import Alert, AlertChannel, Heartbeat, Incident, MaintenanceWindow, Monitor, SchedulerGap
+from monitoring.journey_scheduler import tick as journey_tick
+from monitoring.journey_templates import sign_in
+from monitoring.journeys import create_journey, run_journey_now, set_secret
+from monitoring.models import (
+    Alert,
+    AlertChannel,
+    Heartbeat,
+    Incident,
+    Journey,
+    MaintenanceWindow,
+    Monitor,
+    SchedulerGap,
+)
 from monitoring.pings import heartbeat_create, ping_token, record_ping
 from monitoring.rollup import rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record, sync_monitors
@@ -87,6 +99,8 @@ EXEMPT: dict[str, str] = {
     "audits.ReceivedMessage.content": "ciphertext (Fernet)",
     "monitoring.Probe.cause": "the product's cause key",
     "monitoring.AlertChannel.secret": "ciphertext (Fernet)",
+    "monitoring.JourneySecret.ciphertext": "ciphertext (Fernet)",
+    "monitoring.JourneySecret.name": "checked as a variable name on input",
     "monitoring.Alert.dedupe_key": "the product's own key, never shown",
     "monitoring.ApiToken.prefix": "made by the product (random hex), the token's public part",
     "monitoring.ApiToken.digest": "a hash of the token's secret, never shown",
@@ -261,6 +275,7 @@ def _records(world: HostileWorld) -> None:
     SchedulerGap.objects.create(start=timezone.now() - timedelta(hours=3), end=timezone.now() - timedelta(hours=2))
     _real_send(client)
     _heartbeat_pings(world)
+    _journey(world)
 
 
 def _real_send(client: Client) -> None:
@@ -296,6 +311,22 @@ def _heartbeat_pings(world: HostileWorld) -> None:
     record_ping(late, Heartbeat.Ping.SUCCESS, ALL[:1000], last_week.start + timedelta(hours=1))
     lateness.sweep(last_week.start + timedelta(hours=3))
     follow_job_checks(timezone.now() + timedelta(days=3))  # the deploy's checks: each job missed its time
+
+
+def _journey(world: HostileWorld) -> None:
+    """A sign-in journey run against the hostile domain: its evidence holds the site's headers, cookies and
+    answers; the steps' own texts are made hostile with every other field."""
+    app = f"https://app.{HOSTILE_TEXT}"
+    journey = create_journey(world.client, "Sign in", sign_in(f"{app}/login", f"{app}/dashboard"))
+    journey.variables = {"who": ALL[:200]}
+    journey.save()
+    set_secret(journey, "password", "lrx-secret-password")
+    world.objects["journey_code"] = journey
+    world.objects["step_code"] = journey.steps.order_by("order").first()
+    world.objects["journey_run_code"] = run_journey_now(journey)
+    for _ in range(journey.alert_after):  # as a monitor: the login answers 500, so it fails and alerts
+        Journey.objects.filter(pk=journey.pk).update(next_due_at=timezone.now())
+        journey_tick(timezone.now())
 
 
 def _value_for(model_field: models.Field[Any, Any], n: int) -> str:
@@ -359,8 +390,11 @@ def _send_everything(world: HostileWorld) -> None:
     )
     channel = world.objects["channel_code"]
     test_alert(channel)
+    journey_alerts = list(Alert.objects.filter(kind=Alert.Kind.JOURNEY))
+    assert journey_alerts, "the journey failed twice as a monitor: its alert is queued"
     lateness.sweep()  # the failure and the failure-and-back, named with the hostile text written over them
-    for alert in Alert.objects.filter(kind__in=(Alert.Kind.LATE, Alert.Kind.JOB_FAILED, Alert.Kind.JOB_BACK)):
+    job_alerts = Alert.objects.filter(kind__in=(Alert.Kind.LATE, Alert.Kind.JOB_FAILED, Alert.Kind.JOB_BACK))
+    for alert in [*journey_alerts, *job_alerts]:
         alert_send(alert_id=alert.id)
     incident = Incident.objects.filter(monitor__client=client).order_by("-id").first()
     assert incident is not None, "the login route answers 500: an incident is open"

@@ -20,7 +20,7 @@ from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun, RepoScan
 from handover.publish import pack_publish
 from monitoring.deploys import token_create
-from monitoring.models import AlertChannel, ApiToken, Monitor
+from monitoring.models import AlertChannel, ApiToken, Journey, JourneyRun, JourneyStep, Monitor
 from monitoring.pings import heartbeat_create
 from reports.models import WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
@@ -74,6 +74,16 @@ def _weekly_report(t: Tenant) -> WeeklyReport:
     )[0]
 
 
+def _journey(t: Tenant) -> Journey:
+    return Journey.objects.get_or_create(client=t.client, name="Sign in")[0]
+
+
+def _journey_step(t: Tenant) -> JourneyStep:
+    return JourneyStep.objects.get_or_create(
+        journey=_journey(t), order=0, defaults={"name": "Open", "url": t.route.url}
+    )[0]
+
+
 def _membership(t: Tenant) -> Membership:
     return Membership.objects.get(user=t.consultant, workspace=t.client.workspace)
 
@@ -97,6 +107,9 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     ),
     "scan_code": lambda t: RepoScan.objects.create(client=t.client, filename="acme.zip", kind="zip"),
     "heartbeat_code": lambda t: heartbeat_create(client=t.client, name="Nightly backup"),
+    "journey_code": _journey,
+    "step_code": _journey_step,
+    "journey_run_code": lambda t: JourneyRun.objects.create(journey=_journey(t), summary="All 1 steps passed"),
 }
 # URLs that only a bearer token opens (the client's CI), never a session: a signed-in stranger gets the 401 of
 # anyone without the token, and another client's token gets 404 (test_another_clients_token_gets_404).

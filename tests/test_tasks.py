@@ -22,6 +22,7 @@ TASK_NAMES = {
     "handover.tasks.send_weekly_report",
     "handover.tasks.weekly_reports_due",
     "monitoring.tasks.monitoring_heartbeats",
+    "monitoring.tasks.journeys_tick",
     "monitoring.tasks.monitoring_prune",
     "monitoring.tasks.monitoring_reminders",
     "monitoring.tasks.monitoring_requeue_alerts",

@@ -18,6 +18,7 @@ from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.hostile_text import ASCII, COOKIE_NAME, HOSTILE_TEXT, IN_URL, hostile_sites
 from launchready.sandbox.mail_sender import add_sender_records, sender_keys
+from launchready.sandbox.saas_app import SAAS_APPS, Flaw, SaasApp
 from launchready.sandbox.web import Page, Site
 
 HEALTHY = "launch-ready.test"
@@ -292,7 +293,7 @@ def _app_and_api(
         "/health": health,
         "/webhooks/stripe": Page(status=301, location=f"https://{api}/webhooks/stripe/")
         if k.webhook_redirect
-        else Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain")]),
+        else Page(respond=_webhook_refusing_unsigned),
         "*": Page(status=404, body="{}", headers=[("Content-Type", "application/json")]),
     }
     if k.health_unreachable or k.routes_garbage:
@@ -308,6 +309,13 @@ def _app_and_api(
         latency=k.latency,
         headers=[] if k.origin_exposed else edge,
     )
+
+
+def _webhook_refusing_unsigned(method: str, body: bytes) -> Page:
+    """A webhook as it should be: POST only, and a post without a signature refused with 400."""
+    if method != "POST":
+        return Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain"), ("Allow", "POST")])
+    return Page(status=400, body='{"error": "missing signature"}', headers=[("Content-Type", "application/json")])
 
 
 def _dns_extras(world: World, apex: str, k: Knobs) -> None:
@@ -645,6 +653,7 @@ def build_world(
     """The shared mail records plus the given domains (by default the healthy one, every tripping one, the demo
     and the mail sender's domains, whose DKIM keys are kept in `mail_keys` when given)."""
     world = shared_world()
+    everything = domains is None
     if domains is None:
         domains = {
             HEALTHY: Knobs(),
@@ -661,8 +670,23 @@ def build_world(
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
     if HEALTHY in domains and "askmira.test" in domains:
         build_assistants(world)
+    if everything:  # last, so that every other site keeps the address it always had
+        for apex, flaw in SAAS_APPS.items():
+            build_saas_app(world, apex, flaw)
     world.zone.latency = dns_latency
     return world
+
+
+def build_saas_app(world: World, apex: str, flaw: Flaw = Flaw.NONE) -> SaasApp:
+    """The fake SaaS app on a domain of its own: the app on app.<apex> (and on the apex, as apps are after a
+    domain change), its API on api.<apex>; DNS and mail as on the healthy domain."""
+    app = SaasApp(apex, flaw)
+    world.site([f"app.{apex}"], pages={"*": Page(app=app.web)})
+    world.site([apex], pages={"*": Page(app=app.web)})
+    world.site([f"api.{apex}"], pages={"*": Page(app=app.api)})
+    _dns_extras(world, apex, Knobs())
+    _mail(world, apex, Knobs())
+    return app
 
 
 def build_dns_only(world: World, apex: str, address: str) -> None:

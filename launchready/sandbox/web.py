@@ -33,6 +33,27 @@ REASONS = {
 }
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a sandbox app sees of one request: method, path with its query, headers (names lower-cased), body."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    host: str
+    scheme: str
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        pairs = (part.strip().partition("=") for part in self.headers.get("cookie", "").split(";"))
+        return {name: value for name, _, value in pairs if name}
+
+
 @dataclass
 class Page:
     status: int = 200
@@ -47,6 +68,7 @@ class Page:
     hang: bool = False  # accept the request and never answer
     compress: bool = True  # gzip text bodies when the client accepts it
     respond: Callable[[str, bytes], Page] | None = None  # a page made from the request (method, body): a chat bot
+    app: Callable[[Request], Page] | None = None  # a page made from the whole request: a web app with sessions
 
     def __post_init__(self) -> None:
         if self.location is not None and self.status == 200:
@@ -239,6 +261,8 @@ class WebSandbox:
             page = site.page(target) or NOT_FOUND
             if page.respond is not None:
                 page = page.respond(method, body)
+            elif page.app is not None:
+                page = page.app(Request(method, target, headers, body, host, scheme))
         if site.headers:
             page = replace(page, headers=[*page.headers, *site.headers])
         return await _write(writer, page, method, headers, target)

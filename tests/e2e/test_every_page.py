@@ -33,6 +33,8 @@ from handover.models import PackVersion
 from handover.publish import pack_publish
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
+from monitoring.journeys import create_from_template, run_journey_now, set_secret
+from monitoring.models import Journey
 from reports.digest import digest_token
 from reports.mail import opt_out_token
 from tests.conftest import Tenant
@@ -91,8 +93,27 @@ def _pack(t: Tenant) -> PackVersion:
     return PackVersion.objects.filter(client=t.client).first() or pack_publish(client=t.client, user=t.consultant)
 
 
-# The world's own objects where the isolation matrix would make bare ones: the audited run, one pack.
-OBJECT_FOR_PAGES: dict[str, Callable[[Tenant], Any]] = {"run_code": _latest_run, "pack_code": _pack}
+def _journey(t: Tenant) -> Journey:
+    """The sign-in journey from its template, run once against the sandbox (its sign-in fails: brightpath.test's
+    form has no CSRF field and takes no post), so that the pages show a real run with its hops."""
+    journey = Journey.objects.filter(client=t.client).first()
+    if journey is None:
+        journey = create_from_template(t.client, "sign_in")
+        set_secret(journey, "password", "a-test-password")
+        with ThreadPoolExecutor(1) as pool:  # Playwright's event loop runs in this thread
+            pool.submit(run_journey_now, journey).result()
+    return journey
+
+
+# The world's own objects where the isolation matrix would make bare ones: the audited run, one pack, a journey
+# with its steps and a run.
+OBJECT_FOR_PAGES: dict[str, Callable[[Tenant], Any]] = {
+    "run_code": _latest_run,
+    "pack_code": _pack,
+    "journey_code": _journey,
+    "step_code": lambda t: _journey(t).steps.order_by("order").first(),
+    "journey_run_code": lambda t: _journey(t).runs.first(),
+}
 
 
 def _world(sandbox_env: Sandbox) -> World:

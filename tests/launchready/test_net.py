@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import pytest
 from cryptography import x509
@@ -29,6 +30,7 @@ from launchready.net import (
 from launchready.sandbox.ca import CertKind
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.saas_app import ACCOUNT_EMAIL, ACCOUNT_PASSWORD, SaasApp
 from launchready.sandbox.web import Page, Site, WebSandbox
 from launchready.timing import RETAKES, timed
 
@@ -816,3 +818,31 @@ def test_a_stopped_timing_process_costs_a_bounded_wait_not_a_hang(sb: Sandbox, f
         assert _with_net(_config(sb), many, deadline=2.0) == [[]] * 300
     finally:
         os.kill(child, signal.SIGCONT)
+
+
+def test_it_keeps_no_cookie_an_answer_set(world_sandbox: Sandbox) -> None:
+    """A request carries the cookies its caller sends, never one an earlier answer set on the same Net: the
+    fake app's session, sent by hand, opens the dashboard; the next request without it is signed out."""
+    login, dashboard = "https://app.saas-app.test/login", "https://app.saas-app.test/dashboard"
+
+    async def go() -> tuple[int | None, int | None]:
+        async with Net(world_sandbox.net_config()) as net:
+            form = await net.fetch(login)
+            cookie = form.final.header("set-cookie") or ""
+            token = cookie.split(";")[0].split("=", 1)[1]
+            body = urlencode({"csrfmiddlewaretoken": token, "email": ACCOUNT_EMAIL, "password": ACCOUNT_PASSWORD})
+            signed_in = await net.fetch(
+                login,
+                method="POST",
+                content=body.encode(),
+                headers={"Cookie": f"csrftoken={token}", "Content-Type": "application/x-www-form-urlencoded"},
+                follow_redirects=False,
+            )
+            assert signed_in.final.status == 302, signed_in.text
+            with_session = await net.fetch(
+                dashboard, headers={"Cookie": f"sessionid={SaasApp('saas-app.test').session()}"}, follow_redirects=False
+            )
+            without = await net.fetch(dashboard, follow_redirects=False)
+            return with_session.final.status, without.final.status
+
+    assert asyncio.run(go()) == (200, 302)

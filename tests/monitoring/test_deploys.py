@@ -15,9 +15,12 @@ from django.urls import reverse
 
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.saas_app import ACCOUNT_EMAIL, ACCOUNT_PASSWORD, APEX_OF, Flaw, api_token
 from monitoring.api import MAX_BODY_BYTES
 from monitoring.deploys import token_create
-from monitoring.models import AlertChannel, ApiToken, Deploy
+from monitoring.journey_templates import sign_in
+from monitoring.journeys import create_journey, set_secret
+from monitoring.models import AlertChannel, ApiToken, Deploy, JourneyRun
 from monitoring.smoke import smoke_test
 from tests.conftest import Tenant, login
 from tests.factories import DomainFactory
@@ -291,3 +294,38 @@ def test_the_cap_is_ours_and_below_djangos(tenant: Tenant, size: int, status: in
     )
     assert response.status_code == status and response["Content-Type"] == "application/json"
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize(
+    ("flaw", "problem"),
+    [
+        (Flaw.NONE, ""),
+        (Flaw.DASHBOARD_500, "“Sign in” answered 500 (Internal Server Error) for a signed-in customer"),
+        (Flaw.SLOW_API, "“Call the API” took 2."),
+    ],
+)
+def test_the_smoke_test_signs_in_through_the_clients_journeys(
+    sandbox_env: Sandbox, tenant: Tenant, eager_tasks, django_capture_on_commit_callbacks, flaw: Flaw, problem: str
+) -> None:  # type: ignore[no-untyped-def]
+    tenant.domain.delete()
+    apex = APEX_OF[flaw]
+    DomainFactory(client=tenant.client, name=apex)
+    journey = create_journey(
+        tenant.client,
+        "Sign in",
+        sign_in(f"https://app.{apex}/login", f"https://app.{apex}/dashboard", f"https://api.{apex}/v1/me"),
+    )
+    for name, value in (("email", ACCOUNT_EMAIL), ("password", ACCOUNT_PASSWORD), ("api_token", api_token(apex))):
+        set_secret(journey, name, value)
+    AlertChannel.objects.create(client=tenant.client, kind="email", name="Team", recipients=["ops@example.com"])
+    with django_capture_on_commit_callbacks(execute=True):
+        deploy = smoke_test(Deploy.objects.create(client=tenant.client, version="v2"))
+    (result,) = deploy.smoke_results
+    assert result["kind"] == "journey" and result["url"] == "Sign in"
+    assert result["problem"].startswith(problem) if problem else result["ok"]
+    assert deploy.smoke == ("passed" if flaw == Flaw.NONE else "failed")
+    assert JourneyRun.objects.get(journey=journey).trigger == JourneyRun.Trigger.DEPLOY
+    assert len(mail.outbox) == (0 if flaw == Flaw.NONE else 1)
+    if problem:
+        assert f"Sign in {problem}" in mail.outbox[0].body
+        assert ACCOUNT_PASSWORD not in mail.outbox[0].body

@@ -1,4 +1,4 @@
-"""Re-encrypt every stored channel secret with the newest key of LAUNCHREADY_ENCRYPTION_KEYS.
+"""Re-encrypt every stored channel secret and journey secret with the newest key of LAUNCHREADY_ENCRYPTION_KEYS.
 
 Rotate by putting a new key first in the list, running this command, then removing the old key.
 """
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from launchready.crypto import DecryptionError, rotate
-from monitoring.models import AlertChannel
+from monitoring.models import AlertChannel, JourneySecret
 
 
 class Command(BaseCommand):
@@ -26,5 +26,16 @@ class Command(BaseCommand):
                     self.stderr.write(f"channel {channel.code}: cannot be decrypted with the configured keys")
                     continue
                 channel.save(update_fields=["secret"])
+                done += 1
+            for secret in JourneySecret.objects.select_for_update():
+                try:
+                    secret.ciphertext = rotate(secret.ciphertext)
+                except DecryptionError:
+                    failed += 1
+                    self.stderr.write(
+                        f"journey secret {secret.name} of journey {secret.journey_id}: cannot be decrypted"
+                    )
+                    continue
+                secret.save(update_fields=["ciphertext"])
                 done += 1
         self.stdout.write(f"Re-encrypted {done} secret(s) with the newest key; {failed} could not be read.")

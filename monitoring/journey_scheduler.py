@@ -1,0 +1,108 @@
+"""Journeys as monitors: a periodic tick claims the enabled journeys that are due (safely across workers, as
+the probe scheduler claims monitors), runs them concurrently, each with a Net and a cookie jar of its own, keeps
+each run, and moves each journey's state: failing after `alert_after` failed runs in a row (an alert naming the
+failing step), passing again after `recover_after` (a recovery alert), each outage alerted once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from launchready.net import NetConfig
+from monitoring.alerts import alerts_for
+from monitoring.journey_runner import JOURNEY_DEADLINE, JourneyResult, run_journey
+from monitoring.journey_steps import JourneySpec
+from monitoring.journeys import journey_spec, record_run
+from monitoring.models import Alert, Journey, JourneyRun, JourneyStep, Monitor
+
+CONCURRENCY = 20  # journeys in flight at once in one round
+LEASE = timedelta(seconds=JOURNEY_DEADLINE + 30)  # a dead worker's claims expire after it
+
+
+def claim_due(now: datetime, limit: int = 200) -> list[Journey]:
+    """Claim up to `limit` due journeys with steps; a journey claimed by one worker is invisible to the others."""
+    with transaction.atomic():
+        due = (
+            Journey.objects.select_for_update(skip_locked=True)
+            .filter(enabled=True, next_due_at__lte=now)
+            .filter(Exists(JourneyStep.objects.filter(journey=OuterRef("pk"))))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_due_at")
+        )
+        journeys = list(due[:limit])
+        Journey.objects.filter(id__in=[j.id for j in journeys]).update(claimed_until=now + LEASE)
+    return journeys
+
+
+async def run_round(specs: list[JourneySpec], config: NetConfig | None = None) -> list[JourneyResult]:
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(spec: JourneySpec) -> JourneyResult:
+        async with semaphore:
+            return await run_journey(spec, config)
+
+    return list(await asyncio.gather(*(one(s) for s in specs)))
+
+
+def tick(now: datetime | None = None, config: NetConfig | None = None, limit: int = 200) -> int:
+    """One round: claim what is due, run it all at once, record. Returns how many journeys ran."""
+    now = now or timezone.now()
+    journeys = claim_due(now, limit)
+    if not journeys:
+        return 0
+    specs = [journey_spec(j) for j in journeys]
+    results = asyncio.run(run_round(specs, config))
+    for journey, result in zip(journeys, results, strict=True):
+        advance(journey, record_run(journey, result, JourneyRun.Trigger.MONITOR), now)
+    return len(journeys)
+
+
+def advance(journey: Journey, run: JourneyRun, now: datetime) -> None:
+    """The state machine, as a monitor's; the journey's row saved with its new state and released."""
+    journey.claimed_until = None
+    journey.last_run_at = run.started_at
+    journey.next_due_at = max(journey.next_due_at + timedelta(seconds=journey.interval), now)
+    if run.ok:
+        journey.consecutive_successes += 1
+        journey.consecutive_failures = 0
+        if journey.state == Monitor.State.DOWN and journey.consecutive_successes >= journey.recover_after:
+            journey.state = Monitor.State.UP
+            _alert(journey, run, "up")
+        elif journey.state == Monitor.State.UNKNOWN:
+            journey.state = Monitor.State.UP
+    else:
+        journey.consecutive_failures += 1
+        journey.consecutive_successes = 0
+        if journey.state != Monitor.State.DOWN and journey.consecutive_failures >= journey.alert_after:
+            journey.state = Monitor.State.DOWN
+            journey.outages += 1
+            _alert(journey, run, "down")
+    journey.save(
+        update_fields=[
+            "claimed_until",
+            "last_run_at",
+            "next_due_at",
+            "consecutive_successes",
+            "consecutive_failures",
+            "state",
+            "outages",
+        ]
+    )
+
+
+def _alert(journey: Journey, run: JourneyRun, state: str) -> None:
+    if state == "down":
+        detail = f"{run.summary}. {run.detail}".strip() if run.detail else run.summary
+        detail = f"{journey.consecutive_failures} failed runs in a row: {detail}"
+    else:
+        detail = f"{journey.consecutive_successes} passed runs in a row: {run.summary}"
+    alerts_for(
+        journey.client_id,
+        Alert.Kind.JOURNEY,
+        f"journey:{journey.id}:{journey.outages}:{state}",
+        payload={"journey": journey.name, "state": state, "detail": detail[:1000], "run": str(run.code)},
+    )

@@ -1,0 +1,203 @@
+"""Journeys through the sandbox's fake SaaS app: the healthy app signs in, opens the dashboard and calls the
+API; each broken variant fails on the right step with a plain-English explanation of what the customer meets."""
+
+from __future__ import annotations
+
+import pytest
+
+from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.saas_app import ACCOUNT_EMAIL, ACCOUNT_PASSWORD, APEX_OF, Flaw, api_token
+from monitoring.journey_runner import JourneyResult, run
+from monitoring.journey_steps import Assertion, Extraction, JourneySpec, StepSpec
+from monitoring.journey_templates import sign_in
+
+
+def _spec(apex: str, steps: list[StepSpec], **secrets: str) -> JourneySpec:
+    values = {"email": ACCOUNT_EMAIL, "password": ACCOUNT_PASSWORD, "api_token": api_token(apex), **secrets}
+    return JourneySpec("Sign in", tuple(steps), (apex,), secrets=values)
+
+
+def _sign_in(sandbox: Sandbox, flaw: Flaw, api: bool = True) -> JourneyResult:
+    apex = APEX_OF[flaw]
+    api_url = f"https://api.{apex}/v1/me" if api else ""
+    steps = sign_in(f"https://app.{apex}/login", f"https://app.{apex}/dashboard", api_url)
+    return run(_spec(apex, steps), sandbox.net_config())
+
+
+def test_the_healthy_app_signs_in_opens_the_dashboard_and_calls_the_api(world_sandbox: Sandbox) -> None:
+    result = _sign_in(world_sandbox, Flaw.NONE)
+    assert result.ok, result.summary
+    assert [s.ok for s in result.steps] == [True, True, True, True]
+    form, signing_in, dashboard, api = result.steps
+    assert form.extracted[0][:2] == ("csrf_token", True)
+    # The sign-in posted the form, was redirected to the dashboard and carried the new session there.
+    assert [(h.method, h.status) for h in signing_in.hops] == [("POST", 302), ("GET", 200)]
+    assert signing_in.hops[0].sent == ["csrftoken"]
+    assert [c.name for c in signing_in.hops[0].set_cookies] == ["sessionid"]
+    assert "sessionid" in signing_in.hops[1].sent
+    assert "Welcome back" in dashboard.body_text
+    assert '"plan": "pro"' in api.body_text
+    assert result.summary.startswith("All 4 steps passed")
+
+
+def test_a_session_set_for_one_host_and_lost_on_the_redirect_to_another(world_sandbox: Sandbox) -> None:
+    result = _sign_in(world_sandbox, Flaw.COOKIE_WRONG_HOST)
+    failing = result.failing
+    assert failing is not None and failing.step.name == "Sign in"
+    apex = APEX_OF[Flaw.COOKIE_WRONG_HOST]
+    explanation = failing.explanation
+    assert explanation is not None
+    assert f"the session is lost on the way to {apex}: sessionid was set for app.{apex} only" in explanation.summary
+    assert "for that host only (no Domain attribute)" in explanation.detail
+    assert "a customer who signs in lands signed out" in explanation.detail
+    assert f"Domain={apex}" in explanation.fix
+    # Each hop is recorded: the post, the dashboard on the other host without the cookie, and back to sign-in.
+    assert [h.url for h in failing.hops] == [
+        f"https://app.{apex}/login",
+        f"https://{apex}/dashboard",
+        f"https://{apex}/login?next=/dashboard",
+    ]
+    assert "sessionid" in {r.name for r in failing.hops[1].withheld}
+    assert [s.ran for s in result.steps] == [True, True, False, False]
+
+
+def test_a_redirect_loop_after_sign_in(world_sandbox: Sandbox) -> None:
+    result = _sign_in(world_sandbox, Flaw.LOOP_AFTER_SIGN_IN)
+    failing = result.failing
+    assert failing is not None and failing.step.name == "Sign in" and failing.explanation is not None
+    apex = APEX_OF[Flaw.LOOP_AFTER_SIGN_IN]
+    assert failing.explanation.summary == (
+        f"“Sign in” ends in a redirect loop: app.{apex}/dashboard → app.{apex}/login → app.{apex}/dashboard"
+    )
+    assert "sessionid" in failing.explanation.detail and "never reaches the page" in failing.explanation.detail
+
+
+def test_a_form_refused_as_a_forgery(world_sandbox: Sandbox) -> None:
+    result = _sign_in(world_sandbox, Flaw.CSRF_REJECTED)
+    failing = result.failing
+    assert failing is not None and failing.step.name == "Sign in" and failing.explanation is not None
+    assert failing.explanation.summary == "“Sign in” was refused as a cross-site request forgery: 403 (Forbidden)"
+    assert "The form's own token ({{csrf_token}}" in failing.explanation.detail
+    assert "nobody can sign in" in failing.explanation.detail
+    assert "CSRF_TRUSTED_ORIGINS" in failing.explanation.fix
+
+
+def test_the_dashboard_failing_once_signed_in(world_sandbox: Sandbox) -> None:
+    result = _sign_in(world_sandbox, Flaw.DASHBOARD_500)
+    failing = result.failing
+    assert failing is not None and failing.step.name == "Sign in" and failing.explanation is not None
+    assert failing.explanation.summary == "“Sign in” answered 500 (Internal Server Error) for a signed-in customer"
+    assert "the sign-in works, the page after it does not" in failing.explanation.detail
+
+
+def test_a_slow_api_over_its_budget(world_sandbox: Sandbox) -> None:
+    result = _sign_in(world_sandbox, Flaw.SLOW_API)
+    failing = result.failing
+    assert failing is not None and failing.step.name == "Call the API" and failing.explanation is not None
+    assert failing.explanation.summary.startswith("“Call the API” took 2.")
+    assert "over its budget of 2000 ms" in failing.explanation.summary
+    assert [s.ok for s in result.steps[:3]] == [True, True, True]
+
+
+def test_wrong_credentials_say_so(world_sandbox: Sandbox) -> None:
+    apex = APEX_OF[Flaw.NONE]
+    steps = sign_in(f"https://app.{apex}/login", f"https://app.{apex}/dashboard")
+    result = run(_spec(apex, steps, password="not the password"), world_sandbox.net_config())
+    failing = result.failing
+    assert failing is not None and failing.explanation is not None
+    assert failing.explanation.summary == (
+        "“Sign in” answered with the sign-in form again: the app refused the test account's email or password"
+    )
+
+
+def test_a_token_from_a_json_sign_in_calls_the_api(world_sandbox: Sandbox) -> None:
+    apex = APEX_OF[Flaw.NONE]
+    steps = [
+        StepSpec(
+            name="Get a token",
+            url=f"https://api.{apex}/v1/auth/token",
+            method="POST",
+            body_kind="json",
+            json_body='{"email": "{{email}}", "password": "{{password}}"}',
+            extractions=(Extraction("token", "json", "access_token"),),
+            assertions=(Assertion("json", "Bearer", "token_type"),),
+        ),
+        StepSpec(
+            name="Who am I",
+            url=f"https://api.{apex}/v1/me",
+            headers=(("Authorization", "Bearer {{token}}"),),
+            assertions=(
+                Assertion("json", ACCOUNT_EMAIL, "user.email"),
+                Assertion("json", "true", "projects[0].live"),
+                Assertion("header", "application/json", "Content-Type"),
+            ),
+        ),
+    ]
+    result = run(_spec(apex, steps), world_sandbox.net_config())
+    assert result.ok, result.summary
+    # Without the token, the API refuses, and the explanation says the token was not taken.
+    steps[1] = StepSpec(name="Who am I", url=f"https://api.{apex}/v1/me", headers=(("Authorization", "Bearer nope"),))
+    refused = run(_spec(apex, steps), world_sandbox.net_config())
+    assert refused.failing is not None and refused.failing.explanation is not None
+    assert refused.failing.explanation.summary == "“Who am I” answered 401 (Unauthorized), where 2xx was expected"
+    assert "The token sent in the Authorization header was not accepted" in refused.failing.explanation.detail
+
+
+def test_cookie_attributes_are_asserted(world_sandbox: Sandbox) -> None:
+    apex = APEX_OF[Flaw.NONE]
+    steps = sign_in(f"https://app.{apex}/login", f"https://app.{apex}/dashboard")
+    good = StepSpec(**{**steps[1].__dict__, "assertions": (Assertion("cookie", "Secure; HttpOnly", "sessionid"),)})
+    result = run(_spec(apex, [steps[0], good]), world_sandbox.net_config())
+    assert result.ok, result.summary
+    wrong = StepSpec(**{**steps[1].__dict__, "assertions": (Assertion("cookie", f"Domain={apex}", "sessionid"),)})
+    result = run(_spec(apex, [steps[0], wrong]), world_sandbox.net_config())
+    assert result.failing is not None and result.failing.explanation is not None
+    assert result.failing.explanation.summary == f"“Sign in”: Cookie sessionid set with “Domain={apex}” failed"
+    assert "sessionid was set with “Path=/; Secure; HttpOnly; SameSite=Lax”" in result.failing.explanation.detail
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        (StepSpec("Uses a variable", "https://app.saas-app.test/{{nowhere}}"), "uses {{nowhere}}, which no variable"),
+        (StepSpec("Another host", "https://launch-ready.test/"), "launch-ready.test is not on this client's domains"),
+    ],
+)
+def test_a_step_that_cannot_run_says_why(world_sandbox: Sandbox, step: StepSpec, problem: str) -> None:
+    result = run(_spec("saas-app.test", [step]), world_sandbox.net_config())
+    assert result.failing is not None and result.failing.explanation is not None
+    assert problem in result.failing.explanation.summary
+    assert result.failing.hops == []  # nothing was sent
+
+
+def test_a_redirect_loop_between_hosts_is_bounded_and_named(world_sandbox: Sandbox) -> None:
+    result = run(
+        JourneySpec("Home", (StepSpec("Open the home page", "https://redirect-loop.test/"),), ("redirect-loop.test",)),
+        world_sandbox.net_config(),
+    )
+    assert result.failing is not None and result.failing.explanation is not None
+    assert result.failing.explanation.summary == (
+        "“Open the home page” ends in a redirect loop: "
+        "redirect-loop.test/ → www.redirect-loop.test/ → redirect-loop.test/"
+    )
+    many = run(
+        JourneySpec("Home", (StepSpec("Open", "https://thirty-redirects.test/"),), ("thirty-redirects.test",)),
+        world_sandbox.net_config(),
+    )
+    assert many.failing is not None and many.failing.too_many_redirects and len(many.failing.hops) == 11
+    assert many.failing.explanation is not None and "redirected more than 10 times" in many.failing.explanation.summary
+
+
+def test_a_value_not_found_names_what_was_looked_for(world_sandbox: Sandbox) -> None:
+    step = StepSpec(
+        "Open the sign-in page",
+        "https://app.launch-ready.test/login",
+        extractions=(Extraction("csrf_token", "css", "input[name=csrfmiddlewaretoken]", "value"),),
+    )
+    result = run(JourneySpec("Sign in", (step,), ("launch-ready.test",)), world_sandbox.net_config())
+    assert result.failing is not None and result.failing.explanation is not None
+    assert result.failing.explanation.summary == "“Open the sign-in page” found no value for {{csrf_token}}"
+    assert result.failing.explanation.detail.startswith(
+        "The CSS selector input[name=csrfmiddlewaretoken] matched nothing in the answer from "
+        "app.launch-ready.test/login, which answered 200 (OK): the page changed"
+    )
