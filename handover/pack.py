@@ -218,6 +218,29 @@ def _email_row(
     }
 
 
+def real_send_summary(client: Client) -> dict[str, Any]:
+    """What the latest real send showed: "Tested with a real send on <date>: <result>", and what it found."""
+    send = audits.latest_real_send(client.id)
+    if send is None:
+        return {
+            "tested": False,
+            "passed": None,
+            "text": "Not tested with a real send yet: the records above say how mail should be authenticated, "
+            "not that the app's emails pass.",
+            "findings": [],
+        }
+    if send.passed:
+        result = f"passed DMARC for {send.domain}" if send.domain else "passed"
+    else:
+        result = f"failed: {send.problem or 'see the real-send page'}"
+    return {
+        "tested": True,
+        "passed": send.passed,
+        "text": f"Tested with a real send on {local_date(send.received_at)}: {result}.",
+        "findings": [{"title": f.title, "severity": f.severity} for f in send.findings],
+    }
+
+
 # --- Monitoring ------------------------------------------------------------------------------------
 
 
@@ -536,6 +559,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
         "domains": _domain_map(domains, by_domain, runs),
         "dns": [_dns_section(d, runs.get(d.id)) for d in domains],
         "email": [row for d in domains for row in _email_section(d, runs.get(d.id), by_domain.get(d.id, []))],
+        "real_send": real_send_summary(client),
         "access": access,
         "secrets": _secrets(domains, access, risks),
         "deploys": [deploy_plan(d) for d in domains],
