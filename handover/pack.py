@@ -97,6 +97,8 @@ def record_purpose(record: dict[str, Any], apex: str) -> str:
             return "SPF: the services allowed to send email as this domain."
         if lower.strip('"').startswith("v=dmarc1"):
             return "DMARC: what mailboxes do with mail that fails the checks, and where reports go."
+        if "._domainkey." in f".{name.lower()}" or lower.strip('"').startswith("v=dkim1"):
+            return "DKIM: the public key mailboxes check this domain's email signatures with."
         if "verification" in lower or lower.strip('"').startswith(("ms=", "apple-domain", "facebook-domain")):
             return "Proves to a service that you own the domain. Keep it."
         return "Text record, usually a service's ownership check."
