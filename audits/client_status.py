@@ -11,9 +11,9 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from audits.findings import LaunchVerdict
-from audits.models import AuditRun
-from audits.risk import latest_scans
+from audits.findings import LaunchVerdict, Severity
+from audits.models import OPEN, AuditRun, SendFinding
+from audits.risk import latest_scans, latest_sends
 from launchready import status
 from launchready.models import Domain
 
@@ -23,8 +23,8 @@ FIELDS = ("verdict", "blockers", "auditing")
 def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
     """The launch verdict (go, no_go, unchecked; empty: never audited) and open blockers per client, from the
     latest finished run of each of its domains, and whether an audit is under way: a blocker anywhere (the
-    latest repository scan's included) is no-go, a run that could not check keeps the others from saying go;
-    two queries."""
+    latest repository scan's and the latest real send's included) is no-go, a run that could not check keeps the
+    others from saying go; four queries."""
     latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created")
     rows = Domain.objects.filter(client_id__in=client_ids).annotate(
         counts=Subquery(latest.values("counts")[:1]),
@@ -44,6 +44,12 @@ def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
             unchecked.add(client_id)
     for client_id, scan in latest_scans(client_ids).items():  # its findings are on the risk list too
         blockers[client_id] = blockers.get(client_id, 0) + int(scan.counts.get("blocker", 0))
+    sends = latest_sends(client_ids)  # so are the latest real send's
+    for client_id in sends:
+        blockers.setdefault(client_id, 0)
+    send_blockers = SendFinding.objects.filter(message_id__in=sends.values(), severity=Severity.BLOCKER)
+    for client_id in send_blockers.filter(OPEN).values_list("message__address__client_id", flat=True):
+        blockers[client_id] += 1
     verdicts = {cid: (LaunchVerdict.of(n, cid in unchecked).value, n, cid in auditing) for cid, n in blockers.items()}
     return {cid: ("", 0, True) for cid in auditing} | verdicts
 

@@ -14,6 +14,7 @@ from django.utils.timezone import now
 
 from audits.findings import LaunchVerdict
 from launchready.crypto import decrypt, decrypt_bytes, encrypt, encrypt_bytes
+from launchready.formatting import local_date
 from launchready.models import Client, Domain
 
 
@@ -322,3 +323,18 @@ class ReceivedMessage(models.Model):
     @raw.setter
     def raw(self, value: bytes) -> None:
         self.content = encrypt_bytes(value)
+
+
+class SendFinding(RecordedFinding):
+    """A finding of a real send: one received message's verdict, recorded like an audit's so that the latest
+    real send joins the client's risk list, with its change since the send before it."""
+
+    message = models.ForeignKey(ReceivedMessage, models.CASCADE, related_name="findings")
+
+    class Meta:
+        ordering = ["rank", "id"]
+        indexes = [models.Index(fields=["message", "rank"])]
+
+    @property
+    def source(self) -> str:
+        return f"Real send of {local_date(self.message.received)}"

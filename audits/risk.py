@@ -10,7 +10,16 @@ from django.utils import timezone
 
 from audits.catalog import CATALOG, COULD_NOT_CHECK, severity_of, verdict_of
 from audits.findings import Area, Finding, LaunchVerdict, Severity
-from audits.models import AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
+from audits.models import (
+    AuditFinding,
+    AuditRun,
+    MailAddress,
+    ReceivedMessage,
+    RecordedFinding,
+    RepoFinding,
+    RepoScan,
+    SendFinding,
+)
 from launchready.models import Client, Domain, Route
 
 # Within a severity, the paths that touch the most users come first: sign-in and payment before a blog;
@@ -89,6 +98,7 @@ class RiskList:
     all_open: list[RecordedFinding]  # open, whatever the filters: the verdict counts these
     scan: RepoScan | None = None  # the latest finished repository scan, whose findings are included
     verdict: LaunchVerdict | None = None  # None: never audited
+    send: ReceivedMessage | None = None  # the latest judged real send, whose findings are included
 
     @property
     def blockers(self) -> int:
@@ -124,8 +134,28 @@ def latest_scans(client_ids: list[int]) -> dict[int, RepoScan]:
     return {scan.client_id: scan for scan in scans}
 
 
+def judged_sends() -> QuerySet[ReceivedMessage]:
+    """Real sends that have their verdict (a DMARC report is no real send; a message still waiting has none)."""
+    return ReceivedMessage.objects.filter(
+        address__kind=MailAddress.Kind.SEND_TEST, state=ReceivedMessage.State.VERIFIED
+    ).order_by("-received", "-id")
+
+
+def latest_send(client: Client) -> ReceivedMessage | None:
+    """The client's latest real send that has its verdict."""
+    return judged_sends().filter(address__client=client).defer("content").first()
+
+
+def latest_sends(client_ids: list[int]) -> dict[int, int]:
+    """The id of the latest judged real send of each of these clients that has one (one query)."""
+    latest = judged_sends().filter(address__client_id=OuterRef("pk")).values("id")[:1]
+    rows = Client.objects.filter(id__in=client_ids).annotate(send=Subquery(latest)).values_list("id", "send")
+    return {client_id: send for client_id, send in rows if send is not None}
+
+
 def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList:
-    """The open findings of each domain's latest audit and of the latest repository scan, ranked together."""
+    """The open findings of each domain's latest audit, of the latest repository scan and of the latest real
+    send, ranked together."""
     runs = list(latest_runs(client.domains.all()).values())
     by_id = {run.id: run for run in runs}
     rows = list(AuditFinding.objects.filter(run__in=runs).order_by("rank", "id"))
@@ -135,9 +165,13 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     scan_rows = list(RepoFinding.objects.filter(scan=scan)) if scan is not None else []
     for row in scan_rows:
         row.scan = scan  # type: ignore[assignment]
-    all_rows: list[RecordedFinding] = sorted([*rows, *scan_rows], key=lambda f: f.rank)
+    send = latest_send(client)
+    send_rows = list(SendFinding.objects.filter(message=send)) if send is not None else []
+    for send_row in send_rows:
+        send_row.message = send  # type: ignore[assignment]
+    all_rows: list[RecordedFinding] = sorted([*rows, *scan_rows, *send_rows], key=lambda f: f.rank)
     open_rows = [f for f in all_rows if f.is_open]
-    audited = bool(runs) or scan is not None
+    audited = bool(runs) or scan is not None or send is not None
     verdict = client_verdict(open_rows, runs) if audited else None
     go = None if verdict is None else verdict == LaunchVerdict.GO
     all_open = list(open_rows)
@@ -146,7 +180,7 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     if severity:
         open_rows = [f for f in open_rows if f.severity == severity]
     fixed = [f for f in all_rows if not f.is_open]
-    return RiskList(open_rows, fixed, runs, go, all_open, scan, verdict)
+    return RiskList(open_rows, fixed, runs, go, all_open, scan, verdict, send)
 
 
 def client_verdict(open_rows: list[RecordedFinding], runs: list[AuditRun]) -> LaunchVerdict:
@@ -193,5 +227,10 @@ def export(client: Client) -> dict[str, Any]:
             }
             for f in risks.findings
         ],
+        "real_send": risks.send
+        and {
+            "received_at": risks.send.received.isoformat(),
+            "passed": bool(risks.send.verdict.get("passed")),
+        },
         "fixed": [{"check_id": f.check_id, "subject": f.subject, "title": f.title} for f in risks.fixed],
     }

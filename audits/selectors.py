@@ -1,5 +1,6 @@
 """What other apps read of the audits: the risk list, the open findings of the latest audits and repository
-scans, what changed in a week, and the certificates the audits saw. Plain data out; the tables stay here."""
+scans, the latest real send's verdict, what changed in a week, and the certificates the audits saw. Plain data
+out; the tables stay here."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 from audits import risk
 from audits.catalog import UNSEEN_ITEMS
 from audits.findings import LaunchVerdict, Severity
-from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan
+from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan, SendFinding
 from audits.risk import RiskList
 from launchready.models import Client, Domain
 
@@ -128,6 +129,47 @@ def latest_audit_facts(client_id: int) -> AuditFacts:
         for item in UNSEEN_ITEMS[check_id]:
             unseen.setdefault(item.value, title)
     return AuditFacts(run_ids, audited_at, counts, findings, complete, cdn, unseen)
+
+
+# --- the latest real send of one client ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RealSend:
+    """The verdict on the latest email the client's app sent to a real-send test address."""
+
+    received_at: datetime
+    passed: bool  # nothing a receiving server would hold against it (no blocker or high finding)
+    findings: list[OpenFinding]  # its blocker, high and medium findings, most urgent first
+    domain: str  # the From domain it passed DMARC for, when it did
+    url: str  # the client's real-send page
+
+    @property
+    def problem(self) -> str:
+        """The most urgent thing wrong with it, in the finding's words; empty when nothing is."""
+        return self.findings[0].title if self.findings else ""
+
+
+def latest_real_send(client_id: int) -> RealSend | None:
+    """The client's latest judged real send, or None when none has been judged yet; two queries."""
+    send = (
+        risk.judged_sends()
+        .filter(address__client_id=client_id)
+        .values("id", "received", "verdict", "address__client__code")
+        .first()
+    )
+    if send is None:
+        return None
+    url = reverse("send_test", args=[send["address__client__code"]])
+    rows = SendFinding.objects.filter(message_id=send["id"]).filter(OPEN).order_by("rank", "id")
+    findings, domain = [], ""
+    for check_id, subject, title, severity in rows.values_list("check_id", "subject", "title", "severity"):
+        if severity in SERIOUS:
+            findings.append(OpenFinding(title, severity, url))
+        elif check_id == "email.send.authenticated":
+            domain = subject
+    passed = bool(isinstance(send["verdict"], dict) and send["verdict"].get("passed"))
+    return RealSend(send["received"], passed, findings, domain, url)
 
 
 # --- many clients at once, for the weekly reports ------------------------------------------------------

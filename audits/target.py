@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from audits.assistant import AssistantSpec, assistant_domain
+from audits.inbound.dkim_keys import sent_dkim_keys
 from audits.models import AssistantProbe
 from launchready.models import Domain, Route
 
@@ -35,6 +36,7 @@ class AuditTarget:
     routes: list[RouteSpec] = field(default_factory=list)
     mail_providers: list[str] = field(default_factory=list)
     dkim_selectors: list[str] = field(default_factory=list)
+    sent_dkim_keys: list[str] = field(default_factory=list)  # the `_domainkey` names real sends were signed with
     probe_usual_labels: bool = False  # the shell audit looks for app., api. … that exist
     canonical_known: bool = True  # False: take the canonical host from where the apex settles
     assistant: AssistantSpec | None = None  # the client's AI assistant, probed with this domain's audit
@@ -74,6 +76,7 @@ class AuditTarget:
             routes=routes,
             mail_providers=list(domain.mail_providers),
             dkim_selectors=list(domain.dkim_selectors),
+            sent_dkim_keys=sent_dkim_keys(domain.client_id, domain.name),
             assistant=_assistant_for(domain),
             asset_hosts=list(domain.asset_hosts),
         )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audits.findings import ITEM_LABELS, Item, Severity
-from audits.selectors import SERIOUS, AuditFacts, OpenFinding, latest_audit_facts
+from audits.selectors import SERIOUS, AuditFacts, OpenFinding, RealSend, latest_audit_facts, latest_real_send
 from handover.models import ChecklistTick, PackVersion
 from launchready.formatting import plural, short_date
 from launchready.models import Route, Sprint
@@ -89,6 +89,7 @@ class _Evidence:
     uptime_reason: str
     pack: PackVersion | None
     ticks: dict[str, ChecklistTick]
+    send: RealSend | None = None  # the latest real send's verdict
 
     @property
     def runs(self) -> list[int]:
@@ -129,7 +130,7 @@ def _evidence(sprint: Sprint) -> _Evidence:
     audit = latest_audit_facts(sprint.client_id)
     ticks = {t.item: t for t in ChecklistTick.objects.filter(sprint=sprint).select_related("ticked_by")}
     pack = PackVersion.objects.filter(client_id=sprint.client_id).only("number", "published_at").first()
-    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks)
+    return _Evidence(audit, uptime_reason(sprint.client_id), pack, ticks, latest_real_send(sprint.client_id))
 
 
 def _good_state(item: Item, ev: _Evidence) -> str:
@@ -158,6 +159,43 @@ def _no_evidence_reason(item: Item, ev: _Evidence) -> str:
 
 
 def _judge(item: Item, ev: _Evidence) -> ItemState:
+    state = _from_evidence(item, ev)
+    return _with_real_send(state, ev.send) if item == Item.EMAIL_AUTH else state
+
+
+SEND_HOW = "send the app's sign-up or password-reset email to the test address on the client's page"
+
+
+def _with_real_send(state: ItemState, send: RealSend | None) -> ItemState:
+    """Email authentication is done only once a real send has passed: records that look right are not mail that
+    arrives. A failing real send is named by its most urgent finding, and its blocker blocks the item."""
+    records_right = state.done and state.source == "audit"
+    if send is None:
+        if state.done:
+            state.state, state.source = State.TODO, ""
+            lead = "The records look right in the latest audit" if records_right else "Ticked by hand"
+            state.reason = f"{lead}, but no real send has passed yet: {SEND_HOW}."
+        return state
+    on = short_date(timezone.localtime(send.received_at))
+    state.findings = [*send.findings, *state.findings][:5]
+    if send.passed:
+        state.source = "audit and real send" if records_right else state.source
+        dmarc = f" DMARC for {send.domain}" if send.domain else ""
+        state.reason = f"{state.reason} A real send on {on} passed{dmarc}.".strip()
+        return state
+    problem = send.problem or "see its verdict"
+    if state.state == State.BLOCKED:
+        state.reason = f"{state.reason} The real send on {on} failed too: {problem}."
+        return state
+    before = "" if state.done else state.reason
+    blocker = any(f.severity == Severity.BLOCKER for f in send.findings)
+    state.state, state.source = (State.BLOCKED if blocker else State.ATTENTION), "real send"
+    lead = "The records look right, but the real send" if records_right else "The real send"
+    state.reason = f"{lead} on {on} failed: {problem}." + (f" {before}" if before else "")
+    return state
+
+
+def _from_evidence(item: Item, ev: _Evidence) -> ItemState:
     state = ItemState(item, ITEM_LABELS[item], findings=ev.findings.get(item.value, []), tick=ev.ticks.get(item.value))
     counts = ev.counts.get(item.value, {})
     blockers = counts.get(Severity.BLOCKER.value, 0)

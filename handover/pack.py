@@ -97,6 +97,8 @@ def record_purpose(record: dict[str, Any], apex: str) -> str:
             return "SPF: the services allowed to send email as this domain."
         if lower.strip('"').startswith("v=dmarc1"):
             return "DMARC: what mailboxes do with mail that fails the checks, and where reports go."
+        if "._domainkey." in f".{name.lower()}" or lower.strip('"').startswith("v=dkim1"):
+            return "DKIM: the public key mailboxes check this domain's email signatures with."
         if "verification" in lower or lower.strip('"').startswith(("ms=", "apple-domain", "facebook-domain")):
             return "Proves to a service that you own the domain. Keep it."
         return "Text record, usually a service's ownership check."
@@ -215,6 +217,29 @@ def _email_row(
         "record": record,
         "live": live,
         "status": status,
+    }
+
+
+def real_send_summary(client: Client) -> dict[str, Any]:
+    """What the latest real send showed: "Tested with a real send on <date>: <result>", and what it found."""
+    send = audits.latest_real_send(client.id)
+    if send is None:
+        return {
+            "tested": False,
+            "passed": None,
+            "text": "Not tested with a real send yet: the records above say how mail should be authenticated, "
+            "not that the app's emails pass.",
+            "findings": [],
+        }
+    if send.passed:
+        result = f"passed DMARC for {send.domain}" if send.domain else "passed"
+    else:
+        result = f"failed: {send.problem or 'see the real-send page'}"
+    return {
+        "tested": True,
+        "passed": send.passed,
+        "text": f"Tested with a real send on {local_date(send.received_at)}: {result}.",
+        "findings": [{"title": f.title, "severity": f.severity} for f in send.findings],
     }
 
 
@@ -580,6 +605,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
         "domains": _domain_map(domains, by_domain, runs),
         "dns": [_dns_section(d, runs.get(d.id)) for d in domains],
         "email": [row for d in domains for row in _email_section(d, runs.get(d.id), by_domain.get(d.id, []))],
+        "real_send": real_send_summary(client),
         "access": access,
         "secrets": _secrets(domains, access, risks),
         "deploys": [deploy_plan(d) for d in domains],

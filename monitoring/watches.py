@@ -20,7 +20,6 @@ from monitoring.models import Alert, Deploy, DnsBaseline, Monitor, Probe, WatchE
 from monitoring.rollup import window
 
 EXPIRY_STEPS = (14, 3)
-EMAIL_NAMES = ("_dmarc.", "_domainkey.")
 
 
 def raise_event(client_id: int, kind: str, key: str, title: str, detail: dict[str, Any]) -> WatchEvent | None:
@@ -99,6 +98,13 @@ async def _current(pairs: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
     return found
 
 
+def _is_email_record(name: str, value: str) -> bool:
+    """SPF, DMARC and DKIM records: a DKIM key lives at <selector>._domainkey.<domain>, a name the watch reads
+    when the approved inventory holds one."""
+    labels = name.lower().rstrip(".").split(".")
+    return any(label in ("_dmarc", "_domainkey") for label in labels) or value.lower().startswith("v=spf1")
+
+
 def watch_drift() -> int:
     raised = 0
     for baseline in DnsBaseline.objects.select_related("domain"):
@@ -112,7 +118,7 @@ def watch_drift() -> int:
         if not added and not removed:
             continue
         changes = sorted(added | removed)
-        email = [c for c in changes if c[0].startswith(EMAIL_NAMES) or c[2].startswith("v=spf1")]
+        email = [c for c in changes if _is_email_record(c[0], c[2])]
         other = [c for c in changes if c not in email]
         digest = hashlib.sha256(repr(sorted(added)).encode() + repr(sorted(removed)).encode()).hexdigest()[:16]
         domain = baseline.domain

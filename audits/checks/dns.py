@@ -10,6 +10,7 @@ from pathlib import Path
 
 from audits.catalog import render, severity_of
 from audits.checks.declaration import Check
+from audits.email import dkim
 from audits.findings import Finding, Severity
 from audits.target import CRITICAL_LABELS, AuditTarget
 from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
@@ -303,10 +304,21 @@ async def check_caa(target: AuditTarget, net: Net, issuer_org: str | None) -> li
     return []
 
 
+def dkim_key_names(target: AuditTarget) -> list[str]:
+    """The DKIM key names to read: those of the selectors the DKIM check tries (the configured ones, the mail
+    providers', the common ones), then those real sends were signed with."""
+    selectors = dkim.selectors_for(target.mail_providers, target.dkim_selectors)
+    names = [f"{selector}._domainkey.{target.apex}" for selector in selectors]
+    return list(dict.fromkeys([*names, *target.sent_dkim_keys]))
+
+
 async def record_inventory(target: AuditTarget, net: Net) -> list[DnsRecord]:
-    """Every record of the apex, www and the hosts in use, for the handover pack."""
+    """Every record of the apex, www and the hosts in use, its DMARC policy and the DKIM keys found, for the
+    handover pack and the drift watch's baseline. The DKIM questions are the DKIM check's own (the Net answers
+    them once); a selector with no key adds nothing."""
     questions = [(name, rtype) for name in target.hosts for rtype in INVENTORY_TYPES]
     questions += [(f"_dmarc.{target.apex}", rtype) for rtype in DMARC_TYPES]
+    questions += [(name, "TXT") for name in dkim_key_names(target)]
     answers = await asyncio.gather(*(net.dns(name, rtype) for name, rtype in questions))
     seen: set[tuple[str, str, str]] = set()
     records: list[DnsRecord] = []

@@ -6,9 +6,11 @@ import asyncio
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.utils.timezone import now
 
 from audits.catalog import severity_of
+from audits.inbound.send_findings import send_findings_record
 from audits.inbound.text import clean
 from audits.inbound.verdict import Envelope, MessageVerdict, message_verdict
 from audits.models import MailAddress, ReceivedMessage
@@ -63,7 +65,8 @@ async def _judge(raw: bytes, envelope: Envelope, config: NetConfig | None) -> Me
 
 
 def received_message_verify(message_id: int, *, config: NetConfig | None = None) -> ReceivedMessage | None:
-    """Judge a stored message and keep its verdict; None when there is no such message or nothing left to read."""
+    """Judge a stored message and keep its verdict, with its findings recorded for the client's risk list; None
+    when there is no such message or nothing left to read."""
     message = ReceivedMessage.objects.select_related("address").filter(id=message_id).first()
     if message is None or message.address.kind != MailAddress.Kind.SEND_TEST:
         return None  # a DMARC report is not a real send: the report parser reads it
@@ -82,5 +85,7 @@ def received_message_verify(message_id: int, *, config: NetConfig | None = None)
     message.verdict = verdict_data(verdict)
     message.state = ReceivedMessage.State.VERIFIED
     message.verified = now()
-    message.save(update_fields=["verdict", "state", "verified"])
+    with transaction.atomic():
+        message.save(update_fields=["verdict", "state", "verified"])
+        send_findings_record(message, verdict.findings)
     return message

@@ -37,13 +37,13 @@ def test_at_hour_zero_nothing_is_fixed_and_clean_areas_are_not_called_fixed(tena
     pack = build_pack(tenant.client)
     html, markdown = pack_render(pack)
     assert pack["fixed"] == []
-    assert "Email authentication" in {c["label"] for c in pack["checked"]}  # clean, checked: not fixed
+    assert "Domain setup" in {c["label"] for c in pack["checked"]}  # clean, checked: not fixed
     fixed_section = html.split("<h3>What we fixed</h3>")[1].split("<h3>")[0]
     assert "Nothing fixed yet: no finding of an earlier audit has been closed by a later one." in fixed_section
-    assert "Email authentication" not in fixed_section and "✓" not in fixed_section
+    assert "Domain setup" not in fixed_section and "✓" not in fixed_section
     assert "<h3>Checked and in order</h3>" in html
     fixed_md = markdown.split("### What we fixed")[1].split("###")[0]
-    assert "Nothing fixed yet" in fixed_md and "Email authentication" not in fixed_md
+    assert "Nothing fixed yet" in fixed_md and "Domain setup" not in fixed_md
     assert "### Checked and in order" in markdown
 
 
