@@ -54,26 +54,37 @@ EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist", "e
 _DOCUMENTED = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", re.MULTILINE)
 
 _NAME = r"([A-Z_][A-Z0-9_]{1,80})"
+
+
+def _word(name: str) -> str:
+    """`name` as a whole word at the start of a pattern (what a leading \\b says), written after the name so
+    that the regular expression engine looks for the name itself rather than trying every position."""
+    return rf"{re.escape(name)}(?<!\w{re.escape(name)})"
+
+
 ENV_USES: dict[tuple[str, ...], list[re.Pattern[str]]] = {
     (".py",): [
-        re.compile(rf"\benviron\[\s*[\"']{_NAME}[\"']\s*\]"),
-        re.compile(rf"\b(?:environ\.get|getenv|environ\.setdefault)\(\s*[\"']{_NAME}[\"']"),
-        re.compile(rf"\benv(?:\.(?:str|bool|int|float|list|json|url|db_url|cache_url))?\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('environ')}\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"{_word('environ')}\.(?:get|setdefault)\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('getenv')}\(\s*[\"']{_NAME}[\"']"),
+        re.compile(
+            rf"{_word('env')}(?:\.(?:str|bool|int|float|list|json|url|db_url|cache_url))?\(\s*[\"']{_NAME}[\"']"
+        ),
     ],
     (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro"): [
-        re.compile(rf"\bprocess\.env\.{_NAME}\b"),
-        re.compile(rf"\bprocess\.env\[\s*[\"'`]{_NAME}[\"'`]\s*\]"),
-        re.compile(rf"\bimport\.meta\.env\.{_NAME}\b"),
+        re.compile(rf"{_word('process')}\.env\.{_NAME}\b"),
+        re.compile(rf"{_word('process')}\.env\[\s*[\"'`]{_NAME}[\"'`]\s*\]"),
+        re.compile(rf"{_word('import')}\.meta\.env\.{_NAME}\b"),
     ],
     (".rb", ".rake", ".erb"): [
-        re.compile(rf"\bENV\[\s*[\"']{_NAME}[\"']\s*\]"),
-        re.compile(rf"\bENV\.fetch\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('ENV')}\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"{_word('ENV')}\.fetch\(\s*[\"']{_NAME}[\"']"),
     ],
-    (".go",): [re.compile(rf"\bos\.(?:Getenv|LookupEnv)\(\s*\"{_NAME}\"")],
+    (".go",): [re.compile(rf"{_word('os')}\.(?:Getenv|LookupEnv)\(\s*\"{_NAME}\"")],
     (".php",): [
-        re.compile(rf"\bgetenv\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('getenv')}\(\s*[\"']{_NAME}[\"']"),
         re.compile(rf"\$_(?:ENV|SERVER)\[\s*[\"']{_NAME}[\"']\s*\]"),
-        re.compile(rf"\benv\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('env')}\(\s*[\"']{_NAME}[\"']"),
     ],
 }
 # Set by the platform, the shell, the build tool or the web server, not by whoever deploys the app.
@@ -92,6 +103,7 @@ class DebugRule:
     pattern: re.Pattern[str]
     setting: str
     fix: str
+    needle: str = ""  # what every match holds: without it in the file, the pattern is not run
 
 
 DEBUG_RULES = [
@@ -101,6 +113,7 @@ DEBUG_RULES = [
         "DEBUG = True",
         'Set DEBUG = False for production, read from the environment (DEBUG = env.bool("DEBUG", default=False)), '
         "and list the real domains in ALLOWED_HOSTS.",
+        "DEBUG",
     ),
     DebugRule(
         re.compile(r"^(?!.*(?:^|/)tests?/)(?!.*test_).*\.py$"),
@@ -108,12 +121,14 @@ DEBUG_RULES = [
         "app.run(debug=True)",
         "Remove debug=True (the Werkzeug debugger runs any code a visitor types); serve the app with gunicorn "
         "in production and leave FLASK_DEBUG unset.",
+        ".run(",
     ),
     DebugRule(
         re.compile(r"^(?!.*(?:^|/)tests?/).*\.py$"),
         re.compile(r"\bFastAPI\([^)\n]*\bdebug\s*=\s*True"),
         "FastAPI(debug=True)",
         "Remove debug=True from FastAPI(...) so errors do not return tracebacks to visitors.",
+        "FastAPI(",
     ),
     DebugRule(
         re.compile(
@@ -124,6 +139,7 @@ DEBUG_RULES = [
         "NODE_ENV=development",
         "Set NODE_ENV=production in the production configuration: development mode serves unminified code, "
         "detailed errors and skips production safeguards.",
+        "NODE_ENV",
     ),
     DebugRule(
         re.compile(r"(?:^|/)config/environments/production\.rb$"),
@@ -131,6 +147,7 @@ DEBUG_RULES = [
         "config.consider_all_requests_local = true",
         "Set config.consider_all_requests_local = false in config/environments/production.rb so visitors see the "
         "public error page, not the exception and its backtrace.",
+        "consider_all_requests_local",
     ),
     DebugRule(
         re.compile(r"(?:^|/)\.env\.prod(?:uction)?$"),
@@ -207,7 +224,7 @@ class Collector:
                 self.example_path = self.example_path or path
             self._env_uses(path, text)
         for rule in DEBUG_RULES:
-            if rule.applies.search(path):
+            if rule.applies.search(path) and rule.needle in text:
                 match = rule.pattern.search(text)
                 if match:
                     self.debug.append((path, text.count("\n", 0, match.start()) + 1, rule))
