@@ -1,10 +1,9 @@
 """Reading an uploaded repository (zip, tar.gz or git bundle) without trusting it.
 
-Nothing is extracted to where the archive says: members are read into memory one at a time, within limits
-on size, count, depth and decompression ratio that are counted on the bytes actually produced (never on the
-sizes the archive declares). Links, devices and names that leave the archive's folder are never written
-anywhere; only the regular files of a `.git` folder are written, under fresh safe names, into a temporary
-directory that the caller owns and deletes.
+Nothing is extracted: members are read into memory one at a time, within limits on size, count, depth and
+decompression ratio that are counted on the bytes actually produced (never on the sizes the archive declares).
+Links, devices and names that leave the archive's folder are never followed, and nothing of an upload is
+written to disk: a `.git` folder's objects and refs are read from memory too (audits/secrets/gitdata.py).
 """
 
 from __future__ import annotations
@@ -193,14 +192,3 @@ def git_dir_of(path: str) -> str | None:
     if "/.git/" in path:
         return path.split("/.git/", 1)[0]
     return None
-
-
-def write_git_file(root: Path, relative: str, data: bytes) -> None:
-    """Write one file of a .git folder into `root` (a fresh temporary directory). The path has been checked by
-    safe_path; it is checked again against the resolved root so that nothing lands outside it."""
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()):
-        raise ArchiveError("The archive's git folder contains a path that leaves it; it was not scanned.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "xb") as out:  # "x": never through an existing file or link
-        out.write(data)

@@ -33,7 +33,7 @@ from detect_secrets.plugins.openai import OpenAIDetector
 from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
 
-from audits.secrets.catalog import Match, catalog_matches, rule_family
+from audits.secrets.catalog import Match, catalog_scan, rule_family
 from audits.secrets.providers import PUBLIC_LABELS, catalog_slug, provider_for
 
 
@@ -181,6 +181,12 @@ class SupabaseJwtDetector(RegexBasedDetector):
     denylist = _rx(r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})")
 
 
+class DiscordTokenDetector(RegexBasedDetector):
+    secret_type = "Discord bot token"  # nosec B105 - a label
+    # detect-secrets' pattern over ASCII: its \d would take any script's digits, which no token holds.
+    denylist = (re.compile(DiscordBotTokenDetector.denylist[0].pattern, re.ASCII),)
+
+
 class SlackTokenDetector(RegexBasedDetector):
     secret_type = "Slack token"  # nosec B105 - a label
     denylist = (SlackDetector.denylist[0],)
@@ -215,7 +221,8 @@ class SigningSecretDetector(RegexBasedDetector):
     )
     denylist = (
         re.compile(rf"(?<![A-Za-z0-9_]){_names}[\"']?\s*(?:=|:|=>)\s*[\"']([^\"'\s]{{16,200}})[\"']", re.IGNORECASE),
-        re.compile(rf"^(?:export\s+)?{_names}=([^\s\"'#]{{16,200}})\s*$", re.IGNORECASE | re.MULTILINE),
+        # `export` and the name on one line: a match starts where its line starts (see the rule's anchors).
+        re.compile(rf"^(?:export[ \t]+)?{_names}=([^\s\"'#]{{16,200}})\s*$", re.IGNORECASE | re.MULTILINE),
     )
 
 
@@ -306,12 +313,33 @@ def _signing(secret: str, around: str) -> Kind | None:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """Where a rule's matches can start. Every match of the rule's patterns holds one of its anchors, so the
+    patterns are tried only at the places the anchors give, instead of at every character of a file.
+
+    `pattern` is found by the catalog's engine (a Rust regular expression over bytes, "(?i)" for a rule that
+    ignores case) in the same pass as the catalog's rules. Two matches of one anchor never overlap (the engine
+    reports matches that do not overlap, so an anchor like "ABIA", whose end could begin another, would lose
+    one). A match starts `back` characters (from, to) before the anchor, or, with `line`, where the anchor's
+    line starts; with `search`, the pattern is searched for from there on."""
+
+    pattern: str
+    back: tuple[int, int] = (0, 0)
+    line: bool = False
+    search: bool = False
+
+
+def _at(pattern: str, back: int | tuple[int, int] = 0) -> Anchor:
+    return Anchor(pattern, back if isinstance(back, tuple) else (back, back))
+
+
+@dataclass(frozen=True)
 class Rule:
     plugin: RegexBasedDetector
     provider: str | Callable[[str], str]  # a slug, or a function of the surrounding text
     shown: int | Callable[[str], int]  # characters of the key that may be shown
     classify: Classify = _secret
-    needles: tuple[str, ...] = ()  # skip the rule when none of these is in the text (it saves regex time)
+    anchors: tuple[Anchor, ...] = ()  # where its patterns' matches can start
     group: int = 0  # which group holds the key when the plugin's own pattern matches more than the key
     min_entropy: float = 3.0
 
@@ -325,52 +353,90 @@ def _upto(sep: str, extra: int = 0) -> Callable[[str], int]:
     return lambda secret: (secret.find(sep) + len(sep) + extra) if sep in secret else 4
 
 
+_AWS = _at("(?i)aws")
+_SK = _at("sk-")
+# A signing secret's name holds "secret" at most 9 characters in (nextauth_secret) or starts with "jwt"; the
+# second pattern's match starts where the name's line starts.
+_SECRET_NAMES = (
+    _at("(?i)secret", (0, 9)),
+    _at("(?i)jwt"),
+    Anchor("(?i)secret", line=True),
+    Anchor("(?i)jwt", line=True),
+)
 _aws = AWSKeyDetector()
 RULES: list[Rule] = [
     Rule(
         _aws,
         "aws",
         _public_prefix("A3T", "ABIA", "ACCA", "AKIA", "ASIA"),
-        needles=("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws", "AWS", "Aws"),
+        anchors=(_at("A(?:3T|BI|CC|KI|SI)"), _AWS),
     ),
-    Rule(AwsSecretEnvDetector(), "aws", 0, needles=("aws", "AWS", "Aws"), min_entropy=3.5),
-    Rule(GcpServiceAccountDetector(), "gcp_service_account", 0, needles=("private_key_id",)),
-    Rule(GoogleApiKeyDetector(), _google_provider, 4, _google, needles=("AIza",)),
-    Rule(AzureAccountKeyDetector(), "azure_storage", 0, needles=("AccountKey=",)),
-    Rule(StripeKeyDetector(), "stripe", 8, _stripe, needles=("k_live_", "k_test_")),
-    Rule(OpenAIDetector(), "openai", 3, _not_anthropic, needles=("T3BlbkFJ",)),
-    Rule(OpenAIProjectKeyDetector(), "openai", _upto("-", 0), _not_anthropic, needles=("sk-",)),
-    Rule(AnthropicKeyDetector(), "anthropic", 13, needles=("sk-ant-",)),
-    Rule(HuggingFaceDetector(), "huggingface", 3, needles=("hf_",)),
-    Rule(TwilioDetector(), "twilio", _public_prefix("SK"), needles=("SK", "twilio", "TWILIO", "Twilio")),
-    Rule(SendGridDetector(), "sendgrid", 3, needles=("SG.",)),
-    Rule(MailgunDetector(), "mailgun", _public_prefix("key-"), needles=("key-", "mailgun", "MAILGUN", "Mailgun")),
-    Rule(MailchimpDetector(), "mailchimp", 0, needles=("-us",)),
-    Rule(SlackTokenDetector(), "slack", _upto("-"), needles=("xox",), group=-1),
-    Rule(SlackWebhookDetector(), "slack_webhook", len("https://hooks.slack.com/services/"), needles=("hooks.slack",)),
-    Rule(GitHubTokenDetector(), "github", 4, needles=("gh",), group=-1),
-    Rule(GitHubPatDetector(), "github", 11, needles=("github_pat_",)),
-    Rule(GitLabTokenDetector(), "gitlab", _upto("-"), needles=("gl", "GR1348941"), group=-1),
-    Rule(NpmTokenDetector(), "npm", 4, needles=("npm_",)),
+    Rule(AwsSecretEnvDetector(), "aws", 0, anchors=(_AWS,), min_entropy=3.5),
+    Rule(GcpServiceAccountDetector(), "gcp_service_account", 0, anchors=(_at("private_key_id", 1),)),
+    Rule(GoogleApiKeyDetector(), _google_provider, 4, _google, anchors=(_at("AIza"),)),
+    Rule(AzureAccountKeyDetector(), "azure_storage", 0, anchors=(_at("AccountKey="),)),
+    Rule(StripeKeyDetector(), "stripe", 8, _stripe, anchors=(_at("k_(?:live|test)_", 1),)),
+    Rule(OpenAIDetector(), "openai", 3, _not_anthropic, anchors=(_SK,)),
+    Rule(OpenAIProjectKeyDetector(), "openai", _upto("-", 0), _not_anthropic, anchors=(_SK,)),
+    Rule(AnthropicKeyDetector(), "anthropic", 13, anchors=(_SK,)),
+    Rule(HuggingFaceDetector(), "huggingface", 3, anchors=(_at("hf_"),)),
+    Rule(TwilioDetector(), "twilio", _public_prefix("SK"), anchors=(_at("SK"), _at("(?i)twilio"))),
+    Rule(SendGridDetector(), "sendgrid", 3, anchors=(_at(r"SG\."),)),
+    Rule(MailgunDetector(), "mailgun", _public_prefix("key-"), anchors=(_at("key-"), _at("(?i)mailgun"))),
+    Rule(MailchimpDetector(), "mailchimp", 0, anchors=(_at("-us", 32),)),
+    Rule(SlackTokenDetector(), "slack", _upto("-"), anchors=(_at("(?i)xox[abposr]-"),), group=-1),
+    Rule(
+        SlackWebhookDetector(),
+        "slack_webhook",
+        len("https://hooks.slack.com/services/"),
+        anchors=(_at(r"(?i)hooks\.slack", len("https://")),),
+    ),
+    Rule(GitHubTokenDetector(), "github", 4, anchors=(_at("gh[pousr]_"),), group=-1),
+    Rule(GitHubPatDetector(), "github", 11, anchors=(_at("github_pat_"),)),
+    Rule(
+        GitLabTokenDetector(),
+        "gitlab",
+        _upto("-"),
+        anchors=(_at("gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-"), _at("GR1348941")),
+        group=-1,
+    ),
+    Rule(NpmTokenDetector(), "npm", 4, anchors=(_at("npm_"),)),
     # detect-secrets' .npmrc pattern, for the older UUID-style tokens (npm_ tokens are matched exactly above).
     Rule(
         NpmDetector(),
         "npm",
         0,
         lambda secret, around: None if secret.startswith("npm_") else Kind.SECRET,
-        needles=("_authToken",),
+        anchors=(Anchor("/:_authToken=", line=True, search=True),),
     ),
-    Rule(ShopifyDetector(), "shopify", 6, needles=("shp",)),
-    Rule(SupabaseJwtDetector(), "supabase", 0, _supabase_jwt, needles=("eyJ",)),
-    Rule(SupabaseKeyDetector(), "supabase", _upto("_", 0), _supabase_key, needles=("sb_",)),
-    Rule(FirebaseServerKeyDetector(), "firebase", 4, needles=(":APA91b",)),
-    Rule(DiscordBotTokenDetector(), "discord", 4, needles=(".",)),
-    Rule(DiscordWebhookDetector(), "discord", len("https://discord.com/api/webhooks/"), needles=("/api/webhooks/",)),
-    Rule(TelegramDetector(), "telegram", _upto(":"), needles=(":AA",)),
-    Rule(PemPrivateKeyDetector(), "private_key", 0, needles=("PRIVATE KEY",), group=2),
-    Rule(DatabaseUrlDetector(), "database_url", 0, _database_url, needles=("://",), group=3, min_entropy=0.0),
-    Rule(SigningSecretDetector(), "signing_secret", 0, _signing, needles=("ecret", "ECRET", "jwt", "JWT")),
+    Rule(ShopifyDetector(), "shopify", 6, anchors=(_at("shp(?:at|ss|ca|pa)_"),)),
+    Rule(SupabaseJwtDetector(), "supabase", 0, _supabase_jwt, anchors=(_at("eyJ"),)),
+    Rule(SupabaseKeyDetector(), "supabase", _upto("_", 0), _supabase_key, anchors=(_at("sb_(?:secret|publishable)_"),)),
+    Rule(FirebaseServerKeyDetector(), "firebase", 4, anchors=(_at(":APA91b", len("AAAA") + 7),)),
+    # The token's first dot is 24 to 26 characters in; the anchor is its second and third part.
+    Rule(DiscordTokenDetector(), "discord", 4, anchors=(_at(r"\.[a-zA-Z0-9_-]{6}\.[a-zA-Z0-9_-]{27}", (24, 26)),)),
+    Rule(
+        DiscordWebhookDetector(),
+        "discord",
+        len("https://discord.com/api/webhooks/"),
+        # "webhooks/" comes after https://, an optional ptb. or canary., discord, an optional app, .com/api/
+        anchors=(_at("webhooks/", (len("https://discord.com/api/"), len("https://canary.discordapp.com/api/"))),),
+    ),
+    Rule(TelegramDetector(), "telegram", _upto(":"), anchors=(_at(":AA", (8, 10)),)),
+    Rule(PemPrivateKeyDetector(), "private_key", 0, anchors=(_at("-----BEGIN "),), group=2),
+    Rule(
+        DatabaseUrlDetector(),
+        "database_url",
+        0,
+        _database_url,
+        anchors=(_at(r"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)://"),),
+        group=3,
+        min_entropy=0.0,
+    ),
+    Rule(SigningSecretDetector(), "signing_secret", 0, _signing, anchors=_SECRET_NAMES),
 ]
+# Every anchor pattern once, in a fixed order: the catalog's engine finds them all in its one pass.
+ANCHORS: tuple[str, ...] = tuple(dict.fromkeys(a.pattern for rule in RULES for a in rule.anchors))
 
 PLACEHOLDER_WORDS = (
     "example", "xxxx", "your", "placeholder", "changeme", "dummy", "redacted", "sample", "replace", "insert",
@@ -417,19 +483,90 @@ def scan_text(text: str) -> list[Hit]:
     return _scan(text, text.encode("utf-8", "replace"))
 
 
+# Letters outside ASCII that Python's regular expressions take for i, k or s when they ignore case, and the
+# catalog's engine does not: in a text that holds one, those patterns are run over the whole text.
+CASE_FOLDS = "\u0130\u0131\u017f\u212a"
+
+
+# The catalog's engine reads bytes that begin with a UTF-16 or UTF-32 byte-order mark, or that hold NUL bytes
+# as UTF-16 does, in that encoding: its offsets are then not the text's.
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+_ANCHOR_PATTERNS = {pattern: re.compile(pattern) for pattern in ANCHORS}
+
+
 def _scan(text: str, data: bytes) -> list[Hit]:
+    scan = catalog_scan(data, ANCHORS)
+    anchors = _anchors_in(text, data, scan.anchors)
+    # Where the engine did not read the text as it is, or a letter folds to ASCII, the patterns are run over
+    # the whole text instead (every pattern, or those that ignore case).
+    whole = anchors is None
+    folds = whole or (not text.isascii() and any(c in text for c in CASE_FOLDS))
     hits: dict[tuple[str, str], Hit] = {}
     for rule in RULES:
-        if rule.needles and not any(n in text for n in rule.needles):
-            continue
-        for hit in _rule_hits(rule, text):
+        for hit in _rule_hits(rule, text, anchors or {}, folds, whole):
             hits.setdefault((hit.provider, hit.fingerprint), hit)
     seen = {fp for _, fp in hits}
-    for hit in _catalog_hits(data):
+    for hit in _catalog_hits(scan.matches):
         if hit.fingerprint not in seen:
             seen.add(hit.fingerprint)
             hits[(hit.provider, hit.fingerprint)] = hit
     return sorted(hits.values(), key=lambda h: (h.line, h.provider))
+
+
+def _anchors_in(text: str, data: bytes, found: dict[str, list[int]]) -> dict[str, list[int]] | None:
+    """Where each anchor starts in `text`, from the engine's byte offsets in `data` (its encoding); None when the
+    engine read the bytes in another encoding. An offset the text does not hold the anchor at is left out:
+    the engine also looks inside base64 and gives what it found there the offset of the base64."""
+    if data.startswith(UTF16_MARKS) or b"\x00" in data:
+        return None
+    return {
+        pattern: [at for at in offsets if _ANCHOR_PATTERNS[pattern].match(text, at)]
+        for pattern, offsets in _char_offsets(text, data, found).items()
+    }
+
+
+def _char_offsets(text: str, data: bytes, found: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The byte offsets in `data` as offsets in `text` (its decoding). Where every byte is a character they are
+    the same; otherwise each stretch between two offsets is decoded to count its characters. An offset in the
+    middle of a character (a continuation byte) starts no anchor and is left out, so no stretch splits one."""
+    if len(text) == len(data) or not found:
+        return found
+    chars: dict[int, int] = {}
+    count, previous = 0, 0
+    for offset in sorted({o for offsets in found.values() for o in offsets}):
+        if offset >= len(data) or 0x80 <= data[offset] < 0xC0:
+            continue
+        count += len(data[previous:offset].decode("utf-8", "replace"))
+        chars[offset], previous = count, offset
+    return {pattern: [chars[o] for o in offsets if o in chars] for pattern, offsets in found.items()}
+
+
+def _starts(rule: Rule, text: str, anchors: dict[str, list[int]]) -> list[tuple[int, bool]]:
+    """Where the rule's patterns are tried (in order), and whether to search onwards from there."""
+    starts: set[tuple[int, bool]] = set()
+    for anchor in rule.anchors:
+        for at in anchors.get(anchor.pattern, ()):
+            if anchor.line:
+                starts.add((text.rfind("\n", 0, at) + 1, anchor.search))
+            else:
+                starts.update((s, False) for s in range(max(0, at - anchor.back[1]), at - anchor.back[0] + 1))
+    return sorted(starts)
+
+
+def _matches(regex: Pattern[str], text: str, starts: list[tuple[int, bool]]) -> Iterator[re.Match[str]]:
+    """What `regex.finditer(text)` gives, tried only at `starts`: every match it could give starts at one of
+    them (or, for a start to search from, after it). A match ends the next one's earliest start, as there."""
+    end = 0
+    for start, search in starts:
+        if start < end:
+            continue
+        match = regex.search(text, start) if search else regex.match(text, start)
+        if match is None:
+            if search:
+                return  # nothing from here to the end
+            continue
+        yield match
+        end = max(match.end(), match.start() + 1)
 
 
 # --- The catalog's matches, for providers without a hand-written rule ------------------------------------
@@ -449,8 +586,8 @@ TEST_MARKERS = ("_test_", "_sandbox_", "_sbx_", "_sdbx_", "-test-", "_dev_")
 _CATALOG_PREFIX = re.compile(r"[A-Za-z]+[0-9]?(?:[_.-][A-Za-z]+[0-9]?)*[_.-]")
 
 
-def _catalog_hits(data: bytes) -> Iterator[Hit]:
-    for match in catalog_matches(data):
+def _catalog_hits(matches: list[Match]) -> Iterator[Hit]:
+    for match in matches:
         hit = _catalog_hit(match)
         if hit is not None:
             yield hit
@@ -469,9 +606,15 @@ def _catalog_hit(match: Match) -> Hit | None:
     return Hit(catalog_slug(family), kind, shown, fingerprint(secret), match.line)
 
 
-def _rule_hits(rule: Rule, text: str) -> Iterator[Hit]:
+def _rule_hits(
+    rule: Rule, text: str, anchors: dict[str, list[int]], folds: bool = False, whole: bool = False
+) -> Iterator[Hit]:
+    """The rule's hits: its patterns tried at its anchors, or over the whole text when `whole` (and, when `folds`,
+    its patterns that ignore case)."""
+    starts = _starts(rule, text, anchors)
     for regex in rule.plugin.denylist:
-        for match in regex.finditer(text):
+        everywhere = whole or (folds and bool(regex.flags & re.IGNORECASE))
+        for match in regex.finditer(text) if everywhere else _matches(regex, text, starts):
             secret = _key(match, rule.group)
             if not secret:
                 continue

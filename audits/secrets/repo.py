@@ -5,33 +5,20 @@ personal data). Pure: it reads a file and returns findings; the caller stores th
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import posixpath
 import re
-import tempfile
+import stat
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from audits.findings import Finding
-from audits.secrets.archive import (
-    ArchiveError,
-    Budget,
-    Limits,
-    git_dir_of,
-    members,
-    sniff,
-    write_git_file,
-)
+from audits.secrets.archive import ArchiveError, Budget, Limits, git_dir_of, members, sniff
 from audits.secrets.detector import Hit, Kind, scan_bytes
-from audits.secrets.history import (
-    HistoryBlob,
-    bundle_repo,
-    check_git_file,
-    head_blobs,
-    head_files,
-    history_blobs,
-    open_repo,
-)
+from audits.secrets.gitdata import GitObjects, object_format_of, read_refs
+from audits.secrets.history import HistoryBlob, Repository, head_files, read_bundle, repository, upload_blobs
 from audits.secrets.loghygiene import LogHygiene
 from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.providers import with_article
@@ -48,9 +35,11 @@ REPO_SCAN_IDS = frozenset(
     }
     | LOG_RULE_IDS
 )
-# Files of a .git folder that point at other places on disk (object alternates, a linked worktree's common
-# folder): never written, so that reading the upload can only ever read the upload.
-POINTERS_ELSEWHERE = ("objects/info/alternates", "objects/info/http-alternates", "commondir", "gitdir")
+# The files of a .git folder the scan reads: its objects, its refs, and its configuration for the object
+# format. Anything else (object alternates and a linked worktree's pointers to other places on disk, hooks,
+# the index, logs) is never read, so that reading the upload can only ever read the upload.
+LOOSE_OBJECT = re.compile(r"^objects/[0-9a-f]{2}/(?:[0-9a-f]{38}|[0-9a-f]{62})$")
+REF_FILES = re.compile(r"^(?:HEAD|packed-refs|config|refs/.+)$")
 VENDORED = ("node_modules/", "vendor/", ".venv/", "venv/", "site-packages/", "bower_components/", ".next/")
 ENV_FILE = re.compile(r"(?:^|/)\.env(?:\.[\w.-]+)?$")
 EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults", ".schema")
@@ -58,26 +47,37 @@ EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template", ".env.dist", "e
 _DOCUMENTED = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", re.MULTILINE)
 
 _NAME = r"([A-Z_][A-Z0-9_]{1,80})"
+
+
+def _word(name: str) -> str:
+    """`name` as a whole word at the start of a pattern (what a leading \\b says), written after the name so
+    that the regular expression engine looks for the name itself rather than trying every position."""
+    return rf"{re.escape(name)}(?<!\w{re.escape(name)})"
+
+
 ENV_USES: dict[tuple[str, ...], list[re.Pattern[str]]] = {
     (".py",): [
-        re.compile(rf"\benviron\[\s*[\"']{_NAME}[\"']\s*\]"),
-        re.compile(rf"\b(?:environ\.get|getenv|environ\.setdefault)\(\s*[\"']{_NAME}[\"']"),
-        re.compile(rf"\benv(?:\.(?:str|bool|int|float|list|json|url|db_url|cache_url))?\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('environ')}\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"{_word('environ')}\.(?:get|setdefault)\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('getenv')}\(\s*[\"']{_NAME}[\"']"),
+        re.compile(
+            rf"{_word('env')}(?:\.(?:str|bool|int|float|list|json|url|db_url|cache_url))?\(\s*[\"']{_NAME}[\"']"
+        ),
     ],
     (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro"): [
-        re.compile(rf"\bprocess\.env\.{_NAME}\b"),
-        re.compile(rf"\bprocess\.env\[\s*[\"'`]{_NAME}[\"'`]\s*\]"),
-        re.compile(rf"\bimport\.meta\.env\.{_NAME}\b"),
+        re.compile(rf"{_word('process')}\.env\.{_NAME}\b"),
+        re.compile(rf"{_word('process')}\.env\[\s*[\"'`]{_NAME}[\"'`]\s*\]"),
+        re.compile(rf"{_word('import')}\.meta\.env\.{_NAME}\b"),
     ],
     (".rb", ".rake", ".erb"): [
-        re.compile(rf"\bENV\[\s*[\"']{_NAME}[\"']\s*\]"),
-        re.compile(rf"\bENV\.fetch\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('ENV')}\[\s*[\"']{_NAME}[\"']\s*\]"),
+        re.compile(rf"{_word('ENV')}\.fetch\(\s*[\"']{_NAME}[\"']"),
     ],
-    (".go",): [re.compile(rf"\bos\.(?:Getenv|LookupEnv)\(\s*\"{_NAME}\"")],
+    (".go",): [re.compile(rf"{_word('os')}\.(?:Getenv|LookupEnv)\(\s*\"{_NAME}\"")],
     (".php",): [
-        re.compile(rf"\bgetenv\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('getenv')}\(\s*[\"']{_NAME}[\"']"),
         re.compile(rf"\$_(?:ENV|SERVER)\[\s*[\"']{_NAME}[\"']\s*\]"),
-        re.compile(rf"\benv\(\s*[\"']{_NAME}[\"']"),
+        re.compile(rf"{_word('env')}\(\s*[\"']{_NAME}[\"']"),
     ],
 }
 # Set by the platform, the shell, the build tool or the web server, not by whoever deploys the app.
@@ -96,6 +96,7 @@ class DebugRule:
     pattern: re.Pattern[str]
     setting: str
     fix: str
+    needle: str = ""  # what every match holds: without it in the file, the pattern is not run
 
 
 DEBUG_RULES = [
@@ -105,6 +106,7 @@ DEBUG_RULES = [
         "DEBUG = True",
         'Set DEBUG = False for production, read from the environment (DEBUG = env.bool("DEBUG", default=False)), '
         "and list the real domains in ALLOWED_HOSTS.",
+        "DEBUG",
     ),
     DebugRule(
         re.compile(r"^(?!.*(?:^|/)tests?/)(?!.*test_).*\.py$"),
@@ -112,12 +114,14 @@ DEBUG_RULES = [
         "app.run(debug=True)",
         "Remove debug=True (the Werkzeug debugger runs any code a visitor types); serve the app with gunicorn "
         "in production and leave FLASK_DEBUG unset.",
+        ".run(",
     ),
     DebugRule(
         re.compile(r"^(?!.*(?:^|/)tests?/).*\.py$"),
         re.compile(r"\bFastAPI\([^)\n]*\bdebug\s*=\s*True"),
         "FastAPI(debug=True)",
         "Remove debug=True from FastAPI(...) so errors do not return tracebacks to visitors.",
+        "FastAPI(",
     ),
     DebugRule(
         re.compile(
@@ -128,6 +132,7 @@ DEBUG_RULES = [
         "NODE_ENV=development",
         "Set NODE_ENV=production in the production configuration: development mode serves unminified code, "
         "detailed errors and skips production safeguards.",
+        "NODE_ENV",
     ),
     DebugRule(
         re.compile(r"(?:^|/)config/environments/production\.rb$"),
@@ -135,6 +140,7 @@ DEBUG_RULES = [
         "config.consider_all_requests_local = true",
         "Set config.consider_all_requests_local = false in config/environments/production.rb so visitors see the "
         "public error page, not the exception and its backtrace.",
+        "consider_all_requests_local",
     ),
     DebugRule(
         re.compile(r"(?:^|/)\.env\.prod(?:uction)?$"),
@@ -155,14 +161,27 @@ class Location:
     commit: str = ""
 
 
+# Where a place comes in the scan's order: working-tree files first, in the order they were read, then git
+# history in the order of the walk (tips first), however the history's blobs happen to be read.
+Order = tuple[int, int]
+
+
 @dataclass
 class Leak:
     hit: Hit
-    places: list[str] = field(default_factory=list)
-    locations: list[Location] = field(default_factory=list)
+    first: Order
+    seen: list[tuple[Order, str, Location]] = field(default_factory=list)  # its first five places
     in_tree: bool = False
     in_history: bool = False
     deleted: bool = False
+
+    @property
+    def places(self) -> list[str]:
+        return [place for _, place, _ in self.seen]
+
+    @property
+    def locations(self) -> list[Location]:
+        return [location for _, _, location in self.seen]
 
 
 @dataclass
@@ -192,17 +211,32 @@ class Collector:
         self.debug: list[tuple[str, int, DebugRule]] = []
         self.tree_blobs: set[bytes] = set()
         self.logging = LogHygiene()  # the working tree's files only: a logging call in history no longer runs
+        self.scanned: dict[bytes, list[Hit]] = {}  # blob id -> its keys: the same bytes are scanned once
+        self.env_order: dict[str, Order] = {}
         self.stats = {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0}
 
+    def _scan(self, blob_id: bytes, data: bytes) -> list[Hit]:
+        hits = self.scanned.get(blob_id)
+        if hits is None:
+            hits = self.scanned[blob_id] = scan_bytes(data)
+        return hits
+
+    def _env_file(self, path: str, where: str, location: Location, order: Order) -> None:
+        if order < self.env_order.get(path, (2, 0)):  # the first place in the scan's order stands
+            self.env_order[path] = order
+            self.env_files[path] = (where, location)
+
     def tree_file(self, path: str, data: bytes) -> None:
+        order = (0, self.stats["files"])
         self.stats["files"] += 1
         self.stats["bytes"] += len(data)
-        self.tree_blobs.add(git_blob_id(data))
+        blob_id = git_blob_id(data)
+        self.tree_blobs.add(blob_id)
         vendored = path.startswith(VENDORED) or any(f"/{v}" in path for v in VENDORED)
-        for hit in scan_bytes(data):
-            self._leak(hit, f"{path} line {hit.line}", Location(path, hit.line), in_tree=True)
+        for hit in self._scan(blob_id, data):
+            self._leak(hit, f"{path} line {hit.line}", Location(path, hit.line), order, in_tree=True)
         if is_env_file(path):
-            self.env_files.setdefault(path, ("the working tree", Location(path)))
+            self._env_file(path, "the working tree", Location(path), order)
         if vendored or b"\x00" in data[:8000]:
             return
         self.logging.tree_file(path, data)
@@ -213,28 +247,33 @@ class Collector:
                 self.example_path = self.example_path or path
             self._env_uses(path, text)
         for rule in DEBUG_RULES:
-            if rule.applies.search(path):
+            if rule.applies.search(path) and rule.needle in text:
                 match = rule.pattern.search(text)
                 if match:
                     self.debug.append((path, text.count("\n", 0, match.start()) + 1, rule))
 
     def history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
+        order = (1, blob.order)
         where = f"git history: {blob.path} in commit {blob.commit}" + (" (file since deleted)" if deleted else "")
         if is_env_file(blob.path):
-            self.env_files.setdefault(blob.path, (where, Location(blob.path, 0, blob.commit)))
-        if git_blob_id(blob.data) in self.tree_blobs:
+            self._env_file(blob.path, where, Location(blob.path, 0, blob.commit), order)
+        blob_id = blob.sha if len(blob.sha) == 40 else git_blob_id(blob.data)  # a SHA-256 repository's are not
+        if blob_id in self.tree_blobs:
             return  # the same bytes as a working-tree file: already scanned
         self.stats["blobs"] += 1
         self.stats["bytes"] += len(blob.data)
-        for hit in scan_bytes(blob.data):
+        for hit in self._scan(blob_id, blob.data):
             place = Location(blob.path, hit.line, blob.commit)
-            self._leak(hit, f"{where}, line {hit.line}", place, in_tree=False, deleted=deleted)
+            self._leak(hit, f"{where}, line {hit.line}", place, order, in_tree=False, deleted=deleted)
 
-    def _leak(self, hit: Hit, place: str, location: Location, *, in_tree: bool, deleted: bool = False) -> None:
-        leak = self.leaks.setdefault((hit.provider, hit.fingerprint), Leak(hit))
-        if len(leak.places) < 5:
-            leak.places.append(place)
-            leak.locations.append(location)
+    def _leak(
+        self, hit: Hit, place: str, location: Location, order: Order, *, in_tree: bool, deleted: bool = False
+    ) -> None:
+        leak = self.leaks.setdefault((hit.provider, hit.fingerprint), Leak(hit, order))
+        if order < leak.first:
+            leak.hit, leak.first = hit, order
+        bisect.insort(leak.seen, (order, place, location), key=lambda seen: seen[0])
+        del leak.seen[5:]
         leak.in_tree |= in_tree
         leak.in_history |= not in_tree
         leak.deleted |= deleted
@@ -252,7 +291,8 @@ class Collector:
 
     def located(self) -> list[tuple[Finding, list[Location]]]:
         """Every finding with the places it was seen (the first five of a key's)."""
-        found = [(self._leak_finding(leak), leak.locations) for leak in self.leaks.values()]
+        leaks = sorted(self.leaks.values(), key=lambda leak: leak.first)
+        found = [(self._leak_finding(leak), leak.locations) for leak in leaks]
         for path, (where, location) in sorted(self.env_files.items()):
             finding = Finding(
                 "secrets.repo.env_file",
@@ -362,40 +402,53 @@ def scan_upload(path: Path, limits: Limits | None = None, *, history: bool = Tru
         raise ArchiveError("This is not a zip, tar.gz or git bundle.")
     budget = Budget(limits, size)
     collector = Collector()
-    with tempfile.TemporaryDirectory(prefix="lr-repo-") as tmp:
-        root = Path(tmp)
-        if kind == "bundle":
-            _scan_bundle(path, root, budget, collector, history)
-        else:
-            _scan_archive(path, kind, root, budget, collector, history)
+    if kind == "bundle":
+        _scan_bundle(path, budget, collector, history)
+    else:
+        _scan_archive(path, kind, budget, collector, history)
     collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
     return collector.report()
 
 
-def _scan_bundle(path: Path, root: Path, budget: Budget, collector: Collector, history: bool) -> None:
-    repo = bundle_repo(path.read_bytes(), root / "bundle", budget)
-    try:
-        current = head_files(repo)
-        if not history:
-            for name, data in head_blobs(repo, current, budget):
-                collector.tree_file(name, data)
-            return
-        blobs = list(history_blobs(repo, budget))
-        # A bundle has no working tree: the files at HEAD stand for it; every other blob is history.
-        for blob in blobs:
-            if current.get(blob.path) == blob.sha:
-                collector.tree_file(blob.path, blob.data)
-        for blob in blobs:
-            if current.get(blob.path) != blob.sha:
-                collector.history_blob(blob, deleted=blob.path not in current)
-        collector.stats["commits_with_history"] = 1
-    finally:
-        repo.close()
+def _scan_bundle(path: Path, budget: Budget, collector: Collector, history: bool) -> None:
+    objects, repo = read_bundle(path.read_bytes(), budget)
+    # A bundle has no working tree: the files at HEAD stand for it; every other blob is history.
+    current = head_files(repo)
+    files = {name: sha for name, (sha, mode) in current.items() if stat.S_ISREG(mode)}
+    if not history:
+        at_head = dict(objects.blobs(set(files.values())))
+    else:
+        at_head = _scan_history(objects, repo, budget, collector, set(current), skip=set(files.values()))
+    for name, sha in sorted(files.items()):
+        if sha in at_head:
+            collector.tree_file(name, at_head[sha])
 
 
-def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: Collector, history: bool) -> None:
+def _scan_history(
+    objects: GitObjects,
+    repo: Repository,
+    budget: Budget,
+    collector: Collector,
+    present: set[str],
+    *,
+    skip: set[bytes],
+) -> dict[bytes, bytes]:
+    """Scan every blob of the history but those in `skip`, which are returned (id -> bytes) for the caller to
+    scan as working-tree files. `present` are the paths (from the repository's folder) the working tree holds:
+    a blob's path that is not there was deleted since."""
+    kept: dict[bytes, bytes] = {}
+    for blob in upload_blobs(objects, repo, budget):
+        if blob.sha in skip:
+            kept[blob.sha] = blob.data
+        else:
+            collector.history_blob(blob, deleted=blob.path not in present)
+    collector.stats["commits_with_history"] += 1
+    return kept
+
+
+def _scan_archive(path: Path, kind: str, budget: Budget, collector: Collector, history: bool) -> None:
     tree: list[tuple[str, bytes]] = []
-    git_dirs: dict[str, Path] = {}
+    git: dict[str, dict[str, bytes]] = defaultdict(dict)  # repository folder -> its .git files that are read
     seen_git: set[str] = set()  # every repository's folder, read or not, so the paths come out the same
     for member in members(path, kind, budget):
         git_dir = git_dir_of(member.path)
@@ -403,27 +456,26 @@ def _scan_archive(path: Path, kind: str, root: Path, budget: Budget, collector: 
             tree.append((member.path, member.data))
             continue
         seen_git.add(git_dir)
-        if not history:
-            continue
-        relative = member.path[len(git_dir) + 1 :] if git_dir else member.path
-        if relative.endswith(POINTERS_ELSEWHERE):
-            continue  # would make dulwich read objects from another repository on this machine
-        check_git_file(relative, member.data, budget)
-        folder = git_dirs.setdefault(git_dir, root / f"repo{len(git_dirs)}")
-        try:
-            write_git_file(folder, relative, member.data)
-        except (FileExistsError, IsADirectoryError, NotADirectoryError):
-            continue  # a duplicate name, or a file where a folder was: the first one stands
+        inner = member.path[len(git_dir) + len("/.git/") :] if git_dir else member.path[len(".git/") :]
+        if history and (_is_object_file(inner) or REF_FILES.match(inner)):
+            git[git_dir].setdefault(inner, member.data)  # a duplicate name: the first one stands
     top = _strip_top([p for p, _ in tree] + [f"{g}/.git" if g else ".git" for g in seen_git])
     for name, data in tree:
         collector.tree_file(name[len(top) :], data)
     present = {name[len(top) :] for name, _ in tree}
-    for git_dir, folder in git_dirs.items():
+    del tree
+    for git_dir, files in git.items():
         prefix = f"{git_dir}/"[len(top) :] if git_dir else ""
-        repo = open_repo(folder)
-        try:
-            for blob in history_blobs(repo, budget):
-                collector.history_blob(blob, deleted=f"{prefix}{blob.path}" not in present)
-            collector.stats["commits_with_history"] += 1
-        finally:
-            repo.close()
+        objects = GitObjects(budget, object_format_of(files.get("config", b"")))
+        for inner in sorted(files):
+            if inner.endswith(".pack"):
+                objects.add_pack(files[inner])
+            elif LOOSE_OBJECT.match(inner):
+                objects.add_loose(files[inner])
+        repo = repository(objects, *read_refs(files, objects.format), budget)
+        in_folder = {name[len(prefix) :] for name in present if name.startswith(prefix)}
+        _scan_history(objects, repo, budget, collector, in_folder, skip=set())
+
+
+def _is_object_file(inner: str) -> bool:
+    return bool(LOOSE_OBJECT.match(inner)) or (inner.startswith("objects/pack/") and inner.endswith(".pack"))

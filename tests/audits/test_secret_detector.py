@@ -4,12 +4,25 @@ left alone, and no key ever shown or returned whole."""
 from __future__ import annotations
 
 import hashlib
+import random
+import re
 
 import pytest
 
-from audits.secrets.catalog import catalog_matches
+from audits.secrets.catalog import catalog_matches, catalog_scan
 from audits.secrets.corpus import ALNUM, Keys, Sample, catalog_secrets, corpus, lookalikes, minified, secrets
-from audits.secrets.detector import RULES, Kind, fingerprint, scan_bytes, scan_text
+from audits.secrets.detector import (
+    ANCHORS,
+    CASE_FOLDS,
+    RULES,
+    Kind,
+    _anchors_in,
+    _matches,
+    _starts,
+    fingerprint,
+    scan_bytes,
+    scan_text,
+)
 from audits.secrets.providers import CATALOG_PROVIDERS, provider_for
 
 CORPUS = corpus()
@@ -115,3 +128,107 @@ def test_binary_and_empty_input_find_nothing() -> None:
 
     assert scan_bytes(b"\x00\x01sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
     assert scan_text("") == []
+
+
+# Pieces of keys, names and separators, jumbled so that near misses, repeats and overlaps meet (non-ASCII
+# letters and digits among them, so that byte and character offsets differ).
+PIECES = (
+    "AKIA", "ABIABIA", "ACCA", "ASIA", "A3T", "aws", "AWS_SECRET_ACCESS_KEY", "aWs_key", "\"private_key_id\"",
+    "AIza", "AccountKey=", "sk_live_", "pk_test_", "rk_live_", "sk-", "sk-proj-", "sk-ant-api03-", "T3BlbkFJ",
+    "hf_", "SK", "twilio_auth_token", "SG.", "key-", "mailgun", "-us", "-us1", "xoxb-", "xoxoxb-", "xoxp-1-",
+    "https://hooks.slack.com/services/T", "/B", "ghp_", "gho_", "github_pat_", "glpat-", "glagent-", "GR1348941",
+    "glptt-", "npm_", "//registry.npmjs.org/:_authToken=", "shpat_", "shpss_", "eyJ", ".eyJ", "sb_secret_",
+    "sb_publishable_", "AAAA", ":APA91b", ".", "M", "N", "O", "https://discord.com/api/webhooks/",
+    "https://canary.discordapp.com/api/webhooks/", ":AA", "-----BEGIN PRIVATE KEY-----", "-----END", "-----",
+    "postgres://", "postgresql://", "mysql://", "mongodb+srv://", "rediss://", "amqps://", "://", "@", ":",
+    "MAILGUN_KEY = ", "secret", "SECRET_KEY", "jwt_secret", "JWT_SIGNING_KEY", "nextauth_secret",
+    "django_secret_key", "export ", "export\t", "export\n", "=", " = ", ": ", "=>", '"', "'", "\n", "\n\n", " ",
+    "\t", "_", "-", "/", "+", "é", "٣", "\ufffd", "1234567890", "0123456789abcdef",
+)  # fmt: skip
+
+
+def _jumble(rng: random.Random) -> str:
+    out = []
+    for _ in range(rng.randint(1, 60)):
+        roll = rng.random()
+        if roll < 0.5:
+            out.append(rng.choice(PIECES))
+        elif roll < 0.8:
+            out.append("".join(rng.choice(ALNUM) for _ in range(rng.choice([4, 8, 16, 20, 24, 27, 32, 36, 40, 64]))))
+        elif roll < 0.9:
+            out.append("".join(rng.choice("0123456789abcdef") for _ in range(rng.choice([8, 32, 40]))))
+            out.append(rng.choice(("", "-")))
+        else:
+            out.append(rng.choice(CORPUS).text)
+    return "".join(out)
+
+
+def _planted(k: Keys) -> list[str]:
+    """A line for each pattern the corpus's formats do not all reach."""
+    hexa = "0123456789abcdef"
+    upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    discord = [
+        f"{first}{k.s(ALNUM, n)}.{k.s(ALNUM, 6)}.{k.s(ALNUM, 27)}" for first, n in (("M", 23), ("N", 24), ("O", 25))
+    ]
+    return [
+        " ".join(f"{prefix}{k.s(upper, 16)}" for prefix in ("A3TX", "ABIA", "ACCA", "AKIA", "ASIA")),
+        " ".join(discord),
+        f"glcbt-{k.s(hexa, 2)}_{k.s(ALNUM, 30)} gloas-{k.s(ALNUM, 64)} glptt-{k.s(ALNUM, 40)} glimt-{k.s(ALNUM, 25)}",
+        f'aws_key = "{k.s(ALNUM, 40)}" NEXTAUTH_SECRET: "{k.s(ALNUM, 24)}" jwtsigningkey="{k.s(ALNUM, 24)}"',
+        f"MAILGUN_KEY = '{k.s(hexa, 32)}-{k.s(hexa, 8)}-{k.s(hexa, 8)}'",
+        f"https://canary.discordapp.com/api/webhooks/{k.s('0123456789', 18)}/{k.s(ALNUM, 68)}",
+        f"export SECRET_KEY={k.s(ALNUM, 24)}\n\nJWT_SECRET={k.s(ALNUM, 30)}  \n",
+    ]
+
+
+def _texts() -> list[str]:
+    rng = random.Random(4)
+    keys = Keys(8)
+    planted = _planted(keys)
+    return (
+        [s.text for s in CORPUS]
+        + planted
+        + [minified(secrets(keys) + lookalikes(keys), keys, size=30_000)]
+        + [_jumble(rng) + rng.choice(planted) + _jumble(rng) for _ in range(200)]
+        + [_jumble(rng) for _ in range(1300)]
+    )
+
+
+def test_each_rule_is_tried_only_at_its_anchors_and_finds_all_that_its_patterns_find_in_the_whole_text() -> None:
+    found: dict[str, int] = {}
+    for text in _texts():
+        data = text.encode("utf-8", "replace")
+        anchors = _anchors_in(text, data, catalog_scan(data, ANCHORS).anchors)
+        assert anchors is not None
+        for rule in RULES:
+            starts = _starts(rule, text, anchors)
+            for regex in rule.plugin.denylist:
+                if regex.flags & re.IGNORECASE and any(c in text for c in CASE_FOLDS):
+                    continue  # run over the whole text (the next test)
+                whole = [m.span() for m in regex.finditer(text)]
+                assert [m.span() for m in _matches(regex, text, starts)] == whole, (regex.pattern, text)
+                found[regex.pattern] = found.get(regex.pattern, 0) + len(whole)
+    # Every pattern matched somewhere, so that each one's anchors were put to the test.
+    assert {r.pattern for rule in RULES for r in rule.plugin.denylist} == {p for p, n in found.items() if n}
+
+
+def test_anchors_are_found_at_their_character_offsets_in_a_text_that_is_not_ascii() -> None:
+    key = "ghp_" + "R8kVw2Lq9Xz4Tn7Mb3Hc6Jd1Fs5Gy0Pa2Ei9"
+    text = f"ünïcödé ✓ 日本語\nTOKEN={key}\n"
+    [hit] = scan_text(text)
+    assert (hit.provider, hit.line, hit.fingerprint) == ("github", 2, fingerprint(key))
+    [hit] = scan_bytes(b"\xff\xfe\xc3\x28 " + text.encode())  # invalid UTF-8 before it
+    assert (hit.provider, hit.line) == ("github", 2)
+
+
+def test_a_name_spelled_with_a_letter_python_folds_to_ascii_is_still_found() -> None:
+    secret = "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2"
+    for name in ("\u017fecret_key", "SECRET_\u212aEY", "aws_\u017fecret_access_key"):  # long s, Kelvin sign
+        text = f'{name} = "{secret}"\n' if "aws" not in name else f"{name}={Keys(2).s(ALNUM, 40)}\n"
+        assert [h.kind for h in scan_text(text)] == [Kind.SECRET], name
+
+
+def test_an_export_on_its_own_line_does_not_carry_a_signing_secret_from_the_next() -> None:
+    secret = "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2"
+    assert [h.line for h in scan_text(f"export SECRET_KEY={secret}\n")] == [1]
+    assert [h.line for h in scan_text(f"export\nSECRET_KEY={secret}\n")] == [2]
