@@ -18,6 +18,7 @@ import math
 import re
 import shutil
 import sys
+import warnings
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
@@ -130,6 +131,8 @@ class Command(BaseCommand):
                 )
             )
         except KeyboardInterrupt:
+            # The audits cut short leave coroutines that never ran; saying so at exit is noise after Ctrl-C.
+            warnings.simplefilter("ignore", RuntimeWarning)
             if progress is not None:
                 progress.clear()
             finished = f"; {progress.finished} of {progress.total} audited" if progress is not None else ""
