@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from allauth.account.utils import user_pk_to_url_str
 from django.db import connections
 from django.urls import get_resolver, resolve, reverse
 from django.urls.converters import UUIDConverter
+from django.utils import timezone
 
 from accounts.models import Membership, Role, hash_token
 from audits.models import AuditRun
@@ -33,8 +35,10 @@ from handover.models import PackVersion
 from handover.publish import pack_publish
 from launchready.models import Domain, Route
 from launchready.sandbox.runner import Sandbox
+from monitoring import lateness
 from monitoring.journeys import create_from_template, run_journey_now, set_secret
-from monitoring.models import Journey
+from monitoring.models import Heartbeat, Journey
+from monitoring.pings import heartbeat_create, ping_token, record_ping
 from reports.digest import digest_token
 from reports.mail import opt_out_token
 from tests.conftest import Tenant
@@ -105,15 +109,26 @@ def _journey(t: Tenant) -> Journey:
     return journey
 
 
+def _heartbeat(t: Tenant) -> Heartbeat:
+    heartbeat = Heartbeat.objects.filter(client=t.client).first()
+    assert heartbeat is not None, "the world has its heartbeats"
+    return heartbeat
+
+
 # The world's own objects where the isolation matrix would make bare ones: the audited run, one pack, a journey
-# with its steps and a run.
+# with its steps and a run, the heartbeat that failed.
 OBJECT_FOR_PAGES: dict[str, Callable[[Tenant], Any]] = {
     "run_code": _latest_run,
     "pack_code": _pack,
     "journey_code": _journey,
     "step_code": lambda t: _journey(t).steps.order_by("order").first(),
     "journey_run_code": lambda t: _journey(t).runs.first(),
+    "heartbeat_code": _heartbeat,
 }
+
+
+def _ping(heartbeat: Heartbeat, kind: str, body: str, at: datetime) -> None:
+    record_ping(Heartbeat.objects.select_related("client").get(pk=heartbeat.pk), kind, body, at)
 
 
 def _world(sandbox_env: Sandbox) -> World:
@@ -133,6 +148,15 @@ def _world(sandbox_env: Sandbox) -> World:
             token_hash=hash_token(INVITATION_TOKEN),
         )
         owner = Membership.objects.get(user=consultant, workspace=client.workspace)
+        # Heartbeats in every state on the monitoring page; the failing one's ping URLs are walked (plain text).
+        failing = heartbeat_create(client=client, name="Image resizer", kind=Heartbeat.Kind.JOB)
+        _ping(failing, "fail", "cannot identify image file", timezone.now())
+        for name, hours_ago in (("Nightly backup", 1), ("Weekly digest", 200)):
+            pinged = timezone.now() - timedelta(hours=hours_ago)
+            _ping(heartbeat_create(client=client, name=name), "success", "", pinged)
+        heartbeat_create(client=client, name="Invoice emails")
+        lateness.sweep()
+        ping = ping_token(failing)
         address = EmailAddress.objects.get_or_create(user=founder, email=founder.email)[0]  # type: ignore[attr-defined]
         tokens = {
             ("invitation_accept", "token"): INVITATION_TOKEN,
@@ -141,6 +165,9 @@ def _world(sandbox_env: Sandbox) -> World:
             ("account_confirm_email", "key"): EmailConfirmationHMAC(address).key,
             ("account_reset_password_from_key", "uidb36"): user_pk_to_url_str(founder),
             ("account_reset_password_from_key", "key"): default_token_generator.make_token(founder),
+            ("heartbeat_ping", "token"): ping,
+            ("heartbeat_ping_start", "token"): ping,
+            ("heartbeat_ping_fail", "token"): ping,
         }
         return World(tenant, tokens)
     finally:

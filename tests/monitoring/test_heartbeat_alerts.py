@@ -279,3 +279,13 @@ def test_the_beats_task_sweeps_and_settles_the_deploys_checks(tenant: Tenant) ->
     _ping(heartbeat, "success", T0)  # long ago: late now
     assert monitoring_heartbeats() == {"late": 1, "job_checks": 0}
     assert monitoring_heartbeats() == {"job_checks": 0}
+
+
+@pytest.mark.django_db
+def test_a_new_time_zone_moves_a_cron_heartbeats_lateness(tenant: Tenant) -> None:
+    heartbeat = _heartbeat(tenant, schedule="cron", cron="0 3 * * *", grace_minutes=30)
+    _ping(heartbeat, "success", datetime(2026, 11, 30, 3, 0, tzinfo=UTC))  # 03:00 in London
+    assert Heartbeat.objects.get().due_at == datetime(2026, 12, 1, 3, 30, tzinfo=UTC)
+    tenant.client.timezone = "Asia/Tokyo"  # 03:00 there is 18:00 UTC the day before
+    tenant.client.save(update_fields=["timezone"])
+    assert lateness.sweep(datetime(2026, 11, 30, 19, 0, tzinfo=UTC)) == {"late": 1}
