@@ -72,9 +72,31 @@ def _text(node: tree_sitter.Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
 
 
+# A run of characters a key is made of, long enough to be one: what is left of it past its first four is cut.
+_KEYLIKE = re.compile(r"[A-Za-z0-9_\-+/=]{20,}")
+# A string literal that names something (a header, a form field, an environment variable: "password",
+# "HTTP_AUTHORIZATION", "x-api-key") rather than holding a value: in one letter case, short words, few digits.
+_NAME_LITERAL = re.compile(
+    r"[a-z][a-z0-9]{0,15}(?:[_\-.][a-z0-9]{1,15}){0,4}|[A-Z][A-Z0-9]{0,15}(?:[_\-.][A-Z0-9]{1,15}){0,4}"
+    r"|[A-Z][a-z0-9]{0,15}(?:[_\-.][A-Z]?[a-z0-9]{1,15}){0,4}"
+)
+MAX_NODES = 2000  # nodes of one logged expression looked at for string literals
+_QUOTED = frozenset({"heredoc", "nowdoc", "regex"})
+
+
+def _names_something(text: str | None) -> bool:
+    return (
+        text is not None
+        and len(text) <= 40
+        and bool(_NAME_LITERAL.fullmatch(text))
+        and (sum(c.isdigit() for c in text) * 4 <= len(text))
+    )
+
+
 def shown(text: str, limit: int = MAX_NAME) -> str:
-    """A name as a report shows it: one line, printable, bounded."""
+    """A name as a report shows it: one line, printable, bounded, with nothing in it that could be a key."""
     text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    text = _KEYLIKE.sub(lambda m: m.group()[:4] + "…", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -213,6 +235,26 @@ class Syntax:
         node = self._unwrap(node)
         return node.type in self.literals and (node.type not in self.strings or self.string_text(node) is not None)
 
+    def _named(self, node: tree_sitter.Node) -> str:
+        """The logged expression as written, each string literal in it shown as "…": a default value or an
+        argument (`h.get("authorization", "sk_live_…")`) may be the very key, and a report names, never quotes."""
+        text = node.text or b""
+        spans: list[tuple[int, int]] = []
+        stack, seen = list(node.children), 0
+        while stack and seen < MAX_NODES:
+            child = stack.pop()
+            seen += 1
+            if child.type in self.strings or "string" in child.type or child.type in _QUOTED:
+                if not _names_something(self.string_text(child)):
+                    spans.append((child.start_byte - node.start_byte, child.end_byte - node.start_byte))
+                continue
+            stack.extend(child.children)
+        if stack:  # too big to look through: only its start, which names it
+            return _text(node).split("(", 1)[0] + "(…)"
+        for start, end in sorted(spans, reverse=True):
+            text = text[:start] + b'"\xe2\x80\xa6"' + text[end:]
+        return text.decode("utf-8", "replace")
+
     def _emit(self, rule: str | None, name: str, node: tree_sitter.Node, call: str, out: list[Logged]) -> None:
         if rule:
             out.append(Logged(rule, shown(name), call, node.start_point[0]))
@@ -251,9 +293,9 @@ class Syntax:
         if path is not None:
             rule = rule_of_path(path, self.language)
             if rule:
-                self._emit(rule, _text(node), node, call, out)
+                self._emit(rule, self._named(node), node, call, out)
             elif key and not speaks_for_itself(path[-1]):
-                self._emit(rule_of_words(words(key)), f"{shown(_text(node), 60)} (as {key})", node, call, out)
+                self._emit(rule_of_words(words(key)), f"{shown(self._named(node), 60)} (as {key})", node, call, out)
             return
         if kind in self.calls:
             receiver, name, args = self.call_parts(node)

@@ -198,7 +198,7 @@ def test_binary_huge_and_invalid_utf8_files_get_an_answer_not_a_crash() -> None:
     odd = file_leaks("src/a.js", b"console.log(req.headers['\x1b]0;x\x07authorization'], pass\xffword, token);\n")
     assert [(leak.rule, leak.name) for leak in odd] == [(T, "token")]  # neither is a name it can read
     shown = file_leaks("src/b.js", b"console.log(user['\x1b[31m'].password);\n")
-    assert [leak.name for leak in shown] == ["user[' [31m'].password"]  # printable, one line
+    assert [leak.name for leak in shown] == ['user["…"].password']  # a literal that names nothing is not quoted
 
 
 def test_deeply_nested_code_is_bounded() -> None:
@@ -232,3 +232,28 @@ def test_a_scan_keeps_at_most_a_hundred_findings_and_counts_the_rest() -> None:
     for i in range(105):
         hygiene.tree_file(f"app/m{i}.py", b"print(password)\n")
     assert len(hygiene.located()) == 100 and hygiene.stats["log_left_out"] == 5
+
+
+KEY = "sk_live_hGAkWvj7FAc9QeWJKY40uvSw"
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("app/a.py", f'logging.info("a %s", h.get("authorization", "{KEY}"))\n'),
+        (
+            "app/b.py",
+            'log.info("x %s", request.headers.get("Authorization", "Bearer ghp_abcdefghijklmnopqrstuvwxyz012345"))\n',
+        ),
+        ("app/c.js", f'console.log(req.headers["{KEY}"].authorization);\n'),
+        ("app/d.php", f'<?php error_log($_POST["password"] ?? "{KEY}");\n'),
+        ("app/e.rb", f'Rails.logger.info(params.fetch(:password, "{KEY}"))\n'),
+    ],
+)
+def test_what_is_logged_is_named_never_quoted(path: str, source: str) -> None:
+    """A logged expression's string literals (a default value, an argument) may be the key itself: the finding
+    names the expression with each literal shown as "…", and nothing in it long enough to be a key."""
+    leaks = file_leaks(path, source.encode())
+    assert leaks, "the planted call trips a rule"
+    for leak in leaks:
+        assert "hGAk" not in leak.name and "ghp_abc" not in leak.name and "abcdefghij" not in leak.name, leak.name
