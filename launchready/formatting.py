@@ -4,6 +4,7 @@ dates and times, the sprint countdown, and the small rules of English they share
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -15,6 +16,24 @@ JUST_NOW = timedelta(minutes=1)
 
 
 # --- names and counts --------------------------------------------------------------------------------
+
+
+# Control characters (an escape sequence, a bell, a newline in a file name or a TXT record) and the marks that
+# reverse the direction of text: shown as escapes wherever text from outside reaches a terminal or a log.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: object, *, keep: str = "") -> str:
+    """Text from a domain, a file name or a file as a terminal may print it: control characters escaped (but
+    those in `keep`, such as the tabs and newlines of a text that is meant to have them)."""
+    return _CONTROL.sub(lambda m: _escape(m.group(), keep), str(text))
+
+
+def _escape(char: str, keep: str) -> str:
+    if char in keep:
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
 def plural(n: int, word: str) -> str:

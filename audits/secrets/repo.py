@@ -22,6 +22,7 @@ from audits.secrets.history import HistoryBlob, Repository, head_files, read_bun
 from audits.secrets.loghygiene import LogHygiene
 from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.providers import with_article
+from launchready.formatting import escape_controls
 
 # Every finding id the scan may produce.
 REPO_SCAN_IDS = frozenset(
@@ -227,6 +228,7 @@ class Collector:
             self.env_files[path] = (where, location)
 
     def tree_file(self, path: str, data: bytes) -> None:
+        path = escape_controls(path)  # a file name is shown in reports, terminals and CI logs: never as control codes
         order = (0, self.stats["files"])
         self.stats["files"] += 1
         self.stats["bytes"] += len(data)
@@ -253,6 +255,7 @@ class Collector:
                     self.debug.append((path, text.count("\n", 0, match.start()) + 1, rule))
 
     def history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
+        blob.path = escape_controls(blob.path)
         order = (1, blob.order)
         where = f"git history: {blob.path} in commit {blob.commit}" + (" (file since deleted)" if deleted else "")
         if is_env_file(blob.path):

@@ -263,3 +263,22 @@ def test_fail_on_high_blocks_a_build_on_unsafe_logging(tmp_path: Path) -> None:
     assert run(str(safe), "--fail-on", "medium")[0] == 0
     with pytest.raises(CommandError, match="invalid choice: 'low'"):  # from a shell: argparse's exit status 2
         run(str(safe), "--fail-on", "low")
+
+
+def test_file_names_reach_the_terminal_and_ci_logs_escaped(tmp_path: Path) -> None:
+    """A file named with escape codes or newlines cannot colour, erase or forge lines (a CI workflow command)."""
+    folder = plant(
+        tmp_path / "shop",
+        {
+            "app/\x1b[2K\x1b[1Apay\a.py": f'KEY = "{FAKE_STRIPE_SECRET}"\n',
+            "app/b\n::warning title=Forged::all clear\n.py": 'import logging\nlogging.info("pw %s", password)\n',
+        },
+    )
+    status, out, err = run(str(folder))
+    assert status == 1, out + err
+    assert not {"\x1b", "\a"} & set(out + err)
+    assert not any(line.startswith("::") for line in out.splitlines())
+    assert "app/\\x1b[2K\\x1b[1Apay\\x07.py:1" in out
+    assert "b\\x0a::warning title=Forged::all clear\\x0a.py" in out
+    _, as_json, _ = run(str(folder), "--json")
+    assert "\\u001b" not in as_json and "\\n::warning" not in as_json

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 import shutil
 import sys
 import warnings
@@ -35,7 +34,7 @@ from audits.batch import (
 from audits.catalog import render, severity_of
 from audits.findings import LaunchVerdict, Severity
 from launchready.domains import DomainError, normalise_label
-from launchready.formatting import plural
+from launchready.formatting import escape_controls, plural
 from launchready.net import NetConfig, NetConfigError
 
 HEADLINES = {
@@ -49,21 +48,13 @@ SHORT = {
     LaunchVerdict.UNCHECKED: "COULD NOT CHECK",
     COULD_NOT_RUN: "COULD NOT RUN",
 }
-# Control characters (an escape sequence in a TXT record, a domain list) and the marks that reverse the
-# direction of text never reach the terminal as such.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 NAME_WIDTH = 40  # the table's domain column at most
 
 
 def shown(text: object) -> str:
     """Text from a domain or a file as a terminal may print it: control characters escaped."""
-    return _CONTROL.sub(_escape, str(text))
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
+    return escape_controls(text, keep="\t\n")
 
 
 COLOURS = {"blocker": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
