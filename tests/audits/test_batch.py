@@ -232,7 +232,7 @@ def test_control_characters_in_what_was_asked_never_reach_the_terminal(world_san
 
 
 def test_ctrl_c_stops_the_batch_with_one_line_and_status_130(world_sandbox: Sandbox) -> None:
-    domains = sorted({apex for apex, _knobs in TRIPS.values()})[:12]
+    domains = sorted({apex for apex, _knobs in TRIPS.values()})  # one at a time: far more than 4 s of audits
     process = subprocess.Popen(
         [sys.executable, "manage.py", "audit", "--concurrency", "1", *domains],
         cwd=ROOT,
@@ -245,4 +245,4 @@ def test_ctrl_c_stops_the_batch_with_one_line_and_status_130(world_sandbox: Sand
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert re.fullmatch(r"audit: interrupted; \d+ of 12 audited\n", stderr) and stdout == ""
+    assert re.fullmatch(rf"audit: interrupted; \d+ of {len(domains)} audited\n", stderr) and stdout == ""

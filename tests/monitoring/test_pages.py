@@ -52,7 +52,7 @@ def test_the_client_page_shows_each_route_and_stays_cheap(
     )
     IncidentEvent.objects.create(incident=incident, kind="opened", detail="2 failures in a row")
     http = login(tenant.consultant)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # the monitors, and a query each for heartbeats and journeys
         page = http.get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
     assert page.count('class="monitor"') == count
     assert page.index('badge-stop">Down') < page.index('badge-go">Up')  # what is down comes first
