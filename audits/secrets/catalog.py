@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +68,16 @@ def _anchor_file(anchors: tuple[str, ...]) -> Path:
     return path
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def _scanner(anchors: tuple[str, ...] = ()) -> Scanner:
+    with _LOADING:  # scanning threads ask at once: the rules are loaded once
+        return _load(anchors)
+
+
+@functools.cache
+def _load(anchors: tuple[str, ...]) -> Scanner:
     # Imported on first scan: loading the native engine and its compiled rules costs a third of a second.
     import kingfisher_sdk
 

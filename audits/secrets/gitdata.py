@@ -27,10 +27,12 @@ BLOB, OFS_DELTA, REF_DELTA = 3, 6, 7
 TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
 NUMBERS = {name: number for number, name in TYPE_NAMES.items()}
 _COPY = 1 << 20  # inflate at most this much at a time
+KEEP = 256 << 20  # whole blobs kept inflated, at most; past it they are inflated again when read
 
 
-def _inflate(data: bytes | memoryview, start: int, declared: int, budget: Budget) -> tuple[bytes, int]:
-    """Inflate the zlib stream that starts at `start`, spending what it produces; return it and where it ends."""
+def _inflate(data: bytes, start: int, declared: int, budget: Budget, *, keep: bool = True) -> tuple[bytes, int]:
+    """Inflate the zlib stream that starts at `start`, spending what it produces; return it (or b"" when it is
+    not to be kept) and where the stream ends."""
     view = memoryview(data)
     inflater = zlib.decompressobj()
     out: list[bytes] = []
@@ -42,11 +44,13 @@ def _inflate(data: bytes | memoryview, start: int, declared: int, budget: Budget
         chunk = view[position : position + step]
         piece = inflater.decompress(chunk, _COPY)
         budget.spend(len(piece))
-        out.append(piece)
+        if keep:
+            out.append(piece)
         while inflater.unconsumed_tail and not inflater.eof:
             piece = inflater.decompress(inflater.unconsumed_tail, _COPY)
             budget.spend(len(piece))
-            out.append(piece)
+            if keep:
+                out.append(piece)
         position += len(chunk) - len(inflater.unused_data)
         step = 65536
     return b"".join(out), position
@@ -76,6 +80,11 @@ class GitObjects:
         self.format = object_format
         self._kinds: list[int] = []  # per entry: its type (1 to 4), or OFS_DELTA / REF_DELTA
         self._data: list[bytes | None] = []  # per entry: inflated (a whole object, or a delta's instructions)
+        # Whole blobs past KEEP are only counted when they are inflated, and inflated again when they are read,
+        # so that what stays in memory of a large upload is mostly its compressed bytes: entry -> (its zlib
+        # stream's bytes, start, end, whether a loose object).
+        self._later: dict[int, tuple[bytes, int, int, bool]] = {}
+        self._kept = 0
         self._whole: list[int] = []  # entries that are whole objects
         self._after: dict[int, list[int]] = defaultdict(list)  # entry -> the deltas on it (by offset)
         self._after_id: dict[bytes, list[int]] = defaultdict(list)  # binary id -> the deltas on it
@@ -122,8 +131,13 @@ class GitObjects:
                 elif kind == REF_DELTA:  # the base is named by its id
                     base = bytes(data[position : position + self.format.oid_length])
                     position += self.format.oid_length
-                content, position = _inflate(data, position, size, self.budget)
-                at_offset[start] = self._add(kind, content, base)
+                later = kind == BLOB and self._kept + size > KEEP
+                self._kept += size if kind == BLOB and not later else 0
+                content, end = _inflate(data, position, size, self.budget, keep=not later)
+                at_offset[start] = entry = self._add(kind, content, base)
+                if later:
+                    self._later[entry] = (data, position, end, False)
+                position = end
                 self.budget.check_time()
         except IndexError as exc:
             raise ArchiveError("The git data holds a truncated pack file; it could not be read.") from exc
@@ -133,14 +147,29 @@ class GitObjects:
     def add_loose(self, data: bytes) -> None:
         """Read a loose object (one zlib stream: its type, size and content)."""
         try:
-            raw, _ = _inflate(data, 0, len(data) * 4, self.budget)
+            raw, end = _inflate(data, 0, len(data) * 4, self.budget)
         except zlib.error as exc:
             raise ArchiveError("The git data holds a corrupt object; it could not be read.") from exc
         header, _, content = raw.partition(b"\x00")
         kind = NUMBERS.get(header.split(b" ", 1)[0])
         if kind is None:
             raise ArchiveError("The git data holds a damaged object; it could not be read.")
-        self._add(kind, content, None)
+        if kind == BLOB and self._kept + len(content) > KEEP:
+            self._later[self._add(kind, b"", None)] = (data, 0, end, True)
+        else:
+            self._kept += len(content) if kind == BLOB else 0
+            self._add(kind, content, None)
+
+    def _content(self, entry: int) -> bytes | None:
+        """A whole object's content, inflated again if it was only counted; None once it has been read."""
+        content = self._data[entry]
+        self._data[entry] = None
+        later = self._later.pop(entry, None)
+        if later is None:
+            return content
+        data, start, end, loose = later
+        raw = zlib.decompress(memoryview(data)[start:end])  # the stream counted once already
+        return raw.partition(b"\x00")[2] if loose else raw
 
     def _add(self, kind: int, content: bytes, base: int | bytes | None) -> int:
         entry = len(self._kinds)
@@ -170,8 +199,7 @@ class GitObjects:
             kind = self._kinds[root]
             if (kind == BLOB) != blobs:
                 continue
-            content = self._data[root]
-            self._data[root] = None
+            content = self._content(root)
             if content is None:
                 continue
             todo = [(root, content)]

@@ -86,13 +86,14 @@ def scan_directory(root: Path, limits: Limits | None = None, *, history: bool = 
             for blob in history_blobs(repo, budget):
                 collector.history_blob(blob, deleted=blob.path not in present)
             collector.stats["commits_with_history"] = 1
+        collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
+        return collector.report()
     except OSError as exc:
         raise ArchiveError(f"A file in the folder could not be read ({exc.strerror or type(exc).__name__}).") from exc
     finally:
+        collector.close()
         if repo is not None:
             repo.close()
-    collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
-    return collector.report()
 
 
 def scan_files(paths: Iterable[str], limits: Limits | None = None) -> RepoReport:
@@ -101,16 +102,19 @@ def scan_files(paths: Iterable[str], limits: Limits | None = None) -> RepoReport
     limits = limits or Limits()
     budget = Budget(limits, upload_size=limits.total_bytes)
     collector = Collector(environment=False)
-    for name in dict.fromkeys(paths):
-        path = Path(name)
-        shown = path.as_posix().removeprefix("./")
-        try:
-            data = _read(path, budget)
-        except FileNotFoundError:
-            continue  # a deletion is staged: nothing of it is added
-        except OSError as exc:
-            raise ArchiveError(f"{shown} could not be read ({exc.strerror or type(exc).__name__}).") from exc
-        if data is not None:
-            collector.tree_file(shown, data)
-    collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
-    return collector.report()
+    try:
+        for name in dict.fromkeys(paths):
+            path = Path(name)
+            shown = path.as_posix().removeprefix("./")
+            try:
+                data = _read(path, budget)
+            except FileNotFoundError:
+                continue  # a deletion is staged: nothing of it is added
+            except OSError as exc:
+                raise ArchiveError(f"{shown} could not be read ({exc.strerror or type(exc).__name__}).") from exc
+            if data is not None:
+                collector.tree_file(shown, data)
+        collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
+        return collector.report()
+    finally:
+        collector.close()

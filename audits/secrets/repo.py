@@ -16,12 +16,13 @@ from pathlib import Path
 
 from audits.findings import Finding
 from audits.secrets.archive import ArchiveError, Budget, Limits, git_dir_of, members, sniff
-from audits.secrets.detector import Hit, Kind, scan_bytes
+from audits.secrets.detector import Hit, Kind
 from audits.secrets.gitdata import GitObjects, object_format_of, read_refs
 from audits.secrets.history import HistoryBlob, Repository, head_files, read_bundle, repository, upload_blobs
 from audits.secrets.loghygiene import LogHygiene
 from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.providers import with_article
+from audits.secrets.scanning import BlobScanner
 from launchready.formatting import escape_controls
 
 # Every finding id the scan may produce.
@@ -202,8 +203,9 @@ class Collector:
     """What the scan has seen so far, kept redacted. `environment` off leaves out the checks that need the whole
     repository (variables .env.example does not list), for a scan of a few files."""
 
-    def __init__(self, *, environment: bool = True) -> None:
+    def __init__(self, *, environment: bool = True, scanner: BlobScanner | None = None) -> None:
         self.environment = environment
+        self.scanner = scanner or BlobScanner()  # the keys in each distinct blob, found beside the reading
         self.leaks: dict[tuple[str, str], Leak] = {}
         self.env_files: dict[str, tuple[str, Location]] = {}  # path -> (where, location)
         self.uses: dict[str, str] = {}  # variable -> first file that reads it
@@ -212,15 +214,11 @@ class Collector:
         self.debug: list[tuple[str, int, DebugRule]] = []
         self.tree_blobs: set[bytes] = set()
         self.logging = LogHygiene()  # the working tree's files only: a logging call in history no longer runs
-        self.scanned: dict[bytes, list[Hit]] = {}  # blob id -> its keys: the same bytes are scanned once
         self.env_order: dict[str, Order] = {}
         self.stats = {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0}
 
-    def _scan(self, blob_id: bytes, data: bytes) -> list[Hit]:
-        hits = self.scanned.get(blob_id)
-        if hits is None:
-            hits = self.scanned[blob_id] = scan_bytes(data)
-        return hits
+    def close(self) -> None:
+        self.scanner.close()
 
     def _env_file(self, path: str, where: str, location: Location, order: Order) -> None:
         if order < self.env_order.get(path, (2, 0)):  # the first place in the scan's order stands
@@ -235,8 +233,7 @@ class Collector:
         blob_id = git_blob_id(data)
         self.tree_blobs.add(blob_id)
         vendored = path.startswith(VENDORED) or any(f"/{v}" in path for v in VENDORED)
-        for hit in self._scan(blob_id, data):
-            self._leak(hit, f"{path} line {hit.line}", Location(path, hit.line), order, in_tree=True)
+        self.scanner.scan(blob_id, data, lambda hits: self._tree_hits(hits, path, order))
         if is_env_file(path):
             self._env_file(path, "the working tree", Location(path), order)
         if vendored or b"\x00" in data[:8000]:
@@ -265,8 +262,20 @@ class Collector:
             return  # the same bytes as a working-tree file: already scanned
         self.stats["blobs"] += 1
         self.stats["bytes"] += len(blob.data)
-        for hit in self._scan(blob_id, blob.data):
-            place = Location(blob.path, hit.line, blob.commit)
+        path, commit = blob.path, blob.commit  # what the keys' places need, not the blob's bytes
+
+        def record(hits: list[Hit]) -> None:
+            self._history_hits(hits, path, commit, where, order, deleted)
+
+        self.scanner.scan(blob_id, blob.data, record)
+
+    def _tree_hits(self, hits: list[Hit], path: str, order: Order) -> None:
+        for hit in hits:
+            self._leak(hit, f"{path} line {hit.line}", Location(path, hit.line), order, in_tree=True)
+
+    def _history_hits(self, hits: list[Hit], path: str, commit: str, where: str, order: Order, deleted: bool) -> None:
+        for hit in hits:
+            place = Location(path, hit.line, commit)
             self._leak(hit, f"{where}, line {hit.line}", place, order, in_tree=False, deleted=deleted)
 
     def _leak(
@@ -294,6 +303,7 @@ class Collector:
 
     def located(self) -> list[tuple[Finding, list[Location]]]:
         """Every finding with the places it was seen (the first five of a key's)."""
+        self.scanner.settle()
         leaks = sorted(self.leaks.values(), key=lambda leak: leak.first)
         found = [(self._leak_finding(leak), leak.locations) for leak in leaks]
         for path, (where, location) in sorted(self.env_files.items()):
@@ -405,12 +415,15 @@ def scan_upload(path: Path, limits: Limits | None = None, *, history: bool = Tru
         raise ArchiveError("This is not a zip, tar.gz or git bundle.")
     budget = Budget(limits, size)
     collector = Collector()
-    if kind == "bundle":
-        _scan_bundle(path, budget, collector, history)
-    else:
-        _scan_archive(path, kind, budget, collector, history)
-    collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
-    return collector.report()
+    try:
+        if kind == "bundle":
+            _scan_bundle(path, budget, collector, history)
+        else:
+            _scan_archive(path, kind, budget, collector, history)
+        collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
+        return collector.report()
+    finally:
+        collector.close()
 
 
 def _scan_bundle(path: Path, budget: Budget, collector: Collector, history: bool) -> None:

@@ -131,6 +131,24 @@ def test_it_reports_undocumented_variables_of_each_language(repo: Path, tmp_path
     assert "GITHUB_TOKEN=" in env.params["lines"]
 
 
+def test_a_variable_is_read_only_through_the_whole_name_of_the_reader() -> None:
+    data = zip_bytes(
+        {
+            "app.py": b'a = os.environ["READ_ONE"]\nb = myenviron["NOT_ONE"]\nc = os.getenv("READ_TWO")\n'
+            b'd = self.getenv("READ_THREE")\ne = ourgetenv("NOT_TWO")\nf = env.bool("READ_FOUR")\n'
+            b'g = getenv.bool("NOT_THREE")\nh = environ.setdefault("READ_FIVE", "")\n',
+            "web.js": b"x = process.env.READ_SIX + subprocess.env.NOT_FOUR + import.meta.env.READ_SEVEN;\n",
+            "main.go": b'v := os.Getenv("READ_EIGHT") + cos.Getenv("NOT_FIVE")\n',
+            "config.rb": b'k = ENV["READ_NINE"] + MYENV["NOT_SIX"]\n',
+        }
+    )
+    [finding] = _scan_bytes(data)
+    assert set(finding.evidence["variables"]) == {
+        "READ_ONE", "READ_TWO", "READ_THREE", "READ_FOUR", "READ_FIVE", "READ_SIX", "READ_SEVEN", "READ_EIGHT",
+        "READ_NINE",
+    }  # fmt: skip
+
+
 def test_without_an_example_file_every_variable_is_undocumented() -> None:
     data = zip_bytes({"app.js": b"const u = process.env.DATABASE_URL;\n"})
     found = _scan_bytes(data)

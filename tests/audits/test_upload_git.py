@@ -207,3 +207,18 @@ def test_refs_are_read_loose_over_packed_with_symbolic_refs_followed_and_bad_one
         b"refs/remotes/origin/HEAD": b.encode(),
         b"refs/remotes/origin/main": b.encode(),
     }
+
+
+def test_blobs_past_what_is_kept_inflated_are_inflated_again_and_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audits.secrets import gitdata
+
+    root = _made_by_git(tmp_path / "acme")
+    uploads = (zip_of(root, tmp_path / "acme.zip"), _bundle(root, tmp_path / "acme.bundle"))
+    kept = [scan_upload(upload) for upload in uploads]
+    monkeypatch.setattr(gitdata, "KEEP", 0)
+    again = [scan_upload(upload) for upload in uploads]
+    for before, after in zip(kept, again, strict=True):
+        assert [(f.subject, f.evidence) for f in after.findings] == [(f.subject, f.evidence) for f in before.findings]
+        assert after.stats == before.stats
