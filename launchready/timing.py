@@ -129,9 +129,13 @@ class TimingProcess:
         self._reader = threading.Thread(target=self._read, name="timing-answers", daemon=True)
         self._writer = threading.Thread(target=self._write, name="timing-requests", daemon=True)
         self._ready = threading.Event()
+        self._handover = threading.Lock()  # between askers and the reader that ends
+        self._ended = False
+        self._said_ready = False  # the child's own "ready", not the reader giving up on a child that ended
         self._reader.start()
         self._writer.start()
-        if not self._ready.wait(START_TIMEOUT) or self._proc.poll() is not None:
+        # A child that ended can close its output before it can be reaped, so poll() alone may not see it yet.
+        if not self._ready.wait(START_TIMEOUT) or not self._said_ready or self._proc.poll() is not None:
             self.close()
             raise TimingUnavailable("the timing process did not start")
 
@@ -188,7 +192,11 @@ class TimingProcess:
     def ask(self, request: dict[str, Any]) -> concurrent.futures.Future[dict[str, Any]]:
         future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
         number = next(self._ids)
-        self._waiting[number] = future
+        with self._handover:
+            if self._ended:  # no one is left to hand over an answer
+                future.set_exception(TimingUnavailable("the timing process ended"))
+                return future
+            self._waiting[number] = future
         self._outbox.put(json.dumps({"id": number, **request}) + "\n")
         return future
 
@@ -214,6 +222,7 @@ class TimingProcess:
                 except ValueError:
                     continue
                 if message.get("ready"):
+                    self._said_ready = True
                     self._ready.set()
                     continue
                 future = self._waiting.pop(int(message.get("id", 0)), None)
@@ -221,7 +230,9 @@ class TimingProcess:
                     future.set_result(message)
         finally:
             self._ready.set()  # a child that ends before it is ready is not waited for
-            waiting, self._waiting = self._waiting, {}
+            with self._handover:
+                self._ended = True
+                waiting, self._waiting = self._waiting, {}
             for future in waiting.values():
                 if not future.done():
                     future.set_exception(TimingUnavailable("the timing process ended"))

@@ -800,6 +800,35 @@ def test_a_timing_process_that_will_not_start_leaves_routes_untimed_with_one_log
     assert len(warnings) == 1 and "judged without speed samples" in warnings[0]
 
 
+def test_a_timing_process_that_closes_its_output_before_it_ends_counts_as_not_started(
+    sb: Sandbox, fresh_timer: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """The child's output can reach its end before the child can be reaped: that is a child that did not
+    start, not one to wait on for an answer."""
+    from launchready import timing
+
+    lingering = tmp_path / "lingering"
+    lingering.write_text("#!/bin/sh\nexec >&-\nsleep 3\n")
+    lingering.chmod(0o755)
+    monkeypatch.setattr(timing.sys, "executable", str(lingering))
+    starts: list[int] = []
+    original = timing.TimingProcess.__init__
+
+    def counted(self: timing.TimingProcess) -> None:
+        starts.append(1)
+        original(self)
+
+    monkeypatch.setattr(timing.TimingProcess, "__init__", counted)
+
+    async def work(net: Net) -> list[list[FetchResult]]:
+        return [await timed(net, "https://front.net.test/", count=3) for _ in range(3)]
+
+    assert _with_net(_config(sb), work) == [[], [], []]
+    assert len(starts) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "did not start" in warnings[0]
+
+
 def test_a_stopped_timing_process_costs_a_bounded_wait_not_a_hang(sb: Sandbox, fresh_timer: None) -> None:
     import os
     import signal
