@@ -210,6 +210,7 @@ MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)
 MONITORING_LEASE_SECONDS = env_int("MONITORING_LEASE_SECONDS", 40)
 # The scheduler's beat: each tick claims what falls due before the next one and probes it on its due second.
 MONITORING_TICK_SECONDS = 3.0
+JOURNEYS_TICK_SECONDS = 15.0  # a round may take a journey's whole deadline, so it comes less often
 # How often the heartbeats are looked at: a failure or a late job is alerted within this of happening.
 HEARTBEAT_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -223,11 +224,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": MONITORING_TICK_SECONDS,
         "options": {"expires": MONITORING_TICK_SECONDS},
     },
-    # Journeys run as monitors: a round may take a journey's whole deadline, so it comes less often.
     "journeys-tick": {
         "task": "monitoring.tasks.journeys_tick",
-        "schedule": 15.0,
-        "options": {"expires": 15.0},
+        "schedule": JOURNEYS_TICK_SECONDS,
+        "options": {"expires": JOURNEYS_TICK_SECONDS},
     },
     "monitoring-rollup": {"task": "monitoring.tasks.monitoring_rollup", "schedule": 300.0},
     "monitoring-prune": {"task": "monitoring.tasks.monitoring_prune", "schedule": 3600.0},

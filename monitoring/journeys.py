@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -141,6 +142,7 @@ def record_run(journey: Journey, result: JourneyResult, trigger: str) -> Journey
     record = JourneyRun.objects.create(
         journey=journey,
         trigger=trigger,
+        started_at=timezone.now() - timedelta(milliseconds=result.ms),
         ms=round(result.ms, 1),
         ok=result.ok,
         failing_step=failing.index if failing is not None else None,

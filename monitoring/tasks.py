@@ -33,8 +33,9 @@ def monitoring_tick() -> int:
 
 @shared_task(soft_time_limit=100, time_limit=110, ignore_result=True)
 def journeys_tick() -> int:
-    """Runs every few seconds: every journey that is due, all at once (each bounded by its own deadline)."""
-    return journey_scheduler.tick()
+    """Runs every few seconds: every journey that is due or falls due before the next beat, each started on
+    its due second (and bounded by its own deadline)."""
+    return journey_scheduler.tick(lookahead=settings.JOURNEYS_TICK_SECONDS)
 
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from launchready.net import NetConfig
 from launchready.sandbox.runner import Sandbox
-from launchready.sandbox.scenarios import TRIPS, Knobs, World, build_world
+from launchready.sandbox.scenarios import TRIPS, Knobs, World, build_saas_app, build_world
 from launchready.sandbox.web import WebSandbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -35,11 +35,14 @@ def knobs_for(trip: str | None) -> Knobs:
 
 
 def world_for(spec: dict[str, Any]) -> World:
-    return build_world(
+    world = build_world(
         {apex: knobs_for(trip) for apex, trip in spec["domains"]},
         latency=spec.get("latency", 0.0),
         dns_latency=spec.get("dns_latency", 0.0),
     )
+    for apex in spec.get("saas_apps", ()):  # the fake SaaS app (sign-in, dashboard, API), healthy
+        build_saas_app(world, apex)
+    return world
 
 
 def serve(spec: dict[str, Any]) -> None:
@@ -105,8 +108,15 @@ class SandboxProcess:
         dns_latency: float = 0.0,
         in_process: bool = False,
         dns_rcvbuf: int = 0,
+        saas_apps: list[str] | None = None,
     ) -> None:
-        spec = {"domains": domains, "latency": latency, "dns_latency": dns_latency, "dns_rcvbuf": dns_rcvbuf}
+        spec = {
+            "domains": domains,
+            "latency": latency,
+            "dns_latency": dns_latency,
+            "dns_rcvbuf": dns_rcvbuf,
+            "saas_apps": saas_apps or [],
+        }
         self._sandbox: Sandbox | None = None
         self._proc: subprocess.Popen[str] | None = None
         if in_process:

@@ -80,3 +80,17 @@ def test_failing_runs_alert_once_and_passing_runs_recover(sandbox_env: Sandbox, 
         True,
     ]
     assert set(JourneyRun.objects.values_list("trigger", flat=True)) == {JourneyRun.Trigger.MONITOR}
+
+
+def test_a_journey_due_before_the_next_beat_is_claimed_now_and_starts_on_its_due_second(
+    sandbox_env: Sandbox, tenant: Tenant
+) -> None:
+    journey = _journey(tenant)
+    due = timezone.now() + timedelta(seconds=2)
+    Journey.objects.filter(pk=journey.pk).update(next_due_at=due)
+    assert tick(lookahead=0.5) == 0  # not due before this beat's next one
+    assert tick(lookahead=15) == 1
+    run = JourneyRun.objects.get(journey=journey)
+    assert run.ok and run.started_at >= due  # kept with when it started, not when it was written down
+    after = Journey.objects.get(pk=journey.pk)
+    assert after.next_due_at == due + timedelta(seconds=journey.interval) and after.claimed_until is None
