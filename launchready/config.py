@@ -252,7 +252,7 @@ def _mail_receiver(env: environ.Env, production: bool) -> MailReceiver:
 
 def _zones(env: environ.Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     """A comma-separated list of zones; unset means the default, set but empty means none (that check is off)."""
-    raw = env.str(name, default=None)
+    raw = env.ENVIRON.get(name)  # read directly: django-environ hands back the default for an empty value
     if raw is None:
         return default
     zones = []

@@ -26,6 +26,7 @@ MAX_SETS = 10  # a chain of more sets is reported as not checked (real ones have
 MAX_INSTANCE = 50  # RFC 8617 4.2.1: i= runs from 1 to 50
 ARC_HEADERS = (b"arc-seal", b"arc-message-signature", b"arc-authentication-results")
 _INSTANCE = re.compile(r"\d{1,3}")
+_BYTES_REPR = re.compile(r"\s*\(b['\"].*$", re.DOTALL)
 
 _quiet = logging.getLogger("audits.inbound.dkimpy")
 
@@ -170,6 +171,7 @@ def _explain_failure(result: ArcResult, lookups: dict[tuple[str, str], DkimLooku
         expected = "none" if arc_set.instance == 1 else "pass"
         if arc_set.chain_status != expected:
             return f"set {arc_set.instance} states cv={arc_set.chain_status or 'nothing'} where cv={expected} belongs"
+    reason = _BYTES_REPR.sub("", reason)  # dkimpy quotes the offending value as a Python bytes literal
     return clean(reason, 200) or "the chain does not verify"
 
 
