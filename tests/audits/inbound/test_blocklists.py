@@ -24,6 +24,7 @@ from audits.inbound.blocklists import (
 )
 from audits.inbound.verdict import Envelope, MessageVerdict, message_verdict
 from audits.models import SendFinding
+from audits.risk import risk_list
 from launchready.config import Blocklists
 from launchready.net import DnsAnswer, DnsRecord, DnsStatus, Net
 from launchready.sandbox.blocklists import (
@@ -112,6 +113,8 @@ def test_a_listed_link_is_a_finding_with_its_zone_code_and_fix(
         == f"This email links to {LISTED_DOMAIN}, which is on a blocklist (the sandbox domain blocklist)"
     )
     assert "https://blocklists.test/lookup" in page_finding.fix
+    risks = risk_list(message.address.client)  # it joins the client's risk list with the other email.send findings
+    assert "email.send.link_listed" in {f.check_id for f in risks.all_open}
 
 
 def test_a_listed_sending_address_is_a_finding(
