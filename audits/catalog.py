@@ -1106,8 +1106,8 @@ CATALOG: dict[str, Verdict] = {
         INFO,
         Item.EMAIL_AUTH,
         "{list} could not be checked for this email",
-        "The blocklist at {zone} gave no usable answer for {what}: {reason}. This says nothing about whether they "
-        "are listed.",
+        "The blocklist at {zone} gave no usable answer for {what}: {reason}. This says nothing either way about a "
+        "listing.",
         "Look {what} up yourself at {lookup}, or send the test again later.",
     ),
     # --- Secrets in public bundles and client repositories ------------------------------------------
