@@ -1056,6 +1056,60 @@ CATALOG: dict[str, Verdict] = {
         "Build emails with the framework's mail library rather than by hand, and check the template's multipart "
         "boundaries and encodings.",
     ),
+    "email.send.arc_broken": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "A forwarder's seal on this email is broken (ARC, {sealer})",
+        "The email passed through a forwarder (a mailing list, a forwarding address or a security gateway) that "
+        "sealed it with ARC, a record of the SPF, DKIM and DMARC results it saw before it changed the email. The "
+        "chain does not verify: {detail}. {consequence}",
+        "Usually nothing to do at your end: the seal belongs to {sealer}. If your own emails pass through it (a "
+        "gateway or list you run), have it seal after its last change to the message, with the key it publishes "
+        "at <selector>._domainkey.{sealer}.",
+    ),
+    "email.send.arc_dns_failure": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "A forwarder's ARC seal could not be checked ({sealer})",
+        "{detail}. Receivers see a temporary error for the chain and judge the email on SPF, DKIM and DMARC alone.",
+        "Nothing to fix at your end unless you run {sealer}; send the test again later.",
+    ),
+    "email.send.address_listed": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "The sending server {ip} is on a blocklist ({list})",
+        "{list} lists {ip} as {meaning} (code {codes} from {zone}). Mail servers that use this list reject the "
+        "email or send it to spam, however well it is authenticated. It usually happens when a hacked account or "
+        "server sends spam from the address, when a shared address of a hosting provider is listed for another "
+        "customer's mail, or when mail is sent to old or bought lists.",
+        "Look {ip} up at {lookup}: it says why it is listed and how to ask for removal once the cause is fixed. "
+        "On a shared address, ask the sending service for a clean one, or send through a mail service's own "
+        "servers rather than from the app's host.",
+    ),
+    "email.send.link_listed": _v(
+        EM,
+        H,
+        Item.EMAIL_AUTH,
+        "This email links to {domain}, which is on a blocklist ({list})",
+        "{list} lists {domain} as {meaning} (code {codes} from {zone}). Receivers that check the links in an email "
+        "send it to spam or reject it, whoever sends it. The usual causes: a link shortener or tracking domain "
+        "shared with spammers, a domain bought second-hand with a past, or a hacked site of yours that hosts spam "
+        "pages.",
+        "Look {domain} up at {lookup}, fix what it names and ask for removal there. Until it is removed, link to "
+        "your own domain instead, and turn off a shared link shortener or tracking domain in the sending service.",
+    ),
+    "email.send.blocklist_unchecked": _v(
+        EM,
+        INFO,
+        Item.EMAIL_AUTH,
+        "{list} could not be checked for this email",
+        "The blocklist at {zone} gave no usable answer for {what}: {reason}. This says nothing either way about a "
+        "listing.",
+        "Look {what} up yourself at {lookup}, or send the test again later.",
+    ),
     # --- Secrets in public bundles and client repositories ------------------------------------------
     "secrets.bundle.key": _v(
         S,

@@ -47,6 +47,24 @@ class MailReceiver:
         return bool(self.domain)
 
 
+# The blocklists a real send is checked against. In production: Spamhaus ZEN for the sending address, the Spamhaus
+# DBL and URIBL for the domains the email links to. Elsewhere: the sandbox's own zones (launchready/sandbox/
+# blocklists.py), so that development and tests never ask the real lists.
+PRODUCTION_DNSBL_ZONES = ("zen.spamhaus.org",)
+PRODUCTION_URIBL_ZONES = ("dbl.spamhaus.org", "multi.uribl.com")
+SANDBOX_DNSBL_ZONES = ("dnsbl.blocklists.test",)
+SANDBOX_URIBL_ZONES = ("uribl.blocklists.test",)
+
+
+@dataclass(frozen=True)
+class Blocklists:
+    """DNS blocklist zones: `dnsbl` for the sending address, `uribl` for the domains linked in the body."""
+
+    dnsbl: tuple[str, ...] = ()
+    uribl: tuple[str, ...] = ()
+    max_link_domains: int = 20  # the linked domains checked, in the order the email first links to them
+
+
 @dataclass
 class Config:
     production: bool
@@ -61,6 +79,7 @@ class Config:
     csrf_trusted_origins: list[str] = field(default_factory=list)
     site_url: str = "http://127.0.0.1:8000"
     mail_receiver: MailReceiver = field(default_factory=MailReceiver)
+    blocklists: Blocklists = field(default_factory=Blocklists)
 
 
 def _require(env: environ.Env, name: str) -> str:
@@ -231,6 +250,28 @@ def _mail_receiver(env: environ.Env, production: bool) -> MailReceiver:
     return MailReceiver(domain, host, port, cert, key, retention)
 
 
+def _zones(env: environ.Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of zones; unset means the default, set but empty means none (that check is off)."""
+    raw = env.ENVIRON.get(name)  # read directly: django-environ hands back the default for an empty value
+    if raw is None:
+        return default
+    zones = []
+    for item in raw.split(","):
+        zone = item.strip().lower().rstrip(".")
+        if not zone:
+            continue
+        if not _HOST_NAME.fullmatch(zone):
+            raise ConfigError(f"{name} has an entry that is not a DNS zone name: {zone[:100]!r}")
+        zones.append(zone)
+    return tuple(dict.fromkeys(zones))
+
+
+def _blocklists(env: environ.Env, production: bool) -> Blocklists:
+    dnsbl = _zones(env, "LAUNCHREADY_DNSBL_ZONES", PRODUCTION_DNSBL_ZONES if production else SANDBOX_DNSBL_ZONES)
+    uribl = _zones(env, "LAUNCHREADY_URIBL_ZONES", PRODUCTION_URIBL_ZONES if production else SANDBOX_URIBL_ZONES)
+    return Blocklists(dnsbl, uribl, _whole_number(env, "LAUNCHREADY_URIBL_MAX_DOMAINS", 20, 0, 100))
+
+
 def load(environ_map: dict[str, str] | None = None) -> Config:
     """Build the configuration from the environment; raise ConfigError naming the first bad variable."""
     env = environ.Env()
@@ -253,6 +294,7 @@ def load(environ_map: dict[str, str] | None = None) -> Config:
     encryption_keys = _encryption_keys(env, production)
     email, sender = _email(env, production)
     mail_receiver = _mail_receiver(env, production)
+    blocklists = _blocklists(env, production)
     site_url = env.str("SITE_URL", default="").strip().rstrip("/")
     if production and not site_url.startswith("https://"):
         raise ConfigError("SITE_URL must be the https:// address the product is served at")
@@ -269,4 +311,5 @@ def load(environ_map: dict[str, str] | None = None) -> Config:
         csrf_trusted_origins=[site_url] if site_url else [],
         site_url=site_url or "http://127.0.0.1:8000",
         mail_receiver=mail_receiver,
+        blocklists=blocklists,
     )

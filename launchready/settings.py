@@ -38,6 +38,7 @@ CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
 SITE_URL = CONFIG.site_url
 LAUNCHREADY_ENCRYPTION_KEYS = CONFIG.encryption_keys
 LAUNCHREADY_MAIL_RECEIVER = CONFIG.mail_receiver
+LAUNCHREADY_BLOCKLISTS = CONFIG.blocklists
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -286,9 +286,16 @@ def _real_send(client: Client) -> None:
     """A real-send test address and a message it received whose every header is hostile, judged by the product."""
     address = send_test_address_issue(client=client)
     dmarc_address_for(client)
+    # A forwarder's ARC set whose sealer (d=) is hostile, and links to the hostile domain and to hostile hosts.
+    arc = (
+        f"ARC-Seal: i=1; cv=none; a=rsa-sha256; d={IN_URL}; s={IN_URL}; b=AAAA\r\n"
+        f"ARC-Message-Signature: i=1; a=rsa-sha256; d={IN_URL}; s=x; h=from; bh=AAAA; b=AAAA\r\n"
+        f"ARC-Authentication-Results: i=1; {ALL[:200]}\r\n"
+    )
     raw = (
-        f"From: {ALL[:200]} <x@{HOSTILE_TEXT}>\r\nSubject: {ALL[:300]}\r\nMessage-ID: <{IN_URL}@{HOSTILE_TEXT}>\r\n"
-        f"List-Unsubscribe: <javascript:alert(1)>\r\n\r\n{LONG}\r\n"
+        f"{arc}From: {ALL[:200]} <x@{HOSTILE_TEXT}>\r\nSubject: {ALL[:300]}\r\n"
+        f"Message-ID: <{IN_URL}@{HOSTILE_TEXT}>\r\n"
+        f"List-Unsubscribe: <javascript:alert(1)>\r\n\r\nhttps://{HOSTILE_TEXT}/{IN_URL} https://{IN_URL}/\r\n{LONG}\r\n"
     ).encode("utf-8", errors="replace")
     session = Session(peer="127.0.0.9", helo=ALL[:200], mail_from=f"{IN_URL}@{HOSTILE_TEXT}")
     stored = message_store(address_id=address.id, recipient=ALL[:300], session=session, raw=raw, retention_days=7)

@@ -13,6 +13,7 @@ from django.utils.timezone import now
 from audits.catalog import render
 from audits.findings import Finding, Severity
 from audits.inbound.addresses import address_text
+from audits.inbound.summary import CheckLine, check_lines
 from audits.models import MailAddress, ReceivedMessage
 from launchready.models import Client
 
@@ -47,6 +48,7 @@ class ShownMessage:
     message: ReceivedMessage
     passed: bool | None  # None while it is being judged, or when it could not be
     findings: list[ShownFinding] = field(default_factory=list)
+    checks: list[CheckLine] = field(default_factory=list)  # ARC and blocklists, in plain English
 
 
 @dataclass
@@ -72,7 +74,8 @@ def _shown(message: ReceivedMessage) -> ShownMessage:
         severity = row.get("severity", Severity.INFO.value)
         findings.append(ShownFinding(row["check_id"], severity, **text, evidence=finding.evidence))
     findings.sort(key=lambda f: Severity(f.severity).rank)
-    return ShownMessage(message, bool(message.verdict.get("passed")), findings)
+    checks = check_lines(message.verdict.get("results"))
+    return ShownMessage(message, bool(message.verdict.get("passed")), findings, checks)
 
 
 def send_test_for(client: Client) -> SendTest:

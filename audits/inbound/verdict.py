@@ -1,7 +1,8 @@
 """The verdict on one received message, as a receiving mail server would reach it: SPF for the connecting address
 (MAIL FROM and HELO, with the product's own SPF engine), DKIM for every signature (dkimpy), DMARC alignment of
 both with the From domain under its policy, TLS, reverse DNS and HELO, and the headers (From, Date, Message-ID,
-List-Unsubscribe for bulk mail, MIME structure). Each problem is a finding with its evidence; the wording and the
+List-Unsubscribe for bulk mail, MIME structure), the ARC chain a forwarder added, and the DNS blocklists for the
+sending address and the domains the body links to. Each problem is a finding with its evidence; the wording and the
 fix are in the catalog. Every DNS question goes through launchready/net.py."""
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+
 from audits.catalog import severity_of
 from audits.email.dmarc import DiscoveryStatus, DmarcDiscovery, discover, suggested_record
 from audits.email.spf import SpfResult, check_host
 from audits.findings import Finding, Severity
 from audits.inbound.addresses import split_address
+from audits.inbound.arc import ArcResult, verify_arc
+from audits.inbound.blocklists import BlocklistResult, check_blocklists
 from audits.inbound.headers import HeaderFacts, read_headers
 from audits.inbound.signatures import SignatureResult, verify_signatures
+from launchready.config import Blocklists
 from launchready.net import Net
 
 SEND_IDS = frozenset(
@@ -50,6 +56,11 @@ SEND_IDS = frozenset(
         "email.send.message_id_invalid",
         "email.send.unsubscribe_missing",
         "email.send.malformed",
+        "email.send.arc_broken",
+        "email.send.arc_dns_failure",
+        "email.send.address_listed",
+        "email.send.link_listed",
+        "email.send.blocklist_unchecked",
     }
 )
 
@@ -109,6 +120,8 @@ class MessageVerdict:
     dmarc: Alignment | None
     reverse_dns: ReverseDns
     tls_version: str
+    arc: ArcResult = field(default_factory=ArcResult)
+    blocklists: BlocklistResult = field(default_factory=BlocklistResult)
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -127,6 +140,8 @@ class MessageVerdict:
             "reverse_dns": self.reverse_dns.__dict__,
             "tls_version": self.tls_version,
             "headers": self.headers.as_dict(),
+            "arc": self.arc.as_dict(),
+            "blocklists": self.blocklists.as_dict(),
         }
 
 
@@ -386,6 +401,87 @@ def _header_findings(verdict: MessageVerdict) -> list[Finding]:
     return findings
 
 
+def _arc_findings(verdict: MessageVerdict) -> list[Finding]:
+    arc = verdict.arc
+    if arc.result not in ("fail", "temperror"):
+        return []
+    dmarc = verdict.dmarc.result if verdict.dmarc else "none"
+    evidence = {"result": arc.result, "instances": arc.instances, "sealer": arc.sealer, "detail": arc.detail}
+    evidence["sets"] = [arc_set.__dict__ for arc_set in arc.sets]
+    params: dict[str, Any] = {
+        "sealer": arc.sealer or "a forwarder",
+        "instances": arc.instances,
+        "detail": arc.detail,
+        "domain": _author(verdict),
+    }
+    subject = f"ARC {arc.sealer or '(no sealer)'}"
+    if arc.result == "temperror":
+        return [Finding("email.send.arc_dns_failure", subject, evidence, params)]
+    if dmarc == "fail":
+        params["consequence"] = (
+            "This email also fails DMARC, and with the seal broken a receiver cannot fall back on the forwarder's "
+            "earlier results to accept it anyway: it is treated as DMARC says."
+        )
+        return [Finding("email.send.arc_broken", subject, evidence, params, Severity.MEDIUM)]
+    params["consequence"] = (
+        "This email passes DMARC on its own, so the broken seal changes nothing for it; it only matters once a "
+        "forwarder breaks your own SPF or DKIM."
+        if dmarc == "pass"
+        else "Receivers simply ignore the chain; what counts is SPF, DKIM and DMARC for your own domain."
+    )
+    return [Finding("email.send.arc_broken", subject, evidence, params)]
+
+
+def _blocklist_findings(verdict: MessageVerdict) -> list[Finding]:
+    result, findings = verdict.blocklists, []
+    for listing in result.of("listed"):
+        evidence = {
+            "zone": listing.zone,
+            "codes": listing.codes,
+            "meaning": listing.meaning,
+            listing.kind: listing.subject,
+        }
+        params = {
+            "zone": listing.zone,
+            "list": listing.list_name,
+            "meaning": listing.meaning,
+            "codes": listing.codes,
+            "lookup": listing.lookup,
+        }
+        if listing.kind == "address":
+            params["ip"] = listing.subject
+            findings.append(
+                Finding("email.send.address_listed", f"{listing.subject} in {listing.zone}", evidence, params)
+            )
+        else:
+            params["domain"] = listing.subject
+            findings.append(Finding("email.send.link_listed", f"{listing.subject} in {listing.zone}", evidence, params))
+    unchecked: dict[str, list[Any]] = {}
+    for listing in [*result.of("refused"), *result.of("unchecked")]:
+        unchecked.setdefault(listing.zone, []).append(listing)
+    for zone, listings in unchecked.items():
+        addresses = [item.subject for item in listings if item.kind == "address"]
+        domains = [item.subject for item in listings if item.kind == "domain"]
+        what = " and ".join(
+            part
+            for part in (
+                f"the sending address {addresses[0]}" if addresses else "",
+                (f"{len(domains)} linked domain" + ("s" if len(domains) > 1 else "")) if domains else "",
+            )
+            if part
+        )
+        evidence = {
+            "zone": zone,
+            "reason": listings[0].meaning,
+            "codes": listings[0].codes,
+            "names": addresses + domains,
+        }
+        params = {"zone": zone, "list": listings[0].list_name, "what": what, "reason": listings[0].meaning}
+        params["lookup"] = listings[0].lookup
+        findings.append(Finding("email.send.blocklist_unchecked", zone, evidence, params))
+    return findings
+
+
 def _summary(verdict: MessageVerdict) -> list[Finding]:
     if verdict.dmarc is None or verdict.dmarc.result != "pass":
         return []
@@ -408,11 +504,19 @@ def _summary(verdict: MessageVerdict) -> list[Finding]:
 # --- The verdict ------------------------------------------------------------------------------------------
 
 
-async def message_verdict(net: Net, raw: bytes, envelope: Envelope) -> MessageVerdict:
-    """Judge one message as received: every check, every finding. Never raises on what the message contains."""
+async def message_verdict(
+    net: Net, raw: bytes, envelope: Envelope, *, blocklists: Blocklists | None = None
+) -> MessageVerdict:
+    """Judge one message as received: every check, every finding. Never raises on what the message contains.
+    The blocklist zones are the configured ones (LAUNCHREADY_DNSBL_ZONES, LAUNCHREADY_URIBL_ZONES) unless given."""
     headers = read_headers(raw, envelope.received)
-    (spf, spf_domain, helo_spf), (signatures, dkim_problem), reverse = await asyncio.gather(
-        _spf(net, envelope), verify_signatures(net, raw), _reverse_dns(net, envelope.peer)
+    zones = blocklists if blocklists is not None else settings.LAUNCHREADY_BLOCKLISTS
+    (spf, spf_domain, helo_spf), (signatures, dkim_problem), reverse, arc, listed = await asyncio.gather(
+        _spf(net, envelope),
+        verify_signatures(net, raw),
+        _reverse_dns(net, envelope.peer),
+        verify_arc(net, raw),
+        check_blocklists(net, raw, envelope.peer, zones),
     )
     verdict = MessageVerdict(
         headers=headers,
@@ -424,6 +528,8 @@ async def message_verdict(net: Net, raw: bytes, envelope: Envelope) -> MessageVe
         dmarc=None,
         reverse_dns=reverse,
         tls_version=envelope.tls_version,
+        arc=arc,
+        blocklists=listed,
     )
     if headers.from_domain:
         verdict.dmarc, _ = await _dmarc(net, headers.from_domain, spf, spf_domain, signatures)
@@ -433,6 +539,8 @@ async def message_verdict(net: Net, raw: bytes, envelope: Envelope) -> MessageVe
         *_dmarc_findings(verdict),
         *_server_findings(verdict, envelope),
         *_header_findings(verdict),
+        *_arc_findings(verdict),
+        *_blocklist_findings(verdict),
         *_summary(verdict),
     ]
     return verdict

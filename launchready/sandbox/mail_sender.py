@@ -1,7 +1,9 @@
 """The sandbox's mail sender: delivers test emails to the product's receiver from 127.x addresses, each one a
 variant a real app's mail can come out as (correctly signed and aligned, a From domain that is not the signer's,
-a body changed after signing, an expired signature, a 1024-bit key, an address SPF does not list, no TLS), with
-the DNS records that make each one what it is (`add_sender_records`: SPF, DKIM keys, DMARC, reverse DNS)."""
+a body changed after signing, an expired signature, a 1024-bit key, an address SPF does not list, no TLS, passed
+on by a forwarder that sealed it with ARC (its seal intact or broken), a link to a blocklisted domain, an address
+on a blocklist), with the DNS records that make each one what it is (`add_sender_records`: SPF, DKIM keys, DMARC,
+reverse DNS, the forwarder's ARC key and the sandbox blocklists)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import dkim.crypto
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from launchready.sandbox.blocklists import LISTED_DOMAIN, LISTED_IP, add_blocklist_records
 from launchready.sandbox.dns_server import ZoneData
 
 SENDER = "sends-mail.test"  # the domain the sandbox's app sends as
@@ -34,8 +37,23 @@ UNLISTED_IP = "127.0.77.99"  # not in the SPF record, no reverse DNS
 SELECTOR = "s2048"
 SELECTOR_1024 = "s1024"
 SIGNED_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id"]
+FORWARDER = "forwards-mail.test"  # a forwarding service that seals what it passes on with ARC
+FORWARDER_HOST = f"lists.{FORWARDER}"  # its authserv-id in Authentication-Results
+ARC_SELECTOR = "arc"
 
-VARIANTS = ("aligned", "misaligned_from", "body_hash", "expired", "key_1024", "spf_fail", "no_tls")
+VARIANTS = (
+    "aligned",
+    "misaligned_from",
+    "body_hash",
+    "expired",
+    "key_1024",
+    "spf_fail",
+    "no_tls",
+    "arc_sealed",
+    "arc_broken",
+    "listed_link",
+    "listed_address",
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,10 @@ def add_sender_records(zone: ZoneData, keys: SenderKeys) -> None:
     zone.add(f"_dmarc.{SENDER}", "TXT", f"v=DMARC1; p=reject; rua=mailto:dmarc@{SENDER}")
     zone.add(OTHER_BRAND, "TXT", "v=spf1 -all")
     zone.add(f"_dmarc.{OTHER_BRAND}", "TXT", "v=DMARC1; p=quarantine")
+    zone.add(_reverse_name(LISTED_IP), "PTR", f"{SENDER_HOST}.")
+    zone.add(SENDER_HOST, "A", LISTED_IP)
+    zone.add(f"{ARC_SELECTOR}._domainkey.{FORWARDER}", "TXT", SenderKeys.record(keys.key_2048))
+    add_blocklist_records(zone)
 
 
 def _message(variant: str, to: str) -> EmailMessage:
@@ -106,7 +128,10 @@ def _message(variant: str, to: str) -> EmailMessage:
     message["Subject"] = f"Confirm your email ({variant})"
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = make_msgid(domain=SENDER)
-    message.set_content("Welcome! Confirm your address: https://sends-mail.test/confirm/abc123\n")
+    body = "Welcome! Confirm your address: https://sends-mail.test/confirm/abc123\n"
+    if variant == "listed_link":
+        body += f"Our partner's offer: https://offers.{LISTED_DOMAIN}/deal?ref=welcome\n"
+    message.set_content(body)
     return message
 
 
@@ -137,6 +162,22 @@ def _sign_expired(message: bytes, key: bytes) -> bytes:
     return b"DKIM-Signature: " + header + message
 
 
+def arc_seal(message: bytes, keys: SenderKeys, *, broken: bool = False) -> bytes:
+    """The message as the forwarder passes it on: its Authentication-Results and an ARC set (RFC 8617) sealed
+    with the forwarder's key; `broken` changes the sealed results afterwards, so that the seal no longer verifies."""
+    results = (
+        f"Authentication-Results: {FORWARDER_HOST}; dkim=pass header.d={SENDER}; spf=pass smtp.mailfrom={SENDER}\r\n"
+    ).encode()
+    received = results + message
+    arc_set = dkim.arc_sign(
+        received, ARC_SELECTOR.encode(), FORWARDER.encode(), keys.key_2048, FORWARDER_HOST.encode(), SIGNED_HEADERS
+    )
+    sealed = b"".join(arc_set) + received
+    if broken:
+        sealed = sealed.replace(b"dkim=pass header.d=", b"dkim=fail header.d=", 1)
+    return sealed
+
+
 def build_message(variant: str, to: str, keys: SenderKeys) -> bytes:
     """The variant's message as it goes on the wire (CRLF line ends, signed where the variant signs)."""
     if variant not in VARIANTS:
@@ -150,7 +191,13 @@ def build_message(variant: str, to: str, keys: SenderKeys) -> bytes:
     if variant == "body_hash":
         # A footer added after signing, as a relay or a link tracker would.
         signed = signed.rstrip(b"\r\n") + b"\r\n--\r\nSent with a footer added after signing\r\n"
+    if variant in ("arc_sealed", "arc_broken"):
+        signed = arc_seal(signed, keys, broken=variant == "arc_broken")
     return signed
+
+
+def _source(variant: str) -> str:
+    return {"spf_fail": UNLISTED_IP, "listed_address": LISTED_IP}.get(variant, GOOD_IP)
 
 
 def _opportunistic_tls() -> ssl.SSLContext:
@@ -166,7 +213,7 @@ def send(variant: str, to: str, *, host: str, port: int, keys: SenderKeys, timeo
     """Deliver one variant to the receiver; returns the receiver's reply to the message (e.g. "250 2.0.0 …").
     Raises smtplib.SMTPException when the receiver refuses it."""
     message = build_message(variant, to, keys)
-    source = UNLISTED_IP if variant == "spf_fail" else GOOD_IP
+    source = _source(variant)
     with smtplib.SMTP(host, port, local_hostname=SENDER_HOST, source_address=(source, 0), timeout=timeout) as smtp:
         smtp.ehlo()
         if variant != "no_tls":

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from launchready.config import ConfigError, load
+from launchready.config import Blocklists, ConfigError, load
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -265,3 +265,34 @@ def test_a_certificate_without_its_key_is_refused(tmp_path: Path) -> None:
     cert.write_text("chain")
     with pytest.raises(ConfigError, match="set together"):
         load({"LAUNCHREADY_SMTP_TLS_CERT": str(cert)})
+
+
+def test_blocklists_are_the_sandbox_zones_off_production_and_the_real_ones_in_it() -> None:
+    assert load({}).blocklists == Blocklists(("dnsbl.blocklists.test",), ("uribl.blocklists.test",), 20)
+    production = load(production_env()).blocklists
+    assert production.dnsbl == ("zen.spamhaus.org",)
+    assert production.uribl == ("dbl.spamhaus.org", "multi.uribl.com")
+
+
+def test_blocklist_zones_are_configurable_and_can_be_turned_off() -> None:
+    config = load(
+        {
+            "LAUNCHREADY_DNSBL_ZONES": " Zen.Spamhaus.org. , bl.spamcop.net,zen.spamhaus.org",
+            "LAUNCHREADY_URIBL_ZONES": "",
+            "LAUNCHREADY_URIBL_MAX_DOMAINS": "5",
+        }
+    ).blocklists
+    assert config == Blocklists(("zen.spamhaus.org", "bl.spamcop.net"), (), 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LAUNCHREADY_DNSBL_ZONES", "zen.spamhaus.org, not a zone", "LAUNCHREADY_DNSBL_ZONES has an entry that is not"),
+        ("LAUNCHREADY_URIBL_ZONES", "localhost", "LAUNCHREADY_URIBL_ZONES has an entry that is not"),
+        ("LAUNCHREADY_URIBL_MAX_DOMAINS", "1000", "LAUNCHREADY_URIBL_MAX_DOMAINS must be a whole number from 0 to 100"),
+    ],
+)
+def test_a_bad_blocklist_setting_is_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load({name: value})

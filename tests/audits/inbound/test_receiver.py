@@ -18,6 +18,7 @@ from audits.inbound.limits import ReceiverLimits
 from audits.inbound.mailbox import messages_wipe_expired
 from audits.inbound.verification import received_message_verify
 from audits.models import MailAddress, ReceivedMessage
+from launchready.sandbox.blocklists import LISTED_IP
 from launchready.sandbox.dmarc_reports import Source, aggregate_xml, gzipped, report_email
 from launchready.sandbox.mail_sender import GOOD_IP, SENDER, SENDER_HOST, VARIANTS, build_message, send, sender_keys
 from launchready.sandbox.runner import Sandbox
@@ -34,6 +35,10 @@ EXPECTED: dict[str, tuple[set[str], bool]] = {
     "key_1024": ({"email.send.dkim_key_1024"}, True),
     "spf_fail": ({"email.send.spf_fail", "email.send.no_reverse_dns"}, True),  # DKIM, aligned, saves DMARC
     "no_tls": ({"email.send.no_tls"}, True),
+    "arc_sealed": (set(), True),
+    "arc_broken": (set(), True),  # the broken seal is informational: DMARC passes on the sender's own DKIM and SPF
+    "listed_link": ({"email.send.link_listed"}, True),
+    "listed_address": ({"email.send.address_listed"}, True),
 }
 
 
@@ -81,7 +86,7 @@ def test_each_variant_gets_its_verdict(
     assert message.state == ReceivedMessage.State.VERIFIED
     assert message.address_id == address.id
     assert (message.tls_version != "") is (variant != "no_tls")
-    assert message.peer == ("127.0.77.99" if variant == "spf_fail" else GOOD_IP)
+    assert message.peer == {"spf_fail": "127.0.77.99", "listed_address": LISTED_IP}.get(variant, GOOD_IP)
 
 
 def test_a_misaligned_from_is_a_blocker_under_the_brands_quarantine_policy(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from audits.inbound.send_tests import SendTestState, send_test_for
+from audits.inbound.summary import check_lines
 from audits.inbound.verification import received_message_verify
 from audits.models import MailAddress
 from launchready.sandbox.mail_sender import send, sender_keys
@@ -52,3 +53,39 @@ def test_the_status_stops_polling_once_the_verdict_is_in(
     assert "The server that sent this email (127.0.77.99) is not in sends-mail.test&#x27;s SPF record" in done
     assert "ip4:127.0.77.99 -all" in done  # the exact record to publish
     assert "This email passed DMARC for sends-mail.test" in done
+
+
+def test_the_page_says_how_arc_and_the_blocklists_came_out(
+    tenant: Tenant, receiver: Running, world_sandbox: Sandbox
+) -> None:
+    http = login(tenant.consultant)
+    http.post(reverse("send_test", args=[tenant.client.code]))
+    address = MailAddress.objects.get(client=tenant.client)
+    to = f"{address.local_part}@{MAIL_DOMAIN}"
+    send("arc_broken", to, host="127.0.0.1", port=receiver.port, keys=sender_keys())
+    received_message_verify(receiver.stored[0], config=world_sandbox.net_config())
+    page = http.get(reverse("send_test_status", args=[tenant.client.code])).content.decode()
+    assert 'ARC <span class="badge badge-warn">Broken</span>' in page
+    assert "1 set, the latest sealed by forwards-mail.test, and the chain does not verify" in page
+    assert "127.0.77.10 is on none of dnsbl.blocklists.test." in page
+    assert "1 linked domain checked against uribl.blocklists.test: none listed." in page
+    assert "A forwarder&#x27;s seal on this email is broken (ARC, forwards-mail.test)" in page
+    send("listed_link", to, host="127.0.0.1", port=receiver.port, keys=sender_keys())
+    received_message_verify(receiver.stored[1], config=world_sandbox.net_config())
+    page = http.get(reverse("send_test_status", args=[tenant.client.code])).content.decode()
+    assert 'Linked domains <span class="badge badge-stop">Listed</span>' in page
+    assert "2 linked domains checked against uribl.blocklists.test: spammy-links.test listed." in page
+    assert "This email links to spammy-links.test, which is on a blocklist" in page
+    assert 'ARC <span class="badge badge-muted">None</span>' in page  # the latest email came straight
+    assert "No forwarder sealed this email" in page
+
+
+def test_a_verdict_from_before_arc_and_blocklists_has_no_line_for_them() -> None:
+    assert check_lines({"spf": None, "dkim": []}) == []
+    assert check_lines(None) == []
+    lines = check_lines({"arc": {"result": "none"}, "blocklists": {"dnsbl_zones": [], "uribl_zones": []}})
+    assert [(line.label, line.outcome) for line in lines] == [
+        ("ARC", "None"),
+        ("Sending address", "Not checked"),
+        ("Linked domains", "Not checked"),
+    ]
