@@ -40,6 +40,7 @@ def step_evidence(outcome: StepOutcome, redactor: Redactor) -> dict[str, Any]:
         "method": step.method,
         "url": redactor.text(outcome.url or step.url),
         "ms": round(outcome.ms, 1),
+        "queued_ms": round(outcome.queued_ms, 1),
         "request": {
             "headers": [[n, redactor.header(n, v)] for n, v in outcome.request_headers[:MAX_HEADERS_KEPT]],
             "body": _request_body(outcome, redactor),

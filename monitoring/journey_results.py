@@ -60,6 +60,7 @@ class StepOutcome:
     loop: list[str] = field(default_factory=list)  # the addresses of a redirect loop, in order
     too_many_redirects: bool = False
     ms: float = 0.0
+    queued_ms: float = 0.0  # of ms, how long answers waited for the monitor's own busy loop (not judged)
     explanation: Explanation | None = None
     ran: bool = True
 

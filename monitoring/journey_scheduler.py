@@ -13,13 +13,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from launchready.net import NetConfig
+from launchready.timing import LagMeter
 from monitoring.alerts import alerts_for
-from monitoring.journey_runner import JOURNEY_DEADLINE, JourneyResult, run_journey
+from monitoring.journey_runner import JOURNEY_DEADLINE, ROUND_METER, JourneyResult, run_journey
 from monitoring.journey_steps import JourneySpec
 from monitoring.journeys import journey_spec, record_run
 from monitoring.models import Alert, Journey, JourneyRun, JourneyStep, Monitor
 
-CONCURRENCY = 50  # journeys in flight at once in one round
+CONCURRENCY = 20  # journeys in flight at once in one round
 LEASE = timedelta(seconds=JOURNEY_DEADLINE + 30)  # a dead worker's claims expire after it
 
 
@@ -44,6 +45,9 @@ async def run_round(
     """Run the journeys at once, each not before its due time (claimed a little ahead, it starts on its due
     second, not at the next beat), at most CONCURRENCY in flight."""
     semaphore = asyncio.Semaphore(CONCURRENCY)
+    meter = LagMeter()  # latency budgets judge the app, not how busy this loop was
+    meter.acquire()
+    ROUND_METER.set(meter)  # the journeys' tasks start with this context
 
     async def one(spec: JourneySpec, at: datetime | None) -> JourneyResult:
         wait = (at - timezone.now()).total_seconds() if at is not None else 0.0
@@ -52,7 +56,11 @@ async def run_round(
         async with semaphore:
             return await run_journey(spec, config)
 
-    return list(await asyncio.gather(*(one(s, d) for s, d in zip(specs, due or [None for _ in specs], strict=True))))
+    try:
+        dues = due or [None for _ in specs]
+        return list(await asyncio.gather(*(one(s, d) for s, d in zip(specs, dues, strict=True))))
+    finally:
+        meter.release()
 
 
 def tick(

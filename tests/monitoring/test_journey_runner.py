@@ -201,3 +201,41 @@ def test_a_value_not_found_names_what_was_looked_for(world_sandbox: Sandbox) -> 
         "The CSS selector input[name=csrfmiddlewaretoken] matched nothing in the answer from "
         "app.launch-ready.test/login, which answered 200 (OK): the page changed"
     )
+
+
+def test_in_a_round_time_an_answer_waited_for_the_busy_monitor_is_not_judged_against_the_budget(
+    world_sandbox: Sandbox,
+) -> None:
+    """The scheduler's loop runs many journeys: a step whose answer came in time but waited while the loop
+    was busy with others is not over its budget, and its evidence says how long it waited."""
+    import asyncio
+    import time
+
+    from monitoring.journey_scheduler import run_round
+
+    apex = APEX_OF[Flaw.NONE]
+    steps = [
+        StepSpec(
+            name="Check the API",
+            url=f"https://api.{apex}/health",
+            assertions=(Assertion("status", "200"), Assertion("latency", "1000")),
+        )
+    ]
+
+    async def busy_round() -> list[JourneyResult]:
+        async def hog() -> None:
+            await asyncio.sleep(0.01)  # the step has begun
+            time.sleep(1.5)  # another journey's work holds the loop
+
+        hogging = asyncio.create_task(hog())
+        results = await run_round([_spec(apex, steps)], world_sandbox.net_config())
+        await hogging
+        return results
+
+    (result,) = asyncio.run(busy_round())
+    (step,) = result.steps
+    assert step.ms > 1000 and step.queued_ms >= step.ms - 1000, (step.ms, step.queued_ms)
+    assert result.ok, result.summary
+    # Alone, with nothing holding the loop, the same step is judged on all of its time.
+    (alone,) = run(_spec(apex, steps), world_sandbox.net_config()).steps
+    assert alone.queued_ms == 0 and alone.ok
