@@ -17,6 +17,7 @@ from accounts.http import AuthedRequest
 from accounts.sudo import sudo_redirect
 from audits import ci
 from audits.findings import ITEM_LABELS, Area, Severity
+from audits.findings_html import findings_html
 from audits.forms import AssistantProbeForm, RepoUploadForm
 from audits.inbound.addresses import send_test_address_issue
 from audits.inbound.send_tests import send_test_for
@@ -53,6 +54,7 @@ def client_risks(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     context = {
         "client": client,
         "risks": risks,
+        "findings_html": findings_html(request, risks.findings),
         "status": audit_status(client),
         "area": area,
         "severity": severity,
@@ -92,11 +94,12 @@ def client_risks_json(request: AuthedRequest, client_code: UUID) -> JsonResponse
 @login_required
 def audit_run_detail(request: AuthedRequest, run_code: UUID) -> HttpResponse:
     run = get_audit_run_for_user(request.user, run_code)
-    findings = run.findings.all()
+    findings = list(run.findings.all())
     context = {
         "run": run,
         "client": run.domain.client,
         "findings": findings,
+        "findings_html": findings_html(request, findings),
         "inventory": run.inventory,
         "can_edit": is_staff_of(request.user, run.domain.client.workspace_id),
     }

@@ -283,9 +283,9 @@ def build(clients: int, days: int, raw_hours: float, workspace_name: str, email:
         cur.execute(
             """
             INSERT INTO monitoring_deploy (code, client_id, version, commit, environment, created, smoke,
-                smoke_results)
+                smoke_results, job_checks, jobs_waiting)
             SELECT gen_random_uuid(), c.id, 'v1.' || extract(doy FROM t)::int, md5(c.id::text || t::text), 'production',
-                t, 'passed', '[]'::jsonb
+                t, 'passed', '[]'::jsonb, '[]'::jsonb, false
             FROM launchready_client c
             CROSS JOIN generate_series(%s::timestamptz - (%s - 1) * interval '1 day', %s::timestamptz,
                 interval '1 day') AS t

@@ -1,7 +1,7 @@
 """The Jinja2 environment of the row-heavy partials (templates under jinja/): a dashboard page of fifty
-clients, the monitoring overview's lines, a client's monitors. Django's own Jinja2 backend renders them, with
-autoescaping on as in every Django template; the helpers are those the Django templates use, worded by
-launchready/formatting.py."""
+clients, the monitoring overview's lines, a client's monitors, findings, a client's domains and routes. Django's
+own Jinja2 backend renders them, with autoescaping on as in every Django template; the helpers are those the
+Django templates use, worded by launchready/formatting.py."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from jinja2 import Environment, StrictUndefined
 
 from launchready import formatting
+from launchready.domains import shown_name
 
 PLACEHOLDER = UUID(int=0)
 
@@ -54,7 +56,12 @@ def environment(**options: Any) -> Environment:
     env = Environment(**options)  # noqa: S701 - autoescape is in the options  # nosec B701
     env.globals.update(url=url, countdown=formatting.countdown)
     env.filters.update(
-        pluralize=pluralize, ago=ago, latency=formatting.latency, timeline_moment=formatting.timeline_moment
+        pluralize=pluralize,
+        ago=ago,
+        latency=formatting.latency,
+        timeline_moment=formatting.timeline_moment,
+        capfirst=capfirst,
+        unicode_domain=shown_name,
     )
     return env
 

@@ -342,7 +342,11 @@ def test_the_checker_sees_a_link_that_runs_script_and_an_evaluated_template() ->
 @pytest.mark.django_db
 def test_the_matrix_fails_when_autoescaping_is_off(world: HostileWorld) -> None:
     """The mutation the matrix exists to catch: turn autoescaping off and the client page is markup."""
-    templates = [{**settings.TEMPLATES[0], "OPTIONS": {**settings.TEMPLATES[0]["OPTIONS"], "autoescape": False}}]
+    django_templates = settings.TEMPLATES[0]
+    templates = [
+        {**django_templates, "OPTIONS": {**django_templates["OPTIONS"], "autoescape": False}},
+        settings.TEMPLATES[1],
+    ]
     url = reverse("client_detail", args=[world.client.code])
     assert not markup_problems(login(world.owner).get(url).content.decode())
     with override_settings(TEMPLATES=templates):
@@ -352,13 +356,15 @@ def test_the_matrix_fails_when_autoescaping_is_off(world: HostileWorld) -> None:
 @pytest.mark.django_db
 def test_the_matrix_fails_when_the_jinja2_partials_do_not_escape(world: HostileWorld) -> None:
     """The same mutation for the row-heavy partials rendered by Jinja2 (jinja/): the dashboard's rows, the
-    overview's lines and a client's monitors are markup once its autoescaping is off."""
+    overview's lines, a client's monitors, its findings and its domains are markup once its autoescaping is off."""
     jinja = settings.TEMPLATES[1]
     templates = [settings.TEMPLATES[0], {**jinja, "OPTIONS": {**jinja["OPTIONS"], "autoescape": False}}]
     urls = [
         reverse("dashboard"),
         reverse("monitoring_overview"),
         reverse("client_monitoring", args=[world.client.code]),
+        reverse("client_risks", args=[world.client.code]),
+        reverse("client_detail", args=[world.client.code]),
     ]
     for url in urls:
         assert not markup_problems(login(world.owner).get(url).content.decode()), url

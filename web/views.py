@@ -21,6 +21,7 @@ from accounts.activity import record_activity
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
+from audits.findings_html import findings_html
 from audits.risk import risk_list
 from audits.runs import audit_runs_start
 from audits.scoping import get_audit_run_for_user
@@ -104,7 +105,7 @@ def client_new(request: AuthedRequest) -> HttpResponse:
 def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_client_for_user(request.user, client_code)
     can_edit = is_staff_of(request.user, client.workspace_id)
-    domains = client.domains.prefetch_related("routes")
+    domains = list(client.domains.prefetch_related("routes"))
     sprints = list(client.sprints.all()[:5])
     current = next((s for s in sprints if s.is_open), None)
     risks = risk_list(client)
@@ -114,6 +115,7 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "down": status_of(client).down,
         "risks": risks,
         "top_risks": risks.findings[:5],
+        "top_risks_html": findings_html(request, risks.findings[:5]),
         "status": audit_status(client),
         "domains": domains,
         "sprint": current,
@@ -123,6 +125,8 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "now": timezone.now(),
         "packs": list(PackVersion.objects.filter(client=client).defer("data", "html", "markdown")[:6]),
     }
+    # The domains and routes in Jinja2 (jinja/web/_domains.html), the page around them in Django's templates.
+    context["domains_html"] = jinja_partial(request, "web/_domains.html", {"domains": domains, "can_edit": can_edit})
     if not can_edit:  # the founder's home: status at a glance
         context["glance"] = uptime_30d(client)
         context["glance_open"] = open_risk_count(risks)
@@ -299,6 +303,7 @@ def sprint_detail(request: AuthedRequest, sprint_code: UUID) -> HttpResponse:
             "risks": risks,
             "status": audit_status(sprint.client),
             "top_risks": risks.findings[:8],
+            "top_risks_html": findings_html(request, risks.findings[:8]),
             "checklist": sprint_checklist(sprint),
             "can_edit": is_staff_of(request.user, sprint.client.workspace_id),
         }

@@ -7,9 +7,12 @@ from html.parser import HTMLParser
 
 import pytest
 from django.template import engines
-from django.template.loader import render_to_string
+from django.test import RequestFactory
 
 from audits.evidence import MAX_ROWS, evidence_html, evidence_markdown, label
+from audits.findings_html import findings_html
+from audits.models import AuditFinding, AuditRun
+from launchready.models import Domain
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -159,10 +162,14 @@ def test_it_labels_keys_in_words(key: str, shown: str) -> None:
 
 
 def test_the_risk_list_shows_evidence_as_a_table() -> None:
-    finding = {"severity": "high", "title": "The login page answers 404", "fix": "Restore it.", "evidence": CHAIN}
-    html = render_to_string("audits/_finding.html", {"f": finding})
+    run = AuditRun(domain=Domain(name="example.com"))
+    finding = AuditFinding(
+        run=run, severity="high", title="The login page answers 404", fix="Restore it.", evidence=CHAIN
+    )
+    html = findings_html(RequestFactory().get("/"), [finding])
     assert "What we saw" in html and evidence_html(CHAIN) in html
     assert "[[" not in html and "None" not in html
+    assert "example.com" in html
 
 
 def test_it_lists_the_one_line_values_before_the_tables_in_markdown() -> None:

@@ -98,6 +98,26 @@ def test_client_page_query_count_does_not_grow_with_domains(
     assert response.content.decode().count('class="domain"') == extra_domains + 1
 
 
+def test_client_page_lists_every_route_of_every_domain(tenant: Tenant) -> None:
+    """The domains and routes (a Jinja2 partial): each route's address, kind and expected statuses, with its edit
+    link for the consultant and none for the founder."""
+    second = DomainFactory(client=tenant.client)
+    routes = [tenant.route, *RouteFactory.create_batch(2, domain=second, keyword="Welcome back")]
+    url = reverse("client_detail", args=[tenant.client.code])
+    consultant = login(tenant.consultant).get(url).content.decode()
+    founder = login(tenant.founder).get(url).content.decode()
+    for route in routes:
+        assert route.display_url in consultant and route.display_url in founder
+        assert reverse("route_edit", args=[route.code]) in consultant
+        assert reverse("route_edit", args=[route.code]) not in founder
+    assert consultant.count("must contain “Welcome back”") == 2
+    assert consultant.count(f'<td data-label="Expects" class="small">{tenant.route.expected_statuses_text}</td>') >= 1
+    assert (
+        reverse("route_new", args=[second.code]) in consultant
+        and reverse("route_new", args=[second.code]) not in founder
+    )
+
+
 def test_a_consultant_adds_a_client_a_domain_and_routes(tenant: Tenant) -> None:
     http = login(tenant.consultant)
     response = http.post(
