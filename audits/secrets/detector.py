@@ -40,6 +40,9 @@ from audits.secrets.providers import PUBLIC_LABELS, catalog_slug, provider_for
 class Kind(StrEnum):
     SECRET = "secret"  # a blocker wherever it is found  # nosec B105
     PUBLISHABLE = "publishable"  # meant to be public (a Stripe pk_live_): worth knowing, nothing more
+    # Made for a page or an app, so public there, and protected only by its restrictions: a Google API key that
+    # may call Maps or Gemini and bill the founder. Not a key to rotate, a key to restrict.
+    RESTRICT = "restrict"
 
 
 @dataclass(frozen=True)
@@ -252,20 +255,39 @@ def _supabase_key(secret: str, around: str) -> Kind | None:
 
 
 GOOGLE_AI_WORDS = re.compile(r"gemini|generativelanguage|google_?ai|genai|aistudio", re.IGNORECASE)
-# A Firebase web config (its apiKey is public by design); a Maps or bare key is one to restrict instead.
-FIREBASE_WORDS = re.compile(r"firebase|authDomain|messagingSenderId", re.IGNORECASE)
+# A Firebase config's API key: what names the key (a web config's apiKey, FIREBASE_API_KEY in an environment
+# file, google-services.json's current_key, GoogleService-Info.plist's API_KEY), then a field of the same config
+# around it. A Firebase web config is public by design; any other Google key is one to restrict.
+FIREBASE_KEY_NAME = re.compile(
+    r"(?:\bapiKey|FIREBASE_API_KEY|\bcurrent_key)[\"']?\s*[:=]\s*[\"'`]?$|<key>API_KEY</key>\s*<string>$"
+)
+FIREBASE_FIELDS = re.compile(
+    r"\b(?:authDomain|projectId|storageBucket|messagingSenderId|appId|measurementId|databaseURL)\b"
+    r"|FIREBASE_(?:AUTH_DOMAIN|PROJECT_ID|STORAGE_BUCKET|MESSAGING_SENDER_ID|APP_ID)"
+    r"|\b(?:project_info|mobilesdk_app_id|firebase_url)\b|<key>(?:GOOGLE_APP_ID|GCM_SENDER_ID|PROJECT_ID)</key>"
+)
 
 
-def _google_provider(around: str) -> str:
+def is_firebase_config(secret: str, around: str) -> bool:
+    """Whether the key is the API key of a Firebase config (named as one, beside the config's other fields)."""
+    at = around.find(secret)
+    return (
+        at >= 0
+        and bool(FIREBASE_KEY_NAME.search(around[max(0, at - 40) : at]))
+        and bool(FIREBASE_FIELDS.search(around))
+    )
+
+
+def _google_provider(secret: str, around: str) -> str:
+    if is_firebase_config(secret, around):
+        return "firebase_web"  # Firebase AI Logic calls Gemini with this very key, guarded by App Check
     if GOOGLE_AI_WORDS.search(around):
         return "google_ai"
-    if FIREBASE_WORDS.search(around):
-        return "firebase"  # a Firebase web config's apiKey is public by design
     return "gcp_api_key"
 
 
 def _google(secret: str, around: str) -> Kind | None:
-    return Kind.PUBLISHABLE if _google_provider(around) == "firebase" else Kind.SECRET
+    return Kind.SECRET if _google_provider(secret, around) == "google_ai" else Kind.RESTRICT
 
 
 def jwt_claims(token: str) -> dict[str, object]:
@@ -336,7 +358,7 @@ def _at(pattern: str, back: int | tuple[int, int] = 0) -> Anchor:
 @dataclass(frozen=True)
 class Rule:
     plugin: RegexBasedDetector
-    provider: str | Callable[[str], str]  # a slug, or a function of the surrounding text
+    provider: str | Callable[[str, str], str]  # a slug, or a function of the key and the text around it
     shown: int | Callable[[str], int]  # characters of the key that may be shown
     classify: Classify = _secret
     anchors: tuple[Anchor, ...] = ()  # where its patterns' matches can start
@@ -625,7 +647,7 @@ def _rule_hits(
             kind = rule.classify(secret, around if rule.provider != "database_url" else match.group(0))
             if kind is None:
                 continue
-            provider = rule.provider(around) if callable(rule.provider) else rule.provider
+            provider = rule.provider(secret, around) if callable(rule.provider) else rule.provider
             shown = _shown(rule, secret, provider, match.group(0))
             if provider == "private_key":
                 secret = re.sub(r"\\[nr]|[^A-Za-z0-9+/=]", "", secret)

@@ -30,6 +30,8 @@ REPO_SCAN_IDS = frozenset(
     {
         "secrets.repo.key",
         "secrets.repo.publishable",
+        "secrets.repo.google_key",
+        "secrets.repo.firebase_key",
         "secrets.repo.env_file",
         "secrets.repo.debug",
         "env.undocumented",
@@ -37,6 +39,9 @@ REPO_SCAN_IDS = frozenset(
     }
     | LOG_RULE_IDS
 )
+# A Google key, by provider: one to restrict (a Maps key at medium, a Firebase config's at low), as the bundle check
+# says of one in a public script (audits/checks/secrets.py).
+RESTRICTED_FINDINGS = {"gcp_api_key": "secrets.repo.google_key", "firebase_web": "secrets.repo.firebase_key"}
 # The files of a .git folder the scan reads: its objects, its refs, and its configuration for the object
 # format. Anything else (object alternates and a linked worktree's pointers to other places on disk, hooks,
 # the index, logs) is never read, so that reading the upload can only ever read the upload.
@@ -343,9 +348,8 @@ class Collector:
         else:
             history = "it is no longer in the files, but git history keeps it for anyone with a copy."
         where = leak.places[0] + (f" and {len(leak.places) - 1} more places" if len(leak.places) > 1 else "")
-        check_id = "secrets.repo.publishable" if hit.kind == Kind.PUBLISHABLE else "secrets.repo.key"
         return Finding(
-            check_id,
+            repo_check_id(hit),
             f"repo#{hit.provider}-{hit.fingerprint}",
             {
                 "key": hit.redacted,
@@ -388,6 +392,13 @@ class Collector:
                 where[:5],
             )
         ]
+
+
+def repo_check_id(hit: Hit) -> str:
+    """The finding a committed key is."""
+    if hit.kind == Kind.RESTRICT:
+        return RESTRICTED_FINDINGS[hit.provider]
+    return "secrets.repo.publishable" if hit.kind == Kind.PUBLISHABLE else "secrets.repo.key"
 
 
 def is_env_file(path: str) -> bool:

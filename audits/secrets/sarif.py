@@ -36,6 +36,19 @@ RULES: dict[str, tuple[str, str, str]] = {
         "The key is meant to be public, so this is not a leak. Keep it in configuration so each environment can "
         "use its own, and check its restrictions at the provider.",
     ),
+    "secrets.repo.google_key": (
+        "CommittedGoogleApiKey",
+        "A Google API key is committed to the repository",
+        "It may be a Maps or a Gemini key that bills the project's owner. In the Google Cloud console (APIs & "
+        "Services, Credentials) restrict it to the app's websites or apps and to the APIs it calls; rotate it if it "
+        "was never meant to be public.",
+    ),
+    "secrets.repo.firebase_key": (
+        "CommittedFirebaseWebApiKey",
+        "A Firebase web API key is committed to the repository",
+        "A Firebase web config is public by design, but its key works for every API enabled on the project. "
+        "Restrict it to the Firebase APIs and the app's domains in the Google Cloud console, and turn on App Check.",
+    ),
     "secrets.repo.env_file": (
         "CommittedEnvFile",
         "A .env file is committed to the repository",

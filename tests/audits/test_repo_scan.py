@@ -21,7 +21,9 @@ from audits.risk import export, risk_list
 from audits.secrets.archive import ArchiveError, Limits
 from audits.secrets.lifecycle import reap_stale_scans, repo_scan_execute, upload_hold
 from audits.secrets.repo import scan_upload
+from launchready.sandbox.scenarios import FAKE_GOOGLE_KEY
 from tests.audits.repos import AWS_SECRET, GITHUB_TOKEN, build_repo, bundle_of, tar_bytes, tar_of, zip_bytes, zip_of
+from tests.audits.test_bundle_secrets import GOOGLE_CONTEXTS
 from tests.conftest import Tenant, login
 
 SMALL = Limits(upload_bytes=2 * 2**20, total_bytes=4 * 2**20, files=50, depth=6, file_bytes=64 * 1024)
@@ -461,3 +463,31 @@ def test_zip_member_modes_other_than_files_are_links_or_devices() -> None:
     info = zipfile.ZipInfo("x")
     info.external_attr = 0o120777 << 16
     assert (info.external_attr >> 16) & 0o170000 == 0o120000
+
+
+@pytest.mark.parametrize(("script", "provider", "kind"), GOOGLE_CONTEXTS)
+def test_a_google_key_is_the_same_finding_in_a_repository_as_in_a_bundle(script: str, provider: str, kind: str) -> None:
+    """A Google key is one to restrict (medium), a Firebase config's one too (low), and only a Gemini key a blocker
+    to rotate: the same in a committed file as in a public bundle."""
+    from audits.catalog import CATALOG, render, severity_of
+    from audits.checks.secrets import bundle_check_id
+    from audits.findings import Severity
+    from audits.secrets.detector import scan_text
+
+    text = script % FAKE_GOOGLE_KEY
+    (finding,) = [f for f in _scan_bytes(zip_bytes({"src/config.js": text.encode()})) if "#env" not in f.subject]
+    (hit,) = scan_text(text)
+    bundle = bundle_check_id(hit, in_map=False)
+    assert bundle.removeprefix("secrets.bundle.") == finding.check_id.removeprefix("secrets.repo.")
+    assert severity_of(finding) == CATALOG[bundle].severity
+    fix = render(finding)["fix"]
+    if provider == "gcp_api_key":
+        assert finding.check_id == "secrets.repo.google_key" and severity_of(finding) == Severity.MEDIUM
+        assert "APIs & Services → Credentials" in fix and "Application restrictions" in fix
+        assert "API restrictions" in fix and "HTTP referrers" in fix
+    elif provider == "firebase_web":
+        assert finding.check_id == "secrets.repo.firebase_key" and severity_of(finding) == Severity.LOW
+        assert "Firebase APIs" in fix and "App Check" in fix and "HTTP referrers" in fix
+    else:
+        assert finding.check_id == "secrets.repo.key" and severity_of(finding) == Severity.BLOCKER
+    assert FAKE_GOOGLE_KEY not in str(finding.evidence) + str(finding.params) + finding.subject
