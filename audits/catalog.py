@@ -1207,6 +1207,16 @@ CATALOG: dict[str, Verdict] = {
         "Commit a .env.example at the root with one line per variable (names only, no values):\n{lines}",
     ),
     # --- Log hygiene in client repositories -------------------------------------------------------------
+    "secrets.log.unchecked": _v(
+        S,
+        L,
+        Item.SECRETS,
+        "{files} not checked for logging leaks",
+        "{names} {are} over {limit}, the most the log-hygiene check reads of one file, so the logging calls in "
+        "them were not checked for passwords, tokens, keys, cookies or personal data. (Keys were still looked for.)",
+        "Check the logging calls in these files by hand. A source file this large is usually generated or bundled: "
+        "if it is, build it in CI rather than commit it; if it is written by hand, split it into smaller modules.",
+    ),
     "secrets.log.password": _v(
         S,
         H,

@@ -36,6 +36,7 @@ REPO_SCAN_IDS = frozenset(
         "secrets.repo.debug",
         "env.undocumented",
         "env.example_missing",
+        "secrets.log.unchecked",
     }
     | LOG_RULE_IDS
 )
