@@ -1179,6 +1179,17 @@ CATALOG: dict[str, Verdict] = {
         "Rotate every value the file held, add .env to .gitignore, commit only a .env.example with the names "
         "(no values), and rewrite history with git filter-repo before sharing the repository.",
     ),
+    "secrets.repo.unchecked": _v(
+        S,
+        L,
+        Item.SECRETS,
+        "{files} in the repository not checked for keys",
+        "The scan opens the archives among the files (a zip inside the upload, a tar.gz committed to the "
+        "repository) to look for keys inside them, but could not read these: {names}. A key in {them} would not "
+        "have been found.",
+        "Unpack {them} and scan what is inside, or, if no longer needed, delete {them} from the repository (git "
+        "history keeps a deleted file: rewrite it with git filter-repo before sharing the repository).",
+    ),
     "secrets.repo.debug": _v(
         S,
         H,

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from re import Pattern
 
@@ -516,7 +516,7 @@ UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 _ANCHOR_PATTERNS = {pattern: re.compile(pattern) for pattern in ANCHORS}
 
 
-def _scan(text: str, data: bytes) -> list[Hit]:
+def _scan(text: str, data: bytes, rules: list[Rule] | None = None) -> list[Hit]:
     scan = catalog_scan(data, ANCHORS)
     anchors = _anchors_in(text, data, scan.anchors)
     # Where the engine did not read the text as it is, or a letter folds to ASCII, the patterns are run over
@@ -524,7 +524,7 @@ def _scan(text: str, data: bytes) -> list[Hit]:
     whole = anchors is None
     folds = whole or (not text.isascii() and any(c in text for c in CASE_FOLDS))
     hits: dict[tuple[str, str], Hit] = {}
-    for rule in RULES:
+    for rule in RULES if rules is None else rules:
         for hit in _rule_hits(rule, text, anchors or {}, folds, whole):
             hits.setdefault((hit.provider, hit.fingerprint), hit)
     seen = {fp for _, fp in hits}
@@ -662,7 +662,60 @@ def warm_up() -> None:
 
 
 def scan_bytes(data: bytes) -> list[Hit]:
-    """As scan_text, for a file's bytes: binary files (a NUL byte near the start) are skipped."""
+    """As scan_text, for a file's bytes. In a binary file (a NUL byte near the start: a compiled .pyc, a library,
+    a SQLite database) the text it holds is scanned, and its keys have no line (0)."""
     if b"\x00" in data[:8000]:
-        return []
+        return scan_binary(data)
     return _scan(data.decode("utf-8", "replace"), data)
+
+
+# The text in a binary file: runs of printable ASCII, and of ASCII written as UTF-16 (two bytes, the second NUL).
+PRINTABLE_RUN = re.compile(rb"[\x20-\x7e\t]{8,}")
+UTF16_RUN = re.compile(rb"(?:[\x20-\x7e]\x00){8,}")
+# Anchors a key starts a fixed number of characters before (most start at their prefix: AKIA, ghp_, sk-).
+_KEY_STARTS = tuple(
+    sorted({(a.pattern, a.back[0]) for rule in RULES for a in rule.anchors if not a.line and a.back[0] == a.back[1]})
+)
+
+
+# A key of a fixed length needs no check of what follows it, and in a binary file the next value's first byte
+# often does (a .pyc's type code "N" or "Z"): the rules as they are, without that last check, for binary text.
+_FIXED_END = re.compile(r"\{\d+\}\)?\(\?!\[[^\]]*\]\)$")
+
+
+def _unbounded(rule: Rule) -> Rule:
+    denylist = tuple(
+        re.compile(r.pattern[: r.pattern.rindex("(?!")], r.flags) if _FIXED_END.search(r.pattern) else r
+        for r in rule.plugin.denylist
+    )
+    if denylist == tuple(rule.plugin.denylist):
+        return rule
+    plugin = type(type(rule.plugin).__name__, (type(rule.plugin),), {"denylist": denylist})()
+    return replace(rule, plugin=plugin)
+
+
+BINARY_RULES = [_unbounded(rule) for rule in RULES]
+
+
+def binary_text(data: bytes) -> str:
+    """The text a binary file holds, one run to a line."""
+    runs = PRINTABLE_RUN.findall(data) + [run.decode("utf-16-le").encode() for run in UTF16_RUN.findall(data)]
+    return b"\n".join(runs).decode("ascii")
+
+
+def scan_binary(data: bytes) -> list[Hit]:
+    """The keys in the text of a binary file, found twice: as the text is, and with a line break before each place
+    a key may start (its prefix). A binary file puts values side by side with nothing between them (a SQLite row's
+    columns, a .pyc string's length byte before it), so what comes before a key says nothing of where it starts."""
+    text = binary_text(data)
+    if not text:
+        return []
+    found = catalog_scan(text.encode(), ANCHORS).anchors
+    cuts = sorted({at - back for pattern, back in _KEY_STARTS for at in found.get(pattern, ()) if at - back > 0})
+    pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    hits = {(hit.provider, hit.fingerprint): hit for hit in scan_text(text)}
+    if cuts:
+        split = "\n".join(pieces)
+        for hit in _scan(split, split.encode(), BINARY_RULES):
+            hits.setdefault((hit.provider, hit.fingerprint), hit)
+    return sorted((replace(hit, line=0) for hit in hits.values()), key=lambda h: h.provider)

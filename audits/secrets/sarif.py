@@ -55,6 +55,12 @@ RULES: dict[str, tuple[str, str, str]] = {
         "Environment files hold an app's passwords and keys. Rotate every value it held, add .env to .gitignore, "
         "commit only a .env.example with the names, and rewrite git history.",
     ),
+    "secrets.repo.unchecked": (
+        "ArchiveNotChecked",
+        "An archive among the files could not be checked for keys",
+        "The scan opens archives inside the repository (a few levels deep) to look for keys; this one was too "
+        "deep, damaged, password-protected or unpacked to too much. Unpack it and scan what is inside.",
+    ),
     "secrets.repo.debug": (
         "ProductionDebugMode",
         "Production settings are left in debug mode",

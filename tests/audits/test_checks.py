@@ -43,6 +43,7 @@ NOT_TRIPPED_BY_A_DOMAIN = {
     "secrets.repo.firebase_key",
     "secrets.repo.env_file",
     "secrets.log.unchecked",
+    "secrets.repo.unchecked",
     "secrets.repo.debug",
     "env.undocumented",
     "env.example_missing",

@@ -3,6 +3,7 @@ that the upload is gone when the scan ends, whatever the outcome."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import tarfile
@@ -491,3 +492,113 @@ def test_a_google_key_is_the_same_finding_in_a_repository_as_in_a_bundle(script:
     else:
         assert finding.check_id == "secrets.repo.key" and severity_of(finding) == Severity.BLOCKER
     assert FAKE_GOOGLE_KEY not in str(finding.evidence) + str(finding.params) + finding.subject
+
+
+# --- Archives among the files and binary files -----------------------------------------------------------------
+
+
+def _keys(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.subject.split("#")[1].split("-")[0]: f for f in findings if f.check_id == "secrets.repo.key"}
+
+
+def test_a_key_in_an_archive_inside_the_upload_is_found_with_its_path_inside() -> None:
+    inner_tar = tar_bytes({"app/settings.py": f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\n'.encode()})
+    inner_zip = zip_bytes({"config/.env": f"AWS_SECRET_ACCESS_KEY={AWS_SECRET}\n".encode(), "deploy.tar.gz": inner_tar})
+    findings = _scan_bytes(zip_bytes({"README.md": b"hello\n", "backups/old.zip": inner_zip}))
+    keys = _keys(findings)
+    assert keys["aws"].params["where"] == "backups/old.zip/config/.env line 1"
+    assert keys["github"].params["where"] == "backups/old.zip/deploy.tar.gz/app/settings.py line 1"
+    assert [f.params["path"] for f in findings if f.check_id == "secrets.repo.env_file"] == [
+        "backups/old.zip/config/.env"
+    ]
+    assert not [f for f in findings if f.check_id == "secrets.repo.unchecked"]
+
+
+def _nested(depth: int, name: str, content: bytes) -> bytes:
+    """An archive holding an archive … `depth` archives in all, the last holding `name`."""
+    data = zip_bytes({name: content})
+    for level in range(depth - 1, 0, -1):
+        data = zip_bytes({f"level{level + 1}.zip": data})
+    return data
+
+
+def test_an_archive_nested_deeper_than_the_limit_is_reported_as_not_checked() -> None:
+    key = f"GITHUB_TOKEN={GITHUB_TOKEN}\n".encode()
+    three = _scan_bytes(zip_bytes({"a.zip": _nested(3, "token.txt", key)}))
+    assert _keys(three)["github"].params["where"] == "a.zip/level2.zip/level3.zip/token.txt line 1"
+    four = _scan_bytes(zip_bytes({"a.zip": _nested(4, "token.txt", key)}))
+    assert "github" not in _keys(four)
+    (unchecked,) = [f for f in four if f.check_id == "secrets.repo.unchecked"]
+    from audits.catalog import render, severity_of
+    from audits.findings import Severity
+
+    assert severity_of(unchecked) == Severity.LOW and unchecked.evidence["count"] == 1
+    assert list(unchecked.evidence["archives"]) == ["a.zip/level2.zip/level3.zip/level4.zip"]
+    text = render(unchecked)
+    assert text["title"] == "1 archive in the repository not checked for keys"
+    assert "a.zip/level2.zip/level3.zip/level4.zip (an archive inside 3 others" in text["explanation"]
+    assert "…" not in text["title"] + text["explanation"] + text["fix"]
+
+
+def test_a_damaged_or_unsafe_archive_inside_is_not_checked_and_the_rest_is() -> None:
+    escaping = io.BytesIO()
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../../outside.txt", f"GITHUB_TOKEN={GITHUB_TOKEN}\n")
+    findings = _scan_bytes(
+        zip_bytes(
+            {
+                "broken.zip": b"PK\x03\x04" + b"garbage" * 20,
+                "escape.zip": escaping.getvalue(),
+                "data.sql.gz": gzip.compress(f"aws_secret_access_key={AWS_SECRET}\n".encode()),
+                "app.py": f'STRIPE = "{GITHUB_TOKEN}"\n'.encode(),
+            }
+        )
+    )
+    (unchecked,) = [f for f in findings if f.check_id == "secrets.repo.unchecked"]
+    why = unchecked.evidence["archives"]
+    assert (
+        why["broken.zip"].startswith("it is damaged") and why["escape.zip"] == "it holds a path that leaves its folder"
+    )
+    assert "github" in _keys(findings)  # app.py, the rest of the upload, is still read
+    assert _keys(findings)["aws"].params["where"] == "data.sql.gz line 1"  # a gzipped file's content stands for it
+    assert not (Path.cwd() / "outside.txt").exists() and not Path("/outside.txt").exists()
+
+
+def test_a_bomb_inside_the_upload_is_stopped_and_its_bytes_count_against_the_total() -> None:
+    bomb = zip_bytes({f"zeros{i}.bin": b"\x00" * (3 * 2**20) for i in range(3)})
+    assert len(bomb) < 40_000
+    findings = _scan_bytes(zip_bytes({"bomb.zip": bomb, "app.py": f'TOKEN = "{GITHUB_TOKEN}"\n'.encode()}))
+    (unchecked,) = [f for f in findings if f.check_id == "secrets.repo.unchecked"]
+    assert unchecked.evidence["archives"] == {"bomb.zip": "it unpacks to more than 200 times its size"}
+    assert "github" in _keys(findings)
+    # What archives inside unpack to counts against the upload's total, as the upload's own files do.
+    inner = zip_bytes({f"part{i}.txt": os.urandom(400_000).hex().encode() for i in range(6)})
+    assert "unpacks to more than 4 MB" in _refused(zip_bytes({"inner.zip": inner}), Limits(total_bytes=4 << 20))
+
+
+def test_a_key_in_a_binary_file_of_the_upload_is_found(tmp_path: Path) -> None:
+    import py_compile
+
+    (tmp_path / "settings.py").write_text(f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\n')
+    pyc = Path(py_compile.compile(str(tmp_path / "settings.py"), cfile=str(tmp_path / "s.pyc"))).read_bytes()
+    findings = _scan_bytes(zip_bytes({"app/__pycache__/settings.cpython-311.pyc": pyc, "README.md": b"hi\n"}))
+    where = _keys(findings)["github"].params["where"]
+    assert where == "app/__pycache__/settings.cpython-311.pyc (in the text of a binary file)"
+
+
+def test_a_key_in_an_archive_committed_then_deleted_is_found_in_history(tmp_path: Path) -> None:
+    from tests.audits.repos import git
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "backup.zip").write_bytes(zip_bytes({"old/.env": f"GITHUB_TOKEN={GITHUB_TOKEN}\n".encode()}))
+    (root / "README.md").write_text("hello\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Add a backup")
+    git(root, "rm", "-q", "backup.zip")
+    git(root, "commit", "-qm", "Remove the backup")
+    report = scan_upload(bundle_of(root, tmp_path / "repo.bundle"))
+    github = _keys(report.findings)["github"]
+    assert github.evidence["seen in"] == "git history only"
+    assert "backup.zip/old/.env in commit" in github.params["where"] and "since deleted" in github.params["where"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -131,11 +132,61 @@ def test_one_key_seen_twice_in_a_file_is_one_hit_on_its_first_line() -> None:
     assert [(h.provider, h.line) for h in hits] == [("github", 2)]
 
 
-def test_binary_and_empty_input_find_nothing() -> None:
-    from audits.secrets.detector import scan_bytes
+def test_empty_input_finds_nothing() -> None:
+    assert scan_text("") == [] and scan_bytes(b"") == [] and scan_bytes(b"\x00" * 100) == []
 
-    assert scan_bytes(b"\x00\x01sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
-    assert scan_text("") == []
+
+GITHUB_KEY = "ghp_" + "R8kVw2Lq9Xz4Tn7Mb3Hc6Jd1Fs5Gy0Pa2Ei9"
+OPENAI_LEGACY = "sk-" + "q9Lm2Xv7Rt4Wz8Kp3Hn6Jc1Ds5Fg0Yb2Ue9Io4Nk7Pa3Bc6D"  # 51 characters: a "3" length byte
+STRIPE_LIVE = "sk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj"
+
+
+def _pyc(tmp_path: Path, source: str) -> bytes:
+    import py_compile
+
+    (tmp_path / "settings.py").write_text(source)
+    return Path(py_compile.compile(str(tmp_path / "settings.py"), cfile=str(tmp_path / "settings.pyc"))).read_bytes()
+
+
+def _sqlite(tmp_path: Path, rows: list[tuple[str, str]]) -> bytes:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        db.execute("create table settings (name text, value text)")
+        db.executemany("insert into settings values (?, ?)", rows)
+    db.close()
+    return (tmp_path / "app.db").read_bytes()
+
+
+def test_a_key_in_a_compiled_python_file_is_found_without_a_line(tmp_path: Path) -> None:
+    data = _pyc(tmp_path, f'GITHUB_TOKEN = "{GITHUB_KEY}"\nOPENAI = "{OPENAI_LEGACY}"\n')
+    assert b"\x00" in data[:8000] and b"3" + OPENAI_LEGACY.encode() in data  # binary, the length byte before it
+    hits = {(h.provider, h.fingerprint, h.line) for h in scan_bytes(data)}
+    assert hits == {("github", fingerprint(GITHUB_KEY), 0), ("openai", fingerprint(OPENAI_LEGACY), 0)}
+
+
+def test_a_key_beside_another_value_in_a_sqlite_file_is_found(tmp_path: Path) -> None:
+    """A row's columns sit side by side with nothing between them: "stripe_secret" then the key."""
+    data = _sqlite(tmp_path, [("stripe_secret", STRIPE_LIVE), ("theme", "dark")])
+    assert b"stripe_secret" + STRIPE_LIVE.encode() in data
+    assert [(h.provider, h.fingerprint) for h in scan_bytes(data)] == [("stripe", fingerprint(STRIPE_LIVE))]
+
+
+def test_a_key_in_a_library_or_as_utf16_text_is_found() -> None:
+    library = (
+        b"\x7fELF\x02\x01\x01" + b"\x00" * 57 + b"\x01\x02\x03" + GITHUB_KEY.encode() + b"\x00" + bytes(range(256))
+    )
+    assert [h.provider for h in scan_bytes(library)] == ["github"]
+    utf16 = "\ufeffTOKEN=" + GITHUB_KEY + "\r\n"
+    assert [(h.provider, h.fingerprint) for h in scan_bytes(utf16.encode("utf-16-le"))] == [
+        ("github", fingerprint(GITHUB_KEY))
+    ]
+
+
+def test_random_binary_data_and_placeholders_in_it_are_not_keys() -> None:
+    noise = random.Random(7).randbytes(2 << 20)
+    assert scan_bytes(b"\x00" + noise) == []
+    assert scan_bytes(b"\x00\x01AKIAIOSFODNN7EXAMPLE\x00sk_live_xxxxxxxxxxxxxxxxxxxxxxxx\x00") == []
 
 
 # Pieces of keys, names and separators, jumbled so that near misses, repeats and overlaps meet (non-ASCII
