@@ -276,7 +276,7 @@ def _is_tar(gzipped: bytes) -> bool:
 
 def _why(exc: BaseException) -> str:
     if isinstance(exc, UnsafeArchive):
-        return "it holds a path that leaves its folder"
+        return "it holds a path that is absolute, leaves its folder or nests too deep"
     if isinstance(exc, RuntimeError):
         return "it is password-protected"
     if isinstance(exc, NotImplementedError):

@@ -4,8 +4,9 @@ puts; error_log, Monolog, Laravel's Log; log, fmt, slog, zap, logrus, zerolog), 
 each with the log-hygiene rule it falls under.
 
 What a call writes is followed through what passes a value on whole: format strings and f-strings, template
-literals and interpolation, concatenation, dictionaries, objects, arrays and keyword arguments, and the calls that
-only turn a value into text (`str`, `JSON.stringify`, `json_encode`, `fmt.Sprintf`, `zap.String`, `.to_json`). It
+literals and interpolation, concatenation, dictionaries, objects, arrays and keyword arguments, the calls that
+only turn a value into text (`str`, `JSON.stringify`, `json_encode`, `fmt.Sprintf`, `zap.String`, `.to_json`), and
+those that give the same text back trimmed, in another case or encoded (`.strip()`, `.lower()`, `trim()`). It
 stops at any other call (`len(password)`, `mask(token)`, `token[:4]`): what comes out of those is not the value.
 Every walk is bounded in depth and in nodes."""
 

@@ -5,7 +5,8 @@ TypeScript, Ruby, PHP and Go source.
 Cheap before exact: each file is searched, as bytes, for the places a logging call may begin (`log`, `print`,
 `puts`, `console.`, …) that have a sensitive word within the next kilobyte; only there is a piece of the file,
 from the start of that call, parsed with tree-sitter (audits/secrets/logcalls.py), and the parse tree decides
-whether it is a logging call and what it writes. Tests, minified files and files over 2 MB are left out. Each
+whether it is a logging call and what it writes. A name the file makes a logger of (`const audit = pino()`) is
+read as a logger too. Tests and minified files are left out; source files over 2 MB are named as not checked. Each
 file and each scan has its limits (places looked at, pieces and bytes parsed, findings kept): a repository made
 to be slow costs a bounded time, and what it left unread is counted."""
 

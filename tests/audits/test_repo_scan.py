@@ -556,9 +556,7 @@ def test_a_damaged_or_unsafe_archive_inside_is_not_checked_and_the_rest_is() -> 
     )
     (unchecked,) = [f for f in findings if f.check_id == "secrets.repo.unchecked"]
     why = unchecked.evidence["archives"]
-    assert (
-        why["broken.zip"].startswith("it is damaged") and why["escape.zip"] == "it holds a path that leaves its folder"
-    )
+    assert why["broken.zip"].startswith("it is damaged") and why["escape.zip"].startswith("it holds a path that")
     assert "github" in _keys(findings)  # app.py, the rest of the upload, is still read
     assert _keys(findings)["aws"].params["where"] == "data.sql.gz line 1"  # a gzipped file's content stands for it
     assert not (Path.cwd() / "outside.txt").exists() and not Path("/outside.txt").exists()
