@@ -43,6 +43,25 @@ D, T, R, RT, E, HD, EM, S, A = (
     Area.AUDIT,
 )
 
+# How to restrict a Google API key, the same for one in a public bundle and one in a repository.
+GOOGLE_KEY_RESTRICTION = (
+    "In the Google Cloud console open APIs & Services → Credentials → (this key). Under Application restrictions "
+    "choose Websites (HTTP referrers) and list the site's addresses (https://www.yourdomain.com/*); for a mobile "
+    "app's key choose its Android or iOS app, for a server's key its IP addresses. Under API restrictions choose "
+    "Restrict key and tick only the APIs the app calls (the Maps JavaScript API and the Places API, for example). "
+    "Then set a budget alert under Billing → Budgets & alerts. If the key was never meant to be public (Gemini, "
+    "server-side APIs), rotate it instead: {rotation}"
+)
+FIREBASE_KEY_RESTRICTION = (
+    "In the Google Cloud console open APIs & Services → Credentials → Browser key (auto created by Firebase). "
+    "Under API restrictions choose Restrict key and tick only the Firebase APIs the app uses (Identity Toolkit API, "
+    "Token Service API, Firebase Installations API, Cloud Firestore API, Firebase Realtime Database API, Cloud "
+    "Storage for Firebase API). Under Application restrictions choose Websites (HTTP referrers) and list the app's "
+    "domains, your-project.firebaseapp.com included for sign-in. In the Firebase console turn on App Check for the "
+    "app and enforce it, and check that the Firestore, Realtime Database and Storage security rules let nobody in "
+    "without signing in. If someone else has used the key, replace it: {rotation}"
+)
+
 CATALOG: dict[str, Verdict] = {
     # --- Domain and DNS ------------------------------------------------------------------------
     "dns.host.missing": _v(
@@ -1139,12 +1158,21 @@ CATALOG: dict[str, Verdict] = {
         M,
         Item.SECRETS,
         "A Google API key is public in {url}: restrict it",
-        "Anyone who opens the site can read this key ({key}). A Google key in a web page is normal for Maps or "
-        "Firebase, but an unrestricted one works for every API enabled on its project, Gemini and the paid Maps "
-        "APIs among them, from any site or script, and the bill comes to you.",
-        "In the Google Cloud console, APIs & Services, Credentials, open the key: under Application restrictions "
-        "choose Websites and list your domains; under API restrictions allow only the APIs this page calls. If "
-        "the key was never meant for the browser (Gemini, server-side APIs), rotate it instead: {rotation}",
+        "Anyone who opens the site can read this key ({key}). A Google key in a web page is normal for Maps, "
+        "but an unrestricted one works for every API enabled on its project, Gemini and the paid Maps APIs among "
+        "them, from any site or script, and the bill comes to you.",
+        GOOGLE_KEY_RESTRICTION,
+    ),
+    "secrets.bundle.firebase_key": _v(
+        S,
+        L,
+        Item.SECRETS,
+        "A Firebase web API key is public in {url}: restrict it",
+        "This key ({key}) is part of the app's Firebase config, which every Firebase web app ships to the "
+        "browser: what protects the data is App Check and the security rules, not the key. Unrestricted, though, "
+        "the key also works for any other API enabled on its Google Cloud project (Gemini and the paid Maps APIs "
+        "among them), from any site, and the bill comes to you.",
+        FIREBASE_KEY_RESTRICTION,
     ),
     "secrets.bundle.publishable": _v(
         S,
@@ -1166,6 +1194,27 @@ CATALOG: dict[str, Verdict] = {
         "Rotate the key now. {rotation}\nThen read it from the environment (document its name in "
         ".env.example) and, before the repository is shared further, rewrite history with git filter-repo.",
     ),
+    "secrets.repo.google_key": _v(
+        S,
+        M,
+        Item.SECRETS,
+        "A Google API key is committed to the repository: restrict it",
+        "The key {key} is in {where}. It may be a Maps or a Gemini key: unrestricted, it works for every API "
+        "enabled on its Google Cloud project, from any site or script, and the bill comes to you. Everyone who "
+        "can read the repository has it; {history}",
+        GOOGLE_KEY_RESTRICTION
+        + "\nThen read it from configuration rather than code (document its name in .env.example).",
+    ),
+    "secrets.repo.firebase_key": _v(
+        S,
+        L,
+        Item.SECRETS,
+        "A Firebase web API key is committed to the repository: restrict it",
+        "The key {key} in {where} is part of the app's Firebase config, which every Firebase web app ships to "
+        "the browser, so this is not a leak in itself. Unrestricted, though, the key also works for any other API "
+        "enabled on its Google Cloud project (Gemini and the paid Maps APIs among them), and the bill comes to you.",
+        FIREBASE_KEY_RESTRICTION,
+    ),
     "secrets.repo.publishable": _v(
         S,
         INFO,
@@ -1183,6 +1232,17 @@ CATALOG: dict[str, Verdict] = {
         "in git history even after the file is deleted.",
         "Rotate every value the file held, add .env to .gitignore, commit only a .env.example with the names "
         "(no values), and rewrite history with git filter-repo before sharing the repository.",
+    ),
+    "secrets.repo.unchecked": _v(
+        S,
+        L,
+        Item.SECRETS,
+        "{files} in the repository not checked for keys",
+        "The scan opens the archives among the files (a zip inside the upload, a tar.gz committed to the "
+        "repository) to look for keys inside them, but could not read these: {names}. A key in {them} would not "
+        "have been found.",
+        "Unpack {them} and scan what is inside, or, if no longer needed, delete {them} from the repository (git "
+        "history keeps a deleted file: rewrite it with git filter-repo before sharing the repository).",
     ),
     "secrets.repo.debug": _v(
         S,
@@ -1212,6 +1272,16 @@ CATALOG: dict[str, Verdict] = {
         "Commit a .env.example at the root with one line per variable (names only, no values):\n{lines}",
     ),
     # --- Log hygiene in client repositories -------------------------------------------------------------
+    "secrets.log.unchecked": _v(
+        S,
+        L,
+        Item.SECRETS,
+        "{files} not checked for logging leaks",
+        "{names} {are} over {limit}, the most the log-hygiene check reads of one file, so the logging calls in "
+        "them were not checked for passwords, tokens, keys, cookies or personal data. (Keys were still looked for.)",
+        "Check the logging calls in these files by hand. A source file this large is usually generated or bundled: "
+        "if it is, build it in CI rather than commit it; if it is written by hand, split it into smaller modules.",
+    ),
     "secrets.log.password": _v(
         S,
         H,

@@ -9,8 +9,11 @@ What is measured
        then deleted in a later commit). Around them sit generated source files (Python, JavaScript, CSS,
        JSON lock-file-like data with hashes and UUIDs). The repository is packed as a git bundle and scanned
        by the product's own repository scan (audits/secrets/repo.py: the archive reader, the dulwich
-       history walk and the detector). A secret counts as found when a `secrets.repo.key` finding carries
-       its provider and fingerprint; every other `secrets.repo.key` finding is a false positive.
+       history walk and the detector). A secret counts as found when a `secrets.repo.key` finding (or, for a
+       Google API key, which the product reports as one to restrict, a `secrets.repo.google_key` finding)
+       carries its provider and fingerprint; every other such finding is a false positive. A publishable key
+       counts as reported as public when it is a `secrets.repo.publishable` (info) or, for a Firebase web
+       config's key, a `secrets.repo.firebase_key` (low) finding.
     2. Speed. A generated repository of about --size-mb MB of scanned bytes (working tree plus history:
        source files rewritten over several commits, keys sprinkled in) is packed as a git bundle and as a
        zip of the working copy with its .git, and each is scanned; MB/s is scanned bytes over wall time,
@@ -57,6 +60,9 @@ from audits.secrets.detector import Kind, fingerprint, scan_bytes  # noqa: E402
 from audits.secrets.repo import scan_upload  # noqa: E402
 
 BIG = Limits(upload_bytes=4 << 30, total_bytes=8 << 30, files=2_000_000, depth=64, file_bytes=16 << 20, seconds=7200)
+# The findings that report a key to act on (rotate it, or restrict a Google key), and those of a public key.
+KEY_FINDINGS = ("secrets.repo.key", "secrets.repo.google_key")
+PUBLIC_FINDINGS = ("secrets.repo.publishable", "secrets.repo.firebase_key")
 GIT = ["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com", "-c", "core.hooksPath=/dev/null"]
 
 
@@ -164,14 +170,8 @@ def measure_recall(seeds: int) -> None:
         placed, places = labelled_repo(root, seeds)
         git(root, "bundle", "create", str(Path(tmp) / "repo.bundle"), "--all")
         report = scan_upload(Path(tmp) / "repo.bundle", BIG)
-    reported = {
-        tuple(f.subject.split("#", 1)[1].split("-", 1)) for f in report.findings if f.check_id == "secrets.repo.key"
-    }
-    public = {
-        tuple(f.subject.split("#", 1)[1].split("-", 1))
-        for f in report.findings
-        if f.check_id == "secrets.repo.publishable"
-    }
+    reported = {tuple(f.subject.split("#", 1)[1].split("-", 1)) for f in report.findings if f.check_id in KEY_FINDINGS}
+    public = {tuple(f.subject.split("#", 1)[1].split("-", 1)) for f in report.findings if f.check_id in PUBLIC_FINDINGS}
     positives = [(place, s) for place, s in placed if s.kind == "secret"]
     expected = {(s.provider, fingerprint(s.key)) for _, s in positives}
     tp = reported & expected
@@ -209,7 +209,8 @@ Engine = Callable[[bytes], list[str]]  # bytes -> what it reports as secrets (a 
 
 def product_engine() -> Engine:
     def scan(data: bytes) -> list[str]:
-        return ["sha256:" + h.fingerprint for h in scan_bytes(data) if h.kind == Kind.SECRET]
+        hits = scan_bytes(data)
+        return ["sha256:" + h.fingerprint for h in hits if h.kind == Kind.SECRET or h.provider == "gcp_api_key"]
 
     return scan
 
@@ -391,7 +392,7 @@ def measure_speed(size_mb: int) -> None:
                 f"({report.stats['files']} working-tree files, {report.stats['blobs']} more blobs from history) "
                 f"in {wall:5.1f} s: {scanned / wall:5.2f} MB/s; CPU {cpu:5.1f} s (every thread): "
                 f"{scanned / cpu:5.1f} MB/s of CPU; load average {os.getloadavg()[0]:.1f}; "
-                f"{sum(1 for f in report.findings if f.check_id == 'secrets.repo.key')} keys reported"
+                f"{sum(1 for f in report.findings if f.check_id in KEY_FINDINGS)} keys reported"
             )
 
 

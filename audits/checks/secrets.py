@@ -18,7 +18,9 @@ from audits.target import PAGE_KINDS, AuditTarget
 from launchready.net import FetchResult, Net
 
 MAX_SCRIPTS = 12
-GOOGLE_KEY = "gcp_api_key"  # the provider of a Google API key that nothing around names Gemini or Firebase
+# A Google key made for a page (Maps, a Firebase config), by provider: one to restrict, as the repository scan says
+# of a committed one (audits/secrets/repo.py).
+RESTRICTED_FINDINGS = {"gcp_api_key": "secrets.bundle.google_key", "firebase_web": "secrets.bundle.firebase_key"}
 MAX_SCRIPT_BYTES = 3_000_000
 MAX_MAP_BYTES = 6_000_000
 
@@ -104,20 +106,23 @@ async def check_bundles(target: AuditTarget, net: Net) -> list[Finding]:
     return list(found.values())
 
 
+def bundle_check_id(hit: Hit, in_map: bool) -> str:
+    """The finding a key in a public script (or its source map) is."""
+    if hit.kind == Kind.PUBLISHABLE:
+        return "secrets.bundle.publishable"
+    if hit.kind == Kind.RESTRICT:
+        return RESTRICTED_FINDINGS[hit.provider]
+    return "secrets.source_map.key" if in_map else "secrets.bundle.key"
+
+
 def _record(
     found: dict[tuple[str, str], Finding], target: AuditTarget, url: str, hits: list[Hit], in_map: bool
 ) -> None:
     for hit in hits:
         host = urlsplit(url).hostname or target.canonical_name
-        if hit.kind == Kind.PUBLISHABLE:
-            check_id = "secrets.bundle.publishable"
-        elif hit.provider == GOOGLE_KEY:
-            # A Google key with nothing around it that says Gemini: made for a page, or one to restrict.
-            check_id = "secrets.bundle.google_key"
-        else:
-            check_id = "secrets.source_map.key" if in_map else "secrets.bundle.key"
+        check_id = bundle_check_id(hit, in_map)
         key = (hit.provider, hit.fingerprint)
-        if key in found and not (found[key].check_id.endswith("publishable") and hit.kind == Kind.SECRET):
+        if key in found and not (found[key].check_id.endswith("publishable") and hit.kind != Kind.PUBLISHABLE):
             continue
         found[key] = Finding(
             check_id,
@@ -139,7 +144,12 @@ CHECKS = (
         "secrets.bundles",
         check_bundles,
         frozenset(
-            {"secrets.bundle.key", "secrets.source_map.key", "secrets.bundle.publishable", "secrets.bundle.google_key"}
+            {
+                "secrets.bundle.key",
+                "secrets.source_map.key",
+                "secrets.bundle.publishable",
+                *RESTRICTED_FINDINGS.values(),
+            }
         ),
     ),
 )

@@ -286,7 +286,7 @@ def lookalikes(k: Keys) -> list[Sample]:
     return [
         Sample("stripe", "publishable", f'loadStripe("{pk}")', pk),
         Sample(
-            "firebase",
+            "firebase_web",
             "publishable",
             f'const firebaseConfig = {{ apiKey: "{firebase_web}", authDomain: "acme.firebaseapp.com" }};',
             firebase_web,

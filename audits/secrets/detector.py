@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from re import Pattern
 
@@ -40,6 +40,9 @@ from audits.secrets.providers import PUBLIC_LABELS, catalog_slug, provider_for
 class Kind(StrEnum):
     SECRET = "secret"  # a blocker wherever it is found  # nosec B105
     PUBLISHABLE = "publishable"  # meant to be public (a Stripe pk_live_): worth knowing, nothing more
+    # Made for a page or an app, so public there, and protected only by its restrictions: a Google API key that
+    # may call Maps or Gemini and bill the founder. Not a key to rotate, a key to restrict.
+    RESTRICT = "restrict"
 
 
 @dataclass(frozen=True)
@@ -252,20 +255,39 @@ def _supabase_key(secret: str, around: str) -> Kind | None:
 
 
 GOOGLE_AI_WORDS = re.compile(r"gemini|generativelanguage|google_?ai|genai|aistudio", re.IGNORECASE)
-# A Firebase web config (its apiKey is public by design); a Maps or bare key is one to restrict instead.
-FIREBASE_WORDS = re.compile(r"firebase|authDomain|messagingSenderId", re.IGNORECASE)
+# A Firebase config's API key: what names the key (a web config's apiKey, FIREBASE_API_KEY in an environment
+# file, google-services.json's current_key, GoogleService-Info.plist's API_KEY), then a field of the same config
+# around it. A Firebase web config is public by design; any other Google key is one to restrict.
+FIREBASE_KEY_NAME = re.compile(
+    r"(?:\bapiKey|FIREBASE_API_KEY|\bcurrent_key)[\"']?\s*[:=]\s*[\"'`]?$|<key>API_KEY</key>\s*<string>$"
+)
+FIREBASE_FIELDS = re.compile(
+    r"\b(?:authDomain|projectId|storageBucket|messagingSenderId|appId|measurementId|databaseURL)\b"
+    r"|FIREBASE_(?:AUTH_DOMAIN|PROJECT_ID|STORAGE_BUCKET|MESSAGING_SENDER_ID|APP_ID)"
+    r"|\b(?:project_info|mobilesdk_app_id|firebase_url)\b|<key>(?:GOOGLE_APP_ID|GCM_SENDER_ID|PROJECT_ID)</key>"
+)
 
 
-def _google_provider(around: str) -> str:
+def is_firebase_config(secret: str, around: str) -> bool:
+    """Whether the key is the API key of a Firebase config (named as one, beside the config's other fields)."""
+    at = around.find(secret)
+    return (
+        at >= 0
+        and bool(FIREBASE_KEY_NAME.search(around[max(0, at - 40) : at]))
+        and bool(FIREBASE_FIELDS.search(around))
+    )
+
+
+def _google_provider(secret: str, around: str) -> str:
+    if is_firebase_config(secret, around):
+        return "firebase_web"  # Firebase AI Logic calls Gemini with this very key, guarded by App Check
     if GOOGLE_AI_WORDS.search(around):
         return "google_ai"
-    if FIREBASE_WORDS.search(around):
-        return "firebase"  # a Firebase web config's apiKey is public by design
     return "gcp_api_key"
 
 
 def _google(secret: str, around: str) -> Kind | None:
-    return Kind.PUBLISHABLE if _google_provider(around) == "firebase" else Kind.SECRET
+    return Kind.SECRET if _google_provider(secret, around) == "google_ai" else Kind.RESTRICT
 
 
 def jwt_claims(token: str) -> dict[str, object]:
@@ -336,7 +358,7 @@ def _at(pattern: str, back: int | tuple[int, int] = 0) -> Anchor:
 @dataclass(frozen=True)
 class Rule:
     plugin: RegexBasedDetector
-    provider: str | Callable[[str], str]  # a slug, or a function of the surrounding text
+    provider: str | Callable[[str, str], str]  # a slug, or a function of the key and the text around it
     shown: int | Callable[[str], int]  # characters of the key that may be shown
     classify: Classify = _secret
     anchors: tuple[Anchor, ...] = ()  # where its patterns' matches can start
@@ -494,7 +516,7 @@ UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 _ANCHOR_PATTERNS = {pattern: re.compile(pattern) for pattern in ANCHORS}
 
 
-def _scan(text: str, data: bytes) -> list[Hit]:
+def _scan(text: str, data: bytes, rules: list[Rule] | None = None) -> list[Hit]:
     scan = catalog_scan(data, ANCHORS)
     anchors = _anchors_in(text, data, scan.anchors)
     # Where the engine did not read the text as it is, or a letter folds to ASCII, the patterns are run over
@@ -502,7 +524,7 @@ def _scan(text: str, data: bytes) -> list[Hit]:
     whole = anchors is None
     folds = whole or (not text.isascii() and any(c in text for c in CASE_FOLDS))
     hits: dict[tuple[str, str], Hit] = {}
-    for rule in RULES:
+    for rule in RULES if rules is None else rules:
         for hit in _rule_hits(rule, text, anchors or {}, folds, whole):
             hits.setdefault((hit.provider, hit.fingerprint), hit)
     seen = {fp for _, fp in hits}
@@ -625,7 +647,7 @@ def _rule_hits(
             kind = rule.classify(secret, around if rule.provider != "database_url" else match.group(0))
             if kind is None:
                 continue
-            provider = rule.provider(around) if callable(rule.provider) else rule.provider
+            provider = rule.provider(secret, around) if callable(rule.provider) else rule.provider
             shown = _shown(rule, secret, provider, match.group(0))
             if provider == "private_key":
                 secret = re.sub(r"\\[nr]|[^A-Za-z0-9+/=]", "", secret)
@@ -640,7 +662,60 @@ def warm_up() -> None:
 
 
 def scan_bytes(data: bytes) -> list[Hit]:
-    """As scan_text, for a file's bytes: binary files (a NUL byte near the start) are skipped."""
+    """As scan_text, for a file's bytes. In a binary file (a NUL byte near the start: a compiled .pyc, a library,
+    a SQLite database) the text it holds is scanned, and its keys have no line (0)."""
     if b"\x00" in data[:8000]:
-        return []
+        return scan_binary(data)
     return _scan(data.decode("utf-8", "replace"), data)
+
+
+# The text in a binary file: runs of printable ASCII, and of ASCII written as UTF-16 (two bytes, the second NUL).
+PRINTABLE_RUN = re.compile(rb"[\x20-\x7e\t]{8,}")
+UTF16_RUN = re.compile(rb"(?:[\x20-\x7e]\x00){8,}")
+# Anchors a key starts a fixed number of characters before (most start at their prefix: AKIA, ghp_, sk-).
+_KEY_STARTS = tuple(
+    sorted({(a.pattern, a.back[0]) for rule in RULES for a in rule.anchors if not a.line and a.back[0] == a.back[1]})
+)
+
+
+# A key of a fixed length needs no check of what follows it, and in a binary file the next value's first byte
+# often does (a .pyc's type code "N" or "Z"): the rules as they are, without that last check, for binary text.
+_FIXED_END = re.compile(r"\{\d+\}\)?\(\?!\[[^\]]*\]\)$")
+
+
+def _unbounded(rule: Rule) -> Rule:
+    denylist = tuple(
+        re.compile(r.pattern[: r.pattern.rindex("(?!")], r.flags) if _FIXED_END.search(r.pattern) else r
+        for r in rule.plugin.denylist
+    )
+    if denylist == tuple(rule.plugin.denylist):
+        return rule
+    plugin = type(type(rule.plugin).__name__, (type(rule.plugin),), {"denylist": denylist})()
+    return replace(rule, plugin=plugin)
+
+
+BINARY_RULES = [_unbounded(rule) for rule in RULES]
+
+
+def binary_text(data: bytes) -> str:
+    """The text a binary file holds, one run to a line."""
+    runs = PRINTABLE_RUN.findall(data) + [run.decode("utf-16-le").encode() for run in UTF16_RUN.findall(data)]
+    return b"\n".join(runs).decode("ascii")
+
+
+def scan_binary(data: bytes) -> list[Hit]:
+    """The keys in the text of a binary file, found twice: as the text is, and with a line break before each place
+    a key may start (its prefix). A binary file puts values side by side with nothing between them (a SQLite row's
+    columns, a .pyc string's length byte before it), so what comes before a key says nothing of where it starts."""
+    text = binary_text(data)
+    if not text:
+        return []
+    found = catalog_scan(text.encode(), ANCHORS).anchors
+    cuts = sorted({at - back for pattern, back in _KEY_STARTS for at in found.get(pattern, ()) if at - back > 0})
+    pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    hits = {(hit.provider, hit.fingerprint): hit for hit in scan_text(text)}
+    if cuts:
+        split = "\n".join(pieces)
+        for hit in _scan(split, split.encode(), BINARY_RULES):
+            hits.setdefault((hit.provider, hit.fingerprint), hit)
+    return sorted((replace(hit, line=0) for hit in hits.values()), key=lambda h: h.provider)

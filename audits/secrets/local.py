@@ -72,7 +72,7 @@ def scan_directory(root: Path, limits: Limits | None = None, *, history: bool = 
     limits = limits or Limits()
     # A folder is not compressed: the unpacking ratio that stops a zip bomb has nothing to measure here.
     budget = Budget(limits, upload_size=limits.total_bytes)
-    collector = Collector()
+    collector = Collector(budget=budget)
     repo = _repo(root)
     try:
         ignore = IgnoreFilterManager.from_repo(repo) if repo is not None else None
@@ -101,7 +101,7 @@ def scan_files(paths: Iterable[str], limits: Limits | None = None) -> RepoReport
     settings; the checks that need the whole repository are left out. A name that is not a file is skipped."""
     limits = limits or Limits()
     budget = Budget(limits, upload_size=limits.total_bytes)
-    collector = Collector(environment=False)
+    collector = Collector(environment=False, budget=budget)
     try:
         for name in dict.fromkeys(paths):
             path = Path(name)

@@ -4,8 +4,9 @@ puts; error_log, Monolog, Laravel's Log; log, fmt, slog, zap, logrus, zerolog), 
 each with the log-hygiene rule it falls under.
 
 What a call writes is followed through what passes a value on whole: format strings and f-strings, template
-literals and interpolation, concatenation, dictionaries, objects, arrays and keyword arguments, and the calls that
-only turn a value into text (`str`, `JSON.stringify`, `json_encode`, `fmt.Sprintf`, `zap.String`, `.to_json`). It
+literals and interpolation, concatenation, dictionaries, objects, arrays and keyword arguments, the calls that
+only turn a value into text (`str`, `JSON.stringify`, `json_encode`, `fmt.Sprintf`, `zap.String`, `.to_json`), and
+those that give the same text back trimmed, in another case or encoded (`.strip()`, `.lower()`, `trim()`). It
 stops at any other call (`len(password)`, `mask(token)`, `token[:4]`): what comes out of those is not the value.
 Every walk is bounded in depth and in nodes."""
 
@@ -45,14 +46,27 @@ _PASS_ON = {
     "str", "repr", "format", "dumps", "pformat", "dict", "list", "tuple", "vars", "join", "stringify", "string",
     "inspect", "sprintf", "sprint", "sprintln", "json_encode", "print_r", "var_export", "serialize", "implode",
     "strval", "vsprintf", "http_build_query", "any", "reflect", "stringer", "bytestring", "object", "group",
+    # and those that give the same text back trimmed, in another case or encoded (trim($pw), strings.ToLower(t))
+    "trim", "ltrim", "rtrim", "chop", "strtolower", "strtoupper", "trimspace", "tolower", "toupper", "trimprefix",
+    "trimsuffix", "b64encode", "urlsafe_b64encode", "base64_encode", "btoa", "urlencode", "rawurlencode",
+    "quote", "quote_plus", "encodeuricomponent", "bin2hex", "hexlify", "encodetostring",
 }  # fmt: skip
 # Methods that give their receiver back as text or as a plain structure.
 _AS_TEXT = {"to_json", "to_s", "inspect", "as_json", "to_h", "to_unsafe_h", "tostring", "tojson", "string"}
+# Methods that give their receiver's text back trimmed, in another case or encoded, whatever their arguments:
+# `password.strip()`, `token.lower()`, `token.decode("utf-8")`, `token.trim()`, `password.downcase`.
+_SAME_TEXT = {
+    "strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title", "capitalize", "swapcase", "decode",
+    "encode", "hex", "trim", "trimstart", "trimend", "trimleft", "trimright", "tolowercase", "touppercase",
+    "tolocalelowercase", "tolocaleuppercase", "normalize", "valueof", "downcase", "upcase", "chomp", "squish",
+    "to_str", "dup", "clone", "strip!", "chomp!", "downcase!", "upcase!",
+}  # fmt: skip
 # Methods that read one named entry: `headers.get("Authorization")`, `r.FormValue("password")`.
 _GETTERS = {
     "get", "fetch", "header", "get_header", "getheader", "getheaderline", "cookie", "input", "query", "param",
-    "formvalue", "postformvalue", "dig", "getparam", "getquery", "post", "getenv", "env",
+    "formvalue", "postformvalue", "dig", "getparam", "getquery", "post", "getenv", "env", "getcookie",
 }  # fmt: skip
+_COOKIE_GETTERS = {"cookie", "getcookie"}
 _KEY = re.compile(r"^[A-Za-z_][\w.\- ]{0,40}$")
 _LABEL = re.compile(r"([A-Za-z_][\w\-]{0,40})\s*[:=]\s*$")
 _CALLEE = re.compile(r"[\w$@.:\\>-]+")
@@ -100,9 +114,10 @@ def shown(text: str, limit: int = MAX_NAME) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _loggerish(name: str) -> bool:
+def logger_name(name: str, known: frozenset[str] = frozenset()) -> bool:
+    """A logger's name: `logger`, `self.log`, `Rails.logger`, or one the file made a logger (`const l = pino()`)."""
     bare = name.lstrip("$@_:\\").lower()
-    return bare in _LOGGERS or bare.endswith(("logger", "_log"))
+    return bare in _LOGGERS or bare.endswith(("logger", "_log")) or name in known
 
 
 def _level(method: str) -> bool:
@@ -147,7 +162,10 @@ class Syntax:
         """A call's receiver (None for a plain function), the function or method name, and its arguments."""
         raise NotImplementedError
 
-    def is_log_call(self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node]) -> bool:
+    def is_log_call(
+        self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node], known: frozenset[str]
+    ) -> bool:
+        """Whether the call writes to a log; `known` are the names the file made loggers of."""
         raise NotImplementedError
 
     def path(self, node: tree_sitter.Node, depth: int = 0) -> list[str] | None:
@@ -170,7 +188,7 @@ class Syntax:
 
     # --- the walk ------------------------------------------------------------------------------------------
 
-    def log_call_at_start(self, root: tree_sitter.Node) -> tree_sitter.Node | None:
+    def log_call_at_start(self, root: tree_sitter.Node, known: frozenset[str] = frozenset()) -> tree_sitter.Node | None:
         """The outermost call that begins the piece, if it is a logging call (a chain such as
         `log.WithField(...).Info(...)` is one call)."""
         node: tree_sitter.Node | None = root.descendant_for_byte_range(0, 0)
@@ -178,7 +196,7 @@ class Syntax:
         while node is not None and node.start_byte == 0 and node.type not in self.statements:
             if node.type in self.calls:
                 receiver, name, args = self.call_parts(node)
-                if self.is_log_call(receiver, name, args):
+                if self.is_log_call(receiver, name, args, known):
                     found = node
             node = node.parent
         return found
@@ -299,6 +317,9 @@ class Syntax:
             return
         if kind in self.calls:
             receiver, name, args = self.call_parts(node)
+            if receiver is not None and name.lower() in _SAME_TEXT:
+                self._value(receiver, key, call, out, walk, depth + 1)  # str(password).strip()
+                return
             if name.lower() in _PASS_ON:
                 if receiver is not None and receiver.type in self.strings:
                     self._value(receiver, key, call, out, walk, depth + 1)  # f"{token}".format()
@@ -344,12 +365,12 @@ def _last_name(node: tree_sitter.Node, syntax: Syntax) -> str:
     return ""
 
 
-def _is_logger(node: tree_sitter.Node | None, syntax: Syntax) -> bool:
+def _is_logger(node: tree_sitter.Node | None, syntax: Syntax, known: frozenset[str] = frozenset()) -> bool:
     """`logger`, `self.log`, `Rails.logger`, `logging.getLogger(__name__)`, `log.WithField(...)`: a logger."""
     for _ in range(8):
         if node is None:
             return False
-        if _loggerish(_last_name(node, syntax)):
+        if logger_name(_last_name(node, syntax), known):
             return True
         if node.type not in syntax.calls:
             return False
@@ -385,10 +406,12 @@ class Python(Syntax):
             return function.child_by_field_name("object"), _name_of(function.child_by_field_name("attribute")), args
         return None, _name_of(function), args
 
-    def is_log_call(self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node]) -> bool:
+    def is_log_call(
+        self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node], known: frozenset[str]
+    ) -> bool:
         if receiver is None:
             return name in ("print", "pprint")
-        return (_level(name) or name == "exception") and _is_logger(receiver, self)
+        return (_level(name) or name == "exception") and _is_logger(receiver, self, known)
 
     def path(self, node: tree_sitter.Node, depth: int = 0) -> list[str] | None:
         if depth > MAX_DEPTH:
@@ -445,12 +468,13 @@ def _call_path(syntax: Syntax, node: tree_sitter.Node, depth: int) -> list[str] 
     if head is None:
         return None
     lowered = name.lower()
-    if lowered in _AS_TEXT and receiver is not None and not args:
+    if receiver is not None and ((lowered in _AS_TEXT and not args) or lowered in _SAME_TEXT):
         return head
     if lowered in _GETTERS and args:
-        text = syntax.string_text(args[0])
+        text = syntax.string_text(syntax._unwrap(args[0]))  # PHP's argument node around it
         if text and _KEY.match(text):
-            return [*head, text]
+            # r.Cookie("session"), $request->cookie('session'): one of the request's cookies, by its name
+            return [*head, "cookies", text] if lowered in _COOKIE_GETTERS else [*head, text]
         return None
     if not args and name:
         return [*head, name]
@@ -487,12 +511,14 @@ class JavaScript(Syntax):
             return function.child_by_field_name("object"), _name_of(function.child_by_field_name("property")), args
         return None, _name_of(function), args
 
-    def is_log_call(self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node]) -> bool:
+    def is_log_call(
+        self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node], known: frozenset[str]
+    ) -> bool:
         if receiver is None:
             return False
         if receiver.type == "identifier" and _text(receiver) == "console":
             return name in _CONSOLE
-        return _level(name) and _is_logger(receiver, self)
+        return _level(name) and _is_logger(receiver, self, known)
 
     def path(self, node: tree_sitter.Node, depth: int = 0) -> list[str] | None:
         if depth > MAX_DEPTH:
@@ -569,10 +595,12 @@ class Ruby(Syntax):
             args += [c for c in body.named_children if c.type != "comment"] if body is not None else []
         return node.child_by_field_name("receiver"), _name_of(node.child_by_field_name("method")), args
 
-    def is_log_call(self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node]) -> bool:
+    def is_log_call(
+        self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node], known: frozenset[str]
+    ) -> bool:
         if name in ("puts", "print", "p", "pp", "warn"):
             return args != [] and (receiver is None or _text(receiver) in ("$stdout", "$stderr", "STDOUT", "STDERR"))
-        return receiver is not None and _level(name) and _is_logger(receiver, self)
+        return receiver is not None and _level(name) and _is_logger(receiver, self, known)
 
     def path(self, node: tree_sitter.Node, depth: int = 0) -> list[str] | None:
         if depth > MAX_DEPTH:
@@ -642,12 +670,14 @@ class Php(Syntax):
             return node.child_by_field_name("scope"), _name_of(node.child_by_field_name("name")), args
         return node.child_by_field_name("object"), _name_of(node.child_by_field_name("name")), args
 
-    def is_log_call(self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node]) -> bool:
+    def is_log_call(
+        self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node], known: frozenset[str]
+    ) -> bool:
         if receiver is None:
             return name in ("error_log", "syslog", "logger") and args != []
         if receiver.type in ("name", "qualified_name", "relative_scope"):
-            return _level(name) and _loggerish(_text(receiver).rsplit("\\", 1)[-1])
-        return _level(name) and _is_logger(receiver, self)
+            return _level(name) and logger_name(_text(receiver).rsplit("\\", 1)[-1], known)
+        return _level(name) and _is_logger(receiver, self, known)
 
     def path(self, node: tree_sitter.Node, depth: int = 0) -> list[str] | None:
         if depth > MAX_DEPTH:
@@ -730,7 +760,9 @@ class Go(Syntax):
             return function.child_by_field_name("operand"), _name_of(function.child_by_field_name("field")), args
         return None, _name_of(function), args
 
-    def is_log_call(self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node]) -> bool:
+    def is_log_call(
+        self, receiver: tree_sitter.Node | None, name: str, args: list[tree_sitter.Node], known: frozenset[str]
+    ) -> bool:
         if receiver is None:
             return name in ("println", "print")
         if _text(receiver) == "fmt":
@@ -738,7 +770,7 @@ class Go(Syntax):
                 return True
             to_console = bool(args) and _text(args[0]) in ("os.Stderr", "os.Stdout")
             return name in ("Fprint", "Fprintf", "Fprintln") and to_console
-        return _level(name) and _is_logger(receiver, self)
+        return _level(name) and _is_logger(receiver, self, known)
 
     def path(self, node: tree_sitter.Node, depth: int = 0) -> list[str] | None:
         if depth > MAX_DEPTH:
@@ -800,12 +832,13 @@ def syntax(language: str) -> Syntax:
     raise ValueError(language)
 
 
-def logged_at_start(language: str, piece: bytes) -> tuple[bool, list[Logged]]:
+def logged_at_start(language: str, piece: bytes, known: frozenset[str] = frozenset()) -> tuple[bool, list[Logged]]:
     """Parse a piece of source that starts with a call: whether that call logs, and the sensitive names it writes.
-    The piece may end in the middle of later code; only the first call is read."""
+    The piece may end in the middle of later code; only the first call is read. `known` are the names the file
+    made loggers of (`const audit = pino()`), besides the names that say so themselves."""
     reader = syntax(language)
     tree = reader.parser.parse(piece)
-    call = reader.log_call_at_start(tree.root_node)
+    call = reader.log_call_at_start(tree.root_node, known)
     if call is None:
         return False, []
     return True, reader.logged(call)

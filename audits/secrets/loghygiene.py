@@ -5,7 +5,8 @@ TypeScript, Ruby, PHP and Go source.
 Cheap before exact: each file is searched, as bytes, for the places a logging call may begin (`log`, `print`,
 `puts`, `console.`, …) that have a sensitive word within the next kilobyte; only there is a piece of the file,
 from the start of that call, parsed with tree-sitter (audits/secrets/logcalls.py), and the parse tree decides
-whether it is a logging call and what it writes. Tests, minified files and files over 2 MB are left out. Each
+whether it is a logging call and what it writes. A name the file makes a logger of (`const audit = pino()`) is
+read as a logger too. Tests and minified files are left out; source files over 2 MB are named as not checked. Each
 file and each scan has its limits (places looked at, pieces and bytes parsed, findings kept): a repository made
 to be slow costs a bounded time, and what it left unread is counted."""
 
@@ -18,8 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from audits.findings import Finding
-from audits.secrets.logcalls import logged_at_start
-from audits.secrets.lognames import RULES
+from audits.secrets.logcalls import logged_at_start, logger_name
+from audits.secrets.lognames import RULES, UNCHECKED
+from launchready.formatting import plural
 
 LANGUAGES = {
     ".py": "python", ".pyw": "python",
@@ -39,6 +41,7 @@ SCAN_HINTS = 500_000  # places looked at in one scan (a real repository has a fe
 SCAN_PARSED = 16 << 20  # bytes parsed in one scan
 MAX_FINDINGS = 100  # (rule, file, name) findings kept in one scan
 MAX_LINES = 20  # lines kept per finding
+MAX_NAMED = 60  # files named in the finding that says which were too large to read
 
 # Code that does not run in production: tests and their fixtures.
 _TESTS = re.compile(
@@ -58,6 +61,41 @@ _HINTS = {
     "go": [_LOG, _PRINT, re.compile(rb"zap\s*\.")],
 }
 _HINTS["typescript"] = _HINTS["tsx"] = _HINTS["javascript"]
+# A name the file makes a logger of, whatever it is called: `const audit = pino()`, `l = logging.getLogger()`,
+# `$audit = new Logger('app')`, `sugar := zap.NewExample().Sugar()`. Its calls are then read as logging calls.
+_JS_LOGGERS = rb"pino|winston|bunyan|log4js|signale|consola|loglevel|tslog|roarr"
+_MADE = {
+    "python": re.compile(
+        rb"(?m)^[ \t]*([A-Za-z_]\w{0,40})[ \t]*(?::[^=\n]{1,60})?=[ \t]*(?:logging\.|structlog\.|loguru\.)?"
+        rb"(?:getLogger|get_logger|LoggerAdapter|logger\.bind)\("
+    ),
+    "javascript": re.compile(
+        rb"\b(?:const|let|var)\s+([A-Za-z_$][\w$]{0,40})\s*(?::[^=\n]{1,60})?=\s*(?:await\s+)?(?:new\s+)?"
+        rb"(?:require\(\s*[\"'](?:" + _JS_LOGGERS + rb")[\"']\s*\)\s*\(|(?:" + _JS_LOGGERS + rb")\s*\("
+        rb"|(?:" + _JS_LOGGERS + rb")\.(?:createLogger|getLogger|create|child)\(|Logger\(|Signale\()"
+    ),
+    "ruby": re.compile(
+        rb"(?m)^[ \t]*([$@]{0,2}[A-Za-z_]\w{0,40})[ \t]*=[ \t]*(?:::)?(?:(?:ActiveSupport::)?(?:Tagged)?Logger\.new"
+        rb"|ActiveSupport::TaggedLogging\.new|SemanticLogger\[|Rails\.logger\b)"
+    ),
+    "php": re.compile(rb"(\$[A-Za-z_]\w{0,40})\s*=\s*(?:new\s+\\?(?:Monolog\\)?Logger\s*\(|Log::channel\()"),
+    "go": re.compile(
+        rb"\b([A-Za-z_]\w{0,40})(?:\s*,\s*[A-Za-z_]\w*)?\s*:?=\s*(?:zap\.New\w*\([^)\n]*\)\.Sugar\(|zap\.New\w*\("
+        rb"|zap\.[LS]\(|logrus\.(?:New|WithFields?)\(|slog\.(?:New|Default|With)\(|log\.New\(|zerolog\.New\()"
+    ),
+}
+_MADE["typescript"] = _MADE["tsx"] = _MADE["javascript"]
+# What a file that makes a logger holds (searched first, as plain bytes: most files make none).
+_MAKES = {
+    "python": (b"etLogger(", b"et_logger(", b"LoggerAdapter(", b".bind("),
+    "javascript": (b"pino", b"winston", b"bunyan", b"log4js", b"ignale", b"consola", b"loglevel", b"tslog", b"roarr",
+                   b"Logger("),
+    "ruby": (b"Logger", b"Rails.logger"),
+    "php": (b"Logger", b"Log::channel("),
+    "go": (b"zap.", b"logrus.", b"slog.", b"log.New(", b"zerolog."),
+}  # fmt: skip
+_MAKES["typescript"] = _MAKES["tsx"] = _MAKES["javascript"]
+MAX_MADE = 20  # names made loggers of, in one file
 # A word a logged name or key must hold for a rule to apply (lowercased; a superset: the parse tree decides).
 _SENSITIVE = re.compile(
     rb"passw|passp|_pass\b|pass_|pwd|\bpw\b|_pw\b|\bpw_|token|jwt|bearer|secret|api[_-]?key|private_?key|access_?key"
@@ -196,16 +234,33 @@ class Budget:
 
     hints: int = SCAN_HINTS
     parsed: int = SCAN_PARSED
-    stats: Counter[str] = field(default_factory=lambda: Counter(log_calls=0, log_left_out=0))
+    stats: Counter[str] = field(default_factory=lambda: Counter(log_calls=0, log_left_out=0, log_too_large=0))
 
 
-def _candidates(low: bytes, language: str, budget: Budget) -> list[tuple[int, int]]:
+def loggers_made(data: bytes, language: str) -> frozenset[str]:
+    """The names the file makes loggers of that do not say so themselves (`const audit = pino()`)."""
+    if not any(needle in data for needle in _MAKES[language]):
+        return frozenset()
+    names = (m.group(1).decode("ascii", "replace") for m in _MADE[language].finditer(data))
+    return frozenset([name for name in dict.fromkeys(names) if not logger_name(name)][:MAX_MADE])
+
+
+def _made_hints(known: frozenset[str]) -> list[re.Pattern[bytes]]:
+    """Where a call on one of these names may begin (`audit.info(`, `$audit->info(`)."""
+    return [
+        re.compile(rb"(?<![\w$@])" + re.escape(name.lower().encode()) + rb"\s*(?:\.|->|\?\.)") for name in sorted(known)
+    ]
+
+
+def _candidates(
+    low: bytes, language: str, budget: Budget, known: frozenset[str] = frozenset()
+) -> list[tuple[int, int]]:
     """(start, end) of each place that may be a logging call writing a sensitive name, in file order. The bytes
     searched are bounded too (twice the file, and some): places packed close together are not each searched far."""
     found: dict[int, int] = {}
     looked = 0
     searched, most = 0, 2 * len(low) + 65536
-    for hint in _HINTS[language]:
+    for hint in _HINTS[language] + _made_hints(known):
         for match in hint.finditer(low):
             looked += 1
             if looked > MAX_HINTS or looked > budget.hints or searched > most:
@@ -239,13 +294,20 @@ class LogHygiene:
 
     leaks: dict[tuple[str, str, str], LogLeak] = field(default_factory=dict)
     budget: Budget = field(default_factory=Budget)
+    too_large: list[str] = field(default_factory=list)  # source files over MAX_FILE, not read (the first few)
 
     @property
     def stats(self) -> Counter[str]:
         return self.budget.stats
 
     def tree_file(self, path: str, data: bytes) -> None:
-        """Read one working-tree file (any file: those not in a checked language are skipped at once)."""
+        """Read one working-tree file (any file: those not in a checked language are skipped at once). Source that
+        would be read but is over MAX_FILE is counted and named as not checked."""
+        if len(data) > MAX_FILE and is_checked(path, data[:MAX_FILE]):
+            self.stats["log_too_large"] += 1
+            if len(self.too_large) < MAX_NAMED:
+                self.too_large.append(path)
+            return
         if not is_checked(path, data):
             return
         for leak in file_leaks(path, data, self.budget):
@@ -259,8 +321,29 @@ class LogHygiene:
                 self.stats["log_left_out"] += 1
 
     def located(self) -> list[tuple[Finding, list[tuple[str, int]]]]:
-        """Each finding with the places (path, line) it was seen, the first five."""
-        return [(self._finding(leak), [(leak.path, line) for line in leak.lines[:5]]) for leak in self.leaks.values()]
+        """Each finding with the places (path, line) it was seen, the first five; then, when source files were too
+        large to read, the finding that names them."""
+        found = [(self._finding(leak), [(leak.path, line) for line in leak.lines[:5]]) for leak in self.leaks.values()]
+        if self.too_large:
+            found.append((self._unchecked(), [(path, 0) for path in self.too_large[:5]]))
+        return found
+
+    def _unchecked(self) -> Finding:
+        count = self.stats["log_too_large"]
+        shown = self.too_large[:12]
+        rest = count - len(shown)
+        names = ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
+        return Finding(
+            UNCHECKED,
+            "repo#log-hygiene-unchecked",
+            {"files": self.too_large, "count": count, "limit": f"{MAX_FILE >> 20} MB"},
+            {
+                "files": plural(count, "source file"),
+                "names": names,
+                "are": "is" if count == 1 else "are",
+                "limit": f"{MAX_FILE >> 20} MB",
+            },
+        )
 
     @staticmethod
     def _finding(leak: LogLeak) -> Finding:
@@ -292,7 +375,8 @@ def file_leaks(path: str, data: bytes, budget: Budget | None = None) -> list[Log
     found: dict[tuple[str, str], LogLeak] = {}
     counted_to, line = 0, 1
     parsed = 0
-    for start, end in _candidates(low, language, budget):
+    known = loggers_made(data, language)
+    for start, end in _candidates(low, language, budget, known):
         if _commented(low[low.rfind(b"\n", 0, start) + 1 : start], language):
             continue
         blocks = blocks or _Blocks.of(low, language)
@@ -303,7 +387,7 @@ def file_leaks(path: str, data: bytes, budget: Budget | None = None) -> list[Log
             continue
         parsed += 1
         budget.parsed -= end - start
-        is_log, names = logged_at_start(language, data[start:end])
+        is_log, names = logged_at_start(language, data[start:end], known)
         if not is_log:
             continue
         budget.stats["log_calls"] += 1

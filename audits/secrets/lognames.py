@@ -32,6 +32,8 @@ RULES: dict[str, str] = {
     EMAIL: "an email address",
 }
 LOG_RULE_IDS = frozenset(RULES)
+# Not a rule: the finding that names the source files too large for the rules to read.
+UNCHECKED = "secrets.log.unchecked"
 
 _PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # A word anywhere in the name that says the value is not the secret itself.
@@ -53,6 +55,13 @@ _TOKENS = {"token", "jwt", "bearer", "accesstoken", "refreshtoken", "idtoken", "
 _SECRETS = {"apikey", "secretkey", "privatekey", "accesskey", "secret", "clientsecret", "credentials", "credential"}
 _CARDS = {"pan", "cvv", "cvc", "ccnum", "ccnumber", "cardnumber", "creditcard", "creditcardnumber", "cardno", "ccn"}
 _COOKIES = {"cookie", "cookies", "sessionid", "sessid", "phpsessid"}
+# A cookie read from the request's cookies by a name with one of these words (`req.cookies.session`,
+# `cookies[:remember_token]`, `$_COOKIE['connect.sid']`) is a session's or a sign-in's: a theme or consent cookie
+# is not.
+_SESSION_WORDS = {
+    "session", "sess", "sid", "ssid", "auth", "remember", "login", "signin", "jwt", "identity", "access", "refresh",
+    "connect",
+}  # fmt: skip
 _EMAILS = {"email", "emails", "emailaddress"}
 # Connection strings with the database's password in them.
 _HOLD_A_PASSWORD = {("database", "url"), ("db", "url"), ("connection", "string"), ("conn", "string"), ("conn", "str")}
@@ -119,6 +128,12 @@ def _bare(segment: str) -> str:
     return segment.lstrip("$@:").replace("_", "").lower()
 
 
+def _is_cookie_jar(segment: str) -> bool:
+    """`cookies`, `COOKIES`, `$_COOKIE`, `signedCookies`: the request's cookies, read one by one after it."""
+    parts = words(segment)
+    return bool(parts) and parts[-1] in ("cookie", "cookies")
+
+
 def rule_of_path(path: list[str], language: str) -> str | None:
     """The rule for a name expression given as its segments (`request.headers` is request, headers;
     `params[:password]` is params, password; `[]` stands for an index that is not a name), or None."""
@@ -128,6 +143,10 @@ def rule_of_path(path: list[str], language: str) -> str | None:
     if not entry:
         return None
     found = rule_of_words(words(entry[-1]))
+    if found is None and len(entry) > 1 and any(_is_cookie_jar(segment) for segment in entry[:-1]):
+        parts = words(entry[-1])
+        if _SESSION_WORDS.intersection(parts) and not _NOT_THE_VALUE.intersection(parts):
+            return COOKIE  # one cookie of the request's, read by its name
     if found or entry is not path:
         return found  # headers[name] is one header, which one is not known
     last = path[-1]

@@ -42,6 +42,12 @@ PROVIDERS: dict[str, Provider] = {
             "restrict it to the APIs and referrers that need it, deploy it, then delete the old key.",
         ),
         Provider(
+            "firebase_web",
+            "Firebase web API key",
+            "In the Google Cloud console open APIs & Services → Credentials, create a new API key restricted as "
+            "above, put it in the app's Firebase config, deploy, then delete the old key.",
+        ),
+        Provider(
             "google_ai",
             "Google AI (Gemini) API key",
             "In Google AI Studio open Get API key, create a new key, deploy it to the server side only, then delete "
@@ -188,9 +194,7 @@ PROVIDERS: dict[str, Provider] = {
 # What a publishable key of these providers is called (it is not the secret kind the label names).
 PUBLIC_LABELS = {
     "stripe": "Stripe key (pk_live_)",
-    "firebase": "Firebase web API key",
     "supabase": "Supabase anon key",
-    "gcp_api_key": "Google API key",
     "posthog": "PostHog project key",
 }
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audits.findings import Finding
-from audits.secrets.archive import ArchiveError, Budget, Limits, git_dir_of, members, sniff
+from audits.secrets.archive import (
+    ArchiveError,
+    Budget,
+    Limits,
+    git_dir_of,
+    is_archive,
+    members,
+    nested_members,
+    sniff,
+)
 from audits.secrets.detector import Hit, Kind
 from audits.secrets.gitdata import GitObjects, object_format_of, read_refs
 from audits.secrets.history import HistoryBlob, Repository, head_files, read_bundle, repository, upload_blobs
@@ -23,20 +32,27 @@ from audits.secrets.loghygiene import LogHygiene
 from audits.secrets.lognames import LOG_RULE_IDS
 from audits.secrets.providers import with_article
 from audits.secrets.scanning import BlobScanner
-from launchready.formatting import escape_controls
+from launchready.formatting import escape_controls, plural
 
 # Every finding id the scan may produce.
 REPO_SCAN_IDS = frozenset(
     {
         "secrets.repo.key",
         "secrets.repo.publishable",
+        "secrets.repo.google_key",
+        "secrets.repo.firebase_key",
         "secrets.repo.env_file",
         "secrets.repo.debug",
+        "secrets.repo.unchecked",
         "env.undocumented",
         "env.example_missing",
+        "secrets.log.unchecked",
     }
     | LOG_RULE_IDS
 )
+# A Google key, by provider: one to restrict (a Maps key at medium, a Firebase config's at low), as the bundle check
+# says of one in a public script (audits/checks/secrets.py).
+RESTRICTED_FINDINGS = {"gcp_api_key": "secrets.repo.google_key", "firebase_web": "secrets.repo.firebase_key"}
 # The files of a .git folder the scan reads: its objects, its refs, and its configuration for the object
 # format. Anything else (object alternates and a linked worktree's pointers to other places on disk, hooks,
 # the index, logs) is never read, so that reading the upload can only ever read the upload.
@@ -201,10 +217,14 @@ def git_blob_id(data: bytes) -> bytes:
 
 class Collector:
     """What the scan has seen so far, kept redacted. `environment` off leaves out the checks that need the whole
-    repository (variables .env.example does not list), for a scan of a few files."""
+    repository (variables .env.example does not list), for a scan of a few files. An archive among the files is
+    read for its own files, within `budget` (the scan's, or limits of its own: a folder has no upload to measure)."""
 
-    def __init__(self, *, environment: bool = True, scanner: BlobScanner | None = None) -> None:
+    def __init__(
+        self, *, environment: bool = True, scanner: BlobScanner | None = None, budget: Budget | None = None
+    ) -> None:
         self.environment = environment
+        self.budget = budget or Budget(Limits(), upload_size=Limits().total_bytes)
         self.scanner = scanner or BlobScanner()  # the keys in each distinct blob, found beside the reading
         self.leaks: dict[tuple[str, str], Leak] = {}
         self.env_files: dict[str, tuple[str, Location]] = {}  # path -> (where, location)
@@ -226,6 +246,15 @@ class Collector:
             self.env_files[path] = (where, location)
 
     def tree_file(self, path: str, data: bytes) -> None:
+        """One file of the working tree; an archive's own files instead of it (`backup.zip/config/.env`)."""
+        if not is_archive(data):
+            self._tree_file(path, data)
+            return
+        self.tree_blobs.add(git_blob_id(data))
+        for member in nested_members(path, data, self.budget):
+            self._tree_file(member.path, member.data)
+
+    def _tree_file(self, path: str, data: bytes) -> None:
         path = escape_controls(path)  # a file name is shown in reports, terminals and CI logs: never as control codes
         order = (0, self.stats["files"])
         self.stats["files"] += 1
@@ -252,6 +281,17 @@ class Collector:
                     self.debug.append((path, text.count("\n", 0, match.start()) + 1, rule))
 
     def history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
+        """One blob of git history; an archive's own files instead of it, each as a blob of the same commit."""
+        if not is_archive(blob.data):
+            self._history_blob(blob, deleted)
+            return
+        if (blob.sha if len(blob.sha) == 40 else git_blob_id(blob.data)) in self.tree_blobs:
+            return  # the same archive as a working-tree file: already read
+        for member in nested_members(blob.path, blob.data, self.budget):
+            inner = HistoryBlob(member.path, blob.commit, member.data, git_blob_id(member.data), blob.order)
+            self._history_blob(inner, deleted)
+
+    def _history_blob(self, blob: HistoryBlob, deleted: bool) -> None:
         blob.path = escape_controls(blob.path)
         order = (1, blob.order)
         where = f"git history: {blob.path} in commit {blob.commit}" + (" (file since deleted)" if deleted else "")
@@ -271,12 +311,12 @@ class Collector:
 
     def _tree_hits(self, hits: list[Hit], path: str, order: Order) -> None:
         for hit in hits:
-            self._leak(hit, f"{path} line {hit.line}", Location(path, hit.line), order, in_tree=True)
+            self._leak(hit, _place(path, hit.line), Location(path, hit.line), order, in_tree=True)
 
     def _history_hits(self, hits: list[Hit], path: str, commit: str, where: str, order: Order, deleted: bool) -> None:
         for hit in hits:
             place = Location(path, hit.line, commit)
-            self._leak(hit, f"{where}, line {hit.line}", place, order, in_tree=False, deleted=deleted)
+            self._leak(hit, _place(where, hit.line, ", "), place, order, in_tree=False, deleted=deleted)
 
     def _leak(
         self, hit: Hit, place: str, location: Location, order: Order, *, in_tree: bool, deleted: bool = False
@@ -326,13 +366,32 @@ class Collector:
             found.append((finding, [Location(path, line)]))
         for finding, places in self.logging.located():
             found.append((finding, [Location(path, line) for path, line in places]))
+        if self.budget.unchecked_count:
+            found.append(self._unchecked())
         return found
+
+    def _unchecked(self) -> tuple[Finding, list[Location]]:
+        """The archives among the files that were not read (too deep, damaged, encrypted, a bomb), and why."""
+        count, named = self.budget.unchecked_count, self.budget.unchecked
+        shown = "; ".join(f"{escape_controls(path)} ({why})" for path, why in named[:12])
+        rest = count - min(len(named), 12)
+        finding = Finding(
+            "secrets.repo.unchecked",
+            "repo#unchecked-archives",
+            {"archives": {escape_controls(path): why for path, why in named}, "count": count},
+            {
+                "files": plural(count, "archive"),
+                "names": shown + (f"; and {rest} more" if rest > 0 else ""),
+                "them": "it" if count == 1 else "them",
+            },
+        )
+        return finding, [Location(escape_controls(path)) for path, _ in named[:5]]
 
     def report(self) -> RepoReport:
         located = self.located()
         return RepoReport(
             [finding for finding, _ in located],
-            self.stats | dict(self.logging.stats),
+            self.stats | dict(self.logging.stats) | {"unchecked_archives": self.budget.unchecked_count},
             {(finding.check_id, finding.subject): places for finding, places in located},
         )
 
@@ -343,9 +402,8 @@ class Collector:
         else:
             history = "it is no longer in the files, but git history keeps it for anyone with a copy."
         where = leak.places[0] + (f" and {len(leak.places) - 1} more places" if len(leak.places) > 1 else "")
-        check_id = "secrets.repo.publishable" if hit.kind == Kind.PUBLISHABLE else "secrets.repo.key"
         return Finding(
-            check_id,
+            repo_check_id(hit),
             f"repo#{hit.provider}-{hit.fingerprint}",
             {
                 "key": hit.redacted,
@@ -390,6 +448,18 @@ class Collector:
         ]
 
 
+def _place(where: str, line: int, comma: str = " ") -> str:
+    """'app.py line 3'; a key in a binary file (a .pyc, a SQLite database) has no line."""
+    return f"{where}{comma}line {line}" if line else f"{where} (in the text of a binary file)"
+
+
+def repo_check_id(hit: Hit) -> str:
+    """The finding a committed key is."""
+    if hit.kind == Kind.RESTRICT:
+        return RESTRICTED_FINDINGS[hit.provider]
+    return "secrets.repo.publishable" if hit.kind == Kind.PUBLISHABLE else "secrets.repo.key"
+
+
 def is_env_file(path: str) -> bool:
     return bool(ENV_FILE.search(path)) and not path.endswith(EXAMPLE_SUFFIXES)
 
@@ -414,7 +484,7 @@ def scan_upload(path: Path, limits: Limits | None = None, *, history: bool = Tru
     if kind is None:
         raise ArchiveError("This is not a zip, tar.gz or git bundle.")
     budget = Budget(limits, size)
-    collector = Collector()
+    collector = Collector(budget=budget)
     try:
         if kind == "bundle":
             _scan_bundle(path, budget, collector, history)

@@ -16,7 +16,9 @@ The JSON report (`--json`) keeps this shape; a field is only ever added, and `fo
       "counts": {"blocker": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
       "stats": {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0,
                 "skipped_links": 0, "skipped_large": 0,
-                "log_calls": 0, "log_left_out": 0},    # logging calls parsed; places left unread at a limit
+                "log_calls": 0, "log_left_out": 0,     # logging calls parsed; places left unread at a limit
+                "log_too_large": 0,                    # source files too large for the log-hygiene rules
+                "unchecked_archives": 0},              # archives among the files not read (too deep, damaged)
       "findings": [
         {
           "check_id": "secrets.repo.key",
@@ -169,6 +171,10 @@ def _read_what(scan: Scan) -> str:
         skipped.append(plural(stats["skipped_links"], "link or special file"))
     if stats.get("skipped_large"):
         skipped.append(f"{plural(stats['skipped_large'], 'file')} over the size limit")
+    if stats.get("unchecked_archives"):
+        skipped.append(f"{plural(stats['unchecked_archives'], 'archive')} inside the files that could not be opened")
+    if stats.get("log_too_large"):
+        skipped.append(f"{plural(stats['log_too_large'], 'source file')} over the log-hygiene size limit")
     if stats.get("log_left_out"):
         skipped.append(f"{plural(stats['log_left_out'], 'possible logging call')} over the log-hygiene limits")
     return text + (f"; skipped {' and '.join(skipped)}." if skipped else ".")

@@ -36,11 +36,30 @@ RULES: dict[str, tuple[str, str, str]] = {
         "The key is meant to be public, so this is not a leak. Keep it in configuration so each environment can "
         "use its own, and check its restrictions at the provider.",
     ),
+    "secrets.repo.google_key": (
+        "CommittedGoogleApiKey",
+        "A Google API key is committed to the repository",
+        "It may be a Maps or a Gemini key that bills the project's owner. In the Google Cloud console (APIs & "
+        "Services, Credentials) restrict it to the app's websites or apps and to the APIs it calls; rotate it if it "
+        "was never meant to be public.",
+    ),
+    "secrets.repo.firebase_key": (
+        "CommittedFirebaseWebApiKey",
+        "A Firebase web API key is committed to the repository",
+        "A Firebase web config is public by design, but its key works for every API enabled on the project. "
+        "Restrict it to the Firebase APIs and the app's domains in the Google Cloud console, and turn on App Check.",
+    ),
     "secrets.repo.env_file": (
         "CommittedEnvFile",
         "A .env file is committed to the repository",
         "Environment files hold an app's passwords and keys. Rotate every value it held, add .env to .gitignore, "
         "commit only a .env.example with the names, and rewrite git history.",
+    ),
+    "secrets.repo.unchecked": (
+        "ArchiveNotChecked",
+        "An archive among the files could not be checked for keys",
+        "The scan opens archives inside the repository (a few levels deep) to look for keys; this one was too "
+        "deep, damaged, password-protected or unpacked to too much. Unpack it and scan what is inside.",
     ),
     "secrets.repo.debug": (
         "ProductionDebugMode",
@@ -58,6 +77,12 @@ RULES: dict[str, tuple[str, str, str]] = {
         "MissingEnvExample",
         "No .env.example documents the environment variables the code reads",
         "Commit a .env.example at the root with one line per variable the app reads (names only, no values).",
+    ),
+    "secrets.log.unchecked": (
+        "LogHygieneNotChecked",
+        "Source files too large for the log-hygiene check were not checked",
+        "Their logging calls were not read for passwords, tokens, keys, cookies or personal data. Check them by "
+        "hand, or keep generated files out of the repository.",
     ),
     "secrets.log.password": (
         "LoggedPassword",

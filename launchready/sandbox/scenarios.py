@@ -250,6 +250,7 @@ FAKE_STRIPE_SECRET = "sk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj5Gu8Ip2Ko7Lr
 FAKE_STRIPE_PUBLISHABLE = "pk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj5Gu8Ip2Ko7Lr4Mt"
 FAKE_AWS_KEY_ID = "AKIA" + "Q3Z7XK2M9WPL4TRB"
 FAKE_GOOGLE_KEY = "AIza" + "SyB7kQ2mZ9xV4nL8pR3tW6yH1cF5dJ0gK2s"
+FAKE_FIREBASE_KEY = "AIza" + "SyD3fH8kL1mN6pQ9rS2tU5vW8xY1zA4bC7e"
 FAKE_OPENAI_KEY = "sk-proj-" + "Vq7Lr2Xk9Mt4Wn8Pz3Hc6Js1Db5Fg0Ya7Ue2Io9Kl4Nb8Rq3Tm6Wx1Ze5Cv0Bs7Gh"
 
 
@@ -444,6 +445,13 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "secrets.bundle.google_key": (
         "google-key.test",
         Knobs(bundle_leak=f'const map=new google.maps.Map(el,{{center:c}});loadScript("/js?key={FAKE_GOOGLE_KEY}");'),
+    ),
+    "secrets.bundle.firebase_key": (
+        "firebase-key.test",
+        Knobs(
+            bundle_leak=f'const app=initializeApp({{apiKey:"{FAKE_FIREBASE_KEY}",authDomain:"acme-web.firebaseapp.com",'
+            'projectId:"acme-web",appId:"1:123456789012:web:0a1b2c3d4e5f"});'
+        ),
     ),
     "secrets.bundle.publishable": (
         "publishable-key.test",

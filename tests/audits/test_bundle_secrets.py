@@ -15,7 +15,13 @@ from audits.secrets.detector import Kind, scan_text
 from audits.target import AuditTarget
 from launchready.net import FetchResult, Hop, Net
 from launchready.sandbox.runner import Sandbox
-from launchready.sandbox.scenarios import FAKE_AWS_KEY_ID, FAKE_GOOGLE_KEY, FAKE_STRIPE_SECRET, HEALTHY
+from launchready.sandbox.scenarios import (
+    FAKE_AWS_KEY_ID,
+    FAKE_FIREBASE_KEY,
+    FAKE_GOOGLE_KEY,
+    FAKE_STRIPE_SECRET,
+    HEALTHY,
+)
 from tests.audits.conftest import target_for
 
 
@@ -65,22 +71,47 @@ def test_a_google_key_in_a_page_is_one_to_restrict(world_sandbox: Sandbox) -> No
     assert FAKE_GOOGLE_KEY not in json.dumps(finding.evidence) + json.dumps(text) + finding.subject
 
 
-@pytest.mark.parametrize(
-    ("script", "provider", "kind"),
-    [
-        pytest.param(
-            'initializeApp({apiKey:"%s",authDomain:"acme.firebaseapp.com"})',
-            "firebase",
-            Kind.PUBLISHABLE,
-            id="firebase",
-        ),
-        pytest.param('new google.maps.Map(el);load("/js?key=%s")', "gcp_api_key", Kind.SECRET, id="maps"),
-        pytest.param('fetch(GEMINI_URL+"?key=%s",{body:prompt})', "google_ai", Kind.SECRET, id="gemini"),
-    ],
-)
+def test_a_firebase_web_config_key_is_one_to_restrict_at_low(world_sandbox: Sandbox) -> None:
+    (finding,) = bundles(world_sandbox, "firebase-key.test")
+    assert finding.check_id == "secrets.bundle.firebase_key" and severity_of(finding) == Severity.LOW
+    text = render(finding)
+    assert (
+        text["title"]
+        == "A Firebase web API key is public in https://www.firebase-key.test/static/app.3f9a1c.js: restrict it"
+    )
+    assert "Browser key (auto created by Firebase)" in text["fix"] and "App Check" in text["fix"]
+    assert "Firebase APIs" in text["fix"] and "HTTP referrers" in text["fix"]
+    assert FAKE_FIREBASE_KEY not in json.dumps(finding.evidence) + json.dumps(text) + finding.subject
+
+
+# (what is around the key, who it is for, what the finding is): one table for the bundle and the repository scans
+GOOGLE_CONTEXTS = [
+    pytest.param(
+        'initializeApp({apiKey:"%s",authDomain:"acme.firebaseapp.com"})', "firebase_web", Kind.RESTRICT, id="firebase"
+    ),
+    pytest.param(
+        '{\n  "apiKey": "%s",\n  "projectId": "acme-web",\n  "appId": "1:1:web:2"\n}', "firebase_web", Kind.RESTRICT,
+        id="firebase-json",
+    ),
+    pytest.param(
+        "NEXT_PUBLIC_FIREBASE_API_KEY=%s\nNEXT_PUBLIC_FIREBASE_AUTH_DOMAIN=acme.firebaseapp.com\n", "firebase_web",
+        Kind.RESTRICT, id="firebase-env",
+    ),
+    pytest.param('new google.maps.Map(el);load("/js?key=%s")', "gcp_api_key", Kind.RESTRICT, id="maps"),
+    # The word Firebase nearby is not a Firebase config: the key is not its apiKey, or nothing of a config is there.
+    pytest.param(
+        'import "firebase/app";\nconst MAPS_KEY = "%s";\nloadMaps(MAPS_KEY);', "gcp_api_key", Kind.RESTRICT,
+        id="firebase-word-only",
+    ),
+    pytest.param('const config = { apiKey: "%s" };', "gcp_api_key", Kind.RESTRICT, id="api-key-alone"),
+    pytest.param('fetch(GEMINI_URL+"?key=%s",{body:prompt})', "google_ai", Kind.SECRET, id="gemini"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("script", "provider", "kind"), GOOGLE_CONTEXTS)
 def test_what_is_around_a_google_key_says_what_it_is(script: str, provider: str, kind: Kind) -> None:
-    """A Firebase web config is public by design; a Maps or bare key is one to restrict (the bundle check
-    reports it so); with Gemini around it, the key bills per call and is a leak."""
+    """A Maps or bare key, or one only near the word Firebase, is one to restrict; a Firebase config's apiKey is
+    one to restrict too, at a lower severity; with Gemini around it, the key bills per call and is a leak."""
     (hit,) = scan_text(script % FAKE_GOOGLE_KEY)
     assert (hit.provider, hit.kind) == (provider, kind)
 

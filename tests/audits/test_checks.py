@@ -39,7 +39,11 @@ NOT_TRIPPED_BY_A_DOMAIN = {
     # Found by the repository scan, not by auditing a domain (tests/audits/test_repo_scan.py trips them).
     "secrets.repo.key",
     "secrets.repo.publishable",
+    "secrets.repo.google_key",
+    "secrets.repo.firebase_key",
     "secrets.repo.env_file",
+    "secrets.log.unchecked",
+    "secrets.repo.unchecked",
     "secrets.repo.debug",
     "env.undocumented",
     "env.example_missing",

@@ -81,6 +81,36 @@ TRIPS = [
      {(CARD, "n (as cc_number)", 3)}),
     ("main.go", 'package main\nfunc f() {\n\tzap.L().Info("x", zap.String("email", u.Email))\n}\n',
      {(E, "u.Email", 3)}),
+    # One of the request's cookies read by its name, in each language
+    ("app/views.py", "logger.info(req.cookies.session)\n", {(C, "req.cookies.session", 1)}),
+    ("app/views.py", 'log.info("s %s", request.COOKIES.get("session"))\n', {(C, 'request.COOKIES.get("session")', 1)}),
+    ("src/server.js", "console.log(req.cookies.session);\n", {(C, "req.cookies.session", 1)}),
+    ("src/server.ts", "logger.info(req.signedCookies['connect.sid']);\n", {(C, "req.signedCookies['connect.sid']", 1)}),
+    ("app/controllers/a_controller.rb", "Rails.logger.info(cookies.encrypted[:remember_token])\n",
+     {(T, "cookies.encrypted[:remember_token]", 1)}),
+    ("app/controllers/b_controller.rb", "logger.info(cookies[:_app_session])\n", {(C, "cookies[:_app_session]", 1)}),
+    ("public/a.php", "<?php\nerror_log($_COOKIE['laravel_session']);\n", {(C, "$_COOKIE['laravel_session']", 2)}),
+    ("src/A.php", "<?php\n$logger->info($request->cookie('session'));\n", {(C, "$request->cookie('session')", 2)}),
+    ("main.go", 'package main\nfunc f() {\n\tlog.Println(r.Cookie("session"))\n}\n', {(C, 'r.Cookie("session")', 3)}),
+    # A method that gives the same text back, trimmed, in another case or encoded, in each language
+    ("app/auth.py", "log.info(password.strip())\n", {(P, "password.strip()", 1)}),
+    ("app/auth.py", 'logger.info("t %s", token.lower())\nlogger.info(str(api_key).strip())\n',
+     {(T, "token.lower()", 1), (K, "api_key", 2)}),
+    ("app/auth.py", 'logger.info(token.decode("utf-8"))\n', {(T, 'token.decode("utf-8")', 1)}),
+    ("src/auth.js", "console.log(token.trim().toLowerCase());\n", {(T, "token.trim().toLowerCase()", 1)}),
+    ("app/models/user.rb", "Rails.logger.info(password.strip.downcase)\n", {(P, "password.strip.downcase", 1)}),
+    ("src/Auth.php", "<?php\nerror_log(strtolower(trim($password)));\n", {(P, "$password", 2)}),
+    ("main.go", "package main\nfunc f() {\n\tlog.Println(strings.TrimSpace(token))\n}\n", {(T, "token", 3)}),
+    # A logger the file makes under a name of its own
+    ("src/server.js", "const audit = pino();\naudit.info(req.headers);\n", {(H, "req.headers", 2)}),
+    ("src/server.js", "const l = require('pino')()\nl.info(req.headers)\n", {(H, "req.headers", 2)}),
+    ("src/server.ts", "const trail: Logger = winston.createLogger({});\ntrail.error({ token });\n", {(T, "token", 2)}),
+    ("app/audit.py", "trail = logging.getLogger('audit')\ntrail.info(request.headers)\n", {(H, "request.headers", 2)}),
+    ("app/lib/audit.rb", "$trail = Logger.new(STDOUT)\n$trail.info(params[:password])\n",
+     {(P, "params[:password]", 2)}),
+    ("src/Audit.php", "<?php\n$trail = new Logger('audit');\n$trail->info($password);\n", {(P, "$password", 3)}),
+    ("main.go", 'package main\nfunc f() {\n\tsugar := zap.NewExample().Sugar()\n\tsugar.Infow("x", "token", t)\n}\n',
+     {(T, "t (as token)", 4)}),
 ]  # fmt: skip
 
 QUIET = [
@@ -103,6 +133,16 @@ QUIET = [
      "Log::info('reset', ['password' => '***']);\n"),
     ("main.go", 'package main\nfunc f() {\n\tlog.Printf("user %d", u.ID)\n\tslog.Info("login", "user", u.ID)\n'
      '\tfmt.Fprintf(w, "%s", token)\n\tfmt.Println(r.Header.Get("User-Agent"))\n\tlog.Printf("%+v", r)\n}\n'),
+    # What is said of a secret, not the secret, whatever the attribute or method
+    ("app/safe.py", "logger.info(user.id)\nlogger.info(len(token))\nlogger.info(token_id)\n"
+     "logger.info(password_reset_sent)\nlogger.info(token.startswith('sk_'))\nlogger.info(password.isdigit())\nlogger.info(req.cookies.theme)\n"
+     "logger.info(hashlib.sha256(token.encode()).hexdigest())\nlogger.info(text.replace(token, '***'))\n"),
+    ("src/safe.js", "const audit = pino();\naudit.info({ userId: user.id });\naudit.info(token.length);\n"
+     "console.log(req.cookies.locale);\nconst x = other();\nx.info(token);\n"),
+    ("app/models/safe.rb", "logger.info(cookies[:theme])\nlogger.info(password.length)\n"),
+    ("src/Safe.php", "<?php\nerror_log(strlen(trim($password)));\n$logger->info($_COOKIE['consent']);\n"),
+    ("safe.go", 'package main\nfunc f() {\n\tlog.Println(len(strings.TrimSpace(token)))\n'
+     '\tlog.Println(r.Cookie("theme"))\n}\n'),
 ]  # fmt: skip
 
 
@@ -191,8 +231,9 @@ def test_tests_minified_and_vendored_files_are_not_read() -> None:
 def test_binary_huge_and_invalid_utf8_files_get_an_answer_not_a_crash() -> None:
     hygiene = LogHygiene()
     hygiene.tree_file("app/blob.py", b"\x00\x01print(password)\n" * 100)  # binary: not read
-    hygiene.tree_file("app/huge.py", b"x = 1\n" * (MAX_FILE // 6 + 1) + b"print(password)\n")  # over 2 MB
     assert hygiene.located() == []
+    hygiene.tree_file("app/huge.py", b"x = 1\n" * (MAX_FILE // 6 + 1) + b"print(password)\n")  # over 2 MB
+    assert [finding.check_id for finding, _ in hygiene.located()] == ["secrets.log.unchecked"]  # named, not read
     leaks = file_leaks("app/latin1.py", b"# caf\xe9 \xff\xfe\nprint('\xe9t\xe9 %s' % password, '\xff')\nprint(\xff)\n")
     assert [(leak.rule, leak.name, leak.lines) for leak in leaks] == [(P, "password", [2])]
     odd = file_leaks("src/a.js", b"console.log(req.headers['\x1b]0;x\x07authorization'], pass\xffword, token);\n")
@@ -257,3 +298,25 @@ def test_what_is_logged_is_named_never_quoted(path: str, source: str) -> None:
     assert leaks, "the planted call trips a rule"
     for leak in leaks:
         assert "hGAk" not in leak.name and "ghp_abc" not in leak.name and "abcdefghij" not in leak.name, leak.name
+
+
+def test_a_source_file_too_large_to_read_is_named_as_not_checked() -> None:
+    from audits.secrets.report import Scan, _read_what
+
+    collector = Collector()
+    big = b"x = 1\n" * (MAX_FILE // 6 + 1) + b"print(password)\n"
+    collector.tree_file("app/generated.py", big)
+    collector.tree_file("src/huge.js", b"var a = 1;\n" * (MAX_FILE // 11 + 1))
+    collector.tree_file("app/small.py", b"print(password)\n")
+    collector.tree_file("assets/big.css", b"a{}\n" * (MAX_FILE // 4 + 1))  # not a language the rules read
+    report = collector.report()
+    (unchecked,) = [f for f in report.findings if f.check_id == "secrets.log.unchecked"]
+    assert CATALOG[unchecked.check_id].severity == Severity.LOW
+    assert unchecked.evidence["files"] == ["app/generated.py", "src/huge.js"] and unchecked.evidence["count"] == 2
+    text = render(unchecked)
+    assert text["title"] == "2 source files not checked for logging leaks"
+    assert text["explanation"].startswith("app/generated.py, src/huge.js are over 2 MB")
+    assert report.stats["log_too_large"] == 2
+    assert [f.check_id for f in report.findings if f.check_id == P] == [P]  # the small file is still read
+    assert report.locations[(unchecked.check_id, unchecked.subject)][0].path == "app/generated.py"
+    assert "2 source files over the log-hygiene size limit" in _read_what(Scan("x", "zip", True, report))

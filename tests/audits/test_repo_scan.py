@@ -3,6 +3,7 @@ that the upload is gone when the scan ends, whatever the outcome."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import tarfile
@@ -21,7 +22,9 @@ from audits.risk import export, risk_list
 from audits.secrets.archive import ArchiveError, Limits
 from audits.secrets.lifecycle import reap_stale_scans, repo_scan_execute, upload_hold
 from audits.secrets.repo import scan_upload
+from launchready.sandbox.scenarios import FAKE_GOOGLE_KEY
 from tests.audits.repos import AWS_SECRET, GITHUB_TOKEN, build_repo, bundle_of, tar_bytes, tar_of, zip_bytes, zip_of
+from tests.audits.test_bundle_secrets import GOOGLE_CONTEXTS
 from tests.conftest import Tenant, login
 
 SMALL = Limits(upload_bytes=2 * 2**20, total_bytes=4 * 2**20, files=50, depth=6, file_bytes=64 * 1024)
@@ -461,3 +464,139 @@ def test_zip_member_modes_other_than_files_are_links_or_devices() -> None:
     info = zipfile.ZipInfo("x")
     info.external_attr = 0o120777 << 16
     assert (info.external_attr >> 16) & 0o170000 == 0o120000
+
+
+@pytest.mark.parametrize(("script", "provider", "kind"), GOOGLE_CONTEXTS)
+def test_a_google_key_is_the_same_finding_in_a_repository_as_in_a_bundle(script: str, provider: str, kind: str) -> None:
+    """A Google key is one to restrict (medium), a Firebase config's one too (low), and only a Gemini key a blocker
+    to rotate: the same in a committed file as in a public bundle."""
+    from audits.catalog import CATALOG, render, severity_of
+    from audits.checks.secrets import bundle_check_id
+    from audits.findings import Severity
+    from audits.secrets.detector import scan_text
+
+    text = script % FAKE_GOOGLE_KEY
+    (finding,) = [f for f in _scan_bytes(zip_bytes({"src/config.js": text.encode()})) if "#env" not in f.subject]
+    (hit,) = scan_text(text)
+    bundle = bundle_check_id(hit, in_map=False)
+    assert bundle.removeprefix("secrets.bundle.") == finding.check_id.removeprefix("secrets.repo.")
+    assert severity_of(finding) == CATALOG[bundle].severity
+    fix = render(finding)["fix"]
+    if provider == "gcp_api_key":
+        assert finding.check_id == "secrets.repo.google_key" and severity_of(finding) == Severity.MEDIUM
+        assert "APIs & Services → Credentials" in fix and "Application restrictions" in fix
+        assert "API restrictions" in fix and "HTTP referrers" in fix
+    elif provider == "firebase_web":
+        assert finding.check_id == "secrets.repo.firebase_key" and severity_of(finding) == Severity.LOW
+        assert "Firebase APIs" in fix and "App Check" in fix and "HTTP referrers" in fix
+    else:
+        assert finding.check_id == "secrets.repo.key" and severity_of(finding) == Severity.BLOCKER
+    assert FAKE_GOOGLE_KEY not in str(finding.evidence) + str(finding.params) + finding.subject
+
+
+# --- Archives among the files and binary files -----------------------------------------------------------------
+
+
+def _keys(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.subject.split("#")[1].split("-")[0]: f for f in findings if f.check_id == "secrets.repo.key"}
+
+
+def test_a_key_in_an_archive_inside_the_upload_is_found_with_its_path_inside() -> None:
+    inner_tar = tar_bytes({"app/settings.py": f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\n'.encode()})
+    inner_zip = zip_bytes({"config/.env": f"AWS_SECRET_ACCESS_KEY={AWS_SECRET}\n".encode(), "deploy.tar.gz": inner_tar})
+    findings = _scan_bytes(zip_bytes({"README.md": b"hello\n", "backups/old.zip": inner_zip}))
+    keys = _keys(findings)
+    assert keys["aws"].params["where"] == "backups/old.zip/config/.env line 1"
+    assert keys["github"].params["where"] == "backups/old.zip/deploy.tar.gz/app/settings.py line 1"
+    assert [f.params["path"] for f in findings if f.check_id == "secrets.repo.env_file"] == [
+        "backups/old.zip/config/.env"
+    ]
+    assert not [f for f in findings if f.check_id == "secrets.repo.unchecked"]
+
+
+def _nested(depth: int, name: str, content: bytes) -> bytes:
+    """An archive holding an archive … `depth` archives in all, the last holding `name`."""
+    data = zip_bytes({name: content})
+    for level in range(depth - 1, 0, -1):
+        data = zip_bytes({f"level{level + 1}.zip": data})
+    return data
+
+
+def test_an_archive_nested_deeper_than_the_limit_is_reported_as_not_checked() -> None:
+    key = f"GITHUB_TOKEN={GITHUB_TOKEN}\n".encode()
+    three = _scan_bytes(zip_bytes({"a.zip": _nested(3, "token.txt", key)}))
+    assert _keys(three)["github"].params["where"] == "a.zip/level2.zip/level3.zip/token.txt line 1"
+    four = _scan_bytes(zip_bytes({"a.zip": _nested(4, "token.txt", key)}))
+    assert "github" not in _keys(four)
+    (unchecked,) = [f for f in four if f.check_id == "secrets.repo.unchecked"]
+    from audits.catalog import render, severity_of
+    from audits.findings import Severity
+
+    assert severity_of(unchecked) == Severity.LOW and unchecked.evidence["count"] == 1
+    assert list(unchecked.evidence["archives"]) == ["a.zip/level2.zip/level3.zip/level4.zip"]
+    text = render(unchecked)
+    assert text["title"] == "1 archive in the repository not checked for keys"
+    assert "a.zip/level2.zip/level3.zip/level4.zip (an archive inside 3 others" in text["explanation"]
+    assert "…" not in text["title"] + text["explanation"] + text["fix"]
+
+
+def test_a_damaged_or_unsafe_archive_inside_is_not_checked_and_the_rest_is() -> None:
+    escaping = io.BytesIO()
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../../outside.txt", f"GITHUB_TOKEN={GITHUB_TOKEN}\n")
+    findings = _scan_bytes(
+        zip_bytes(
+            {
+                "broken.zip": b"PK\x03\x04" + b"garbage" * 20,
+                "escape.zip": escaping.getvalue(),
+                "data.sql.gz": gzip.compress(f"aws_secret_access_key={AWS_SECRET}\n".encode()),
+                "app.py": f'STRIPE = "{GITHUB_TOKEN}"\n'.encode(),
+            }
+        )
+    )
+    (unchecked,) = [f for f in findings if f.check_id == "secrets.repo.unchecked"]
+    why = unchecked.evidence["archives"]
+    assert why["broken.zip"].startswith("it is damaged") and why["escape.zip"].startswith("it holds a path that")
+    assert "github" in _keys(findings)  # app.py, the rest of the upload, is still read
+    assert _keys(findings)["aws"].params["where"] == "data.sql.gz line 1"  # a gzipped file's content stands for it
+    assert not (Path.cwd() / "outside.txt").exists() and not Path("/outside.txt").exists()
+
+
+def test_a_bomb_inside_the_upload_is_stopped_and_its_bytes_count_against_the_total() -> None:
+    bomb = zip_bytes({f"zeros{i}.bin": b"\x00" * (3 * 2**20) for i in range(3)})
+    assert len(bomb) < 40_000
+    findings = _scan_bytes(zip_bytes({"bomb.zip": bomb, "app.py": f'TOKEN = "{GITHUB_TOKEN}"\n'.encode()}))
+    (unchecked,) = [f for f in findings if f.check_id == "secrets.repo.unchecked"]
+    assert unchecked.evidence["archives"] == {"bomb.zip": "it unpacks to more than 200 times its size"}
+    assert "github" in _keys(findings)
+    # What archives inside unpack to counts against the upload's total, as the upload's own files do.
+    inner = zip_bytes({f"part{i}.txt": os.urandom(400_000).hex().encode() for i in range(6)})
+    assert "unpacks to more than 4 MB" in _refused(zip_bytes({"inner.zip": inner}), Limits(total_bytes=4 << 20))
+
+
+def test_a_key_in_a_binary_file_of_the_upload_is_found(tmp_path: Path) -> None:
+    import py_compile
+
+    (tmp_path / "settings.py").write_text(f'GITHUB_TOKEN = "{GITHUB_TOKEN}"\n')
+    pyc = Path(py_compile.compile(str(tmp_path / "settings.py"), cfile=str(tmp_path / "s.pyc"))).read_bytes()
+    findings = _scan_bytes(zip_bytes({"app/__pycache__/settings.cpython-311.pyc": pyc, "README.md": b"hi\n"}))
+    where = _keys(findings)["github"].params["where"]
+    assert where == "app/__pycache__/settings.cpython-311.pyc (in the text of a binary file)"
+
+
+def test_a_key_in_an_archive_committed_then_deleted_is_found_in_history(tmp_path: Path) -> None:
+    from tests.audits.repos import git
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "backup.zip").write_bytes(zip_bytes({"old/.env": f"GITHUB_TOKEN={GITHUB_TOKEN}\n".encode()}))
+    (root / "README.md").write_text("hello\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Add a backup")
+    git(root, "rm", "-q", "backup.zip")
+    git(root, "commit", "-qm", "Remove the backup")
+    report = scan_upload(bundle_of(root, tmp_path / "repo.bundle"))
+    github = _keys(report.findings)["github"]
+    assert github.evidence["seen in"] == "git history only"
+    assert "backup.zip/old/.env in commit" in github.params["where"] and "since deleted" in github.params["where"]

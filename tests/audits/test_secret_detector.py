@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ from audits.secrets.detector import (
     scan_text,
 )
 from audits.secrets.providers import CATALOG_PROVIDERS, provider_for
+from audits.secrets.repo import RESTRICTED_FINDINGS
 
 CORPUS = corpus()
 
@@ -32,10 +34,17 @@ def _label(sample: Sample) -> str:
     return f"{sample.provider or 'lookalike'}:{sample.text[:30]}"
 
 
+def _kind(sample: Sample) -> Kind:
+    """A Google key (a bare one a secret of the corpus, a Firebase config's one publishable) is one to restrict."""
+    if sample.provider in RESTRICTED_FINDINGS:
+        return Kind.RESTRICT
+    return Kind.SECRET if sample.kind == "secret" else Kind.PUBLISHABLE
+
+
 @pytest.mark.parametrize("sample", [s for s in CORPUS if s.kind == "secret"], ids=_label)
 def test_it_finds_each_providers_secret_key(sample: Sample) -> None:
     hits = scan_text(sample.text)
-    assert [(h.provider, h.kind) for h in hits] == [(sample.provider, Kind.SECRET)]
+    assert [(h.provider, h.kind) for h in hits] == [(sample.provider, _kind(sample))]
     if sample.key:
         assert hits[0].fingerprint == hashlib.sha256(sample.key.encode()).hexdigest()[:8]
 
@@ -44,7 +53,7 @@ def test_it_finds_each_providers_secret_key(sample: Sample) -> None:
 def test_look_alikes_are_not_secrets_and_publishable_keys_are_info(sample: Sample) -> None:
     kinds = [(h.provider, h.kind) for h in scan_text(sample.text)]
     if sample.kind == "publishable":
-        assert kinds == [(sample.provider, Kind.PUBLISHABLE)]
+        assert kinds == [(sample.provider, _kind(sample))]
     else:
         assert kinds == []
 
@@ -104,7 +113,7 @@ def test_keys_are_found_in_a_minified_bundle_with_their_line() -> None:
     keys = Keys(3)
     planted = secrets(keys)
     bundle = minified(planted + lookalikes(keys), keys, size=200_000)
-    found = {(h.provider, h.fingerprint) for h in scan_text(bundle) if h.kind == Kind.SECRET}
+    found = {(h.provider, h.fingerprint) for h in scan_text(bundle) if h.kind != Kind.PUBLISHABLE}
     expected = {(s.provider, fingerprint(s.key)) for s in planted if s.key}
     assert expected <= found
     assert len({p for p, _ in found}) >= 20
@@ -123,11 +132,61 @@ def test_one_key_seen_twice_in_a_file_is_one_hit_on_its_first_line() -> None:
     assert [(h.provider, h.line) for h in hits] == [("github", 2)]
 
 
-def test_binary_and_empty_input_find_nothing() -> None:
-    from audits.secrets.detector import scan_bytes
+def test_empty_input_finds_nothing() -> None:
+    assert scan_text("") == [] and scan_bytes(b"") == [] and scan_bytes(b"\x00" * 100) == []
 
-    assert scan_bytes(b"\x00\x01sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
-    assert scan_text("") == []
+
+GITHUB_KEY = "ghp_" + "R8kVw2Lq9Xz4Tn7Mb3Hc6Jd1Fs5Gy0Pa2Ei9"
+OPENAI_LEGACY = "sk-" + "q9Lm2Xv7Rt4Wz8Kp3Hn6Jc1Ds5Fg0Yb2Ue9Io4Nk7Pa3Bc6D"  # 51 characters: a "3" length byte
+STRIPE_LIVE = "sk_live_" + "51NzQ8rLk2Vb7Xc4Tm9Wq3Ea6Ys1Dh0Fj"
+
+
+def _pyc(tmp_path: Path, source: str) -> bytes:
+    import py_compile
+
+    (tmp_path / "settings.py").write_text(source)
+    return Path(py_compile.compile(str(tmp_path / "settings.py"), cfile=str(tmp_path / "settings.pyc"))).read_bytes()
+
+
+def _sqlite(tmp_path: Path, rows: list[tuple[str, str]]) -> bytes:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        db.execute("create table settings (name text, value text)")
+        db.executemany("insert into settings values (?, ?)", rows)
+    db.close()
+    return (tmp_path / "app.db").read_bytes()
+
+
+def test_a_key_in_a_compiled_python_file_is_found_without_a_line(tmp_path: Path) -> None:
+    data = _pyc(tmp_path, f'GITHUB_TOKEN = "{GITHUB_KEY}"\nOPENAI = "{OPENAI_LEGACY}"\n')
+    assert b"\x00" in data[:8000] and b"3" + OPENAI_LEGACY.encode() in data  # binary, the length byte before it
+    hits = {(h.provider, h.fingerprint, h.line) for h in scan_bytes(data)}
+    assert hits == {("github", fingerprint(GITHUB_KEY), 0), ("openai", fingerprint(OPENAI_LEGACY), 0)}
+
+
+def test_a_key_beside_another_value_in_a_sqlite_file_is_found(tmp_path: Path) -> None:
+    """A row's columns sit side by side with nothing between them: "stripe_secret" then the key."""
+    data = _sqlite(tmp_path, [("stripe_secret", STRIPE_LIVE), ("theme", "dark")])
+    assert b"stripe_secret" + STRIPE_LIVE.encode() in data
+    assert [(h.provider, h.fingerprint) for h in scan_bytes(data)] == [("stripe", fingerprint(STRIPE_LIVE))]
+
+
+def test_a_key_in_a_library_or_as_utf16_text_is_found() -> None:
+    library = (
+        b"\x7fELF\x02\x01\x01" + b"\x00" * 57 + b"\x01\x02\x03" + GITHUB_KEY.encode() + b"\x00" + bytes(range(256))
+    )
+    assert [h.provider for h in scan_bytes(library)] == ["github"]
+    utf16 = "\ufeffTOKEN=" + GITHUB_KEY + "\r\n"
+    assert [(h.provider, h.fingerprint) for h in scan_bytes(utf16.encode("utf-16-le"))] == [
+        ("github", fingerprint(GITHUB_KEY))
+    ]
+
+
+def test_random_binary_data_and_placeholders_in_it_are_not_keys() -> None:
+    noise = random.Random(7).randbytes(2 << 20)
+    assert scan_bytes(b"\x00" + noise) == []
+    assert scan_bytes(b"\x00\x01AKIAIOSFODNN7EXAMPLE\x00sk_live_xxxxxxxxxxxxxxxxxxxxxxxx\x00") == []
 
 
 # Pieces of keys, names and separators, jumbled so that near misses, repeats and overlaps meet (non-ASCII

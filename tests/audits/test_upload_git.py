@@ -63,7 +63,7 @@ def _keys(report) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
     return {
         f.subject.split("#")[1].split("-")[0]: f.evidence
         for f in report.findings
-        if f.check_id in ("secrets.repo.key", "secrets.repo.publishable")
+        if f.check_id in ("secrets.repo.key", "secrets.repo.publishable", "secrets.repo.google_key")
     }
 
 
