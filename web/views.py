@@ -21,6 +21,7 @@ from accounts.activity import record_activity
 from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
+from audits.inbound.senders import senders_for
 from audits.risk import risk_list
 from audits.runs import audit_runs_start
 from audits.scoping import get_audit_run_for_user
@@ -121,6 +122,7 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "contacts": client.contacts.all(),
         "can_edit": can_edit,
         "now": timezone.now(),
+        "senders": senders_for(client),
         "packs": list(PackVersion.objects.filter(client=client).defer("data", "html", "markdown")[:6]),
     }
     if not can_edit:  # the founder's home: status at a glance
