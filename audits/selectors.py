@@ -270,4 +270,5 @@ def finding_changes(client_ids: list[int], start: datetime, end: datetime) -> di
 # --- who sends as the client, from its DMARC reports ---------------------------------------------------
 
 senders_for = senders.senders_for
+senders_of = senders.senders_of
 Senders = senders.Senders

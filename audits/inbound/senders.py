@@ -4,8 +4,10 @@ fail, and how many clean days in a row the domain has had before moving from p=n
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, IntegerField, Max, Min, Sum
@@ -151,12 +153,57 @@ class Senders:
         )
 
 
-def _sources(client: Client, since: date, until: date | None) -> tuple[list[Sender], int]:
-    rows = DmarcSource.objects.filter(client=client, day__gte=since)
-    if until is not None:
-        rows = rows.filter(day__lt=until)
+def _sender(g: dict[str, Any]) -> Sender:
+    return Sender(
+        g["source_ip"],
+        g["host_"],
+        bool(g["confirmed"]),
+        g["provider_"],
+        g["looked"] is not None,
+        g["m"],
+        g["spf"],
+        g["dkim"],
+        g["dmarc"],
+        g["orgs"],
+    )
+
+
+def _streaks(ids: list[int], last: date) -> dict[int, tuple[int, int]]:
+    """Per client: (clean report days in a row up to the latest before `last`, report days in the window)."""
+    rows = DmarcSource.objects.filter(
+        client_id__in=ids, day__gte=last - timedelta(days=STREAK_WINDOW_DAYS), day__lt=last
+    )
+    passing = set(
+        rows.values("client_id", "source_ip")
+        .annotate(p=Sum("dmarc_pass"))
+        .filter(p__gt=0)
+        .values_list("client_id", "source_ip")
+    )
+    days: dict[int, set[date]] = defaultdict(set)
+    for client_id, day in rows.values_list("client_id", "day").distinct():
+        days[client_id].add(day)
+    bad: dict[int, set[date]] = defaultdict(set)
+    failing = rows.filter(dmarc_pass__lt=F("messages")).values_list("client_id", "source_ip", "day").distinct()
+    for client_id, source_ip, day in failing:
+        if (client_id, source_ip) in passing:  # a sender that never passed is not counted against a day
+            bad[client_id].add(day)
+    out: dict[int, tuple[int, int]] = {}
+    for client_id, seen in days.items():
+        streak = 0
+        for day in sorted(seen, reverse=True):
+            if day in bad[client_id]:
+                break
+            streak += 1
+        out[client_id] = (streak, len(seen))
+    return out
+
+
+def senders_of(ids: list[int], first: date, last: date) -> dict[int, Senders]:
+    """The senders of each of these clients with reports for days from `first` up to (not including) `last`;
+    clients without any are left out. A fixed number of queries whatever the number of clients."""
+    rows = DmarcSource.objects.filter(client_id__in=ids, day__gte=first, day__lt=last)
     grouped = (
-        rows.values("source_ip")
+        rows.values("client_id", "source_ip")
         .annotate(
             m=Sum("messages"),
             spf=Sum("spf_pass"),
@@ -168,75 +215,41 @@ def _sources(client: Client, since: date, until: date | None) -> tuple[list[Send
             provider_=Max("provider"),
             looked=Max("looked_up"),
         )
-        .order_by("-m", "source_ip")
+        .order_by("client_id", "-m", "source_ip")
     )
-    count = grouped.count()
-    senders = [
-        Sender(
-            g["source_ip"],
-            g["host_"],
-            bool(g["confirmed"]),
-            g["provider_"],
-            g["looked"] is not None,
-            g["m"],
-            g["spf"],
-            g["dkim"],
-            g["dmarc"],
-            g["orgs"],
-        )
-        for g in grouped[:SHOWN]
-    ]
-    return senders, count
-
-
-def _clean_days(client: Client, today: date) -> tuple[int, int]:
-    """(clean report days in a row up to the latest, report days in the window)."""
-    rows = DmarcSource.objects.filter(client=client, day__gte=today - timedelta(days=STREAK_WINDOW_DAYS))
-    passing = rows.values("source_ip").annotate(p=Sum("dmarc_pass")).filter(p__gt=0).values("source_ip")
-    days = sorted(set(rows.values_list("day", flat=True).distinct()), reverse=True)
-    bad = set(rows.filter(source_ip__in=passing, dmarc_pass__lt=F("messages")).values_list("day", flat=True).distinct())
-    streak = 0
-    for day in days:
-        if day in bad:
-            break
-        streak += 1
-    return streak, len(days)
-
-
-def senders_for(client: Client, *, since: datetime | None = None, until: datetime | None = None) -> Senders:
-    """The client's senders over the last WINDOW_DAYS (or from `since` to `until`); a fixed number of queries."""
-    today = (now()).date()
-    first = since.date() if since else today - timedelta(days=WINDOW_DAYS - 1)
-    last = until.date() if until else None
-    sources, count = _sources(client, first, last)
-    if not sources:
-        return Senders()
-    reports = DmarcReport.objects.filter(client=client, begin__date__gte=first)
-    if last is not None:
-        reports = reports.filter(begin__date__lt=last)
-    span = reports.aggregate(n=Count("id"), orgs=Count("org_name", distinct=True), a=Min("begin"), b=Max("begin"))
-    latest = DmarcReport.objects.filter(client=client).order_by("-begin", "-id").values_list("policy", flat=True)
-    streak, report_days = _clean_days(client, today)
-    return Senders(
-        first_day=span["a"].date() if span["a"] else None,
-        last_day=span["b"].date() if span["b"] else None,
-        reports=span["n"],
-        reporters=span["orgs"],
-        messages=sum(s.messages for s in sources) if count == len(sources) else _total(client, first, last),
-        dmarc_pass=sum(s.dmarc_pass for s in sources) if count == len(sources) else _total(client, first, last, True),
-        sources=sources,
-        source_count=count,
-        clean_days=streak,
-        report_days=report_days,
-        policy=latest.first() or "",
+    out: dict[int, Senders] = {}
+    for g in grouped:
+        shown = out.setdefault(g["client_id"], Senders())
+        sender = _sender(g)
+        shown.messages += sender.messages
+        shown.dmarc_pass += sender.dmarc_pass
+        shown.source_count += 1
+        if len(shown.sources) < SHOWN:
+            shown.sources.append(sender)
+    if not out:
+        return out
+    reports = DmarcReport.objects.filter(client_id__in=list(out), begin__date__gte=first, begin__date__lt=last)
+    spans = reports.values("client_id").annotate(
+        n=Count("id"), orgs=Count("org_name", distinct=True), a=Min("begin"), b=Max("begin")
     )
+    for span in spans:
+        shown = out[span["client_id"]]
+        shown.reports, shown.reporters = span["n"], span["orgs"]
+        shown.first_day, shown.last_day = span["a"].date(), span["b"].date()
+    latest = reports.order_by("client_id", "begin", "id").values_list("client_id", "policy")
+    for client_id, policy in latest:
+        out[client_id].policy = policy  # the latest report's wins
+    for client_id, (streak, report_days) in _streaks(list(out), last).items():
+        out[client_id].clean_days, out[client_id].report_days = streak, report_days
+    return out
 
 
-def _total(client: Client, first: date, last: date | None, passed: bool = False) -> int:
-    rows = DmarcSource.objects.filter(client=client, day__gte=first)
-    if last is not None:
-        rows = rows.filter(day__lt=last)
-    return rows.aggregate(n=Sum("dmarc_pass" if passed else "messages"))["n"] or 0
+def senders_for(client: Client) -> Senders:
+    """The client's senders over the last WINDOW_DAYS days of reports, today's included."""
+    today = now().date()
+    return senders_of([client.id], today - timedelta(days=WINDOW_DAYS - 1), today + timedelta(days=1)).get(
+        client.id, Senders()
+    )
 
 
 def report_address_for(client: Client) -> ReportAddress | None:
