@@ -302,7 +302,8 @@ def _dmarc_report(client: Client) -> None:
     sources' names (and every other text of its rows) are made hostile with the rest."""
     rua = f"{dmarc_address_for(client).local_part}@mail.launchready.test"
     rows = [Source(s.ip, 5, dkim="fail", spf="fail") for s in REPORT_SOURCES.values()]
-    xml = aggregate_xml(HOSTILE_TEXT, rows, org=ALL[:200], report_id=ALL[:200], begin=int(timezone.now().timestamp()))
+    last_week = int((timezone.now() - timedelta(days=7)).timestamp())  # the weekly report's week, and the pack's
+    xml = aggregate_xml(HOSTILE_TEXT, rows, org=ALL[:200], report_id=ALL[:200], begin=last_week)
     raw = report_email(rua, HOSTILE_TEXT, gzipped(xml), name="r.xml.gz", content_type="application/gzip")
     address = dmarc_address_for(client)
     stored = message_store(

@@ -47,6 +47,7 @@ from tests.e2e.test_handover import _brightpath
 from tests.factories import PASSWORD, InvitationFactory
 from tests.test_isolation import OBJECT_FOR
 from tests.urlwalk import walk
+from web.demo_dmarc import seed_dmarc_reports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -139,6 +140,7 @@ def _world(sandbox_env: Sandbox) -> World:
         route = Route.objects.filter(domain=domain).order_by("path").first()
         assert route is not None
         tenant = Tenant(consultant, consultant, founder, client, domain, route, sprint)  # type: ignore[arg-type]
+        seed_dmarc_reports(client)  # "who sends as you" with its sources, on the client page and its own
         pack_publish(client=client, user=consultant)
         InvitationFactory(
             workspace=client.workspace,

@@ -4,6 +4,7 @@ another domain is ignored with one log line, a duplicate counts once, hostile na
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import smtplib
 from datetime import UTC, timedelta
@@ -12,6 +13,8 @@ import pytest
 from django.urls import reverse
 from django.utils.timezone import now
 
+from audits.catalog import render
+from audits.engine import run_audit
 from audits.inbound.addresses import address_text, dmarc_address_for
 from audits.inbound.dmarc_reports import parse_report
 from audits.inbound.dmarc_store import dmarc_message_record, dmarc_report_record
@@ -19,6 +22,8 @@ from audits.inbound.senders import CLEAN_DAYS_NEEDED, senders_for
 from audits.inbound.source_hosts import sources_look_up
 from audits.inbound.verification import received_message_verify
 from audits.models import DmarcReport, DmarcSource, ReceivedMessage
+from audits.target import AuditTarget
+from launchready.models import Domain
 from launchready.sandbox.dmarc_reports import REPORT_SOURCES, Source, aggregate_xml, gzipped, report_email, zipped
 from launchready.sandbox.mail_sender import GOOD_IP, SENDER, SENDER_HOST
 from launchready.sandbox.runner import Sandbox
@@ -194,3 +199,17 @@ def test_the_page_and_card_need_a_fixed_number_of_queries(tenant: Tenant, django
 def test_another_tenants_senders_page_is_a_404(tenant: Tenant, other_tenant: Tenant) -> None:
     assert login(other_tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).status_code == 404
     assert login(other_tenant.founder).get(reverse("dmarc_senders", args=[tenant.client.code])).status_code == 404
+
+
+def test_a_clients_audit_proposes_the_dmarc_record_naming_its_report_address(
+    tenant: Tenant, world_sandbox: Sandbox
+) -> None:
+    Domain.objects.filter(id=tenant.domain.id).update(name="no-dmarc.test")
+    target = AuditTarget.from_domain(Domain.objects.get(id=tenant.domain.id))
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    assert target.dmarc_rua == f"mailto:{rua}"
+    outcome = asyncio.run(run_audit(target, config=world_sandbox.net_config()))
+    finding = next(f for f in outcome.findings if f.check_id == "email.dmarc.missing")
+    assert f'TXT "v=DMARC1; p=none; rua=mailto:{rua}"' in render(finding)["fix"]
+    page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert f"no-dmarc.test._report._dmarc.{MAIL_DOMAIN} TXT &quot;v=DMARC1;&quot;" in page
