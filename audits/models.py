@@ -338,3 +338,55 @@ class SendFinding(RecordedFinding):
     @property
     def source(self) -> str:
         return f"Real send of {local_date(self.message.received)}"
+
+
+class DmarcReport(models.Model):
+    """One DMARC aggregate report received for a client: who sent it, for which domain and period. Its records
+    are summed into DmarcSource rows; the same report received twice (same reporter, same report id) counts once."""
+
+    client = models.ForeignKey(Client, models.CASCADE, related_name="dmarc_reports")
+    message = models.ForeignKey(ReceivedMessage, models.SET_NULL, null=True, blank=True, related_name="+")
+    org_name = models.CharField(max_length=255, help_text="The reporting organisation, as it names itself.")
+    report_id = models.CharField(max_length=255)
+    domain = models.CharField(max_length=253, help_text="The domain whose policy the report applies.")
+    policy = models.CharField(max_length=16, blank=True, help_text="The p= the reporter saw published.")
+    begin = models.DateTimeField()
+    end = models.DateTimeField()
+    received = models.DateTimeField(default=now)
+    messages = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "org_name", "report_id"], name="dmarc_report_once"),
+        ]
+        indexes = [models.Index(fields=["client", "-begin"])]
+
+    def __str__(self) -> str:
+        return f"DMARC report {self.report_id} from {self.org_name}"
+
+
+class DmarcSource(models.Model):
+    """The mail one address sent as a client's domain on one day, as one reporting organisation saw it, with
+    how much passed SPF, DKIM (both aligned) and DMARC; and who the address belongs to, by its reverse DNS."""
+
+    client = models.ForeignKey(Client, models.CASCADE, related_name="dmarc_sources")
+    org_name = models.CharField(max_length=255)
+    day = models.DateField(help_text="The first day (UTC) of the report that counted this mail.")
+    source_ip = models.GenericIPAddressField()
+    messages = models.PositiveBigIntegerField(default=0)
+    spf_pass = models.PositiveBigIntegerField(default=0)
+    dkim_pass = models.PositiveBigIntegerField(default=0)
+    dmarc_pass = models.PositiveBigIntegerField(default=0)
+    host = models.CharField(max_length=255, blank=True, help_text="The address's reverse DNS name, when it has one.")
+    host_confirmed = models.BooleanField(default=False, help_text="The name resolves back to the address.")
+    provider = models.CharField(max_length=64, blank=True, help_text="The mail provider the confirmed name belongs to.")
+    looked_up = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "org_name", "source_ip", "day"], name="dmarc_source_day_once"),
+        ]
+        indexes = [models.Index(fields=["client", "day"]), models.Index(fields=["client", "looked_up"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_ip} on {self.day}"

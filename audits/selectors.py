@@ -14,6 +14,7 @@ from django.urls import reverse
 from audits import risk
 from audits.catalog import UNSEEN_ITEMS
 from audits.findings import LaunchVerdict, Severity
+from audits.inbound import senders
 from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan, SendFinding
 from audits.risk import RiskList
 from launchready.models import Client, Domain
@@ -264,3 +265,10 @@ def finding_changes(client_ids: list[int], start: datetime, end: datetime) -> di
     ):
         out[client_id].append(FindingChange(check_id, subject, title, severity, change == AuditFinding.Change.FIXED))
     return out
+
+
+# --- who sends as the client, from its DMARC reports ---------------------------------------------------
+
+senders_for = senders.senders_for
+senders_of = senders.senders_of
+Senders = senders.Senders

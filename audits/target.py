@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from audits.assistant import AssistantSpec, assistant_domain
+from audits.inbound.addresses import address_text, dmarc_address_for
 from audits.inbound.dkim_keys import sent_dkim_keys
 from audits.models import AssistantProbe
 from launchready.models import Domain, Route
@@ -41,6 +44,7 @@ class AuditTarget:
     canonical_known: bool = True  # False: take the canonical host from where the apex settles
     assistant: AssistantSpec | None = None  # the client's AI assistant, probed with this domain's audit
     asset_hosts: list[str] = field(default_factory=list)  # CDN hosts the client serves its scripts from
+    dmarc_rua: str = ""  # the product's rua= mailbox for the client, named in the DMARC record a finding proposes
 
     @property
     def canonical_name(self) -> str:
@@ -79,7 +83,16 @@ class AuditTarget:
             sent_dkim_keys=sent_dkim_keys(domain.client_id, domain.name),
             assistant=_assistant_for(domain),
             asset_hosts=list(domain.asset_hosts),
+            dmarc_rua=_rua_for(domain),
         )
+
+
+def _rua_for(domain: Domain) -> str:
+    """mailto: the client's DMARC report address on this installation's receiver; "" when it takes no mail."""
+    config = settings.LAUNCHREADY_MAIL_RECEIVER
+    if not config.enabled:
+        return ""
+    return f"mailto:{address_text(dmarc_address_for(domain.client), config.domain)}"
 
 
 def _assistant_for(domain: Domain) -> AssistantSpec | None:

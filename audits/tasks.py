@@ -7,6 +7,7 @@ from django.db import transaction
 
 from audits.engine import DEFAULT_DEADLINE
 from audits.inbound.mailbox import messages_wipe_expired
+from audits.inbound.source_hosts import sources_look_up
 from audits.inbound.verification import received_message_verify
 from audits.lifecycle import audit_run_perform, audit_runs_create, domains_due_for_daily_audit, reap_stale_runs
 from audits.secrets.lifecycle import reap_stale_scans, repo_scan_execute
@@ -52,3 +53,8 @@ def verify_received_message_task(message_id: int) -> str:
 @shared_task(soft_time_limit=60, time_limit=90)
 def wipe_received_mail() -> int:
     return messages_wipe_expired()
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def look_up_dmarc_sources_task(client_id: int) -> int:
+    return sources_look_up(client_id)

@@ -13,5 +13,6 @@ urlpatterns = [
     path("clients/<uuid:client_code>/repository/scans/", views.repo_scans_status, name="repo_scans_status"),
     path("clients/<uuid:client_code>/email/send-test/", views.send_test, name="send_test"),
     path("clients/<uuid:client_code>/email/send-test/status/", views.send_test_status, name="send_test_status"),
+    path("clients/<uuid:client_code>/email/senders/", views.dmarc_senders, name="dmarc_senders"),
     path("audit-runs/<uuid:run_code>/", views.audit_run_detail, name="audit_run_detail"),
 ]

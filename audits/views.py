@@ -21,6 +21,7 @@ from audits.findings_html import findings_html
 from audits.forms import AssistantProbeForm, RepoUploadForm
 from audits.inbound.addresses import send_test_address_issue
 from audits.inbound.send_tests import send_test_for
+from audits.inbound.senders import report_address_for, senders_for
 from audits.models import AssistantProbe, RepoScan
 from audits.risk import export, risk_list
 from audits.runs import audit_client
@@ -209,3 +210,16 @@ def send_test_status(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     """The test's state and verdict alone, polled while mail may still arrive or is being judged."""
     client = get_client_for_user(request.user, client_code)
     return render(request, "audits/_send_test.html", {"client": client, "test": send_test_for(client)})
+
+
+@login_required
+def dmarc_senders(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """Who sends as the client's domains, from the DMARC aggregate reports its rua= address received."""
+    client = get_client_for_user(request.user, client_code)
+    context = {
+        "client": client,
+        "senders": senders_for(client),
+        "rua": report_address_for(client),
+        "can_edit": is_staff_of(request.user, client.workspace_id),
+    }
+    return render(request, "audits/senders.html", context)

@@ -18,7 +18,16 @@ from handover.checklist import sprint_checklist
 from handover.models import AccessEntry
 from handover.rollback import deploy_plan
 from launchready.domains import display_name
-from launchready.formatting import Observed, latency, local_date, percent, plural, uptime_span, uptime_text
+from launchready.formatting import (
+    Observed,
+    date_range,
+    latency,
+    local_date,
+    percent,
+    plural,
+    uptime_span,
+    uptime_text,
+)
 from launchready.models import Client, Domain, Route
 from monitoring import selectors as monitoring
 
@@ -240,6 +249,36 @@ def real_send_summary(client: Client) -> dict[str, Any]:
         "passed": send.passed,
         "text": f"Tested with a real send on {local_date(send.received_at)}: {result}.",
         "findings": [{"title": f.title, "severity": f.severity} for f in send.findings],
+    }
+
+
+def senders_section(client: Client) -> dict[str, Any] | None:
+    """Who sent as the client in the last 30 days of DMARC reports; None when no report has come."""
+    shown = audits.senders_for(client)
+    if not shown.has_data:
+        return None
+    return {
+        "messages": shown.messages,
+        "source_count": shown.source_count,
+        "reports": shown.reports,
+        "reporters": shown.reporters,
+        "dmarc_rate": shown.dmarc_rate,
+        "days": date_range(shown.first_day, shown.last_day) if shown.first_day and shown.last_day else "",
+        "sources": [
+            {
+                "name": s.name,
+                "ip": s.source_ip,
+                "messages": s.messages,
+                "spf_rate": s.spf_rate,
+                "dkim_rate": s.dkim_rate,
+                "dmarc_rate": s.dmarc_rate,
+                "failing": s.failing,
+                "advice": s.advice if s.failing else "",
+            }
+            for s in shown.sources[:15]
+        ],
+        "more": shown.source_count - min(len(shown.sources), 15),
+        "policy_advice": shown.policy_advice,
     }
 
 
@@ -606,6 +645,7 @@ def build_pack(client: Client, now: datetime | None = None) -> dict[str, Any]:
         "dns": [_dns_section(d, runs.get(d.id)) for d in domains],
         "email": [row for d in domains for row in _email_section(d, runs.get(d.id), by_domain.get(d.id, []))],
         "real_send": real_send_summary(client),
+        "senders": senders_section(client),
         "access": access,
         "secrets": _secrets(domains, access, risks),
         "deploys": [deploy_plan(d) for d in domains],

@@ -157,9 +157,29 @@ class _Facts:
         self.drift: dict[int, list[monitoring.WatchEventFacts]] = defaultdict(list)
         for event in monitoring.drift_events(ids, start, end):
             self.drift[event.client_id].append(event)
+        self.senders = audits.senders_of(ids, start.date(), end.date())
         self.deploys: dict[int, list[monitoring.DeployFacts]] = defaultdict(list)
         for deploy in monitoring.deploys(ids, start, end):
             self.deploys[deploy.client_id].append(deploy)
+
+
+def _senders(shown: audits.Senders | None) -> dict[str, Any] | None:
+    """Who sent as the client in the week, from its DMARC reports; None when no report covered the week."""
+    if shown is None or not shown.has_data:
+        return None
+    failing = shown.failing
+    return {
+        "messages": shown.messages,
+        "sources": shown.source_count,
+        "reporters": shown.reporters,
+        "dmarc_rate": shown.dmarc_rate,
+        "failing_count": len(failing),
+        "failing": [
+            {"name": s.name, "ip": s.source_ip, "messages": s.messages, "dmarc_rate": s.dmarc_rate, "advice": s.advice}
+            for s in failing[:NEXT_STEPS]
+        ],
+        "policy_advice": shown.policy_advice,
+    }
 
 
 def _route_key(monitor: monitoring.MonitorFacts) -> tuple[int, str]:
@@ -228,6 +248,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
         "fixed": fixed,
         "new": new,
         "deploys": [_deploy(d, tz) for d in facts.deploys.get(client.id, [])],
+        "senders": _senders(facts.senders.get(client.id)),
         "next_steps": [
             {**f, "severity_label": SEVERITY_LABEL.get(f["severity"], f["severity"])} for f in open_risks[:NEXT_STEPS]
         ],

@@ -41,6 +41,7 @@ from audits.models import AssistantProbe, AuditRun, RepoScan
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from launchready.models import Client, Contact, Domain, Route
+from launchready.sandbox.dmarc_reports import REPORT_SOURCES, Source, aggregate_xml, gzipped, report_email
 from launchready.sandbox.hostile_text import ALL, CHAT_HOST, CHAT_PATH, HOSTILE_TEXT, IN_URL, LONG, fitted
 from monitoring import lateness
 from monitoring.alerts import alerts_for_event, test_alert
@@ -300,6 +301,23 @@ def _real_send(client: Client) -> None:
     session = Session(peer="127.0.0.9", helo=ALL[:200], mail_from=f"{IN_URL}@{HOSTILE_TEXT}")
     stored = message_store(address_id=address.id, recipient=ALL[:300], session=session, raw=raw, retention_days=7)
     received_message_verify(stored.id)
+    _dmarc_report(client)
+
+
+def _dmarc_report(client: Client) -> None:
+    """A DMARC aggregate report with a hostile reporter, received and read as the receiver's reports are; its
+    sources' names (and every other text of its rows) are made hostile with the rest."""
+    rua = f"{dmarc_address_for(client).local_part}@mail.launchready.test"
+    rows = [Source(s.ip, 5, dkim="fail", spf="fail") for s in REPORT_SOURCES.values()]
+    last_week = int((timezone.now() - timedelta(days=7)).timestamp())  # the weekly report's week, and the pack's
+    xml = aggregate_xml(HOSTILE_TEXT, rows, org=ALL[:200], report_id=ALL[:200], begin=last_week)
+    raw = report_email(rua, HOSTILE_TEXT, gzipped(xml), name="r.xml.gz", content_type="application/gzip")
+    address = dmarc_address_for(client)
+    stored = message_store(
+        address_id=address.id, recipient=rua, session=Session(peer="127.0.0.9"), raw=raw, retention_days=7
+    )
+    received_message_verify(stored.id)
+    assert client.dmarc_sources.count() == len(REPORT_SOURCES), "the hostile report was kept"
 
 
 def _heartbeat_pings(world: HostileWorld) -> None:

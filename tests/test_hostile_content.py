@@ -252,6 +252,20 @@ def test_hostile_heartbeats_reach_every_surface(world: HostileWorld) -> None:
 
 
 @pytest.mark.django_db
+def test_a_hostile_dmarc_report_reaches_every_surface(world: HostileWorld) -> None:
+    """The DMARC report's hostile reporter and source names made it to the senders page, the client page, the
+    weekly report and the pack: the checks above had them to read."""
+    for name in ("dmarc_senders", "client_detail"):
+        page = login(world.founder).get(reverse(name, args=[world.client.code])).content.decode()
+        assert "Who sends as you" in page and MARKER in page.split("Who sends as you", 1)[1], name
+    report = world.objects["report_code"]
+    assert report.data["senders"] and all(MARKER in s["name"] for s in report.data["senders"]["failing"])
+    assert MARKER in report.html.split("Who sends as you", 1)[1]
+    pack = PackVersion.objects.get(pk=world.objects["pack_code"].pk)
+    assert MARKER in pack.markdown.split("### Who sends as you", 1)[1]
+
+
+@pytest.mark.django_db
 def test_every_email_keeps_hostile_text_as_text(world: HostileWorld) -> None:
     assert world.sent, "the world sent its mail"
     for message in world.sent:

@@ -19,6 +19,7 @@ from handover.publish import pack_publish
 from launchready.models import SPRINT_LENGTH, Client, Contact, Domain, Route, Sprint
 from launchready.sandbox.assistants import CHAT_PATH, LEAKY_CANARY, LEAKY_HOST
 from monitoring.models import AlertChannel
+from web.demo_dmarc import seed_dmarc_reports
 from web.demo_reports import seed_report_history
 from web.demo_repository import seed_repo_scan
 
@@ -174,6 +175,7 @@ def seed_demo(var_dir: Path) -> tuple[DemoLogin, DemoLogin, bool]:
             client = _client(workspace, spec, now)
             if spec["name"] == "Brightpath Coaching":
                 Membership.objects.create(user=founder, workspace=workspace, role=Role.FOUNDER, client=client)
+                seed_dmarc_reports(client, now)  # its rua= address has had three weeks of reports
             if spec["name"] == "Studiokit":  # its repository was uploaded and scanned: a committed .env
                 seed_repo_scan(client)
             # Alerts reach the founders and the consultant (the console shows them under make run).

@@ -22,6 +22,7 @@ from accounts.forms import FounderInviteForm
 from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
 from audits.findings_html import findings_html
+from audits.inbound.senders import senders_for
 from audits.risk import risk_list
 from audits.runs import audit_runs_start
 from audits.scoping import get_audit_run_for_user
@@ -123,6 +124,7 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "contacts": client.contacts.all(),
         "can_edit": can_edit,
         "now": timezone.now(),
+        "senders": senders_for(client),
         "packs": list(PackVersion.objects.filter(client=client).defer("data", "html", "markdown")[:6]),
     }
     # The domains and routes in Jinja2 (jinja/web/_domains.html), the page around them in Django's templates.

@@ -78,7 +78,7 @@ async def check_email(target: AuditTarget, net: Net) -> list[Finding]:
         )
     sending = bool(target.mail_providers) or mx.ok
     findings += spf_findings(target, analysis, sending, probe)
-    findings += await dmarc_findings(net, domain, discovery)
+    findings += await dmarc_findings(net, domain, discovery, rua=target.dmarc_rua)
     findings += dkim_findings(target, keys)
     if not any(v.startswith("v=STSv1") for v in sts.values) and not sts.is_failure:
         findings.append(Finding("email.mta_sts.missing", domain, {}, {"domain": domain}))
@@ -154,8 +154,10 @@ def spf_findings(
     return findings
 
 
-async def dmarc_findings(net: Net, domain: str, discovery: dmarc.DmarcDiscovery) -> list[Finding]:
-    first_step = dmarc.suggested_record(domain, "none", rua=f"mailto:dmarc-reports@{domain}")
+async def dmarc_findings(net: Net, domain: str, discovery: dmarc.DmarcDiscovery, *, rua: str = "") -> list[Finding]:
+    """`rua`: the report address to propose (the product's mailbox for the client), else one at the domain."""
+    rua = rua or f"mailto:dmarc-reports@{domain}"
+    first_step = dmarc.suggested_record(domain, "none", rua=rua)
     evidence = {
         "queried": discovery.queried,
         "found_at": discovery.found_at,
@@ -193,7 +195,7 @@ async def dmarc_findings(net: Net, domain: str, discovery: dmarc.DmarcDiscovery)
         )
     if record.errors:
         problem = "; ".join(p.message for p in record.errors)
-        fixed = dmarc.suggested_record(domain, "none", rua=f"mailto:dmarc-reports@{domain}")
+        fixed = dmarc.suggested_record(domain, "none", rua=rua)
         return [
             *findings,
             Finding("email.dmarc.syntax", domain, evidence, params | {"problem": problem, "record": fixed}),

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils.timezone import now
 
 from audits.catalog import severity_of
+from audits.inbound.dmarc_store import dmarc_message_record
 from audits.inbound.send_findings import send_findings_record
+from audits.inbound.source_hosts import sources_look_up
 from audits.inbound.text import clean
 from audits.inbound.verdict import Envelope, MessageVerdict, message_verdict
 from audits.models import MailAddress, ReceivedMessage
@@ -64,12 +66,24 @@ async def _judge(raw: bytes, envelope: Envelope, config: NetConfig | None) -> Me
         return await message_verdict(net, raw, envelope)
 
 
+def _dmarc_reports_record(message: ReceivedMessage, config: NetConfig | None) -> ReceivedMessage | None:
+    """A report email is not a real send: its reports are kept, then their source addresses named."""
+    if message.state != ReceivedMessage.State.RECEIVED:
+        return None  # read before (a retried task): its reports are in
+    found = dmarc_message_record(message)
+    if found.kept:
+        sources_look_up(message.address.client_id, config=config)
+    return message
+
+
 def received_message_verify(message_id: int, *, config: NetConfig | None = None) -> ReceivedMessage | None:
     """Judge a stored message and keep its verdict, with its findings recorded for the client's risk list; None
     when there is no such message or nothing left to read."""
     message = ReceivedMessage.objects.select_related("address").filter(id=message_id).first()
-    if message is None or message.address.kind != MailAddress.Kind.SEND_TEST:
-        return None  # a DMARC report is not a real send: the report parser reads it
+    if message is None:
+        return None
+    if message.address.kind == MailAddress.Kind.DMARC_REPORTS:
+        return _dmarc_reports_record(message, config)
     try:
         raw = message.raw
     except DecryptionError:

@@ -9,7 +9,11 @@ import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape  # writes XML, parses none  # nosec B406
+
+if TYPE_CHECKING:
+    from launchready.sandbox.dns_server import ZoneData
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,41 @@ def report_email(to: str, domain: str, attachment: bytes, *, name: str, content_
     maintype, subtype = content_type.split("/", 1)
     message.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=name)
     return message.as_bytes(policy=SMTP_POLICY)
+
+
+REPORT_MAIL_DOMAIN = "mail.launchready.test"  # the receiver's mail domain in development (config.DEV_MAIL_DOMAIN)
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """A server that shows up in the demo's reports, with the reverse DNS the sandbox gives it."""
+
+    ip: str
+    ptr: str = ""  # "" for none
+    confirmed: bool = True  # the name resolves back to the address
+
+
+# Who sends as the demo's brand: its two providers, a tool it stopped paying for (SendGrid, failing), a server
+# claiming a Google name that does not resolve back, and one with no reverse DNS at all.
+REPORT_SOURCES = {
+    "google": ReportSource("127.0.79.1", "mail-sor-f41.google.com"),
+    "postmark": ReportSource("127.0.79.2", "mta42a.mtasv.net"),
+    "sendgrid": ReportSource("127.0.79.3", "o1.ptr4021.sendgrid.net"),
+    "lookalike": ReportSource("127.0.79.66", "mail-x.google.com", confirmed=False),
+    "unknown": ReportSource("127.0.79.99"),
+}
+
+
+def reverse_name(ip: str) -> str:
+    return ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+
+
+def add_report_sources(zone: ZoneData, mail_domain: str, client_domains: list[str]) -> None:
+    """The report sources' reverse (and forward) DNS, and the RFC 7489 section 7.1 records by which the product's
+    mail domain agrees to take reports for each client domain."""
+    for source in REPORT_SOURCES.values():
+        if source.ptr:
+            zone.add(reverse_name(source.ip), "PTR", f"{source.ptr}.")
+            zone.add(source.ptr, "A", source.ip if source.confirmed else "127.0.79.200")
+    for domain in client_domains:
+        zone.add(f"{domain}._report._dmarc.{mail_domain}", "TXT", "v=DMARC1;")

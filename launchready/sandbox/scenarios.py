@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from launchready.sandbox.assistants import assistant_sites
 from launchready.sandbox.ca import CertKind
+from launchready.sandbox.dmarc_reports import REPORT_MAIL_DOMAIN, add_report_sources
 from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.hostile_text import ASCII, COOKIE_NAME, HOSTILE_TEXT, IN_URL, hostile_sites
 from launchready.sandbox.mail_sender import add_sender_records, sender_keys
@@ -674,6 +675,7 @@ def build_world(
         build_hostile(world)
         build_hostile_text(world)
         add_sender_records(world.zone, sender_keys(mail_keys))
+        add_report_sources(world.zone, REPORT_MAIL_DOMAIN, list(DEMO))
     for apex, knobs in domains.items():
         build_domain(world, apex, replace(knobs, latency=latency or knobs.latency))
     if HEALTHY in domains and "askmira.test" in domains:

@@ -30,6 +30,7 @@ from django.urls.converters import UUIDConverter
 from django.utils import timezone
 
 from accounts.models import Membership, Role, hash_token
+from audits.inbound.source_hosts import sources_look_up
 from audits.models import AuditRun
 from handover.models import PackVersion
 from handover.publish import pack_publish
@@ -47,6 +48,7 @@ from tests.e2e.test_handover import _brightpath
 from tests.factories import PASSWORD, InvitationFactory
 from tests.test_isolation import OBJECT_FOR
 from tests.urlwalk import walk
+from web.demo_dmarc import seed_dmarc_reports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -139,6 +141,8 @@ def _world(sandbox_env: Sandbox) -> World:
         route = Route.objects.filter(domain=domain).order_by("path").first()
         assert route is not None
         tenant = Tenant(consultant, consultant, founder, client, domain, route, sprint)  # type: ignore[arg-type]
+        seed_dmarc_reports(client)  # "who sends as you" with its sources, on the client page and its own
+        sources_look_up(client.id, config=sandbox_env.net_config())  # named as the worker names them
         pack_publish(client=client, user=consultant)
         InvitationFactory(
             workspace=client.workspace,

@@ -17,7 +17,7 @@ from audits.inbound.dmarc_reports import reports_in
 from audits.inbound.limits import ReceiverLimits
 from audits.inbound.mailbox import messages_wipe_expired
 from audits.inbound.verification import received_message_verify
-from audits.models import MailAddress, ReceivedMessage
+from audits.models import MailAddress, ReceivedMessage, SendFinding
 from launchready.sandbox.blocklists import LISTED_IP
 from launchready.sandbox.dmarc_reports import Source, aggregate_xml, gzipped, report_email
 from launchready.sandbox.mail_sender import GOOD_IP, SENDER, SENDER_HOST, VARIANTS, build_message, send, sender_keys
@@ -239,7 +239,7 @@ def test_a_hostile_message_through_the_receiver_is_kept_and_judged(
     assert stored.verdict["findings"] and stored.verdict["passed"] is False
 
 
-def test_a_dmarc_report_mailed_to_the_rua_address_is_kept_for_the_report_parser(
+def test_a_dmarc_report_mailed_to_the_rua_address_is_read_and_not_judged_as_a_real_send(
     receiver: Running, issued: tuple[MailAddress, str]
 ) -> None:
     rua = address_text(dmarc_address_for(issued[0].client), MAIL_DOMAIN)
@@ -247,6 +247,9 @@ def test_a_dmarc_report_mailed_to_the_rua_address_is_kept_for_the_report_parser(
     raw = report_email(rua, SENDER, gzipped(xml), name="report.xml.gz", content_type="application/gzip")
     assert send_raw(receiver.port, rua, raw)[0] == 250
     message = ReceivedMessage.objects.get(id=receiver.stored[0])
-    assert received_message_verify(message.id) is None  # not a real send: no email verdict
+    read = received_message_verify(message.id)
+    assert read is not None and "findings" not in read.verdict  # not a real send: no email verdict
+    assert read.verdict == {"reports": 0, "duplicates": 0, "ignored": 1, "problems": []}  # not the client's domain
+    assert not SendFinding.objects.exists()
     reports, problems = reports_in(message.raw)
     assert problems == [] and [(r.source_ip, r.count) for r in reports[0].records] == [(GOOD_IP, 42)]

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, transaction
 
-from audits.models import AuditRun
+from audits.models import AuditRun, DmarcSource
 from audits.runs import audit_runs_start
+from audits.tasks import look_up_dmarc_sources_task
 from launchready.models import Domain
 from launchready.sandbox.ca import SandboxCA
 from launchready.sandbox.dns_server import DnsServer
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         publisher = None
         if options["audit_demo"]:
             await asyncio.to_thread(self._audit_demo)
+            await asyncio.to_thread(self._name_demo_senders)
             publisher = asyncio.ensure_future(asyncio.to_thread(self._publish_demo_packs, stopping))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -88,6 +90,16 @@ class Command(BaseCommand):
                     return
         finally:
             close_old_connections()
+
+    def _name_demo_senders(self) -> None:
+        """The demo's DMARC report sources not named yet get their reverse DNS, now that the sandbox answers."""
+        clients = set(
+            DmarcSource.objects.filter(looked_up__isnull=True, client__domains__name__in=list(DEMO)).values_list(
+                "client_id", flat=True
+            )
+        )
+        for client_id in clients:
+            look_up_dmarc_sources_task.delay(client_id)
 
     def _audit_demo(self) -> None:
         with transaction.atomic():
