@@ -16,7 +16,7 @@ from audits.selectors import SERIOUS, AuditFacts, OpenFinding, RealSend, latest_
 from handover.models import ChecklistTick, PackVersion
 from launchready.formatting import plural, short_date
 from launchready.models import Route, Sprint
-from monitoring.selectors import monitor_counts, routed_channel_names
+from monitoring.selectors import SignInFacts, monitor_counts, routed_channel_names, sign_in_facts
 
 # The 48 hours, in the order the work is done; each Launch Ready item belongs to the stage that settles it.
 STAGES: list[tuple[str, str, list[Item]]] = [
@@ -58,11 +58,25 @@ class ItemState:
         return self.state == State.DONE
 
 
+@dataclass(frozen=True)
+class PathCheck:
+    """A stage's own check beyond its items: for "Verify customer paths", a sign-in journey that passed."""
+
+    label: str
+    done: bool
+    reason: str
+
+
 @dataclass
 class Stage:
     name: str
     hint: str
     items: list[ItemState]
+    path: PathCheck | None = None
+
+    @property
+    def done(self) -> bool:
+        return all(i.done for i in self.items) and (self.path is None or self.path.done)
 
 
 @dataclass
@@ -237,10 +251,33 @@ def _from_evidence(item: Item, ev: _Evidence) -> ItemState:
     return state
 
 
+CUSTOMER_PATHS = "Verify customer paths"
+
+
+def sign_in_check(facts: SignInFacts) -> PathCheck:
+    """Customers' paths are verified only once a sign-in journey's latest run passed."""
+    label = "Sign-in journey"
+    if not facts.journeys:
+        return PathCheck(
+            label, False, "No sign-in journey yet: add one on the client's journeys page (sign in, open the dashboard)."
+        )
+    if facts.ran_at is None:
+        return PathCheck(label, False, "The sign-in journey has not run yet: run it from the client's journeys page.")
+    on = short_date(timezone.localtime(facts.ran_at))
+    if facts.ok:
+        return PathCheck(label, True, f"“{facts.journey}” passed on its latest run, {on}.")
+    step = f" at step “{facts.failing_step}”" if facts.failing_step else ""
+    return PathCheck(label, False, f"The latest run of “{facts.journey}” ({on}) failed{step}: {facts.summary}")
+
+
 def sprint_checklist(sprint: Sprint) -> Checklist:
-    """The checklist in a fixed number of queries, whatever the number of findings, routes or ticks."""
+    """The checklist in a fixed number of queries, whatever the number of findings, routes, journeys or ticks."""
     ev = _evidence(sprint)
-    stages = [Stage(name, hint, [_judge(item, ev) for item in items]) for name, hint, items in STAGES]
+    path = sign_in_check(sign_in_facts(sprint.client_id))
+    stages = [
+        Stage(name, hint, [_judge(item, ev) for item in items], path if name == CUSTOMER_PATHS else None)
+        for name, hint, items in STAGES
+    ]
     return Checklist(stages, ev.audited_at)
 
 

@@ -1,4 +1,5 @@
 """`POST /api/v1/deploys`: the client's CI reports a deploy with its token; the smoke test follows.
+`GET /api/v1/deploys/<id>` (same token): the smoke test's verdict, waited for with `?wait=N`.
 
 Every answer is JSON, errors included: 405, 411, 413, 415, 401, 429, 400 and 500 each say what was wrong in an
 `error` field. The body is never read whole: a declared length over the cap is refused before reading,
@@ -13,6 +14,7 @@ from functools import wraps
 from typing import Any, Protocol
 
 from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.ratelimits import (
@@ -24,6 +26,7 @@ from accounts.ratelimits import (
     in_words,
     retry_after,
 )
+from monitoring.deploy_verdict import MAX_WAIT, deploy_of, settled, verdict, wait_seconds
 from monitoring.deploys import deploy_record, token_check
 from monitoring.models import ApiToken
 
@@ -196,6 +199,26 @@ def deploys(request: HttpRequest) -> JsonResponse:
     if isinstance(values, JsonResponse):
         return values
     deploy = deploy_record(token=token, **values)
+    url = request.build_absolute_uri(reverse("api_deploy_detail", args=[deploy.code]))
     return JsonResponse(
-        {"deploy": str(deploy.code), "client": token.client.name, "smoke_test": deploy.smoke}, status=201
+        {"deploy": str(deploy.code), "client": token.client.name, "smoke_test": deploy.smoke, "url": url}, status=201
     )
+
+
+@csrf_exempt  # authenticated by its bearer token, never by a cookie
+@json_even_when_broken("the deploy could not be read")
+def deploy_detail(request: HttpRequest, deploy_code: str) -> JsonResponse:
+    if request.method != "GET":
+        response = answer(405, "use GET")
+        response["Allow"] = "GET"
+        return response
+    token = token_gate(request)
+    if isinstance(token, JsonResponse):
+        return token
+    wait = wait_seconds(request.GET.get("wait", ""))
+    if wait is None:
+        return answer(400, f"wait must be a whole number of seconds (at most {MAX_WAIT})")
+    deploy = deploy_of(token.client, deploy_code)
+    if deploy is None:  # malformed, unknown or another client's: the same answer
+        return answer(404, "no such deploy for this token's client")
+    return JsonResponse(verdict(settled(deploy, wait)))

@@ -18,7 +18,18 @@ from launchready.models import Route
 from monitoring import histogram, rollup
 from monitoring.alerts import routed_channels
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
-from monitoring.models import Alert, Deploy, Heartbeat, HeartbeatOutage, Incident, Monitor, WatchEvent
+from monitoring.models import (
+    Alert,
+    Deploy,
+    Heartbeat,
+    HeartbeatOutage,
+    Incident,
+    Journey,
+    JourneyRun,
+    JourneyStep,
+    Monitor,
+    WatchEvent,
+)
 from monitoring.rollup import Window
 from monitoring.snippets import PLACEHOLDER, cron_line
 
@@ -239,3 +250,36 @@ def heartbeat_outages(client_ids: list[int], start: datetime, end: datetime) -> 
 def ping_example() -> str:
     """A crontab line that reports its runs, with a placeholder where the job's own ping URL goes."""
     return cron_line(PLACEHOLDER, "0 3 * * *")
+
+
+# --- customer paths --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInFacts:
+    """The latest run of the client's sign-in journeys (journeys that post the test account's password)."""
+
+    journeys: int  # enabled sign-in journeys
+    journey: str = ""  # the journey of the latest run; empty when none has run
+    ran_at: datetime | None = None
+    ok: bool = False
+    failing_step: str = ""  # the name of the step that failed
+    summary: str = ""  # the run's verdict in plain English
+
+
+def _signs_in(step: JourneyStep) -> bool:
+    form_values = " ".join(str(pair[1]) for pair in step.form or [] if len(pair) > 1)
+    return step.method == "POST" and "{{password}}" in f"{form_values} {step.json_body}"
+
+
+def sign_in_facts(client_id: int) -> SignInFacts:
+    """Whether the client has a sign-in journey, and how its latest run went (three queries)."""
+    journeys = Journey.objects.filter(client_id=client_id, enabled=True).prefetch_related("steps")
+    sign_ins = {j.id: j.name for j in journeys if any(_signs_in(s) for s in j.steps.all())}
+    run = JourneyRun.objects.filter(journey_id__in=list(sign_ins)).order_by("-started_at", "-id").first()
+    if run is None:
+        return SignInFacts(len(sign_ins))
+    steps = run.steps or []
+    failing = run.failing_step
+    step = str(steps[failing].get("name", "")) if failing is not None and failing < len(steps) else ""
+    return SignInFacts(len(sign_ins), sign_ins[run.journey_id], run.started_at, run.ok, step, run.summary)

@@ -5,6 +5,7 @@ from monitoring.models import Heartbeat
 
 urlpatterns = [
     path("api/v1/deploys", api.deploys, name="api_deploys"),
+    path("api/v1/deploys/<str:deploy_code>", api.deploy_detail, name="api_deploy_detail"),
     path("clients/<uuid:client_code>/deploy-tokens/", views.tokens, name="deploy_tokens"),
     path("deploy-tokens/<uuid:token_code>/revoke/", views.token_revoke, name="deploy_token_revoke"),
     path("monitoring/", views.overview, name="monitoring_overview"),

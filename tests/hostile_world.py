@@ -53,6 +53,7 @@ from monitoring.journeys import create_journey, run_journey_now, set_secret
 from monitoring.models import (
     Alert,
     AlertChannel,
+    Deploy,
     Heartbeat,
     Incident,
     Journey,
@@ -239,6 +240,7 @@ def _through_the_api(world: HostileWorld) -> None:
         "/api/v1/deploys", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
     )
     assert response.status_code == 201, response.content
+    world.objects["deploy_code"] = Deploy.objects.get(code=response.json()["deploy"])
     # A repository sent by the same CI, named with hostile text (the name is shown on the repository page).
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.urls.converters import UUIDConverter
+from django.urls.converters import StringConverter, UUIDConverter
 
 from accounts.models import Invitation, Membership, Role
 from audits.models import AuditRun, RepoScan
 from handover.publish import pack_publish
 from monitoring.deploys import token_create
-from monitoring.models import AlertChannel, ApiToken, Journey, JourneyRun, JourneyStep, Monitor
+from monitoring.models import AlertChannel, ApiToken, Deploy, Journey, JourneyRun, JourneyStep, Monitor
 from monitoring.pings import heartbeat_create
 from reports.models import WeeklyReport
 from tests.conftest import Tenant, login, make_tenant
@@ -40,7 +40,14 @@ class TenantUrl:
 def tenant_urls() -> list[TenantUrl]:
     found = {}
     for name, converters in walk():
-        params = tuple(sorted(k for k, v in converters.items() if isinstance(v, UUIDConverter)))
+        # An object's code, as a UUID or as text an API reads itself (to answer a malformed one in JSON).
+        params = tuple(
+            sorted(
+                k
+                for k, v in converters.items()
+                if isinstance(v, UUIDConverter) or (isinstance(v, StringConverter) and k.endswith("_code"))
+            )
+        )
         if params:
             found[name] = TenantUrl(name, params)
     return sorted(found.values(), key=lambda u: u.name)
@@ -105,6 +112,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
     "token_code": lambda t: ApiToken.objects.create(
         client=t.client, name="CI", prefix=uuid.uuid4().hex[:12], digest="x"
     ),
+    "deploy_code": lambda t: Deploy.objects.create(client=t.client, version="v1"),
     "scan_code": lambda t: RepoScan.objects.create(client=t.client, filename="acme.zip", kind="zip"),
     "heartbeat_code": lambda t: heartbeat_create(client=t.client, name="Nightly backup"),
     "journey_code": _journey,
@@ -113,7 +121,7 @@ OBJECT_FOR: dict[str, Callable[[Tenant], Any]] = {
 }
 # URLs that only a bearer token opens (the client's CI), never a session: a signed-in stranger gets the 401 of
 # anyone without the token, and another client's token gets 404 (test_another_clients_token_gets_404).
-TOKEN_URLS = {"api_scan"}
+TOKEN_URLS = {"api_scan", "api_deploy_detail"}
 
 URLS = tenant_urls()
 # What a POST-only action needs beside the common fields to act rather than ask: publishing the pack of a

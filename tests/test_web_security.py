@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # pings: a job's curl posts them, they read no session, and the secret in the URL is all they go by.
 CSRF_EXEMPT = {
     "api_deploys",
+    "api_deploy_detail",
     "api_scans",
     "report_opt_out",
     "report_digest_opt_out",

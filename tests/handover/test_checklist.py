@@ -11,14 +11,20 @@ from django.urls import reverse
 from audits.models import AuditFinding, AuditRun, RepoScan
 from audits.secrets.lifecycle import repo_scan_finish
 from audits.secrets.repo import scan_upload
-from handover.checklist import State, sprint_checklist
+from handover.checklist import Stage, State, sprint_checklist
 from handover.models import ChecklistTick
 from handover.publish import pack_publish
-from monitoring.models import AlertChannel, Monitor
+from launchready.sandbox.runner import Sandbox
+from launchready.sandbox.saas_app import ACCOUNT_EMAIL, ACCOUNT_PASSWORD, APEX_OF, Flaw
+from monitoring.journey_steps import StepSpec
+from monitoring.journey_templates import sign_in
+from monitoring.journeys import create_journey, run_journey_now, set_secret
+from monitoring.models import AlertChannel, Journey, Monitor
 from monitoring.scheduler import sync_monitors
+from monitoring.selectors import sign_in_facts
 from tests.audits.repos import zip_bytes
 from tests.conftest import Tenant, login
-from tests.factories import RouteFactory
+from tests.factories import DomainFactory, RouteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +258,64 @@ def test_notes_too_long_say_so_instead_of_blaming_the_item(tenant: Tenant) -> No
     response = http.post(url, {"item": "cloudflare", "done": "on", "notes": "x" * 3100}, follow=True)
     page = response.content.decode()
     assert "The notes were not saved" in page and "Choose one of the ten" not in page
+
+
+def _sign_in_journey(tenant: Tenant, flaw: Flaw) -> Journey:
+    apex = APEX_OF[flaw]
+    DomainFactory(client=tenant.client, name=apex)
+    journey = create_journey(
+        tenant.client, "Sign in", sign_in(f"https://app.{apex}/login", f"https://app.{apex}/dashboard")
+    )
+    for name, value in (("email", ACCOUNT_EMAIL), ("password", ACCOUNT_PASSWORD)):
+        set_secret(journey, name, value)
+    return journey
+
+
+def _customer_paths(tenant: Tenant) -> Stage:
+    (stage,) = [s for s in sprint_checklist(tenant.sprint).stages if s.name == "Verify customer paths"]
+    assert stage.path is not None
+    return stage
+
+
+def test_customer_paths_wait_for_a_sign_in_journey_that_passed(sandbox_env: Sandbox, tenant: Tenant) -> None:
+    # Email authentication ticked by hand: the stage waits for the sign-in journey all the same.
+    ChecklistTick.objects.create(
+        sprint=tenant.sprint, item="email_authentication", done=True, ticked_by=tenant.consultant
+    )
+    stage = _customer_paths(tenant)
+    assert not stage.done and stage.path is not None
+    assert (
+        stage.path.reason
+        == "No sign-in journey yet: add one on the client's journeys page (sign in, open the dashboard)."
+    )
+    journey = _sign_in_journey(tenant, Flaw.NONE)
+    stage = _customer_paths(tenant)
+    assert not stage.done and stage.path is not None
+    assert stage.path.reason == "The sign-in journey has not run yet: run it from the client's journeys page."
+    assert run_journey_now(journey).ok
+    stage = _customer_paths(tenant)
+    assert stage.path is not None and stage.path.done
+    assert stage.path.reason.startswith("“Sign in” passed on its latest run")
+    assert stage.items[0].done == stage.done  # with the sign-in passed, the email item decides the stage
+    page = login(tenant.consultant).get(reverse("sprint_detail", args=[tenant.sprint.code])).content.decode()
+    assert "Sign-in journey" in page and "passed on its latest run" in page
+
+
+def test_a_failed_sign_in_names_the_step_that_failed(sandbox_env: Sandbox, tenant: Tenant) -> None:
+    ChecklistTick.objects.create(
+        sprint=tenant.sprint, item="email_authentication", done=True, ticked_by=tenant.consultant
+    )
+    journey = _sign_in_journey(tenant, Flaw.DASHBOARD_500)
+    assert not run_journey_now(journey).ok
+    stage = _customer_paths(tenant)
+    assert not stage.done and stage.path is not None
+    assert "failed at step “Sign in”: “Sign in” answered 500 (Internal Server Error)" in stage.path.reason
+    assert ACCOUNT_PASSWORD not in stage.path.reason
+
+
+def test_a_journey_that_signs_in_nowhere_is_not_a_sign_in_journey(sandbox_env: Sandbox, tenant: Tenant) -> None:
+    DomainFactory(client=tenant.client, name="saas-app.test")
+    create_journey(tenant.client, "Home", [StepSpec(name="Open the home page", url="https://app.saas-app.test/")])
+    assert sign_in_facts(tenant.client.id).journeys == 0
+    stage = _customer_paths(tenant)
+    assert stage.path is not None and stage.path.reason.startswith("No sign-in journey yet")
