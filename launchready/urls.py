@@ -1,9 +1,10 @@
 """The project's URLs. Tenant objects are addressed by UUID; the name of each UUID says its kind."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from launchready import views
+from web import api
 
 urlpatterns = [
     path("", include("web.urls")),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Last: every other path under /api/ answers the API's JSON 404, not the site's HTML page.
+    re_path(r"^api/(?P<rest>.*)$", api.not_found, name="api_not_found"),
 ]
 
 handler429 = "accounts.ratelimits.handler429"  # allauth's 429s, with Retry-After
