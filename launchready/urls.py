@@ -1,10 +1,9 @@
 """The project's URLs. Tenant objects are addressed by UUID; the name of each UUID says its kind."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from launchready import views
-from web import api
 
 urlpatterns = [
     path("", include("web.urls")),
@@ -17,7 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # Last: every other path under /api/ answers the API's JSON 404, not the site's HTML page.
-    re_path(r"^api/(?P<rest>.*)$", api.not_found, name="api_not_found"),
+    path("", include("web.api_urls")),
 ]
 
 handler429 = "accounts.ratelimits.handler429"  # allauth's 429s, with Retry-After
