@@ -131,7 +131,9 @@ def history_blobs(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
     except ArchiveError:
         raise
     except Exception as exc:  # dulwich's errors for missing or malformed objects
-        raise ArchiveError(f"The git history is damaged ({type(exc).__name__}); it could not be read in full.") from exc
+        raise ArchiveError(
+            "The git history is damaged (an object is missing or malformed); it could not be read in full."
+        ) from exc
 
 
 # --- The walk ------------------------------------------------------------------------------------------------
@@ -236,4 +238,6 @@ def upload_blobs(objects: GitObjects, repo: Repository, budget: Budget) -> Itera
     except ArchiveError:
         raise
     except Exception as exc:  # dulwich's errors for malformed objects
-        raise ArchiveError(f"The git history is damaged ({type(exc).__name__}); it could not be read in full.") from exc
+        raise ArchiveError(
+            "The git history is damaged (an object is missing or malformed); it could not be read in full."
+        ) from exc

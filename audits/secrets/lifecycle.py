@@ -34,7 +34,7 @@ QUEUED_TOO_LONG = timedelta(hours=6)
 NOTHING_READ = "Nothing could be checked: the upload held no file that could be read."
 # A committed key stays leaked until it is rotated: a later scan that no longer sees it does not close it.
 LEAKED_UNTIL_ROTATED = {"secrets.repo.key"}
-NO_LONGER_SEEN = "no longer in the code: rotate it, then mark it rotated"
+NO_LONGER_SEEN = "no longer in the code, but still leaked to anyone with a copy: rotate it"
 
 
 def upload_hold(scan: RepoScan, data: bytes) -> str:
@@ -79,7 +79,7 @@ def repo_scan_execute(scan_id: int, key: str) -> RepoScan | None:
     except Exception as exc:
         # Only the kind of error is logged: a library's message could quote the client's files.
         log.error("repository scan %s failed: %s", scan_id, type(exc).__name__)
-        return _fail(scan, f"The scan stopped on an unexpected error ({type(exc).__name__}).")
+        return _fail(scan, "The scan stopped on an unexpected error; upload the repository again.")
     finally:
         RepoUpload.objects.filter(scan_id=scan_id).delete()
 

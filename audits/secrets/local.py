@@ -28,7 +28,7 @@ def _repo(root: Path) -> Repo | None:
     try:
         return Repo(str(root))
     except Exception as exc:  # dulwich's errors for a broken .git
-        raise ArchiveError(f"The folder's .git is incomplete ({type(exc).__name__}); it could not be read.") from exc
+        raise ArchiveError("The folder's .git is incomplete or malformed; it could not be read.") from exc
 
 
 def _read(path: Path, budget: Budget) -> bytes | None:
@@ -113,7 +113,9 @@ def scan_directory(root: Path, limits: Limits | None = None, *, history: bool = 
         collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
         return collector.report()
     except OSError as exc:
-        raise ArchiveError(f"A file in the folder could not be read ({exc.strerror or type(exc).__name__}).") from exc
+        raise ArchiveError(
+            f"A file in the folder could not be read ({(exc.strerror or 'an error reading it').lower()})."
+        ) from exc
     finally:
         collector.close()
         if repo is not None:
@@ -135,7 +137,9 @@ def scan_files(paths: Iterable[str], limits: Limits | None = None) -> RepoReport
             except FileNotFoundError:
                 continue  # a deletion is staged: nothing of it is added
             except OSError as exc:
-                raise ArchiveError(f"{shown} could not be read ({exc.strerror or type(exc).__name__}).") from exc
+                raise ArchiveError(
+                    f"{shown} could not be read ({(exc.strerror or 'an error reading it').lower()})."
+                ) from exc
             if data is not None:
                 collector.tree_file(shown, data)
         collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}

@@ -93,6 +93,8 @@ class Scan:
             skipped.append(plural(stats["skipped_links"], "link or special file"))
         if skipped:
             return f"No file could be read: every file was skipped ({' and '.join(skipped)})."
+        if self.kind == "files":
+            return ""  # the files named were all deleted (a commit that only removes files adds no key)
         return "There was no file to read."
 
     @property
@@ -143,7 +145,7 @@ def scan_target(
             kind = sniff(f.read(512)) or "unknown"
         return Scan(str(path), kind, history, scan_upload(path, limits, history=history), fail_on)
     except OSError as exc:
-        raise ArchiveError(f"It could not be read ({exc.strerror or type(exc).__name__}).") from exc
+        raise ArchiveError(f"It could not be read ({(exc.strerror or 'an error reading it').lower()}).") from exc
 
 
 def scan_named_files(

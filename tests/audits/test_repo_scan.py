@@ -356,7 +356,9 @@ def test_a_second_scan_marks_what_was_fixed_but_a_committed_key_stays_open(
     rows = RepoFinding.objects.filter(scan=clean)
     keys = [f for f in rows if f.check_id == "secrets.repo.key"]
     assert keys and all(f.change == RepoFinding.Change.STILL_OPEN for f in keys)
-    assert all(f.evidence["now"] == "no longer in the code: rotate it, then mark it rotated" for f in keys)
+    assert all(
+        f.evidence["now"] == "no longer in the code, but still leaked to anyone with a copy: rotate it" for f in keys
+    )
     others = [f for f in rows if f.check_id != "secrets.repo.key"]
     assert others and all(f.change == RepoFinding.Change.FIXED for f in others)
     assert risk_list(tenant.client).go is False

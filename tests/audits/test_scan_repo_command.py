@@ -371,3 +371,26 @@ def test_counts_have_thousands_separators() -> None:
     from launchready.formatting import plural
 
     assert (plural(1, "file"), plural(2, "file"), plural(12045, "file")) == ("1 file", "2 files", "12,045 files")
+
+
+def test_a_damaged_archive_is_described_in_plain_words(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 40)
+    _, _, err = run(str(broken))
+    assert "could not scan: The archive is damaged or incomplete; it could not be read." in err
+    assert "Error" not in err and "BadZipFile" not in err
+
+
+def test_an_aws_secret_access_key_and_a_pypi_token_are_named_as_their_providers_name_them(tmp_path: Path) -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9mQ3kLpX"
+    pypi = (
+        "pypi-AgEIcHlwaS5vcmcCJGE0ZTY5ZDNiLWJhY2QtNGE3Yy05YmVhLTlmYmFhZDJmNmE4ZgACKlszLCJlNDc2Y2VkNi03YTRlLTQ2"
+        "YTYtYjQ4Zi1mYzZjMWQ1M2I2YTciXQAABiD"
+    )
+    folder = plant(tmp_path / "shop", {"config.py": f'aws_secret_access_key = "{secret}"\nPYPI = "{pypi}"\n'})
+    report = json.loads(run(str(folder), "--json")[1])
+    titles = sorted(f["title"] for f in report["findings"] if f["check_id"] == "secrets.repo.key")
+    assert titles == [
+        "A PyPI credential is committed to the repository",
+        "An AWS secret access key is committed to the repository",
+    ]
