@@ -284,3 +284,19 @@ def test_an_empty_bundle_from_ci_cannot_pass_nor_close_the_risk_list(
     keys = [f for f in result["findings"] if f["check_id"] == "secrets.repo.key"]
     assert keys and all(f["change"] == "still_open" for f in keys)
     assert risk_list(tenant.client).go is False
+
+
+@pytest.mark.django_db
+def test_the_scans_list_says_what_was_read_and_why_a_scan_could_not_check(tenant: Tenant) -> None:
+    RepoScan.objects.create(
+        client=tenant.client, filename="plain.zip", kind="zip", size=10, state=RepoScan.State.DONE,
+        stats={"files": 1, "blobs": 0, "commits_with_history": 0, "skipped_large": 1}, counts={},
+    )  # fmt: skip
+    RepoScan.objects.create(
+        client=tenant.client, filename="empty.zip", kind="zip", size=10, state=RepoScan.State.FAILED,
+        reason="Nothing could be checked: the upload held no file that could be read.",
+    )  # fmt: skip
+    page = login(tenant.founder).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "1 file, no git history in it, 1 large file skipped" in page
+    assert "from git history" not in page and "large files" not in page
+    assert "Could not check: Nothing could be checked" in page
