@@ -97,7 +97,7 @@ def scans(request: HttpRequest) -> JsonResponse:
 
 
 @csrf_exempt  # no cookie is read: whatever is sent, the answer is the same 404
-def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+def not_found(request: HttpRequest) -> JsonResponse:
     """Any other path under /api/: a caller of the API gets JSON, never the site's HTML page."""
     return answer(
         404, "no such API address: POST /api/v1/scans, GET /api/v1/scans/<scan>, POST /api/v1/deploys", api=API
