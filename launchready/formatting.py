@@ -37,8 +37,8 @@ def _escape(char: str, keep: str) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """'1 blocker', '3 blockers'."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    """'1 blocker', '3 blockers', '1,204 files'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def possessive(name: str) -> str:

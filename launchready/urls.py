@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Last: every other path under /api/ answers the API's JSON 404, not the site's HTML page.
+    path("", include("web.api_urls")),
 ]
 
 handler429 = "accounts.ratelimits.handler429"  # allauth's 429s, with Retry-After

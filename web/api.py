@@ -96,6 +96,14 @@ def scans(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@csrf_exempt  # no cookie is read: whatever is sent, the answer is the same 404
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other path under /api/: a caller of the API gets JSON, never the site's HTML page."""
+    return answer(
+        404, "no such API address: POST /api/v1/scans, GET /api/v1/scans/<scan>, POST /api/v1/deploys", api=API
+    )
+
+
 @json_even_when_broken("the scan could not be read", API)
 def scan_detail(request: HttpRequest, scan_code: UUID) -> JsonResponse:
     if request.method != "GET":

@@ -152,9 +152,7 @@ def members(path: Path, kind: str, budget: Budget) -> Iterator[Member]:
     except ArchiveError:
         raise
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError, ValueError, LookupError) as exc:
-        raise ArchiveError(
-            f"The archive is damaged or incomplete ({type(exc).__name__}); it could not be read."
-        ) from exc
+        raise ArchiveError("The archive is damaged or incomplete; it could not be read.") from exc
     except NotImplementedError as exc:  # a compression method zipfile does not know
         raise ArchiveError("The archive uses a compression method that cannot be read; use zip or tar.gz.") from exc
     except RuntimeError as exc:  # an encrypted zip member

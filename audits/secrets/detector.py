@@ -60,14 +60,19 @@ class Hit:
         return f"{self.prefix}•••• (sha256 {self.fingerprint})"
 
     @property
+    def _described(self) -> str:
+        """The provider that describes this key: an AWS key without an access key id's prefix is its secret."""
+        return "aws_secret" if self.provider == "aws" and not self.prefix else self.provider
+
+    @property
     def label(self) -> str:
         if self.kind == Kind.PUBLISHABLE:
             return PUBLIC_LABELS.get(self.provider, provider_for(self.provider).label)
-        return provider_for(self.provider).label
+        return provider_for(self._described).label
 
     @property
     def rotation(self) -> str:
-        return provider_for(self.provider).rotation
+        return provider_for(self._described).rotation
 
 
 def fingerprint(secret: str) -> str:

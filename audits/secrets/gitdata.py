@@ -230,7 +230,9 @@ class GitObjects:
             try:
                 self._objects[sha] = ShaFile.from_raw_string(kind, content, sha, object_format=self.format)
             except Exception as exc:  # dulwich's errors for a malformed commit, tree or tag
-                raise ArchiveError(f"The git history is damaged ({type(exc).__name__}); it could not be read.") from exc
+                raise ArchiveError(
+                    "The git history is damaged (a commit, tree or tag is malformed); it could not be read."
+                ) from exc
 
     def __getitem__(self, sha: bytes) -> ShaFile:
         """A commit, tree or tag by its hex id; KeyError for a blob or an object the upload does not hold."""

@@ -103,6 +103,17 @@ def local_repository(repo: Repo) -> Repository:
     return Repository(repo.object_store, _tips(repo.object_store, named), current)
 
 
+def history_readable(repo: Repo) -> bool:
+    """Whether the repository's history can be walked: False when its refs name commits its objects do not hold
+    (an empty or unreadable .git/objects, as in a partial copy). A repository with no commit yet is readable."""
+    try:
+        refs = repo.refs.as_dict()
+        named = [sha for sha in refs.values() if sha]
+        return not named or bool(_tips(repo.object_store, named))
+    except Exception:  # dulwich's errors for refs or objects it cannot read
+        return False
+
+
 def history_blobs(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
     """Each distinct blob of every commit reachable from any ref of a repository dulwich opened, once, with a
     path it had, in the walk's order."""
@@ -120,7 +131,9 @@ def history_blobs(repo: Repo, budget: Budget) -> Iterator[HistoryBlob]:
     except ArchiveError:
         raise
     except Exception as exc:  # dulwich's errors for missing or malformed objects
-        raise ArchiveError(f"The git history is damaged ({type(exc).__name__}); it could not be read in full.") from exc
+        raise ArchiveError(
+            "The git history is damaged (an object is missing or malformed); it could not be read in full."
+        ) from exc
 
 
 # --- The walk ------------------------------------------------------------------------------------------------
@@ -225,4 +238,6 @@ def upload_blobs(objects: GitObjects, repo: Repository, budget: Budget) -> Itera
     except ArchiveError:
         raise
     except Exception as exc:  # dulwich's errors for malformed objects
-        raise ArchiveError(f"The git history is damaged ({type(exc).__name__}); it could not be read in full.") from exc
+        raise ArchiveError(
+            "The git history is damaged (an object is missing or malformed); it could not be read in full."
+        ) from exc

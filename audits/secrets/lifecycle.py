@@ -31,6 +31,10 @@ Change = RecordedFinding.Change
 LIMITS = Limits()
 RUNNING_TOO_LONG = timedelta(minutes=15)  # past the task's hard time limit: its worker is gone
 QUEUED_TOO_LONG = timedelta(hours=6)
+NOTHING_READ = "Nothing could be checked: the upload held no file that could be read."
+# A committed key stays leaked until it is rotated: a later scan that no longer sees it does not close it.
+LEAKED_UNTIL_ROTATED = {"secrets.repo.key"}
+NO_LONGER_SEEN = "no longer in the code, but still leaked to anyone with a copy: rotate it"
 
 
 def upload_hold(scan: RepoScan, data: bytes) -> str:
@@ -64,6 +68,9 @@ def repo_scan_execute(scan_id: int, key: str) -> RepoScan | None:
             path = Path(tmp) / "upload"
             path.write_bytes(_upload_read(scan_id, key))
             report = scan_upload(path, LIMITS)
+        if not report.stats.get("files") and not report.stats.get("blobs"):
+            # Nothing read proves nothing: the scan fails rather than passing, and closes no finding.
+            return _fail(scan, NOTHING_READ)
         return repo_scan_finish(scan, report.findings, report.stats)
     except ArchiveError as exc:
         return _fail(scan, str(exc))
@@ -72,7 +79,7 @@ def repo_scan_execute(scan_id: int, key: str) -> RepoScan | None:
     except Exception as exc:
         # Only the kind of error is logged: a library's message could quote the client's files.
         log.error("repository scan %s failed: %s", scan_id, type(exc).__name__)
-        return _fail(scan, f"The scan stopped on an unexpected error ({type(exc).__name__}).")
+        return _fail(scan, "The scan stopped on an unexpected error; upload the repository again.")
     finally:
         RepoUpload.objects.filter(scan_id=scan_id).delete()
 
@@ -89,7 +96,7 @@ def repo_scan_finish(scan: RepoScan, findings: list[Finding], stats: dict[str, i
     current = {(row.check_id, row.subject) for row in rows}
     if before is not None:
         gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
-        rows += [fixed_copy(RepoFinding, f, Change.FIXED, scan=scan) for f in gone]
+        rows += [_carried(f, scan) for f in gone]
     RepoFinding.objects.bulk_create(rows)
     scan.counts = dict(Counter(row.severity for row in rows if row.is_open))
     scan.stats = stats
@@ -97,6 +104,16 @@ def repo_scan_finish(scan: RepoScan, findings: list[Finding], stats: dict[str, i
     scan.finished_at = timezone.now()
     scan.save(update_fields=["counts", "stats", "state", "finished_at"])
     return scan
+
+
+def _carried(f: RepoFinding, scan: RepoScan) -> RepoFinding:
+    """An earlier finding this scan no longer sees: fixed, but a committed key stays open (whoever copied the
+    repository still holds it) with a note that it is no longer in the code."""
+    if f.check_id not in LEAKED_UNTIL_ROTATED:
+        return fixed_copy(RepoFinding, f, Change.FIXED, scan=scan)
+    row = fixed_copy(RepoFinding, f, Change.STILL_OPEN, scan=scan)
+    row.evidence = dict(row.evidence) | {"now": NO_LONGER_SEEN}
+    return row
 
 
 def _fail(scan: RepoScan, reason: str) -> RepoScan:

@@ -17,7 +17,7 @@ from dulwich.ignore import IgnoreFilterManager
 from dulwich.repo import Repo
 
 from audits.secrets.archive import ArchiveError, Budget, Limits
-from audits.secrets.history import history_blobs
+from audits.secrets.history import history_blobs, history_readable
 from audits.secrets.repo import Collector, RepoReport
 
 
@@ -28,7 +28,7 @@ def _repo(root: Path) -> Repo | None:
     try:
         return Repo(str(root))
     except Exception as exc:  # dulwich's errors for a broken .git
-        raise ArchiveError(f"The folder's .git is incomplete ({type(exc).__name__}); it could not be read.") from exc
+        raise ArchiveError("The folder's .git is incomplete or malformed; it could not be read.") from exc
 
 
 def _read(path: Path, budget: Budget) -> bytes | None:
@@ -50,18 +50,39 @@ def _fail(error: OSError) -> None:
     raise error  # a folder that cannot be listed fails the scan rather than being left out unseen
 
 
-def _walk(root: Path, ignore: IgnoreFilterManager | None, limits: Limits) -> Iterator[str]:
-    """The paths (relative, with /) of the files under `root`, without .git folders or what git ignores."""
+def _tracked(repo: Repo | None) -> set[str]:
+    """The paths git tracks (its index): .gitignore only applies to the files git does not track."""
+    if repo is None:
+        return set()
+    try:
+        return {path.decode("utf-8", "replace") for path in repo.open_index()}
+    except Exception:  # no index yet (nothing staged), or one dulwich cannot read: nothing is known tracked
+        return set()
+
+
+def _walk(
+    root: Path, ignore: IgnoreFilterManager | None, limits: Limits, tracked: frozenset[str] = frozenset()
+) -> Iterator[str]:
+    """The paths (relative, with /) of the files under `root`, without .git folders or what git ignores (a
+    tracked file is never ignored, nor a folder that holds one)."""
+    folders = {path.rsplit("/", 1)[0] + "/" for path in tracked if "/" in path}
+    holding = {folder[: i + 1] for folder in folders for i, c in enumerate(folder) if c == "/"}
+
+    def ignored(path: str) -> bool:
+        if ignore is None or path in tracked or path in holding:
+            return False
+        return bool(ignore.is_ignored(path))
+
     for folder, dirs, files in os.walk(root, onerror=_fail, followlinks=False):
         relative = Path(folder).relative_to(root).as_posix()
         prefix = "" if relative == "." else f"{relative}/"
         if prefix.count("/") >= limits.depth:
             raise ArchiveError(f"The folder nests folders more than {limits.depth} deep.")
-        dirs[:] = sorted(d for d in dirs if d != ".git" and not (ignore and ignore.is_ignored(f"{prefix}{d}/")))
+        dirs[:] = sorted(d for d in dirs if d != ".git" and not ignored(f"{prefix}{d}/"))
         for name in sorted(files):
             if name == ".git":  # a submodule's or worktree's pointer to its git data
                 continue
-            if ignore and ignore.is_ignored(f"{prefix}{name}"):
+            if ignored(f"{prefix}{name}"):
                 continue
             yield f"{prefix}{name}"
 
@@ -77,19 +98,24 @@ def scan_directory(root: Path, limits: Limits | None = None, *, history: bool = 
     try:
         ignore = IgnoreFilterManager.from_repo(repo) if repo is not None else None
         present: set[str] = set()
-        for path in _walk(root, ignore, limits):
+        for path in _walk(root, ignore, limits, frozenset(_tracked(repo))):
             data = _read(root / path, budget)
             if data is not None:
                 collector.tree_file(path, data)
                 present.add(path)
         if history and repo is not None:
-            for blob in history_blobs(repo, budget):
-                collector.history_blob(blob, deleted=blob.path not in present)
-            collector.stats["commits_with_history"] = 1
+            if history_readable(repo):
+                for blob in history_blobs(repo, budget):
+                    collector.history_blob(blob, deleted=blob.path not in present)
+                collector.stats["commits_with_history"] = 1
+            else:
+                collector.stats["history_unreadable"] = 1
         collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}
         return collector.report()
     except OSError as exc:
-        raise ArchiveError(f"A file in the folder could not be read ({exc.strerror or type(exc).__name__}).") from exc
+        raise ArchiveError(
+            f"A file in the folder could not be read ({(exc.strerror or 'an error reading it').lower()})."
+        ) from exc
     finally:
         collector.close()
         if repo is not None:
@@ -111,7 +137,9 @@ def scan_files(paths: Iterable[str], limits: Limits | None = None) -> RepoReport
             except FileNotFoundError:
                 continue  # a deletion is staged: nothing of it is added
             except OSError as exc:
-                raise ArchiveError(f"{shown} could not be read ({exc.strerror or type(exc).__name__}).") from exc
+                raise ArchiveError(
+                    f"{shown} could not be read ({(exc.strerror or 'an error reading it').lower()})."
+                ) from exc
             if data is not None:
                 collector.tree_file(shown, data)
         collector.stats |= {"skipped_links": budget.skipped_links, "skipped_large": budget.skipped_large}

@@ -30,6 +30,13 @@ PROVIDERS: dict[str, Provider] = {
             "it. Check CloudTrail for calls made with the old key.",
         ),
         Provider(
+            "aws_secret",
+            "AWS secret access key",
+            "In the AWS console open IAM → Users → (the key's user) → Security credentials, create a new access "
+            "key (a secret access key comes with its access key id), put it where the app reads its configuration, "
+            "deploy, then make the old key Inactive and delete it. Check CloudTrail for calls made with the old key.",
+        ),
+        Provider(
             "gcp_service_account",
             "Google Cloud service-account key",
             "In the Google Cloud console open IAM & Admin → Service accounts → (the account) → Keys, add a new "
@@ -300,13 +307,17 @@ def catalog_slug(family: str) -> str:
     return family.split("-", 1)[0].replace(".", "_") or "catalog"
 
 
+# How a provider spells its own name, where a rule family's slug in title case would not.
+SPELLINGS = {"pypi": "PyPI", "github": "GitHub", "gitlab": "GitLab", "npm": "npm", "openai": "OpenAI"}
+
+
 def provider_for(slug: str) -> Provider:
     """A provider by slug: hand-written, from the catalog table, or named after the rule family itself."""
     if slug in PROVIDERS:
         return PROVIDERS[slug]
     if slug in _CATALOG_BY_SLUG:
         return _CATALOG_BY_SLUG[slug]
-    name = slug.replace("_", " ").title()
+    name = SPELLINGS.get(slug, slug.replace("_", " ").title())
     label = f"{name} credential"
     return Provider(
         slug, label, generic_rotation(label, f"{name}'s dashboard (the page where its API keys or tokens are managed)")

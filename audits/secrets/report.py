@@ -10,8 +10,12 @@ The JSON report (`--json`) keeps this shape; a field is only ever added, and `fo
       "target": "the PATH as given" | "3 files named",
       "kind": "directory" | "files" | "zip" | "tar.gz" | "tar" | "bundle",
       "history": true,                  # whether git history was read
-      "verdict": "passed" | "blocked",  # blocked: at least one blocker (a secret key, a committed .env file),
-                                        # or with --fail-on high|medium a finding that severe
+      "history_unreadable": false,      # a .git folder was there but its history could not be read
+      "verdict": "passed" | "blocked" | "unscanned",
+                                        # blocked: at least one blocker (a secret key, a committed .env file),
+                                        # or with --fail-on high|medium a finding that severe; unscanned: nothing
+                                        # could be checked (exit 2), `reason` says why
+      "reason": "There was no file to read." | null,
       "fail_on": "blocker" | "high" | "medium",
       "counts": {"blocker": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
       "stats": {"files": 0, "blobs": 0, "bytes": 0, "commits_with_history": 0,
@@ -55,7 +59,7 @@ from audits.secrets.repo import Location, RepoReport, scan_upload
 from launchready.formatting import plural
 
 FORMAT = "launchready-scan/1"
-PASSED, BLOCKED = "passed", "blocked"
+PASSED, BLOCKED, UNSCANNED = "passed", "blocked", "unscanned"
 EXIT_PASSED, EXIT_BLOCKED, EXIT_UNSCANNED = 0, 1, 2
 
 
@@ -68,6 +72,41 @@ class Scan:
     # The least severe finding that blocks: a blocker by default (a secret key, a committed .env file); `high` also
     # blocks on the high findings (debug settings, logging calls that write passwords, tokens, keys, cookies).
     fail_on: Severity = Severity.BLOCKER
+    failure: str = ""  # why the scan could not run at all (nothing was read)
+
+    @classmethod
+    def failed(cls, target: str, kind: str, history: bool, reason: str, fail_on: Severity = Severity.BLOCKER) -> Scan:
+        """A scan that could not run, for the reports that still print a document saying why."""
+        return cls(target, kind, history, RepoReport([], {}), fail_on, reason)
+
+    @property
+    def unchecked(self) -> str:
+        """Why nothing could be checked, or '' when something was: a scan that read no file and no earlier
+        version proves nothing, so it never passes."""
+        if self.failure:
+            return self.failure
+        stats = self.report.stats
+        if stats.get("files", 0) or stats.get("blobs", 0):
+            return ""
+        skipped = []
+        if stats.get("skipped_large"):
+            skipped.append(f"{plural(stats['skipped_large'], 'file')} over the size limit")
+        if stats.get("skipped_links"):
+            skipped.append(plural(stats["skipped_links"], "link or special file"))
+        if skipped:
+            return f"No file could be read: every file was skipped ({' and '.join(skipped)})."
+        if self.kind == "files":
+            return ""  # the files named were all deleted (a commit that only removes files adds no key)
+        return "There was no file to read."
+
+    @property
+    def history_read(self) -> bool:
+        """Whether git history was really read: asked for, and a .git folder or bundle there to read."""
+        return self.history and bool(self.report.stats.get("commits_with_history"))
+
+    @property
+    def history_unreadable(self) -> bool:
+        return self.history and bool(self.report.stats.get("history_unreadable"))
 
     @property
     def findings(self) -> list[Finding]:
@@ -80,11 +119,13 @@ class Scan:
 
     @property
     def verdict(self) -> str:
-        return BLOCKED if self.blocking else PASSED
+        if self.blocking:
+            return BLOCKED
+        return UNSCANNED if self.unchecked else PASSED
 
     @property
     def exit_status(self) -> int:
-        return EXIT_BLOCKED if self.verdict == BLOCKED else EXIT_PASSED
+        return {BLOCKED: EXIT_BLOCKED, UNSCANNED: EXIT_UNSCANNED}.get(self.verdict, EXIT_PASSED)
 
     def locations(self, finding: Finding) -> list[Location]:
         return self.report.locations.get((finding.check_id, finding.subject), [])
@@ -106,7 +147,7 @@ def scan_target(
             kind = sniff(f.read(512)) or "unknown"
         return Scan(str(path), kind, history, scan_upload(path, limits, history=history), fail_on)
     except OSError as exc:
-        raise ArchiveError(f"It could not be read ({exc.strerror or type(exc).__name__}).") from exc
+        raise ArchiveError(f"It could not be read ({(exc.strerror or 'an error reading it').lower()}).") from exc
 
 
 def scan_named_files(
@@ -144,8 +185,10 @@ def as_json(scan: Scan) -> dict[str, Any]:
         "format": FORMAT,
         "target": scan.target,
         "kind": scan.kind,
-        "history": scan.history,
+        "history": scan.history_read,
+        "history_unreadable": scan.history_unreadable,
         "verdict": scan.verdict,
+        "reason": scan.unchecked or None,
         "fail_on": scan.fail_on.value,
         "counts": {severity.value: counts.get(severity.value, 0) for severity in Severity},
         "stats": dict(scan.report.stats),
@@ -162,7 +205,7 @@ def place_text(place: Location) -> str:
 def _read_what(scan: Scan) -> str:
     stats = scan.report.stats
     text = f"Read {plural(stats.get('files', 0), 'file')}"
-    if scan.history:
+    if scan.history_read:
         text += f" and {plural(stats.get('blobs', 0), 'earlier file version')} from git history"
     if stats.get("log_calls"):
         text += f", and checked {plural(stats['log_calls'], 'logging call')}"
@@ -177,19 +220,34 @@ def _read_what(scan: Scan) -> str:
         skipped.append(f"{plural(stats['log_too_large'], 'source file')} over the log-hygiene size limit")
     if stats.get("log_left_out"):
         skipped.append(f"{plural(stats['log_left_out'], 'possible logging call')} over the log-hygiene limits")
-    return text + (f"; skipped {' and '.join(skipped)}." if skipped else ".")
+    text += f"; skipped {' and '.join(skipped)}." if skipped else "."
+    if scan.history_unreadable:
+        text += (
+            " The git history could not be read (the .git folder's objects are missing or unreadable, as in a"
+            " partial copy): a key committed earlier and since removed from the files would not be found."
+        )
+    return text
 
 
 def as_text(scan: Scan, *, show_info: bool = True) -> str:
     """The report for a person: the verdict, then each finding with where it is, the redacted key and the fix."""
     findings = scan.findings
     blockers = sum(1 for f in findings if severity_of(f) == Severity.BLOCKER)
-    history = "with git history" if scan.history else "without git history"
+    if scan.history_read:
+        history = "with git history"
+    elif scan.history_unreadable:
+        history = "git history could not be read"
+    elif scan.history and scan.kind != "bundle":
+        history = "no git history in it"
+    else:
+        history = "without git history"
     what = scan.target if scan.kind == "files" else f"{scan.target} ({scan.kind}, {history})"
     if blockers:
         headline = f"BLOCKED: {plural(blockers, 'blocker')} (a secret to rotate or a file that must not be committed)"
     elif scan.blocking:
         headline = f"BLOCKED: {plural(len(scan.blocking), 'finding')} at {scan.fail_on.value} or above (--fail-on)"
+    elif scan.unchecked:
+        headline = f"COULD NOT CHECK: {scan.unchecked} Nothing was checked, so this is not a pass."
     else:
         headline = "PASSED: no secret found" if not findings else "PASSED: no blocker"
     lines = [f"{what}: {headline}", ""]

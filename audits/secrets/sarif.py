@@ -210,12 +210,18 @@ def as_sarif(scan: Scan) -> dict[str, Any]:
     results = [
         _result(finding, place) for finding in scan.findings for place in scan.locations(finding) or [Location(".")]
     ]
+    invocation: dict[str, Any] = {"executionSuccessful": not scan.unchecked}
+    if scan.unchecked:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": f"The repository could not be checked: {scan.unchecked}"}}
+        ]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [
             {
                 "tool": {"driver": {"name": TOOL, "rules": [_rule(check_id) for check_id in RULE_IDS]}},
+                "invocations": [invocation],
                 "results": results,
             }
         ],

@@ -348,14 +348,42 @@ def test_a_scan_records_findings_on_the_risk_list_and_deletes_the_upload(
 
 
 @pytest.mark.django_db
-def test_a_second_scan_marks_what_was_fixed(tenant: Tenant, repo: Path, tmp_path: Path) -> None:
+def test_a_second_scan_marks_what_was_fixed_but_a_committed_key_stays_open(
+    tenant: Tenant, repo: Path, tmp_path: Path
+) -> None:
+    """A key that was committed is leaked until it is rotated: a scan that no longer sees it does not close it."""
     first, key = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
     repo_scan_execute(first.id, key)
     clean, key = _upload(tenant, zip_bytes({"acme/app.py": b"print('hello')\n"}), "acme-2.zip")
     repo_scan_execute(clean.id, key)
     rows = RepoFinding.objects.filter(scan=clean)
-    assert rows.exists() and all(f.change == RepoFinding.Change.FIXED for f in rows)
-    assert risk_list(tenant.client).go is True
+    keys = [f for f in rows if f.check_id == "secrets.repo.key"]
+    assert keys and all(f.change == RepoFinding.Change.STILL_OPEN for f in keys)
+    assert all(
+        f.evidence["now"] == "no longer in the code, but still leaked to anyone with a copy: rotate it" for f in keys
+    )
+    others = [f for f in rows if f.check_id != "secrets.repo.key"]
+    assert others and all(f.change == RepoFinding.Change.FIXED for f in others)
+    assert risk_list(tenant.client).go is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data",
+    [zip_bytes({"acme/": b""}), zip_bytes({}, symlinks={"acme/link.py": "/etc/passwd"})],
+    ids=["only a folder", "only a link"],
+)
+def test_an_upload_with_nothing_to_read_fails_and_closes_nothing(
+    tenant: Tenant, repo: Path, tmp_path: Path, data: bytes
+) -> None:
+    first, key = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
+    repo_scan_execute(first.id, key)
+    empty, key = _upload(tenant, data, "acme-2.zip")
+    failed = repo_scan_execute(empty.id, key)
+    assert failed is not None and failed.state == RepoScan.State.FAILED
+    assert failed.reason == "Nothing could be checked: the upload held no file that could be read."
+    assert not RepoFinding.objects.filter(scan=empty).exists()
+    assert risk_list(tenant.client).scan == first and risk_list(tenant.client).go is False
 
 
 @pytest.mark.django_db

@@ -85,7 +85,10 @@ def test_the_json_report_keeps_its_documented_shape(tmp_path: Path) -> None:
     status, out, _ = run(str(plant(tmp_path / "shop", LEAKY)), "--json")
     report = json.loads(out)
     assert status == 1
-    assert set(report) == {"format", "target", "kind", "history", "verdict", "fail_on", "counts", "stats", "findings"}
+    assert set(report) == {
+        "format", "target", "kind", "history", "history_unreadable", "verdict", "reason", "fail_on", "counts", "stats",
+        "findings",
+    }  # fmt: skip
     assert report["format"] == "launchready-scan/1" and report["verdict"] == "blocked"
     assert report["counts"] == {"blocker": 2, "high": 0, "medium": 0, "low": 0, "info": 0}
     assert report["stats"]["files"] == 4
@@ -282,3 +285,112 @@ def test_file_names_reach_the_terminal_and_ci_logs_escaped(tmp_path: Path) -> No
     assert "b\\x0a::warning title=Forged::all clear\\x0a.py" in out
     _, as_json, _ = run(str(folder), "--json")
     assert "\\u001b" not in as_json and "\\n::warning" not in as_json
+
+
+def test_a_tracked_file_that_gitignore_matches_is_scanned_with_its_history(tmp_path: Path) -> None:
+    """.gitignore only applies to files git does not track: one added with `git add -f` is committed like any."""
+    root = plant(tmp_path / "shop", CLEAN | {".gitignore": "config/\n", "config/keys.py": f'KEY = "{GITHUB_TOKEN}"\n'})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "add", "-f", "config/keys.py")
+    git(root, "commit", "-q", "-m", "Keys")
+    status, out, _ = run(str(root), "--json")
+    report = json.loads(out)
+    assert status == 1
+    github = next(f for f in report["findings"] if f["provider"] and "GitHub" in f["provider"])
+    assert github["seen_in"] == "the working tree"
+    assert [place["path"] for place in github["locations"]] == ["config/keys.py"]
+    text = run(str(root))[1]
+    assert "since deleted" not in text and "config/keys.py:1" in text
+
+
+def test_a_scan_that_reads_nothing_could_not_check(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status, out, err = run(str(empty))
+    assert status == 2
+    assert "COULD NOT CHECK" in out and "PASSED" not in out
+    assert "could not check: There was no file to read." in err
+    status, out, _ = run(str(empty), "--json")
+    report = json.loads(out)
+    assert status == 2 and report["verdict"] == "unscanned" and report["reason"] == "There was no file to read."
+    status, out, _ = run(str(empty), "--sarif")
+    invocation = json.loads(out)["runs"][0]["invocations"][0]
+    assert status == 2 and invocation["executionSuccessful"] is False
+    assert "There was no file to read" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_a_scan_whose_every_file_is_skipped_could_not_check(tmp_path: Path) -> None:
+    root = tmp_path / "links"
+    root.mkdir()
+    (root / "elsewhere.py").symlink_to("/etc/hostname")
+    status, out, _ = run(str(root), "--json")
+    report = json.loads(out)
+    assert status == 2 and report["verdict"] == "unscanned"
+    assert report["reason"] == "No file could be read: every file was skipped (1 link or special file)."
+
+
+def test_json_and_sarif_say_why_when_the_path_cannot_be_scanned(tmp_path: Path) -> None:
+    status, out, err = run(str(tmp_path / "nowhere"), "--json")
+    report = json.loads(out)
+    assert status == 2 and report["verdict"] == "unscanned" and report["reason"] == "No such file or folder."
+    assert report["findings"] == [] and report["history"] is False
+    assert "could not scan: No such file or folder." in err
+    status, out, _ = run(str(tmp_path / "nowhere"), "--sarif")
+    run_ = json.loads(out)["runs"][0]
+    assert status == 2 and run_["results"] == [] and run_["invocations"][0]["executionSuccessful"] is False
+    assert "No such file or folder." in run_["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_a_partial_copy_whose_objects_are_gone_says_history_could_not_be_read(tmp_path: Path) -> None:
+    repo = _history_repo(tmp_path / "shop")
+    for item in (repo / ".git/objects").iterdir():
+        subprocess.run(["rm", "-rf", str(item)], check=True)
+    status, out, _ = run(str(repo), "--json")
+    report = json.loads(out)
+    assert status == 0 and report["history"] is False and report["history_unreadable"] is True
+    text = run(str(repo))[1]
+    assert "git history could not be read" in text and "with git history" not in text
+    assert "a key committed earlier and since removed from the files would not be found" in text
+
+
+def test_a_plain_archive_is_not_said_to_be_scanned_with_git_history(tmp_path: Path) -> None:
+    folder = plant(tmp_path / "shop", CLEAN)
+    archive = tmp_path / "shop.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in CLEAN:
+            z.write(folder / name, name)
+    status, out, _ = run(str(archive))
+    assert status == 0
+    assert "with git history" not in out and "(zip, no git history in it)" in out
+    assert "from git history" not in out
+    assert json.loads(run(str(archive), "--json")[1])["history"] is False
+
+
+def test_counts_have_thousands_separators() -> None:
+    from launchready.formatting import plural
+
+    assert (plural(1, "file"), plural(2, "file"), plural(12045, "file")) == ("1 file", "2 files", "12,045 files")
+
+
+def test_a_damaged_archive_is_described_in_plain_words(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 40)
+    _, _, err = run(str(broken))
+    assert "could not scan: The archive is damaged or incomplete; it could not be read." in err
+    assert "Error" not in err and "BadZipFile" not in err
+
+
+def test_an_aws_secret_access_key_and_a_pypi_token_are_named_as_their_providers_name_them(tmp_path: Path) -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9mQ3kLpX"
+    pypi = (
+        "pypi-AgEIcHlwaS5vcmcCJGE0ZTY5ZDNiLWJhY2QtNGE3Yy05YmVhLTlmYmFhZDJmNmE4ZgACKlszLCJlNDc2Y2VkNi03YTRlLTQ2"
+        "YTYtYjQ4Zi1mYzZjMWQ1M2I2YTciXQAABiD"
+    )
+    folder = plant(tmp_path / "shop", {"config.py": f'aws_secret_access_key = "{secret}"\nPYPI = "{pypi}"\n'})
+    report = json.loads(run(str(folder), "--json")[1])
+    titles = sorted(f["title"] for f in report["findings"] if f["check_id"] == "secrets.repo.key")
+    assert titles == [
+        "A PyPI credential is committed to the repository",
+        "An AWS secret access key is committed to the repository",
+    ]

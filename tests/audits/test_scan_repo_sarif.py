@@ -139,3 +139,21 @@ def test_log_hygiene_findings_are_valid_sarif_with_a_rule_each(tmp_path: Path) -
     assert password["message"]["text"].startswith("app/auth.py logs a password: password. Take password out")
     assert len({r["partialFingerprints"]["launchreadyFinding/v1"] for r in results}) == 7
     assert "hunter2" not in raw
+
+
+@pytest.mark.parametrize("target", ["nowhere", "empty"])
+def test_a_scan_that_could_not_check_is_valid_sarif_saying_why(tmp_path: Path, target: str) -> None:
+    (tmp_path / "empty").mkdir()
+    status, log, _ = sarif_of(str(tmp_path / target))
+    assert status == 2
+    errors = sorted(VALIDATOR.iter_errors(log), key=str)
+    assert not errors, [e.message for e in errors[:5]]
+    invocation = log["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False and log["runs"][0]["results"] == []
+    notification = invocation["toolExecutionNotifications"][0]
+    assert notification["level"] == "error" and notification["message"]["text"].startswith("The repository could not")
+
+
+def test_a_scan_that_ran_says_its_execution_succeeded(tmp_path: Path) -> None:
+    status, log, _ = sarif_of(str(plant(tmp_path / "shop", CLEAN)))
+    assert status == 0 and log["runs"][0]["invocations"] == [{"executionSuccessful": True}]

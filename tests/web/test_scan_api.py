@@ -242,3 +242,61 @@ def test_the_repository_page_shows_the_snippets_with_this_sites_address(tenant: 
     assert reverse("deploy_tokens", args=[tenant.client.code]) not in page  # founders do not manage tokens
     staff = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
     assert reverse("deploy_tokens", args=[tenant.client.code]) in staff
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/v1/scans/not-a-uuid"),
+        ("get", "/api/v1/scans/00000000-0000-4000-8000-000000000000/extra"),
+        ("get", "/api/v1/nothing-here"),
+        ("post", "/api/v2/scans"),
+        ("get", "/api/"),
+    ],
+)
+def test_a_bad_api_address_answers_json(tenant: Tenant, method: str, path: str) -> None:
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    answered = getattr(HttpClient(), method)(path, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert answered.status_code == 404 and answered["Content-Type"] == "application/json"
+    assert answered.json()["error"].startswith("no such API address")
+    assert set(answered.json()) == {"error"}
+
+
+@pytest.mark.django_db
+def test_an_empty_bundle_from_ci_cannot_pass_nor_close_the_risk_list(
+    tenant: Tenant, leaky_bundle: bytes, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A CI token cannot clear the risk list: an upload with nothing to read is an error the CI job fails on, and
+    a committed key a later scan no longer sees stays open until it is rotated."""
+    _, secret = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send(secret, leaky_bundle)
+    assert verdict(secret, first.json()["url"]).json()["state"] == "failed"
+    with django_capture_on_commit_callbacks(execute=True):
+        empty = send(secret, zip_bytes({"acme/": b""}))
+    result = verdict(secret, empty.json()["url"]).json()
+    assert result["state"] == "error" and result["reason"].startswith("Nothing could be checked")
+    with django_capture_on_commit_callbacks(execute=True):
+        clean = send(secret, zip_bytes({"acme/app.py": b"print('hello')\n"}))
+    result = verdict(secret, clean.json()["url"]).json()
+    assert result["state"] == "failed"  # the keys are still leaked: rotate them
+    keys = [f for f in result["findings"] if f["check_id"] == "secrets.repo.key"]
+    assert keys and all(f["change"] == "still_open" for f in keys)
+    assert risk_list(tenant.client).go is False
+
+
+@pytest.mark.django_db
+def test_the_scans_list_says_what_was_read_and_why_a_scan_could_not_check(tenant: Tenant) -> None:
+    RepoScan.objects.create(
+        client=tenant.client, filename="plain.zip", kind="zip", size=10, state=RepoScan.State.DONE,
+        stats={"files": 1, "blobs": 0, "commits_with_history": 0, "skipped_large": 1}, counts={},
+    )  # fmt: skip
+    RepoScan.objects.create(
+        client=tenant.client, filename="empty.zip", kind="zip", size=10, state=RepoScan.State.FAILED,
+        reason="Nothing could be checked: the upload held no file that could be read.",
+    )  # fmt: skip
+    page = login(tenant.founder).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "1 file, no git history in it, 1 large file skipped" in page
+    assert "from git history" not in page and "large files" not in page
+    assert "Could not check: Nothing could be checked" in page

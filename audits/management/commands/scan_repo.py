@@ -3,7 +3,8 @@ zip or tar(.gz) archive or a git bundle, from a shell or CI; `--files NAME ...` 
 pre-commit hook).
 
 Exit status: 0 passed, 1 blocked (a secret key or a committed .env file; with --fail-on high, any high finding too,
-such as a logging call that writes a password or a token), 2 could not scan (one line on stderr).
+such as a logging call that writes a password or a token), 2 could not scan or found nothing to check (one line
+on stderr; with --json or --sarif a document saying why on stdout).
 The scanning and the formats are in audits/secrets/report.py and audits/secrets/sarif.py.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -60,13 +61,21 @@ class Command(BaseCommand):
             else:
                 scan = scan_target(Path(paths[0]), history=not options["no_history"], fail_on=fail_on)
         except ArchiveError as exc:
-            self.stderr.write(f"scan_repo: {shown}: could not scan: {exc}")
-            sys.exit(EXIT_UNSCANNED)
-        except Exception as exc:  # only the kind: a library's message could quote the files
-            self.stderr.write(f"scan_repo: {shown}: could not scan: unexpected {type(exc).__name__}")
-            sys.exit(EXIT_UNSCANNED)
+            self._cannot(shown, str(exc), options)
+        except Exception:  # never the library's message: it could quote the files
+            self._cannot(shown, "The scan stopped on an unexpected error while reading it.", options)
+        if scan.unchecked:
+            self.stderr.write(f"scan_repo: {shown}: could not check: {scan.unchecked}")
         self._print(scan, options)
         sys.exit(scan.exit_status)
+
+    def _cannot(self, shown: str, reason: str, options: dict[str, Any]) -> NoReturn:
+        """One line on stderr; with --json or --sarif a document saying why as well, for the CI that reads it."""
+        self.stderr.write(f"scan_repo: {shown}: could not scan: {reason}")
+        if options["json"] or options["sarif"]:
+            kind = "files" if options["files"] else "unknown"
+            self._print(Scan.failed(shown, kind, False, reason), options)
+        sys.exit(EXIT_UNSCANNED)
 
     def _print(self, scan: Scan, options: dict[str, Any]) -> None:
         if options["json"]:
