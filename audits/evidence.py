@@ -110,7 +110,7 @@ def evidence_shape(evidence: Any) -> Shape:
 
 
 def _more(count: int) -> SafeString:
-    return format_html('<p class="muted small">and {} more</p>', count) if count else SafeString()
+    return format_html('<p class="muted small">and {} more</p>', count) if count else SafeString("")
 
 
 def _html(s: Shape) -> SafeString:
@@ -147,7 +147,7 @@ def evidence_html(evidence: Any) -> SafeString:
     """The evidence as HTML; every string in it escaped."""
     s = evidence_shape(evidence)
     if s.kind == "pairs" and not s.pairs:
-        return SafeString()
+        return SafeString("")
     return format_html('<div class="evidence">{}</div>', _html(s))
 
 
