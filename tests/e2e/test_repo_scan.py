@@ -43,9 +43,9 @@ def test_consultant_uploads_a_repository_and_reads_its_leaks(
 
     page.click("text=Secrets on the risk list")
     text = page.inner_text("main")
-    assert "An AWS access key is committed to the repository" in text
+    assert "An AWS secret access key is committed to the repository" in text
     assert AWS_SECRET not in page.content()
-    leak = page.locator("details.finding", has_text="An AWS access key is committed").first
+    leak = page.locator("details.finding", has_text="An AWS secret access key is committed").first
     leak.click()
     body = leak.inner_text()
     assert "since deleted" in body and "IAM → Users" in body

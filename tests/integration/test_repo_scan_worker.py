@@ -28,7 +28,7 @@ def test_an_uploaded_repository_is_scanned_in_the_worker_and_deleted(worker, tmp
     assert RepoFinding.objects.filter(scan=scan, check_id="secrets.repo.key").count() == 3
 
     risks = http.get(reverse("client_risks", args=[tenant.client.code])).content.decode()
-    assert "An AWS access key is committed to the repository" in risks
+    assert "An AWS secret access key is committed to the repository" in risks
     assert "Repository acme.bundle" in risks
     assert AWS_SECRET not in risks
     assert "No-go" in risks
