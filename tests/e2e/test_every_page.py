@@ -56,8 +56,9 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 INVITATION_TOKEN = "an-invitation-token-for-the-page-walk"
 
-# Email bodies served for a frame of the report pages: mail clients, not browsers, are their readers.
-NOT_PAGES = {"report_email", "report_preview_email"}
+# Email bodies served for a frame of the report pages: mail clients, not browsers, are their readers; and the
+# deploy verdict, JSON for a CI job holding the client's deploy token (tests/test_isolation.py walks it).
+NOT_PAGES = {"report_email", "report_preview_email", "api_deploy_detail"}
 
 
 @dataclass
