@@ -155,3 +155,15 @@ class RepoUploadForm(forms.Form):
             raise forms.ValidationError("This is not a zip, tar.gz or git bundle.")
         self.kind = kind
         return upload
+
+
+class KeyRotationForm(forms.Form):
+    """'I rotated this key': the key's finding, by its subject, and an optional short note."""
+
+    subject = forms.CharField(max_length=500, widget=forms.HiddenInput)
+    note = forms.CharField(
+        max_length=500,
+        required=False,
+        strip=True,
+        error_messages={"max_length": "The note is too long: 500 characters at most."},
+    )
