@@ -158,9 +158,8 @@ class RepoUploadForm(forms.Form):
 
 
 class KeyRotationForm(forms.Form):
-    """'I rotated this key': the key's finding, by its subject, and an optional short note."""
+    """'I rotated this key': an optional short note (the key's finding is named by its id)."""
 
-    subject = forms.CharField(max_length=500, widget=forms.HiddenInput)
     note = forms.CharField(
         max_length=500,
         required=False,

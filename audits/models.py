@@ -210,7 +210,10 @@ class KeyRotation(models.Model):
     subject = models.CharField(max_length=500, help_text="The key's finding subject: provider and fingerprint.")
     scan = models.ForeignKey(RepoScan, models.SET_NULL, null=True, blank=True, related_name="+")
     change_was = models.CharField(
-        max_length=12, blank=True, help_text="The change the marked finding had, put back if the mark is undone."
+        max_length=12,
+        blank=True,
+        choices=RecordedFinding.Change.choices,
+        help_text="The change the marked finding had, put back if the mark is undone.",
     )
     rotated_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, blank=True, related_name="+")
     rotated_at = models.DateTimeField(default=now)

@@ -188,7 +188,7 @@ def key_rotated(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     """'I rotated this key', on an open leaked-key finding of the latest scan; staff only."""
     client = get_rw_client_for_user(request.user, client_code)
     form = KeyRotationForm(request.POST)
-    finding = key_finding(client, request.POST.get("subject", ""))
+    finding = key_finding(client, request.POST.get("finding", ""))
     if finding is None or not finding.is_open:
         raise Http404("No open leaked key of this client has this name.")
     if form.is_valid():
@@ -204,7 +204,8 @@ def key_rotated(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 def key_rotation_undone(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     """Take back a mistaken 'I rotated this key'; staff only."""
     client = get_rw_client_for_user(request.user, client_code)
-    if not key_rotation_undo(client=client, subject=request.POST.get("subject", "")):
+    finding = key_finding(client, request.POST.get("finding", ""))
+    if finding is None or not key_rotation_undo(client=client, finding=finding):
         raise Http404("No key of this client is marked rotated under this name.")
     messages.success(request, "The mark is undone: the key counts as open again.")
     return redirect(reverse("repo_scans", args=[client.code]) + "#leaked-keys")

@@ -49,12 +49,12 @@ def leaked_keys(client: Client) -> list[LeakedKey]:
     return [LeakedKey(row, marks.get(row.subject)) for row in rows if row.is_open or row.subject in marks]
 
 
-def key_finding(client: Client, subject: str) -> RepoFinding | None:
-    """The key's finding in the client's latest finished scan, or None."""
+def key_finding(client: Client, finding_id: str) -> RepoFinding | None:
+    """A key's finding in the client's latest finished scan, by its id, or None (another client's is unseen)."""
     scan = RepoScan.objects.finished().filter(client=client).order_by("-created").first()
-    if scan is None:
+    if scan is None or not finding_id.isdigit():
         return None
-    return scan.findings.filter(check_id__in=LEAKED_UNTIL_ROTATED, subject=subject).first()
+    return scan.findings.filter(check_id__in=LEAKED_UNTIL_ROTATED, id=int(finding_id)).first()
 
 
 @transaction.atomic
@@ -80,25 +80,23 @@ def key_rotated_mark(*, client: Client, finding: RepoFinding, user: User, note: 
 
 
 @transaction.atomic
-def key_rotation_undo(*, client: Client, subject: str) -> bool:
+def key_rotation_undo(*, client: Client, finding: RepoFinding) -> bool:
     """Take a mistaken mark back: the key's finding in the latest scan is open again, as it would be unmarked."""
-    rotation = KeyRotation.objects.select_for_update().filter(client=client, subject=subject).first()
+    rotation = KeyRotation.objects.select_for_update().filter(client=client, subject=finding.subject).first()
     if rotation is None:
         return False
-    finding = key_finding(client, subject)
-    if finding is not None:
-        evidence = dict(finding.evidence) if isinstance(finding.evidence, dict) else {}
-        if finding.scan_id == rotation.scan_id:  # the finding the mark closed, as it was
-            evidence.pop("rotated", None)
-            finding.change = rotation.change_was or Change.STILL_OPEN
-        elif not finding.is_open:  # closed by a later scan that no longer saw it, on the strength of the mark
-            finding.change = Change.STILL_OPEN
-            evidence["now"] = NO_LONGER_SEEN
-        else:  # a later scan still saw it in the code: an open finding like any other
-            evidence.pop("now", None)
-        finding.evidence = evidence
-        finding.save(update_fields=["evidence", "change"])
-        _recount(finding.scan)
+    evidence = dict(finding.evidence) if isinstance(finding.evidence, dict) else {}
+    if finding.scan_id == rotation.scan_id:  # the finding the mark closed, as it was
+        evidence.pop("rotated", None)
+        finding.change = rotation.change_was or Change.STILL_OPEN
+    elif not finding.is_open:  # closed by a later scan that no longer saw it, on the strength of the mark
+        finding.change = Change.STILL_OPEN
+        evidence["now"] = NO_LONGER_SEEN
+    else:  # a later scan still saw it in the code: an open finding like any other
+        evidence.pop("now", None)
+    finding.evidence = evidence
+    finding.save(update_fields=["evidence", "change"])
+    _recount(finding.scan)
     rotation.delete()
     return True
 

@@ -3,6 +3,8 @@ a later scan closes it for good when the key is gone, and keeps it open while th
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -41,8 +43,8 @@ def _key(scan: RepoScan) -> RepoFinding:
     return rows[0]
 
 
-def _mark(http: HttpClient, tenant: Tenant, subject: str, note: str = "") -> object:
-    return http.post(reverse("key_rotated", args=[tenant.client.code]), {"subject": subject, "note": note})
+def _mark(http: HttpClient, tenant: Tenant, key: RepoFinding, note: str = "") -> Any:
+    return http.post(reverse("key_rotated", args=[tenant.client.code]), {"finding": key.id, "note": note})
 
 
 @pytest.mark.django_db
@@ -53,7 +55,7 @@ def test_the_mark_closes_the_key_on_the_risk_list_status_row_and_checklist(tenan
     assert risk_list(tenant.client).go is False and _blockers(tenant) == 1
     assert latest_audit_facts(tenant.client.id).counts["secrets"].get("blocker") == 1
 
-    response = _mark(login(tenant.consultant), tenant, key.subject, "Revoked in GitHub, new token in Vault")
+    response = _mark(login(tenant.consultant), tenant, key, "Revoked in GitHub, new token in Vault")
     assert response.status_code == 302
 
     rotation = KeyRotation.objects.get(client=tenant.client, subject=key.subject)
@@ -80,13 +82,10 @@ def test_a_founder_sees_the_key_but_cannot_mark_it(tenant: Tenant) -> None:
     http = login(tenant.founder)
     page = http.get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
     assert key.subject in page and "I rotated this key" not in page
-    assert _mark(http, tenant, key.subject).status_code == 403
+    assert _mark(http, tenant, key).status_code == 403
     assert not KeyRotation.objects.exists()
     KeyRotation.objects.create(client=tenant.client, subject=key.subject)
-    assert (
-        http.post(reverse("key_rotation_undone", args=[tenant.client.code]), {"subject": key.subject}).status_code
-        == 403
-    )
+    assert http.post(reverse("key_rotation_undone", args=[tenant.client.code]), {"finding": key.id}).status_code == 403
     assert KeyRotation.objects.exists()
 
 
@@ -94,9 +93,9 @@ def test_a_founder_sees_the_key_but_cannot_mark_it(tenant: Tenant) -> None:
 def test_another_workspaces_key_is_a_404(tenant: Tenant, other_tenant: Tenant) -> None:
     key = _key(_scan(other_tenant))
     http = login(tenant.consultant)
-    assert _mark(http, other_tenant, key.subject).status_code == 404
-    # Their key's subject sent to one's own client names no finding of it.
-    assert _mark(http, tenant, key.subject).status_code == 404
+    assert _mark(http, other_tenant, key).status_code == 404
+    # Their finding's id sent to one's own client names no finding of it.
+    assert _mark(http, tenant, key).status_code == 404
     assert not KeyRotation.objects.exists()
     key.refresh_from_db()
     assert key.is_open
@@ -107,7 +106,7 @@ def test_a_post_without_its_csrf_token_is_refused(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
     http = HttpClient(enforce_csrf_checks=True)
     http.force_login(tenant.consultant)
-    assert _mark(http, tenant, key.subject).status_code == 403
+    assert _mark(http, tenant, key).status_code == 403
     assert not KeyRotation.objects.exists()
 
 
@@ -116,12 +115,12 @@ def test_a_hostile_note_is_shown_as_text_and_a_long_one_is_refused(tenant: Tenan
     key = _key(_scan(tenant))
     http = login(tenant.consultant)
     answer = http.post(
-        reverse("key_rotated", args=[tenant.client.code]), {"subject": key.subject, "note": "x" * 501}, follow=True
+        reverse("key_rotated", args=[tenant.client.code]), {"finding": key.id, "note": "x" * 501}, follow=True
     )
     assert "The note is too long: 500 characters at most." in answer.content.decode()
     assert not KeyRotation.objects.exists()
     hostile = '<script>alert("lr")</script>'
-    _mark(http, tenant, key.subject, hostile)
+    _mark(http, tenant, key, hostile)
     page = http.get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
     assert hostile not in page and "&lt;script&gt;alert(&quot;lr&quot;)&lt;/script&gt;" in page
     assert KeyRotation.objects.get().note == hostile
@@ -130,7 +129,7 @@ def test_a_hostile_note_is_shown_as_text_and_a_long_one_is_refused(tenant: Tenan
 @pytest.mark.django_db
 def test_a_later_scan_without_the_key_records_it_fixed(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
-    _mark(login(tenant.consultant), tenant, key.subject)
+    _mark(login(tenant.consultant), tenant, key)
     rotation = KeyRotation.objects.get()
     later = _scan(tenant, token=None)
     row = later.findings.get(subject=key.subject)
@@ -145,7 +144,7 @@ def test_a_later_scan_without_the_key_records_it_fixed(tenant: Tenant) -> None:
 @pytest.mark.django_db
 def test_a_later_scan_that_still_sees_the_key_keeps_it_open(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
-    _mark(login(tenant.consultant), tenant, key.subject)
+    _mark(login(tenant.consultant), tenant, key)
     later = _key(_scan(tenant))
     assert later.subject == key.subject and later.is_open and later.change == RepoFinding.Change.STILL_OPEN
     assert "still in the code: remove it, and check it is really revoked" in later.evidence["now"]
@@ -158,7 +157,7 @@ def test_a_later_scan_that_still_sees_the_key_keeps_it_open(tenant: Tenant) -> N
 @pytest.mark.django_db
 def test_a_new_key_is_a_new_finding(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
-    _mark(login(tenant.consultant), tenant, key.subject)
+    _mark(login(tenant.consultant), tenant, key)
     later = _scan(tenant, token=OTHER_TOKEN)
     new = later.findings.filter(check_id="secrets.repo.key").exclude(subject=key.subject).get()
     assert new.subject != key.subject and new.change == RepoFinding.Change.NEW and "now" not in new.evidence
@@ -169,24 +168,25 @@ def test_a_new_key_is_a_new_finding(tenant: Tenant) -> None:
 def test_undo_opens_the_key_again(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
     http = login(tenant.consultant)
-    _mark(http, tenant, key.subject)
+    _mark(http, tenant, key)
     undo = reverse("key_rotation_undone", args=[tenant.client.code])
-    assert http.post(undo, {"subject": key.subject}).status_code == 302
+    assert http.post(undo, {"finding": key.id}).status_code == 302
     assert not KeyRotation.objects.exists()
     key.refresh_from_db()
     assert key.change == RepoFinding.Change.NEW and "rotated" not in key.evidence
     assert risk_list(tenant.client).blockers == 1 and _blockers(tenant) == 1
-    assert http.post(undo, {"subject": key.subject}).status_code == 404  # nothing left to undo
+    assert http.post(undo, {"finding": key.id}).status_code == 404  # nothing left to undo
 
 
 @pytest.mark.django_db
 def test_undo_after_a_later_scan_closed_the_key_opens_it_as_still_leaked(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
     http = login(tenant.consultant)
-    _mark(http, tenant, key.subject)
+    _mark(http, tenant, key)
     later = _scan(tenant, token=None)
-    http.post(reverse("key_rotation_undone", args=[tenant.client.code]), {"subject": key.subject})
     row = later.findings.get(subject=key.subject)
+    http.post(reverse("key_rotation_undone", args=[tenant.client.code]), {"finding": row.id})
+    row.refresh_from_db()
     assert row.change == RepoFinding.Change.STILL_OPEN
     assert row.evidence["now"] == "no longer in the code, but still leaked to anyone with a copy: rotate it"
     assert risk_list(tenant.client).blockers == 1
