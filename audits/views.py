@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -190,8 +190,8 @@ def key_rotated(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     form = KeyRotationForm(request.POST)
     finding = key_finding(client, request.POST.get("finding", ""))
     if finding is None or not finding.is_open:
-        raise Http404("No open leaked key of this client has this name.")
-    if form.is_valid():
+        messages.error(request, "This key is not open in the latest scan: the page was out of date.")
+    elif form.is_valid():
         key_rotated_mark(client=client, finding=finding, user=request.user, note=form.cleaned_data["note"])
         messages.success(request, "Marked as rotated: the key no longer counts as open.")
     else:
@@ -206,8 +206,9 @@ def key_rotation_undone(request: AuthedRequest, client_code: UUID) -> HttpRespon
     client = get_rw_client_for_user(request.user, client_code)
     finding = key_finding(client, request.POST.get("finding", ""))
     if finding is None or not key_rotation_undo(client=client, finding=finding):
-        raise Http404("No key of this client is marked rotated under this name.")
-    messages.success(request, "The mark is undone: the key counts as open again.")
+        messages.error(request, "This key of the latest scan is not marked rotated: the page was out of date.")
+    else:
+        messages.success(request, "The mark is undone: the key counts as open again.")
     return redirect(reverse("repo_scans", args=[client.code]) + "#leaked-keys")
 
 
