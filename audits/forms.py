@@ -155,3 +155,14 @@ class RepoUploadForm(forms.Form):
             raise forms.ValidationError("This is not a zip, tar.gz or git bundle.")
         self.kind = kind
         return upload
+
+
+class KeyRotationForm(forms.Form):
+    """'I rotated this key': an optional short note (the key's finding is named by its id)."""
+
+    note = forms.CharField(
+        max_length=500,
+        required=False,
+        strip=True,
+        error_messages={"max_length": "The note is too long: 500 characters at most."},
+    )

@@ -201,6 +201,40 @@ class RepoFinding(RecordedFinding):
 OPEN = ~Q(change=AuditFinding.Change.FIXED)
 
 
+class KeyRotation(models.Model):
+    """A consultant's word that a leaked key (a repository finding, by its subject: the provider and the key's
+    fingerprint) was rotated: who said so, when, and an optional note. While it stands the key's finding is
+    closed; a later scan that still sees the same key in the code keeps it open."""
+
+    client = models.ForeignKey(Client, models.CASCADE, related_name="key_rotations")
+    subject = models.CharField(max_length=500, help_text="The key's finding subject: provider and fingerprint.")
+    scan = models.ForeignKey(RepoScan, models.SET_NULL, null=True, blank=True, related_name="+")
+    change_was = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=RecordedFinding.Change.choices,
+        help_text="The change the marked finding had, put back if the mark is undone.",
+    )
+    rotated_by = models.ForeignKey("accounts.User", models.SET_NULL, null=True, blank=True, related_name="+")
+    rotated_at = models.DateTimeField(default=now)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "subject"], name="key_rotation_once")]
+
+    def __str__(self) -> str:
+        return f"Key {self.subject} rotated"
+
+    @property
+    def by(self) -> str:
+        return self.rotated_by.get_full_name() if self.rotated_by else "a former colleague"
+
+    @property
+    def summary(self) -> str:
+        """'Rotated on 2 December 2026 by Ann Lee'."""
+        return f"Rotated on {local_date(self.rotated_at)} by {self.by}"
+
+
 def new_canary() -> str:
     return f"LR-CANARY-{secrets.token_hex(6).upper()}"
 

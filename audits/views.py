@@ -18,7 +18,7 @@ from accounts.sudo import sudo_redirect
 from audits import ci
 from audits.findings import ITEM_LABELS, Area, Severity
 from audits.findings_html import findings_html
-from audits.forms import AssistantProbeForm, RepoUploadForm
+from audits.forms import AssistantProbeForm, KeyRotationForm, RepoUploadForm
 from audits.inbound.addresses import send_test_address_issue
 from audits.inbound.send_tests import send_test_for
 from audits.inbound.senders import report_address_for, senders_for
@@ -28,6 +28,7 @@ from audits.runs import audit_client
 from audits.scans import repo_scan_start
 from audits.scoping import get_audit_run_for_user
 from audits.secrets.lifecycle import LIMITS
+from audits.secrets.rotation import key_finding, key_rotated_mark, key_rotation_undo, leaked_keys
 from audits.status import audit_status
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
@@ -159,6 +160,7 @@ def repo_scans(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "can_edit": can_edit,
         "ci_shell": ci.shell(api_url),
         "ci_workflow": ci.github_actions(api_url),
+        "leaked_keys": leaked_keys(client),
         **_scans(client),
     }
     return render(request, "audits/repo_scans.html", context, status=400 if form.errors else 200)
@@ -178,6 +180,36 @@ def _scans(client: Client) -> dict[str, object]:
     scans = list(RepoScan.objects.filter(client=client).order_by("-created")[:10])
     busy = any(s.state in (RepoScan.State.QUEUED, RepoScan.State.RUNNING) for s in scans)
     return {"scans": scans, "busy": busy}
+
+
+@login_required
+@require_POST
+def key_rotated(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """'I rotated this key', on an open leaked-key finding of the latest scan; staff only."""
+    client = get_rw_client_for_user(request.user, client_code)
+    form = KeyRotationForm(request.POST)
+    finding = key_finding(client, request.POST.get("finding", ""))
+    if finding is None or not finding.is_open:
+        messages.error(request, "This key is not open in the latest scan: the page was out of date.")
+    elif form.is_valid():
+        key_rotated_mark(client=client, finding=finding, user=request.user, note=form.cleaned_data["note"])
+        messages.success(request, "Marked as rotated: the key no longer counts as open.")
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(reverse("repo_scans", args=[client.code]) + "#leaked-keys")
+
+
+@login_required
+@require_POST
+def key_rotation_undone(request: AuthedRequest, client_code: UUID) -> HttpResponse:
+    """Take back a mistaken 'I rotated this key'; staff only."""
+    client = get_rw_client_for_user(request.user, client_code)
+    finding = key_finding(client, request.POST.get("finding", ""))
+    if finding is None or not key_rotation_undo(client=client, finding=finding):
+        messages.error(request, "This key of the latest scan is not marked rotated: the page was out of date.")
+    else:
+        messages.success(request, "The mark is undone: the key counts as open again.")
+    return redirect(reverse("repo_scans", args=[client.code]) + "#leaked-keys")
 
 
 @login_required

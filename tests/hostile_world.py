@@ -37,7 +37,7 @@ from audits.inbound.addresses import dmarc_address_for, send_test_address_issue
 from audits.inbound.mailbox import Session, message_store
 from audits.inbound.verification import received_message_verify
 from audits.lifecycle import audit_run_execute as execute
-from audits.models import AssistantProbe, AuditRun, RepoScan
+from audits.models import AssistantProbe, AuditRun, KeyRotation, RepoScan
 from handover.models import AccessEntry, ChecklistTick
 from handover.publish import pack_publish
 from launchready.models import Client, Contact, Domain, Route
@@ -272,7 +272,12 @@ def _records(world: HostileWorld) -> None:
     ChecklistTick.objects.create(
         sprint=world.objects["sprint_code"], item="domain_setup", done=True, ticked_by=world.owner
     )
-    seed_repo_scan(client)
+    demo = seed_repo_scan(client)
+    # A leaked key marked rotated whose finding a later scan kept open (still in the code): the page shows the
+    # mark with its note, and both the mark and its withdrawal as forms.
+    key = demo.findings.filter(check_id="secrets.repo.key").first()
+    assert key is not None
+    KeyRotation.objects.create(client=client, subject=key.subject, scan=demo, rotated_by=world.owner, note=ALL)
     world.objects["invitation_code"] = invitation_create(
         workspace=client.workspace, email="new@lrx.test", role=Role.CONSULTANT, invited_by=world.owner
     )

@@ -17,13 +17,15 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 from cryptography.fernet import Fernet, InvalidToken
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audits.findings import Finding
-from audits.models import OPEN, RecordedFinding, RepoFinding, RepoScan, RepoUpload
+from audits.models import OPEN, KeyRotation, RecordedFinding, RepoFinding, RepoScan, RepoUpload
 from audits.recording import History, fixed_copy, recorded
 from audits.secrets.archive import ArchiveError, Limits
 from audits.secrets.repo import scan_upload
+from audits.secrets.rotation import LEAKED_UNTIL_ROTATED, NO_LONGER_SEEN, rotated_on, still_in_code
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,6 @@ LIMITS = Limits()
 RUNNING_TOO_LONG = timedelta(minutes=15)  # past the task's hard time limit: its worker is gone
 QUEUED_TOO_LONG = timedelta(hours=6)
 NOTHING_READ = "Nothing could be checked: the upload held no file that could be read."
-# A committed key stays leaked until it is rotated: a later scan that no longer sees it does not close it.
-LEAKED_UNTIL_ROTATED = {"secrets.repo.key"}
-NO_LONGER_SEEN = "no longer in the code, but still leaked to anyone with a copy: rotate it"
 
 
 def upload_hold(scan: RepoScan, data: bytes) -> str:
@@ -93,10 +92,19 @@ def repo_scan_finish(scan: RepoScan, findings: list[Finding], stats: dict[str, i
     ever = set(RepoFinding.objects.filter(scan__in=earlier).filter(OPEN).values_list("check_id", "subject"))
     history = History(previous, ever)
     rows = [recorded(RepoFinding, finding, history, scan=scan) for finding in findings]
+    marks = {r.subject: r for r in KeyRotation.objects.filter(client_id=scan.client_id)}
+    # The previous scan's open findings, and the keys it held closed by a mark.
+    carried = OPEN | Q(check_id__in=LEAKED_UNTIL_ROTATED, evidence__has_key="rotated")
+    before_rows = {(f.check_id, f.subject): f for f in before.findings.filter(carried)} if before is not None else {}
+    for row in rows:
+        if row.check_id in LEAKED_UNTIL_ROTATED and row.subject in marks:
+            # Marked rotated, yet the same key is still in the code: it stays open.
+            if (row.check_id, row.subject) in before_rows:
+                row.change = Change.STILL_OPEN
+            row.evidence = dict(row.evidence) | {"now": still_in_code(marks[row.subject])}
     current = {(row.check_id, row.subject) for row in rows}
-    if before is not None:
-        gone = [f for f in before.findings.filter(OPEN) if (f.check_id, f.subject) not in current]
-        rows += [_carried(f, scan) for f in gone]
+    gone = [f for key, f in before_rows.items() if key not in current]
+    rows += [_carried(f, scan, marks.get(f.subject)) for f in gone]
     RepoFinding.objects.bulk_create(rows)
     scan.counts = dict(Counter(row.severity for row in rows if row.is_open))
     scan.stats = stats
@@ -106,11 +114,16 @@ def repo_scan_finish(scan: RepoScan, findings: list[Finding], stats: dict[str, i
     return scan
 
 
-def _carried(f: RepoFinding, scan: RepoScan) -> RepoFinding:
+def _carried(f: RepoFinding, scan: RepoScan, mark: KeyRotation | None) -> RepoFinding:
     """An earlier finding this scan no longer sees: fixed, but a committed key stays open (whoever copied the
-    repository still holds it) with a note that it is no longer in the code."""
+    repository still holds it) with a note that it is no longer in the code, unless it was marked rotated."""
     if f.check_id not in LEAKED_UNTIL_ROTATED:
         return fixed_copy(RepoFinding, f, Change.FIXED, scan=scan)
+    if mark is not None:
+        row = fixed_copy(RepoFinding, f, Change.FIXED, scan=scan)
+        evidence = {k: v for k, v in dict(row.evidence).items() if k != "rotated"}
+        row.evidence = evidence | {"now": rotated_on(mark)}
+        return row
     row = fixed_copy(RepoFinding, f, Change.STILL_OPEN, scan=scan)
     row.evidence = dict(row.evidence) | {"now": NO_LONGER_SEEN}
     return row
