@@ -13,6 +13,7 @@ import pytest
 
 from audits.ci import shell
 from audits.models import RepoScan, RepoUpload
+from audits.secrets.rotation import key_finding, key_rotated_mark, leaked_keys
 from audits.selectors import risk_list
 from launchready.sandbox.scenarios import FAKE_STRIPE_SECRET
 from monitoring.deploys import token_create
@@ -58,7 +59,8 @@ def test_the_shell_snippet_fails_on_a_committed_key_and_passes_a_clean_repositor
     assert scan.state == RepoScan.State.DONE and scan.kind == "bundle" and not RepoUpload.objects.exists()
     assert risk_list(tenant.client).go is False
 
-    # A new repository without the key (its history holds none either): the job passes.
+    # A new repository without the key (its history holds none either): the key is still leaked to anyone
+    # with a copy of the old one, so the job fails until the consultant marks it rotated; then it passes.
     clean = tmp_path / "clean"
     clean.mkdir()
     git(clean, "init", "-q", "-b", "main")
@@ -66,6 +68,14 @@ def test_the_shell_snippet_fails_on_a_committed_key_and_passes_a_clean_repositor
     (clean / ".env.example").write_text("STRIPE_SECRET_KEY=\n")
     git(clean, "add", "-A")
     git(clean, "commit", "-q", "-m", "Payments")
+    unrotated = run_snippet(clean, api_url, token)
+    assert unrotated.returncode == 1, unrotated.stdout + unrotated.stderr
+    assert "- BLOCKER A Stripe secret key is committed to the repository" in unrotated.stdout
+    assert risk_list(tenant.client).go is False
+    (leaked,) = leaked_keys(tenant.client)
+    finding = key_finding(tenant.client, str(leaked.finding.id))
+    assert finding is not None and "no longer in the code" in str(finding.evidence)
+    key_rotated_mark(client=tenant.client, finding=finding, user=tenant.consultant, note="rolled in Stripe")
     passed = run_snippet(clean, api_url, token)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Launch Ready secret scan: passed" in passed.stdout
