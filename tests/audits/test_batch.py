@@ -241,7 +241,11 @@ def test_ctrl_c_stops_the_batch_with_one_line_and_status_130(world_sandbox: Sand
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # started, and in the middle of the batch
+    asked = world_sandbox.dns.queries
+    deadline = time.monotonic() + 60
+    while world_sandbox.dns.queries == asked and time.monotonic() < deadline:  # until the audits have begun
+        time.sleep(0.1)
+    time.sleep(1)  # in the middle of the batch
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

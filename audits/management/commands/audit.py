@@ -93,6 +93,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
+            self._handle(options)
+        except KeyboardInterrupt:  # Ctrl-C before the audits began (reading the list, starting up)
+            self.stderr.write("audit: interrupted; none audited")
+            sys.exit(130)
+
+    def _handle(self, options: dict[str, Any]) -> None:
+        try:
             domains = self._domains(options)
             config = NetConfig.from_env()
         except (OSError, NetConfigError, ValueError) as exc:
