@@ -4,7 +4,7 @@ unless it passed. Plain shell (git, curl, python3), and the same as a GitHub Act
 
 from __future__ import annotations
 
-import textwrap
+from launchready.ci_snippets import FIELD_READER, as_actions_run
 
 # Waits up to 10 minutes for a worker (the scan itself takes seconds).
 POLLS, POLL_SECONDS = 120, 5
@@ -13,13 +13,7 @@ _SHELL = """\
 # Launch Ready secret scan: sends the repository with its whole history, waits for the verdict and fails
 # unless it passed. Needs LAUNCH_READY_TOKEN (one of this client's deploy tokens), git, curl and python3.
 set -eu
-field() {{
-  python3 -c '
-import json, sys
-answer = json.load(sys.stdin)
-sys.exit("Launch Ready: " + answer["error"]) if "error" in answer else print(answer[sys.argv[1]])
-' "$1"
-}}
+{field_reader}
 trap 'rm -f launch-ready.bundle' EXIT
 git bundle create launch-ready.bundle --all
 scan=$(curl -sS -X POST "{api_url}" \\
@@ -63,10 +57,9 @@ jobs:
 
 def shell(api_url: str) -> str:
     """The plain-shell snippet for this endpoint."""
-    return _SHELL.format(api_url=api_url, polls=POLLS, seconds=POLL_SECONDS)
+    return _SHELL.format(field_reader=FIELD_READER, api_url=api_url, polls=POLLS, seconds=POLL_SECONDS)
 
 
 def github_actions(api_url: str) -> str:
     """The GitHub Actions workflow: the same script as a step, the token from the repository's secrets."""
-    script = "\n".join(line for line in shell(api_url).splitlines() if not line.startswith("set -eu"))
-    return _WORKFLOW.format(script=textwrap.indent(script, " " * 10))
+    return as_actions_run(shell(api_url), _WORKFLOW)

@@ -5,7 +5,7 @@ GitHub Actions job."""
 
 from __future__ import annotations
 
-import textwrap
+from launchready.ci_snippets import FIELD_READER, as_actions_run
 
 # Each read waits up to 60 s on the server: ten reads give the smoke test ten minutes to finish.
 READS, WAIT_SECONDS = 10, 60
@@ -14,13 +14,7 @@ _SHELL = """\
 # Launch Ready smoke test: reports the deploy, waits for the verdict and fails unless it passed.
 # Needs LAUNCH_READY_TOKEN (one of this client's deploy tokens), curl and python3; GIT_SHA and VERSION if set.
 set -eu
-field() {{
-  python3 -c '
-import json, sys
-answer = json.load(sys.stdin)
-sys.exit("Launch Ready: " + answer["error"]) if "error" in answer else print(answer[sys.argv[1]])
-' "$1"
-}}
+{field_reader}
 body=$(python3 -c 'import json, os, sys; print(json.dumps({{"version": os.environ.get("VERSION", ""),
   "commit": os.environ.get("GIT_SHA", ""), "environment": sys.argv[1]}}))' "${{DEPLOY_ENV:-production}}")
 deploy=$(curl -sS -X POST "{api_url}" \\
@@ -56,10 +50,11 @@ _WORKFLOW = """\
 
 def shell(api_url: str) -> str:
     """The plain-shell snippet for this endpoint."""
-    return _SHELL.format(api_url=api_url, reads=READS, wait=WAIT_SECONDS, timeout=WAIT_SECONDS + 15)
+    return _SHELL.format(
+        field_reader=FIELD_READER, api_url=api_url, reads=READS, wait=WAIT_SECONDS, timeout=WAIT_SECONDS + 15
+    )
 
 
 def github_actions(api_url: str) -> str:
     """The GitHub Actions step: the same script, the token from the repository's secrets."""
-    script = "\n".join(line for line in shell(api_url).splitlines() if not line.startswith("set -eu"))
-    return _WORKFLOW.format(script=textwrap.indent(script, " " * 10))
+    return as_actions_run(shell(api_url), _WORKFLOW)

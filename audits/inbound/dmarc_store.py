@@ -80,11 +80,20 @@ def dmarc_report_record(
     """Keep one parsed report for the client; None when it is for another domain (one log line) or was kept
     before (the same reporter's same report id)."""
     names = list(Domain.objects.filter(client=client).values_list("name", flat=True))
-    if not is_clients_domain(report.domain, names):
-        log.warning(
-            "DMARC report ignored: it is for %r, which is not a domain of client %s", report.domain[:100], client.code
-        )
-        return None
+    return _keep(client, report, message) if _for_client(client, names, report) else None
+
+
+def _for_client(client: Client, names: list[str], report: AggregateReport) -> bool:
+    if is_clients_domain(report.domain, names):
+        return True
+    log.warning(
+        "DMARC report ignored: it is for %r, which is not a domain of client %s", report.domain[:100], client.code
+    )
+    return False
+
+
+def _keep(client: Client, report: AggregateReport, message: ReceivedMessage | None) -> DmarcReport | None:
+    """The report kept with its sources' counts, or None when the same reporter's same report was kept before."""
     report_id = report.report_id or f"(no id) {report.begin.isoformat()}"
     org_name = report.org_name[:255]
     with transaction.atomic():
@@ -124,14 +133,15 @@ def dmarc_message_record(message: ReceivedMessage) -> Kept:
     for problem in problems:
         log.info("DMARC report email %s: an attachment was not read (%s)", message.code, clean(problem, 200))
     found.problems = problems
+    client = address.client
+    names = list(Domain.objects.filter(client=client).values_list("name", flat=True))
     for report in reports:
-        kept = dmarc_report_record(client=address.client, report=report, message=message)
-        if kept is not None:
-            found.kept.append(kept)
-        elif is_clients_domain(report.domain, list(address.client.domains.values_list("name", flat=True))):
-            found.duplicates += 1
-        else:
+        if not _for_client(client, names, report):
             found.ignored += 1
+        elif (kept := _keep(client, report, message)) is not None:
+            found.kept.append(kept)
+        else:
+            found.duplicates += 1
     message.state = ReceivedMessage.State.VERIFIED if reports else ReceivedMessage.State.FAILED
     message.verdict = {
         "reports": len(found.kept),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from audits.models import OPEN, KeyRotation, RecordedFinding, RepoFinding, RepoS
 from audits.recording import History, fixed_copy, recorded
 from audits.secrets.archive import ArchiveError, Limits
 from audits.secrets.repo import scan_upload
-from audits.secrets.rotation import LEAKED_UNTIL_ROTATED, NO_LONGER_SEEN, rotated_on, still_in_code
+from audits.secrets.rotation import LEAKED_UNTIL_ROTATED, NO_LONGER_SEEN, open_counts, rotated_on, still_in_code
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ def repo_scan_finish(scan: RepoScan, findings: list[Finding], stats: dict[str, i
     gone = [f for key, f in before_rows.items() if key not in current]
     rows += [_carried(f, scan, marks.get(f.subject)) for f in gone]
     RepoFinding.objects.bulk_create(rows)
-    scan.counts = dict(Counter(row.severity for row in rows if row.is_open))
+    scan.counts = open_counts(rows)
     scan.stats = stats
     scan.state = RepoScan.State.DONE
     scan.finished_at = timezone.now()

@@ -5,6 +5,7 @@ closes it for good when the key is gone from the code, and keeps it open when th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audits.models import KeyRotation, RecordedFinding, RepoFinding, RepoScan
+from audits.risk import latest_scan
 from launchready.formatting import local_date
 from launchready.models import Client
 
@@ -41,7 +43,7 @@ class LeakedKey:
 
 def leaked_keys(client: Client) -> list[LeakedKey]:
     """The keys of the latest finished scan that are open or were marked rotated, with the mark."""
-    scan = RepoScan.objects.finished().filter(client=client).order_by("-created").first()
+    scan = latest_scan(client)
     if scan is None:
         return []
     rows = list(scan.findings.filter(check_id__in=LEAKED_UNTIL_ROTATED).order_by("rank", "id"))
@@ -51,7 +53,7 @@ def leaked_keys(client: Client) -> list[LeakedKey]:
 
 def key_finding(client: Client, finding_id: str) -> RepoFinding | None:
     """A key's finding in the client's latest finished scan, by its id, or None (another client's is unseen)."""
-    scan = RepoScan.objects.finished().filter(client=client).order_by("-created").first()
+    scan = latest_scan(client)
     if scan is None or not finding_id.isdigit():
         return None
     return scan.findings.filter(check_id__in=LEAKED_UNTIL_ROTATED, id=int(finding_id)).first()
@@ -101,7 +103,12 @@ def key_rotation_undo(*, client: Client, finding: RepoFinding) -> bool:
     return True
 
 
+def open_counts(rows: Iterable[RecordedFinding]) -> dict[str, int]:
+    """A scan's counts: its open findings by severity."""
+    return dict(Counter(row.severity for row in rows if row.is_open))
+
+
 def _recount(scan: RepoScan) -> None:
     """The scan's open counts, again; saving the scan refreshes the client's status row."""
-    scan.counts = dict(Counter(row.severity for row in scan.findings.all() if row.is_open))
+    scan.counts = open_counts(scan.findings.all())
     scan.save(update_fields=["counts"])

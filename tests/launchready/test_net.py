@@ -776,12 +776,10 @@ def fresh_timer() -> Iterator[None]:
     reset()
 
 
-def test_a_timing_process_that_will_not_start_leaves_routes_untimed_with_one_log_line(
-    sb: Sandbox, fresh_timer: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def _counted_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time a timing process is started."""
     from launchready import timing
 
-    monkeypatch.setattr(timing.sys, "executable", "/bin/false")
     starts: list[int] = []
     original = timing.TimingProcess.__init__
 
@@ -790,6 +788,16 @@ def test_a_timing_process_that_will_not_start_leaves_routes_untimed_with_one_log
         original(self)
 
     monkeypatch.setattr(timing.TimingProcess, "__init__", counted)
+    return starts
+
+
+def test_a_timing_process_that_will_not_start_leaves_routes_untimed_with_one_log_line(
+    sb: Sandbox, fresh_timer: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from launchready import timing
+
+    monkeypatch.setattr(timing.sys, "executable", "/bin/false")
+    starts = _counted_starts(monkeypatch)
 
     async def work(net: Net) -> list[list[FetchResult]]:
         return [await timed(net, "https://front.net.test/", count=3) for _ in range(3)]
@@ -811,14 +819,7 @@ def test_a_timing_process_that_closes_its_output_before_it_ends_counts_as_not_st
     lingering.write_text("#!/bin/sh\nexec >&-\nsleep 3\n")
     lingering.chmod(0o755)
     monkeypatch.setattr(timing.sys, "executable", str(lingering))
-    starts: list[int] = []
-    original = timing.TimingProcess.__init__
-
-    def counted(self: timing.TimingProcess) -> None:
-        starts.append(1)
-        original(self)
-
-    monkeypatch.setattr(timing.TimingProcess, "__init__", counted)
+    starts = _counted_starts(monkeypatch)
 
     async def work(net: Net) -> list[list[FetchResult]]:
         return [await timed(net, "https://front.net.test/", count=3) for _ in range(3)]
