@@ -218,6 +218,17 @@ def test_session_cookies_are_secure_and_http_only_in_production() -> None:
     assert result.stdout.split() == ["True", "True", "Lax", "__Host-sessionid"]
 
 
+def test_the_server_loads_every_view_as_it_starts_not_on_a_first_request() -> None:
+    # A worker that imported the views on its first request kept that visitor waiting about a second.
+    views = ("web.views", "web.api", "web.onboarding_views")
+    script = f"import sys, launchready.wsgi; print(all(m in sys.modules for m in {views!r}))"
+    env = {**production_env(), "DJANGO_SETTINGS_MODULE": "launchready.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["True"], result.stderr[-2000:]
+
+
 def test_the_mail_receiver_is_on_in_development_under_a_sandbox_name() -> None:
     receiver = load({}).mail_receiver
     assert receiver.enabled and receiver.domain == "mail.launchready.test"
