@@ -15,8 +15,10 @@ from django.db.models.functions import Coalesce
 
 from launchready.formatting import Observed
 from launchready.models import Route
-from monitoring import histogram, rollup
+from monitoring import deploy_latency, histogram, rollup
 from monitoring.alerts import routed_channels
+from monitoring.deploy_latency import REGRESSION_RATIO as REGRESSION_RATIO  # the weekly report's trend ratio
+from monitoring.deploy_latency import RouteLatency
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
 from monitoring.models import (
     Alert,
@@ -168,10 +170,17 @@ class DeployFacts:
     smoke_results: list[dict[str, Any]]
     # "Every job pinged since the deploy": name, state (waiting, pinged, missed, gone), expected_by, pinged_at.
     job_checks: list[dict[str, Any]] = field(default_factory=list)
+    # The p95 of each core route the 24 hours before and the hour after (monitoring/deploy_latency.py).
+    latency: list[RouteLatency] = field(default_factory=list)
 
 
-def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[DeployFacts]:
-    """The deploys these clients reported in [start, end), oldest first, with their smoke tests' results."""
+def deploys(client_ids: list[int], start: datetime, end: datetime, now: datetime | None = None) -> list[DeployFacts]:
+    """The deploys these clients reported in [start, end), oldest first, with their smoke tests' results and
+    their core routes' p95 before and after (no more query when those are stored, two when some are not)."""
+    rows = list(
+        Deploy.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end).order_by("created")
+    )
+    latency = deploy_latency.measure(rows, now)
     return [
         DeployFacts(
             d.client_id,
@@ -183,10 +192,9 @@ def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[Deplo
             d.get_smoke_display(),
             list(d.smoke_results or []),
             list(d.job_checks or []),
+            latency.get(d.id, []),
         )
-        for d in Deploy.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end).order_by(
-            "created"
-        )
+        for d in rows
     ]
 
 
