@@ -160,7 +160,7 @@ def _order(monitor: Monitor) -> tuple[int, str]:
 def measure(deploys: Sequence[Deploy], now: datetime | None = None) -> dict[int, list[RouteLatency]]:
     """The core routes' latency around each deploy, by deploy id: the stored figures where the rollup task
     stored them (no query), else measured now in two queries for all the deploys together (their clients' core
-    monitors, then their rollups and probes)."""
+    monitors, then their rollups and probes; only the first for deploys whose raw probes are gone)."""
     now = now or timezone.now()
     out: dict[int, list[RouteLatency]] = {}
     pending = []
@@ -178,8 +178,8 @@ def measure(deploys: Sequence[Deploy], now: datetime | None = None) -> dict[int,
         monitors[monitor.client_id].append(monitor)
     for ms in monitors.values():
         ms.sort(key=_order)
-    samples = _samples(pending, monitors, now)
     kept_from = now - raw_retention()
+    samples = _samples([d for d in pending if d.created >= kept_from], monitors, now)  # the others are not kept
     for deploy in pending:
         end = deploy.created + AFTER
         over = now >= end

@@ -5,18 +5,26 @@ probes, figures stored before the raw probes are pruned, and another client's ro
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client as HttpClient
+from django.urls import reverse
+from django.utils import timezone
 
+from launchready.formatting import clock
 from launchready.models import Route
 from monitoring import deploy_latency
 from monitoring.deploy_latency import MIN_PROBES, measure, settle
+from monitoring.deploys import token_create
 from monitoring.models import Deploy, Monitor, Probe, Rollup
 from monitoring.rollup import prune
+from reports.weeks import client_zone
 from tests.conftest import Tenant
+from tests.conftest import login as login_as
 from tests.factories import DeployFactory, MonitorFactory, RouteFactory
-from tests.monitoring.latency_data import probe, roll_up
+from tests.monitoring.latency_data import deploy_hours, probe, roll_up
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +171,50 @@ def test_a_deploy_never_stored_whose_probes_are_gone_is_not_guessed(tenant: Tena
     assert route.state == "not_kept" and not route.regressed and route.ratio is None
     assert route.words(UTC) == "not measured: the probes of that hour are no longer kept"
     assert deploy_latency.settle(later) == 0  # too late to store: it stays unmeasured rather than wrong
+
+
+def _recent(tenant: Tenant) -> tuple[Monitor, Deploy, Deploy]:
+    """A login route three times slower since a deploy two hours ago, and a deploy twenty minutes ago."""
+    now = timezone.now()
+    login = MonitorFactory(route=tenant.route)
+    slow = DeployFactory(client=tenant.client, created=now - timedelta(hours=2), version="v2.0.0")
+    deploy_hours(login, slow.created, 90.0, 280.0, now)
+    fresh = DeployFactory(client=tenant.client, created=now - timedelta(minutes=20), version="v2.0.1")
+    return login, slow, fresh
+
+
+def test_the_deploys_page_shows_each_routes_p95_before_and_after(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    login, slow, fresh = _recent(tenant)
+    for n in range(5):  # older deploys never stored whose probes are pruned: the page's queries stay the same
+        DeployFactory(client=tenant.client, created=slow.created - timedelta(days=2 + n))
+    browser = login_as(tenant.consultant)
+    url = reverse("deploy_tokens", args=[tenant.client.code])
+    with django_assert_max_num_queries(9):  # the latency of all seven deploys: two of them
+        page = browser.get(url).content.decode()
+    assert "p95 the day before → the hour after" in page
+    assert "p95 100 ms before → 300 ms after, 3.0× slower" in page and "1 route slower since" in page
+    until = clock(fresh.created + timedelta(hours=1), client_zone(tenant.client))
+    # The day before the later deploy holds the slow hours since the first one: its p95 is theirs.
+    assert f"p95 300 ms before; measuring until {until}" in page
+    assert login.route.display_url in page
+    assert page.count("not measured: the probes of that hour are no longer kept") == 5
+
+
+def test_the_api_answers_each_routes_p95_beside_the_verdict(tenant: Tenant) -> None:
+    _, slow, fresh = _recent(tenant)
+    _, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+
+    def answer(deploy: Deploy) -> Any:
+        url = reverse("api_deploy_detail", args=[str(deploy.code)])
+        return HttpClient().get(url, headers={"Authorization": f"Bearer {value}"}).json()
+
+    body = answer(slow)
+    assert (body["deploy"], body["state"], body["version"], body["failing"]) == (str(slow.code), "passed", "v2.0.0", [])
+    [route] = body["latency"]
+    assert route["route"] == "Login" and route["kind"] == "login" and route["url"] == tenant.route.display_url
+    assert (route["p95_before_ms"], route["p95_after_ms"], route["ratio"]) == (100.0, 300.0, 3.0)
+    assert route["probes_before"] == 24 * 60 and route["probes_after"] == 60
+    assert route["state"] == "slower" and route["slower"] is True and route["measuring_until"] is None
+    [measuring] = answer(fresh)["latency"]
+    assert measuring["state"] == "measuring" and measuring["p95_after_ms"] is None and not measuring["slower"]
+    assert measuring["measuring_until"] == (fresh.created + timedelta(hours=1)).isoformat()

@@ -100,7 +100,9 @@ def test_the_query_count_does_not_grow_with_history(weeks: int, django_assert_ma
     add_routes(tenant.domain)
     period = history(tenant.client, weeks=weeks)
     week_events(tenant.client, tenant.domain, period)
-    with django_assert_max_num_queries(18):  # the latest repository scans' findings, the heartbeats' outages, senders
+    # The latest repository scans' findings, the heartbeats' outages, senders; the core monitors of the week's
+    # deploy, whose p95 before and after the rollup task did not store (once stored, they cost no query).
+    with django_assert_max_num_queries(19):
         data = build_report(tenant.client, WEEK, now=_now(tenant))
     assert data["summary"]["probes"] == 3 * 7 * 2 * 20
 
