@@ -18,6 +18,7 @@ probe, and one slow probe is not a regression."""
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -136,7 +137,7 @@ class RouteLatency:
             "state": self.state,
             "slower": self.regressed,
             "measuring_until": self.measuring_until and self.measuring_until.isoformat(),
-            "words": self.words(UTC),
+            "words": self.words(UTC) + (" UTC" if self.state == MEASURING else ""),
         }
 
 
@@ -243,18 +244,27 @@ def _samples(
         .annotate(h=Value(None, output_field=JSONField()), until=rolled.copy(), latency=F("latency_ms"))
         .values_list("monitor_id", "at", "h", "latency", "until")
     )
-    by_monitor: dict[int, list[tuple[datetime, list[int] | None, float | None, datetime]]] = defaultdict(list)
+    Row = tuple[datetime, list[int] | None, float | None, datetime]
+    by_monitor: dict[int, list[Row]] = defaultdict(list)
     for mid, at, hist, value, boundary in hourly.union(raw, all=True):
         by_monitor[mid].append((at, hist, value, boundary))
+    times: dict[int, list[datetime]] = {}
+    for mid, rows in by_monitor.items():
+        rows.sort(key=lambda row: row[0])
+        times[mid] = [row[0] for row in rows]
     out: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
     for deploy in deploys:
         d = deploy.created
         windows = ((d - BEFORE, d), (d, d + AFTER))
         for monitor in monitors.get(deploy.client_id, []):
             hists = (histogram.empty(), histogram.empty())
-            for at, hist, value, boundary in by_monitor.get(monitor.id, []):
+            rows, at_times = by_monitor.get(monitor.id, []), times.get(monitor.id, [])
+            # Only this deploy's stretch of the monitor's rows, however many deploys were read together.
+            lo, hi = bisect.bisect_left(at_times, d - BEFORE), bisect.bisect_left(at_times, d + AFTER)
+            for at, hist, value, boundary in rows[lo:hi]:
+                hour = hour_start(at)
                 for (start, end), acc in zip(windows, hists, strict=True):
-                    whole = _whole_hour_in(hour_start(at), start, end) and hour_start(at) < boundary
+                    whole = start <= hour and hour + HOUR <= end and hour < boundary
                     if hist is not None:
                         if whole:
                             for i, n in enumerate(hist[: histogram.BUCKETS]):
@@ -263,10 +273,6 @@ def _samples(
                         histogram.add(acc, value)
             out[(deploy.id, monitor.id)] = hists
     return out
-
-
-def _whole_hour_in(hour: datetime, start: datetime, end: datetime) -> bool:
-    return start <= hour and hour + HOUR <= end
 
 
 def settle(now: datetime | None = None) -> int:
