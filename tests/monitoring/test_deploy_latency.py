@@ -20,6 +20,7 @@ from monitoring.deploy_latency import MIN_PROBES, measure, settle
 from monitoring.deploys import token_create
 from monitoring.models import Deploy, Monitor, Probe, Rollup
 from monitoring.rollup import prune
+from monitoring.tasks import monitoring_rollup
 from reports.weeks import client_zone
 from tests.conftest import Tenant
 from tests.conftest import login as login_as
@@ -218,3 +219,18 @@ def test_the_api_answers_each_routes_p95_beside_the_verdict(tenant: Tenant) -> N
     [measuring] = answer(fresh)["latency"]
     assert measuring["state"] == "measuring" and measuring["p95_after_ms"] is None and not measuring["slower"]
     assert measuring["measuring_until"] == (fresh.created + timedelta(hours=1)).isoformat()
+
+
+def test_the_rollup_task_stores_the_figures_once_the_hour_after_is_over(tenant: Tenant) -> None:
+    now = timezone.now()
+    login = MonitorFactory(route=tenant.route)
+    over = DeployFactory(client=tenant.client, created=now - timedelta(minutes=70))
+    going = DeployFactory(client=tenant.client, created=now - timedelta(minutes=30))
+    deploy_hours(login, over.created, 90.0, 280.0, now)
+    monitoring_rollup()
+    over.refresh_from_db()
+    going.refresh_from_db()
+    assert going.latency is None  # still measuring
+    [stored] = over.latency["routes"]
+    assert (stored["label"], stored["before_p95"], stored["after_p95"]) == ("Login", 100.0, 300.0)
+    assert (stored["before_probes"], stored["after_probes"]) == (24 * 60, 60)
