@@ -50,6 +50,8 @@ NOT_TRIPPED_BY_A_DOMAIN = {
 }
 # The repository scan's log-hygiene rules, tripped by a planted call per language: tests/audits/test_log_hygiene.py.
 NOT_TRIPPED_BY_A_DOMAIN |= LOG_RULE_IDS
+# A sign-in callback that redirects: no sandbox domain has one; tests/audits/test_webhooks.py sets one up.
+NOT_TRIPPED_BY_A_DOMAIN |= {"redirect.on_callback"}
 # A fact of the good state (what serves the site), seen on the healthy domain: tests/audits/test_checks.py below.
 NOT_TRIPPED_BY_A_DOMAIN |= {"edge.cdn"}
 # Tripped by a message sent to the product's receiver, not by a domain: tests/audits/inbound/.
