@@ -6,6 +6,7 @@ check reports the same thing again."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -98,7 +99,7 @@ BROKEN = [
     (
         "webhook-slow.test",
         "webhook.slow",
-        "The webhook https://api.webhook-slow.test/webhooks/stripe takes 2.2 s to answer an event",
+        "The webhook https://api.webhook-slow.test/webhooks/stripe takes {seconds} s to answer an event",
     ),
 ]
 
@@ -111,7 +112,12 @@ def test_the_audit_reports_a_broken_webhook_once_in_plain_english(
     outcome = audit(world_sandbox, target_of(apex))
     url = f"https://api.{apex}/webhooks/stripe"
     (finding,) = [f for f in outcome.findings if f.check_id in WEBHOOK_IDS]
-    assert finding.check_id == check_id and render(finding)["title"] == title
+    assert finding.check_id == check_id
+    # A measured time is the server's delay and a little more: the figure is read from the title, not fixed.
+    pattern = re.escape(title).replace(re.escape("{seconds}"), r"(\d+\.\d)")
+    matched = re.fullmatch(pattern, render(finding)["title"])
+    assert matched is not None, render(finding)["title"]
+    assert all(float(seconds) >= 2.0 for seconds in matched.groups())
     assert finding.subject == url and finding.host == f"api.{apex}" and finding.route_kind == Route.Kind.WEBHOOK
     assert severity_of(finding) == (Severity.MEDIUM if check_id == "webhook.slow" else Severity.HIGH)
     assert CATALOG[check_id].area == Area.ROUTES
