@@ -25,6 +25,7 @@ from monitoring.journey_templates import sign_in
 from monitoring.journeys import create_journey, run_journey_now, save_steps, set_secret
 from monitoring.models import Deploy, Journey
 from monitoring.smoke import smoke_test
+from reports.weekly import build_report
 from tests.conftest import Tenant, login
 from tests.factories import DomainFactory
 
@@ -79,6 +80,8 @@ def test_a_failing_sign_in_is_a_blocker_until_a_run_passes(sandbox_env: Sandbox,
     data = export(tenant.client)
     assert data["verdict"] == "no_go" and data["go"] is False
     assert [f["title"] for f in data["findings"]] == [finding.title]
+    weekly = build_report(tenant.client, timezone.localdate())["summary"]
+    assert (weekly["blockers"], weekly["verdict"], weekly["go"]) == (1, "no_go", False)
     http = login(tenant.consultant)
     dashboard = http.get(reverse("dashboard")).content.decode()
     assert "No-go · 1 blocker</span>" in dashboard
