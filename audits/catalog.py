@@ -62,6 +62,11 @@ FIREBASE_KEY_RESTRICTION = (
     "without signing in. If someone else has used the key, replace it: {rotation}"
 )
 
+# A failing journey's fix: the run's own advice (monitoring/journey_explain.py), then how it is seen fixed.
+JOURNEY_FIX = (
+    "{fix}\nThen run the journey again from the client's journeys page: the next run that passes marks it fixed."
+)
+
 CATALOG: dict[str, Verdict] = {
     # --- Domain and DNS ------------------------------------------------------------------------
     "dns.host.missing": _v(
@@ -1501,6 +1506,26 @@ CATALOG: dict[str, Verdict] = {
         "Categories tried: {categories}. Replies were checked for the canary, key-shaped strings and "
         "email addresses that were not in the question.",
         "Nothing to do; re-run after each change to the assistant's prompt or tools.",
+    ),
+    # --- Customer journeys (the latest run of each of the client's journeys) ----------------------------
+    "journey.sign_in.failing": _v(
+        RT,
+        B,
+        Item.UPTIME,
+        "Customers cannot sign in: the journey “{journey}” fails: {summary}",
+        "The latest run of “{journey}” ({trigger}) failed at step {number} of {steps}, “{step}”. {detail} Until "
+        "a run passes, a customer who signs in does not get into the app, and nothing behind sign-in is theirs.",
+        JOURNEY_FIX,
+    ),
+    "journey.path.failing": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "A customer path is broken: the journey “{journey}” fails: {summary}",
+        "The latest run of “{journey}” ({trigger}) failed at step {number} of {steps}, “{step}”. {detail} The "
+        "journey does not sign in with the test account's password, so signing in itself is not shown broken: "
+        "the customers who take this path meet the same failure.",
+        JOURNEY_FIX,
     ),
     "audit.check_failed": _v(
         A,

@@ -20,6 +20,7 @@ from monitoring.alerts import routed_channels
 from monitoring.deploy_latency import REGRESSION_RATIO as REGRESSION_RATIO  # the weekly report's trend ratio
 from monitoring.deploy_latency import RouteLatency
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
+from monitoring.journey_steps import posts_password
 from monitoring.models import (
     Alert,
     Deploy,
@@ -276,8 +277,7 @@ class SignInFacts:
 
 
 def _signs_in(step: JourneyStep) -> bool:
-    form_values = " ".join(str(pair[1]) for pair in step.form or [] if len(pair) > 1)
-    return step.method == "POST" and "{{password}}" in f"{form_values} {step.json_body}"
+    return posts_password(step.method, step.form, step.json_body)
 
 
 def sign_in_facts(client_id: int) -> SignInFacts:
