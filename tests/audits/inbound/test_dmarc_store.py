@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import smtplib
 from datetime import UTC, timedelta
 
@@ -341,3 +342,61 @@ def test_reports_older_than_the_retention_are_pruned_by_the_daily_task(tenant: T
     settings.DMARC_REPORT_RETENTION_DAYS = 30
     assert prune_dmarc_reports() == {"reports": 1, "sources": 1, "emails": 1}
     assert list(DmarcReport.objects.values_list("report_id", flat=True)) == ["new"]
+
+
+def test_a_report_naming_another_clients_domain_never_shows_on_this_clients_page(
+    tenant: Tenant, other_tenant: Tenant, receiver: Running, world_sandbox: Sandbox
+) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    theirs = other_tenant.domain.name
+    xml = aggregate_xml(theirs, [Source(SENDGRID, 77, dkim="fail", spf="fail")], org="google.com", report_id="theirs")
+    mail(receiver.port, rua, report_email(rua, theirs, gzipped(xml), name="r.xml.gz", content_type="application/gzip"))
+    (message_id,) = receiver.stored
+    received = received_message_verify(message_id, config=world_sandbox.net_config())
+    assert received is not None and received.verdict["reports"] == 0
+    assert not DmarcReport.objects.exists() and not DmarcSource.objects.exists()  # neither client's
+    for who, client in ((tenant.consultant, tenant.client), (other_tenant.consultant, other_tenant.client)):
+        page = login(who).get(reverse("dmarc_senders", args=[client.code])).content.decode()
+        assert "No DMARC report has been received" in page and SENDGRID not in page
+    # The other client's own report, mailed to its own mailbox, is its alone.
+    their_rua = address_text(dmarc_address_for(other_tenant.client), MAIL_DOMAIN)
+    raw = report_email(their_rua, theirs, gzipped(xml), name="r.xml.gz", content_type="application/gzip")
+    mail(receiver.port, their_rua, raw)
+    received_message_verify(receiver.stored[1], config=world_sandbox.net_config())
+    assert DmarcSource.objects.get().client_id == other_tenant.client.id
+    mine = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert SENDGRID not in mine and "77 messages" not in mine
+    card = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert SENDGRID not in card
+    assert login(tenant.consultant).get(reverse("dmarc_senders", args=[other_tenant.client.code])).status_code == 404
+
+
+def test_a_hostile_report_of_10000_records_is_escaped_bounded_and_read(
+    tenant: Tenant, receiver: Running, world_sandbox: Sandbox
+) -> None:
+    from launchready.bidi import CONTROLS
+
+    hostile = '<script>alert(1)</script>\u202egpj.exe"><img src=x onerror=alert(2)>'
+    domain = tenant.domain.name
+    counts = random.Random(7)  # counts that differ, as a real report's do: it packs like one (about 60 to 1)
+    rows = [
+        Source(f"203.0.{n % 500 // 250}.{n % 250 + 1}", counts.randint(1, 999), dkim="fail", spf="fail")
+        for n in range(10_000)
+    ]
+    xml = aggregate_xml(domain, rows, org=hostile, report_id=hostile, begin=day_start(1))
+    assert xml.count(b"<record>") == 10_000
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    mail(receiver.port, rua, report_email(rua, domain, gzipped(xml), name="r.xml.gz", content_type="application/gzip"))
+    (message_id,) = receiver.stored
+    received = received_message_verify(message_id, config=world_sandbox.net_config())
+    assert received is not None and received.verdict["reports"] == 1
+    assert DmarcReport.objects.get().messages == sum(r.count for r in rows)
+    assert DmarcSource.objects.count() == 500  # summed per source address, not a row per record
+    http = login(tenant.consultant)
+    page = http.get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "\u202e" not in page and not CONTROLS.search(page)
+    assert "500 sources" in page and "And 450 smaller sources not shown." in page  # the first 50 only
+    assert page.count('data-label="Messages"') == 50
+    card = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "<script>alert(1)" not in card and "\u202e" not in card
