@@ -97,7 +97,7 @@ class Sender:
         return (
             f"This address never passed DMARC. If it is a service you use (a CRM, a help desk, a newsletter tool), "
             f"set up DKIM and SPF for your domain in {who}'s settings. If you do not recognise it, someone else is "
-            "sending as you: p=quarantine sends their mail to spam."
+            "sending as you: p=quarantine sends their mail to spam, p=reject has it refused."
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils.timezone import now
 
 from audits.inbound.addresses import address_text, dmarc_address_for, send_test_address_issue
 from audits.inbound.verification import received_message_verify
@@ -67,7 +69,10 @@ def test_a_report_mailed_to_the_rua_address_shows_its_sources(
 ) -> None:
     rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
     out = run("--to", rua, "--report", form, "--port", str(receiver.port))
-    assert out == f"DMARC report for {tenant.domain.name} ({form}, 2 sources): 250 2.0.0 Accepted\n"
+    yesterday = (now() - timedelta(days=1)).astimezone(UTC).date()
+    assert (
+        out == f"DMARC report for {tenant.domain.name} on {yesterday} ({form}, 2 sources, p=none): 250 2.0.0 Accepted\n"
+    )
     (message_id,) = receiver.stored
     assert received_message_verify(message_id, config=var_sandbox.net_config()) is not None
     assert ReceivedMessage.objects.get(id=message_id).verdict["reports"] == 1
@@ -87,6 +92,20 @@ def test_a_second_report_is_a_report_of_its_own(tenant: Tenant, receiver: Runnin
         received_message_verify(message_id, config=var_sandbox.net_config())
     assert DmarcReport.objects.filter(client=tenant.client).count() == 2
     assert DmarcSource.objects.get(client=tenant.client, source_ip=GOOD_IP).messages == 50
+
+
+def test_thirty_days_of_reports_at_quarantine_bring_the_record_for_reject(
+    tenant: Tenant, receiver: Running, var_sandbox: Sandbox
+) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    out = run("--to", rua, "--report", "zip", "--policy", "quarantine", "--days", "30", "--port", str(receiver.port))
+    assert len(out.splitlines()) == 30 and all("p=quarantine): 250" in line for line in out.splitlines())
+    for message_id in receiver.stored:
+        received_message_verify(message_id, config=var_sandbox.net_config())
+    assert DmarcReport.objects.filter(client=tenant.client, policy="quarantine").count() == 30
+    page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert "30 clean days in a row at p=quarantine" in page and "Move from p=quarantine to p=reject" in page
+    assert f'<pre class="mono">v=DMARC1; p=reject; rua=mailto:{rua}</pre>' in page
 
 
 def test_an_address_the_receiver_never_issued_is_refused_with_its_550(

@@ -92,7 +92,7 @@ def test_reports_mailed_gzip_and_zip_show_their_sources_on_the_client_page(
     assert "Google" in html and "SendGrid" in html and GOOGLE in html
     page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
     assert "SendGrid sends as you but fails DMARC" in page
-    assert "someone else is sending as you" in page
+    assert "someone else is sending as you: p=quarantine sends their mail to spam, p=reject has it refused." in page
     assert "(name not confirmed)" in page
     assert "Passes through DKIM" not in page  # advice shows only for the failing ones
     assert f"rua=mailto:{rua}" in page

@@ -5,6 +5,7 @@ DMARC aggregate report (gzip, zip or plain XML) for the client's rua= mailbox.
     manage.py send_sandbox_mail --to test-<token>@mail.launchready.test --variant spf_fail
     manage.py send_sandbox_mail --to test-<token>@mail.launchready.test --variant all
     manage.py send_sandbox_mail --to dmarc-<token>@mail.launchready.test --report gzip
+    manage.py send_sandbox_mail --to dmarc-<token>@mail.launchready.test --report zip --policy quarantine --days 30
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from audits.models import MailAddress
 from launchready.sandbox.dmarc_reports import Source, aggregate_xml, gzipped, report_email, zipped
 from launchready.sandbox.mail_sender import GOOD_IP, UNLISTED_IP, VARIANTS, deliver, send, sender_keys
 
+MAX_DAYS = 40  # a report email each: the receiver takes 60 an hour from one sender
 REPORT_FORMATS = {
     "gzip": ("report.xml.gz", "application/gzip"),
     "zip": ("report.zip", "application/zip"),
@@ -50,6 +52,18 @@ class Command(BaseCommand):
         )
         what.add_argument("--report", choices=list(REPORT_FORMATS), help="send a DMARC aggregate report instead")
         parser.add_argument("--domain", help="the domain a report is for (the mailbox's client's first domain)")
+        parser.add_argument(
+            "--policy", choices=["none", "quarantine", "reject"], default="none", help="the p= the report saw published"
+        )
+        parser.add_argument("--pct", type=int, choices=range(101), metavar="0-100", help="the pct= it saw, if any")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=1,
+            choices=range(1, MAX_DAYS + 1),
+            metavar=f"1-{MAX_DAYS}",
+            help="one report a day for this many days up to yesterday (each an email of its own)",
+        )
         parser.add_argument("--host", help="the receiver's address (LAUNCHREADY_SMTP_HOST)")
         parser.add_argument("--port", type=int, help="the receiver's port (LAUNCHREADY_SMTP_PORT)")
 
@@ -65,7 +79,11 @@ class Command(BaseCommand):
         to: str = options["to"]
         try:
             if options["report"]:
-                self._send_report(to, options["report"], options["domain"], host=host, port=port)
+                domain = options["domain"] or self._client_domain(to)
+                for days_ago in range(options["days"], 0, -1):
+                    self._send_report(
+                        to, options["report"], domain, options["policy"], options["pct"], days_ago, host=host, port=port
+                    )
             else:
                 chosen = options["variant"] or ["aligned"]
                 variants = list(VARIANTS) if "all" in chosen else list(dict.fromkeys(chosen))
@@ -86,17 +104,28 @@ class Command(BaseCommand):
                 f"Cannot reach the mail receiver on {host}:{port} ({exc.strerror or exc}): is `make run` up?"
             ) from None
 
-    def _send_report(self, to: str, form: str, domain: str | None, *, host: str, port: int) -> None:
-        domain = domain or self._client_domain(to)
-        day = (timezone.now() - timedelta(days=1)).astimezone(UTC)
+    def _send_report(
+        self, to: str, form: str, domain: str, policy: str, pct: int | None, days_ago: int, *, host: str, port: int
+    ) -> None:
+        day = (timezone.now() - timedelta(days=days_ago)).astimezone(UTC)
         begin = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
         report_id = f"sandbox-{timezone.now().strftime('%Y%m%d%H%M%S%f')}"
-        xml = aggregate_xml(domain, report_sources(), org="Sandbox Mail Provider", report_id=report_id, begin=begin)
+        xml = aggregate_xml(
+            domain,
+            report_sources(),
+            org="Sandbox Mail Provider",
+            report_id=report_id,
+            begin=begin,
+            policy=policy,
+            pct=pct,
+        )
         name, content_type = REPORT_FORMATS[form]
         attachment = gzipped(xml) if form == "gzip" else zipped(xml) if form == "zip" else xml
         raw = report_email(to, domain, attachment, name=name, content_type=content_type)
         reply = deliver(raw, to, host=host, port=port)
-        self.stdout.write(f"DMARC report for {domain} ({form}, {len(report_sources())} sources): {reply}")
+        self.stdout.write(
+            f"DMARC report for {domain} on {day.date()} ({form}, {len(report_sources())} sources, p={policy}): {reply}"
+        )
 
     @staticmethod
     def _client_domain(to: str) -> str:
