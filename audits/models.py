@@ -404,6 +404,10 @@ class DmarcReport(models.Model):
     report_id = models.CharField(max_length=255)
     domain = models.CharField(max_length=253, help_text="The domain whose policy the report applies.")
     policy = models.CharField(max_length=16, blank=True, help_text="The p= the reporter saw published.")
+    subdomain_policy = models.CharField(max_length=16, blank=True, help_text="The sp= the reporter saw published.")
+    pct = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The pct= the reporter saw published (none: the whole of the mail)."
+    )
     begin = models.DateTimeField()
     end = models.DateTimeField()
     received = models.DateTimeField(default=now)

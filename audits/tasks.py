@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from celery import group, shared_task
+from django.conf import settings
 from django.db import transaction
 
 from audits.engine import DEFAULT_DEADLINE
+from audits.inbound.dmarc_store import dmarc_reports_prune
 from audits.inbound.mailbox import messages_wipe_expired
 from audits.inbound.source_hosts import sources_look_up
 from audits.inbound.verification import received_message_verify
@@ -53,6 +55,12 @@ def verify_received_message_task(message_id: int) -> str:
 @shared_task(soft_time_limit=60, time_limit=90)
 def wipe_received_mail() -> int:
     return messages_wipe_expired()
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def prune_dmarc_reports() -> dict[str, int]:
+    pruned = dmarc_reports_prune(settings.DMARC_REPORT_RETENTION_DAYS)
+    return {"reports": pruned.reports, "sources": pruned.sources, "emails": pruned.emails}
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -20,9 +21,10 @@ from audits.findings import ITEM_LABELS, Area, Severity
 from audits.findings_html import findings_html
 from audits.forms import AssistantProbeForm, KeyRotationForm, RepoUploadForm
 from audits.inbound.addresses import send_test_address_issue
+from audits.inbound.limits import ReceiverLimits
 from audits.inbound.send_tests import send_test_for
 from audits.inbound.senders import report_address_for, senders_for
-from audits.models import AssistantProbe, RepoScan
+from audits.models import AssistantProbe, MailAddress, RepoScan
 from audits.risk import export, risk_list
 from audits.runs import audit_client
 from audits.scans import repo_scan_start
@@ -233,7 +235,14 @@ def send_test(request: AuthedRequest, client_code: UUID) -> HttpResponse:
             messages.success(request, "A new test address is ready: send one email to it.")
         return redirect("send_test", client.code)
     can_edit = is_staff_of(request.user, client.workspace_id)
-    context = {"client": client, "test": send_test_for(client), "can_edit": can_edit}
+    context = {
+        "client": client,
+        "test": send_test_for(client),
+        "can_edit": can_edit,
+        "retention_days": settings.LAUNCHREADY_MAIL_RECEIVER.retention_days,
+        "per_hour": ReceiverLimits().messages_per_address_per_hour[MailAddress.Kind.SEND_TEST],
+        "sandbox_sender": can_edit and not settings.PRODUCTION,  # development: the sandbox stands in for the app
+    }
     return render(request, "audits/send_test.html", context)
 
 

@@ -279,6 +279,7 @@ def senders_section(client: Client) -> dict[str, Any] | None:
         ],
         "more": shown.source_count - min(len(shown.sources), 15),
         "policy_advice": shown.policy_advice,
+        "next_records": [{"name": f"_dmarc.{domain}", "record": record} for domain, record in shown.next_records],
     }
 
 

@@ -208,6 +208,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MONITORING_RAW_RETENTION_HOURS = env_int("MONITORING_RAW_RETENTION_HOURS", 48)
+# DMARC aggregate reports and the sources summed from them: a year of "who sends as you", and a month to spare.
+DMARC_REPORT_RETENTION_DAYS = env_int("DMARC_REPORT_RETENTION_DAYS", 400)
 MONITORING_LEASE_SECONDS = env_int("MONITORING_LEASE_SECONDS", 40)
 # The scheduler's beat: each tick claims what falls due before the next one and probes it on its due second.
 MONITORING_TICK_SECONDS = 3.0
@@ -220,6 +222,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "daily-audits": {"task": "audits.tasks.schedule_daily_audits", "schedule": 900.0},
     "reap-stale-audit-runs": {"task": "audits.tasks.reap_stale_audit_runs", "schedule": 120.0},
     "wipe-received-mail": {"task": "audits.tasks.wipe_received_mail", "schedule": 3600.0},
+    "prune-dmarc-reports": {"task": "audits.tasks.prune_dmarc_reports", "schedule": 86400.0},
     "monitoring-tick": {
         "task": "monitoring.tasks.monitoring_tick",
         "schedule": MONITORING_TICK_SECONDS,

@@ -179,6 +179,7 @@ def _senders(shown: audits.Senders | None) -> dict[str, Any] | None:
             for s in failing[:NEXT_STEPS]
         ],
         "policy_advice": shown.policy_advice,
+        "next_records": [{"name": f"_dmarc.{domain}", "record": record} for domain, record in shown.next_records],
     }
 
 

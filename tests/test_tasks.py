@@ -13,6 +13,7 @@ TASK_NAMES = {
     "accounts.tasks.prune_activity",
     "accounts.tasks.send_invitation",
     "audits.tasks.look_up_dmarc_sources_task",
+    "audits.tasks.prune_dmarc_reports",
     "audits.tasks.reap_stale_audit_runs",
     "audits.tasks.repo_scan_task",
     "audits.tasks.run_audit_task",

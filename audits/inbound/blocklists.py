@@ -91,8 +91,8 @@ _URIBL = ListInfo(
     refusals={"127.0.0.1": "it refuses queries through public resolvers or over its free allowance"},
     bitmask={2: "on the black list (seen in spam)", 4: "on the grey list (seen in bulk mail)", 8: "on the red list"},
 )
-_SANDBOX_DNSBL = ListInfo("the sandbox address blocklist", "https://blocklists.test/lookup", _ZEN.codes, _ZEN.refusals)
-_SANDBOX_URIBL = ListInfo("the sandbox domain blocklist", "https://blocklists.test/lookup", _DBL.codes, _DBL.refusals)
+_SANDBOX_DNSBL = ListInfo("Sandbox address blocklist", "https://blocklists.test/lookup", _ZEN.codes, _ZEN.refusals)
+_SANDBOX_URIBL = ListInfo("Sandbox domain blocklist", "https://blocklists.test/lookup", _DBL.codes, _DBL.refusals)
 KNOWN_LISTS = {
     "zen.spamhaus.org": _ZEN,
     "zen.dq.spamhaus.net": _ZEN,  # the Data Query Service: <key>.zen.dq.spamhaus.net

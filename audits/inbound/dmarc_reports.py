@@ -83,6 +83,7 @@ class AggregateReport:
     domain: str  # <policy_published><domain>
     policy: str = ""
     subdomain_policy: str = ""
+    pct: int | None = None  # <pct>, when the published record has one (RFC 7489; removed by RFC 9989)
     adkim: str = "r"
     aspf: str = "r"
     email: str = ""
@@ -260,6 +261,11 @@ def _record(element: Element) -> ReportRecord:
     return record
 
 
+def _pct(text: str) -> int | None:
+    """The percentage a report says the policy applied to; None when it names none (or nonsense)."""
+    return int(text) if text.isdigit() and len(text) <= 3 and int(text) <= 100 else None
+
+
 def parse_report(data: bytes, limits: ReportLimits = LIMITS) -> AggregateReport:
     """One aggregate report's XML, read as RFC 7489 appendix C (and RFC 9990) lays it out."""
     root = _xml(data, limits)
@@ -277,6 +283,7 @@ def parse_report(data: bytes, limits: ReportLimits = LIMITS) -> AggregateReport:
         domain=domain,
         policy=_text(published, "p").lower(),
         subdomain_policy=_text(published, "sp").lower(),
+        pct=_pct(_text(published, "pct")),
         adkim=_text(published, "adkim").lower() or "r",
         aspf=_text(published, "aspf").lower() or "r",
         email=_text(metadata, "email"),

@@ -1,12 +1,13 @@
 """DMARC aggregate reports kept for a client: each report once (by reporter and report id), its records summed
-per reporting organisation, source address and day. A report for a domain that is not the client's is ignored."""
+per reporting organisation, source address and day. A report for a domain that is not the client's is ignored.
+Reports and their sources older than DMARC_REPORT_RETENTION_DAYS are deleted."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -19,6 +20,27 @@ from launchready.crypto import DecryptionError
 from launchready.models import Client, Domain
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    reports: int
+    sources: int
+    emails: int
+
+
+def dmarc_reports_prune(retention_days: int) -> Pruned:
+    """Delete the reports that began, and the sources' days, more than `retention_days` ago, with the report
+    emails received before then (their content is wiped long before; a real send's verdict is not touched)."""
+    cutoff = now() - timedelta(days=retention_days)
+    reports = DmarcReport.objects.filter(begin__lt=cutoff).delete()[0]
+    sources = DmarcSource.objects.filter(day__lt=cutoff.date()).delete()[0]
+    emails = (
+        ReceivedMessage.objects.filter(address__kind=MailAddress.Kind.DMARC_REPORTS, received__lt=cutoff)
+        .exclude(id__in=DmarcReport.objects.filter(message__isnull=False).values("message_id"))
+        .delete()[0]
+    )
+    return Pruned(reports, sources, emails)
 
 
 @dataclass
@@ -106,6 +128,8 @@ def _keep(client: Client, report: AggregateReport, message: ReceivedMessage | No
                     report_id=report_id[:255],
                     domain=report.domain[:253],
                     policy=report.policy[:16],
+                    subdomain_policy=report.subdomain_policy[:16],
+                    pct=report.pct,
                     begin=report.begin,
                     end=report.end,
                     received=now(),

@@ -4,6 +4,7 @@ of what came, each finding in the catalog's words."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +15,7 @@ from audits.catalog import render
 from audits.findings import Finding, Severity
 from audits.inbound.addresses import address_text
 from audits.inbound.summary import CheckLine, check_lines
+from audits.inbound.text import clean
 from audits.models import MailAddress, ReceivedMessage
 from launchready.models import Client
 
@@ -49,6 +51,7 @@ class ShownMessage:
     passed: bool | None  # None while it is being judged, or when it could not be
     findings: list[ShownFinding] = field(default_factory=list)
     checks: list[CheckLine] = field(default_factory=list)  # ARC and blocklists, in plain English
+    subject: str = ""  # as the recipient reads it, so that one email is told from the next
 
 
 @dataclass
@@ -58,10 +61,23 @@ class SendTest:
     address: MailAddress | None = None
     address_text: str = ""
     messages: list[ShownMessage] = field(default_factory=list)
+    received: int = 0  # every message the address took, shown or not
+
+    @property
+    def not_shown(self) -> int:
+        return self.received - len(self.messages)
 
     @property
     def latest(self) -> ShownMessage | None:
         return self.messages[0] if self.messages else None
+
+
+def _decoded(subject: str) -> str:
+    """An RFC 2047 encoded subject as its reader sees it; the text as kept when it does not decode."""
+    try:
+        return clean(str(make_header(decode_header(subject))), 200)
+    except (ValueError, LookupError, UnicodeError):
+        return subject
 
 
 def _shown(message: ReceivedMessage) -> ShownMessage:
@@ -74,8 +90,11 @@ def _shown(message: ReceivedMessage) -> ShownMessage:
         severity = row.get("severity", Severity.INFO.value)
         findings.append(ShownFinding(row["check_id"], severity, **text, evidence=finding.evidence))
     findings.sort(key=lambda f: Severity(f.severity).rank)
-    checks = check_lines(message.verdict.get("results"))
-    return ShownMessage(message, bool(message.verdict.get("passed")), findings, checks)
+    results = message.verdict.get("results")
+    checks = check_lines(results)
+    headers = results.get("headers") if isinstance(results, dict) else None
+    subject = _decoded(str(headers.get("subject") or "")) if isinstance(headers, dict) else ""
+    return ShownMessage(message, bool(message.verdict.get("passed")), findings, checks, subject)
 
 
 def send_test_for(client: Client) -> SendTest:
@@ -87,6 +106,7 @@ def send_test_for(client: Client) -> SendTest:
     if address is None:
         return SendTest(SendTestState.NONE, config.enabled)
     messages = [_shown(m) for m in address.messages.order_by("-received", "-id")[:MESSAGES_SHOWN]]
+    received = address.messages.count() if len(messages) == MESSAGES_SHOWN else len(messages)
     if not messages:
         expired = address.expires is not None and address.expires <= now()
         state = SendTestState.EXPIRED if expired else SendTestState.WAITING
@@ -94,4 +114,4 @@ def send_test_for(client: Client) -> SendTest:
         state = SendTestState.CHECKING
     else:
         state = SendTestState.DONE
-    return SendTest(state, config.enabled, address, address_text(address, config.domain), messages)
+    return SendTest(state, config.enabled, address, address_text(address, config.domain), messages, received)

@@ -1,6 +1,7 @@
 """ "Who sends as you": the client's stored DMARC aggregate reports summed per source address over the last 30
 days, with SPF, DKIM and DMARC pass rates, the provider each address belongs to, what to fix for the ones that
-fail, and how many clean days in a row the domain has had before moving from p=none to p=quarantine."""
+fail, and how many clean days in a row the domain has had before its policy's next step (p=none to p=quarantine,
+then p=quarantine to p=reject), with the exact record to publish once it is time."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.timezone import now
 
 from audits.email import dmarc
 from audits.inbound.addresses import address_text, dmarc_address_for
-from audits.models import DmarcReport, DmarcSource
+from audits.models import DmarcReport, DmarcSource, MailAddress
 from launchready.models import Client
 
 WINDOW_DAYS = 30  # the sources shown
@@ -74,10 +75,18 @@ class Sender:
                 return "Passes through DKIM. SPF does not cover it, which is fine while DKIM keeps signing."
             return ""
         if self.dmarc_pass:
+            failed = f"{self.messages - self.dmarc_pass} of its {self.messages} messages failed DMARC"
+            if self.dkim_pass:
+                return (
+                    f"{failed}: on those, DKIM did not pass for your domain (and SPF did not cover them). Check that "
+                    f"every kind of mail {who} sends for you is DKIM-signed with the key your DNS publishes: a key "
+                    "that was changed or removed, or a stream left unsigned, fails this way. Mail forwarded by "
+                    "mailing lists and forwarding rules breaks SPF too; only a DKIM signature survives forwarding."
+                )
             return (
-                f"{self.messages - self.dmarc_pass} of its {self.messages} messages failed. Forwarded mail "
-                "(mailing lists, forwarding rules) often breaks SPF; make sure every message is DKIM-signed for "
-                "your domain, as a DKIM signature survives forwarding."
+                f"{failed}: SPF covered the rest, and nothing was DKIM-signed for your domain. Forwarded mail "
+                "(mailing lists, forwarding rules) breaks SPF; make sure every message is DKIM-signed for your "
+                "domain, as a DKIM signature survives forwarding."
             )
         if self.provider:
             return (
@@ -88,7 +97,7 @@ class Sender:
         return (
             f"This address never passed DMARC. If it is a service you use (a CRM, a help desk, a newsletter tool), "
             f"set up DKIM and SPF for your domain in {who}'s settings. If you do not recognise it, someone else is "
-            "sending as you: p=quarantine sends their mail to spam."
+            "sending as you: p=quarantine sends their mail to spam, p=reject has it refused."
         )
 
 
@@ -114,7 +123,11 @@ class Senders:
     source_count: int = 0
     clean_days: int = 0
     report_days: int = 0
-    policy: str = ""
+    policy: str = ""  # the p= of the latest report
+    pct: int | None = None  # its pct=, when the published record has one
+    subdomain_policy: str = ""  # its sp=
+    # The exact records to publish for the policy's next step, once it is time: (domain, TXT value at _dmarc.<domain>)
+    next_records: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def has_data(self) -> bool:
@@ -133,23 +146,61 @@ class Senders:
         return self.source_count - len(self.sources)
 
     @property
+    def partial(self) -> bool:
+        """The published policy applies to only part of the failing mail (pct= under 100)."""
+        return self.pct is not None and self.pct < 100
+
+    @property
+    def next_policy(self) -> str:
+        """The p= to publish next, once every sender that passes as the client has passed for CLEAN_DAYS_NEEDED
+        days in a row: quarantine after none, then quarantine for all the mail (pct= dropped), then reject."""
+        if self.clean_days < CLEAN_DAYS_NEEDED or self.policy not in ("none", "quarantine"):
+            return ""
+        return "quarantine" if self.policy == "none" or self.partial else "reject"
+
+    @property
     def ready_for_quarantine(self) -> bool:
-        return self.policy == "none" and self.clean_days >= CLEAN_DAYS_NEEDED
+        return self.policy == "none" and self.next_policy == "quarantine"
+
+    @property
+    def ready_for_reject(self) -> bool:
+        return self.next_policy == "reject"
 
     @property
     def policy_advice(self) -> str:
         """The next step for the policy, true whatever the day: how many clean days so far."""
-        if self.policy != "none":
+        if self.policy not in ("none", "quarantine"):
             return f"The reporters saw p={self.policy} published." if self.policy else ""
         days = f"{self.clean_days} clean day{'s' if self.clean_days != 1 else ''} in a row"
-        if self.ready_for_quarantine:
+        clean_day = "A clean day is one on which every sender that has passed as you at least once passed DMARC."
+        if self.policy == "none":
+            if self.next_policy:
+                return (
+                    f"{days}: every sender that passes as you has passed DMARC for {CLEAN_DAYS_NEEDED} days. "
+                    "Move from p=none to p=quarantine, so that mail pretending to be you goes to spam."
+                )
+            wait = f"of the {CLEAN_DAYS_NEEDED} to wait before moving from p=none to p=quarantine"
+            return f"{days} so far, {wait}. {clean_day}"
+        share = (
+            f" The record has pct={self.pct}, so receivers that still read it quarantine only {self.pct}% of the mail "
+            "that fails (pct= is no longer part of DMARC)."
+            if self.partial
+            else ""
+        )
+        if self.next_policy == "quarantine":
             return (
-                f"{days}: every sender that passes as you has passed DMARC for {CLEAN_DAYS_NEEDED} days. "
-                "Move from p=none to p=quarantine, so that mail pretending to be you goes to spam."
+                f"{days} at p=quarantine: every sender that passes as you has passed DMARC for {CLEAN_DAYS_NEEDED} "
+                f"days.{share} Publish p=quarantine without pct=, for all of the mail, before moving to p=reject."
+            )
+        if self.next_policy == "reject":
+            return (
+                f"{days} at p=quarantine: every sender that passes as you has passed DMARC for {CLEAN_DAYS_NEEDED} "
+                "days. Move from p=quarantine to p=reject, so that mail pretending to be you is refused outright "
+                "instead of going to spam."
             )
         return (
-            f"{days} so far, of the {CLEAN_DAYS_NEEDED} to wait before moving from p=none to p=quarantine. "
-            "A clean day is one on which every sender that has passed as you at least once passed DMARC."
+            f"{days} so far at p=quarantine, of the {CLEAN_DAYS_NEEDED} to wait before moving to p=reject.{share} "
+            f"{clean_day}"
         )
 
 
@@ -236,12 +287,42 @@ def senders_of(ids: list[int], first: date, last: date) -> dict[int, Senders]:
         shown = out[span["client_id"]]
         shown.reports, shown.reporters = span["n"], span["orgs"]
         shown.first_day, shown.last_day = span["a"].date(), span["b"].date()
-    latest = reports.order_by("client_id", "begin", "id").values_list("client_id", "policy")
-    for client_id, policy in latest:
-        out[client_id].policy = policy  # the latest report's wins
+    latest = reports.order_by("client_id", "begin", "id").values_list(
+        "client_id", "domain", "policy", "subdomain_policy", "pct"
+    )
+    policies: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)  # per client and domain: (p=, sp=)
+    for client_id, domain, policy, subdomain_policy, pct in latest:
+        shown = out[client_id]  # the latest report's wins
+        shown.policy, shown.subdomain_policy, shown.pct = policy, subdomain_policy, pct
+        policies[client_id][domain] = (policy, subdomain_policy)
     for client_id, (streak, report_days) in _streaks(list(out), last).items():
         out[client_id].clean_days, out[client_id].report_days = streak, report_days
+    _next_records(out, policies)
     return out
+
+
+def _next_records(out: dict[int, Senders], policies: dict[int, dict[str, tuple[str, str]]]) -> None:
+    """The exact DMARC record of each domain reported at the client's current policy, at its next step, naming
+    the client's report mailbox (one query for every client)."""
+    config = settings.LAUNCHREADY_MAIL_RECEIVER
+    ready = [client_id for client_id, shown in out.items() if shown.next_policy]
+    if not ready or not config.enabled:
+        return
+    mailboxes: dict[int, MailAddress] = {}
+    for address in MailAddress.objects.filter(client_id__in=ready, kind=MailAddress.Kind.DMARC_REPORTS).order_by("-id"):
+        mailboxes[address.client_id] = address  # the first made wins, as dmarc_address_for has it
+    for client_id in ready:
+        shown, mailbox = out[client_id], mailboxes.get(client_id)
+        if mailbox is None:
+            continue
+        rua = f"mailto:{address_text(mailbox, config.domain)}"
+        for domain, (policy, subdomain_policy) in sorted(policies[client_id].items()):
+            if policy != shown.policy:
+                continue
+            # An sp= other than p= is kept as it is; one equal to p= follows it, as it did before.
+            sp = subdomain_policy if subdomain_policy in dmarc.POLICIES and subdomain_policy != policy else None
+            record = dmarc.suggested_record(domain, shown.next_policy, rua=rua, subdomain_policy=sp)
+            shown.next_records.append((domain, record))
 
 
 def senders_for(client: Client) -> Senders:
@@ -259,9 +340,17 @@ def report_address_for(client: Client) -> ReportAddress | None:
         return None
     mailbox = address_text(dmarc_address_for(client), config.domain)
     names = list(client.domains.values_list("name", flat=True))
+    # The policy each domain's reports last saw published is kept: adding the address never weakens it.
+    seen = dict(
+        DmarcReport.objects.filter(client=client, domain__in=names, policy__in=dmarc.POLICIES)
+        .order_by("begin", "id")
+        .values_list("domain", "policy")
+    )
     return ReportAddress(
         address=mailbox,
-        records=[(name, dmarc.suggested_record(name, "none", rua=f"mailto:{mailbox}")) for name in names],
+        records=[
+            (name, dmarc.suggested_record(name, seen.get(name, "none"), rua=f"mailto:{mailbox}")) for name in names
+        ],
         authorisations=[
             dmarc.authorisation_record(name, f"mailto:{mailbox}")
             for name in names

@@ -35,6 +35,7 @@ def aggregate_xml(
     report_id: str = "sandbox-1",
     begin: int = 1_796_083_200,  # 2026-12-01 00:00 UTC
     policy: str = "none",
+    pct: int | None = None,
 ) -> bytes:
     records = []
     for s in sources:
@@ -48,13 +49,14 @@ def aggregate_xml(
             f"<result>{s.dkim}</result></dkim><spf><domain>{escape(s.spf_domain or domain)}</domain>"
             f"<scope>mfrom</scope><result>{s.spf}</result></spf></auth_results></record>"
         )
+    share = f"<pct>{pct}</pct>" if pct is not None else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<feedback><version>1.0</version>'
         f"<report_metadata><org_name>{escape(org)}</org_name><email>noreply-dmarc@provider.test</email>"
         f"<report_id>{escape(report_id)}</report_id><date_range><begin>{begin}</begin>"
         f"<end>{begin + 86399}</end></date_range></report_metadata>"
         f"<policy_published><domain>{escape(domain)}</domain><adkim>r</adkim><aspf>r</aspf><p>{policy}</p>"
-        f"<sp>{policy}</sp></policy_published>{''.join(records)}</feedback>\n"
+        f"<sp>{policy}</sp>{share}</policy_published>{''.join(records)}</feedback>\n"
     ).encode()
 
 

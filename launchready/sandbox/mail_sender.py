@@ -213,10 +213,24 @@ def send(variant: str, to: str, *, host: str, port: int, keys: SenderKeys, timeo
     """Deliver one variant to the receiver; returns the receiver's reply to the message (e.g. "250 2.0.0 …").
     Raises smtplib.SMTPException when the receiver refuses it."""
     message = build_message(variant, to, keys)
-    source = _source(variant)
+    return deliver(message, to, host=host, port=port, source=_source(variant), tls=variant != "no_tls", timeout=timeout)
+
+
+def deliver(
+    message: bytes,
+    to: str,
+    *,
+    host: str,
+    port: int,
+    source: str = GOOD_IP,
+    tls: bool = True,
+    timeout: float = 10.0,
+) -> str:
+    """Hand a message to the receiver from `source` as the sender's server does (STARTTLS unless `tls` is off);
+    returns the receiver's reply to it. Raises smtplib.SMTPException when the receiver refuses it."""
     with smtplib.SMTP(host, port, local_hostname=SENDER_HOST, source_address=(source, 0), timeout=timeout) as smtp:
         smtp.ehlo()
-        if variant != "no_tls":
+        if tls:
             smtp.starttls(context=_opportunistic_tls())
             smtp.ehlo()
         smtp.mail(f"bounce@{SENDER}")

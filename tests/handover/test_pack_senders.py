@@ -42,3 +42,23 @@ def test_the_pack_lists_who_sends_as_the_client(tenant: Tenant) -> None:
     markdown = render_to_string("handover/pack.md", {"pack": pack})
     assert "### Who sends as you" in markdown
     assert "<script>" not in markdown and "| 192.0.2.2 |" not in markdown  # addresses as code, names escaped
+
+
+def test_the_pack_gives_the_record_for_the_policys_next_step(tenant: Tenant) -> None:
+    from audits.inbound.addresses import address_text, dmarc_address_for
+
+    rua = address_text(dmarc_address_for(tenant.client), "mail.launchready.test")
+    for days_ago in range(30, 0, -1):
+        begin = int((timezone.now() - timedelta(days=days_ago)).timestamp())
+        xml = aggregate_xml(
+            tenant.domain.name, [Source("192.0.2.1", 30)], report_id=f"q{days_ago}", begin=begin, policy="quarantine"
+        )
+        dmarc_report_record(client=tenant.client, report=parse_report(xml))
+    senders = build_pack(tenant.client)["senders"]
+    record = f"v=DMARC1; p=reject; rua=mailto:{rua}"
+    assert "Move from p=quarantine to p=reject" in senders["policy_advice"]
+    assert senders["next_records"] == [{"name": f"_dmarc.{tenant.domain.name}", "record": record}]
+    html = render_to_string("handover/_document.html", {"pack": build_pack(tenant.client)})
+    assert f'<pre class="mono small breakall wrap">{record}</pre>' in html
+    markdown = render_to_string("handover/pack.md", {"pack": build_pack(tenant.client)})
+    assert f"- `_dmarc.{tenant.domain.name}` TXT `{record}`" in markdown

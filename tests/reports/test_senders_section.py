@@ -56,3 +56,27 @@ def test_the_weeks_senders_are_in_the_email_with_what_to_fix(tenant: Tenant, oth
     assert "Who sends as you" in rendered.html and "90% passed DMARC" in rendered.html
     assert "WHO SENDS AS YOU" in rendered.text and "* Failing: Not looked up yet (192.0.2.66)" in rendered.text
     assert "198.51.100.7" not in repr(data) + rendered.html + rendered.text
+
+
+def test_after_30_clean_days_the_email_gives_the_record_for_the_next_step(tenant: Tenant) -> None:
+    from audits.inbound.addresses import address_text, dmarc_address_for
+
+    rua = address_text(dmarc_address_for(tenant.client), "mail.launchready.test")
+    day, now = _week_day(tenant)
+    for days_ago in range(35):
+        when = day - timedelta(days=days_ago)
+        xml = aggregate_xml(
+            tenant.domain.name,
+            [Source("192.0.2.1", 50)],
+            report_id=f"q-{when.date()}",
+            begin=int(when.timestamp()),
+            policy="quarantine",
+        )
+        assert dmarc_report_record(client=tenant.client, report=parse_report(xml)) is not None
+    data = build_report(tenant.client, WEEK, now=now)
+    record = f"v=DMARC1; p=reject; rua=mailto:{rua}"
+    assert "Move from p=quarantine to p=reject" in data["senders"]["policy_advice"]
+    assert data["senders"]["next_records"] == [{"name": f"_dmarc.{tenant.domain.name}", "record": record}]
+    rendered = render(data)
+    assert f'_dmarc.{tenant.domain.name} TXT "{record}"' in rendered.text
+    assert f'>_dmarc.{tenant.domain.name} TXT "{record}"</p>' in rendered.html  # quotes in text stay as they are

@@ -38,3 +38,30 @@ def test_the_demo_shows_who_sends_as_brightpath(tmp_path: Path, world_sandbox: S
     assert "brightpath.test._report._dmarc.mail.launchready.test" in page
     seed_demo(tmp_path)  # a second start keeps no report twice
     assert DmarcReport.objects.filter(client=brightpath).count() == DAYS * len(REPORTERS)
+
+
+def test_the_sandbox_publishes_brightpaths_dmarc_record_naming_the_mailbox_its_reports_come_to(
+    tmp_path: Path, world_sandbox: Sandbox
+) -> None:
+    import asyncio
+
+    from audits.engine import run_audit
+    from audits.inbound.addresses import address_text, dmarc_address_for
+    from audits.target import AuditTarget
+    from launchready.models import Domain
+    from launchready.sandbox.scenarios import build_world
+    from web.management.commands.sandbox import demo_report_records
+
+    seed_demo(tmp_path)
+    brightpath = Client.objects.get(name="Brightpath Coaching")
+    rua = address_text(dmarc_address_for(brightpath), "mail.launchready.test")
+    world = build_world()
+    assert demo_report_records(world.zone) == ["_dmarc.brightpath.test"]  # the others have no report
+    (record,) = [r.value for r in world.zone.records if r.name == "_dmarc.brightpath.test"]
+    assert record == f"v=DMARC1; p=none; rua=mailto:{rua}"
+    world_sandbox.load(world.zone)
+    target = AuditTarget.from_domain(Domain.objects.get(name="brightpath.test"))
+    outcome = asyncio.run(run_audit(target, config=world_sandbox.net_config()))
+    ids = {f.check_id for f in outcome.findings}
+    assert "email.dmarc.none_no_reports" not in ids  # the page shows its reports: the audit no longer denies them
+    assert "email.dmarc.none_with_reports" in ids

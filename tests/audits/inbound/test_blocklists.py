@@ -109,8 +109,7 @@ def test_a_listed_link_is_a_finding_with_its_zone_code_and_fix(
     assert message.verdict["passed"] is False
     page_finding = SendFinding.objects.get(message=message, check_id="email.send.link_listed")
     assert (
-        page_finding.title
-        == f"This email links to {LISTED_DOMAIN}, which is on a blocklist (the sandbox domain blocklist)"
+        page_finding.title == f"This email links to {LISTED_DOMAIN}, which is on a blocklist (Sandbox domain blocklist)"
     )
     assert "https://blocklists.test/lookup" in page_finding.fix
     risks = risk_list(message.address.client)  # it joins the client's risk list with the other email.send findings

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import smtplib
 from datetime import UTC, timedelta
 
@@ -91,7 +92,7 @@ def test_reports_mailed_gzip_and_zip_show_their_sources_on_the_client_page(
     assert "Google" in html and "SendGrid" in html and GOOGLE in html
     page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
     assert "SendGrid sends as you but fails DMARC" in page
-    assert "someone else is sending as you" in page
+    assert "someone else is sending as you: p=quarantine sends their mail to spam, p=reject has it refused." in page
     assert "(name not confirmed)" in page
     assert "Passes through DKIM" not in page  # advice shows only for the failing ones
     assert f"rua=mailto:{rua}" in page
@@ -213,3 +214,189 @@ def test_a_clients_audit_proposes_the_dmarc_record_naming_its_report_address(
     assert f'TXT "v=DMARC1; p=none; rua=mailto:{rua}"' in render(finding)["fix"]
     page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
     assert f"no-dmarc.test._report._dmarc.{MAIL_DOMAIN} TXT &quot;v=DMARC1;&quot;" in page
+
+
+def clean_reports(tenant: Tenant, days: int, *, policy: str, pct: int | None = None, first: int = 1) -> None:
+    """A clean report a day for `days` days up to `first` days ago, at the given published policy."""
+    for days_ago in range(first + days - 1, first - 1, -1):
+        xml = aggregate_xml(
+            tenant.domain.name,
+            [Source(GOOGLE, 50), Source(UNKNOWN, 2, dkim="fail", spf="fail")],  # a spoofer never spoils a day
+            report_id=f"{policy}-{days_ago}",
+            begin=day_start(days_ago),
+            policy=policy,
+            pct=pct,
+        )
+        dmarc_report_record(client=tenant.client, report=parse_report(xml))
+
+
+def test_after_30_clean_days_at_quarantine_reject_is_suggested_with_its_exact_record(tenant: Tenant) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    clean_reports(tenant, 10, policy="quarantine")
+    shown = senders_for(tenant.client)
+    assert (shown.policy, shown.clean_days, shown.next_policy, shown.next_records) == ("quarantine", 10, "", [])
+    assert shown.policy_advice.startswith("10 clean days in a row so far at p=quarantine, of the 30 to wait before")
+    clean_reports(tenant, CLEAN_DAYS_NEEDED - 10, policy="quarantine", first=11)
+    shown = senders_for(tenant.client)
+    assert shown.clean_days == CLEAN_DAYS_NEEDED and shown.ready_for_reject and not shown.ready_for_quarantine
+    assert "Move from p=quarantine to p=reject" in shown.policy_advice
+    record = f"v=DMARC1; p=reject; rua=mailto:{rua}"
+    assert shown.next_records == [(tenant.domain.name, record)]
+    page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert "Ready</span>" in page and f"_dmarc.{tenant.domain.name}</span> TXT" in page
+    assert f'<pre class="mono">{record}</pre>' in page
+    card = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "Move from p=quarantine to p=reject" in card and "The record to publish" in card
+    # The step before is suggested the same way, with its own record.
+    DmarcReport.objects.filter(client=tenant.client).update(policy="none")
+    shown = senders_for(tenant.client)
+    assert shown.ready_for_quarantine and "Move from p=none to p=quarantine" in shown.policy_advice
+    assert shown.next_records == [(tenant.domain.name, f"v=DMARC1; p=quarantine; rua=mailto:{rua}")]
+    # At p=reject there is no next step.
+    DmarcReport.objects.filter(client=tenant.client).update(policy="reject")
+    shown = senders_for(tenant.client)
+    assert (shown.next_policy, shown.next_records, shown.policy_advice) == (
+        "",
+        [],
+        "The reporters saw p=reject published.",
+    )
+
+
+def test_a_quarantine_on_part_of_the_mail_goes_to_all_of_it_before_reject(tenant: Tenant) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    clean_reports(tenant, CLEAN_DAYS_NEEDED, policy="quarantine", pct=25)
+    shown = senders_for(tenant.client)
+    assert shown.pct == 25 and shown.next_policy == "quarantine" and not shown.ready_for_reject
+    assert "The record has pct=25, so receivers that still read it quarantine only 25% of the mail" in (
+        shown.policy_advice
+    )
+    assert "Publish p=quarantine without pct=, for all of the mail, before moving to p=reject." in shown.policy_advice
+    assert shown.next_records == [(tenant.domain.name, f"v=DMARC1; p=quarantine; rua=mailto:{rua}")]  # no pct=
+    # Before the 30 days, the advice says what pct= does without a record to publish yet.
+    DmarcSource.objects.filter(day=now().date() - timedelta(days=3)).update(dmarc_pass=0)
+    shown = senders_for(tenant.client)
+    assert shown.next_records == [] and "pct=25" in shown.policy_advice
+
+
+def test_the_next_record_keeps_a_subdomain_policy_that_differs(tenant: Tenant) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    clean_reports(tenant, CLEAN_DAYS_NEEDED, policy="quarantine")
+    DmarcReport.objects.filter(client=tenant.client).update(subdomain_policy="none")
+    shown = senders_for(tenant.client)
+    assert shown.next_records == [(tenant.domain.name, f"v=DMARC1; p=reject; sp=none; rua=mailto:{rua}")]
+
+
+def test_where_reports_go_keeps_the_policy_the_reports_saw(tenant: Tenant) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert f"v=DMARC1; p=none; rua=mailto:{rua}" in page  # nothing reported yet: the first step
+    clean_reports(tenant, 2, policy="quarantine")
+    page = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert f"v=DMARC1; p=quarantine; rua=mailto:{rua}" in page
+    assert f"v=DMARC1; p=none; rua=mailto:{rua}" not in page  # adding the address never weakens the policy
+
+
+def test_a_sender_whose_dkim_failed_some_days_is_told_to_check_its_signing(tenant: Tenant) -> None:
+    for days_ago, dkim in ((3, "pass"), (2, "fail"), (1, "pass")):
+        xml = aggregate_xml(
+            tenant.domain.name,
+            [Source(POSTMARK, 40, dkim=dkim, spf="fail")],
+            report_id=f"p{days_ago}",
+            begin=day_start(days_ago),
+        )
+        dmarc_report_record(client=tenant.client, report=parse_report(xml))
+    DmarcSource.objects.update(provider="Postmark", host="mta42a.mtasv.net", host_confirmed=True, looked_up=now())
+    (postmark,) = senders_for(tenant.client).sources
+    assert postmark.failing and (postmark.dkim_rate, postmark.spf_rate) == (66, 0)
+    assert postmark.advice.startswith(
+        "40 of its 120 messages failed DMARC: on those, DKIM did not pass for your domain (and SPF did not cover "
+        "them). Check that every kind of mail Postmark sends for you is DKIM-signed with the key your DNS publishes"
+    )
+
+
+def test_reports_older_than_the_retention_are_pruned_by_the_daily_task(tenant: Tenant, settings) -> None:  # type: ignore[no-untyped-def]
+    from audits.tasks import prune_dmarc_reports
+    from launchready.celery import app
+
+    assert settings.DMARC_REPORT_RETENTION_DAYS == 400
+    assert any(e["task"] == "audits.tasks.prune_dmarc_reports" for e in app.conf.beat_schedule.values())
+    rua_address = dmarc_address_for(tenant.client)
+    for report_id, days_ago in (("old", 420), ("edge", 398), ("new", 3)):
+        xml = aggregate_xml(tenant.domain.name, [Source(GOOGLE, 5)], report_id=report_id, begin=day_start(days_ago))
+        email = ReceivedMessage.objects.create(
+            address=rua_address,
+            peer=GOOD_IP,
+            recipient="x",
+            received=now() - timedelta(days=days_ago),
+            wipe_after=now(),
+        )
+        dmarc_report_record(client=tenant.client, report=parse_report(xml), message=email)
+    unread = ReceivedMessage.objects.create(  # a report email with no report kept, long ago
+        address=rua_address, peer=GOOD_IP, recipient="x", received=now() - timedelta(days=401), wipe_after=now()
+    )
+    assert prune_dmarc_reports() == {"reports": 1, "sources": 1, "emails": 2}
+    assert set(DmarcReport.objects.values_list("report_id", flat=True)) == {"edge", "new"}
+    assert DmarcSource.objects.count() == 2
+    assert not ReceivedMessage.objects.filter(id=unread.id).exists()
+    assert ReceivedMessage.objects.count() == 2
+    settings.DMARC_REPORT_RETENTION_DAYS = 30
+    assert prune_dmarc_reports() == {"reports": 1, "sources": 1, "emails": 1}
+    assert list(DmarcReport.objects.values_list("report_id", flat=True)) == ["new"]
+
+
+def test_a_report_naming_another_clients_domain_never_shows_on_this_clients_page(
+    tenant: Tenant, other_tenant: Tenant, receiver: Running, world_sandbox: Sandbox
+) -> None:
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    theirs = other_tenant.domain.name
+    xml = aggregate_xml(theirs, [Source(SENDGRID, 77, dkim="fail", spf="fail")], org="google.com", report_id="theirs")
+    mail(receiver.port, rua, report_email(rua, theirs, gzipped(xml), name="r.xml.gz", content_type="application/gzip"))
+    (message_id,) = receiver.stored
+    received = received_message_verify(message_id, config=world_sandbox.net_config())
+    assert received is not None and received.verdict["reports"] == 0
+    assert not DmarcReport.objects.exists() and not DmarcSource.objects.exists()  # neither client's
+    for who, client in ((tenant.consultant, tenant.client), (other_tenant.consultant, other_tenant.client)):
+        page = login(who).get(reverse("dmarc_senders", args=[client.code])).content.decode()
+        assert "No DMARC report has been received" in page and SENDGRID not in page
+    # The other client's own report, mailed to its own mailbox, is its alone.
+    their_rua = address_text(dmarc_address_for(other_tenant.client), MAIL_DOMAIN)
+    raw = report_email(their_rua, theirs, gzipped(xml), name="r.xml.gz", content_type="application/gzip")
+    mail(receiver.port, their_rua, raw)
+    received_message_verify(receiver.stored[1], config=world_sandbox.net_config())
+    assert DmarcSource.objects.get().client_id == other_tenant.client.id
+    mine = login(tenant.consultant).get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert SENDGRID not in mine and "77 messages" not in mine
+    card = login(tenant.founder).get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert SENDGRID not in card
+    assert login(tenant.consultant).get(reverse("dmarc_senders", args=[other_tenant.client.code])).status_code == 404
+
+
+def test_a_hostile_report_of_10000_records_is_escaped_bounded_and_read(
+    tenant: Tenant, receiver: Running, world_sandbox: Sandbox
+) -> None:
+    from launchready.bidi import CONTROLS
+
+    hostile = '<script>alert(1)</script>\u202egpj.exe"><img src=x onerror=alert(2)>'
+    domain = tenant.domain.name
+    counts = random.Random(7)  # counts that differ, as a real report's do: it packs like one (about 60 to 1)
+    rows = [
+        Source(f"203.0.{n % 500 // 250}.{n % 250 + 1}", counts.randint(1, 999), dkim="fail", spf="fail")
+        for n in range(10_000)
+    ]
+    xml = aggregate_xml(domain, rows, org=hostile, report_id=hostile, begin=day_start(1))
+    assert xml.count(b"<record>") == 10_000
+    rua = address_text(dmarc_address_for(tenant.client), MAIL_DOMAIN)
+    mail(receiver.port, rua, report_email(rua, domain, gzipped(xml), name="r.xml.gz", content_type="application/gzip"))
+    (message_id,) = receiver.stored
+    received = received_message_verify(message_id, config=world_sandbox.net_config())
+    assert received is not None and received.verdict["reports"] == 1
+    assert DmarcReport.objects.get().messages == sum(r.count for r in rows)
+    assert DmarcSource.objects.count() == 500  # summed per source address, not a row per record
+    http = login(tenant.consultant)
+    page = http.get(reverse("dmarc_senders", args=[tenant.client.code])).content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "\u202e" not in page and not CONTROLS.search(page)
+    assert "500 sources" in page and "And 450 smaller sources not shown." in page  # the first 50 only
+    assert page.count('data-label="Messages"') == 50
+    card = http.get(reverse("client_detail", args=[tenant.client.code])).content.decode()
+    assert "<script>alert(1)" not in card and "\u202e" not in card

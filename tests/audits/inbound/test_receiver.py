@@ -253,3 +253,20 @@ def test_a_dmarc_report_mailed_to_the_rua_address_is_read_and_not_judged_as_a_re
     assert not SendFinding.objects.exists()
     reports, problems = reports_in(message.raw)
     assert problems == [] and [(r.source_ip, r.count) for r in reports[0].records] == [(GOOD_IP, 42)]
+
+
+def test_a_mailbox_it_never_made_or_a_token_under_the_other_prefix_gets_550(
+    receiver: Running, issued: tuple[MailAddress, str]
+) -> None:
+    address, _ = issued
+    reports = dmarc_address_for(address.client)
+    for rcpt in (
+        f"dmarc-{'b' * 24}@{MAIL_DOMAIN}",  # shaped like a report mailbox, never made
+        f"dmarc-{address.token}@{MAIL_DOMAIN}",  # a test address's token is not a report mailbox
+        f"test-{reports.token}@{MAIL_DOMAIN}",  # nor the other way round
+        f"test-{address.token}x@{MAIL_DOMAIN}",
+        f"{address.token}@{MAIL_DOMAIN}",
+    ):
+        code, reply = refusal(receiver.port, rcpt)
+        assert (code, reply[:5]) == (550, b"5.1.1"), rcpt
+    assert receiver.stored == []

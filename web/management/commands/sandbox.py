@@ -6,23 +6,42 @@ import asyncio
 import signal
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, transaction
 
+from audits.inbound.addresses import address_text, dmarc_address_for
 from audits.models import AuditRun, DmarcSource
 from audits.runs import audit_runs_start
 from audits.tasks import look_up_dmarc_sources_task
 from launchready.models import Domain
 from launchready.sandbox.ca import SandboxCA
-from launchready.sandbox.dns_server import DnsServer
-from launchready.sandbox.scenarios import DEMO, HEALTHY, TRIPS, build_world
+from launchready.sandbox.dns_server import DnsServer, ZoneData
+from launchready.sandbox.scenarios import DEMO, HEALTHY, TRIPS, World, build_world
 from launchready.sandbox.web import WebSandbox
 from web.demo import demo_packs_refresh
 
 DNS_PORT, HTTP_PORT, HTTPS_PORT = 15353, 18080, 18443
+
+
+def demo_report_records(zone: ZoneData) -> list[str]:
+    """A demo domain whose client has DMARC reports (Brightpath's, seeded) publishes the DMARC record that sends
+    them, naming the client's mailbox, as a domain whose reports arrive does; the names changed."""
+    config = settings.LAUNCHREADY_MAIL_RECEIVER
+    if not config.enabled:
+        return []
+    changed = []
+    domains = Domain.objects.filter(name__in=list(DEMO), client__dmarc_reports__isnull=False).select_related("client")
+    for domain in domains.distinct():
+        rua = f"mailto:{address_text(dmarc_address_for(domain.client), config.domain)}"
+        for i, record in enumerate(zone.records):
+            if record.name == f"_dmarc.{domain.name}" and record.rdtype == "TXT" and "rua=" not in record.value:
+                zone.records[i] = replace(record, value=f"{record.value.rstrip('; ')}; rua={rua}")
+                changed.append(record.name)
+    return changed
 
 
 class Command(BaseCommand):
@@ -45,10 +64,11 @@ class Command(BaseCommand):
         if options["prepare"]:
             self.stdout.write(f"Sandbox CA ready: {ca.bundle_path}")
             return
-        asyncio.run(self._serve(ca, options))
-
-    async def _serve(self, ca: SandboxCA, options: dict[str, Any]) -> None:
         world = build_world(mail_keys=settings.VAR_DIR / "sandbox")
+        demo_report_records(world.zone)
+        asyncio.run(self._serve(world, ca, options))
+
+    async def _serve(self, world: World, ca: SandboxCA, options: dict[str, Any]) -> None:
         dns = DnsServer(world.zone, port=options["dns_port"])
         web = WebSandbox(world.sites, ca=ca, http_port=options["http_port"], https_port=options["https_port"])
         await dns.start()
