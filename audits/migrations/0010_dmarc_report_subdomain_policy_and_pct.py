@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0008_key_rotation'),
+        ('audits', '0009_journey_findings'),
     ]
 
     operations = [
