@@ -478,6 +478,22 @@ def test_the_page_refuses_a_file_over_the_limit(tenant: Tenant, monkeypatch: pyt
 
 
 @pytest.mark.django_db
+def test_the_page_writes_its_figures_with_thousands_separators(tenant: Tenant) -> None:
+    stats = {"files": 12408, "blobs": 1, "commits_with_history": 3, "skipped_large": 1204, "skipped_links": 2}
+    RepoScan.objects.create(
+        client=tenant.client,
+        filename="big.zip",
+        state=RepoScan.State.DONE,
+        size=3 * 2**20,
+        stats=stats,
+        counts={"blocker": 1, "high": 2345},
+    )
+    page = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "12,408 files, 1 older version from git history, 2 links skipped, 1,204 large files skipped" in page
+    assert "1 blocker, 2,345 high, 0 medium" in page and "3.0\xa0MB" in page
+
+
+@pytest.mark.django_db
 def test_founders_see_the_scans_but_cannot_upload(tenant: Tenant) -> None:
     http = login(tenant.founder)
     url = reverse("repo_scans", args=[tenant.client.code])
