@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -160,6 +161,8 @@ def repo_scans(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "can_edit": can_edit,
         "ci_shell": ci.shell(api_url),
         "ci_workflow": ci.github_actions(api_url),
+        "pre_commit": ci.pre_commit_config(settings.PRE_COMMIT_REPO, settings.PRE_COMMIT_REV),
+        "hook_id": ci.HOOK_ID,
         "leaked_keys": leaked_keys(client),
         **_scans(client),
     }
