@@ -174,7 +174,10 @@ def _upload_form(request: AuthedRequest) -> RepoUploadForm:
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > LIMITS.upload_bytes + 1024 * 1024:
         form = RepoUploadForm(data={})
-        form.add_error(None, f"The file is too large: the limit is {LIMITS.upload_bytes // 2**20} MB.")
+        # The file was sent: the error is its size, said next to the field, not that the field was left empty.
+        form.errors["archive"] = form.error_class(
+            [f"The file is too large: the limit is {LIMITS.upload_bytes // 2**20} MB."]
+        )
         return form
     return RepoUploadForm(request.POST, request.FILES)
 

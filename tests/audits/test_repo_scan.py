@@ -369,19 +369,29 @@ def test_a_second_scan_marks_what_was_fixed_but_a_committed_key_stays_open(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "data",
-    [zip_bytes({"acme/": b""}), zip_bytes({}, symlinks={"acme/link.py": "/etc/passwd"})],
-    ids=["only a folder", "only a link"],
+    "data, reason",
+    [
+        (zip_bytes({"acme/": b""}), "The upload held no file that could be read."),
+        (
+            zip_bytes({}, symlinks={"acme/link.py": "/etc/passwd"}),
+            "The upload held no file that could be read: only 1 link (links are never followed), skipped.",
+        ),
+        (
+            zip_bytes({"acme/zeros.bin": b"\0" * (6 << 20)}),  # a bomb: megabytes of zeros that pack into kilobytes
+            "The upload held no file that could be read: only 1 file over the 5 MB a file may have, skipped.",
+        ),
+    ],
+    ids=["only a folder", "only a link", "only a file too large"],
 )
-def test_an_upload_with_nothing_to_read_fails_and_closes_nothing(
-    tenant: Tenant, repo: Path, tmp_path: Path, data: bytes
+def test_an_upload_with_nothing_to_read_fails_says_what_it_held_and_closes_nothing(
+    tenant: Tenant, repo: Path, tmp_path: Path, data: bytes, reason: str
 ) -> None:
     first, key = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
     repo_scan_execute(first.id, key)
     empty, key = _upload(tenant, data, "acme-2.zip")
     failed = repo_scan_execute(empty.id, key)
     assert failed is not None and failed.state == RepoScan.State.FAILED
-    assert failed.reason == "Nothing could be checked: the upload held no file that could be read."
+    assert failed.reason == reason
     assert not RepoFinding.objects.filter(scan=empty).exists()
     assert risk_list(tenant.client).scan == first and risk_list(tenant.client).go is False
 
@@ -474,6 +484,7 @@ def test_the_page_refuses_a_file_over_the_limit(tenant: Tenant, monkeypatch: pyt
     huge.name = "huge.zip"
     response = http.post(url, {"archive": huge})
     assert response.status_code == 400 and "too large" in response.content.decode()
+    assert "This field is required" not in response.content.decode()  # a file was sent: its size is the fault
     assert not RepoScan.objects.exists()
 
 

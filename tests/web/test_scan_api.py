@@ -279,7 +279,7 @@ def test_an_empty_bundle_from_ci_cannot_pass_nor_close_the_risk_list(
     with django_capture_on_commit_callbacks(execute=True):
         empty = send(secret, zip_bytes({"acme/": b""}))
     result = verdict(secret, empty.json()["url"]).json()
-    assert result["state"] == "error" and result["reason"].startswith("Nothing could be checked")
+    assert result["state"] == "error" and result["reason"] == "The upload held no file that could be read."
     with django_capture_on_commit_callbacks(execute=True):
         clean = send(secret, zip_bytes({"acme/app.py": b"print('hello')\n"}))
     result = verdict(secret, clean.json()["url"]).json()
@@ -297,9 +297,9 @@ def test_the_scans_list_says_what_was_read_and_why_a_scan_could_not_check(tenant
     )  # fmt: skip
     RepoScan.objects.create(
         client=tenant.client, filename="empty.zip", kind="zip", size=10, state=RepoScan.State.FAILED,
-        reason="Nothing could be checked: the upload held no file that could be read.",
+        reason="The upload held no file that could be read.",
     )  # fmt: skip
     page = login(tenant.founder).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
     assert "1 file, no git history in it, 1 large file skipped" in page
     assert "from git history" not in page and "large files" not in page
-    assert "Could not check: Nothing could be checked" in page
+    assert "Could not check: The upload held no file that could be read." in page
