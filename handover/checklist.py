@@ -210,7 +210,7 @@ def _secrets(ev: _Evidence) -> ItemState:
         repo, site = (sum(c.get(s, 0) for s in severities) for c in (in_scan, in_audit))
         if repo:
             logs = min(logging, repo) if word == "finding" else 0
-            of_them = f" ({logs} of them logging calls that write secrets or personal data)" if logs else ""
+            of_them = f" ({_logging_part(logs, repo)})" if logs else ""
             parts.append(f"{plural(repo, word)} in the latest repository scan{of_them}")
             sources.append("repository scan")
         if site:
@@ -219,11 +219,14 @@ def _secrets(ev: _Evidence) -> ItemState:
         return parts, sources
 
     blockers, sources = where((Severity.BLOCKER.value,), "blocker")
+    serious, serious_sources = where((Severity.HIGH.value, Severity.MEDIUM.value), "finding")
     if blockers:
         state.state, state.source = State.BLOCKED, " and ".join(sources)
         state.reason = f"Open: {'; '.join(blockers)}."
+        if serious:
+            state.reason += f" Then to work down (high or medium): {'; '.join(serious)}."
         return state
-    serious, sources = where((Severity.HIGH.value, Severity.MEDIUM.value), "finding")
+    sources = serious_sources
     if serious:
         state.state, state.source = State.ATTENTION, " and ".join(sources)
         state.reason = f"To work down (high or medium): {'; '.join(serious)}."
@@ -244,6 +247,17 @@ def _secrets(ev: _Evidence) -> ItemState:
     if state.tick is not None and state.tick.done and state.state != State.BLOCKED:
         state.state, state.source = State.DONE, "consultant"
     return state
+
+
+def _logging_part(logs: int, findings: int) -> str:
+    """How many of a scan's findings are logging calls that write secrets or personal data, in words."""
+    if findings == 1:
+        return "a logging call that writes secrets or personal data"
+    if logs == findings:
+        return "all of them logging calls that write secrets or personal data"
+    if logs == 1:
+        return "1 of them a logging call that writes secrets or personal data"
+    return f"{logs:,} of them logging calls that write secrets or personal data"
 
 
 def _scan_said(scan: ScanFacts | None) -> str:

@@ -140,11 +140,24 @@ def test_a_key_committed_to_the_repository_unticks_secrets_handling(tenant: Tena
     assert secrets.reason == "Open: 1 blocker in the latest repository scan."
     assert secrets.findings[0].title == "A Stripe secret key is committed to the repository"
     assert secrets.findings[0].url == reverse("repo_scans", args=[tenant.client.code])
+    RepoFinding.objects.create(
+        scan=scan,
+        check_id="secrets.log.token",
+        subject="repo#app/api.py#token",
+        area="secrets",
+        severity="high",
+        item="secrets",
+        title="app/api.py logs a token: token",
+        explanation="",
+        fix="",
+    )
     _run(tenant, ("secrets", "blocker", "A Stripe secret key in a public script"))
     secrets = _secrets(tenant)
     assert (secrets.state, secrets.source) == (State.BLOCKED, "repository scan and audit")
     assert secrets.reason == (
-        "Open: 1 blocker in the latest repository scan; 1 blocker in what the site serves, in the latest audit."
+        "Open: 1 blocker in the latest repository scan; 1 blocker in what the site serves, in the latest audit. "
+        "Then to work down (high or medium): 1 finding in the latest repository scan (a logging call that writes "
+        "secrets or personal data)."
     )
 
 
@@ -160,7 +173,7 @@ def test_logging_calls_that_write_secrets_keep_secrets_handling_open(tenant: Ten
     secrets = _secrets(tenant)
     assert (secrets.state, secrets.source) == (State.ATTENTION, "repository scan")
     assert secrets.reason == (
-        "To work down (high or medium): 2 findings in the latest repository scan (2 of them logging calls that "
+        "To work down (high or medium): 2 findings in the latest repository scan (all of them logging calls that "
         "write secrets or personal data)."
     )
     assert sorted(f.title for f in secrets.findings) == [

@@ -143,8 +143,8 @@ def test_logging_calls_that_write_secrets_are_counted_on_the_verdict_risk_list_a
     AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.DONE, go=True)  # the domain audited clean
     secrets_item = next(i for i in sprint_checklist(tenant.sprint).items if i.item.value == "secrets")
     assert secrets_item.state == State.ATTENTION and secrets_item.reason == (
-        "To work down (high or medium): 3 findings in the latest repository scan (3 of them logging calls that write "
-        "secrets or personal data)."
+        "To work down (high or medium): 3 findings in the latest repository scan (all of them logging calls that "
+        "write secrets or personal data)."
     )
     assert {f.title for f in secrets_item.findings} == {
         "app/auth.py logs a password: PASSWORD",
