@@ -42,6 +42,12 @@ def figure(n: object) -> str:
     return f"{_whole(n):,}"
 
 
+@register.filter
+def file_size(n: object) -> str:
+    """`{{ s.size|file_size }}`: "1,000 bytes", "3.0 MB"."""
+    return formatting.file_size(_whole(n))
+
+
 def _whole(n: object) -> int:
     try:
         return int(n)  # type: ignore[call-overload]

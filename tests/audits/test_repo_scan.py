@@ -501,7 +501,10 @@ def test_the_page_writes_its_figures_with_thousands_separators(tenant: Tenant) -
     )
     page = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
     assert "12,408 files, 1 older version from git history, 2 links skipped, 1,204 large files skipped" in page
-    assert "1 blocker, 2,345 high, 0 medium" in page and "3.0\xa0MB" in page
+    assert "1 blocker, 2,345 high, 0 medium" in page and "3.0 MB" in page
+    RepoScan.objects.update(size=1000)
+    page = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "1,000 bytes" in page
 
 
 @pytest.mark.django_db
