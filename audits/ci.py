@@ -63,3 +63,24 @@ def shell(api_url: str) -> str:
 def github_actions(api_url: str) -> str:
     """The GitHub Actions workflow: the same script as a step, the token from the repository's secrets."""
     return as_actions_run(shell(api_url), _WORKFLOW)
+
+
+# The hook's id in .pre-commit-hooks.yaml at the root of this product's repository.
+HOOK_ID = "launchready-secrets"
+
+_PRE_COMMIT = """\
+# .pre-commit-config.yaml
+repos:
+  - repo: {repo}
+    rev: {rev}
+    hooks:
+      - id: {hook_id}
+"""
+
+
+def pre_commit_config(repo: str, rev: str) -> str:
+    """The lines of a project's .pre-commit-config.yaml that install the hook from this product's repository, or
+    empty when the installation does not say where that repository is published and at which revision."""
+    if not repo or not rev:
+        return ""
+    return _PRE_COMMIT.format(repo=repo, rev=rev, hook_id=HOOK_ID)

@@ -26,6 +26,7 @@ from audits.models import (
     SendFinding,
 )
 from audits.risk import RiskList
+from audits.secrets.lognames import LOG_RULE_IDS
 from launchready.models import Client, Domain
 
 SERIOUS = (Severity.BLOCKER.value, Severity.HIGH.value, Severity.MEDIUM.value)
@@ -79,6 +80,16 @@ class OpenFinding:
     url: str  # the audit run, or the repository scans, where it was found
 
 
+@dataclass(frozen=True)
+class ScanFacts:
+    """What the latest finished repository scan leaves open."""
+
+    finished_at: datetime | None
+    url: str  # the client's repository scans page
+    counts: dict[str, dict[str, int]]  # item: severity: open findings
+    logging: dict[str, int]  # item: open high or medium findings of logging calls that write secrets or personal data
+
+
 @dataclass
 class AuditFacts:
     """What the latest audit of each domain and the latest repository scan say, by item."""
@@ -90,6 +101,7 @@ class AuditFacts:
     complete: bool = False  # every latest run finished all its checks
     cdn: dict[str, str] = field(default_factory=dict)  # host: the CDN the audit saw answer for it
     unseen: dict[str, str] = field(default_factory=dict)  # item: the open finding that kept the audit from seeing it
+    scan: ScanFacts | None = None  # the latest finished repository scan's part, also counted in `counts`
 
 
 def latest_audit_facts(client_id: int) -> AuditFacts:
@@ -101,7 +113,7 @@ def latest_audit_facts(client_id: int) -> AuditFacts:
         RepoScan.objects.finished()
         .filter(client_id=client_id)
         .order_by("-created")
-        .values("id", "client__code")
+        .values("id", "client__code", "finished_at")
         .first()
     )
     if not run_ids and not scan:
@@ -113,9 +125,21 @@ def latest_audit_facts(client_id: int) -> AuditFacts:
     findings: dict[str, list[OpenFinding]] = defaultdict(list)
     audit_rows = AuditFinding.objects.filter(run_id__in=run_ids).filter(OPEN)
     scan_rows = RepoFinding.objects.filter(scan_id=scan["id"] if scan else None).filter(OPEN)
-    for rows in (audit_rows, scan_rows):
-        for item, severity, n in rows.values_list("item", "severity").annotate(n=Count("id")).order_by():
-            counts[item][severity] = counts[item].get(severity, 0) + n
+    for item, severity, n in audit_rows.values_list("item", "severity").annotate(n=Count("id")).order_by():
+        counts[item][severity] = counts[item].get(severity, 0) + n
+    in_scan: dict[str, dict[str, int]] = defaultdict(dict)
+    logging: dict[str, int] = defaultdict(int)
+    by_check = scan_rows.values_list("item", "severity", "check_id").annotate(n=Count("id")).order_by()
+    for item, severity, check_id, n in by_check:
+        counts[item][severity] = counts[item].get(severity, 0) + n
+        in_scan[item][severity] = in_scan[item].get(severity, 0) + n
+        if check_id in LOG_RULE_IDS and severity in SERIOUS:
+            logging[item] += n
+    scan_facts = (
+        ScanFacts(scan["finished_at"], reverse("repo_scans", args=[scan["client__code"]]), dict(in_scan), dict(logging))
+        if scan
+        else None
+    )
     serious = audit_rows.filter(severity__in=SERIOUS).order_by("rank", "id")
     for item, title, severity, run_code in serious.values_list("item", "title", "severity", "run__code"):
         if len(findings[item]) < 5:
@@ -138,7 +162,7 @@ def latest_audit_facts(client_id: int) -> AuditFacts:
     for check_id, title in blind.values_list("check_id", "title"):
         for item in UNSEEN_ITEMS[check_id]:
             unseen.setdefault(item.value, title)
-    return AuditFacts(run_ids, audited_at, counts, findings, complete, cdn, unseen)
+    return AuditFacts(run_ids, audited_at, counts, findings, complete, cdn, unseen, scan_facts)
 
 
 # --- the latest real send of one client ---------------------------------------------------------------

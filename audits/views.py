@@ -162,6 +162,8 @@ def repo_scans(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         "can_edit": can_edit,
         "ci_shell": ci.shell(api_url),
         "ci_workflow": ci.github_actions(api_url),
+        "pre_commit": ci.pre_commit_config(settings.PRE_COMMIT_REPO, settings.PRE_COMMIT_REV),
+        "hook_id": ci.HOOK_ID,
         "leaked_keys": leaked_keys(client),
         **_scans(client),
     }
@@ -173,7 +175,10 @@ def _upload_form(request: AuthedRequest) -> RepoUploadForm:
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > LIMITS.upload_bytes + 1024 * 1024:
         form = RepoUploadForm(data={})
-        form.add_error(None, f"The file is too large: the limit is {LIMITS.upload_bytes // 2**20} MB.")
+        # The file was sent: the error is its size, said next to the field, not that the field was left empty.
+        form.errors["archive"] = form.error_class(
+            [f"The file is too large: the limit is {LIMITS.upload_bytes // 2**20} MB."]
+        )
         return form
     return RepoUploadForm(request.POST, request.FILES)
 

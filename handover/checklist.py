@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from audits.findings import ITEM_LABELS, Item, Severity
-from audits.selectors import SERIOUS, AuditFacts, OpenFinding, RealSend, latest_audit_facts, latest_real_send
+from audits.selectors import (
+    SERIOUS,
+    AuditFacts,
+    OpenFinding,
+    RealSend,
+    ScanFacts,
+    latest_audit_facts,
+    latest_real_send,
+)
 from handover.models import ChecklistTick, PackVersion
 from launchready.formatting import plural, short_date
 from launchready.models import Route, Sprint
@@ -173,8 +181,101 @@ def _no_evidence_reason(item: Item, ev: _Evidence) -> str:
 
 
 def _judge(item: Item, ev: _Evidence) -> ItemState:
+    if item == Item.SECRETS:
+        return _secrets(ev)
     state = _from_evidence(item, ev)
     return _with_real_send(state, ev.send) if item == Item.EMAIL_AUTH else state
+
+
+SCAN_HOW = (
+    "upload it (a zip, a tar.gz or a git bundle) on the client's repository scans page, or send it from CI with the "
+    "snippet on that page"
+)
+
+
+def _secrets(ev: _Evidence) -> ItemState:
+    """Secrets handling has two witnesses: the repository scan (keys committed to the code or its history, .env
+    files, logging calls that write secrets) and the audit (keys in the scripts the site serves). It is done only
+    when both have looked and found nothing to work down; each reason names the one that spoke."""
+    item = Item.SECRETS
+    state = ItemState(item, ITEM_LABELS[item], findings=ev.findings.get(item.value, []), tick=ev.ticks.get(item.value))
+    scan = ev.audit.scan
+    in_scan = scan.counts.get(item.value, {}) if scan else {}
+    everywhere = ev.counts.get(item.value, {})
+    in_audit = {severity: n - in_scan.get(severity, 0) for severity, n in everywhere.items()}
+    logging = scan.logging.get(item.value, 0) if scan else 0
+
+    def where(severities: tuple[str, ...], word: str) -> tuple[list[str], list[str]]:
+        parts, sources = [], []
+        repo, site = (sum(c.get(s, 0) for s in severities) for c in (in_scan, in_audit))
+        if repo:
+            logs = min(logging, repo) if word == "finding" else 0
+            of_them = f" ({_logging_part(logs, repo)})" if logs else ""
+            parts.append(f"{plural(repo, word)} in the latest repository scan{of_them}")
+            sources.append("repository scan")
+        if site:
+            parts.append(f"{plural(site, word)} in what the site serves, in the latest audit")
+            sources.append("audit")
+        return parts, sources
+
+    blockers, sources = where((Severity.BLOCKER.value,), "blocker")
+    serious, serious_sources = where((Severity.HIGH.value, Severity.MEDIUM.value), "finding")
+    if blockers:
+        state.state, state.source = State.BLOCKED, " and ".join(sources)
+        state.reason = f"Open: {'; '.join(blockers)}."
+        if serious:
+            state.reason += f" Then to work down (high or medium): {'; '.join(serious)}."
+        return state
+    sources = serious_sources
+    if serious:
+        state.state, state.source = State.ATTENTION, " and ".join(sources)
+        state.reason = f"To work down (high or medium): {'; '.join(serious)}."
+    else:
+        scanned = _scan_said(scan)
+        audited = _audit_said(item, ev)
+        if scan is not None and not audited:
+            state.state, state.source = State.DONE, "audit and repository scan"
+            state.reason = f"{scanned}, and nothing leaks from what the site serves in the latest audit."
+            return state
+        if scan is None:
+            lead = "Nothing leaks from what the site serves in the latest audit, but the" if not audited else "The"
+            state.reason = f"{lead} repository has not been scanned yet: {SCAN_HOW}."
+            if audited:
+                state.reason += f" {audited}"
+        else:
+            state.reason = f"{scanned}, but {audited[0].lower()}{audited[1:]}"
+    if state.tick is not None and state.tick.done and state.state != State.BLOCKED:
+        state.state, state.source = State.DONE, "consultant"
+    return state
+
+
+def _logging_part(logs: int, findings: int) -> str:
+    """How many of a scan's findings are logging calls that write secrets or personal data, in words."""
+    if findings == 1:
+        return "a logging call that writes secrets or personal data"
+    if logs == findings:
+        return "all of them logging calls that write secrets or personal data"
+    if logs == 1:
+        return "1 of them a logging call that writes secrets or personal data"
+    return f"{logs:,} of them logging calls that write secrets or personal data"
+
+
+def _scan_said(scan: ScanFacts | None) -> str:
+    if scan is None or scan.finished_at is None:
+        return "The latest repository scan found nothing to work down"
+    on = short_date(timezone.localtime(scan.finished_at))
+    return f"The latest repository scan ({on}) found nothing to work down"
+
+
+def _audit_said(item: Item, ev: _Evidence) -> str:
+    """Why the audit cannot vouch for what the site serves, or empty when it can."""
+    if not ev.runs:
+        return "No audit of the site has finished yet, so nothing says its scripts hold no key."
+    if item.value in ev.audit.unseen:
+        return f"The audit could not check what the site serves: {ev.audit.unseen[item.value]}."
+    if not ev.audit.complete:
+        return "The latest audit did not finish every check, so it cannot show the site's scripts hold no key."
+    return ""
 
 
 SEND_HOW = "send the app's sign-up or password-reset email to the test address on the client's page"

@@ -42,6 +42,18 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def file_size(n: int) -> str:
+    """'1 byte', '1,000 bytes', '12.5 KB', '3.0 MB', '1.2 GB' (1 KB = 1,024 bytes, as file managers count)."""
+    if n < 1024:
+        return plural(n, "byte")
+    size = n / 1024
+    for unit in ("KB", "MB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GB"
+
+
 def possessive(name: str) -> str:
     """ "Brightpath's", but "Ghost Labs'": a name ending in s takes the apostrophe alone."""
     name = str(name).rstrip()

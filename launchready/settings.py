@@ -279,6 +279,11 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Where this product's repository is published, and the tag or commit of it teams pin their pre-commit hook to
+# (the repository scans page prints the lines for their .pre-commit-config.yaml); empty when not published.
+PRE_COMMIT_REPO = os.environ.get("LAUNCHREADY_HOOK_REPO", "").strip()
+PRE_COMMIT_REV = os.environ.get("LAUNCHREADY_HOOK_REV", "").strip()
+
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -288,7 +288,7 @@ def token_revoke(request: AuthedRequest, token_code: UUID) -> HttpResponse:
     require_sudo(request)
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     record_activity(token.client.workspace, request.user, "token.revoked", f"API token: {token.name}", request)
-    messages.success(request, f"{token.name} revoked: CI using it can no longer report deploys.")
+    messages.success(request, f"{token.name} revoked: CI using it can no longer report deploys or send scans.")
     return redirect("deploy_tokens", token.client.code)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from audits.recording import History, fixed_copy, recorded
 from audits.secrets.archive import ArchiveError, Limits
 from audits.secrets.repo import scan_upload
 from audits.secrets.rotation import LEAKED_UNTIL_ROTATED, NO_LONGER_SEEN, open_counts, rotated_on, still_in_code
+from launchready.formatting import plural
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,19 @@ Change = RecordedFinding.Change
 LIMITS = Limits()
 RUNNING_TOO_LONG = timedelta(minutes=15)  # past the task's hard time limit: its worker is gone
 QUEUED_TOO_LONG = timedelta(hours=6)
-NOTHING_READ = "Nothing could be checked: the upload held no file that could be read."
+NOTHING_READ = "The upload held no file that could be read."
+
+
+def nothing_read(stats: Mapping[str, int]) -> str:
+    """Why a scan that read no file could not check anything: what the upload held instead, when it held something."""
+    held = []
+    if stats.get("skipped_large"):
+        held.append(f"{plural(stats['skipped_large'], 'file')} over the {LIMITS.file_bytes >> 20} MB a file may have")
+    if stats.get("skipped_links"):
+        held.append(f"{plural(stats['skipped_links'], 'link')} (links are never followed)")
+    if not held:
+        return NOTHING_READ
+    return f"The upload held no file that could be read: only {' and '.join(held)}, skipped."
 
 
 def upload_hold(scan: RepoScan, data: bytes) -> str:
@@ -68,7 +82,7 @@ def repo_scan_execute(scan_id: int, key: str) -> RepoScan | None:
             report = scan_upload(path, LIMITS)
         if not report.stats.get("files") and not report.stats.get("blobs"):
             # Nothing read proves nothing: the scan fails rather than passing, and closes no finding.
-            return _fail(scan, NOTHING_READ)
+            return _fail(scan, nothing_read(report.stats))
         return repo_scan_finish(scan, report.findings, report.stats)
     except ArchiveError as exc:
         return _fail(scan, str(exc))

@@ -61,18 +61,25 @@ _HINTS = {
     "go": [_LOG, _PRINT, re.compile(rb"zap\s*\.")],
 }
 _HINTS["typescript"] = _HINTS["tsx"] = _HINTS["javascript"]
-# A name the file makes a logger of, whatever it is called: `const audit = pino()`, `l = logging.getLogger()`,
-# `$audit = new Logger('app')`, `sugar := zap.NewExample().Sugar()`. Its calls are then read as logging calls.
+# A name the file makes a logger of, whatever it is called: `const audit = pino()`, `this.audit = pino()`,
+# `l = logging.getLogger()`, `$audit = new Logger('app')`, `sugar := zap.NewExample().Sugar()`; or one it is handed,
+# typed as a logger: `def handle(audit: logging.Logger)`, `constructor(private audit: Logger)`. Its calls are then
+# read as logging calls.
 _JS_LOGGERS = rb"pino|winston|bunyan|log4js|signale|consola|loglevel|tslog|roarr"
 _MADE = {
     "python": re.compile(
-        rb"(?m)^[ \t]*([A-Za-z_]\w{0,40})[ \t]*(?::[^=\n]{1,60})?=[ \t]*(?:logging\.|structlog\.|loguru\.)?"
-        rb"(?:getLogger|get_logger|LoggerAdapter|logger\.bind)\("
+        rb"(?m)^[ \t]*(?:self\.|cls\.)?([A-Za-z_]\w{0,40})[ \t]*(?::[^=\n]{1,60})?=[ \t]*"
+        rb"(?:logging\.|structlog\.|loguru\.)?(?:getLogger|get_logger|LoggerAdapter|logger\.bind)\("
+        rb"|(?:[(,][ \t\n]*|^[ \t]*)([A-Za-z_]\w{0,40})[ \t]*:[ \t]*[\"']?"
+        rb"(?:logging\.|structlog\.(?:stdlib\.|typing\.)?|loguru\.)?(?:Logger|LoggerAdapter|BoundLogger|FilteringBoundLogger)\b"
     ),
     "javascript": re.compile(
-        rb"\b(?:const|let|var)\s+([A-Za-z_$][\w$]{0,40})\s*(?::[^=\n]{1,60})?=\s*(?:await\s+)?(?:new\s+)?"
+        rb"(?m)(?:\b(?:const|let|var)\s+|\bthis\.|^[ \t]*(?:(?:private|public|protected|readonly|static)\s+)*)"
+        rb"([A-Za-z_$][\w$]{0,40})\s*(?::[^=\n]{1,60})?=\s*(?:await\s+)?(?:new\s+)?"
         rb"(?:require\(\s*[\"'](?:" + _JS_LOGGERS + rb")[\"']\s*\)\s*\(|(?:" + _JS_LOGGERS + rb")\s*\("
         rb"|(?:" + _JS_LOGGERS + rb")\.(?:createLogger|getLogger|create|child)\(|Logger\(|Signale\()"
+        rb"|(?:[(,][ \t\n]*|^[ \t]*)(?:(?:private|public|protected|readonly)\s+)*([A-Za-z_$][\w$]{0,40})\??\s*:\s*"
+        rb"(?:(?:pino|winston|bunyan|log4js|tslog)\.)?(?:Logger|BaseLogger|LoggerService)\b"
     ),
     "ruby": re.compile(
         rb"(?m)^[ \t]*([$@]{0,2}[A-Za-z_]\w{0,40})[ \t]*=[ \t]*(?:::)?(?:(?:ActiveSupport::)?(?:Tagged)?Logger\.new"
@@ -87,9 +94,9 @@ _MADE = {
 _MADE["typescript"] = _MADE["tsx"] = _MADE["javascript"]
 # What a file that makes a logger holds (searched first, as plain bytes: most files make none).
 _MAKES = {
-    "python": (b"etLogger(", b"et_logger(", b"LoggerAdapter(", b".bind("),
+    "python": (b"etLogger(", b"et_logger(", b"Logger", b".bind("),
     "javascript": (b"pino", b"winston", b"bunyan", b"log4js", b"ignale", b"consola", b"loglevel", b"tslog", b"roarr",
-                   b"Logger("),
+                   b"Logger"),
     "ruby": (b"Logger", b"Rails.logger"),
     "php": (b"Logger", b"Log::channel("),
     "go": (b"zap.", b"logrus.", b"slog.", b"log.New(", b"zerolog."),
@@ -241,7 +248,7 @@ def loggers_made(data: bytes, language: str) -> frozenset[str]:
     """The names the file makes loggers of that do not say so themselves (`const audit = pino()`)."""
     if not any(needle in data for needle in _MAKES[language]):
         return frozenset()
-    names = (m.group(1).decode("ascii", "replace") for m in _MADE[language].finditer(data))
+    names = (m[m.lastindex or 1].decode("ascii", "replace") for m in _MADE[language].finditer(data))
     return frozenset([name for name in dict.fromkeys(names) if not logger_name(name)][:MAX_MADE])
 
 

@@ -40,6 +40,20 @@ class LeakedKey:
     finding: RepoFinding
     rotation: KeyRotation | None
 
+    def _evidence(self, name: str) -> str:
+        evidence = self.finding.evidence if isinstance(self.finding.evidence, dict) else {}
+        return str(evidence.get(name, ""))
+
+    @property
+    def key(self) -> str:
+        """The key as the scan shows it: its prefix and the start of its SHA-256, never the key."""
+        return self._evidence("key")
+
+    @property
+    def found_in(self) -> str:
+        """Where the scan saw it: files and lines, or the commits of the history."""
+        return self._evidence("found in")
+
 
 def leaked_keys(client: Client) -> list[LeakedKey]:
     """The keys of the latest finished scan that are open or were marked rotated, with the mark."""

@@ -3,6 +3,7 @@ a later scan closes it for good when the key is gone, and keeps it open while th
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -81,7 +82,10 @@ def test_a_founder_sees_the_key_but_cannot_mark_it(tenant: Tenant) -> None:
     key = _key(_scan(tenant))
     http = login(tenant.founder)
     page = http.get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
-    assert key.subject in page and "I rotated this key" not in page
+    assert "I rotated this key" not in page
+    # the key as the scan shows it (prefix and fingerprint) and where it was seen, not the finding's inner name
+    assert html.escape(key.evidence["key"]) in page and html.escape(key.evidence["found in"]) in page
+    assert key.subject not in page
     assert _mark(http, tenant, key).status_code == 403
     assert not KeyRotation.objects.exists()
     KeyRotation.objects.create(client=tenant.client, subject=key.subject)

@@ -111,6 +111,27 @@ TRIPS = [
     ("src/Audit.php", "<?php\n$trail = new Logger('audit');\n$trail->info($password);\n", {(P, "$password", 3)}),
     ("main.go", 'package main\nfunc f() {\n\tsugar := zap.NewExample().Sugar()\n\tsugar.Infow("x", "token", t)\n}\n',
      {(T, "t (as token)", 4)}),
+    # A logger handed to a function, or kept on an object, whatever its name
+    ("app/hooks.py", "def handle(log, password):\n    log.info(password)\n", {(P, "password", 2)}),
+    ("app/hooks.py", "def handle(audit: logging.Logger, password):\n    audit.info('pw %s', password)\n",
+     {(P, "password", 2)}),
+    ("app/hooks.py", "def handle(request, *, trail: 'structlog.stdlib.BoundLogger'):\n"
+     "    trail.info(request.headers)\n", {(H, "request.headers", 2)}),
+    ("app/svc.py", "class Svc:\n    def __init__(self):\n        self.trail = logging.getLogger('svc')\n\n"
+     "    def go(self, token):\n        self.trail.info(token)\n", {(T, "token", 6)}),
+    ("src/svc.js", "class Svc {\n  constructor() { this.logger = pino(); }\n"
+     "  go(token) { this.logger.info(token); }\n}\n", {(T, "token", 3)}),
+    ("src/svc.js", "class Svc {\n  constructor() { this.log = pino(); }\n"
+     "  go(token) {\n    this.log.info(token);\n  }\n}\n", {(T, "token", 4)}),
+    ("src/svc.js", "class Svc {\n  constructor() {\n    this.audit = pino();\n  }\n"
+     "  go(req) { this.audit.info(req.headers); }\n}\n", {(H, "req.headers", 5)}),
+    ("src/svc.ts", "class Svc {\n  private audit = pino();\n  go(token: string) { this.audit.warn({ token }); }\n}\n",
+     {(T, "token", 3)}),
+    ("src/svc.ts", "class Svc {\n  constructor(private readonly audit: pino.Logger) {}\n"
+     "  go(password: string) { this.audit.info(password); }\n}\n", {(P, "password", 3)}),
+    ("src/hook.ts", "export function handle(trail: Logger, token: string) {\n  trail.info({ token });\n}\n",
+     {(T, "token", 2)}),
+    ("src/hook.js", "function handle(log, req) {\n  log.info(req.body);\n}\n", {(B, "req.body", 2)}),
 ]  # fmt: skip
 
 QUIET = [
@@ -143,6 +164,16 @@ QUIET = [
     ("src/Safe.php", "<?php\nerror_log(strlen(trim($password)));\n$logger->info($_COOKIE['consent']);\n"),
     ("safe.go", 'package main\nfunc f() {\n\tlog.Println(len(strings.TrimSpace(token)))\n'
      '\tlog.Println(r.Cookie("theme"))\n}\n'),
+    # Loggers handed over or kept on an object, logging safely; other objects handed over or kept, not loggers
+    ("app/safe_hooks.py", "def handle(audit: logging.Logger, cache: Cache, password):\n"
+     "    audit.info('length %d', len(password))\n    cache.set(password)\n    cache.info(password)\n"
+     "    self.store = redis.Redis()\n    self.store.info(token)\n"),
+    ("src/safe_svc.ts", "class Svc {\n  private audit = pino();\n  private store = new Redis();\n"
+     "  constructor(private readonly cache: Cache, private trail: Logger) {}\n"
+     "  go(token: string) {\n    this.audit.info({ userId: user.id });\n    this.trail.info(token.length);\n"
+     "    this.store.set(token);\n    this.cache.info(token);\n    this.audit.flush(token);\n  }\n}\n"),
+    ("src/safe_svc.js", "class Svc {\n  constructor() { this.metrics = statsd(); this.log = pino(); }\n"
+     "  go(token) { this.metrics.info(token); this.log.info('refreshed'); }\n}\n"),
 ]  # fmt: skip
 
 

@@ -3,6 +3,7 @@ files as pre-commit runs it, and pre-commit itself installing the hook from this
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -123,3 +124,26 @@ def test_pre_commit_installs_the_hook_from_this_repository_and_blocks(tmp_path: 
     assert "- exit code: 1" in done.stdout
     assert redacted(FAKE_STRIPE_SECRET, "sk_live_") in done.stdout and "at:       pay.py:1" in done.stdout
     assert_no_secret(done.stdout, done.stderr)
+
+
+@pytest.mark.django_db
+def test_the_advice_on_the_repository_scans_page_installs_the_declared_hook(tenant, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from audits.ci import HOOK_ID as ADVISED
+    from tests.conftest import login
+
+    assert ADVISED == HOOK_ID == hook()["id"]
+    url = reverse("repo_scans", args=[tenant.client.code])
+    settings.PRE_COMMIT_REPO, settings.PRE_COMMIT_REV = "", ""
+    page = login(tenant.consultant).get(url).content.decode()
+    assert "repos:" not in page and "LAUNCHREADY_HOOK_REPO" in page  # no address is made up
+    settings.PRE_COMMIT_REPO, settings.PRE_COMMIT_REV = "https://git.example.com/launch-ready.git", "v0.1.0"
+    page = login(tenant.consultant).get(url).content.decode()
+    start = page.index("# .pre-commit-config.yaml")
+    advice = html.unescape(page[start : page.index("</pre>", start)])
+    assert yaml.safe_load(advice) == {
+        "repos": [
+            {"repo": "https://git.example.com/launch-ready.git", "rev": "v0.1.0", "hooks": [{"id": hook()["id"]}]}
+        ]
+    }

@@ -369,19 +369,29 @@ def test_a_second_scan_marks_what_was_fixed_but_a_committed_key_stays_open(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "data",
-    [zip_bytes({"acme/": b""}), zip_bytes({}, symlinks={"acme/link.py": "/etc/passwd"})],
-    ids=["only a folder", "only a link"],
+    "data, reason",
+    [
+        (zip_bytes({"acme/": b""}), "The upload held no file that could be read."),
+        (
+            zip_bytes({}, symlinks={"acme/link.py": "/etc/passwd"}),
+            "The upload held no file that could be read: only 1 link (links are never followed), skipped.",
+        ),
+        (
+            zip_bytes({"acme/zeros.bin": b"\0" * (6 << 20)}),  # a bomb: megabytes of zeros that pack into kilobytes
+            "The upload held no file that could be read: only 1 file over the 5 MB a file may have, skipped.",
+        ),
+    ],
+    ids=["only a folder", "only a link", "only a file too large"],
 )
-def test_an_upload_with_nothing_to_read_fails_and_closes_nothing(
-    tenant: Tenant, repo: Path, tmp_path: Path, data: bytes
+def test_an_upload_with_nothing_to_read_fails_says_what_it_held_and_closes_nothing(
+    tenant: Tenant, repo: Path, tmp_path: Path, data: bytes, reason: str
 ) -> None:
     first, key = _upload(tenant, zip_of(repo, tmp_path / "acme.zip").read_bytes())
     repo_scan_execute(first.id, key)
     empty, key = _upload(tenant, data, "acme-2.zip")
     failed = repo_scan_execute(empty.id, key)
     assert failed is not None and failed.state == RepoScan.State.FAILED
-    assert failed.reason == "Nothing could be checked: the upload held no file that could be read."
+    assert failed.reason == reason
     assert not RepoFinding.objects.filter(scan=empty).exists()
     assert risk_list(tenant.client).scan == first and risk_list(tenant.client).go is False
 
@@ -474,7 +484,27 @@ def test_the_page_refuses_a_file_over_the_limit(tenant: Tenant, monkeypatch: pyt
     huge.name = "huge.zip"
     response = http.post(url, {"archive": huge})
     assert response.status_code == 400 and "too large" in response.content.decode()
+    assert "This field is required" not in response.content.decode()  # a file was sent: its size is the fault
     assert not RepoScan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_page_writes_its_figures_with_thousands_separators(tenant: Tenant) -> None:
+    stats = {"files": 12408, "blobs": 1, "commits_with_history": 3, "skipped_large": 1204, "skipped_links": 2}
+    RepoScan.objects.create(
+        client=tenant.client,
+        filename="big.zip",
+        state=RepoScan.State.DONE,
+        size=3 * 2**20,
+        stats=stats,
+        counts={"blocker": 1, "high": 2345},
+    )
+    page = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "12,408 files, 1 older version from git history, 2 links skipped, 1,204 large files skipped" in page
+    assert "1 blocker, 2,345 high, 0 medium" in page and "3.0 MB" in page
+    RepoScan.objects.update(size=1000)
+    page = login(tenant.consultant).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
+    assert "1,000 bytes" in page
 
 
 @pytest.mark.django_db

@@ -86,11 +86,42 @@ def test_a_clean_area_ticks_its_item_and_an_open_blocker_unticks_it(tenant: Tena
     assert ssl.reason == "1 blocker open in the latest audit." and ssl.findings[0].title == "Certificate expired on www"
 
 
+def _secrets(tenant: Tenant):  # type: ignore[no-untyped-def]
+    return next(i for i in sprint_checklist(tenant.sprint).items if i.item == "secrets")
+
+
+def test_secrets_handling_waits_for_a_repository_scan_and_says_how_to_make_one(tenant: Tenant) -> None:
+    assert "No audit of the site has finished yet" in _secrets(tenant).reason
+    assert "the repository has not been scanned yet" in _secrets(tenant).reason.lower()
+    _run(tenant, ("ssl", "low", "Short HSTS"))
+    secrets = _secrets(tenant)
+    assert (secrets.state, secrets.source) == (State.TODO, "")  # clean public scripts are not a clean repository
+    assert secrets.reason == (
+        "Nothing leaks from what the site serves in the latest audit, but the repository has not been scanned yet: "
+        "upload it (a zip, a tar.gz or a git bundle) on the client's repository scans page, or send it from CI with "
+        "the snippet on that page."
+    )
+    assert "audit" not in secrets.reason.replace("latest audit", "")
+    RepoScan.objects.create(client=tenant.client, state=RepoScan.State.DONE, filename="app.zip", kind="zip")
+    secrets = _secrets(tenant)
+    assert (secrets.state, secrets.source) == (State.DONE, "audit and repository scan")
+    assert secrets.reason.startswith("The latest repository scan") and "nothing leaks" in secrets.reason
+
+
+def test_a_scan_without_a_finished_audit_says_the_site_is_not_checked(tenant: Tenant) -> None:
+    RepoScan.objects.create(client=tenant.client, state=RepoScan.State.DONE, filename="app.zip", kind="zip")
+    secrets = _secrets(tenant)
+    assert secrets.state == State.TODO
+    assert secrets.reason == (
+        "The latest repository scan found nothing to work down, but no audit of the site has finished yet, so "
+        "nothing says its scripts hold no key."
+    )
+
+
 def test_a_key_committed_to_the_repository_unticks_secrets_handling(tenant: Tenant) -> None:
-    from audits.models import RepoFinding, RepoScan
+    from audits.models import RepoFinding
 
     _run(tenant, ("ssl", "low", "Short HSTS"))
-    assert _states(tenant)["secrets"] == (State.DONE, "audit")  # nothing leaked in the public bundles
     scan = RepoScan.objects.create(client=tenant.client, state=RepoScan.State.DONE, filename="app.zip", kind="zip")
     RepoFinding.objects.create(
         scan=scan,
@@ -103,24 +134,52 @@ def test_a_key_committed_to_the_repository_unticks_secrets_handling(tenant: Tena
         explanation="",
         fix="",
     )
-    secrets = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "secrets")
-    assert (secrets.state, secrets.source) == (State.BLOCKED, "audit")
+    ChecklistTick.objects.create(sprint=tenant.sprint, item="secrets", done=True, ticked_by=tenant.consultant)
+    secrets = _secrets(tenant)
+    assert (secrets.state, secrets.source) == (State.BLOCKED, "repository scan")
+    assert secrets.reason == "Open: 1 blocker in the latest repository scan."
     assert secrets.findings[0].title == "A Stripe secret key is committed to the repository"
     assert secrets.findings[0].url == reverse("repo_scans", args=[tenant.client.code])
+    RepoFinding.objects.create(
+        scan=scan,
+        check_id="secrets.log.token",
+        subject="repo#app/api.py#token",
+        area="secrets",
+        severity="high",
+        item="secrets",
+        title="app/api.py logs a token: token",
+        explanation="",
+        fix="",
+    )
+    _run(tenant, ("secrets", "blocker", "A Stripe secret key in a public script"))
+    secrets = _secrets(tenant)
+    assert (secrets.state, secrets.source) == (State.BLOCKED, "repository scan and audit")
+    assert secrets.reason == (
+        "Open: 1 blocker in the latest repository scan; 1 blocker in what the site serves, in the latest audit. "
+        "Then to work down (high or medium): 1 finding in the latest repository scan (a logging call that writes "
+        "secrets or personal data)."
+    )
 
 
 def test_logging_calls_that_write_secrets_keep_secrets_handling_open(tenant: Tenant, tmp_path: Path) -> None:
     _run(tenant)
-    assert _states(tenant)["secrets"] == (State.DONE, "audit")
     scan = RepoScan.objects.create(client=tenant.client, filename="app.zip", kind="zip")
     upload = tmp_path / "app.zip"
-    upload.write_bytes(zip_bytes({"shop-main/app/views.py": b"def login(request):\n    logger.info(request.POST)\n"}))
+    source = b"def login(request):\n    logger.info(request.POST)\n    logger.info(user.email)\n"
+    files = {"shop-main/app/views.py": source, "shop-main/.env.example": b"", "shop-main/app/s.py": b"DEBUG = 1\n"}
+    upload.write_bytes(zip_bytes(files))
     report = scan_upload(upload)
     repo_scan_finish(scan, report.findings, report.stats)
-    secrets = next(i for i in sprint_checklist(tenant.sprint).items if i.item == "secrets")
-    assert (secrets.state, secrets.source) == (State.ATTENTION, "audit")
-    assert secrets.reason == "1 finding to work down (high or medium)."
-    assert [f.title for f in secrets.findings] == ["app/views.py logs a whole request body: request.POST"]
+    secrets = _secrets(tenant)
+    assert (secrets.state, secrets.source) == (State.ATTENTION, "repository scan")
+    assert secrets.reason == (
+        "To work down (high or medium): 2 findings in the latest repository scan (all of them logging calls that "
+        "write secrets or personal data)."
+    )
+    assert sorted(f.title for f in secrets.findings) == [
+        "app/views.py logs a whole request body: request.POST",
+        "app/views.py logs an email address: user.email",
+    ]
 
 
 def test_a_manual_tick_never_hides_an_open_blocker(tenant: Tenant) -> None:

@@ -79,3 +79,22 @@ def test_the_monitoring_page_reads_well_for_a_name_ending_in_s(tenant: Tenant) -
 def test_every_template_words_a_response_time_as_the_pack_and_report_do(value: float | None, shown: str) -> None:
     page = engines["django"].from_string("p95: {{ v|latency }}").render({"v": value})
     assert page == f"p95: {shown}"
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "shown"),
+    [
+        ('{{ n|counted:"file" }}', 12408, "12,408 files"),
+        ('{{ n|counted:"file" }}', 1, "1 file"),
+        ('{{ n|counted:"large file" }}', None, "0 large files"),
+        ("{{ n|figure }}", 2345, "2,345"),
+        ("{{ n|figure }}", "", "0"),
+        ("{{ n|file_size }}", 1, "1 byte"),
+        ("{{ n|file_size }}", 1000, "1,000 bytes"),
+        ("{{ n|file_size }}", 12_800, "12.5 KB"),
+        ("{{ n|file_size }}", 3 * 2**20, "3.0 MB"),
+        ("{{ n|file_size }}", 1536 * 2**30, "1,536.0 GB"),
+    ],
+)
+def test_figures_have_thousands_separators(template: str, value: object, shown: str) -> None:
+    assert engines["django"].from_string(template).render({"n": value}) == shown

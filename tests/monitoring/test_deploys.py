@@ -98,6 +98,33 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(tenant: Tenant) -> No
     assert login(tenant.founder).get(url).status_code == 403
 
 
+def test_the_token_page_says_what_a_token_can_and_cannot_do_and_each_part_holds(tenant: Tenant) -> None:
+    from audits.models import RepoScan
+    from tests.conftest import make_tenant
+
+    page = login(tenant.consultant).get(reverse("deploy_tokens", args=[tenant.client.code])).content.decode()
+    powers = page[page.index('id="token-powers"') : page.index("</div>", page.index('id="token-powers"'))]
+    for said in (
+        "report a deploy",
+        "send the repository to scan",
+        "read anything of another client",
+        "sign in to Launch Ready",
+        "change anything else",
+        "a single time",
+        "Revoking one takes effect at once",
+    ):
+        assert said in powers
+    token, value = token_create(client=tenant.client, name="CI", user=tenant.consultant)
+    bearer = {"Authorization": f"Bearer {value}"}
+    other = make_tenant()
+    their_scan = RepoScan.objects.create(client=other.client, filename="theirs.zip", kind="zip")
+    assert HttpClient().get(reverse("api_scan", args=[their_scan.code]), headers=bearer).status_code == 404
+    for page_url in (reverse("dashboard"), reverse("client_detail", args=[tenant.client.code])):
+        assert HttpClient().get(page_url, headers=bearer).status_code == 302  # to the sign-in page: not a session
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created)
+    assert _post(value, {"version": "v2"}).status_code == 401  # type: ignore[attr-defined]
+
+
 def test_a_new_token_never_travels_in_a_cookie(tenant: Tenant) -> None:
     response = login(tenant.consultant).post(reverse("deploy_tokens", args=[tenant.client.code]), {"name": "CI"})
     assert all("lr_" not in morsel.value for morsel in response.cookies.values())

@@ -142,7 +142,10 @@ def test_logging_calls_that_write_secrets_are_counted_on_the_verdict_risk_list_a
     assert risks.go is True and {f.check_id for f in risks.all_open} >= set(logged)
     AuditRun.objects.create(domain=tenant.domain, state=AuditRun.State.DONE, go=True)  # the domain audited clean
     secrets_item = next(i for i in sprint_checklist(tenant.sprint).items if i.item.value == "secrets")
-    assert secrets_item.state == State.ATTENTION and secrets_item.reason == "3 findings to work down (high or medium)."
+    assert secrets_item.state == State.ATTENTION and secrets_item.reason == (
+        "To work down (high or medium): 3 findings in the latest repository scan (all of them logging calls that "
+        "write secrets or personal data)."
+    )
     assert {f.title for f in secrets_item.findings} == {
         "app/auth.py logs a password: PASSWORD",
         "web/server.js logs whole request headers: req.headers",
@@ -276,7 +279,7 @@ def test_an_empty_bundle_from_ci_cannot_pass_nor_close_the_risk_list(
     with django_capture_on_commit_callbacks(execute=True):
         empty = send(secret, zip_bytes({"acme/": b""}))
     result = verdict(secret, empty.json()["url"]).json()
-    assert result["state"] == "error" and result["reason"].startswith("Nothing could be checked")
+    assert result["state"] == "error" and result["reason"] == "The upload held no file that could be read."
     with django_capture_on_commit_callbacks(execute=True):
         clean = send(secret, zip_bytes({"acme/app.py": b"print('hello')\n"}))
     result = verdict(secret, clean.json()["url"]).json()
@@ -294,9 +297,9 @@ def test_the_scans_list_says_what_was_read_and_why_a_scan_could_not_check(tenant
     )  # fmt: skip
     RepoScan.objects.create(
         client=tenant.client, filename="empty.zip", kind="zip", size=10, state=RepoScan.State.FAILED,
-        reason="Nothing could be checked: the upload held no file that could be read.",
+        reason="The upload held no file that could be read.",
     )  # fmt: skip
     page = login(tenant.founder).get(reverse("repo_scans", args=[tenant.client.code])).content.decode()
     assert "1 file, no git history in it, 1 large file skipped" in page
     assert "from git history" not in page and "large files" not in page
-    assert "Could not check: Nothing could be checked" in page
+    assert "Could not check: The upload held no file that could be read." in page
