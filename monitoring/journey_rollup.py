@@ -89,14 +89,21 @@ def add_runs(runs: Iterable[JourneyRun]) -> int:
             fresh.setdefault((run.journey_id, period, start), JourneyWindow()).add(1, 0 if run.ok else 1, hist, steps)
     if not fresh:
         return 0
-    wanted = Q()
-    for journey_id, period_name, start in fresh:
-        wanted |= Q(journey_id=journey_id, period=period_name, start=start)
+    # The round's journeys and the hour and day they ran in (a round straddles two of each at most): what the
+    # query finds beyond the round's own rows is left alone.
+    journey_ids = {jid for jid, _, _ in fresh}
+    starts = {start for _, _, start in fresh}
     with transaction.atomic():
-        existing = JourneyRollup.objects.select_for_update().filter(wanted).order_by("id")
-        for row in existing:
-            acc = fresh[(row.journey_id, row.period, row.start)]
-            acc.add(row.runs, row.failures, row.histogram, row.step_histograms)
+        existing = (
+            JourneyRollup.objects.select_for_update()
+            .filter(journey_id__in=journey_ids, start__in=starts)
+            .order_by("id")
+            .values_list("journey_id", "period", "start", "runs", "failures", "histogram", "step_histograms")
+        )
+        for jid, period_name, start, runs_n, failures, hist, steps_hist in existing:
+            acc = fresh.get((jid, period_name, start))
+            if acc is not None:
+                acc.add(runs_n, failures, hist, steps_hist)
         JourneyRollup.objects.bulk_create(
             [
                 JourneyRollup(

@@ -323,9 +323,11 @@ class JourneyOutageFacts:
     detail: str
 
 
-def journey_outages(client_ids: list[int], start: datetime, end: datetime) -> list[JourneyOutageFacts]:
-    """The outages of these clients' journeys that overlap [start, end), and every one still open whenever it
-    began, oldest first."""
+def journey_outages(journey_ids: list[int], start: datetime, end: datetime) -> list[JourneyOutageFacts]:
+    """The outages of these journeys that overlap [start, end), and every one still open whenever it began,
+    oldest first (no query for no journey)."""
+    if not journey_ids:
+        return []
     return [
         JourneyOutageFacts(
             i.journey.client_id,
@@ -335,7 +337,7 @@ def journey_outages(client_ids: list[int], start: datetime, end: datetime) -> li
             i.ended_at,
             i.detail,
         )
-        for i in JourneyIncident.objects.filter(journey__client_id__in=client_ids)
+        for i in JourneyIncident.objects.filter(journey_id__in=journey_ids)
         .filter(Q(ended_at__isnull=True) | Q(started_at__lt=end, ended_at__gte=start))
         .select_related("journey")
         .order_by("started_at")

@@ -148,7 +148,7 @@ class _Facts:
         self.journey_week = monitoring.journey_windows(journey_ids, start, end)
         self.journey_last_week = monitoring.journey_windows(journey_ids, start - WEEK, start)
         self.journey_outages: dict[int, list[monitoring.JourneyOutageFacts]] = defaultdict(list)
-        for journey_outage in monitoring.journey_outages(ids, start, end):
+        for journey_outage in monitoring.journey_outages(journey_ids, start, end):
             if journey_outage.started_at < end:
                 self.journey_outages[journey_outage.client_id].append(journey_outage)
         self.jobs: dict[int, list[monitoring.HeartbeatOutageFacts]] = defaultdict(list)

@@ -100,7 +100,7 @@ def test_the_query_count_does_not_grow_with_history(weeks: int, django_assert_ma
     add_routes(tenant.domain)
     period = history(tenant.client, weeks=weeks)
     week_events(tenant.client, tenant.domain, period)
-    with django_assert_max_num_queries(18):  # the latest repository scans' findings, the heartbeats' outages, senders
+    with django_assert_max_num_queries(19):  # the latest scans' findings, heartbeats' outages, senders, journeys
         data = build_report(tenant.client, WEEK, now=_now(tenant))
     assert data["summary"]["probes"] == 3 * 7 * 2 * 20
 
