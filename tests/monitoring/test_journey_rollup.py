@@ -153,3 +153,15 @@ def test_another_tenants_journey_is_a_404(tenant: Tenant, other_tenant: Tenant) 
     assert http.get(reverse("journey_detail", args=[journey.code])).status_code == 404
     page = http.get(reverse("client_monitoring", args=[tenant.client.code])).content.decode()
     assert "Their checkout" not in page and str(journey.code) not in page
+
+
+def test_a_round_is_added_in_the_same_queries_whatever_its_size(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    journeys = [_journey(tenant) for _ in range(40)]
+    at = timezone.now()
+    first = [_run(j, at, (40, 90, 140)) for j in journeys]
+    second = [_run(j, at + timedelta(seconds=1), (40, 90, 1400)) for j in journeys]
+    journey_rollup.add_runs(first)
+    with django_assert_max_num_queries(4):  # the rows locked and read, written back (and the savepoint's two)
+        assert journey_rollup.add_runs(second) == 80
+    windows = journey_rollup.last_hours([j.id for j in journeys], 24)
+    assert {(w.runs, w.step_p95(2)) for w in windows.values()} == {(2, 1500.0)}
