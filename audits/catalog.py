@@ -62,6 +62,11 @@ FIREBASE_KEY_RESTRICTION = (
     "without signing in. If someone else has used the key, replace it: {rotation}"
 )
 
+# A failing journey's fix: the run's own advice (monitoring/journey_explain.py), then how it is seen fixed.
+JOURNEY_FIX = (
+    "{fix}\nThen run the journey again from the client's journeys page: the next run that passes marks it fixed."
+)
+
 CATALOG: dict[str, Verdict] = {
     # --- Domain and DNS ------------------------------------------------------------------------
     "dns.host.missing": _v(
@@ -370,8 +375,8 @@ CATALOG: dict[str, Verdict] = {
         H,
         Item.REDIRECTS,
         "The {kind} route {url} answers with a redirect",
-        "Payment providers and identity providers do not follow redirects on {kind} calls; events and "
-        "sign-ins will be lost.",
+        "The sign-in provider sends people back to exactly the address registered with it; a redirect there "
+        "can lose the sign-in on the way (its code, or the cookie set on another host), and people cannot sign in.",
         "Register the final URL ({final}) with the provider, or stop redirecting this path.",
     ),
     "redirect.mixed_content": _v(
@@ -422,6 +427,64 @@ CATALOG: dict[str, Verdict] = {
         "{kind} route {url} is slow: p95 {p95} ms",
         "Of {samples} sample requests, more than one took longer than the 500 ms budget; the slowest took {p95} ms.",
         "Profile the route; add caching or indexes for its slowest queries.",
+    ),
+    # --- Webhooks (an unsigned event POSTed to each webhook route) ------------------------------------
+    "webhook.redirects": _v(
+        RT,
+        H,
+        Item.REDIRECTS,
+        "The webhook {url} answers an event with a redirect: {status}",
+        "An event POSTed there, as a provider sends one, was sent on to {target}. Webhook providers do not follow "
+        "redirects (Stripe, GitHub and Slack count them as failures), and those that do turn a 301 or 302 into a "
+        "GET without the event: every event is retried until the provider disables the endpoint.",
+        "Register the final address ({target}) with the provider, or answer on {path} itself (a trailing-slash "
+        "or canonical-host rule in front of the app is the usual cause).",
+    ),
+    "webhook.accepts_unsigned": _v(
+        RT,
+        H,
+        Item.SECRETS,
+        "The webhook {url} accepts an event with no signature",
+        "It answered {status} to an event that carried no signature: anyone who knows the address can send it "
+        "events (a payment that never happened, a cancelled plan) and the app acts on them.",
+        "Verify the provider's signature before acting on an event (Stripe's Stripe-Signature header with the "
+        "endpoint's signing secret, GitHub's X-Hub-Signature-256), and answer 400 when it is missing or wrong.",
+    ),
+    "webhook.fails_unsigned": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "The webhook {url} fails with {status} on an event with no signature",
+        "It answered {status} instead of refusing the event. Providers retry every 5xx and then disable the "
+        "endpoint, and a handler that crashes on an event it should refuse reads the event before checking who "
+        "sent it.",
+        "Check the signature first and answer 400 when it is missing or wrong, before parsing the event; then "
+        "look for the error in the app's logs.",
+    ),
+    "webhook.not_found": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "The webhook {url} does not exist: {status}",
+        "It answered {status} to an event: the provider's events go nowhere; they are retried, then dropped.",
+        "Deploy the webhook handler at {path}, or register the address it has with the provider.",
+    ),
+    "webhook.post_refused": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "The webhook {url} refuses POST: {status}",
+        "It does not take a POST, which is how every provider delivers its events: each one is retried, then dropped.",
+        "Route POST requests on {path} to the webhook handler.",
+    ),
+    "webhook.slow": _v(
+        RT,
+        M,
+        Item.UPTIME,
+        "The webhook {url} takes {took} to answer an event",
+        "It took {took} to answer an event it should turn away at once. Providers give up after 10 to 30 s and "
+        "retry; a handler that does its work before answering piles up retries and duplicate events.",
+        "Answer as soon as the signature is checked and do the work in a background job.",
     ),
     # --- Edge and caching --------------------------------------------------------------------------
     "edge.no_cdn": _v(
@@ -1443,6 +1506,26 @@ CATALOG: dict[str, Verdict] = {
         "Categories tried: {categories}. Replies were checked for the canary, key-shaped strings and "
         "email addresses that were not in the question.",
         "Nothing to do; re-run after each change to the assistant's prompt or tools.",
+    ),
+    # --- Customer journeys (the latest run of each of the client's journeys) ----------------------------
+    "journey.sign_in.failing": _v(
+        RT,
+        B,
+        Item.UPTIME,
+        "Customers cannot sign in: the journey “{journey}” fails: {summary}",
+        "The latest run of “{journey}” ({trigger}) failed at step {number} of {steps}, “{step}”. {detail} Until "
+        "a run passes, a customer who signs in does not get into the app, and nothing behind sign-in is theirs.",
+        JOURNEY_FIX,
+    ),
+    "journey.path.failing": _v(
+        RT,
+        H,
+        Item.UPTIME,
+        "A customer path is broken: the journey “{journey}” fails: {summary}",
+        "The latest run of “{journey}” ({trigger}) failed at step {number} of {steps}, “{step}”. {detail} The "
+        "journey does not sign in with the test account's password, so signing in itself is not shown broken: "
+        "the customers who take this path meet the same failure.",
+        JOURNEY_FIX,
     ),
     "audit.check_failed": _v(
         A,

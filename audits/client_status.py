@@ -1,6 +1,7 @@
 """The audits' part of each client's status row (launchready/status.py): the launch verdict of the latest
-finished run of each of its domains and of its latest repository scan, its open blockers, and whether an audit
-is under way. Refreshed whenever one of those changes: a run is queued, saved or ended, a scan finishes, a
+finished run of each of its domains, of its latest repository scan, its latest real send and its journeys' latest
+runs, its open blockers, and whether an audit is under way. Refreshed whenever one of those changes: a run is
+queued, saved or ended, a scan finishes, a real send is judged, a journey's finding opens, closes or goes, a
 domain is deleted (audits/apps.py connects the signals; the lifecycle calls `refresh` where it updates rows
 without saving them)."""
 
@@ -12,7 +13,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 
 from audits.findings import LaunchVerdict, Severity
-from audits.models import OPEN, AuditRun, SendFinding
+from audits.models import OPEN, AuditRun, JourneyFinding, SendFinding
 from audits.risk import latest_scans, latest_sends
 from launchready import status
 from launchready.models import Domain
@@ -23,8 +24,8 @@ FIELDS = ("verdict", "blockers", "auditing")
 def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
     """The launch verdict (go, no_go, unchecked; empty: never audited) and open blockers per client, from the
     latest finished run of each of its domains, and whether an audit is under way: a blocker anywhere (the
-    latest repository scan's and the latest real send's included) is no-go, a run that could not check keeps the
-    others from saying go; four queries."""
+    latest repository scan's, the latest real send's and a failing sign-in journey's included) is no-go, a run that
+    could not check keeps the others from saying go; five queries."""
     latest = AuditRun.objects.finished().filter(domain=OuterRef("pk")).order_by("-created")
     rows = Domain.objects.filter(client_id__in=client_ids).annotate(
         counts=Subquery(latest.values("counts")[:1]),
@@ -50,6 +51,9 @@ def client_verdicts(client_ids: list[int]) -> dict[int, tuple[str, int, bool]]:
     send_blockers = SendFinding.objects.filter(message_id__in=sends.values(), severity=Severity.BLOCKER)
     for client_id in send_blockers.filter(OPEN).values_list("message__address__client_id", flat=True):
         blockers[client_id] += 1
+    journey_blockers = JourneyFinding.objects.filter(client_id__in=client_ids, severity=Severity.BLOCKER)
+    for client_id in journey_blockers.filter(OPEN).values_list("client_id", flat=True):  # customers cannot sign in
+        blockers[client_id] = blockers.get(client_id, 0) + 1
     verdicts = {cid: (LaunchVerdict.of(n, cid in unchecked).value, n, cid in auditing) for cid, n in blockers.items()}
     return {cid: ("", 0, True) for cid in auditing} | verdicts
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from audits.checks import assistant, edge, email, headers, redirects, routes, secrets, tls
+from audits.checks import assistant, edge, email, headers, redirects, routes, secrets, tls, webhooks
 from audits.checks import dns as dns_checks
 from audits.checks.declaration import Check, CheckFn
 from audits.findings import Finding
@@ -28,6 +28,7 @@ CHECKS: tuple[Check, ...] = (
     *tls.CHECKS,
     *redirects.CHECKS,
     *routes.CHECKS,
+    *webhooks.CHECKS,
     *edge.CHECKS,
     *headers.CHECKS,
     *secrets.CHECKS,

@@ -374,6 +374,26 @@ class SendFinding(RecordedFinding):
         return f"Real send of {local_date(self.message.received)}"
 
 
+class JourneyFinding(RecordedFinding):
+    """The latest run of one of the client's journeys, recorded like an audit's finding so that it joins the
+    client's risk list: open while the latest run failed (a sign-in journey's failure is a blocker), fixed by the
+    next run that passes. The journey is named by its code and name only: the journeys themselves are the
+    monitoring's."""
+
+    client = models.ForeignKey(Client, models.CASCADE, related_name="journey_findings")
+    journey = models.UUIDField(help_text="The journey's code.")
+    journey_name = models.CharField(max_length=120)
+    ran_at = models.DateTimeField(help_text="When the run this row reflects started.")
+
+    class Meta:
+        ordering = ["rank", "id"]
+        constraints = [models.UniqueConstraint(fields=["client", "journey"], name="one_finding_per_journey")]
+
+    @property
+    def source(self) -> str:
+        return f"Journey {self.journey_name}"
+
+
 class DmarcReport(models.Model):
     """One DMARC aggregate report received for a client: who sent it, for which domain and period. Its records
     are summed into DmarcSource rows; the same report received twice (same reporter, same report id) counts once."""

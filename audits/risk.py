@@ -13,6 +13,7 @@ from audits.findings import Area, Finding, LaunchVerdict, Severity
 from audits.models import (
     AuditFinding,
     AuditRun,
+    JourneyFinding,
     MailAddress,
     ReceivedMessage,
     RecordedFinding,
@@ -99,6 +100,7 @@ class RiskList:
     scan: RepoScan | None = None  # the latest finished repository scan, whose findings are included
     verdict: LaunchVerdict | None = None  # None: never audited
     send: ReceivedMessage | None = None  # the latest judged real send, whose findings are included
+    journeys: list[JourneyFinding] | None = None  # the journeys' latest runs that failed, or failed and then passed
 
     @property
     def blockers(self) -> int:
@@ -154,8 +156,8 @@ def latest_sends(client_ids: list[int]) -> dict[int, int]:
 
 
 def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList:
-    """The open findings of each domain's latest audit, of the latest repository scan and of the latest real
-    send, ranked together."""
+    """The open findings of each domain's latest audit, of the latest repository scan, of the latest real send
+    and of the journeys' latest runs, ranked together."""
     runs = list(latest_runs(client.domains.all()).values())
     by_id = {run.id: run for run in runs}
     rows = list(AuditFinding.objects.filter(run__in=runs).order_by("rank", "id"))
@@ -169,9 +171,10 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     send_rows = list(SendFinding.objects.filter(message=send)) if send is not None else []
     for send_row in send_rows:
         send_row.message = send  # type: ignore[assignment]
-    all_rows: list[RecordedFinding] = sorted([*rows, *scan_rows, *send_rows], key=lambda f: f.rank)
+    journey_rows = list(JourneyFinding.objects.filter(client=client))
+    all_rows: list[RecordedFinding] = sorted([*rows, *scan_rows, *send_rows, *journey_rows], key=lambda f: f.rank)
     open_rows = [f for f in all_rows if f.is_open]
-    audited = bool(runs) or scan is not None or send is not None
+    audited = bool(runs) or scan is not None or send is not None or any(journey_blocks(f) for f in journey_rows)
     verdict = client_verdict(open_rows, runs) if audited else None
     go = None if verdict is None else verdict == LaunchVerdict.GO
     all_open = list(open_rows)
@@ -180,7 +183,13 @@ def risk_list(client: Client, *, area: str = "", severity: str = "") -> RiskList
     if severity:
         open_rows = [f for f in open_rows if f.severity == severity]
     fixed = [f for f in all_rows if not f.is_open]
-    return RiskList(open_rows, fixed, runs, go, all_open, scan, verdict, send)
+    return RiskList(open_rows, fixed, runs, go, all_open, scan, verdict, send, journey_rows)
+
+
+def journey_blocks(finding: JourneyFinding) -> bool:
+    """A journey's finding that is a launch blocker: it says no-go even for a client never audited (customers
+    cannot sign in), where a lesser one waits for an audit to give a verdict beside."""
+    return finding.is_open and finding.severity == Severity.BLOCKER
 
 
 def client_verdict(open_rows: list[RecordedFinding], runs: list[AuditRun]) -> LaunchVerdict:

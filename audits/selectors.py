@@ -15,7 +15,16 @@ from audits import risk
 from audits.catalog import UNSEEN_ITEMS
 from audits.findings import LaunchVerdict, Severity
 from audits.inbound import senders
-from audits.models import OPEN, AuditFinding, AuditRun, RecordedFinding, RepoFinding, RepoScan, SendFinding
+from audits.models import (
+    OPEN,
+    AuditFinding,
+    AuditRun,
+    JourneyFinding,
+    RecordedFinding,
+    RepoFinding,
+    RepoScan,
+    SendFinding,
+)
 from audits.risk import RiskList
 from launchready.models import Client, Domain
 
@@ -208,8 +217,9 @@ class Risk:
 
 
 def open_risks(client_ids: list[int], runs: list[int]) -> dict[int, list[Risk]]:
-    """Each client's open findings but the informational ones, of these latest runs and of its latest repository
-    scan (a committed key is a blocker too), most urgent first."""
+    """Each client's open findings but the informational ones, of these latest runs, of its latest repository
+    scan (a committed key is a blocker too) and of its journeys' latest runs (so is a sign-in that fails), most
+    urgent first."""
     ranked: dict[int, list[tuple[int, Risk]]] = defaultdict(list)
     for client_id, rank, title, severity, explanation, fix in (
         AuditFinding.objects.filter(run_id__in=runs)
@@ -224,6 +234,13 @@ def open_risks(client_ids: list[int], runs: list[int]) -> dict[int, list[Risk]]:
         .exclude(change=RepoFinding.Change.FIXED)
         .exclude(severity=Severity.INFO)
         .values_list("scan__client_id", "rank", "title", "severity", "explanation", "fix")
+    ):
+        ranked[client_id].append((rank, Risk(title, severity, explanation, fix)))
+    for client_id, rank, title, severity, explanation, fix in (
+        JourneyFinding.objects.filter(client_id__in=client_ids)
+        .filter(OPEN)
+        .exclude(severity=Severity.INFO)
+        .values_list("client_id", "rank", "title", "severity", "explanation", "fix")
     ):
         ranked[client_id].append((rank, Risk(title, severity, explanation, fix)))
     return {client_id: [r for _, r in sorted(rows, key=lambda r: r[0])] for client_id, rows in ranked.items()}

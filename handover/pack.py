@@ -459,7 +459,7 @@ def _domain_map(
     result = []
     for domain in domains:
         open_here = open_by_domain.get(domain.id, [])
-        issues = sorted({f.title for f in open_here if f.check_id.startswith("redirect.")})
+        issues = sorted({f.title for f in open_here if f.item == Item.REDIRECTS})  # a webhook's redirect too
         kinds: dict[str, list[str]] = defaultdict(list)
         for route in domain.routes.all():
             purpose = HOST_PURPOSE.get(route.kind)  # type: ignore[call-overload]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from http import HTTPStatus
 
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -61,6 +62,16 @@ def percent(value: float | None, none: str = "no data yet") -> str:
         return "100%"
     text = f"{min(max(value, 0.0), 99.99):.2f}".rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+def status_words(status: int | None) -> str:
+    """An HTTP status as people read it: '301 (Moved Permanently)'."""
+    if status is None:
+        return "no status"
+    try:
+        return f"{status} ({HTTPStatus(status).phrase})"
+    except ValueError:
+        return str(status)
 
 
 def latency(value: float | None, none: str = "—") -> str:

@@ -21,6 +21,7 @@ started or dies, timed() logs one line and returns no samples: the route is then
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -34,6 +35,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +65,14 @@ async def timed(
     follow_redirects: bool = True,
     max_bytes: int | None = None,
     budgets_ms: tuple[float, ...] = (),
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
 ) -> list[FetchResult]:
-    """`count` GETs of one URL, one after another on one new connection, timed in the timing process
-    (bodies are not kept). A sample over one of the budgets (total or first byte) by no more than the
-    timer was late is taken again. The run stops at the first request that fails; [] when there is no
-    timer."""
+    """`count` requests of one URL (GETs unless told: a webhook's POST, with its headers and body), one after
+    another on one new connection, timed in the timing process (bodies are not kept). A sample over one of the
+    budgets (total or first byte) by no more than the timer was late is taken again (no budgets: each request
+    is sent once). The run stops at the first request that fails; [] when there is no timer."""
     remaining = None if net.deadline is None else max(0.05, net.deadline - time.monotonic())
     request = {
         "config": _config_to_json(net.config),
@@ -77,6 +82,7 @@ async def timed(
         "max_bytes": max_bytes,
         "budgets_ms": list(budgets_ms),
         "deadline": remaining,
+        "send": _send_to_json(method, headers, content),
     }
     # The run's own bound: its requests' deadlines one after another, retakes included, within the audit's.
     bound = count * (1 + RETAKES) * net.config.request_deadline + START_TIMEOUT
@@ -354,6 +360,7 @@ class Timer:
                     request["follow_redirects"],
                     request["max_bytes"],
                     [float(b) for b in request.get("budgets_ms", [])],
+                    _send_from_json(request.get("send") or {}),
                 )
                 queries = net.dns_queries
         finally:
@@ -362,11 +369,18 @@ class Timer:
         return {"id": request["id"], "results": [_result_to_json(r) for r in results], "dns_queries": queries}
 
     async def run(
-        self, net: Net, url: str, count: int, follow_redirects: bool, max_bytes: int | None, budgets: list[float]
+        self,
+        net: Net,
+        url: str,
+        count: int,
+        follow_redirects: bool,
+        max_bytes: int | None,
+        budgets: list[float],
+        send: dict[str, Any] | None = None,
     ) -> list[FetchResult]:
         samples: list[tuple[FetchResult, float, float]] = []
         for _ in range(count):
-            sample = await self.sample(net, url, follow_redirects, max_bytes, budgets)
+            sample = await self.sample(net, url, follow_redirects, max_bytes, budgets, send or {})
             samples.append(sample)
             if not sample[0].ok or net.expired:
                 break
@@ -374,12 +388,18 @@ class Timer:
         return [self._judged(*sample) for sample in samples]
 
     async def sample(
-        self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None, budgets: list[float]
+        self,
+        net: Net,
+        url: str,
+        follow_redirects: bool,
+        max_bytes: int | None,
+        budgets: list[float],
+        send: dict[str, Any] | None = None,
     ) -> tuple[FetchResult, float, float]:
         """One timed request, with when its first byte and its end were read. Lateness only ever adds to
         a timer, so a sample within every budget stands as it is; one over a budget that its lateness
         could explain is taken again (the least late kept)."""
-        best = await self._timed_fetch(net, url, follow_redirects, max_bytes)
+        best = await self._timed_fetch(net, url, follow_redirects, max_bytes, send or {})
         for _ in range(RETAKES):
             if not best[0].ok or net.expired or not budgets or not _over(best[0], min(budgets)):
                 break
@@ -387,17 +407,17 @@ class Timer:
             if not _in_doubt(self._judged(*best), budgets):
                 break
             await asyncio.sleep(TICK * 4)  # let the loop catch up first
-            again = await self._timed_fetch(net, url, follow_redirects, max_bytes)
+            again = await self._timed_fetch(net, url, follow_redirects, max_bytes, send or {})
             await asyncio.sleep(2 * TICK)
             if not again[0].ok or self._judged(*again).lag_ms < best[0].lag_ms:
                 best = again
         return best
 
     async def _timed_fetch(
-        self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None
+        self, net: Net, url: str, follow_redirects: bool, max_bytes: int | None, send: dict[str, Any]
     ) -> tuple[FetchResult, float, float]:
         started = time.monotonic()
-        result = await net.fetch(url, follow_redirects=follow_redirects, max_bytes=max_bytes)
+        result = await net.fetch(url, follow_redirects=follow_redirects, max_bytes=max_bytes, **send)
         ended = time.monotonic()
         result.body = b""  # the parent judges time and status; the page itself it fetched on its own
         return result, started + sum(hop.ttfb_ms for hop in result.hops[:1]) / 1000, ended
@@ -473,6 +493,25 @@ def _config_from_json(data: dict[str, Any]) -> NetConfig:
     data["resolvers"] = tuple((str(host), int(port)) for host, port in data["resolvers"])
     data["port_map"] = {int(k): int(v) for k, v in data["port_map"]}
     return NetConfig(**data)
+
+
+def _send_to_json(method: str, headers: Mapping[str, str] | None, content: bytes | None) -> dict[str, Any]:
+    """How to send the request, beyond a plain GET: its method, headers and body (base64)."""
+    return {
+        "method": method,
+        "headers": dict(headers or {}),
+        "content": base64.b64encode(content).decode("ascii") if content is not None else None,
+    }
+
+
+def _send_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """Net.fetch's keyword arguments for the request's method, headers and body."""
+    content = data.get("content")
+    return {
+        "method": str(data.get("method") or "GET"),
+        "headers": {str(k): str(v) for k, v in (data.get("headers") or {}).items()} or None,
+        "content": base64.b64decode(content) if content is not None else None,
+    }
 
 
 def _result_to_json(result: FetchResult) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A deploy's smoke-test verdict as the client's CI reads it (`GET /api/v1/deploys/<id>`): pending, passed or
 failed with the failing steps; with `?wait=N` the answer waits up to N seconds (at most 60) for the verdict,
-reading the row once a second and giving its database connection back between reads."""
+reading the row once a second and giving its database connection back between reads. The answer also carries
+the p95 of each core route the day before and the hour after the deploy (monitoring/deploy_latency.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 from django.db import connection
 
 from launchready.models import Client
+from monitoring.deploy_latency import measure
 from monitoring.models import Deploy
 
 MAX_WAIT = 60
@@ -61,7 +63,8 @@ def settled(deploy: Deploy, wait: int, *, clock: Any = time.monotonic, sleep: An
 
 
 def verdict(deploy: Deploy) -> dict[str, Any]:
-    """The verdict as JSON: its state, every step's result and the failing ones in words."""
+    """The verdict as JSON: its state, every step's result and the failing ones in words; and under "latency"
+    each core route's p95 before and after ("measuring" until the hour after is over)."""
     results = list(deploy.smoke_results or [])
     failing = [
         {"step": r.get("url", ""), "kind": r.get("kind", ""), "problem": r.get("problem", "")}
@@ -88,4 +91,5 @@ def verdict(deploy: Deploy) -> dict[str, Any]:
             }
             for r in results
         ],
+        "latency": [route.as_json() for route in measure([deploy]).get(deploy.id, [])],
     }

@@ -4,10 +4,9 @@ specific (a session lost between hosts, a redirect loop, a forged-request refusa
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from launchready.formatting import latency
+from launchready.formatting import latency, status_words
 from launchready.net import FetchError
 from launchready.psl import registrable_domain
 from monitoring.journey_results import Explanation, StepOutcome
@@ -15,15 +14,6 @@ from monitoring.journey_steps import SOURCES, variables_in
 
 SIGN_IN_WORDS = ("login", "log-in", "signin", "sign-in", "sign_in", "auth")
 CSRF_WORDS = ("csrf", "forgery", "xsrf", "authenticity token")
-
-
-def status_words(status: int | None) -> str:
-    if status is None:
-        return "no status"
-    try:
-        return f"{status} ({HTTPStatus(status).phrase})"
-    except ValueError:
-        return str(status)
 
 
 def _host(url: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -196,6 +196,12 @@ def carried_as_credentials(steps: Iterable[StepSpec], sensitive: Callable[[str],
             if sensitive(key):
                 names.update(variables_in(value))
     return names
+
+
+def posts_password(method: str, form: Iterable[Sequence[Any]], json_body: str) -> bool:
+    """A step that signs in: it posts the test account's {{password}} (in a form field or a JSON body)."""
+    form_values = " ".join(str(pair[1]) for pair in form or [] if len(pair) > 1)
+    return method == "POST" and "{{password}}" in f"{form_values} {json_body}"
 
 
 # --- the rules -------------------------------------------------------------------------------------

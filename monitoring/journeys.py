@@ -15,6 +15,7 @@ from launchready.models import Client, Domain, Route
 from launchready.net import NetConfig
 from monitoring import journey_templates
 from monitoring.journey_evidence import run_evidence
+from monitoring.journey_outcome import outcome_of
 from monitoring.journey_runner import JOURNEY_DEADLINE, JourneyResult, run
 from monitoring.journey_steps import (
     MAX_STEPS,
@@ -26,6 +27,7 @@ from monitoring.journey_steps import (
     step_problems,
 )
 from monitoring.models import Journey, JourneyRun, JourneySecret, JourneyStep
+from monitoring.signals import journey_run_recorded
 
 logger = logging.getLogger(__name__)
 RUNS_KEPT = 50  # runs of one journey kept with their evidence; older ones are deleted as new ones come
@@ -135,7 +137,8 @@ def run_journey_now(
 
 
 def record_run(journey: Journey, result: JourneyResult, trigger: str) -> JourneyRun:
-    """Keep a run with its redacted evidence, drop the runs past RUNS_KEPT, and say so in one log line."""
+    """Keep a run with its redacted evidence, drop the runs past RUNS_KEPT, say so in one log line, and tell the
+    apps that read journeys' outcomes (the risk list) how it went."""
     failing = result.failing
     explanation = failing.explanation if failing is not None else None
     redact = result.redactor.text
@@ -157,6 +160,9 @@ def record_run(journey: Journey, result: JourneyResult, trigger: str) -> Journey
         "journey run",
         extra={"journey": str(journey.code), "ok": result.ok, "ms": round(result.ms), "summary": record.summary},
     )
+    if result.steps:  # a journey without a step yet says nothing about the customers' paths
+        outcome = outcome_of(journey, record, [s.step for s in result.steps])
+        journey_run_recorded.send(sender=Journey, outcome=outcome)
     return record
 
 

@@ -370,12 +370,16 @@ class Deploy(models.Model):
     # ping after the deploy is overdue (monitoring/smoke.py); a warning beside the smoke test, never its verdict.
     job_checks = models.JSONField(default=list, blank=True)
     jobs_waiting = models.BooleanField(default=False)
+    # The p95 of each core route in the 24 hours before and the hour after (monitoring/deploy_latency.py),
+    # stored once that hour is over, while its raw probes are kept; None until then.
+    latency = models.JSONField(null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["-created"]
         indexes = [
             models.Index(fields=["client", "-created"]),
             models.Index(fields=["created"], condition=models.Q(jobs_waiting=True), name="deploys_waiting_on_jobs"),
+            models.Index(fields=["created"], condition=models.Q(latency__isnull=True), name="deploys_latency_unstored"),
         ]
 
     def __str__(self) -> str:

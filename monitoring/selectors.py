@@ -15,11 +15,14 @@ from django.db.models.functions import Coalesce
 
 from launchready.formatting import Observed
 from launchready.models import Route
-from monitoring import histogram, journey_rollup, rollup
+from monitoring import deploy_latency, histogram, journey_rollup, rollup
 from monitoring.alerts import routed_channels
+from monitoring.deploy_latency import REGRESSION_RATIO as REGRESSION_RATIO  # the weekly report's trend ratio
+from monitoring.deploy_latency import RouteLatency
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
 from monitoring.journey_incidents import step_words
 from monitoring.journey_rollup import JourneyWindow
+from monitoring.journey_steps import posts_password
 from monitoring.models import (
     Alert,
     Deploy,
@@ -171,10 +174,17 @@ class DeployFacts:
     smoke_results: list[dict[str, Any]]
     # "Every job pinged since the deploy": name, state (waiting, pinged, missed, gone), expected_by, pinged_at.
     job_checks: list[dict[str, Any]] = field(default_factory=list)
+    # The p95 of each core route the 24 hours before and the hour after (monitoring/deploy_latency.py).
+    latency: list[RouteLatency] = field(default_factory=list)
 
 
-def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[DeployFacts]:
-    """The deploys these clients reported in [start, end), oldest first, with their smoke tests' results."""
+def deploys(client_ids: list[int], start: datetime, end: datetime, now: datetime | None = None) -> list[DeployFacts]:
+    """The deploys these clients reported in [start, end), oldest first, with their smoke tests' results and
+    their core routes' p95 before and after (no more query when those are stored, two when some are not)."""
+    rows = list(
+        Deploy.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end).order_by("created")
+    )
+    latency = deploy_latency.measure(rows, now)
     return [
         DeployFacts(
             d.client_id,
@@ -186,10 +196,9 @@ def deploys(client_ids: list[int], start: datetime, end: datetime) -> list[Deplo
             d.get_smoke_display(),
             list(d.smoke_results or []),
             list(d.job_checks or []),
+            latency.get(d.id, []),
         )
-        for d in Deploy.objects.filter(client_id__in=client_ids, created__gte=start, created__lt=end).order_by(
-            "created"
-        )
+        for d in rows
     ]
 
 
@@ -271,8 +280,7 @@ class SignInFacts:
 
 
 def _signs_in(step: JourneyStep) -> bool:
-    form_values = " ".join(str(pair[1]) for pair in step.form or [] if len(pair) > 1)
-    return step.method == "POST" and "{{password}}" in f"{form_values} {step.json_body}"
+    return posts_password(step.method, step.form, step.json_body)
 
 
 def sign_in_facts(client_id: int) -> SignInFacts:

@@ -1,6 +1,7 @@
 """Keeps the monitoring's part of each client's status row (monitoring/client_status.py) in step with the
 monitors and incidents it is computed from, whoever saves or deletes them; and has the heartbeats' sweep read
-a client's cron heartbeats again when the client is saved (its time zone may have changed)."""
+a client's cron heartbeats again when the client is saved (its time zone may have changed). Sends
+`journey_run_recorded` when a journey run is kept, for the apps that read journeys' outcomes."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from typing import Any
 
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from launchready.models import Client
 from monitoring import client_status
 from monitoring.models import Heartbeat, Incident, Monitor
+
+# Sent with `outcome` (a monitoring.journey_outcome.JourneyOutcome) once a journey run is kept: a scheduled
+# run, "run now" or a deploy's smoke test.
+journey_run_recorded = Signal()
 
 
 @receiver(post_save, sender=Monitor, dispatch_uid="monitoring.client_status.monitor_saved")

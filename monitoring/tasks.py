@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring import journey_rollup, journey_scheduler, lateness
+from monitoring import deploy_latency, journey_rollup, journey_scheduler, lateness
 from monitoring.charts import BAR_DAYS, LINE_HOURS
 from monitoring.models import Deploy
 from monitoring.reminders import send_reminders
@@ -51,6 +51,8 @@ def monitoring_rollup() -> None:
     # rather than on the next visit of each client's pages.
     settle_charts(now, BAR_DAYS, LINE_HOURS)
     settle_uptime(now)
+    # The deploys whose hour after is over keep their p95 figures before the raw probes are pruned.
+    deploy_latency.settle(now)
 
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)

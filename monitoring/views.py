@@ -27,7 +27,7 @@ from launchready.formatting import uptime_text
 from launchready.jinja import jinja_partial
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
-from monitoring import charts, client_status, deploy_snippets, journey_rollup, series
+from monitoring import charts, client_status, deploy_latency, deploy_snippets, journey_rollup, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
@@ -260,11 +260,20 @@ def tokens(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         return redirect("deploy_tokens", client.code)
     deploys = list(Deploy.objects.filter(client=client)[:20])
     zone = _zone(client.timezone)
+    latency = deploy_latency.measure(deploys)
     api_url = request.build_absolute_uri(reverse("api_deploys"))
     context = {
         "client": client,
         "tokens": ApiToken.objects.filter(client=client),
-        "deploys": [(d, job_check_lines(d, zone)) for d in deploys],
+        "deploys": [
+            (
+                d,
+                job_check_lines(d, zone),
+                [(r, r.words(zone)) for r in latency.get(d.id, [])],
+                len(deploy_latency.regressions(latency.get(d.id, []))),
+            )
+            for d in deploys
+        ],
         "ci_shell": deploy_snippets.shell(api_url),
         "ci_workflow": deploy_snippets.github_actions(api_url),
     }

@@ -38,7 +38,7 @@ from monitoring import selectors as monitoring
 from reports.weeks import WEEK, Period, client_zone, covered, first_week, period_for, week_label, week_of
 
 NEXT_STEPS = 3
-TREND_RATIO = 1.2  # a p95 a fifth slower (or faster) than last week is a trend; less is noise
+TREND_RATIO = monitoring.REGRESSION_RATIO  # a p95 a fifth slower (or faster) than last week is a trend; less is noise
 CERT_WARN_DAYS = 30
 CERT_STOP_DAYS = 14
 ROUTE_ORDER = [
@@ -169,7 +169,7 @@ class _Facts:
             self.drift[event.client_id].append(event)
         self.senders = audits.senders_of(ids, start.date(), end.date())
         self.deploys: dict[int, list[monitoring.DeployFacts]] = defaultdict(list)
-        for deploy in monitoring.deploys(ids, start, end):
+        for deploy in monitoring.deploys(ids, start, end, now):
             self.deploys[deploy.client_id].append(deploy)
 
 
@@ -260,6 +260,7 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
         "fixed": fixed,
         "new": new,
         "deploys": [_deploy(d, tz) for d in facts.deploys.get(client.id, [])],
+        "deploy_regressions": _deploy_regressions(facts.deploys.get(client.id, []), tz),
         "senders": _senders(facts.senders.get(client.id)),
         "next_steps": [
             {**f, "severity_label": SEVERITY_LABEL.get(f["severity"], f["severity"])} for f in open_risks[:NEXT_STEPS]
@@ -432,6 +433,24 @@ def _deploy(deploy: monitoring.DeployFacts, tz: zoneinfo.ZoneInfo) -> dict[str, 
         "failing": failing,
         "jobs_missed": [str(c.get("name", "")) for c in deploy.job_checks if c.get("state") == "missed"],
     }
+
+
+def _deploy_regressions(deploys: list[monitoring.DeployFacts], tz: zoneinfo.ZoneInfo) -> list[str]:
+    """A sentence per deploy of the week that made a core route slower (monitoring/deploy_latency.py): the p95
+    of the hour after at least TREND_RATIO times the day before's, each on enough probes to tell."""
+    lines = []
+    for deploy in deploys:
+        slower = [r for r in deploy.latency if r.regressed]
+        if not slower:
+            continue
+        local = deploy.created.astimezone(tz)
+        version = deploy.version or deploy.commit[:8] or "unnamed"
+        routes = "; and ".join(
+            f"{r.label} ({r.url}) slower: p95 {latency(r.before_p95)} before, {latency(r.after_p95)} after"
+            for r in slower
+        )
+        lines.append(f"The deploy of {version} on {local:%A} {local.day} {local:%B} made {routes}.")
+    return lines
 
 
 def headline(data: dict[str, Any]) -> str:

@@ -137,6 +137,24 @@ def world_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
+def fresh_timer() -> Iterator[None]:
+    """No timing process before or after: the next one is started anew."""
+    from launchready import timing
+
+    def reset() -> None:
+        timer, timing.TimingProcess._instance = timing.TimingProcess._instance, None
+        if timer is not None:
+            timer._proc.kill()
+            timer.close()
+        timing.TimingProcess._failed_at = -timing.RETRY_AFTER
+        timing.TimingProcess._troubled = False
+
+    reset()
+    yield
+    reset()
+
+
+@pytest.fixture
 def sandbox_env(world_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """The LAUNCHREADY_* settings pointing at the sandbox, as the product (and a worker started after) reads them."""
     for key, value in world_sandbox.env().items():

@@ -1,4 +1,4 @@
-"""factory-boy factories for the core records."""
+"""factory-boy factories for the core records, and the monitoring records a test of latency builds on."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import INVITATION_LIFETIME, Invitation, Membership, Role, User, Workspace, hash_token
 from launchready.models import Client, Contact, Domain, Route, Sprint
+from monitoring.models import Deploy, Monitor
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -105,3 +106,25 @@ class InvitationFactory(factory.django.DjangoModelFactory[Invitation]):
     role = Role.CONSULTANT
     token_hash = factory.Sequence(lambda n: hash_token(f"token-{n}"))
     expires = factory.LazyFunction(lambda: timezone.now() + INVITATION_LIFETIME)
+
+
+class MonitorFactory(factory.django.DjangoModelFactory[Monitor]):
+    """A monitor of a route (of a new login route of a new client unless given)."""
+
+    class Meta:
+        model = Monitor
+
+    route = factory.SubFactory(RouteFactory)
+    client = factory.LazyAttribute(lambda o: o.route.domain.client)
+    url = factory.LazyAttribute(lambda o: o.route.url)
+    expected_statuses = factory.LazyFunction(lambda: [200])
+
+
+class DeployFactory(factory.django.DjangoModelFactory[Deploy]):
+    class Meta:
+        model = Deploy
+
+    client = factory.SubFactory(ClientFactory)
+    version = factory.Sequence(lambda n: f"v1.{n}.0")
+    commit = factory.Sequence(lambda n: f"{n:08x}")
+    smoke = Deploy.Smoke.PASSED

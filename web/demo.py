@@ -84,6 +84,7 @@ CLIENTS: list[dict[str, Any]] = [
             ("app", "/login", Route.Kind.LOGIN, [200], "Sign in"),
             ("app", "/dashboard", Route.Kind.DASHBOARD, [200, 302], ""),
             ("api", "/health", Route.Kind.API_HEALTH, [200], ""),
+            ("api", "/webhooks/stripe", Route.Kind.WEBHOOK, [200, 400, 405], ""),
         ],
     },
     {

@@ -1,4 +1,4 @@
-"""Redirect checks: http to https, one canonical host, loops and chains, paths kept, callbacks not
+"""Redirect checks: http to https, one canonical host, loops and chains, paths kept, sign-in callbacks not
 redirected, no mixed content."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from audits.checks.declaration import Check
 from audits.checks.routes import kind_label
 from audits.findings import Finding
-from audits.target import CALLBACK_KINDS, PAGE_KINDS, AuditTarget
+from audits.target import PAGE_KINDS, AuditTarget
+from launchready.models import Route
 from launchready.net import FetchError, FetchResult, Hop, Net
 
 PERMANENT = {301, 308}
@@ -173,7 +174,8 @@ def _canonical(target: AuditTarget, by_url: dict[str, FetchResult]) -> list[Find
 
 
 async def check_callback_routes(target: AuditTarget, net: Net) -> list[Finding]:
-    callbacks = [r for r in target.routes if r.kind in CALLBACK_KINDS]
+    # A webhook's redirect is judged on the POST a provider sends it (checks/webhooks.py), not on a GET.
+    callbacks = [r for r in target.routes if r.kind == Route.Kind.AUTH_CALLBACK]
     results = await asyncio.gather(*(net.page(r.url, follow_redirects=False) for r in callbacks))
     findings = []
     for route, result in zip(callbacks, results, strict=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -77,6 +78,8 @@ class Knobs:
     health_unreachable: bool = False
     slow_samples: bool = False
     webhook_redirect: bool = False
+    webhook_status: int = 400  # what the webhook answers an unsigned POST with (400: refused, as it should)
+    webhook_delay: float = 0.0  # seconds the webhook takes to answer a POST
     mixed_content: bool = False
     missing_app_host: bool = False
     servfail_host: bool = False
@@ -295,7 +298,7 @@ def _app_and_api(
         "/health": health,
         "/webhooks/stripe": Page(status=301, location=f"https://{api}/webhooks/stripe/")
         if k.webhook_redirect
-        else Page(respond=_webhook_refusing_unsigned),
+        else Page(respond=_webhook(k.webhook_status, k.webhook_delay)),
         "*": Page(status=404, body="{}", headers=[("Content-Type", "application/json")]),
     }
     if k.health_unreachable or k.routes_garbage:
@@ -313,11 +316,21 @@ def _app_and_api(
     )
 
 
-def _webhook_refusing_unsigned(method: str, body: bytes) -> Page:
-    """A webhook as it should be: POST only, and a post without a signature refused with 400."""
-    if method != "POST":
-        return Page(status=405, body="Method Not Allowed", headers=[("Content-Type", "text/plain"), ("Allow", "POST")])
-    return Page(status=400, body='{"error": "missing signature"}', headers=[("Content-Type", "application/json")])
+def _webhook(status: int = 400, delay: float = 0.0) -> Callable[[str, bytes], Page]:
+    """A webhook that answers an unsigned POST with `status` after `delay` seconds. As it should be: POST
+    only, and a post without a signature refused with 400, at once; a 404 or 405 answers every method."""
+    json_type = [("Content-Type", "application/json")]
+    answer = {400: '{"error": "missing signature"}', 200: '{"received": true}'}.get(status, '{"error": "failed"}')
+
+    def respond(method: str, body: bytes) -> Page:
+        if status in (404, 405):
+            return Page(status=status, body='{"error": "not here"}', headers=[*json_type, ("Allow", "GET")])
+        if method != "POST":
+            text = [("Content-Type", "text/plain"), ("Allow", "POST")]
+            return Page(status=405, body="Method Not Allowed", headers=text)
+        return Page(status=status, body=answer, headers=json_type, delay=delay)
+
+    return respond
 
 
 def _dns_extras(world: World, apex: str, k: Knobs) -> None:
@@ -410,7 +423,7 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
     "redirect.wrong_canonical": ("wrong-canonical.test", Knobs(canonical="wrong")),
     "redirect.drops_path": ("drops-path.test", Knobs(canonical="drop_path")),
     "redirect.temporary": ("temporary-redirect.test", Knobs(canonical="temporary")),
-    "redirect.on_callback": ("webhook-redirect.test", Knobs(webhook_redirect=True)),
+    "webhook.redirects": ("webhook-redirect.test", Knobs(webhook_redirect=True)),
     "redirect.mixed_content": ("mixed-content.test", Knobs(mixed_content=True)),
     "route.unexpected_status": ("login-500.test", Knobs(login_status=500)),
     "route.keyword_missing": ("login-keyword.test", Knobs(login_keyword=False)),
@@ -522,6 +535,11 @@ TRIPS: dict[str, tuple[str, Knobs]] = {
         "dmarc-pct.test",
         Knobs(dmarc=["v=DMARC1; p=quarantine; pct=50; rua=mailto:d@dmarc-pct.test"]),
     ),
+    "webhook.accepts_unsigned": ("webhook-unsigned.test", Knobs(webhook_status=200)),
+    "webhook.fails_unsigned": ("webhook-500.test", Knobs(webhook_status=500)),
+    "webhook.not_found": ("webhook-missing.test", Knobs(webhook_status=404)),
+    "webhook.post_refused": ("webhook-get-only.test", Knobs(webhook_status=405)),
+    "webhook.slow": ("webhook-slow.test", Knobs(webhook_delay=2.2)),
 }
 
 HOSTILE = "hostile.test"
@@ -630,12 +648,13 @@ DEMO: dict[str, Knobs] = {
         spf=["v=spf1 include:_spf.google.com include:spf.mtasv.net ~all"],
         bundle_leak=f'var stripePromise=loadStripe("{FAKE_STRIPE_PUBLISHABLE}");',
     ),
-    # Mid-sprint: a leaked .env file and a certificate about to expire.
+    # Mid-sprint: a leaked .env file, a certificate about to expire, and a payment webhook that takes any event.
     "studiokit.test": Knobs(
         cert=CertKind.EXPIRING_SOON,
         cookie="session=abc; Path=/",
         env_exposed=True,
         spf=["v=spf1 include:sendgrid.net ?all"],
+        webhook_status=200,
     ),
     # Just starting: the edge and email are not set up yet, login is failing, and the chat widget calls
     # OpenAI from the browser with the company's key.

@@ -24,7 +24,7 @@ from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.scenarios import HEALTHY, TRIPS
 from tests.conftest import ROOT
 
-TIMING = {"route.slow_p95", "route.slow_ttfb"}
+TIMING = {"route.slow_p95", "route.slow_ttfb", "webhook.slow"}
 CROWD = 50
 SLOW = ("slow-000.test", "slow-001.test")  # the route.slow_p95 scenario, twice, among the healthy ones
 

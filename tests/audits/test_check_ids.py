@@ -18,12 +18,13 @@ from audits.checks import dns
 from audits.engine import CHECKS, OWN_IDS
 from audits.findings import Finding
 from audits.inbound.verdict import SEND_IDS
+from audits.journey_findings import JOURNEY_IDS
 from audits.secrets.repo import REPO_SCAN_IDS
 from tests.audits.conftest import only_declared_ids
 
 AUDITS = Path(__file__).resolve().parents[2] / "audits"
-# The modules that produce findings: the checks, the engine, the repository scan (with its log-hygiene rules)
-# and a real send's verdict.
+# The modules that produce findings: the checks, the engine, the repository scan (with its log-hygiene rules),
+# a real send's verdict and a journey's latest run.
 SOURCES = sorted(
     [
         *(AUDITS / "checks").glob("*.py"),
@@ -31,6 +32,7 @@ SOURCES = sorted(
         AUDITS / "secrets" / "repo.py",
         AUDITS / "inbound" / "verdict.py",
         AUDITS / "secrets" / "lognames.py",
+        AUDITS / "journey_findings.py",
     ]
 )
 PRODUCERS: dict[str, frozenset[str]] = {check.name: check.ids for check in CHECKS} | {
@@ -39,6 +41,7 @@ PRODUCERS: dict[str, frozenset[str]] = {check.name: check.ids for check in CHECK
     "the engine": OWN_IDS,
     "the repository scan": REPO_SCAN_IDS,
     "a real send's verdict": SEND_IDS,
+    "a journey's latest run": JOURNEY_IDS,
 }
 ID_SHAPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NOT_IDS = {"env.example"}  # shaped like an id: a file name the repository scan looks for

@@ -10,6 +10,7 @@ from audits.catalog import CATALOG, render, route_impact, severity_of
 from audits.checks.routes import evaluate_route, kind_label
 from audits.engine import AuditOutcome, run_audit
 from audits.findings import Severity
+from audits.journey_findings import JOURNEY_IDS
 from audits.secrets.lognames import LOG_RULE_IDS
 from audits.target import RouteSpec
 from launchready.models import Route
@@ -50,12 +51,16 @@ NOT_TRIPPED_BY_A_DOMAIN = {
 }
 # The repository scan's log-hygiene rules, tripped by a planted call per language: tests/audits/test_log_hygiene.py.
 NOT_TRIPPED_BY_A_DOMAIN |= LOG_RULE_IDS
+# A sign-in callback that redirects: no sandbox domain has one; tests/audits/test_webhooks.py sets one up.
+NOT_TRIPPED_BY_A_DOMAIN |= {"redirect.on_callback"}
 # A fact of the good state (what serves the site), seen on the healthy domain: tests/audits/test_checks.py below.
 NOT_TRIPPED_BY_A_DOMAIN |= {"edge.cdn"}
 # Tripped by a message sent to the product's receiver, not by a domain: tests/audits/inbound/.
 NOT_TRIPPED_BY_A_DOMAIN |= {check_id for check_id in CATALOG if check_id.startswith("email.send.")}
 # Tripped by a client's AI assistant, not by its domain: tests/audits/test_assistant.py.
 NOT_TRIPPED_BY_A_DOMAIN |= {check_id for check_id in CATALOG if check_id.startswith("assistant.")}
+# Tripped by a journey's run against the sandbox's app, not by an audit: tests/audits/test_risk_journeys.py.
+NOT_TRIPPED_BY_A_DOMAIN |= JOURNEY_IDS
 
 
 def audit(sandbox: Sandbox, apex: str, labels: list[str] | None = None) -> AuditOutcome:

@@ -1,7 +1,8 @@
 """In a real browser: the consultant reads a client's monitoring page (per-route status, 90-day uptime
 bars, p95 lines with a deploy marker, the incident and its timeline) and the overview of every client,
 after real probe rounds on the sandbox; the founder sees their own monitoring page, on a phone too. And the
-heartbeats: one added through the form, jobs pinging over HTTP, late, failing and never pinged ones shown."""
+heartbeats: one added through the form, jobs pinging over HTTP, late, failing and never pinged ones shown. And
+the deploys page: each core route's p95 the day before and the hour after a deploy, at desktop and phone width."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from monitoring.rollup import rollup_day, rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record
 from tests.e2e.conftest import Screens
 from tests.factories import PASSWORD, ClientFactory, DomainFactory, MembershipFactory, UserFactory
+from tests.monitoring.latency_data import probe, roll_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -165,4 +167,50 @@ def test_consultant_adds_a_heartbeat_and_reads_the_jobs_on_the_monitoring_page(
     assert "Nightly backup" in phone.inner_text("#heartbeats") and "Add a heartbeat" not in phone.inner_text("main")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
     screens.shot(phone, "heartbeats-founder-phone")
+    phone.close()
+
+
+def test_the_deploys_page_shows_each_routes_p95_before_and_after_on_a_phone_too(
+    live_server, browser, screens: Screens
+) -> None:  # type: ignore[no-untyped-def]
+    consultant = UserFactory(email="dana@northstar.example")
+    membership = MembershipFactory(user=consultant, role=Role.OWNER)
+    client = ClientFactory(workspace=membership.workspace, name="Brightpath")
+    domain = DomainFactory(client=client, name="brightpath-app-with-a-long-name.example", hosts=["app", "api"])
+    now = timezone.now()
+    slow = Deploy.objects.create(
+        client=client, version="v3.1.0", commit="9f2c1ab", smoke=Deploy.Smoke.PASSED, created=now - timedelta(hours=2)
+    )
+    for host, path, kind, before, after, every in (
+        ("app", "/login", "login", 90.0, 280.0, 60),
+        ("app", "/billing/checkout/confirm", "checkout", 180.0, 190.0, 60),
+        ("api", "/health", "api_health", 40.0, 45.0, 300),  # every five minutes: too few in the hour to tell
+    ):
+        route = Route.objects.create(domain=domain, host=host, path=path, kind=kind, expected_statuses=[200])
+        monitor = Monitor.objects.create(client=client, route=route, url=route.url, interval=every)
+        probe(monitor, slow.created - timedelta(hours=25), slow.created, before, every)
+        probe(monitor, slow.created, now, after, every)
+    roll_up(slow.created - timedelta(hours=25), now)
+    fresh = now - timedelta(minutes=20)
+    Deploy.objects.create(client=client, version="v3.1.1", commit="77aa01c", smoke=Deploy.Smoke.PASSED, created=fresh)
+    url = live_server.url + reverse("deploy_tokens", args=[client.code])
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, live_server, consultant.email)
+    page.goto(url)
+    text = page.inner_text("ul.deploy-list")
+    assert "p95 100 ms before → 300 ms after, 3.0× slower" in text and "1 route slower since" in text
+    assert "p95 200 ms before → 200 ms after, steady" in text
+    assert "too few probes to tell (12 in the hour after, 20 needed)" in text
+    assert "measuring until" in text
+    assert page.locator("li.p95-slower").count() == 1
+    screens.shot(page, "deploys")
+    page.close()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(phone, live_server, consultant.email)
+    phone.goto(url)
+    assert "3.0× slower" in phone.inner_text("ul.deploy-list")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+    screens.shot(phone, "deploys-phone")
     phone.close()

@@ -219,3 +219,23 @@ def test_the_pack_lists_what_the_sprint_checked_off(audited: Tenant) -> None:
     assert checked["Environment variables"].endswith("Keys moved to Heroku config vars")
     assert "Handover" not in checked
     assert "Checked and in order" in version.html and "Keys moved to Heroku config vars" in version.markdown
+
+
+def test_a_broken_webhook_reads_in_the_pack_where_its_launch_ready_item_is(
+    tenant: Tenant, sandbox_env: Sandbox
+) -> None:
+    redirecting = _client_on(tenant, "webhook-redirect.test")
+    unsigned = Domain.objects.create(client=tenant.client, name="webhook-unsigned.test", hosts=["api"])
+    for domain in (redirecting, unsigned):
+        Route.objects.create(domain=domain, host="api", path="/webhooks/stripe", kind="webhook")
+        execute(AuditRun.objects.create(domain=domain))
+    pack = build_pack(tenant.client)
+    redirect_title = "The webhook https://api.webhook-redirect.test/webhooks/stripe answers an event with a redirect: "
+    (issue,) = next(d for d in pack["domains"] if d["domain"] == "webhook-redirect.test")["redirect_issues"]
+    assert issue.startswith(redirect_title)
+    unsigned_title = "The webhook https://api.webhook-unsigned.test/webhooks/stripe accepts an event with no signature"
+    assert unsigned_title in pack["secrets"]["findings"]
+    risky = {r["title"]: r for r in pack["risky"]}
+    assert risky[unsigned_title]["severity"] == "high"
+    version = pack_publish(client=tenant.client, user=tenant.consultant)
+    assert "https://api.webhook-redirect.test/webhooks/stripe/" in version.markdown  # the Location it was sent to

@@ -646,6 +646,24 @@ def test_timed_samples_are_taken_one_after_another_on_one_kept_alive_connection(
     assert all(result.final.elapsed_ms >= result.final.ttfb_ms > 0 for result in results)
 
 
+def test_a_timed_post_carries_its_headers_and_body_and_is_sent_once(sb: Sandbox) -> None:
+    """A webhook's event, timed: POSTed as given, not followed, and with no budget never taken again."""
+    event = b'{"type": "probe", "note": "caf\xc3\xa9"}'
+
+    async def work(net: Net) -> list[FetchResult]:
+        headers = {"Content-Type": "application/json"}
+        url = "https://front.net.test/form"
+        return await timed(net, url, count=1, method="POST", headers=headers, content=event, follow_redirects=False)
+
+    requests, received = sb.web.requests, len(sb.web.received)
+    (result,) = _with_net(_config(sb), work)
+    assert result.final.status == 303 and result.final.location == "/thanks" and len(result.hops) == 1
+    assert sb.web.requests - requests == 1
+    (post,) = sb.web.received[received:]
+    assert post["method"] == "POST" and post["body"] == event
+    assert post["headers"]["content-type"] == "application/json"  # type: ignore[index]
+
+
 def test_timed_samples_stop_at_the_first_failure(sb: Sandbox) -> None:
     results = _with_net(_config(sb), lambda net: timed(net, "https://front.net.test/garbage", count=5))
     assert [result.error for result in results] == [FetchError.PROTOCOL]
@@ -756,24 +774,6 @@ def test_it_refuses_to_ask_a_nameserver_at_a_private_address_and_says_so(sb: San
     refused = asyncio.run(ask())
     assert (refused.status, refused.is_failure) == (DnsStatus.REFUSED, True)
     assert refused.error == "127.0.0.53 is a loopback address; not asked"
-
-
-@pytest.fixture
-def fresh_timer() -> Iterator[None]:
-    """No timing process before or after: the next one is started anew."""
-    from launchready import timing
-
-    def reset() -> None:
-        timer, timing.TimingProcess._instance = timing.TimingProcess._instance, None
-        if timer is not None:
-            timer._proc.kill()
-            timer.close()
-        timing.TimingProcess._failed_at = -timing.RETRY_AFTER
-        timing.TimingProcess._troubled = False
-
-    reset()
-    yield
-    reset()
 
 
 def _counted_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:

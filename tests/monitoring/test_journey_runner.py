@@ -213,7 +213,7 @@ def test_in_a_round_time_an_answer_waited_for_the_busy_monitor_is_not_judged_aga
 
     from monitoring.journey_scheduler import run_round
 
-    apex = APEX_OF[Flaw.NONE]
+    apex = "slow-api.test"  # its API health answers 200 after 0.6 s: the answer comes while the loop is held
     steps = [
         StepSpec(
             name="Check the API",
@@ -224,8 +224,12 @@ def test_in_a_round_time_an_answer_waited_for_the_busy_monitor_is_not_judged_aga
 
     async def busy_round() -> list[JourneyResult]:
         async def hog() -> None:
-            await asyncio.sleep(0.01)  # the step has begun
-            time.sleep(1.5)  # another journey's work holds the loop
+            asked = world_sandbox.web.requests  # type: ignore[union-attr]
+            for _ in range(5000):  # the step has begun once its request reaches the sandbox
+                if world_sandbox.web.requests > asked:  # type: ignore[union-attr]
+                    break
+                await asyncio.sleep(0.001)
+            time.sleep(1.5)  # another journey's work holds the loop while the answer comes in
 
         hogging = asyncio.create_task(hog())
         results = await run_round([_spec(apex, steps)], world_sandbox.net_config())

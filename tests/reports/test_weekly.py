@@ -100,7 +100,10 @@ def test_the_query_count_does_not_grow_with_history(weeks: int, django_assert_ma
     add_routes(tenant.domain)
     period = history(tenant.client, weeks=weeks)
     week_events(tenant.client, tenant.domain, period)
-    with django_assert_max_num_queries(19):  # the latest scans' findings, heartbeats' outages, senders, journeys
+    # The latest repository scans' and journeys' findings, the heartbeats' outages, senders, the journeys; the core
+    # monitors of the week's deploy, whose p95 before and after the rollup task did not store (once stored, they cost
+    # no query).
+    with django_assert_max_num_queries(21):
         data = build_report(tenant.client, WEEK, now=_now(tenant))
     assert data["summary"]["probes"] == 3 * 7 * 2 * 20
 
@@ -109,7 +112,7 @@ def test_many_clients_cost_the_queries_of_one(django_assert_max_num_queries) -> 
     tenants = [make_tenant() for _ in range(6)]
     for t in tenants:
         history(t.client, weeks=1)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         reports = build_reports([t.client for t in tenants], WEEK, now=_now(tenants[0]))
     assert [r["summary"]["probes"] for r in reports.values()] == [280] * 6
 

@@ -24,6 +24,10 @@ def test_the_demo_clients_audit_with_a_story_to_tell(sandbox_env: Sandbox, tmp_p
     assert runs["brightpath.test"].go is True
     assert runs["brightpath.test"].counts.get("medium", 0) >= 2
     assert runs["studiokit.test"].findings.filter(check_id="exposure.env_file").exists()
+    # Studiokit's payment webhook takes an event with no signature; Brightpath's refuses it, as it should.
+    forged = runs["studiokit.test"].findings.get(check_id="webhook.accepts_unsigned")
+    assert forged.severity == "high" and forged.subject == "https://api.studiokit.test/webhooks/stripe"
+    assert not runs["brightpath.test"].findings.filter(check_id__startswith="webhook.").exists()
     assert runs["askmira.test"].findings.filter(check_id="route.unexpected_status", severity="blocker").exists()
     # The chat widget's bundle carries an OpenAI key; the publishable Stripe key elsewhere is only info.
     assert runs["askmira.test"].findings.filter(check_id="secrets.bundle.key", severity="blocker").exists()

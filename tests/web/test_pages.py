@@ -92,7 +92,7 @@ def test_client_page_query_count_does_not_grow_with_domains(
     for _ in range(extra_domains):
         RouteFactory.create_batch(3, domain=DomainFactory(client=tenant.client))
     http = login(tenant.consultant)
-    with django_assert_max_num_queries(19):  # the handover pack card adds one, the latest real send one, senders one
+    with django_assert_max_num_queries(20):  # the pack card, the latest real send, senders and journeys: one each
         response = http.get(reverse("client_detail", args=[tenant.client.code]))
     assert response.status_code == 200
     assert response.content.decode().count('class="domain"') == extra_domains + 1

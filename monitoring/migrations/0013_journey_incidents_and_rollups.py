@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0011_journeys'),
+        ('monitoring', '0012_deploy_latency'),
     ]
 
     operations = [
