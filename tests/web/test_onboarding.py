@@ -352,9 +352,9 @@ def test_preview_and_import_of_a_hundred_rows_take_a_bounded_number_of_queries(
         plan = onboarding_plan(workspace=tenant.workspace, user=tenant.consultant, rows=rows)
     assert not plan.errors and len(plan.new_domains) == 5
     # a handful per kind, plus one audit run per new domain (the audit service creates them one by one), plus
-    # the clients' status rows made and refreshed once for all the audits queued (nine, for any number of them),
-    # and one look for cron heartbeats to re-time when a client's time zone was set
-    with django_assert_max_num_queries(16 + len(plan.new_domains) + 10):
+    # the clients' status rows made and refreshed once for all the audits queued (ten with the journeys' findings,
+    # for any number of them), and one look for cron heartbeats to re-time when a client's time zone was set
+    with django_assert_max_num_queries(16 + len(plan.new_domains) + 11):
         onboarding_apply(plan=plan, user=tenant.consultant)
     assert Route.objects.filter(domain__name__startswith="bulk").count() == 70
     with django_assert_max_num_queries(4):
