@@ -40,17 +40,24 @@ def claim_due(now: datetime, limit: int = 2000) -> list[Journey]:
 
 
 async def run_round(
-    specs: list[JourneySpec], config: NetConfig | None = None, due: list[datetime | None] | None = None
+    specs: list[JourneySpec],
+    config: NetConfig | None = None,
+    due: list[datetime | None] | None = None,
+    now: datetime | None = None,
 ) -> list[JourneyResult]:
     """Run the journeys at once, each not before its due time (claimed a little ahead, it starts on its due
-    second, not at the next beat), at most CONCURRENCY in flight."""
+    second, not at the next beat), at most CONCURRENCY in flight. Due times count from the round's `now`,
+    the instant the tick claimed at, so a round run for a past or future instant waits only the gap."""
+    origin = now or timezone.now()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     semaphore = asyncio.Semaphore(CONCURRENCY)
     meter = LagMeter()  # latency budgets judge the app, not how busy this loop was
     meter.acquire()
     ROUND_METER.set(meter)  # the journeys' tasks start with this context
 
     async def one(spec: JourneySpec, at: datetime | None) -> JourneyResult:
-        wait = (at - timezone.now()).total_seconds() if at is not None else 0.0
+        wait = (at - origin).total_seconds() - (loop.time() - began) if at is not None else 0.0
         if wait > 0:
             await asyncio.sleep(wait)
         async with semaphore:
@@ -73,7 +80,7 @@ def tick(
     if not journeys:
         return 0
     specs = [journey_spec(j) for j in journeys]
-    results = asyncio.run(run_round(specs, config, [j.next_due_at for j in journeys]))
+    results = asyncio.run(run_round(specs, config, [j.next_due_at for j in journeys], now))
     for journey, result in zip(journeys, results, strict=True):
         advance(journey, record_run(journey, result, JourneyRun.Trigger.MONITOR), now)
     return len(journeys)
