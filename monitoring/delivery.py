@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from monitoring.messages import alert_message
-from monitoring.models import Alert, AlertChannel, IncidentEvent
+from monitoring.models import Alert, AlertChannel, IncidentEvent, JourneyIncident, JourneyIncidentEvent
 from monitoring.transports import TransportError, transport_for
 
 MAX_ATTEMPTS = 3
@@ -46,6 +46,12 @@ def alert_send(*, alert_id: int) -> str:
             incident_id=alert.incident_id,
             kind=IncidentEvent.Kind.ALERT_SENT,
             detail=f"{alert.get_kind_display()} alert sent to {channel}",
+        )
+    journey_incident = alert.payload.get("incident") if alert.kind == Alert.Kind.JOURNEY else None
+    if journey_incident and JourneyIncident.objects.filter(id=journey_incident).exists():
+        state = "Recovery" if alert.payload.get("state") == "up" else "Down"
+        JourneyIncidentEvent.objects.create(
+            incident_id=journey_incident, kind=IncidentEvent.Kind.ALERT_SENT, detail=f"{state} alert sent to {channel}"
         )
     return "sent"
 

@@ -1,7 +1,9 @@
 """Journeys as monitors: a periodic tick claims the enabled journeys that are due (safely across workers, as
 the probe scheduler claims monitors), runs them concurrently, each with a Net and a cookie jar of its own, keeps
 each run, and moves each journey's state: failing after `alert_after` failed runs in a row (an alert naming the
-failing step), passing again after `recover_after` (a recovery alert), each outage alerted once."""
+failing step) with an incident whose timeline names that step, passing again after `recover_after` (a
+recovery alert, the incident closed), each outage alerted once; the round's timings go into the journeys'
+rollups (monitoring/journey_rollup.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ from django.utils import timezone
 
 from launchready.net import NetConfig
 from launchready.timing import LagMeter
-from monitoring.alerts import alerts_for
+from monitoring import journey_incidents, journey_rollup
 from monitoring.journey_runner import JOURNEY_DEADLINE, ROUND_METER, JourneyResult, run_journey
 from monitoring.journey_steps import JourneySpec
 from monitoring.journeys import journey_spec, record_run
-from monitoring.models import Alert, Journey, JourneyRun, JourneyStep, Monitor
+from monitoring.models import Journey, JourneyRun, JourneyStep, Monitor
 
 CONCURRENCY = 20  # journeys in flight at once in one round
 LEASE = timedelta(seconds=JOURNEY_DEADLINE + 30)  # a dead worker's claims expire after it
@@ -81,8 +83,12 @@ def tick(
         return 0
     specs = [journey_spec(j) for j in journeys]
     results = asyncio.run(run_round(specs, config, [j.next_due_at for j in journeys], now))
+    runs = []
     for journey, result in zip(journeys, results, strict=True):
-        advance(journey, record_run(journey, result, JourneyRun.Trigger.MONITOR), now)
+        run = record_run(journey, result, JourneyRun.Trigger.MONITOR)
+        advance(journey, run, now)
+        runs.append(run)
+    journey_rollup.add_runs(runs)
     return len(journeys)
 
 
@@ -96,7 +102,8 @@ def advance(journey: Journey, run: JourneyRun, now: datetime) -> None:
         journey.consecutive_failures = 0
         if journey.state == Monitor.State.DOWN and journey.consecutive_successes >= journey.recover_after:
             journey.state = Monitor.State.UP
-            _alert(journey, run, "up")
+            closed = journey_incidents.close_incidents(journey, run)
+            journey_incidents.tell(journey, run, "up", closed[0] if closed else None, run.started_at)
         elif journey.state == Monitor.State.UNKNOWN:
             journey.state = Monitor.State.UP
     else:
@@ -105,7 +112,8 @@ def advance(journey: Journey, run: JourneyRun, now: datetime) -> None:
         if journey.state != Monitor.State.DOWN and journey.consecutive_failures >= journey.alert_after:
             journey.state = Monitor.State.DOWN
             journey.outages += 1
-            _alert(journey, run, "down")
+            incident = journey_incidents.open_incident(journey, run)
+            journey_incidents.tell(journey, run, "down", incident, run.started_at)
     journey.save(
         update_fields=[
             "claimed_until",
@@ -116,18 +124,4 @@ def advance(journey: Journey, run: JourneyRun, now: datetime) -> None:
             "state",
             "outages",
         ]
-    )
-
-
-def _alert(journey: Journey, run: JourneyRun, state: str) -> None:
-    if state == "down":
-        detail = f"{run.summary}. {run.detail}".strip() if run.detail else run.summary
-        detail = f"{journey.consecutive_failures} failed runs in a row: {detail}"
-    else:
-        detail = f"{journey.consecutive_successes} passed runs in a row: {run.summary}"
-    alerts_for(
-        journey.client_id,
-        Alert.Kind.JOURNEY,
-        f"journey:{journey.id}:{journey.outages}:{state}",
-        payload={"journey": journey.name, "state": state, "detail": detail[:1000], "run": str(run.code)},
     )

@@ -19,6 +19,8 @@ from accounts.http import AuthedRequest
 from accounts.sudo import require_sudo
 from launchready.tenancy import get_rw_client_for_user
 from monitoring.forms import JourneyForm, JourneySecretForm, JourneyStepForm
+from monitoring.incident_list import journey_incidents
+from monitoring.journey_figures import journey_timings
 from monitoring.journey_steps import MAX_STEPS, StepSpec
 from monitoring.journeys import (
     JourneyError,
@@ -60,11 +62,14 @@ def journey_new(request: AuthedRequest, client_code: UUID) -> HttpResponse:
 
 
 def _editor_context(journey: Journey, form: JourneyForm | None = None) -> dict[str, object]:
+    steps = list(journey.steps.order_by("order"))
     return {
         "journey": journey,
         "client": journey.client,
         "form": form or JourneyForm(instance=journey),
-        "steps": list(journey.steps.order_by("order")),
+        "steps": steps,
+        "timings": journey_timings(journey, steps),
+        "incidents": journey_incidents([journey.id], 10),
         "secret_form": JourneySecretForm(),
         "secrets": secret_names(journey),
         "runs": journey.runs.all()[:10],

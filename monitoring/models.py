@@ -686,3 +686,67 @@ class JourneyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.journey} at {self.started_at:%Y-%m-%d %H:%M}: {'passed' if self.ok else 'failed'}"
+
+
+class JourneyIncident(models.Model):
+    """One outage of one journey, from the run that marked it failing to the run that recovered it, with its
+    timeline; the step that failed named. Beside the route monitors' incidents, not among them: every reader
+    of those (reminders, holds, the status rows, the alerts' wording, the report, the handover pack) reads
+    their route."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    journey = models.ForeignKey(Journey, models.CASCADE, related_name="incidents")
+    started_at = models.DateTimeField(help_text="The first failed run of the run of failures that raised it.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    failing_step = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Its order, from 0.")
+    step_name = models.CharField(max_length=120, blank=True, help_text="The failing step's name at the time.")
+    detail = models.CharField(max_length=300, blank=True, help_text="Why, in plain English (redacted).")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["journey", "ended_at"]), models.Index(fields=["started_at"])]
+
+    def __str__(self) -> str:
+        return f"Outage of {self.journey} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class JourneyIncidentEvent(models.Model):
+    """A moment of a journey's outage, in the words of a route incident's timeline."""
+
+    incident = models.ForeignKey(JourneyIncident, models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=now)
+    kind = models.CharField(max_length=16, choices=IncidentEvent.Kind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%H:%M:%S}"
+
+
+class JourneyRollup(models.Model):
+    """A journey's scheduled runs over one hour or one day: counts, and fixed-bucket histograms of the whole
+    run (runs that passed) and of each step (by its order; steps that passed). Added to as each round of runs
+    is recorded (monitoring/journey_rollup.py): a journey keeps only its last runs, so nothing is rebuilt."""
+
+    journey = models.ForeignKey(Journey, models.CASCADE, related_name="rollups")
+    period = models.CharField(max_length=4, choices=Rollup.Period.choices)
+    start = models.DateTimeField()
+    runs = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    histogram = models.JSONField(default=list)
+    step_histograms = models.JSONField(default=list, help_text="One histogram per step, by its order.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["journey", "period", "start"], name="one_journey_rollup_per_period")
+        ]
+        indexes = [models.Index(fields=["period", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} {self.period} from {self.start:%Y-%m-%d %H:%M}"

@@ -1,6 +1,6 @@
 """What other apps read of the monitoring: the monitors, uptime and latency over any window, incidents,
-alerts sent, deploys, watch events, heartbeats and their outages, and where alerts go. Plain data out; the
-tables stay here."""
+alerts sent, deploys, watch events, heartbeats and their outages, journeys with their timings and outages, and
+where alerts go. Plain data out; the tables stay here."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from django.db.models.functions import Coalesce
 
 from launchready.formatting import Observed
 from launchready.models import Route
-from monitoring import deploy_latency, histogram, rollup
+from monitoring import deploy_latency, histogram, journey_rollup, rollup
 from monitoring.alerts import routed_channels
 from monitoring.deploy_latency import REGRESSION_RATIO as REGRESSION_RATIO  # the weekly report's trend ratio
 from monitoring.deploy_latency import RouteLatency
 from monitoring.heartbeat_facts import HeartbeatFacts, facts
+from monitoring.journey_incidents import step_words
+from monitoring.journey_rollup import JourneyWindow
 from monitoring.journey_steps import posts_password
 from monitoring.models import (
     Alert,
@@ -28,6 +30,7 @@ from monitoring.models import (
     HeartbeatOutage,
     Incident,
     Journey,
+    JourneyIncident,
     JourneyRun,
     JourneyStep,
     Monitor,
@@ -291,3 +294,59 @@ def sign_in_facts(client_id: int) -> SignInFacts:
     failing = run.failing_step
     step = str(steps[failing].get("name", "")) if failing is not None and failing < len(steps) else ""
     return SignInFacts(len(sign_ins), sign_ins[run.journey_id], run.started_at, run.ok, step, run.summary)
+
+
+# --- journeys as monitors --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JourneyFacts:
+    id: int
+    client_id: int
+    name: str
+    enabled: bool
+    steps: list[str]  # the steps' names, in order
+
+
+def journeys(client_ids: list[int]) -> list[JourneyFacts]:
+    """The journeys of these clients, by name, with their steps' names (two queries)."""
+    return [
+        JourneyFacts(j.id, j.client_id, j.name, j.enabled, [s.name for s in j.steps.all()])
+        for j in Journey.objects.filter(client_id__in=client_ids).prefetch_related("steps").order_by("name", "id")
+    ]
+
+
+def journey_windows(journey_ids: list[int], start: datetime, end: datetime) -> dict[int, JourneyWindow]:
+    """Scheduled runs, failures and the timing histograms of each journey and its steps over [start, end)."""
+    return journey_rollup.windows(journey_ids, start, end)
+
+
+@dataclass(frozen=True)
+class JourneyOutageFacts:
+    client_id: int
+    name: str
+    step: str  # "step 2, “Open the dashboard”"
+    started_at: datetime
+    ended_at: datetime | None
+    detail: str
+
+
+def journey_outages(journey_ids: list[int], start: datetime, end: datetime) -> list[JourneyOutageFacts]:
+    """The outages of these journeys that overlap [start, end), and every one still open whenever it began,
+    oldest first (no query for no journey)."""
+    if not journey_ids:
+        return []
+    return [
+        JourneyOutageFacts(
+            i.journey.client_id,
+            i.journey.name,
+            step_words(i.failing_step, i.step_name),
+            i.started_at,
+            i.ended_at,
+            i.detail,
+        )
+        for i in JourneyIncident.objects.filter(journey_id__in=journey_ids)
+        .filter(Q(ended_at__isnull=True) | Q(started_at__lt=end, ended_at__gte=start))
+        .select_related("journey")
+        .order_by("started_at")
+    ]

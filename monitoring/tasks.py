@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring import deploy_latency, journey_scheduler, lateness
+from monitoring import deploy_latency, journey_rollup, journey_scheduler, lateness
 from monitoring.charts import BAR_DAYS, LINE_HOURS
 from monitoring.models import Deploy
 from monitoring.reminders import send_reminders
@@ -57,7 +57,7 @@ def monitoring_rollup() -> None:
 
 @shared_task(soft_time_limit=240, time_limit=280, ignore_result=True)
 def monitoring_prune() -> dict[str, int]:
-    return prune()
+    return {**prune(), **journey_rollup.prune()}
 
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)

@@ -27,12 +27,14 @@ from launchready.formatting import uptime_text
 from launchready.jinja import jinja_partial
 from launchready.models import Client
 from launchready.tenancy import get_client_for_user, get_rw_client_for_user, is_staff_of
-from monitoring import charts, client_status, deploy_latency, deploy_snippets, series
+from monitoring import charts, client_status, deploy_latency, deploy_snippets, journey_rollup, series
 from monitoring.alerts import open_incidents_to, routed_channels, test_alert
 from monitoring.deploys import token_create
 from monitoring.forms import AlertChannelForm, MonitorForm
 from monitoring.heartbeat_views import heartbeat_rows
-from monitoring.models import AlertChannel, ApiToken, Deploy, Incident, Journey, JourneyRun, Monitor
+from monitoring.incident_list import client_incidents
+from monitoring.journey_figures import journey_figures
+from monitoring.models import AlertChannel, ApiToken, Deploy, Journey, JourneyRun, Monitor
 from monitoring.rollup import day_start, observed
 from monitoring.scoping import get_rw_channel_for_user, get_rw_monitor_for_user, get_rw_token_for_user
 from monitoring.smoke import job_check_lines
@@ -93,19 +95,14 @@ def monitor_rows(monitors: list[Monitor]) -> list[MonitorRow]:
 def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     client = get_client_for_user(request.user, client_code)
     monitors = list(Monitor.objects.filter(client=client).select_related("route__domain").order_by(DOWN_FIRST, "url"))
-    incidents = (
-        Incident.objects.filter(monitor__client=client)
-        .select_related("monitor")
-        .prefetch_related("events")
-        .order_by("-started_at")[:20]
-    )
     can_edit = is_staff_of(request.user, client.workspace_id)
     latest = JourneyRun.objects.filter(journey=OuterRef("pk")).order_by("-started_at")
-    journeys = (
+    journeys = list(
         Journey.objects.filter(client=client)
         .annotate(last_summary=Subquery(latest.values("summary")[:1]), last_ok=Subquery(latest.values("ok")[:1]))
         .order_by(DOWN_FIRST, "name")
     )
+    day = journey_rollup.last_hours([j.id for j in journeys], 24)
     # The monitors in Jinja2 (jinja/monitoring/_monitors.html), the page around them in Django's templates.
     monitors_html = jinja_partial(
         request, "monitoring/_monitors.html", {"client": client, "rows": monitor_rows(monitors), "can_edit": can_edit}
@@ -113,7 +110,9 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
     if request.headers.get("HX-Request") == "true":
         return HttpResponse(monitors_html)
     incidents_html = jinja_partial(
-        request, "monitoring/_incidents.html", {"incidents": incidents, "zone": _zone(client.timezone)}
+        request,
+        "monitoring/_incidents.html",
+        {"incidents": client_incidents(client, [j.id for j in journeys]), "zone": _zone(client.timezone)},
     )
     heartbeats, heartbeat_outages = heartbeat_rows(client)
     context = {
@@ -123,7 +122,7 @@ def client_monitoring(request: AuthedRequest, client_code: UUID) -> HttpResponse
         "can_edit": can_edit,
         "heartbeats": heartbeats,
         "heartbeat_outages": heartbeat_outages,
-        "journeys": journeys,
+        "journeys": [(j, journey_figures(day[j.id])) for j in journeys],
     }
     return render(request, "monitoring/client.html", context)
 

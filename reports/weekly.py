@@ -1,7 +1,7 @@
 """The weekly status report's facts: for a client and a week, uptime and p95 per route with the trend against
-the week before, incidents, background jobs late or failing, alerts sent, certificate expiry, drift, findings
-fixed and new, deploys and the next steps. Built for any number of clients in a fixed number of queries per
-time zone, whatever the history.
+the week before, incidents, journeys (runs passed, p95 of the journey and of each step) and their outages,
+background jobs late or failing, alerts sent, certificate expiry, drift, findings fixed and new, deploys and the
+next steps. Built for any number of clients in a fixed number of queries per time zone, whatever the history.
 
 The facts come out as plain JSON (numbers and the words to show them), so that what was sent can be kept as
 a snapshot and rendered again exactly."""
@@ -141,6 +141,16 @@ class _Facts:
                 self.incidents[incident.client_id].append(incident)
         self.down_now = {client_id: len(monitors) for client_id, monitors in down.items()}
         self.alerts = monitoring.sent_alerts(ids, start, end)
+        self.journeys: dict[int, list[monitoring.JourneyFacts]] = defaultdict(list)
+        for journey in monitoring.journeys(ids):
+            self.journeys[journey.client_id].append(journey)
+        journey_ids = [j.id for js in self.journeys.values() for j in js]
+        self.journey_week = monitoring.journey_windows(journey_ids, start, end)
+        self.journey_last_week = monitoring.journey_windows(journey_ids, start - WEEK, start)
+        self.journey_outages: dict[int, list[monitoring.JourneyOutageFacts]] = defaultdict(list)
+        for journey_outage in monitoring.journey_outages(journey_ids, start, end):
+            if journey_outage.started_at < end:
+                self.journey_outages[journey_outage.client_id].append(journey_outage)
         self.jobs: dict[int, list[monitoring.HeartbeatOutageFacts]] = defaultdict(list)
         for outage in monitoring.heartbeat_outages(ids, start, end):
             if outage.started_at < end:
@@ -239,6 +249,8 @@ def _report(client: Client, period: Period, facts: _Facts, now: datetime) -> dic
         },
         "routes": routes,
         "incidents": incidents,
+        "journeys": _journeys(facts.journeys.get(client.id, []), facts),
+        "journey_outages": _journey_outages(facts.journey_outages.get(client.id, []), tz, now),
         "jobs": _jobs(facts.jobs.get(client.id, []), tz, now),
         "alerts": [{"label": label, "count": n} for label, n in alerts],
         "certificates": _certificates(facts.certificates.get(client.id, []), now),
@@ -311,6 +323,58 @@ def _incidents(
             }
         )
     return rows
+
+
+def _journeys(journeys: list[monitoring.JourneyFacts], facts: _Facts) -> list[dict[str, Any]]:
+    """The week of each journey that ran as a monitor (or is one): its scheduled runs passed, its p95 against
+    last week's, and each step's p95."""
+    rows = []
+    for journey in journeys:
+        this, last = facts.journey_week[journey.id], facts.journey_last_week[journey.id]
+        if not journey.enabled and not this.runs:
+            continue
+        p95, p95_before = this.p95, last.p95
+        direction, words = trend(p95, p95_before)
+        rows.append(
+            {
+                "name": journey.name,
+                "runs": this.runs,
+                "failures": this.failures,
+                "uptime": percent(this.uptime, none=NO_DATA),
+                "uptime_value": this.uptime,
+                "passed": f"{this.runs - this.failures:,} of {plural(this.runs, 'run')} passed"
+                if this.runs
+                else "no scheduled run this week",
+                "p95": latency(p95),
+                "p95_value": p95,
+                "p95_last_week": latency(p95_before),
+                "p95_last_week_value": p95_before,
+                "trend": direction,
+                "trend_text": words,
+                "steps": [
+                    {"number": i + 1, "name": name, "p95": latency(this.step_p95(i)), "p95_value": this.step_p95(i)}
+                    for i, name in enumerate(journey.steps)
+                ],
+            }
+        )
+    return rows
+
+
+def _journey_outages(
+    outages: list[monitoring.JourneyOutageFacts], tz: zoneinfo.ZoneInfo, now: datetime
+) -> list[dict[str, Any]]:
+    """The week's journey outages, oldest first, each with the step that failed."""
+    return [
+        {
+            "name": o.name,
+            "step": o.step,
+            "started": moment(o.started_at, tz),
+            "ongoing": o.ended_at is None,
+            "duration": duration(((o.ended_at or now) - o.started_at).total_seconds()),
+            "detail": o.detail,
+        }
+        for o in outages
+    ]
 
 
 def _jobs(outages: list[monitoring.HeartbeatOutageFacts], tz: zoneinfo.ZoneInfo, now: datetime) -> list[dict[str, Any]]:
