@@ -364,32 +364,25 @@ def _journey_outages(
     outages: list[monitoring.JourneyOutageFacts], tz: zoneinfo.ZoneInfo, now: datetime
 ) -> list[dict[str, Any]]:
     """The week's journey outages, oldest first, each with the step that failed."""
-    return [
-        {
-            "name": o.name,
-            "step": o.step,
-            "started": moment(o.started_at, tz),
-            "ongoing": o.ended_at is None,
-            "duration": duration(((o.ended_at or now) - o.started_at).total_seconds()),
-            "detail": o.detail,
-        }
-        for o in outages
-    ]
+    return [{**_outage(o, tz, now), "step": o.step} for o in outages]
 
 
 def _jobs(outages: list[monitoring.HeartbeatOutageFacts], tz: zoneinfo.ZoneInfo, now: datetime) -> list[dict[str, Any]]:
     """The week's background jobs late or failing (heartbeats), oldest first."""
-    return [
-        {
-            "name": o.name,
-            "cause": o.cause_label,
-            "started": moment(o.started_at, tz),
-            "ongoing": o.ended_at is None,
-            "duration": duration(((o.ended_at or now) - o.started_at).total_seconds()),
-            "detail": o.detail,
-        }
-        for o in outages
-    ]
+    return [{**_outage(o, tz, now), "cause": o.cause_label} for o in outages]
+
+
+def _outage(
+    o: monitoring.JourneyOutageFacts | monitoring.HeartbeatOutageFacts, tz: zoneinfo.ZoneInfo, now: datetime
+) -> dict[str, Any]:
+    """What the report says of any outage of the week: what, since when, for how long (so far), and why."""
+    return {
+        "name": o.name,
+        "started": moment(o.started_at, tz),
+        "ongoing": o.ended_at is None,
+        "duration": duration(((o.ended_at or now) - o.started_at).total_seconds()),
+        "detail": o.detail,
+    }
 
 
 def _certificates(certs: list[tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
