@@ -68,11 +68,16 @@ async def timed(
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
     content: bytes | None = None,
+    slow: tuple[float, int] | None = None,
 ) -> list[FetchResult]:
     """`count` requests of one URL (GETs unless told: a webhook's POST, with its headers and body), one after
     another on one new connection, timed in the timing process (bodies are not kept). A sample over one of the
     budgets (total or first byte) by no more than the timer was late is taken again (no budgets: each request
-    is sent once). The run stops at the first request that fails; [] when there is no timer."""
+    is sent once). The run stops at the first request that fails; [] when there is no timer.
+
+    `slow` = (ms, needed): the samples judge whether `needed` of the `count` took longer than `ms`, and the run
+    stops as soon as the requests left could not bring it there even if each of them were slow (a sample
+    counts as slow by its time before the timer's lateness is taken off, so the stop is never early)."""
     remaining = None if net.deadline is None else max(0.05, net.deadline - time.monotonic())
     request = {
         "config": _config_to_json(net.config),
@@ -83,6 +88,7 @@ async def timed(
         "budgets_ms": list(budgets_ms),
         "deadline": remaining,
         "send": _send_to_json(method, headers, content),
+        "slow": list(slow) if slow is not None else None,
     }
     # The run's own bound: its requests' deadlines one after another, retakes included, within the audit's.
     bound = count * (1 + RETAKES) * net.config.request_deadline + START_TIMEOUT
@@ -361,6 +367,7 @@ class Timer:
                     request["max_bytes"],
                     [float(b) for b in request.get("budgets_ms", [])],
                     _send_from_json(request.get("send") or {}),
+                    _slow_from_json(request.get("slow")),
                 )
                 queries = net.dns_queries
         finally:
@@ -377,13 +384,19 @@ class Timer:
         max_bytes: int | None,
         budgets: list[float],
         send: dict[str, Any] | None = None,
+        slow: tuple[float, int] | None = None,
     ) -> list[FetchResult]:
         samples: list[tuple[FetchResult, float, float]] = []
-        for _ in range(count):
+        over = 0  # samples over the slow time, lateness included
+        for taken in range(1, count + 1):
             sample = await self.sample(net, url, follow_redirects, max_bytes, budgets, send or {})
             samples.append(sample)
             if not sample[0].ok or net.expired:
                 break
+            if slow is not None:
+                over += sum(hop.elapsed_ms for hop in sample[0].hops) > slow[0]
+                if over + count - taken < slow[1]:  # even all the rest slow would not make it slow
+                    break
         await asyncio.sleep(2 * TICK)  # the ticks just after the last answer, which say how late it was read
         return [self._judged(*sample) for sample in samples]
 
@@ -502,6 +515,10 @@ def _send_to_json(method: str, headers: Mapping[str, str] | None, content: bytes
         "headers": dict(headers or {}),
         "content": base64.b64encode(content).decode("ascii") if content is not None else None,
     }
+
+
+def _slow_from_json(data: Any) -> tuple[float, int] | None:
+    return None if not data else (float(data[0]), int(data[1]))
 
 
 def _send_from_json(data: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,7 @@ async def check_route(route: RouteSpec, net: Net) -> list[Finding]:
             follow_redirects=follow,
             max_bytes=65536,
             budgets_ms=(P95_BUDGET_MS, TTFB_BUDGET_MS),
+            slow=(P95_BUDGET_MS, SLOW_SAMPLES),
         ),
     )
     return evaluate_route(route, first, samples)
