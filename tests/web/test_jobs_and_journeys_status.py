@@ -243,6 +243,8 @@ def test_the_overview_puts_a_client_with_a_job_or_journey_failing_above_healthy_
     names = [s.client.name for s in lines]
     assert names[:2] == ["Yak with a failing journey", "Zebra with a late job"]  # by name among the failing
     assert names[2:] == ["Aardvark all up", "Beaver with a job on time"]  # watched; the rest are not
+    overview = login(tenant.consultant).get(reverse("monitoring_overview")).content.decode()
+    assert "Every route is up" in overview and "Everything is up" not in overview  # not with a job late
     page = login(tenant.consultant).get(reverse("dashboard")).content.decode()
     assert "Not monitored" in page and "All up" in page
 
