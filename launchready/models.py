@@ -90,10 +90,11 @@ class Client(models.Model):
 
 
 class ClientStatus(models.Model):
-    """A client at a glance, one row per client: its launch verdict and its monitors' counts, as the dashboard,
-    the client page and the monitoring overview show them. Kept by the code that changes what it says
-    (launchready/status.py), so that a page of fifty clients reads fifty rows instead of aggregating their audit
-    runs, monitors and incidents. A client without a row has never been audited and has no monitor.
+    """A client at a glance, one row per client: its launch verdict and the counts of its monitors, background
+    jobs and journeys, as the dashboard, the client page and the monitoring overview show them. Kept by the code
+    that changes what it says (launchready/status.py), so that a page of fifty clients reads fifty rows instead
+    of aggregating their audit runs, monitors, heartbeats, journeys and incidents. A client without a row has
+    never been audited and has no monitor, heartbeat or journey.
 
     No database constraint on the client: a refresh racing with the client's deletion may leave a row behind,
     which nothing reads (every read starts from the client); launchready/signals.py deletes it with the client."""
@@ -111,6 +112,13 @@ class ClientStatus(models.Model):
     active_down = models.PositiveIntegerField(default=0, help_text="Monitors down and not paused.")
     paused = models.PositiveIntegerField(default=0)
     open_incidents = models.PositiveIntegerField(default=0)
+    # Kept by the monitoring too: its heartbeats (background jobs) and its journeys.
+    heartbeats = models.PositiveIntegerField(default=0)
+    heartbeats_late = models.PositiveIntegerField(default=0, help_text="Not paused, and alerted late.")
+    heartbeats_failed = models.PositiveIntegerField(default=0, help_text="Not paused, the last run said /fail.")
+    journeys = models.PositiveIntegerField(default=0, help_text="Enabled journeys.")
+    journeys_failing = models.PositiveIntegerField(default=0, help_text="Enabled journeys marked failing.")
+    failing_journey = models.CharField(max_length=120, blank=True, help_text="Its name, when only one is failing.")
 
     class Meta:
         verbose_name_plural = "client statuses"

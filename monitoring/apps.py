@@ -7,4 +7,4 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # lazy import: the handlers need the app registry, which is ready only now (Django's place for it)
-        from monitoring import signals  # noqa: F401  (keeps the clients' status rows in step with the monitors)
+        from monitoring import signals  # noqa: F401  (keeps the clients' status rows in step)

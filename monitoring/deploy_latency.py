@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db.models import F, FloatField, JSONField, Q, Value
 from django.utils import timezone
@@ -304,3 +305,20 @@ def _storable(route: RouteLatency) -> dict[str, Any]:
 
 def regressions(routes: Iterable[RouteLatency]) -> list[RouteLatency]:
     return [r for r in routes if r.regressed]
+
+
+def regression_words(routes: Iterable[RouteLatency]) -> str:
+    """The routes that got slower after a deploy, in a sentence: "p95 of /api up from 180 ms to 640 ms after
+    this deploy", the slowest first, then how many more; "" when none did."""
+    slower = sorted(regressions(routes), key=lambda r: (-(r.ratio or 0.0), r.url))
+    if not slower:
+        return ""
+    worst = slower[0]
+    words = (
+        f"p95 of {urlsplit(worst.url).path or '/'} up from {latency(worst.before_p95)} "
+        f"to {latency(worst.after_p95)} after this deploy"
+    )
+    if len(slower) > 1:
+        others = len(slower) - 1
+        words += f", and {others} more route{'' if others == 1 else 's'} slower"
+    return words

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from launchready import status
 from launchready.net import NetConfig
 from launchready.timing import LagMeter
 from monitoring import journey_incidents, journey_rollup
@@ -84,16 +85,19 @@ def tick(
     specs = [journey_spec(j) for j in journeys]
     results = asyncio.run(run_round(specs, config, [j.next_due_at for j in journeys], now))
     runs = []
-    for journey, result in zip(journeys, results, strict=True):
-        run = record_run(journey, result, JourneyRun.Trigger.MONITOR)
-        advance(journey, run, now)
-        runs.append(run)
+    with status.batched():  # the status rows of the clients whose journeys changed state: refreshed once, at the end
+        for journey, result in zip(journeys, results, strict=True):
+            run = record_run(journey, result, JourneyRun.Trigger.MONITOR)
+            advance(journey, run, now)
+            runs.append(run)
     journey_rollup.add_runs(runs)
     return len(journeys)
 
 
 def advance(journey: Journey, run: JourneyRun, now: datetime) -> None:
-    """The state machine, as a monitor's; the journey's row saved with its new state and released."""
+    """The state machine, as a monitor's; the journey's row saved with its new state and released (its state
+    written only when it moved: the client's status row is refreshed then, monitoring/signals.py)."""
+    was = journey.state
     journey.claimed_until = None
     journey.last_run_at = run.started_at
     journey.next_due_at = max(journey.next_due_at + timedelta(seconds=journey.interval), now)
@@ -114,14 +118,5 @@ def advance(journey: Journey, run: JourneyRun, now: datetime) -> None:
             journey.outages += 1
             incident = journey_incidents.open_incident(journey, run)
             journey_incidents.tell(journey, run, "down", incident, run.started_at)
-    journey.save(
-        update_fields=[
-            "claimed_until",
-            "last_run_at",
-            "next_due_at",
-            "consecutive_successes",
-            "consecutive_failures",
-            "state",
-            "outages",
-        ]
-    )
+    fields = ["claimed_until", "last_run_at", "next_due_at", "consecutive_successes", "consecutive_failures"]
+    journey.save(update_fields=fields + (["state", "outages"] if journey.state != was else []))

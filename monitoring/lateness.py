@@ -19,12 +19,14 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from launchready.formatting import duration, moment
+from monitoring import client_status
 from monitoring import heartbeat_schedule as schedule
 from monitoring.alerts import alerts_for, routed_channels
 from monitoring.holds import client_held_by
 from monitoring.models import Alert, AlertChannel, Deploy, Heartbeat, HeartbeatOutage
 
 SWEEP_LIMIT = 500  # heartbeats looked at per sweep and per kind; the rest come on the next one
+UNCHANGED = frozenset({"", "fine", "held", "raced"})  # outcomes that change nothing the status rows count
 BODY_IN_ALERT = 200  # characters of a failure's body quoted in its alert
 
 
@@ -38,14 +40,22 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     the alerts said was late or failing; returns what was done, by outcome."""
     now = now or timezone.now()
     done: Counter[str] = Counter()
+    changed: set[int] = set()  # clients whose status rows say otherwise now
     due = Heartbeat.objects.filter(paused=False, alerted=Heartbeat.Alerted.UP, due_at__lte=now)
     seen = []
     for heartbeat in due.select_related("client").order_by("due_at")[:SWEEP_LIMIT]:
-        done[_look_at(heartbeat, now)] += 1
+        outcome = _look_at(heartbeat, now)
+        done[outcome] += 1
         seen.append(heartbeat.pk)
+        if outcome not in UNCHANGED:
+            changed.add(heartbeat.client_id)
     down = Heartbeat.objects.filter(paused=False, alerted=Heartbeat.Alerted.DOWN).exclude(pk__in=seen)
     for heartbeat in down.select_related("client").order_by("id")[:SWEEP_LIMIT]:
-        done[_look_again(heartbeat, now)] += 1
+        outcome = _look_again(heartbeat, now)
+        done[outcome] += 1
+        if outcome not in UNCHANGED:
+            changed.add(heartbeat.client_id)
+    client_status.refresh_jobs(changed)  # one refresh for all of them, after the claims are committed
     done.pop("", None)  # still down: nothing done
     return dict(done)
 
@@ -191,6 +201,7 @@ def pause(heartbeat: Heartbeat, now: datetime | None = None) -> None:
         HeartbeatOutage.objects.filter(heartbeat=heartbeat, ended_at__isnull=True).update(
             ended_at=now, end_detail="Paused: no alert about it until it is resumed."
         )
+    client_status.refresh_jobs([heartbeat.client_id])  # a paused job is neither late nor failed
 
 
 def resume(heartbeat: Heartbeat, now: datetime | None = None) -> None:
@@ -198,3 +209,4 @@ def resume(heartbeat: Heartbeat, now: datetime | None = None) -> None:
     the sweep looks at it on its next pass."""
     now = now or timezone.now()
     Heartbeat.objects.filter(pk=heartbeat.pk).update(paused=False, resumed_at=now, started_at=None, due_at=now)
+    client_status.refresh_jobs([heartbeat.client_id])  # failed again, if its last run failed

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from launchready.crypto import DecryptionError, decrypt, encrypt
+from monitoring import client_status
 from monitoring import heartbeat_schedule as schedule
 from monitoring.models import Heartbeat
 
@@ -83,7 +84,10 @@ def body_text(raw: bytes) -> str:
 
 def record_ping(heartbeat: Heartbeat, kind: str, body: str, at: datetime) -> None:
     """One UPDATE of the heartbeat's row: the ping, the run time when a /start came before it, and when the
-    lateness sweep should look at it next (at once after a failure it has not seen yet)."""
+    lateness sweep should look at it next (at once after a failure it has not seen yet). And, when the ping
+    changes what the client's status row counts the job as (a failure, or the ping that ends a lateness or a
+    failure), the row's refresh; the other pings stay one write."""
+    counted = client_status.job_state(heartbeat, at)
     unseen_failure = kind == Heartbeat.Ping.FAIL or heartbeat.failures > heartbeat.failures_seen
     fields: dict[str, Any] = {"last_ping_at": at, "last_ping_kind": kind, "last_body": body}
     if kind == Heartbeat.Ping.START:
@@ -100,3 +104,5 @@ def record_ping(heartbeat: Heartbeat, kind: str, body: str, at: datetime) -> Non
     if kind == Heartbeat.Ping.FAIL:
         fields["failures"] = F("failures") + 1
     Heartbeat.objects.filter(pk=heartbeat.pk).update(**fields)
+    if client_status.job_state(heartbeat, at) != counted:
+        client_status.refresh_jobs([heartbeat.client_id])

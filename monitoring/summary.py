@@ -4,19 +4,20 @@ history or the time of day."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Lower
 
 from launchready.formatting import Observed, uptime_text
 from launchready.models import Client
 from monitoring import tallies
 from monitoring.alerts import unreachable_clients
+from monitoring.client_status import Trouble, troubles
 from monitoring.models import Monitor, Rollup
 from monitoring.rollup import day_start, observed
 
@@ -44,6 +45,7 @@ class ClientSummary:
     open_incidents: int
     last_checked_at: datetime | None
     no_channel: bool = False  # its outages would reach nobody
+    troubles: list[Trouble] = field(default_factory=list)  # routes down, jobs late or failed, journeys failing
 
     @property
     def uptime_text(self) -> str:
@@ -63,17 +65,24 @@ def down_now(monitors: QuerySet[Monitor]) -> list[Monitor]:
 def client_summaries(
     clients: QuerySet[Client], now: datetime, page: str | int | None = 1
 ) -> tuple[list[ClientSummary], Page[Client]]:
-    """One line per client with monitors: the ones with a route down first, then those with an incident still
-    open, then by name. A page of them (and the page, for its links), ordered and counted in the database from
-    the clients' status rows (launchready/status.py), so the page's cost stays the same whatever the number of
-    clients and monitors."""
+    """One line per client with monitors, heartbeats or enabled journeys: the ones with the most down or failing
+    (routes down, jobs late or failed, journeys failing) first, then those with an incident still open, then by
+    name. A page of them (and the page, for its links), ordered and counted in the database from the clients'
+    status rows (launchready/status.py), so the page's cost stays the same whatever the number of clients,
+    monitors, heartbeats and journeys."""
     latest_check = Monitor.objects.filter(client=OuterRef("pk")).order_by(F("last_checked_at").desc(nulls_last=True))
+    failing = (
+        F("status__active_down")
+        + F("status__heartbeats_late")
+        + F("status__heartbeats_failed")
+        + F("status__journeys_failing")
+    )
     ordered = (
-        clients.filter(status__monitors__gt=0)
+        clients.filter(Q(status__monitors__gt=0) | Q(status__heartbeats__gt=0) | Q(status__journeys__gt=0))
         .select_related("status")
         .only("id", "code", "name", "workspace_id", "status")
         .annotate(last_checked_at=Subquery(latest_check.values("last_checked_at")[:1]))  # for the page's rows only
-        .order_by("-status__active_down", "-status__open_incidents", Lower("name"), "id")
+        .order_by(failing.desc(), "-status__open_incidents", Lower("name"), "id")
     )
     shown: Page[Any] = Paginator(ordered, OVERVIEW_PAGE_SIZE).get_page(page)
     ids = [c.id for c in shown]
@@ -92,6 +101,7 @@ def client_summaries(
                 status.open_incidents,
                 client.last_checked_at,
                 client.id in unreachable,
+                troubles(status),
             )
         )
     return rows, shown

@@ -1,10 +1,10 @@
-"""The dashboard's rows: the workspace's clients by sprint deadline, with their launch verdict (from each
-client's status row, launchready/status.py) and reach."""
+"""The dashboard's rows: the workspace's clients by sprint deadline, with their launch verdict and what is down
+or failing (routes, jobs, journeys), from each client's status row (launchready/status.py), and reach."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from audits.findings import LaunchVerdict
 from launchready.models import Client, Domain, Route, Sprint
 from launchready.status import status_of
+from monitoring.client_status import Trouble, troubles, watched
 
 
 @dataclass
@@ -23,6 +24,8 @@ class ClientRow:
     verdict: str = ""  # go, no_go, unchecked; empty: never audited
     auditing: bool = False  # an audit of one of its domains is queued or running
     no_channel: bool = False  # its outages would reach nobody
+    watched: bool = False  # a monitor, a heartbeat or an enabled journey
+    troubles: list[Trouble] = field(default_factory=list)  # routes down, jobs late or failed, journeys failing
 
 
 def soonest_deadline_first(clients: QuerySet[Client]) -> QuerySet[Client]:
@@ -60,6 +63,8 @@ def dashboard_rows(clients: Iterable[Client]) -> list[ClientRow]:
                 blockers=status.blockers,
                 verdict=status.verdict,
                 auditing=status.auditing,
+                watched=watched(status),
+                troubles=troubles(status),
             )
         )
     return rows

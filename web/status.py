@@ -22,6 +22,6 @@ def refresh_all(now: datetime | None = None, client_ids: list[int] | None = None
     for i in range(0, len(ids), BATCH):
         status.refresh_sprints(ids[i : i + BATCH])
         audit_status.refresh(ids[i : i + BATCH])
-        monitor_status.refresh(ids[i : i + BATCH])
+        monitor_status.refresh_all_parts(ids[i : i + BATCH])  # monitors, heartbeats and journeys
     monitors = tallies.recount(None if client_ids is None else tallies.monitor_ids(ids), now)
     return len(ids), monitors

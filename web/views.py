@@ -45,7 +45,9 @@ from launchready.tenancy import (
     get_sprint_for_user,
     is_staff_of,
 )
+from monitoring import deploy_latency
 from monitoring.alerts import unreachable_clients
+from monitoring.client_status import troubles
 from monitoring.models import Deploy
 from monitoring.watches import baseline_approve
 from reports.models import WeeklyReport, with_covered_label
@@ -110,10 +112,16 @@ def client_detail(request: AuthedRequest, client_code: UUID) -> HttpResponse:
     sprints = list(client.sprints.all()[:5])
     current = next((s for s in sprints if s.is_open), None)
     risks = risk_list(client)
+    row = status_of(client)
+    last_deploy = Deploy.objects.filter(client=client).first()
+    latency = deploy_latency.measure([last_deploy]) if last_deploy else {}
     context: dict[str, Any] = {
         "client": client,
-        "last_deploy": Deploy.objects.filter(client=client).first(),
-        "down": status_of(client).down,
+        "last_deploy": last_deploy,
+        # the routes the latest deploy made slower: its stored figures, or measured until they are stored
+        "deploy_slower": deploy_latency.regression_words(latency.get(last_deploy.id, [])) if last_deploy else "",
+        "down": row.down,
+        "troubles": troubles(row, routes_down=row.down),  # routes down (paused ones too), jobs, journeys
         "risks": risks,
         "top_risks": risks.findings[:5],
         "top_risks_html": findings_html(request, risks.findings[:5]),

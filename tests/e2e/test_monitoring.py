@@ -2,7 +2,8 @@
 bars, p95 lines with a deploy marker, the incident and its timeline) and the overview of every client,
 after real probe rounds on the sandbox; the founder sees their own monitoring page, on a phone too. And the
 heartbeats: one added through the form, jobs pinging over HTTP, late, failing and never pinged ones shown. And
-the deploys page: each core route's p95 the day before and the hour after a deploy, at desktop and phone width."""
+the deploys page: each core route's p95 the day before and the hour after a deploy, at desktop and phone width.
+And the dashboard and the overview with a job late and a journey failing, at both widths."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from accounts.models import Role
 from launchready.models import Route
 from launchready.sandbox.runner import Sandbox
 from monitoring import lateness
-from monitoring.models import Alert, AlertChannel, Deploy, Heartbeat, Monitor
+from monitoring.journey_scheduler import advance
+from monitoring.models import Alert, AlertChannel, Deploy, Heartbeat, Journey, JourneyRun, Monitor
 from monitoring.pings import heartbeat_create, ping_token, ping_url, record_ping
 from monitoring.rollup import rollup_day, rollup_hour
 from monitoring.scheduler import claim_due, probe_round, record
@@ -214,3 +216,58 @@ def test_the_deploys_page_shows_each_routes_p95_before_and_after_on_a_phone_too(
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
     screens.shot(phone, "deploys-phone")
     phone.close()
+
+
+def test_the_dashboard_and_overview_say_which_jobs_are_late_and_journeys_failing_on_a_phone_too(
+    live_server, browser, screens: Screens
+) -> None:  # type: ignore[no-untyped-def]
+    consultant = UserFactory(email="dana@northstar.example")
+    membership = MembershipFactory(user=consultant, role=Role.OWNER)
+    client = ClientFactory(workspace=membership.workspace, name="Brightpath")
+    ClientFactory(workspace=membership.workspace, name="Studiokit")  # nothing watched yet
+    calm = ClientFactory(workspace=membership.workspace, name="Acme Analytics")
+    heartbeat_create(client=calm, name="Queue worker")
+    backup = heartbeat_create(client=client, name="Nightly backup", period_minutes=60, grace_minutes=10)
+    record_ping(
+        Heartbeat.objects.select_related("client").get(pk=backup.pk), "success", "", timezone.now() - timedelta(hours=2)
+    )
+    lateness.sweep()  # alerted late
+    journey = Journey.objects.create(client=client, name="Sign-in", interval=60)
+    start = timezone.now() - timedelta(minutes=5)
+    for minute in range(journey.alert_after):  # two failed scheduled runs: failing
+        journey.refresh_from_db()
+        run = JourneyRun.objects.create(
+            journey=journey,
+            trigger=JourneyRun.Trigger.MONITOR,
+            started_at=start + timedelta(minutes=minute),
+            ms=120.0,
+            ok=False,
+            failing_step=0,
+            summary="“Open the dashboard” answered 500",
+        )
+        advance(journey, run, start + timedelta(minutes=minute))
+
+    for width, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
+        page = browser.new_page(viewport=viewport)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # noqa: B023
+        _sign_in(page, live_server, consultant.email)
+        page.goto(live_server.url + reverse("dashboard"))
+        row = page.locator("#client-rows tr", has_text="Brightpath")
+        assert row.locator("[data-trouble]").all_inner_texts() == ["1 job late", "Sign-in journey failing"]
+        assert "Not monitored" in page.inner_text("#client-rows tr:has-text('Studiokit')")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scroll
+        screens.shot(page, f"dashboard-{width}")
+        page.goto(live_server.url + reverse("monitoring_overview"))
+        assert "Every route is up" in page.inner_text("main") and "Everything is up" not in page.inner_text("main")
+        lines = page.locator("tr.client-summary")
+        assert lines.count() == 2 and "Brightpath" in lines.first.inner_text()  # failing first
+        assert lines.first.locator("[data-trouble]").all_inner_texts() == ["1 job late", "Sign-in journey failing"]
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        screens.shot(page, f"overview-{width}")
+        row_link = reverse("client_monitoring", args=[client.code])
+        page.goto(live_server.url + reverse("dashboard"))
+        page.locator("#client-rows [data-trouble]", has_text="Sign-in journey failing").click()
+        page.wait_for_url(f"**{row_link}")
+        assert not errors, errors
+        page.close()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from launchready.logs import scrub_text
+from launchready.models import ClientStatus
 from monitoring.models import Heartbeat
 from monitoring.pings import BODY_CHARS, heartbeat_create, ping_token, ping_url, token_digest
 from tests.conftest import Tenant, login
@@ -76,9 +77,17 @@ def test_a_failure_is_counted_and_wanted_by_the_sweep_at_once(tenant: Tenant) ->
 def test_a_ping_is_one_lookup_and_one_write(tenant: Tenant, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     _, token = _heartbeat(tenant, schedule="cron", cron="0 3 * * *")
     http = HttpClient()
-    for path in (f"/ping/{token}/start", f"/ping/{token}", f"/ping/{token}/fail"):
+    for path in (f"/ping/{token}/start", f"/ping/{token}"):
         with django_assert_max_num_queries(2):
             assert http.get(path).status_code == 200
+    # A failure changes what the client's status row says (the dashboard's "1 job failed"): the row is refreshed
+    # too: a savepoint, the row locked, the client's jobs read, the row written, the savepoint released.
+    with django_assert_max_num_queries(2 + 5):
+        assert http.get(f"/ping/{token}/fail").status_code == 200
+    for path in (f"/ping/{token}/fail", f"/ping/{token}/start"):  # still failed: the row says so already
+        with django_assert_max_num_queries(2):
+            assert http.get(path).status_code == 200
+    assert ClientStatus.objects.get(client=tenant.client).heartbeats_failed == 1
 
 
 def test_a_signed_in_browser_opening_the_url_reads_no_session_and_gets_no_cookie(

@@ -13,9 +13,10 @@ from web.status import refresh_all
 
 class Command(BaseCommand):
     help = (
-        "Compute every client's status row (launch verdict, monitors down, incidents open) and every monitor's "
-        "counts of today and yesterday afresh from the audits, monitors, rollups and probes stored. Run once "
-        "after upgrading to the version that keeps them, or after restoring a backup; safe to run at any time."
+        "Compute every client's status row (launch verdict, monitors down, incidents open, jobs late or failed, "
+        "journeys failing) and every monitor's counts of today and yesterday afresh from the audits, monitors, "
+        "heartbeats, journeys, rollups and probes stored. Run once after upgrading to the version that keeps "
+        "them, or after restoring a backup; safe to run at any time."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
