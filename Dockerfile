@@ -9,4 +9,4 @@ RUN LAUNCHREADY_STATIC_MANIFEST=1 STATIC_ROOT=/app/staticfiles python manage.py 
     && useradd --system --home /app launchready && chown -R launchready /app
 USER launchready
 EXPOSE 8000 2525
-CMD ["gunicorn", "launchready.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "launchready.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-", "--logger-class", "launchready.gunicorn_logging.ScrubbedLogger"]

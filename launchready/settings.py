@@ -362,6 +362,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines (make run): through the scrubbed handler, not Django's own, which prints
+        # a heartbeat's ping URL with its secret
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one line per request is noise; net.py records what matters
         "mail.log": {"level": "WARNING"},  # aiosmtpd: a line per connection, with the sender's address

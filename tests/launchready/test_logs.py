@@ -115,3 +115,27 @@ def test_a_form_post_too_large_to_read_is_a_page_and_one_warning_line(client, se
     lines = stream.getvalue().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("WARNING django.security.RequestDataTooBig"), lines
     assert "Traceback" not in stream.getvalue() and "x" * 100 not in stream.getvalue()
+
+
+def test_request_lines_keep_no_ping_secret(settings) -> None:  # type: ignore[no-untyped-def]
+    """runserver's request lines go through the scrubbed console handler, and gunicorn's access log through the
+    product's logger class: a heartbeat's ping URL names its secret in the path."""
+    from gunicorn.config import Config
+
+    from launchready.gunicorn_logging import ScrubbedLogger
+
+    token = "wzf_nazX2We_fg8boEfWGWuD"
+    server = settings.LOGGING["loggers"]["django.server"]
+    assert server["handlers"] == ["console"] and server["propagate"] is False
+    assert "scrub" in settings.LOGGING["handlers"]["console"]["filters"]
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    log = ScrubbedLogger(cfg)
+    stream = io.StringIO()
+    for handler in log.access_log.handlers:
+        handler.setStream(stream)  # type: ignore[attr-defined]
+    log.access_log.info('%(h)s "%(r)s" %(s)s', {"h": "127.0.0.1", "r": f"GET /ping/{token}/start HTTP/1.1", "s": "200"})
+    line = stream.getvalue()
+    assert "/ping/" in line and '" 200' in line
+    assert token not in line
