@@ -198,6 +198,9 @@ async def _run_step(
         if hop.status not in REDIRECT_STATUSES or not hop.location:
             break
         next_url = urljoin(current, hop.location)
+        if _origin(next_url) != _origin(current):  # as browsers and httpx do: credentials stay with their origin
+            kept = {n for n, v in step.headers if not _credential_header(n, v)}
+            headers = [(n, v) for n, v in headers if n in kept or n.lower() == "content-type"]
         if (hop.status == 303 and method != "HEAD") or (hop.status in (301, 302) and method == "POST"):
             method, content = "GET", None
             headers = [(n, v) for n, v in headers if n.lower() != "content-type"]
@@ -214,6 +217,18 @@ async def _run_step(
     outcome.body_text = result.text
     _extract(outcome, values, jar, redactor, credentials)
     outcome.checks = _checks(outcome)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _credential_header(name: str, template: str) -> bool:
+    """A header not to send to another origin after a redirect: an authorization header, one named like a
+    secret, or one whose value is filled from a variable (a token, most often)."""
+    lowered = name.lower()
+    return lowered in ("authorization", "proxy-authorization", "cookie") or is_sensitive_name(name) or "{{" in template
 
 
 def _body(step: StepSpec, values: dict[str, str]) -> tuple[bytes | None, str, str, list[tuple[str, str]]]:

@@ -21,7 +21,7 @@ from launchready.sandbox.dns_server import ZoneData
 from launchready.sandbox.hostile_text import ASCII, COOKIE_NAME, HOSTILE_TEXT, IN_URL, hostile_sites
 from launchready.sandbox.mail_sender import add_sender_records, sender_keys
 from launchready.sandbox.saas_app import SAAS_APPS, Flaw, SaasApp
-from launchready.sandbox.web import Page, Site
+from launchready.sandbox.web import Page, Request, Site
 
 HEALTHY = "launch-ready.test"
 CSP = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
@@ -702,6 +702,7 @@ def build_world(
     if everything:  # last, so that every other site keeps the address it always had
         for apex, flaw in SAAS_APPS.items():
             build_saas_app(world, apex, flaw)
+        build_headers_echo(world)
     world.zone.latency = dns_latency
     return world
 
@@ -716,6 +717,24 @@ def build_saas_app(world: World, apex: str, flaw: Flaw = Flaw.NONE) -> SaasApp:
     _dns_extras(world, apex, Knobs())
     _mail(world, apex, Knobs())
     return app
+
+
+def build_headers_echo(world: World, apex: str = "token-redirect.test", other: str = "headers-echo.test") -> None:
+    """An app whose redirect sends the client to another origin, which answers with the headers it was sent
+    (what an open redirect hands a third party); and the same redirect within the origin."""
+
+    def echo(request: Request) -> Page:
+        return Page(body=json.dumps(request.headers), headers=[("Content-Type", "application/json")])
+
+    world.site(
+        [apex],
+        pages={
+            "/": Page(status=302, location=f"https://{other}/"),
+            "/same": Page(status=302, location=f"https://{apex}/echo"),
+            "/echo": Page(app=echo),
+        },
+    )
+    world.site([other], pages={"*": Page(app=echo)})
 
 
 def build_dns_only(world: World, apex: str, address: str) -> None:

@@ -3,6 +3,8 @@ API; each broken variant fails on the right step with a plain-English explanatio
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from launchready.sandbox.runner import Sandbox
@@ -243,3 +245,27 @@ def test_in_a_round_time_an_answer_waited_for_the_busy_monitor_is_not_judged_aga
     # Alone, with nothing holding the loop, the same step is judged on all of its time.
     (alone,) = run(_spec(apex, steps), world_sandbox.net_config()).steps
     assert alone.queued_ms == 0 and alone.ok
+
+
+def test_a_redirect_to_another_origin_does_not_carry_the_token(world_sandbox: Sandbox) -> None:
+    """As browsers and httpx do: the step's authorization and variable-filled headers stay with the origin they
+    were written for; a redirect within it keeps them, and plain headers travel either way."""
+    token = "tok_live_4f9c2a7d1e8b"
+
+    def hop(path: str) -> dict[str, str]:
+        step = StepSpec(
+            "Call the API",
+            f"https://token-redirect.test{path}",
+            headers=(("Authorization", "Bearer {{api_token}}"), ("X-Team", "{{team}}"), ("X-Client", "ci")),
+        )
+        spec = JourneySpec("API", (step,), ("token-redirect.test",), secrets={"api_token": token, "team": "t1"})
+        result = run(spec, world_sandbox.net_config())
+        (outcome,) = result.steps
+        assert [h.status for h in outcome.hops] == [302, 200]
+        return json.loads(outcome.body_text)
+
+    elsewhere = hop("/")
+    assert "authorization" not in elsewhere and "x-team" not in elsewhere and token not in json.dumps(elsewhere)
+    assert elsewhere["x-client"] == "ci"
+    same = hop("/same")
+    assert same["authorization"] == f"Bearer {token}" and same["x-team"] == "t1" and same["x-client"] == "ci"
