@@ -47,6 +47,8 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
 # A group repeated that itself repeats ((a+)+, (a|aa)*): the shapes that backtrack without end.
 NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+# A group of alternatives repeated ((a|aa)*, (.|\s)*): alternatives that can match the same text backtrack alike.
+REPEATED_ALTERNATION = re.compile(r"\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)\s*[+*{]")
 # Headers the runner sets itself: a step may not forge them.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "cookie"}
 
@@ -241,6 +243,8 @@ def pattern_problem(pattern: str) -> str:
         return f"at most {MAX_PATTERN} characters"
     if NESTED_QUANTIFIER.search(pattern):
         return "a repeated group that repeats inside ((a+)+) can run for ever: write it without"
+    if REPEATED_ALTERNATION.search(pattern):
+        return "a repeated group of alternatives ((a|aa)*) can run for ever: use a character class ([a-z]*) instead"
     try:
         re.compile(pattern)
     except re.error as exc:

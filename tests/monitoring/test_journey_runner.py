@@ -10,7 +10,7 @@ import pytest
 from launchready.sandbox.runner import Sandbox
 from launchready.sandbox.saas_app import ACCOUNT_EMAIL, ACCOUNT_PASSWORD, APEX_OF, Flaw, api_token
 from monitoring.journey_runner import JourneyResult, run
-from monitoring.journey_steps import Assertion, Extraction, JourneySpec, StepSpec
+from monitoring.journey_steps import Assertion, Extraction, JourneySpec, StepSpec, pattern_problem
 from monitoring.journey_templates import sign_in
 
 
@@ -269,3 +269,13 @@ def test_a_redirect_to_another_origin_does_not_carry_the_token(world_sandbox: Sa
     assert elsewhere["x-client"] == "ci"
     same = hop("/same")
     assert same["authorization"] == f"Bearer {token}" and same["x-team"] == "t1" and same["x-client"] == "ci"
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(a|aa)*z", "(.|.)*z", r"(.|\s)*zzz", "(x|xy){2,}"])
+def test_a_pattern_that_backtracks_without_end_is_refused(pattern: str) -> None:
+    assert "can run for ever" in pattern_problem(pattern)
+
+
+@pytest.mark.parametrize("pattern", [r'name="csrf" value="([^"]+)"', "(?:one|two)", r"token=(\w+)", "(foo|bar)-id"])
+def test_a_usual_pattern_is_accepted(pattern: str) -> None:
+    assert pattern_problem(pattern) == ""
